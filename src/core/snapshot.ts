@@ -1,0 +1,39 @@
+/**
+ * What the Durable Object publishes to KV and the edge reads: one immutable snapshot per
+ * environment version, a small pointer to the current version, and an SDK-key index.
+ * Pure data and key naming; the I/O lives in src/store (writes) and src/edge (reads).
+ * @module
+ */
+import type { EnvironmentDoc } from "./model";
+
+export interface Snapshot {
+  environment: string;
+  version: number;
+  /** ISO time of the commit that produced this version. */
+  publishedAt: string;
+  doc: EnvironmentDoc;
+}
+
+export interface Pointer {
+  version: number;
+  publishedAt: string;
+}
+
+export type KeyKind = "client" | "server";
+
+/** The edge's view of an SDK key, stored under the SHA-256 hex of the key. */
+export interface KeyRecord {
+  id: string;
+  kind: KeyKind;
+  environment: string;
+  revoked: boolean;
+}
+
+export const kvKey = {
+  snapshot: (environment: string, version: number) => `snap:${environment}:${version}`,
+  pointer: (environment: string) => `ptr:${environment}`,
+  sdkKey: (sha256Hex: string) => `key:${sha256Hex}`,
+} as const;
+
+/** Environment names: lowercase, URL- and KV-key-safe. */
+export const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -1,0 +1,5 @@
+import { Hono } from "hono";
+import type { Env } from "../env";
+
+// Placeholder: the edge helper replaces this file.
+export const edgeApp = new Hono<{ Bindings: Env }>();

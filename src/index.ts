@@ -1,0 +1,26 @@
+/**
+ * The Worker: health, OFREP evaluation and SDK snapshot (edge), admin API, OpenAPI document.
+ * The admin web page is served from admin/ as static assets (wrangler.toml [assets]).
+ * @module
+ */
+import { Hono } from "hono";
+import type { Env } from "./env";
+import { edgeApp } from "./edge/routes";
+import { adminApp } from "./admin/routes";
+
+export { EnvironmentStore } from "./store/environment-store";
+
+const app = new Hono<{ Bindings: Env }>();
+
+// The floor load tests compare against: no auth, no storage read.
+app.get("/healthz", () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }));
+app.route("/", edgeApp);
+app.route("/admin/v1", adminApp);
+
+app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+app.onError((err, c) => {
+  console.error(err);
+  return c.json({ error: { code: "INTERNAL", message: "internal error" } }, 500);
+});
+
+export default app;

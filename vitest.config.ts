@@ -1,0 +1,27 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Two projects in one run: Worker code inside workerd, everything else (core, end-to-end against a
+// spawned `wrangler dev`, browser) in plain Node. `include` on each keeps Node tests out of workerd.
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 20_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret" } },
+          }),
+        ],
+        test: { name: "workers", include: ["test/**/*.worker.test.ts"] },
+      },
+      {
+        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node" },
+      },
+    ],
+  },
+});
