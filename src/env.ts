@@ -1,8 +1,10 @@
 import type { EnvironmentStore } from "./store/environment-store";
+import type { Registry } from "./store/registry";
 
 /** Worker bindings and vars (wrangler.toml, .dev.vars, secrets). */
 export interface Env {
   ENV_STORE: DurableObjectNamespace<EnvironmentStore>;
+  REGISTRY: DurableObjectNamespace<Registry>;
   FLAGS_KV: KVNamespace;
   ASSETS?: Fetcher;
   /** Bootstrap admin token; absent → every admin call is refused (fail closed). */

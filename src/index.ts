@@ -9,6 +9,7 @@ import { edgeApp } from "./edge/routes";
 import { adminApp } from "./admin/routes";
 
 export { EnvironmentStore } from "./store/environment-store";
+export { Registry } from "./store/registry";
 
 const app = new Hono<{ Bindings: Env }>();
 

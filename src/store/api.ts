@@ -1,0 +1,123 @@
+/**
+ * The RPC surface of the Durable Objects, as the admin routes and the edge see it.
+ * Implemented by environment-store.ts (one instance per environment, `ENV_STORE.idFromName(env)`)
+ * and registry.ts (one instance, `REGISTRY.idFromName("registry")`).
+ * Every mutating call returns a value, never throws for user errors.
+ * @module
+ */
+import type { EnvironmentDoc, Flag, Segment } from "../core/model";
+import type { EvaluationContext, EvaluationResult, Issue } from "../core/result";
+import type { KeyKind } from "../core/snapshot";
+
+/** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
+export type Actor = string;
+
+/** Why a write was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412, conflict 409. */
+export type StoreError =
+  | { error: "invalid"; issues: Issue[] }
+  | { error: "not_found"; message: string }
+  | { error: "precondition_failed"; message: string; currentVersion: number }
+  | { error: "conflict"; message: string };
+
+export type Stored<T> = T & {
+  /** Environment version of this item's last change: its ETag. */
+  version: number;
+};
+
+export interface Committed {
+  /** The new environment version. */
+  version: number;
+}
+
+export interface HistoryEntry {
+  version: number;
+  /** ISO time. */
+  time: string;
+  actor: Actor;
+  /** e.g. "flag.put", "flag.delete", "flag.toggle", "segment.put", "flagd.import", "rollback", "environment.create". */
+  operation: string;
+  /** Flag or segment key, when the change is about one. */
+  target?: string;
+  /** What changed: before/after of the touched item, or a summary for bulk changes. */
+  diff: unknown;
+}
+
+export interface KeyInfo {
+  id: string;
+  kind: KeyKind;
+  /** First characters of the key, enough to recognise it; never the whole key. */
+  prefix: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** One environment's store. The environment's name is fixed by `create`. */
+export interface EnvironmentStoreApi {
+  /** Idempotent: `created` is false when it existed. */
+  create(name: string, actor: Actor): Promise<{ created: boolean; version: number }>;
+  /** null when this environment was never created (or was deleted). */
+  info(): Promise<{ name: string; version: number; flags: number; segments: number } | null>;
+  /** Removes definitions, keys (revoked at the edge) and the KV snapshot pointer. */
+  destroy(actor: Actor): Promise<{ deleted: boolean }>;
+
+  listFlags(): Promise<Stored<Flag>[] | StoreError>;
+  getFlag(key: string): Promise<Stored<Flag> | StoreError>;
+  /** Creates (`created: true`) or replaces; `ifMatch` is the flag version the caller saw. */
+  putFlag(flag: unknown, actor: Actor, ifMatch?: number): Promise<(Committed & { created: boolean; flag: Stored<Flag> }) | StoreError>;
+  deleteFlag(key: string, actor: Actor, ifMatch?: number): Promise<Committed | StoreError>;
+  setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number): Promise<(Committed & { flag: Stored<Flag> }) | StoreError>;
+
+  listSegments(): Promise<Stored<Segment>[] | StoreError>;
+  getSegment(key: string): Promise<Stored<Segment> | StoreError>;
+  putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<(Committed & { created: boolean; segment: Stored<Segment> }) | StoreError>;
+  deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<Committed | StoreError>;
+
+  /** Replaces every flag and segment in one version (flagd import, promote). Nothing changes on error. */
+  replaceAll(doc: unknown, actor: Actor, operation: string): Promise<Committed | StoreError>;
+  /** The whole environment as a native document plus its version. */
+  exportDoc(): Promise<{ doc: EnvironmentDoc; version: number } | StoreError>;
+
+  history(options: { before?: number; limit?: number }): Promise<{ entries: HistoryEntry[]; next?: number } | StoreError>;
+  rollback(version: number, actor: Actor): Promise<Committed | StoreError>;
+  explain(flagKey: string, context: EvaluationContext): Promise<EvaluationResult | StoreError>;
+
+  mintKey(kind: KeyKind, actor: Actor): Promise<{ id: string; kind: KeyKind; key: string } | StoreError>;
+  listKeys(): Promise<KeyInfo[] | StoreError>;
+  revokeKey(id: string, actor: Actor): Promise<{ revoked: boolean } | StoreError>;
+
+  /** Rewrites the current snapshot, pointer and key index to KV from the DO alone. */
+  republish(): Promise<{ version: number }>;
+}
+
+/**
+ * Change stream: `fetch` on an environment's stub with `Upgrade: websocket` at path `/subscribe`
+ * accepts a hibernatable WebSocket; after every committed and published change the DO sends
+ * `{"type":"version","version":N}` to every socket.
+ */
+export const SUBSCRIBE_PATH = "/subscribe";
+export interface VersionMessage {
+  type: "version";
+  version: number;
+}
+
+export interface AdminTokenInfo {
+  id: string;
+  /** "admin" (everything), "read" (GET only); `environments` limits either to those names. */
+  role: "admin" | "read";
+  environments?: string[];
+  prefix: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** The single registry: which environments exist, and scoped admin tokens (stored hashed). */
+export interface RegistryApi {
+  addEnvironment(name: string): Promise<void>;
+  removeEnvironment(name: string): Promise<void>;
+  listEnvironments(): Promise<string[]>;
+  mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor): Promise<AdminTokenInfo & { token: string }>;
+  listAdminTokens(): Promise<AdminTokenInfo[]>;
+  revokeAdminToken(id: string, actor: Actor): Promise<{ revoked: boolean }>;
+  /** By SHA-256 hex of the presented token; null when unknown or revoked. */
+  findAdminToken(sha256Hex: string): Promise<AdminTokenInfo | null>;
+}
