@@ -17,9 +17,11 @@ export default defineConfig({
             miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret" } },
           }),
         ],
+        extends: true,
         test: { name: "workers", include: ["test/**/*.worker.test.ts"] },
       },
       {
+        extends: true,
         test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node" },
       },
     ],

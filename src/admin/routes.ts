@@ -1,5 +1,49 @@
+/**
+ * The admin API, mounted at /admin/v1 by src/index.ts. One Hono instance per resource; this file
+ * only orders the gates (authenticate → environment scope and existence → body → validation) and
+ * mounts them. Admin routes send no CORS headers: browsers reach them only from the same origin
+ * (the admin page served from admin/).
+ * @module
+ */
 import { Hono } from "hono";
-import type { Env } from "../env";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { environmentAccess } from "./access";
+import type { AdminEnv } from "./auth";
+import { authenticate } from "./auth";
+import { environmentOpsApp, environmentsApp } from "./environments";
+import { apiError } from "./errors";
+import { explainApp } from "./explain";
+import { flagdApp } from "./flagd";
+import { flagsApp } from "./flags";
+import { historyApp } from "./history";
+import { keysApp } from "./keys";
+import { promoteApp } from "./promote";
+import { segmentsApp } from "./segments";
+import { tokensApp } from "./tokens";
 
-// Placeholder: the store/admin helper replaces this file.
-export const adminApp = new Hono<{ Bindings: Env }>();
+export const adminApp = new Hono<AdminEnv>();
+
+adminApp.use("*", authenticate());
+adminApp.use("/environments/:env/*", environmentAccess());
+
+adminApp.route("/environments", environmentsApp);
+adminApp.route("/environments/:env/flags", flagsApp);
+adminApp.route("/environments/:env/segments", segmentsApp);
+adminApp.route("/environments/:env/keys", keysApp);
+adminApp.route("/environments/:env/flagd", flagdApp);
+adminApp.route("/environments/:env", historyApp);
+adminApp.route("/environments/:env", explainApp);
+adminApp.route("/environments/:env", promoteApp);
+adminApp.route("/environments/:env", environmentOpsApp);
+adminApp.route("/tokens", tokensApp);
+
+adminApp.onError((err, c) => {
+  if (err instanceof HTTPException) {
+    const status = (err.status >= 400 ? err.status : 500) as ContentfulStatusCode;
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 400 ? "INVALID" : status === 401 ? "UNAUTHORIZED" : "INTERNAL";
+    return apiError(c, status, code, err.message || "request refused");
+  }
+  console.error("admin error", err);
+  return apiError(c, 500, "INTERNAL", "internal error");
+});

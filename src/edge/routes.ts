@@ -1,5 +1,219 @@
-import { Hono } from "hono";
+/**
+ * The hot read path: OFREP evaluation, the change stream and the SDK snapshot.
+ *
+ * | route | auth | answers |
+ * |---|---|---|
+ * | `POST /ofrep/v1/evaluate/flags/{key}` | SDK key | 200, 400 (PARSE_ERROR, INVALID_CONTEXT, other evaluation errors), 401, 404 FLAG_NOT_FOUND (also: nothing published), 429, 500 (GENERAL), 503 |
+ * | `POST /ofrep/v1/evaluate/flags` | SDK key | 200 (+ETag unless time-dependent; `{flags:[],metadata:{version:0}}` when nothing is published), 304, 400, 401, 429, 503 |
+ * | `GET /ofrep/v1/stream?token=` | signed token | 200 text/event-stream, 401, 404 (no secret configured / unknown environment), 503 |
+ * | `GET /sdk/v1/snapshot[?format=flagd]` | server key | 200 (+ETag), 304, 400 (format), 401, 403 (client key), 404 (never published), 429, 503 |
+ * | `OPTIONS /ofrep/*` | none | 204 CORS preflight |
+ *
+ * 503 (with `Retry-After: 1`) means flag storage could not be read and nothing was cached yet;
+ * once a snapshot is held it keeps answering through KV failures (bulk `metadata.stale: true`).
+ * Auth failures answer `{errorCode:"UNAUTHORIZED"|"FORBIDDEN"|"RATE_LIMITED", errorDetails}`.
+ *
+ * Reads only isolate memory and KV (snapshot-cache.ts); the change stream alone talks to the DO.
+ * @module
+ */
+import { Hono, type Context } from "hono";
+import type { CompiledEnvironment } from "../core/engine";
+import type { KeyKind, KeyRecord } from "../core/snapshot";
+import { compileEnvironment } from "../core/compile";
+import { exportFlagd } from "../core/flagd/export";
+import { SUBSCRIBE_PATH } from "../store/api";
 import type { Env } from "../env";
+import { relayVersions, SSE_HEADERS } from "./change-stream";
+import { readContext } from "./context-body";
+import { cors } from "./cors";
+import { memoKey, renderMemo } from "./edge-cache";
+import { bulkEtag, contextHash, ifNoneMatchHits, snapshotEtag } from "./etag";
+import { ofrepError, toOfrep, toOfrepItem } from "./ofrep";
+import { limiterFor } from "./rate-limit";
+import { authenticate } from "./sdk-keys";
+import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
+import { currentStreamToken, streamSecret, verifyStreamToken } from "./stream-token";
 
-// Placeholder: the edge helper replaces this file.
+type C = Context<{ Bindings: Env }>;
+
+const snapshots = (c: C) => sharedSnapshotCache(c.env, compileEnvironment);
+
 export const edgeApp = new Hono<{ Bindings: Env }>();
+
+/** What clients are told about idle streams (OFREP default). */
+const INACTIVITY_DELAY_SEC = 120;
+
+edgeApp.use("/ofrep/*", cors());
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+}
+
+/** Authenticates, applies the key's rate limit, and refuses client keys on server-only routes. */
+async function admit(c: C, serverOnly: boolean): Promise<KeyRecord | Response> {
+  const auth = await authenticate(c.req.raw.headers, c.env.FLAGS_KV, snapshots(c).refreshMs);
+  if (!auth.ok) {
+    if (auth.status === 503) return json(ofrepError("GENERAL", auth.detail), 503, { "Retry-After": "1" });
+    return json(ofrepError("UNAUTHORIZED", auth.detail), 401, { "WWW-Authenticate": 'Bearer realm="edgeflags"' });
+  }
+  if (serverOnly && auth.key.kind !== "server") return json(ofrepError("FORBIDDEN", "this route needs a server SDK key"), 403);
+  const taken = limiterFor(c.env).take(auth.key.id);
+  if (!taken.ok) {
+    return json(ofrepError("RATE_LIMITED", `rate limit exceeded for this SDK key; retry in ${taken.retryAfterSeconds} s`), 429, {
+      "Retry-After": String(taken.retryAfterSeconds),
+    });
+  }
+  return auth.key;
+}
+
+/** The lookup failed: nothing published (`none`) or storage unreachable with nothing cached. */
+function unavailable(lookup: Extract<Lookup, { ok: false }>): Response {
+  return json(ofrepError("GENERAL", lookup.detail), 503, { "Retry-After": "1" });
+}
+
+const timeDependence = new WeakMap<CompiledEnvironment, { client: boolean; server: boolean }>();
+/** Whether any flag this key kind can see answers differently with time alone. */
+function dependsOnTime(compiled: CompiledEnvironment, kind: KeyKind): boolean {
+  let t = timeDependence.get(compiled);
+  if (!t) {
+    t = { server: compiled.timeDependent, client: compiled.flags.some((f) => f.clientVisible && f.timeDependent) };
+    timeDependence.set(compiled, t);
+  }
+  return t[kind];
+}
+
+/**
+ * The lowest version this client may be answered with: `?flagConfigEtag=N` from a refetch the
+ * change stream triggered, or the version inside its own `If-None-Match` (it already saw that
+ * version, perhaps from another isolate; answering with an older one would step back in time).
+ */
+function versionHint(c: C): number {
+  let hint = 0;
+  const raw = c.req.query("flagConfigEtag");
+  if (raw && /^\d{1,12}$/.test(raw)) hint = Number(raw);
+  const seen = /^\s*(?:W\/)?"?(\d{1,12})-[cs]-/.exec(c.req.header("if-none-match") ?? "");
+  if (seen) hint = Math.max(hint, Number(seen[1]));
+  return hint;
+}
+
+edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
+  const flagKey = c.req.param("key");
+  const key = await admit(c, false);
+  if (key instanceof Response) return key;
+  const read = await readContext(c.req.raw);
+  if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails, flagKey), 400);
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment);
+  if (!lookup.ok) {
+    if (lookup.reason === "none") return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found: ${lookup.detail}`, flagKey), 404);
+    return unavailable(lookup);
+  }
+  const compiled = lookup.snapshot.compiled;
+  const flag = compiled.get(flagKey);
+  // A flag hidden from client keys is indistinguishable from an absent one.
+  if (!flag || (key.kind === "client" && !flag.clientVisible)) {
+    return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found`, flagKey), 404);
+  }
+  const { status, body } = toOfrep(compiled.evaluate(flagKey, read.context));
+  return json(body, status);
+});
+
+edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
+  const key = await admit(c, false);
+  if (key instanceof Response) return key;
+  const read = await readContext(c.req.raw);
+  if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails), 400);
+  const eventStreams = await eventStreamsFor(c, key);
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c));
+  if (!lookup.ok) {
+    // Never published: an empty flag set (every flag then resolves to FLAG_NOT_FOUND in the
+    // provider), with the stream so the client hears about the first publish. No ETag.
+    if (lookup.reason === "none") return bulkResponse("[]", { version: 0 }, eventStreams, null);
+    return unavailable(lookup);
+  }
+  const snap = lookup.snapshot;
+  const timeDependent = dependsOnTime(snap.compiled, key.kind);
+  const hash = contextHash(read.context);
+  const etag = timeDependent ? null : bulkEtag(snap.version, key.kind, hash);
+  if (etag && ifNoneMatchHits(c.req.header("if-none-match"), etag)) {
+    return new Response(null, { status: 304, headers: { ETag: etag } });
+  }
+  const render = () => JSON.stringify(snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" }).map(toOfrepItem));
+  const anonymous = read.context.targetingKey === undefined;
+  const flagsJson = anonymous && !timeDependent
+    ? renderMemo.getOrSet(memoKey("bulk", snap.environment, snap.version, key.kind, hash), render)
+    : render();
+  const metadata: Record<string, number | boolean> = { version: snap.version };
+  if (snap.stale) metadata.stale = true;
+  return bulkResponse(flagsJson, metadata, eventStreams, etag);
+});
+
+function bulkResponse(flagsJson: string, metadata: Record<string, number | boolean>, eventStreams: string, etag: string | null): Response {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (etag) {
+    headers.ETag = etag;
+    headers["Cache-Control"] = "private, no-cache";
+  } else {
+    headers["Cache-Control"] = "no-store";
+  }
+  return new Response(`{"flags":${flagsJson},"metadata":${JSON.stringify(metadata)}${eventStreams}}`, { status: 200, headers });
+}
+
+/** `,"eventStreams":[…]` for bulk answers, or "" when no signing secret is configured. */
+async function eventStreamsFor(c: C, key: KeyRecord): Promise<string> {
+  const secret = streamSecret(c.env);
+  if (!secret) return "";
+  const token = await currentStreamToken(secret, key.environment, key.kind);
+  const url = `${new URL(c.req.url).origin}/ofrep/v1/stream?token=${encodeURIComponent(token)}`;
+  return `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
+}
+
+edgeApp.get("/ofrep/v1/stream", async (c) => {
+  const secret = streamSecret(c.env);
+  if (!secret) return json(ofrepError("GENERAL", "change stream is not configured"), 404);
+  const check = await verifyStreamToken(secret, c.req.query("token"));
+  if (!check.ok) return json(ofrepError("UNAUTHORIZED", check.detail), 401);
+  const environment = check.claims.environment;
+  const cache = snapshots(c);
+  let socket: WebSocket | null = null;
+  try {
+    const stub = c.env.ENV_STORE.get(c.env.ENV_STORE.idFromName(environment));
+    const res = await stub.fetch(`http://do${SUBSCRIBE_PATH}`, { headers: { Upgrade: "websocket" } });
+    if (res.status === 404) return json(ofrepError("GENERAL", "unknown environment"), 404);
+    socket = res.webSocket;
+  } catch (err) {
+    console.error("change stream: subscribe failed", err);
+  }
+  if (!socket) return json(ofrepError("GENERAL", "change stream unavailable, poll instead"), 503, { "Retry-After": "5" });
+  // The DO sends its current version first, so a client that missed changes while connecting or
+  // reconnecting re-fetches at once (answered with 304 when nothing changed).
+  const body = relayVersions({ socket, onVersion: (v) => cache.noteVersion(environment, v) });
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+});
+
+edgeApp.get("/sdk/v1/snapshot", async (c) => {
+  const key = await admit(c, true);
+  if (key instanceof Response) return key;
+  const format = c.req.query("format") ?? "native";
+  if (format !== "native" && format !== "flagd") {
+    return json({ error: { code: "INVALID_FORMAT", message: "format must be 'native' or 'flagd'" } }, 400);
+  }
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment);
+  if (!lookup.ok) {
+    if (lookup.reason === "none") return json({ error: { code: "NOT_FOUND", message: lookup.detail } }, 404);
+    return unavailable(lookup);
+  }
+  const snap = lookup.snapshot;
+  const etag = snapshotEtag(snap.version, format);
+  const headers = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json" };
+  if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
+  const text = renderMemo.getOrSet(memoKey("snapshot", snap.environment, snap.version, format), () => renderSnapshot(snap, format));
+  return new Response(text, { status: 200, headers });
+});
+
+function renderSnapshot(snap: Loaded, format: "native" | "flagd"): string {
+  if (format === "native") {
+    return JSON.stringify({ environment: snap.environment, version: snap.version, publishedAt: snap.publishedAt, doc: snap.doc });
+  }
+  const { document, warnings } = exportFlagd(snap.doc);
+  return JSON.stringify(warnings.length > 0 ? { ...document, warnings } : document);
+}

@@ -1,0 +1,189 @@
+// The admin page shell: sign-in, environment picker, tabs and the `#/<env>/<tab>` location.
+// Each tab lives in its own module and renders into its panel with a shared context.
+import { api, tokenStore } from "./api.js";
+import { byId, errorBox, h, mount } from "./dom.js";
+import { renderFlags } from "./flags.js";
+import { renderHistory } from "./history.js";
+import { renderKeys } from "./keys.js";
+import { renderFlagd } from "./flagd.js";
+
+const TABS = { flags: renderFlags, history: renderHistory, keys: renderKeys, flagd: renderFlagd };
+
+/** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
+const state = { envs: [], env: null, tab: "flags" };
+
+/**
+ * What every tab receives. `handle` shows an error inline (or signs out on 401);
+ * `changed` refreshes the environment's version after a write.
+ */
+const ctx = {
+  get env() { return /** @type {string} */ (state.env); },
+  /** @param {any} err @param {HTMLElement} where */
+  handle(err, where) {
+    if (err?.status === 401) return signOut("The token was rejected (401). Sign in again.");
+    mount(where, errorBox(err));
+  },
+  async changed() {
+    try {
+      state.envs = await api.environments();
+      renderEnvPicker();
+    } catch (err) {
+      ctx.handle(err, byId("app-error"));
+    }
+  },
+  /** Switches tab from inside a view (e.g. after an import, show the flags). */
+  go(tab) {
+    state.tab = tab;
+    writeLocation();
+    showTab();
+  },
+};
+
+// ---- location: "#/<env>/<tab>" (never the token) ----
+
+function readLocation() {
+  const [, env, tab] = location.hash.replace(/^#/, "").split("/");
+  return { env: env ? decodeURIComponent(env) : null, tab: tab && tab in TABS ? /** @type {keyof typeof TABS} */ (tab) : "flags" };
+}
+
+function writeLocation() {
+  const hash = state.env ? `#/${encodeURIComponent(state.env)}/${state.tab}` : "";
+  if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname);
+}
+
+// ---- sign-in ----
+
+function signOut(message) {
+  tokenStore.clear();
+  byId("app").hidden = true;
+  byId("env-picker").hidden = true;
+  byId("sign-out").hidden = true;
+  byId("login").hidden = false;
+  mount(byId("login-error"), message ? errorBox({ code: "UNAUTHORIZED", message }) : null);
+  const input = /** @type {HTMLInputElement} */ (byId("token-input"));
+  input.value = "";
+  input.focus();
+}
+
+async function signIn() {
+  mount(byId("login-error"));
+  try {
+    state.envs = await api.environments();
+  } catch (err) {
+    if (err?.status === 401) return signOut("That token was not accepted (401).");
+    byId("login").hidden = false;
+    mount(byId("login-error"), errorBox(err));
+    return;
+  }
+  byId("login").hidden = true;
+  byId("app").hidden = false;
+  byId("env-picker").hidden = false;
+  byId("sign-out").hidden = false;
+  const wanted = readLocation();
+  state.tab = wanted.tab;
+  const names = state.envs.map((e) => e.name);
+  state.env = wanted.env && names.includes(wanted.env) ? wanted.env : names[0] ?? null;
+  renderEnvPicker();
+  showEnv();
+}
+
+byId("login-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const token = /** @type {HTMLInputElement} */ (byId("token-input")).value.trim();
+  if (!token) return;
+  tokenStore.set(token);
+  void signIn();
+});
+
+byId("sign-out").addEventListener("click", () => signOut());
+
+// ---- environments ----
+
+function renderEnvPicker() {
+  const select = /** @type {HTMLSelectElement} */ (byId("env-select"));
+  mount(select, state.envs.map((e) => h("option", { value: e.name, text: e.name })));
+  if (state.env) select.value = state.env;
+  select.disabled = state.envs.length === 0;
+  const current = state.envs.find((e) => e.name === state.env);
+  mount(byId("env-meta"), current ? h("span", { class: "version-pill", title: "Environment version: bumps on every change", text: `v${current.version ?? 0}` }) : null);
+}
+
+byId("env-select").addEventListener("change", (ev) => {
+  state.env = /** @type {HTMLSelectElement} */ (ev.target).value;
+  renderEnvPicker();
+  showEnv();
+});
+
+function showEnv() {
+  writeLocation();
+  const hasEnv = state.env !== null;
+  byId("no-env").hidden = hasEnv;
+  byId("env-view").hidden = !hasEnv;
+  mount(byId("app-error"));
+  if (hasEnv) showTab();
+}
+
+function showTab() {
+  for (const tab of Object.keys(TABS)) {
+    const button = byId(`tab-${tab}`);
+    const selected = tab === state.tab;
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    byId(`panel-${tab}`).hidden = !selected;
+  }
+  TABS[state.tab](byId(`panel-${state.tab}`), ctx);
+}
+
+for (const button of document.querySelectorAll('[role="tab"]')) {
+  button.addEventListener("click", () => ctx.go(/** @type {any} */ (button).dataset.tab));
+  // Arrow keys move between tabs (WAI-ARIA tabs pattern).
+  button.addEventListener("keydown", (ev) => {
+    const e = /** @type {KeyboardEvent} */ (ev);
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const order = Object.keys(TABS);
+    const next = order[(order.indexOf(state.tab) + (e.key === "ArrowRight" ? 1 : order.length - 1)) % order.length];
+    ctx.go(/** @type {any} */ (next));
+    byId(`tab-${next}`).focus();
+  });
+}
+
+const envDialog = /** @type {HTMLDialogElement} */ (byId("env-dialog"));
+function openEnvDialog() {
+  mount(byId("env-form-error"));
+  /** @type {HTMLInputElement} */ (byId("env-name")).value = "";
+  envDialog.showModal();
+}
+byId("env-new").addEventListener("click", openEnvDialog);
+byId("env-new-empty").addEventListener("click", openEnvDialog);
+byId("env-cancel").addEventListener("click", () => envDialog.close());
+byId("env-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const name = /** @type {HTMLInputElement} */ (byId("env-name")).value.trim();
+  try {
+    await api.createEnvironment(name);
+    state.envs = await api.environments();
+  } catch (err) {
+    if (err?.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
+    mount(byId("env-form-error"), errorBox(err));
+    return;
+  }
+  envDialog.close();
+  state.env = name;
+  state.tab = "flags";
+  renderEnvPicker();
+  showEnv();
+});
+
+window.addEventListener("hashchange", async () => {
+  if (byId("app").hidden) return;
+  const wanted = readLocation();
+  // A link to an environment created since sign-in: refresh the list before choosing.
+  if (wanted.env && !state.envs.some((e) => e.name === wanted.env)) await ctx.changed();
+  if (wanted.env && wanted.env !== state.env && state.envs.some((e) => e.name === wanted.env)) state.env = wanted.env;
+  state.tab = wanted.tab;
+  renderEnvPicker();
+  showEnv();
+});
+
+if (tokenStore.get()) void signIn();
+else signOut();

@@ -1,0 +1,286 @@
+/**
+ * Evaluation throughput of edgeflags' engine against flagd-core, GrowthBook, Unleash and
+ * LaunchDarkly on the same logical flags and the same generated contexts, plus compile time and
+ * retained heap for a 10,000-flag environment. Run: `npm run bench`
+ * (node --expose-gc --import tsx bench/engine.bench.ts). The last line printed is one JSON object.
+ *
+ * Method: every engine is checked first (rule decisions against the logical definition, flagd-core
+ * variant for variant against ours, rollouts included). Then, per engine and workload: a batch
+ * size is calibrated to about BATCH_MS and batches run for WARMUP_MS; then ROUNDS rounds time one
+ * batch of every engine each (interleaved, so load from other processes hits all engines alike)
+ * with process.hrtime.bigint; the median per engine is reported. Loops sum a checksum of served values,
+ * printed at the end, so no evaluation can be optimised away.
+ * @module
+ */
+import { EnvironmentDoc as EnvironmentDocSchema } from "../src/core/model";
+import type { BenchEngine, EngineFactory } from "./peers/engine";
+import { loadavg } from "node:os";
+import { createFlagdCore, flagdFactory } from "./peers/flagd";
+import { createGrowthBook } from "./peers/growthbook";
+import { createLaunchDarkly } from "./peers/launchdarkly";
+import { createUnleash } from "./peers/unleash";
+import {
+  asParsedJson, expectedDecision, generateContexts, generateMixedFlags, generateSegmentContexts,
+  workloadA, workloadB, workloadC, type BenchContext, type Workload,
+} from "./workloads";
+
+// GrowthBook checks NODE_ENV on hot paths to skip debug logging; production servers set it.
+process.env.NODE_ENV ??= "production";
+
+const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 30);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const CONTEXTS = 4096; // a power of two: loops index with a mask
+const CHECK_SAMPLE = 1000;
+const OURS = "edgeflags";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+let checksum = 0;
+let failures = 0;
+
+interface Row { engine: string; workload: string; evalsPerSec: number; nsPerEval: number; cpuNsPerEval?: number; note?: string }
+const rows: Row[] = [];
+const setupNotes = new Map<string, string>();
+
+async function loadOurs(): Promise<EngineFactory | undefined> {
+  try {
+    return (await import("./peers/ours")).createOurs;
+  } catch (e) {
+    console.error(`edgeflags engine not available (${(e as Error).message.split("\n")[0]}); peers only`);
+    failures++;
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const nowNs = () => process.hrtime.bigint();
+
+type Runner = (start: number, n: number) => number | Promise<number>;
+
+/** Calibrates a batch size of about BATCH_MS for `run(start, n)` (n operations), then warms up. */
+async function prepare(run: Runner): Promise<{ n: number; start: number }> {
+  let n = 16;
+  let start = 0;
+  for (;;) {
+    const t0 = nowNs();
+    checksum += await run(start, n);
+    const ms = Number(nowNs() - t0) / 1e6;
+    start += n;
+    if (ms >= 5 || n >= 1 << 24) { n = Math.max(1, Math.round((n * BATCH_MS) / Math.max(ms, 0.001))); break; }
+    n *= 4;
+  }
+  const warmEnd = Date.now() + WARMUP_MS;
+  while (Date.now() < warmEnd) { checksum += await run(start, n); start += n; }
+  return { n, start };
+}
+
+/**
+ * Times every runner over ROUNDS rounds, interleaved (one batch of each per round) so that load
+ * from other processes on the machine spreads over all engines; returns median ns per operation.
+ * Garbage left by one engine is collected before the next engine's batch starts.
+ */
+async function timeInterleaved(runs: Runner[]): Promise<Array<{ wallNs: number; cpuNs: number }>> {
+  const states = [];
+  for (const run of runs) states.push(await prepare(run));
+  const samples: number[][] = runs.map(() => []);
+  const cpuSamples: number[][] = runs.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < runs.length; i++) {
+      const s = states[i]!;
+      if (process.env.BENCH_GC_BETWEEN === "1") gc?.();
+      const c0 = process.cpuUsage();
+      const t0 = nowNs();
+      checksum += await runs[i]!(s.start, s.n);
+      samples[i]!.push(Number(nowNs() - t0) / s.n);
+      const c = process.cpuUsage(c0);
+      cpuSamples[i]!.push(((c.user + c.system) * 1000) / s.n);
+      s.start += s.n;
+    }
+  }
+  return samples.map((xs, i) => ({ wallNs: median(xs), cpuNs: median(cpuSamples[i]!) }));
+}
+
+/** Before timing: does this engine serve what the definition says for a sample of contexts? */
+async function verify(w: Workload, engine: BenchEngine, ours: BenchEngine | undefined, sample: BenchContext[], flagKeys: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  const exact = engine.name.startsWith("flagd-core") && ours !== undefined;
+  for (const c of sample) {
+    const ctx = engine.context(c);
+    const oursCtx = ours?.context(c);
+    for (const key of flagKeys) {
+      const flag = w.flags.find((f) => f.key === key)!;
+      const expected = expectedDecision(flag, c, w.segments);
+      const got = await engine.variant(key, ctx);
+      const okDecision = typeof expected === "string" ? got === expected : got !== undefined && expected.includes(got);
+      if (!okDecision) problems.push(`${key} for ${c.targetingKey}: expected ${JSON.stringify(expected)}, got ${got}`);
+      if (exact) {
+        const want = await ours!.variant(key, oursCtx);
+        if (got !== want) problems.push(`${key} for ${c.targetingKey}: flagd-core ${got}, edgeflags ${want}`);
+      }
+      if (problems.length >= 5) return problems;
+    }
+  }
+  return problems;
+}
+
+/** Share of each variant of workload a's flag over the sample, e.g. "A 25% B 51% C 24%". */
+async function distribution(engine: BenchEngine, key: string, sample: BenchContext[]): Promise<string> {
+  const counts = new Map<string, number>();
+  for (const c of sample) {
+    const v = String(await engine.variant(key, engine.context(c)));
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([v, n]) => `${v} ${((100 * n) / sample.length).toFixed(1)}%`).join(" ");
+}
+
+async function runWorkload(generated: Workload, generatedContexts: BenchContext[], factories: Array<[string, EngineFactory]>, bulk: boolean) {
+  const w = asParsedJson(generated);
+  const contexts = asParsedJson(generatedContexts);
+  const engines: BenchEngine[] = [];
+  for (const [name, make] of factories) {
+    try {
+      engines.push(await make(w));
+    } catch (e) {
+      console.error(`workload ${w.name}: ${name} setup failed: ${(e as Error).stack}`);
+      failures++;
+    }
+  }
+  const ours = engines.find((e) => e.name === OURS);
+  const sample = contexts.slice(0, bulk ? 100 : CHECK_SAMPLE);
+  const flagKeys = w.flags.map((f) => f.key);
+  const timed: BenchEngine[] = [];
+  for (const engine of engines) {
+    setupNotes.set(engine.name, engine.notes);
+    const problems = await verify(w, engine, ours, sample, flagKeys);
+    if (problems.length > 0) {
+      console.error(`workload ${w.name}: ${engine.name} serves wrong variants, not timed:\n  ${problems.join("\n  ")}`);
+      rows.push({ engine: engine.name, workload: w.name, evalsPerSec: NaN, nsPerEval: NaN, note: "WRONG RESULTS" });
+      failures++;
+      continue;
+    }
+    if (w.name === "a") console.log(`  workload a, ${engine.name.padEnd(22)} ${await distribution(engine, flagKeys[0]!, sample)}`);
+    timed.push(engine);
+  }
+  const runners = timed.map((engine): Runner => {
+    const ctxs = contexts.map((c) => engine.context(c));
+    return bulk ? (start, n) => engine.runAll(ctxs, start, n) : (start, n) => engine.runOne(flagKeys[0]!, ctxs, start, n);
+  });
+  const perOp = await timeInterleaved(runners);
+  timed.forEach((engine, i) => {
+    const per = bulk ? w.flags.length : 1;
+    const nsPerEval = perOp[i]!.wallNs / per;
+    rows.push({ engine: engine.name, workload: w.name, evalsPerSec: 1e9 / nsPerEval, nsPerEval, cpuNsPerEval: perOp[i]!.cpuNs / per });
+  });
+  for (const e of engines) await e.close();
+}
+
+interface CompileFigures { coldMs: number; medianMs: number; heapMb: number; parseMs: number; flagdMs: number }
+
+async function compile10k(): Promise<CompileFigures | undefined> {
+  let compileOurs: typeof import("./peers/ours").compileOurs;
+  let toNativeDoc: typeof import("./peers/ours").toNativeDoc;
+  try {
+    ({ compileOurs, toNativeDoc } = await import("./peers/ours"));
+  } catch {
+    return undefined;
+  }
+  const logical = asParsedJson({ flags: generateMixedFlags(10_000, 11, "big"), segments: [] });
+  const doc = toNativeDoc(logical);
+  // What the edge does with a snapshot: validate (zod) then compile. Timed apart; the goal is on compile.
+  const p0 = nowNs();
+  const parsed = EnvironmentDocSchema.safeParse(JSON.parse(JSON.stringify(doc)));
+  const parseMs = Number(nowNs() - p0) / 1e6;
+  if (!parsed.success) throw new Error("10k doc does not validate: " + parsed.error.message.slice(0, 500));
+
+  gc?.(); gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const t0 = nowNs();
+  const env = compileOurs(doc);
+  const coldMs = Number(nowNs() - t0) / 1e6;
+  gc?.(); gc?.();
+  const heapMb = (process.memoryUsage().heapUsed - before) / (1 << 20);
+  checksum += env.flags.length;
+
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = nowNs();
+    checksum += compileOurs(doc).flags.length;
+    times.push(Number(nowNs() - t) / 1e6);
+  }
+  // flagd-core takes seconds for this (ajv validation, object-hash, json-logic build): opt-in.
+  let flagdMs = NaN;
+  if (process.env.BENCH_FLAGD_10K === "1") {
+    const f0 = nowNs();
+    checksum += createFlagdCore({ name: "10k", ...logical }).getFlags().size;
+    flagdMs = Number(nowNs() - f0) / 1e6;
+  }
+  return { coldMs, medianMs: median(times), heapMb, parseMs, flagdMs };
+}
+
+function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return "-";
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function printTable(): Record<string, number | null> {
+  const ratios: Record<string, number | null> = {};
+  console.log("\nengine                  workload       evals/s     ns/eval   ours/peer  cpu ns/eval");
+  console.log("----------------------  --------  ------------  ----------  ----------  -----------");
+  for (const wl of ["a", "b", "c"]) {
+    const wr = rows.filter((r) => r.workload === wl);
+    const ours = wr.find((r) => r.engine === OURS);
+    const peers = wr.filter((r) => r.engine !== OURS && Number.isFinite(r.evalsPerSec));
+    for (const r of wr) {
+      const ratio = r.engine === OURS || !ours ? "" : fmt(ours.evalsPerSec / r.evalsPerSec, 2) + "x";
+      console.log(`${r.engine.padEnd(22)}  ${wl.padEnd(8)}  ${fmt(r.evalsPerSec).padStart(12)}  ${fmt(r.nsPerEval, 1).padStart(10)}  ${ratio.padStart(10)}  ${fmt(r.cpuNsPerEval ?? NaN, 1).padStart(11)}${r.note ? "  " + r.note : ""}`);
+    }
+    const fastest = peers.reduce<Row | undefined>((best, r) => (!best || r.evalsPerSec > best.evalsPerSec ? r : best), undefined);
+    ratios[`workload_${wl}_ratio`] = ours && fastest && Number.isFinite(ours.evalsPerSec) ? Number((ours.evalsPerSec / fastest.evalsPerSec).toFixed(2)) : null;
+    if (fastest) console.log(`${"".padEnd(22)}  ${wl.padEnd(8)}  fastest peer: ${fastest.engine}, ours/fastest = ${ratios[`workload_${wl}_ratio`] ?? "-"}`);
+  }
+  return ratios;
+}
+
+async function main() {
+  const started = Date.now();
+  if (!gc) console.error("global.gc is missing: run with node --expose-gc (heap figures will be noisy)");
+  const load = loadavg()[0]!;
+  if (load > 1.5) console.log(`warning: load average ${load.toFixed(1)}: other processes share the CPU, absolute figures are low; compare ratios (same rounds, interleaved) and the cpu column`);
+  console.log(`node ${process.version}, ${ROUNDS} rounds of ~${BATCH_MS} ms after ${WARMUP_MS} ms warm-up, median reported`);
+  const ours = await loadOurs();
+  // BENCH_ENGINES=edgeflags,flagd-core narrows the run (e.g. for node --cpu-prof).
+  const only = process.env.BENCH_ENGINES?.split(",");
+  const factories = ([
+    ...(ours ? [[OURS, ours] as [string, EngineFactory]] : []),
+    ["flagd-core", flagdFactory(false)],
+    ["flagd-core (interp.)", flagdFactory(true)],
+    ["growthbook", createGrowthBook],
+    ["unleash", createUnleash],
+    ["launchdarkly", createLaunchDarkly],
+  ] as Array<[string, EngineFactory]>).filter(([name]) => !only || only.includes(name));
+  console.log("workload a: one string flag, 3 rules (ends-with, in 50 codes, 50/50 rollout)");
+  await runWorkload(workloadA(), generateContexts(CONTEXTS, 42), factories, false);
+  console.log("workload b: 200 mixed flags, bulk evaluation per context");
+  await runWorkload(workloadB(), generateContexts(CONTEXTS, 43), factories, true);
+  console.log("workload c: boolean flag on a 100,000-key segment, half the contexts inside");
+  await runWorkload(workloadC(), generateSegmentContexts(CONTEXTS, 99), factories, false);
+  console.log("10k-flag environment: compile time and retained heap");
+  const compile = await compile10k();
+
+  const ratios = printTable();
+  if (compile) {
+    console.log(`\nedgeflags compile, 10,000 flags: ${fmt(compile.medianMs, 1)} ms median of 5 (first/cold ${fmt(compile.coldMs, 1)} ms), retained heap ${fmt(compile.heapMb, 1)} MB`);
+    console.log(`  for reference: zod EnvironmentDoc parse of the same doc ${fmt(compile.parseMs, 1)} ms; flagd-core setConfigurations ${Number.isNaN(compile.flagdMs) ? "(BENCH_FLAGD_10K=1)" : fmt(compile.flagdMs, 1) + " ms"}`);
+  }
+  console.log("\nsetup per engine:");
+  for (const [name, notes] of setupNotes) console.log(`  ${name}: ${notes}`);
+  console.log(`\nchecksum ${checksum}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failures > 0) process.exitCode = 1;
+  console.log(JSON.stringify({
+    ...ratios,
+    compile_10k_ms: compile ? Number(compile.medianMs.toFixed(1)) : null,
+    compile_10k_heap_mb: compile ? Number(compile.heapMb.toFixed(1)) : null,
+  }));
+}
+
+await main();

@@ -1,0 +1,348 @@
+/**
+ * Builds the OpenAPI 3.1 document of the Worker (admin API, OFREP evaluation, SDK snapshot,
+ * health) from the same zod schemas the routes validate with, and writes src/admin/openapi.json,
+ * which the Worker serves at GET /openapi.json. Full zod (for `toJSONSchema`) stays here, out of
+ * the Worker bundle. test/admin/openapi.node.test.ts fails when the committed file drifts.
+ *
+ *     npx tsx scripts/openapi.ts
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { z } from "zod";
+import * as admin from "../src/admin/schemas";
+import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
+import { ENVIRONMENT_PATTERN } from "../src/core/snapshot";
+
+export const OUTPUT = fileURLToPath(new URL("../src/admin/openapi.json", import.meta.url));
+
+// ---- response shapes (documentation only: the routes build these from store results) ----
+const Issue = z.object({ path: z.string(), message: z.string() });
+const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().meta({ description: "UNAUTHORIZED, ADMIN_DISABLED, FORBIDDEN, NOT_FOUND, INVALID, MALFORMED_JSON, PAYLOAD_TOO_LARGE, PRECONDITION_FAILED, CONFLICT, INTERNAL" }),
+    message: z.string(),
+    issues: z.optional(z.array(Issue)).meta({ description: "Each invalid field, by JSON path." }),
+    currentVersion: z.optional(z.number()).meta({ description: "412 only: the current ETag value." }),
+  }),
+});
+const Version = z.object({ version: z.int() });
+const StoredFlag = z.intersection(Flag, z.object({ version: z.int().meta({ description: "Environment version of the flag's last change (its ETag)." }) }));
+const StoredSegment = z.intersection(Segment, z.object({ version: z.int() }));
+const EnvironmentInfo = z.object({ name: z.string(), version: z.int(), flags: z.int(), segments: z.int() });
+const KeyInfo = z.object({
+  id: z.string(), kind: z.enum(["client", "server"]), prefix: z.string(), createdAt: z.string(), revokedAt: z.optional(z.string()),
+});
+const MintedKey = z.object({ id: z.string(), kind: z.enum(["client", "server"]), key: z.string().meta({ description: "Shown only in this answer; stored hashed." }) });
+const AdminToken = z.object({
+  id: z.string(), role: z.enum(["admin", "read"]), environments: z.optional(z.array(z.string())),
+  prefix: z.string(), createdAt: z.string(), revokedAt: z.optional(z.string()),
+});
+const MintedToken = z.intersection(AdminToken, z.object({ token: z.string().meta({ description: "Shown only in this answer; stored hashed." }) }));
+const HistoryEntry = z.object({
+  version: z.int(), time: z.string(), actor: z.string(), operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
+});
+const HistoryPage = z.object({ entries: z.array(HistoryEntry), next: z.optional(z.int()).meta({ description: "Pass as `before` for the next page." }) });
+const Reason = z.string().meta({ description: "STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT or ERROR" });
+const Metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const EvaluationResult = z.object({
+  key: z.string(), value: z.optional(z.json()), variant: z.optional(z.string()), reason: Reason,
+  errorCode: z.optional(z.string()), errorMessage: z.optional(z.string()), metadata: Metadata,
+  explanation: z.optional(z.record(z.string(), z.unknown())),
+});
+const FlagdDocument = z.looseObject({
+  $schema: z.optional(z.string()),
+  flags: z.record(z.string(), z.looseObject({
+    state: z.enum(["ENABLED", "DISABLED"]), variants: z.record(z.string(), z.json()),
+    defaultVariant: z.optional(z.nullable(z.string())), targeting: z.optional(z.unknown()), metadata: z.optional(Metadata),
+  })),
+  $evaluators: z.optional(z.record(z.string(), z.unknown())),
+  metadata: z.optional(Metadata),
+}).meta({ description: "A flagd flag-definition document (https://flagd.dev/schema/v0/flags.json)." });
+const FlagdExport = z.intersection(FlagdDocument, z.object({
+  warnings: z.optional(z.array(z.unknown())).meta({ description: "What flagd cannot express (e.g. prerequisites); absent when the export is lossless." }),
+}));
+
+// ---- OFREP 0.3.0 (spec/ofrep/openapi.yaml) ----
+const OfrepRequest = z.object({ context: z.optional(z.record(z.string(), z.unknown())) });
+const OfrepSuccess = z.object({
+  key: z.string(), value: z.optional(z.json()).meta({ description: "Absent when the client should use its code default." }),
+  reason: Reason, variant: z.optional(z.string()), metadata: z.optional(Metadata),
+});
+const OfrepFailure = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.optional(z.string()) });
+const OfrepBulk = z.object({ flags: z.array(z.union([OfrepSuccess, OfrepFailure])), metadata: z.optional(z.looseObject({ version: z.optional(z.int()) })) });
+const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
+const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
+
+const components: [string, z.core.$ZodType][] = [
+  ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
+  ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
+  ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody],
+  ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
+  ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment],
+  ["EnvironmentInfo", EnvironmentInfo], ["KeyInfo", KeyInfo], ["MintedKey", MintedKey], ["AdminToken", AdminToken],
+  ["MintedToken", MintedToken], ["HistoryPage", HistoryPage], ["EvaluationResult", EvaluationResult],
+  ["FlagdDocument", FlagdDocument], ["FlagdExport", FlagdExport], ["OfrepRequest", OfrepRequest],
+  ["OfrepSuccess", OfrepSuccess], ["OfrepFailure", OfrepFailure], ["OfrepBulk", OfrepBulk],
+  ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
+];
+
+const SHARED = "#/components/schemas/__shared#/$defs/";
+
+/** Rewrites every `$ref` in a JSON value through `rename`. */
+function mapRefs(value: unknown, rename: (ref: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapRefs(v, rename));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === "$ref" && typeof v === "string" ? rename(v) : mapRefs(v, rename);
+  return out;
+}
+
+function componentSchemas(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of components) registry.add(schema, { id });
+  const out = z.toJSONSchema(registry, {
+    io: "input",
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, Record<string, unknown>> };
+  // Unnamed recursive schemas (z.json(), used in several places) land in a `__shared` bundle whose
+  // refs are not valid OpenAPI pointers: hoist them to named components, identical ones merged.
+  const { __shared, ...named } = out.schemas;
+  const defs = (__shared?.$defs ?? {}) as Record<string, unknown>;
+  const nameOf = new Map<string, string>();
+  const hoisted: Record<string, unknown> = {};
+  const byShape = new Map<string, string>();
+  for (const [def, schema] of Object.entries(defs)) {
+    const shape = JSON.stringify(mapRefs(schema, (r) => (r === SHARED + def ? "SELF" : r)));
+    let name = byShape.get(shape);
+    if (!name) {
+      name = byShape.size === 0 ? "JsonValue" : `Shared${byShape.size}`;
+      byShape.set(shape, name);
+      hoisted[name] = { def, schema };
+    }
+    nameOf.set(def, name);
+  }
+  const rename = (r: string) => (r.startsWith(SHARED) ? `#/components/schemas/${nameOf.get(r.slice(SHARED.length))}` : r);
+  const schemas: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries(named)) {
+    const { $schema: _dialect, $id: _id, ...rest } = schema;
+    schemas[id] = mapRefs(rest, rename);
+  }
+  for (const [name, { schema }] of Object.entries(hoisted as Record<string, { schema: unknown }>)) {
+    schemas[name] = mapRefs(schema, rename);
+  }
+  return schemas;
+}
+
+// ---- paths ----
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { "application/json": { schema: ref(id) } } });
+const err = (description: string) => json("Error", description);
+const adminErrors = {
+  "401": { ...err("Missing or wrong admin token (or ADMIN_TOKEN not configured)."), headers: { "WWW-Authenticate": { schema: { type: "string" } } } },
+  "403": err("The token's scope does not allow this call."),
+};
+const envErrors = { ...adminErrors, "404": err("Unknown environment (or item).") };
+const bodyErrors = { "400": err("Invalid body: `issues` names each field."), "413": err("Body over 1 MB.") };
+const etagHeader = { ETag: { description: 'Environment version of the last change, quoted: `"12"`.', schema: { type: "string" } } };
+const ifMatch = { name: "If-Match", in: "header", required: false, schema: { type: "string" }, description: '`"N"` (also `N`, `W/"N"`, `*`): refuse with 412 unless the item is at version N.' };
+const envParam = { name: "env", in: "path", required: true, schema: { type: "string", pattern: ENVIRONMENT_PATTERN.source } };
+const keyParam = (what: string) => ({ name: "key", in: "path", required: true, schema: { type: "string" }, description: `${what} key` });
+const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
+const admin401 = { security: [{ AdminToken: [] }] };
+
+type Op = Record<string, unknown>;
+function op(tag: string, summary: string, extra: Op): Op {
+  return { tags: [tag], summary, ...admin401, ...extra };
+}
+
+const E = "/admin/v1/environments/{env}";
+function adminPaths(): Record<string, Record<string, unknown>> {
+  return {
+    "/admin/v1/environments": {
+      get: op("environments", "List environments with their current version", {
+        responses: { "200": { description: "Environments visible to the token.", content: { "application/json": { schema: { type: "object", properties: { environments: { type: "array", items: ref("EnvironmentInfo") } } } } } }, ...adminErrors },
+      }),
+    },
+    [E]: {
+      parameters: [envParam],
+      get: op("environments", "Read one environment's name, version and counts", {
+        responses: { "200": json("EnvironmentInfo", "The environment."), ...envErrors },
+      }),
+      put: op("environments", "Create the environment if absent (idempotent)", {
+        responses: { "201": json("EnvironmentInfo", "Created."), "200": json("EnvironmentInfo", "Already existed."), "400": err("Invalid environment name."), ...adminErrors },
+      }),
+      delete: op("environments", "Delete the environment, its definitions and keys", {
+        parameters: [{ name: "confirm", in: "query", required: true, schema: { type: "string" }, description: "Must repeat the environment name." }],
+        responses: { "200": { description: "Deleted." }, "400": err("`confirm` missing or different."), ...envErrors },
+      }),
+    },
+    [`${E}/flags`]: {
+      parameters: [envParam],
+      get: op("flags", "List flags", { responses: { "200": { description: "Flags.", content: { "application/json": { schema: { type: "object", properties: { flags: { type: "array", items: ref("StoredFlag") } } } } } }, ...envErrors } }),
+    },
+    [`${E}/flags/{key}`]: {
+      parameters: [envParam, keyParam("Flag")],
+      get: op("flags", "Read one flag", { responses: { "200": { ...json("StoredFlag", "The flag."), headers: etagHeader }, ...envErrors } }),
+      put: op("flags", "Create or replace one flag", {
+        parameters: [ifMatch], requestBody: body("FlagBody"),
+        responses: { "201": { ...json("StoredFlag", "Created."), headers: etagHeader }, "200": { ...json("StoredFlag", "Replaced."), headers: etagHeader }, ...bodyErrors, "412": err("Stale If-Match: nothing changed."), ...envErrors },
+      }),
+      delete: op("flags", "Delete one flag", {
+        parameters: [ifMatch],
+        responses: { "200": { description: "Deleted: `{deleted, version}`." }, "412": err("Stale If-Match: nothing changed."), ...envErrors },
+      }),
+    },
+    [`${E}/flags/{key}/toggle`]: {
+      parameters: [envParam, keyParam("Flag")],
+      post: op("flags", "Switch a flag on or off", {
+        parameters: [ifMatch], requestBody: body("ToggleBody"),
+        responses: { "200": { ...json("StoredFlag", "The flag."), headers: etagHeader }, ...bodyErrors, "412": err("Stale If-Match."), ...envErrors },
+      }),
+    },
+    [`${E}/segments`]: {
+      parameters: [envParam],
+      get: op("segments", "List segments", { responses: { "200": { description: "Segments.", content: { "application/json": { schema: { type: "object", properties: { segments: { type: "array", items: ref("StoredSegment") } } } } } }, ...envErrors } }),
+    },
+    [`${E}/segments/{key}`]: {
+      parameters: [envParam, keyParam("Segment")],
+      get: op("segments", "Read one segment", { responses: { "200": { ...json("StoredSegment", "The segment."), headers: etagHeader }, ...envErrors } }),
+      put: op("segments", "Create or replace one segment", {
+        parameters: [ifMatch], requestBody: body("SegmentBody"),
+        responses: { "201": json("StoredSegment", "Created."), "200": json("StoredSegment", "Replaced."), ...bodyErrors, "412": err("Stale If-Match."), ...envErrors },
+      }),
+      delete: op("segments", "Delete one segment", { parameters: [ifMatch], responses: { "200": { description: "Deleted." }, "412": err("Stale If-Match."), ...envErrors } }),
+    },
+    [`${E}/keys`]: {
+      parameters: [envParam],
+      post: op("keys", "Mint an SDK key bound to the environment", { requestBody: body("MintKeyBody"), responses: { "201": json("MintedKey", "The key, shown only here."), ...bodyErrors, ...envErrors } }),
+      get: op("keys", "List SDK keys (never the keys themselves)", { responses: { "200": { description: "Keys.", content: { "application/json": { schema: { type: "object", properties: { keys: { type: "array", items: ref("KeyInfo") } } } } } }, ...envErrors } }),
+    },
+    [`${E}/keys/{id}`]: {
+      parameters: [envParam, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+      delete: op("keys", "Revoke an SDK key", { responses: { "200": { description: "Revoked." }, ...envErrors } }),
+    },
+    [`${E}/flagd`]: {
+      parameters: [envParam],
+      put: op("flagd", "Replace every flag with a flagd document, in one version", {
+        requestBody: body("FlagdDocument"),
+        responses: { "200": json("Version", "Imported."), "400": err("Each invalid or unsupported part, in `issues`; nothing changed."), "413": err("Body over 10 MB."), ...envErrors },
+      }),
+      get: op("flagd", "Export as a flagd document", { responses: { "200": { ...json("FlagdExport", "The document."), headers: etagHeader }, ...envErrors } }),
+    },
+    [`${E}/history`]: {
+      parameters: [envParam],
+      get: op("history", "Audit log, newest first", {
+        parameters: [
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
+          { name: "before", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "Only versions below this one." },
+        ],
+        responses: { "200": json("HistoryPage", "One page."), "400": err("Invalid paging."), ...envErrors },
+      }),
+    },
+    [`${E}/rollback`]: {
+      parameters: [envParam],
+      post: op("history", "Restore flags and segments as of a version (a new version)", { requestBody: body("RollbackBody"), responses: { "200": json("Version", "The new version."), ...bodyErrors, ...envErrors } }),
+    },
+    [`${E}/explain`]: {
+      parameters: [envParam],
+      post: op("flags", "Evaluate one flag with its decision trail (read-only)", { requestBody: body("ExplainBody"), responses: { "200": json("EvaluationResult", "Result with `explanation`."), ...bodyErrors, ...envErrors } }),
+    },
+    [`${E}/promote`]: {
+      parameters: [envParam],
+      post: op("environments", "Copy flags (and the segments they use) into another environment, in one version there", {
+        requestBody: body("PromoteBody"),
+        responses: { "200": { description: "`{from, to, version, flags, segments}`." }, ...bodyErrors, ...envErrors },
+      }),
+    },
+    [`${E}/republish`]: {
+      parameters: [envParam],
+      post: op("environments", "Rewrite the current snapshot and key index to KV", { responses: { "200": json("Version", "Republished."), ...envErrors } }),
+    },
+    "/admin/v1/tokens": {
+      post: op("tokens", "Mint a scoped admin token (unrestricted admin only)", { requestBody: body("MintTokenBody"), responses: { "201": json("MintedToken", "The token, shown only here."), ...bodyErrors, ...adminErrors } }),
+      get: op("tokens", "List admin tokens", { responses: { "200": { description: "Tokens.", content: { "application/json": { schema: { type: "object", properties: { tokens: { type: "array", items: ref("AdminToken") } } } } } }, ...adminErrors } }),
+    },
+    "/admin/v1/tokens/{id}": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      delete: op("tokens", "Revoke an admin token", { responses: { "200": { description: "Revoked." }, "404": err("Unknown or already revoked."), ...adminErrors } }),
+    },
+  };
+}
+
+function evaluationPaths(): Record<string, Record<string, unknown>> {
+  const sdk = { security: [{ SdkKeyBearer: [] }, { SdkKeyHeader: [] }] };
+  const ofrepErrors = {
+    "400": json("OfrepFailure", "PARSE_ERROR or INVALID_CONTEXT."),
+    "401": json("OfrepGeneralError", "No, unknown or revoked SDK key."),
+    "403": json("OfrepGeneralError", "Key kind not allowed here."),
+    "429": { ...json("OfrepGeneralError", "Rate limited."), headers: { "Retry-After": { schema: { type: "integer" } } } },
+  };
+  return {
+    "/ofrep/v1/evaluate/flags/{key}": {
+      post: {
+        tags: ["ofrep"], summary: "Evaluate one flag (OFREP 0.3.0)", ...sdk,
+        parameters: [keyParam("Flag")], requestBody: body("OfrepRequest"),
+        responses: { "200": json("OfrepSuccess", "Evaluated."), "404": json("OfrepFailure", "FLAG_NOT_FOUND."), ...ofrepErrors },
+      },
+    },
+    "/ofrep/v1/evaluate/flags": {
+      post: {
+        tags: ["ofrep"], summary: "Evaluate every flag the key may see (OFREP 0.3.0)", ...sdk,
+        parameters: [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }],
+        requestBody: body("OfrepRequest"),
+        responses: { "200": { ...json("OfrepBulk", "Evaluated; `metadata.version` is the environment version."), headers: etagHeader }, "304": { description: "Unchanged since the ETag sent." }, ...ofrepErrors },
+      },
+    },
+    "/sdk/v1/snapshot": {
+      get: {
+        tags: ["sdk"], summary: "The environment's definitions (server keys only)", ...sdk,
+        parameters: [
+          { name: "format", in: "query", required: false, schema: { type: "string", enum: ["flagd"] }, description: "`flagd`: a flagd document usable as a flagd HTTP sync source." },
+          { name: "If-None-Match", in: "header", required: false, schema: { type: "string" } },
+        ],
+        responses: {
+          "200": { description: "The snapshot (or a flagd document).", headers: etagHeader, content: { "application/json": { schema: { oneOf: [ref("Snapshot"), ref("FlagdDocument")] } } } },
+          "304": { description: "Unchanged." },
+          "401": json("OfrepGeneralError", "No, unknown or revoked SDK key."),
+          "403": json("OfrepGeneralError", "Not a server key."),
+        },
+      },
+    },
+    "/healthz": {
+      get: { tags: ["health"], summary: "Liveness: no auth, no storage read", security: [], responses: { "200": { description: "`{\"ok\":true}`" } } },
+    },
+  };
+}
+
+export function buildOpenApi(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edgeflags",
+      version: "0.1.0",
+      description: "Feature flags evaluated at the edge: OFREP on Cloudflare Workers, flagd-compatible. Generated by scripts/openapi.ts.",
+    },
+    servers: [{ url: "/" }],
+    tags: ["environments", "flags", "segments", "keys", "flagd", "history", "tokens", "ofrep", "sdk", "health"].map((name) => ({ name })),
+    paths: { ...adminPaths(), ...evaluationPaths() },
+    components: {
+      securitySchemes: {
+        AdminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN or a scoped token from /admin/v1/tokens." },
+        SdkKeyBearer: { type: "http", scheme: "bearer", description: "An SDK key." },
+        SdkKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
+      },
+      schemas: componentSchemas(),
+    },
+  };
+}
+
+export function renderOpenApi(): string {
+  return JSON.stringify(buildOpenApi(), null, 2) + "\n";
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  writeFileSync(OUTPUT, renderOpenApi());
+  console.log(`wrote ${OUTPUT}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * Every admin failure answers the same JSON shape: `{"error":{"code","message",…}}`.
+ * Store refusals (values, never exceptions) and zod failures map here to their HTTP status.
+ * @module
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { StoreError } from "../store/api";
+import type { Issue } from "../core/result";
+
+export type ErrorCode =
+  | "UNAUTHORIZED" | "ADMIN_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "MALFORMED_JSON"
+  | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL";
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };
+}
+
+export function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
+  return { error: { code, message, ...extra } };
+}
+
+export function apiError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  message: string,
+  extra?: Record<string, unknown>,
+): Response {
+  return c.json(errorBody(code, message, extra), status);
+}
+
+/** 400 naming each offending field, in the message too so a terminal shows it at a glance. */
+export function invalid(c: Context, issues: Issue[], what = "request"): Response {
+  const summary = issues.slice(0, 3).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
+  return apiError(c, 400, "INVALID", `invalid ${what}: ${summary}${more}`, { issues });
+}
+
+export function isStoreError(value: unknown): value is StoreError {
+  if (typeof value !== "object" || value === null || !("error" in value)) return false;
+  const e = (value as { error: unknown }).error;
+  return e === "invalid" || e === "not_found" || e === "precondition_failed" || e === "conflict";
+}
+
+/** The HTTP face of a store refusal (mapping fixed in src/store/api.ts). */
+export function storeErrorResponse(c: Context, err: StoreError): Response {
+  switch (err.error) {
+    case "invalid":
+      return invalid(c, err.issues, "definition");
+    case "not_found":
+      return apiError(c, 404, "NOT_FOUND", err.message);
+    case "precondition_failed":
+      // The current ETag lets a client re-read and retry without a second round trip to learn it.
+      c.header("ETag", `"${err.currentVersion}"`);
+      return apiError(c, 412, "PRECONDITION_FAILED", err.message, { currentVersion: err.currentVersion });
+    case "conflict":
+      return apiError(c, 409, "CONFLICT", err.message);
+  }
+}
+
+/** zod issue path (`["flags", 2, "key"]`) → `flags[2].key`, the form store issues use too. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function zodIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ""): Issue[] {
+  return issues.map((i) => {
+    const p = formatPath(i.path);
+    return { path: prefix && p ? `${prefix}.${p}` : prefix || p, message: i.message };
+  });
+}

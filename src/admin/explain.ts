@@ -1,0 +1,22 @@
+/**
+ * Why a context gets what it gets: evaluates one flag in the store with the decision trail
+ * (`explanation`: disabled, prerequisite, target, rule index and segment, rollout bucket…).
+ * @module
+ */
+import { Hono } from "hono";
+import type { EnvironmentEnv } from "./access";
+import { jsonBody, validate } from "./body";
+import { apiError, isStoreError, storeErrorResponse } from "./errors";
+import { ExplainBody } from "./schemas";
+
+export const explainApp = new Hono<EnvironmentEnv>();
+
+explainApp.post("/explain", jsonBody(), validate("json", ExplainBody), async (c) => {
+  const { flag, context } = c.req.valid("json");
+  const result = await c.var.store.explain(flag, context);
+  if (isStoreError(result)) return storeErrorResponse(c, result);
+  if (result.errorCode === "FLAG_NOT_FOUND") {
+    return apiError(c, 404, "NOT_FOUND", `flag "${flag}" does not exist in environment "${c.var.environment}"`);
+  }
+  return c.json(result);
+});

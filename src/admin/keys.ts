@@ -1,0 +1,34 @@
+/**
+ * SDK keys of one environment: mint (the key is shown only in that answer; the store keeps its
+ * hash), list (id, prefix, kind, dates) and revoke.
+ * @module
+ */
+import { Hono } from "hono";
+import type { EnvironmentEnv } from "./access";
+import { jsonBody, validate } from "./body";
+import { apiError, isStoreError, storeErrorResponse } from "./errors";
+import { MintKeyBody } from "./schemas";
+
+export const keysApp = new Hono<EnvironmentEnv>();
+
+keysApp.post("/", jsonBody(), validate("json", MintKeyBody), async (c) => {
+  const minted = await c.var.store.mintKey(c.req.valid("json").kind, c.var.actor);
+  if (isStoreError(minted)) return storeErrorResponse(c, minted);
+  // The only time the key exists in clear outside the caller: keep it out of caches.
+  c.header("Cache-Control", "no-store");
+  return c.json({ id: minted.id, kind: minted.kind, key: minted.key }, 201);
+});
+
+keysApp.get("/", async (c) => {
+  const keys = await c.var.store.listKeys();
+  if (isStoreError(keys)) return storeErrorResponse(c, keys);
+  return c.json({ keys });
+});
+
+keysApp.delete("/:id", async (c) => {
+  const id = c.req.param("id");
+  const result = await c.var.store.revokeKey(id, c.var.actor);
+  if (isStoreError(result)) return storeErrorResponse(c, result);
+  if (!result.revoked) return apiError(c, 404, "NOT_FOUND", `no active SDK key "${id}" in environment "${c.var.environment}"`);
+  return c.json({ id, revoked: true });
+});

@@ -1,0 +1,98 @@
+/**
+ * Promote: copy flags (all, or the listed keys) from this environment into another one, together
+ * with every segment they use (directly or through other segments), as one version there. Flags
+ * and segments of the target that are not copied stay as they are.
+ * @module
+ */
+import { Hono } from "hono";
+import type { Condition, EnvironmentDoc, Flag, Segment } from "../core/model";
+import type { Issue } from "../core/result";
+import type { EnvironmentEnv } from "./access";
+import { unknownEnvironment } from "./access";
+import { forbidden, scopeRefusal } from "./auth";
+import { jsonBody, validate } from "./body";
+import { invalid, isStoreError, storeErrorResponse } from "./errors";
+import { PromoteBody } from "./schemas";
+import { environmentStore } from "./stores";
+
+export const promoteApp = new Hono<EnvironmentEnv>();
+
+function collectSegments(condition: Condition, into: Set<string>): void {
+  if ("segment" in condition) into.add(condition.segment);
+  else if ("all" in condition) for (const c of condition.all) collectSegments(c, into);
+  else if ("any" in condition) for (const c of condition.any) collectSegments(c, into);
+  else if ("not" in condition) collectSegments(condition.not, into);
+}
+
+/** Segment keys the flags use, closed over segments whose rules name other segments. */
+export function segmentsUsedBy(flags: readonly Flag[], segments: readonly Segment[]): Set<string> {
+  const used = new Set<string>();
+  for (const flag of flags) for (const rule of flag.rules ?? []) collectSegments(rule.when, used);
+  const byKey = new Map(segments.map((s) => [s.key, s]));
+  const pending = [...used];
+  while (pending.length > 0) {
+    const segment = byKey.get(pending.pop()!);
+    if (!segment) continue;
+    const nested = new Set<string>();
+    for (const rule of segment.rules) collectSegments(rule, nested);
+    for (const key of nested) {
+      if (!used.has(key)) {
+        used.add(key);
+        pending.push(key);
+      }
+    }
+  }
+  return used;
+}
+
+/** The target document with the promoted items replacing (or joining) its own, order kept. */
+function merge<T extends { key: string }>(existing: readonly T[], incoming: readonly T[]): T[] {
+  const replacements = new Map(incoming.map((item) => [item.key, item]));
+  const merged = existing.map((item) => replacements.get(item.key) ?? item);
+  const present = new Set(existing.map((item) => item.key));
+  for (const item of incoming) if (!present.has(item.key)) merged.push(item);
+  return merged;
+}
+
+promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c) => {
+  const { to, flags: wanted } = c.req.valid("json");
+  const from = c.var.environment;
+  if (to === from) return invalid(c, [{ path: "to", message: "must name another environment" }], "request body");
+  const refusal = scopeRefusal(c.var.scope, to, true);
+  if (refusal) return forbidden(c, refusal);
+
+  const target = environmentStore(c, to);
+  if ((await target.info()) === null) return unknownEnvironment(c, to);
+  const [source, current] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
+  if (isStoreError(source)) return storeErrorResponse(c, source);
+  if (isStoreError(current)) return storeErrorResponse(c, current);
+
+  let flags = source.doc.flags;
+  if (wanted) {
+    const byKey = new Map(flags.map((f) => [f.key, f]));
+    const missing: Issue[] = [];
+    wanted.forEach((key, i) => {
+      if (!byKey.has(key)) missing.push({ path: `flags[${i}]`, message: `flag "${key}" does not exist in "${from}"` });
+    });
+    if (missing.length > 0) return invalid(c, missing, "request body");
+    flags = [...new Set(wanted)].map((key) => byKey.get(key)!);
+  }
+  const segmentKeys = segmentsUsedBy(flags, source.doc.segments);
+  const segments = source.doc.segments.filter((s) => segmentKeys.has(s.key));
+
+  const doc: EnvironmentDoc = {
+    ...current.doc,
+    flags: merge(current.doc.flags, flags),
+    segments: merge(current.doc.segments, segments),
+  };
+  // The store validates the result as a whole (e.g. a prerequisite left behind) → 400, nothing changed.
+  const committed = await target.replaceAll(doc, c.var.actor, "promote");
+  if (isStoreError(committed)) return storeErrorResponse(c, committed);
+  return c.json({
+    from,
+    to,
+    version: committed.version,
+    flags: flags.map((f) => f.key),
+    segments: segments.map((s) => s.key),
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Request-body and query schemas of the admin API (zod/mini). They live apart from the route files
+ * so the OpenAPI generator (scripts/openapi.ts, plain Node) can import them without pulling in Hono
+ * or Workers types; the routes import them from here.
+ * @module
+ */
+import * as z from "zod/mini";
+import { Flag, Key, Segment } from "../core/model";
+import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+
+export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
+
+/** The URL names the key, so the body may omit it; when present it must agree (checked in the route). */
+export const FlagBody = z.extend(Flag, { key: z.optional(Key) });
+export const SegmentBody = z.extend(Segment, { key: z.optional(Key) });
+
+export const ToggleBody = z.object({ enabled: z.boolean() });
+
+export const MintKeyBody = z.object({ kind: z.enum(["client", "server"]) });
+
+export const RollbackBody = z.object({ version: z.number().check(z.int(), z.gte(1)) });
+
+export const ExplainBody = z.object({
+  flag: Key,
+  context: z._default(z.record(z.string(), z.unknown()), {}),
+});
+
+export const PromoteBody = z.object({
+  to: EnvironmentName,
+  /** Keys to copy; absent copies every flag. Segments they use come along. */
+  flags: z.optional(z.array(Key).check(z.minLength(1))),
+});
+
+export const MintTokenBody = z.object({
+  role: z.enum(["admin", "read"]),
+  /** Limits the token to these environments; absent means every environment. */
+  environments: z.optional(z.array(EnvironmentName).check(z.minLength(1))),
+});
+
+/** Query strings arrive as text: digits only, then bounded. */
+const intText = (min: number, max: number) =>
+  z.pipe(
+    z.string().check(z.regex(/^\d{1,9}$/, "must be a whole number")),
+    z.pipe(z.transform((s: string) => Number(s)), z.number().check(z.gte(min), z.lte(max))),
+  );
+
+export const HistoryQuery = z.object({
+  limit: z.optional(intText(1, 1000)),
+  before: z.optional(intText(1, 1e9)),
+});
+
+export const DeleteEnvironmentQuery = z.object({ confirm: z.optional(z.string()) });
+
+export { Flag, Segment };

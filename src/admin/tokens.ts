@@ -1,0 +1,32 @@
+/**
+ * Scoped admin tokens kept in the Registry (hashed): mint (shown once), list, revoke. Only an
+ * unrestricted admin may manage them, since a token could otherwise mint a wider one.
+ * @module
+ */
+import { Hono } from "hono";
+import type { AdminEnv } from "./auth";
+import { requireFullAdmin } from "./auth";
+import { jsonBody, validate } from "./body";
+import { apiError } from "./errors";
+import { registry } from "./stores";
+import { MintTokenBody } from "./schemas";
+
+export const tokensApp = new Hono<AdminEnv>();
+
+tokensApp.use("*", requireFullAdmin);
+
+tokensApp.post("/", jsonBody(), validate("json", MintTokenBody), async (c) => {
+  const { role, environments } = c.req.valid("json");
+  const minted = await registry(c).mintAdminToken(role, environments, c.var.actor);
+  c.header("Cache-Control", "no-store");
+  return c.json(minted, 201);
+});
+
+tokensApp.get("/", async (c) => c.json({ tokens: await registry(c).listAdminTokens() }));
+
+tokensApp.delete("/:id", async (c) => {
+  const id = c.req.param("id");
+  const result = await registry(c).revokeAdminToken(id, c.var.actor);
+  if (!result.revoked) return apiError(c, 404, "NOT_FOUND", `no active admin token "${id}"`);
+  return c.json({ id, revoked: true });
+});

@@ -1,0 +1,353 @@
+/**
+ * flagd flag-definition document → native EnvironmentDoc.
+ *
+ * Each flagd flag becomes a native flag whose `targeting` keeps the JSON Logic as written (the
+ * engine compiles it, resolving `$ref` from `doc.evaluators`). The namespaced extension keys that
+ * `exportFlagd` writes (see `EXT` in types.ts) are read back and stripped, so edgeflags-only
+ * features survive export → import.
+ *
+ * Decisions, where flagd's own schema leaves room:
+ * - Top-level keys other than `flags`, `$evaluators`, `metadata` and `$schema` are errors, and so
+ *   are unknown flag properties: a typo must not silently drop a setting.
+ * - Flag and variant keys must match the native KEY_PATTERN (they appear in URL paths).
+ * - `defaultVariant` null, absent or "" all mean "no default variant" (flagd-core treats "" so).
+ * - A `$ref` to an evaluator that does not exist is accepted by default, as flagd does: that flag
+ *   then answers PARSE_ERROR (the flagd testbed requires exactly this). `{ strictRefs: true }`
+ *   turns each such `$ref` into an import error instead.
+ * @module
+ */
+import { z } from "zod/mini";
+import {
+  EnvironmentDoc, FLAG_TYPES, KEY_PATTERN, Prerequisite, Rule, Segment, Serve, Target,
+  type Flag, type FlagType, type Metadata,
+} from "../model";
+import { fail, ok, type Issue, type JsonValue, type Result } from "../result";
+import { fingerprint } from "./fingerprint";
+import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
+
+export interface ImportOptions {
+  /** Reject `$ref`s to evaluators that `$evaluators` does not define (default: accept, as flagd). */
+  strictRefs?: boolean;
+}
+
+const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata"]);
+const FLAG_KEYS = new Set(["state", "variants", "defaultVariant", "targeting", "metadata"]);
+
+/** Accepts the document as a parsed object or as JSON text. */
+export function importFlagd(input: unknown, options: ImportOptions = {}): Result<EnvironmentDoc> {
+  let raw = input;
+  if (typeof input === "string") {
+    try {
+      raw = JSON.parse(input);
+    } catch (err) {
+      return fail([{ path: "", message: "not valid JSON: " + (err as Error).message }]);
+    }
+  }
+  if (!isObject(raw)) return fail([{ path: "", message: "a flagd document must be a JSON object with `flags`" }]);
+
+  const issues: Issue[] = [];
+  for (const key of Object.keys(raw)) {
+    if (!TOP_LEVEL_KEYS.has(key)) {
+      issues.push({ path: key, message: "unknown top-level key (allowed: flags, $evaluators, metadata, $schema)" });
+    }
+  }
+  if (raw.$schema !== undefined && typeof raw.$schema !== "string") {
+    issues.push({ path: "$schema", message: "must be a string (a schema URL)" });
+  }
+
+  const metadata = readMetadata(raw.metadata, "metadata", issues);
+  const { evaluators, segments } = readEvaluators(raw.$evaluators, issues);
+
+  const flags: Flag[] = [];
+  if (raw.flags === undefined) {
+    issues.push({ path: "flags", message: "required: an object of flag key → flag definition" });
+  } else if (!isObject(raw.flags)) {
+    issues.push({ path: "flags", message: "must be an object of flag key → flag definition" });
+  } else {
+    for (const [key, def] of Object.entries(raw.flags)) {
+      const flag = readFlag(key, def, evaluators, options, issues);
+      if (flag) flags.push(flag);
+    }
+  }
+  if (issues.length > 0) return fail(issues);
+
+  const doc: EnvironmentDoc = { flags, segments };
+  if (metadata && Object.keys(metadata).length > 0) doc.metadata = metadata;
+  const kept = evaluators && dropGeneratedSegmentEvaluators(evaluators, segments, flags);
+  if (kept) doc.evaluators = kept;
+
+  // Safety net: whatever the checks above let through must still be a valid native document.
+  const checked = EnvironmentDoc.safeParse(doc);
+  if (!checked.success) return fail(zodIssues(checked.error.issues, "", flags.map((f) => f.key)));
+  return ok(checked.data);
+}
+
+function readFlag(
+  key: string,
+  def: unknown,
+  evaluators: Record<string, unknown> | undefined,
+  options: ImportOptions,
+  issues: Issue[],
+): Flag | undefined {
+  const at = `flags.${key}`;
+  const before = issues.length;
+  if (!KEY_PATTERN.test(key)) {
+    issues.push({ path: at, message: `flag key must match ${KEY_PATTERN.source}` });
+  }
+  if (!isObject(def)) {
+    issues.push({ path: at, message: "a flag must be an object with state and variants" });
+    return undefined;
+  }
+  for (const prop of Object.keys(def)) {
+    if (!FLAG_KEYS.has(prop)) {
+      issues.push({ path: `${at}.${prop}`, message: "unknown flag property (allowed: state, variants, defaultVariant, targeting, metadata)" });
+    }
+  }
+
+  if (def.state === undefined) issues.push({ path: `${at}.state`, message: 'required: "ENABLED" or "DISABLED"' });
+  else if (def.state !== "ENABLED" && def.state !== "DISABLED") {
+    issues.push({ path: `${at}.state`, message: `unknown state ${show(def.state)}: must be "ENABLED" or "DISABLED"` });
+  }
+
+  const variants: Record<string, JsonValue> = {};
+  if (!isObject(def.variants)) {
+    issues.push({ path: `${at}.variants`, message: def.variants === undefined ? "required: an object of variant key → value" : "must be an object of variant key → value" });
+  } else if (Object.keys(def.variants).length === 0) {
+    issues.push({ path: `${at}.variants`, message: "must define at least one variant" });
+  } else {
+    for (const [vk, value] of Object.entries(def.variants)) {
+      if (!KEY_PATTERN.test(vk)) issues.push({ path: `${at}.variants.${vk}`, message: `variant key must match ${KEY_PATTERN.source}` });
+      else if (!isJson(value)) issues.push({ path: `${at}.variants.${vk}`, message: "must be a JSON value" });
+      else variants[vk] = value;
+    }
+  }
+
+  let defaultVariant: string | null = null;
+  if (typeof def.defaultVariant === "string" && def.defaultVariant !== "") {
+    defaultVariant = def.defaultVariant;
+    if (isObject(def.variants) && !Object.hasOwn(def.variants, defaultVariant)) {
+      issues.push({ path: `${at}.defaultVariant`, message: `${show(defaultVariant)} is not a variant (variants: ${Object.keys(def.variants).join(", ")})` });
+    }
+  } else if (def.defaultVariant !== undefined && def.defaultVariant !== null && def.defaultVariant !== "") {
+    issues.push({ path: `${at}.defaultVariant`, message: "must be a variant key, null or absent" });
+  }
+
+  // flagd-core's rule: targeting counts when it is truthy and has own keys ({} and [] are none).
+  const t = def.targeting;
+  const hasTargeting = Boolean(t) && Object.keys(t as object).length > 0;
+  if (hasTargeting) {
+    if (!isJson(t)) issues.push({ path: `${at}.targeting`, message: "must be JSON Logic (a JSON value)" });
+    else if (options.strictRefs) checkRefs(t, `${at}.targeting`, evaluators, issues);
+  }
+
+  const allMetadata = readMetadata(def.metadata, `${at}.metadata`, issues);
+  if (issues.length > before) return undefined;
+
+  const flag: Flag = {
+    key,
+    type: inferType(Object.values(variants)),
+    variants,
+    defaultVariant,
+    enabled: def.state !== "DISABLED",
+    clientVisible: false,
+  };
+  if (hasTargeting) flag.targeting = t;
+
+  const metadata: Metadata = {};
+  for (const [mk, mv] of Object.entries(allMetadata ?? {})) if (!EXT_KEYS.has(mk)) metadata[mk] = mv;
+  if (Object.keys(metadata).length > 0) flag.metadata = metadata;
+  if (allMetadata) applyExtensions(flag, allMetadata, `${at}.metadata`, issues);
+  return issues.length > before ? undefined : flag;
+}
+
+const NativeTargeting = z.object({
+  fingerprint: z.string(),
+  targets: z.optional(z.array(Target)),
+  rules: z.optional(z.array(Rule)),
+  fallthrough: z.optional(Serve),
+  /** Present when export wrote the fallthrough variant of a static flag as flagd's default variant. */
+  defaultVariant: z.optional(z.nullable(z.string())),
+});
+
+/** Reads back the edgeflags.* metadata that exportFlagd writes. */
+function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]): void {
+  const visible = meta[EXT.clientVisible];
+  if (visible !== undefined) {
+    if (typeof visible === "boolean") flag.clientVisible = visible;
+    else issues.push({ path: `${at}.${EXT.clientVisible}`, message: "must be a boolean" });
+  }
+  const description = meta[EXT.description];
+  if (description !== undefined) {
+    if (typeof description === "string") flag.description = description;
+    else issues.push({ path: `${at}.${EXT.description}`, message: "must be a string" });
+  }
+  const type = meta[EXT.type];
+  if (type !== undefined) {
+    if ((FLAG_TYPES as readonly unknown[]).includes(type)) flag.type = type as FlagType;
+    else issues.push({ path: `${at}.${EXT.type}`, message: `must be one of ${FLAG_TYPES.join(", ")}` });
+  }
+  const tags = readJsonExt(meta, EXT.tags, z.array(z.string()), at, issues);
+  if (tags) flag.tags = tags;
+  const prerequisites = readJsonExt(meta, EXT.prerequisites, z.array(Prerequisite), at, issues);
+  if (prerequisites) flag.prerequisites = prerequisites;
+
+  const native = readJsonExt(meta, EXT.targeting, NativeTargeting, at, issues);
+  // Restore the native form only while the JSON Logic is exactly what export derived from it.
+  if (native && native.fingerprint === fingerprint(flag.targeting ?? null)) {
+    delete flag.targeting;
+    if (native.targets) flag.targets = native.targets;
+    if (native.rules) flag.rules = native.rules;
+    if (native.fallthrough) flag.fallthrough = native.fallthrough;
+    // Only while flagd's default variant is still the one export put there.
+    const f = native.fallthrough;
+    if (native.defaultVariant !== undefined && f && "variant" in f && f.variant === flag.defaultVariant) {
+      flag.defaultVariant = native.defaultVariant;
+    }
+  }
+}
+
+function readJsonExt<T>(meta: Metadata, key: string, schema: z.ZodMiniType<T>, at: string, issues: Issue[]): T | undefined {
+  const text = meta[key];
+  if (text === undefined) return undefined;
+  const path = `${at}.${key}`;
+  if (typeof text !== "string") {
+    issues.push({ path, message: "must be a JSON-encoded string" });
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    issues.push({ path, message: "must be a JSON-encoded string (not valid JSON)" });
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    issues.push(...zodIssues(parsed.error.issues, path));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/**
+ * `segment.<key>` evaluators are what export derived from native segments; once those segments
+ * are restored they are redundant, unless JSON Logic still `$ref`s them (e.g. a flag whose
+ * targeting was edited in flagd form).
+ */
+function dropGeneratedSegmentEvaluators(
+  evaluators: Record<string, unknown>,
+  segments: readonly Segment[],
+  flags: readonly Flag[],
+): Record<string, unknown> | undefined {
+  const generated = new Set(segments.map((s) => segmentEvaluatorName(s.key)));
+  const used = new Set<string>();
+  for (const f of flags) collectRefs(f.targeting, used);
+  for (const [name, logic] of Object.entries(evaluators)) if (!generated.has(name)) collectRefs(logic, used);
+  const out: Record<string, unknown> = {};
+  for (const [name, logic] of Object.entries(evaluators)) if (!generated.has(name) || used.has(name)) out[name] = logic;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function collectRefs(node: unknown, into: Set<string>): void {
+  if (Array.isArray(node)) for (const item of node) collectRefs(item, into);
+  else if (isObject(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "$ref" && typeof v === "string") into.add(v);
+      else collectRefs(v, into);
+    }
+  }
+}
+
+function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<string, unknown>; segments: Segment[] } {
+  if (value === undefined) return { segments: [] };
+  if (!isObject(value)) {
+    issues.push({ path: "$evaluators", message: "must be an object of evaluator name → JSON Logic" });
+    return { segments: [] };
+  }
+  const evaluators: Record<string, unknown> = {};
+  let segments: Segment[] = [];
+  for (const [name, logic] of Object.entries(value)) {
+    const at = `$evaluators.${name}`;
+    if (!isJson(logic)) {
+      issues.push({ path: at, message: "must be JSON Logic (a JSON value)" });
+    } else if (name === SEGMENTS_EVALUATOR) {
+      segments = readJsonExt({ [name]: logic as never }, name, z.array(Segment), "$evaluators", issues) ?? [];
+    } else {
+      evaluators[name] = logic;
+    }
+  }
+  return { evaluators: Object.keys(evaluators).length > 0 ? evaluators : undefined, segments };
+}
+
+function readMetadata(value: unknown, at: string, issues: Issue[]): Metadata | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    issues.push({ path: at, message: "must be an object of key → string, number or boolean" });
+    return undefined;
+  }
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[k] = v;
+    else issues.push({ path: `${at}.${k}`, message: `metadata values must be a string, number or boolean, got ${describe(v)}` });
+  }
+  return out;
+}
+
+/** Walks JSON Logic for `{"$ref": name}` nodes and reports names `$evaluators` lacks. */
+function checkRefs(node: unknown, at: string, evaluators: Record<string, unknown> | undefined, issues: Issue[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => checkRefs(item, `${at}[${i}]`, evaluators, issues));
+  } else if (isObject(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "$ref") {
+        if (typeof v !== "string") issues.push({ path: `${at}.$ref`, message: "must be the name of an evaluator" });
+        else if (!evaluators || !Object.hasOwn(evaluators, v)) {
+          issues.push({ path: `${at}.$ref`, message: `${show(v)} is not defined in $evaluators` });
+        }
+      } else {
+        checkRefs(v, `${at}.${k}`, evaluators, issues);
+      }
+    }
+  }
+}
+
+/** All booleans → boolean, all numbers → number, all strings → string, otherwise object. */
+export function inferType(values: readonly unknown[]): FlagType {
+  if (values.length === 0) return "object";
+  if (values.every((v) => typeof v === "boolean")) return "boolean";
+  if (values.every((v) => typeof v === "number")) return "number";
+  if (values.every((v) => typeof v === "string")) return "string";
+  return "object";
+}
+
+/** zod issues → edgeflags Issues with dotted paths; `flags[i]` is shown by flag key. */
+function zodIssues(list: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string, flagKeys?: string[]): Issue[] {
+  return list.map((issue) => {
+    const parts = [...issue.path];
+    let path = prefix;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === 1 && parts[0] === "flags" && typeof p === "number" && flagKeys) path += `.${flagKeys[p]}`;
+      else if (typeof p === "number") path += `[${p}]`;
+      else path += path === "" ? String(p) : `.${String(p)}`;
+    }
+    return { path, message: issue.message };
+  });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** True for values JSON can carry (input passed as an object may hold undefined, NaN, functions...). */
+function isJson(v: unknown, depth = 0): v is JsonValue {
+  if (depth > 512) return false; // also stops cyclic objects
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
+  if (isObject(v)) return Object.values(v).every((x) => isJson(x, depth + 1));
+  return false;
+}
+
+const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v);

@@ -1,0 +1,62 @@
+/**
+ * The flagd flag-definition document (https://flagd.dev/schema/v0/flags.json) as edgeflags reads
+ * and writes it, plus the names of the namespaced extension keys that carry edgeflags-only
+ * features through a flagd document unchanged.
+ * @module
+ */
+import type { JsonValue } from "../result";
+
+export type FlagdState = "ENABLED" | "DISABLED";
+export type FlagdMetadata = Record<string, string | number | boolean>;
+
+export interface FlagdFlag {
+  state: FlagdState;
+  variants: Record<string, JsonValue>;
+  /** null or absent: no default; a flag no rule matched answers without a value. */
+  defaultVariant?: string | null;
+  /** JSON Logic; `{}` or absent means no targeting. */
+  targeting?: unknown;
+  metadata?: FlagdMetadata;
+}
+
+export interface FlagdDocument {
+  $schema?: string;
+  flags: Record<string, FlagdFlag>;
+  $evaluators?: Record<string, unknown>;
+  metadata?: FlagdMetadata;
+}
+
+export const FLAGD_SCHEMA_URL = "https://flagd.dev/schema/v0/flags.json";
+
+/**
+ * Flag metadata keys that export writes and import reads back (and strips), so that what flagd
+ * cannot express survives export → import. Values are scalars, as flagd metadata requires: lists
+ * and objects are JSON-encoded strings.
+ */
+export const EXT = {
+  /** boolean, written only when true. */
+  clientVisible: "edgeflags.clientVisible",
+  description: "edgeflags.description",
+  /** JSON string: string[]. */
+  tags: "edgeflags.tags",
+  /** JSON string: Prerequisite[]. flagd has no prerequisites: export warns. */
+  prerequisites: "edgeflags.prerequisites",
+  /**
+   * JSON string: `{ fingerprint, targets?, rules?, fallthrough? }`. The native targeting, restored
+   * on import only while the flag's JSON Logic `targeting` still has this fingerprint (if someone
+   * edited the JSON Logic, the edit wins and the native form is dropped).
+   */
+  targeting: "edgeflags.targeting",
+  /** The native flag type, written only when it differs from what the variants imply. */
+  type: "edgeflags.type",
+} as const;
+export const EXT_KEYS: ReadonlySet<string> = new Set(Object.values(EXT));
+
+/**
+ * `$evaluators` entry holding the native segments as one JSON string (an inert JSON Logic string
+ * literal: nothing `$ref`s it). Kept out of flag-set metadata on purpose, because flagd merges that
+ * into every flag's metadata and segments can hold many thousand keys.
+ */
+export const SEGMENTS_EVALUATOR = "edgeflags.segments";
+/** `$evaluators` name of the JSON Logic that tests membership of a segment. */
+export const segmentEvaluatorName = (segmentKey: string) => `segment.${segmentKey}`;

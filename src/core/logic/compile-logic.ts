@@ -1,0 +1,173 @@
+/**
+ * The JSON Logic front-end: flagd targeting → one closure, built once per flag. `$ref`s are
+ * resolved from the document's `$evaluators` here; nothing is parsed at evaluation time and no
+ * code is generated (no eval / new Function). Semantics follow flagd-core 4.0.1, which compiles
+ * targeting with json-logic-engine 5: the same truthiness, loose comparisons, errors and
+ * build-time folding of constant sub-expressions (an error there is a PARSE_ERROR).
+ * @module
+ */
+import type { PathCompileState } from "../path";
+import type { EvaluationContext, Issue } from "../result";
+import { NO_RUNTIME, type Expr, type Runtime } from "../runtime";
+import { LOGIC_OPERATORS, UNSUPPORTED_OPERATORS } from "./operators";
+import { NOT_CONSTANT, type LogicCompiler } from "./types";
+
+export interface CompiledTargeting {
+  readonly fn: Expr;
+  readonly timeDependent: boolean;
+}
+
+const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
+const REF = "$ref";
+
+/** flagd-core's test: targeting that is absent, `{}` or has no keys means "no targeting". */
+export function hasTargeting(targeting: unknown): boolean {
+  return targeting !== null && targeting !== undefined && Object.keys(targeting as object).length > 0;
+}
+
+class Compiler implements LogicCompiler {
+  readonly state: PathCompileState;
+  readonly issues: Issue[] = [];
+  private readonly refStack: string[] = [];
+  private readonly constants = new WeakMap<Expr, unknown>();
+  interpreted = false;
+
+  constructor(flagKey: string, private readonly evaluators: Record<string, unknown> | undefined) {
+    this.state = { flagKey, timeDependent: false };
+  }
+
+  interpretedScope<T>(fn: () => T): T {
+    const before = this.interpreted;
+    this.interpreted = true;
+    try {
+      return fn();
+    } finally {
+      this.interpreted = before;
+    }
+  }
+
+  private fail(path: string, message: string): Expr {
+    this.issues.push({ path, message });
+    return () => null;
+  }
+
+  private konst(value: unknown): Expr {
+    const f: Expr = () => value;
+    this.constants.set(f, value);
+    return f;
+  }
+
+  private evaluator(name: unknown): { found: true; logic: unknown } | { found: false } {
+    if (typeof name !== "string" || !this.evaluators || !Object.prototype.hasOwnProperty.call(this.evaluators, name)) {
+      return { found: false };
+    }
+    return { found: true, logic: this.evaluators[name] };
+  }
+
+  compile(node: unknown, path: string): Expr {
+    if (node === null || typeof node !== "object") return this.konst(node);
+    if (Array.isArray(node)) {
+      const fns = node.map((n, i) => this.compile(n, `${path}[${i}]`));
+      if (fns.every((f) => this.constants.has(f))) return this.konst(fns.map((f) => this.constants.get(f)));
+      return (ctx, rt) => fns.map((f) => f(ctx, rt));
+    }
+    const keys = Object.keys(node);
+    if (keys.length === 0) return this.konst(node);
+    if (keys.length > 1) return this.fail(path, `an operation has exactly one key (the operator), got ${keys.map((k) => JSON.stringify(k)).join(", ")}`);
+    const name = keys[0]!;
+    const args = (node as Record<string, unknown>)[name];
+    if (name === REF) {
+      const ref = this.evaluator(args);
+      if (!ref.found) return this.fail(path, `$ref to unknown evaluator ${JSON.stringify(args)}`);
+      const refName = args as string;
+      if (this.refStack.includes(refName)) return this.fail(path, `$ref cycle: ${[...this.refStack, refName].join(" → ")}`);
+      this.refStack.push(refName);
+      try {
+        return this.compile(ref.logic, `$evaluators.${refName}`);
+      } finally {
+        this.refStack.pop();
+      }
+    }
+    const op = LOGIC_OPERATORS.get(name);
+    if (!op) {
+      return this.fail(path, UNSUPPORTED_OPERATORS.has(name)
+        ? `operator "${name}" is not supported by edgeflags`
+        : `unknown operator "${name}"`);
+    }
+    const fn = op.compile(args, this, `${path}.${name}`);
+    if (op.deterministic && this.isDeterministic(args, [])) {
+      // json-logic-engine evaluates constant built-in expressions at build time.
+      try {
+        return this.konst(fn(EMPTY_CONTEXT, NO_RUNTIME));
+      } catch (e) {
+        // The interpreter folds lazily, at evaluation: there the failure is an evaluation error.
+        if (this.interpreted) return fn;
+        return this.fail(path, `constant expression "${name}" fails: ${(e as Error).message}`);
+      }
+    }
+    return fn;
+  }
+
+  args(raw: unknown, path: string): (ctx: EvaluationContext, rt: Runtime) => unknown[] {
+    if (Array.isArray(raw)) {
+      const f = this.compile(raw, path);
+      return f as (ctx: EvaluationContext, rt: Runtime) => unknown[];
+    }
+    if (raw === null || typeof raw !== "object") {
+      const wrapped = [raw];
+      return () => wrapped;
+    }
+    const f = this.compile(raw, path);
+    return (ctx, rt) => {
+      const v = f(ctx, rt);
+      return Array.isArray(v) ? v : [v];
+    };
+  }
+
+  private isDeterministic(raw: unknown, seen: string[]): boolean {
+    if (raw === null || typeof raw !== "object") return true;
+    if (Array.isArray(raw)) return raw.every((r) => this.isDeterministic(r, seen));
+    const keys = Object.keys(raw);
+    if (keys.length === 0) return true;
+    if (keys.length > 1) return false;
+    const name = keys[0]!;
+    const args = (raw as Record<string, unknown>)[name];
+    if (name === REF) {
+      const ref = this.evaluator(args);
+      if (!ref.found || seen.includes(args as string)) return false;
+      return this.isDeterministic(ref.logic, [...seen, args as string]);
+    }
+    const op = LOGIC_OPERATORS.get(name);
+    return op !== undefined && op.deterministic && this.isDeterministic(args, seen);
+  }
+
+  constant(raw: unknown): unknown {
+    if (!this.isDeterministic(raw, [])) return NOT_CONSTANT;
+    const before = this.issues.length;
+    const f = this.compile(raw, "");
+    if (this.issues.length !== before) {
+      this.issues.length = before;
+      return NOT_CONSTANT;
+    }
+    try {
+      return f(EMPTY_CONTEXT, NO_RUNTIME);
+    } catch {
+      return NOT_CONSTANT;
+    }
+  }
+}
+
+export type TargetingResult = { ok: true; value: CompiledTargeting } | { ok: false; errors: Issue[] };
+
+/** Compile flagd targeting for `flagKey`; issues carry paths under `path`. */
+export function compileTargeting(
+  targeting: unknown,
+  flagKey: string,
+  evaluators: Record<string, unknown> | undefined,
+  path: string,
+): TargetingResult {
+  const c = new Compiler(flagKey, evaluators);
+  const fn = c.compile(targeting, path);
+  if (c.issues.length > 0) return { ok: false, errors: c.issues };
+  return { ok: true, value: { fn, timeDependent: c.state.timeDependent } };
+}

@@ -1,0 +1,41 @@
+/**
+ * The JSON Logic front-end's operator contract: each operator file exports one or more
+ * `LogicOperator`s, registered by name in operators.ts.
+ * @module
+ */
+import type { PathCompileState } from "../path";
+import type { Expr } from "../runtime";
+
+export interface LogicCompiler {
+  readonly state: PathCompileState;
+  /** Compile a sub-expression found at `path` (for error messages). */
+  compile(node: unknown, path: string): Expr;
+  /**
+   * The arguments as json-logic-engine hands them to an eager operator: an array literal is
+   * evaluated element by element, any other value is evaluated and wrapped in an array when it is
+   * not one.
+   */
+  args(raw: unknown, path: string): (ctx: Parameters<Expr>[0], rt: Parameters<Expr>[1]) => unknown[];
+  /** The value of `raw` when it is a constant (no context read), else NOT_CONSTANT. */
+  constant(raw: unknown): unknown;
+  /**
+   * True inside the branches of a one- or two-argument `if`: json-logic-engine does not compile
+   * those, it interprets them, and its interpreter differs in small ways (`var` keeps null values
+   * instead of taking the default, `cat` skips nulls, `!` reads an array's first element).
+   */
+  readonly interpreted: boolean;
+  /** Compile within `fn` with interpreter semantics. */
+  interpretedScope<T>(fn: () => T): T;
+}
+
+export const NOT_CONSTANT: unique symbol = Symbol("not constant");
+
+export interface LogicOperator {
+  readonly name: string;
+  /**
+   * json-logic-engine evaluates deterministic built-ins with constant arguments once, at build
+   * time, so their errors surface as PARSE_ERROR. flagd's own operators are never folded.
+   */
+  readonly deterministic: boolean;
+  compile(args: unknown, c: LogicCompiler, path: string): Expr;
+}

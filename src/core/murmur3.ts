@@ -1,0 +1,118 @@
+/**
+ * MurmurHash3 x86 32-bit (seed 0) over UTF-8 bytes, streamed from JS strings without encoding
+ * them first, and flagd's v2 integer bucketing. The hash of `flagKey + targetingKey` is split in
+ * two: the state after the flag key is computed once at compile time (`murmur3Prefix`) and each
+ * evaluation feeds only the targeting key (`murmur3Finish`).
+ * @module
+ */
+
+/** Hash state after some bytes: `h` the running hash, `k`/`n` the pending tail bytes, `len` bytes so far. */
+export interface Murmur3State {
+  readonly h: number;
+  readonly k: number;
+  readonly n: number;
+  readonly len: number;
+}
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+// Streaming registers. Evaluation is synchronous and never re-enters while hashing, so module
+// state is safe and avoids allocating per call.
+let H = 0;
+let K = 0;
+let N = 0;
+let LEN = 0;
+
+function pushByte(b: number): void {
+  K |= b << (N << 3);
+  LEN++;
+  if (++N === 4) {
+    let k = Math.imul(K, C1);
+    k = (k << 15) | (k >>> 17);
+    H ^= Math.imul(k, C2);
+    H = (H << 13) | (H >>> 19);
+    H = (Math.imul(H, 5) + 0xe6546b64) | 0;
+    K = 0;
+    N = 0;
+  }
+}
+
+function feed(s: string): void {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      pushByte(c);
+      continue;
+    }
+    if (c < 0x800) {
+      pushByte(0xc0 | (c >> 6));
+      pushByte(0x80 | (c & 63));
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        pushByte(0xf0 | (c >> 18));
+        pushByte(0x80 | ((c >> 12) & 63));
+        pushByte(0x80 | ((c >> 6) & 63));
+        pushByte(0x80 | (c & 63));
+        continue;
+      }
+      c = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
+    }
+    pushByte(0xe0 | (c >> 12));
+    pushByte(0x80 | ((c >> 6) & 63));
+    pushByte(0x80 | (c & 63));
+  }
+}
+
+function finish(): number {
+  let h = H;
+  if (N > 0) {
+    let k = Math.imul(K, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+  }
+  h ^= LEN;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export const EMPTY_STATE: Murmur3State = Object.freeze({ h: 0, k: 0, n: 0, len: 0 });
+
+/** The state after hashing `prefix` (seed 0). */
+export function murmur3Prefix(prefix: string): Murmur3State {
+  H = 0; K = 0; N = 0; LEN = 0;
+  feed(prefix);
+  return Object.freeze({ h: H, k: K, n: N, len: LEN });
+}
+
+/** Unsigned 32-bit hash of prefix + `rest`, continuing from the prefix state. */
+export function murmur3Finish(state: Murmur3State, rest: string): number {
+  H = state.h; K = state.k; N = state.n; LEN = state.len;
+  feed(rest);
+  return finish();
+}
+
+/** Unsigned 32-bit MurmurHash3 (x86, seed 0) of the UTF-8 bytes of `s`. */
+export function murmur3(s: string): number {
+  return murmur3Finish(EMPTY_STATE, s);
+}
+
+/**
+ * flagd v2 bucket: `(hash * totalWeight) >> 32`, exact for totals below 2^31 without BigInt. The
+ * hash is split into 16-bit halves so that every partial product stays below 2^53.
+ */
+export function bucketOf(hash: number, totalWeight: number): number {
+  const hi = hash >>> 16;
+  const lo = hash & 0xffff;
+  const t = hi * totalWeight + Math.floor((lo * totalWeight) / 65536);
+  return Math.floor(t / 65536);
+}

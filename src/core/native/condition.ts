@@ -1,0 +1,137 @@
+/**
+ * Native conditions and segments → predicates of the same shape the JSON Logic front-end
+ * produces. Attribute paths are split once; segment key lists become Sets once per environment
+ * (a 100k-key segment stays O(1) per evaluation), and `excluded` wins over `included` and rules.
+ * @module
+ */
+import type { Condition, Segment } from "../model";
+import { compileGetter, splitPath, type PathCompileState } from "../path";
+import type { Issue } from "../result";
+import { nowMs, type Expr, type Pred } from "../runtime";
+import { NATIVE_OPERATORS } from "./operators";
+
+export interface SegmentKeys {
+  readonly included: ReadonlySet<string>;
+  readonly excluded: ReadonlySet<string>;
+}
+
+/** What native compilation of one flag needs; `keyCache` is shared by every flag of an environment. */
+export interface NativeCompileEnv {
+  readonly segments: ReadonlyMap<string, Segment>;
+  readonly keyCache: Map<string, SegmentKeys>;
+  readonly state: PathCompileState;
+  readonly issues: Issue[];
+  readonly segmentPreds: Map<string, Pred>;
+  readonly segmentStack: string[];
+}
+
+const NEVER: Pred = () => false;
+
+function attributeReader(attribute: string, op: string, env: NativeCompileEnv): Expr {
+  // Dates compare instants: $flagd.timestamp (seconds in JSON Logic) is the clock in milliseconds here.
+  if ((op === "before" || op === "after") && attribute === "$flagd.timestamp") {
+    env.state.timeDependent = true;
+    return (_ctx, rt) => nowMs(rt);
+  }
+  return compileGetter(splitPath(attribute), env.state);
+}
+
+export function compileCondition(cond: Condition, env: NativeCompileEnv, path: string): Pred {
+  if ("attribute" in cond) {
+    const op = NATIVE_OPERATORS.get(cond.op);
+    if (!op) {
+      env.issues.push({ path: `${path}.op`, message: `unknown operator ${JSON.stringify(cond.op)}` });
+      return NEVER;
+    }
+    if (typeof cond.attribute !== "string" || cond.attribute.length === 0) {
+      env.issues.push({ path: `${path}.attribute`, message: "attribute must be a non-empty path" });
+      return NEVER;
+    }
+    const test = op.compile(cond.op, Array.isArray(cond.values) ? cond.values : []);
+    if (typeof test === "string") {
+      env.issues.push({ path: `${path}.values`, message: test });
+      return NEVER;
+    }
+    if (op.timeDependent) env.state.timeDependent = true;
+    const read = attributeReader(cond.attribute, cond.op, env);
+    return (ctx, rt) => {
+      const v = read(ctx, rt);
+      return v !== undefined && v !== null && test(v);
+    };
+  }
+  if ("segment" in cond) return compileSegmentRef(cond.segment, env, `${path}.segment`);
+  if ("all" in cond) {
+    if (!Array.isArray(cond.all) || cond.all.length === 0) {
+      env.issues.push({ path: `${path}.all`, message: "all needs at least one condition" });
+      return NEVER;
+    }
+    const preds = cond.all.map((c, i) => compileCondition(c, env, `${path}.all[${i}]`));
+    if (preds.length === 1) return preds[0]!;
+    if (preds.length === 2) {
+      const [a, b] = preds as [Pred, Pred];
+      return (ctx, rt) => a(ctx, rt) && b(ctx, rt);
+    }
+    return (ctx, rt) => {
+      for (let i = 0; i < preds.length; i++) if (!preds[i]!(ctx, rt)) return false;
+      return true;
+    };
+  }
+  if ("any" in cond) {
+    if (!Array.isArray(cond.any) || cond.any.length === 0) {
+      env.issues.push({ path: `${path}.any`, message: "any needs at least one condition" });
+      return NEVER;
+    }
+    const preds = cond.any.map((c, i) => compileCondition(c, env, `${path}.any[${i}]`));
+    if (preds.length === 1) return preds[0]!;
+    return (ctx, rt) => {
+      for (let i = 0; i < preds.length; i++) if (preds[i]!(ctx, rt)) return true;
+      return false;
+    };
+  }
+  if ("not" in cond) {
+    const p = compileCondition(cond.not, env, `${path}.not`);
+    return (ctx, rt) => !p(ctx, rt);
+  }
+  env.issues.push({ path, message: "a condition has attribute/op/values, segment, all, any or not" });
+  return NEVER;
+}
+
+function segmentKeys(segment: Segment, env: NativeCompileEnv): SegmentKeys {
+  let keys = env.keyCache.get(segment.key);
+  if (!keys) {
+    keys = { included: new Set(segment.included ?? []), excluded: new Set(segment.excluded ?? []) };
+    env.keyCache.set(segment.key, keys);
+  }
+  return keys;
+}
+
+function compileSegmentRef(key: string, env: NativeCompileEnv, path: string): Pred {
+  const cached = env.segmentPreds.get(key);
+  if (cached) return cached;
+  const segment = env.segments.get(key);
+  if (!segment) {
+    env.issues.push({ path, message: `unknown segment ${JSON.stringify(key)}` });
+    return NEVER;
+  }
+  if (env.segmentStack.includes(key)) {
+    env.issues.push({ path, message: `segment cycle: ${[...env.segmentStack, key].join(" → ")}` });
+    return NEVER;
+  }
+  env.segmentStack.push(key);
+  const rules = (segment.rules ?? []).map((c, i) => compileCondition(c, env, `segments.${key}.rules[${i}]`));
+  env.segmentStack.pop();
+  const { included, excluded } = segmentKeys(segment, env);
+  const pred: Pred = (ctx, rt) => {
+    const tk = ctx.targetingKey;
+    let inSegment = false;
+    if (typeof tk === "string") {
+      if (excluded.has(tk)) return false;
+      inSegment = included.has(tk);
+    }
+    for (let i = 0; !inSegment && i < rules.length; i++) inSegment = rules[i]!(ctx, rt);
+    if (inSegment && rt.trace) rt.trace.segment = key;
+    return inSegment;
+  };
+  env.segmentPreds.set(key, pred);
+  return pred;
+}

@@ -1,0 +1,32 @@
+/**
+ * `startsWith`, `endsWith`, `contains` (any of `values`) and `notContains` (none of them), on
+ * string attributes only.
+ * @module
+ */
+import type { NativeOperator } from "../types";
+
+export const STARTS_WITH = "startsWith", ENDS_WITH = "endsWith", CONTAINS = "contains", NOT_CONTAINS = "notContains";
+
+export const stringOperator: NativeOperator = {
+  names: [STARTS_WITH, ENDS_WITH, CONTAINS, NOT_CONTAINS],
+  compile(op, values) {
+    if (values.length === 0) return `${op} needs at least one value`;
+    if (!values.every((v) => typeof v === "string")) return `${op} values must be strings`;
+    const list = values as string[];
+    const one = list.length === 1 ? list[0]! : undefined;
+    switch (op) {
+      case STARTS_WITH:
+        return one !== undefined
+          ? (v) => typeof v === "string" && v.startsWith(one)
+          : (v) => typeof v === "string" && list.some((s) => v.startsWith(s));
+      case ENDS_WITH:
+        return one !== undefined
+          ? (v) => typeof v === "string" && v.endsWith(one)
+          : (v) => typeof v === "string" && list.some((s) => v.endsWith(s));
+      case CONTAINS:
+        return (v) => typeof v === "string" && list.some((s) => v.includes(s));
+      default:
+        return (v) => typeof v === "string" && !list.some((s) => v.includes(s));
+    }
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * Core evaluation result → OFREP 0.3.0 answer (status and body), in one function.
+ *
+ * - Success: 200 `{key, value, reason, variant, metadata}`; `metadata` only when non-empty.
+ * - Disabled, or no default variant and no rule matched: 200 `{key, reason}` with no `value`
+ *   (OFREP `codeDefaultFlag`: the provider uses its code default). Metadata is kept when present.
+ * - `FLAG_NOT_FOUND` → 404; `GENERAL` → 500; every other error code → 400 (as flagd's OFREP
+ *   service does), body `{key, errorCode, errorDetails}`.
+ * @module
+ */
+import type { EvaluationResult, JsonValue } from "../core/result";
+
+export interface OfrepSuccess {
+  key: string;
+  value?: JsonValue;
+  reason: string;
+  variant?: string;
+  metadata?: Record<string, string | number | boolean>;
+}
+export interface OfrepFailure {
+  key: string;
+  errorCode: string;
+  errorDetails?: string;
+  metadata?: Record<string, string | number | boolean>;
+}
+
+export function toOfrep(result: EvaluationResult): { status: 200 | 400 | 404 | 500; body: OfrepSuccess | OfrepFailure } {
+  const metadata = result.metadata && Object.keys(result.metadata).length > 0 ? { ...result.metadata } : undefined;
+  if (result.errorCode || result.reason === "ERROR") {
+    const errorCode = result.errorCode ?? "GENERAL";
+    const body: OfrepFailure = {
+      key: result.key,
+      errorCode,
+      errorDetails: result.errorMessage ?? (errorCode === "FLAG_NOT_FOUND" ? `flag '${result.key}' was not found` : errorCode),
+    };
+    if (metadata && errorCode !== "FLAG_NOT_FOUND") body.metadata = metadata;
+    const status = errorCode === "FLAG_NOT_FOUND" ? 404 : errorCode === "GENERAL" ? 500 : 400;
+    return { status, body };
+  }
+  const body: OfrepSuccess = { key: result.key, reason: result.reason };
+  if (result.value !== undefined && result.reason !== "DISABLED") {
+    body.value = result.value;
+    if (result.variant !== undefined) body.variant = result.variant;
+  }
+  if (metadata) body.metadata = metadata;
+  return { status: 200, body };
+}
+
+/** A bulk item never changes the status of the whole answer: it is the body alone. */
+export function toOfrepItem(result: EvaluationResult): OfrepSuccess | OfrepFailure {
+  return toOfrep(result).body;
+}
+
+/** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */
+export function ofrepError(errorCode: string, errorDetails: string, key?: string): Record<string, string> {
+  return key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails };
+}

@@ -1,0 +1,64 @@
+/**
+ * Per-SDK-key token bucket, held in isolate memory.
+ *
+ * Why not the Workers Rate Limiting binding: it counts per Cloudflare location in fixed 10 s or
+ * 60 s wall-clock windows (a limit can lift early, and per-second rates cannot be expressed) and it
+ * answers only allowed/blocked, so no honest `Retry-After` can be computed. A per-isolate bucket
+ * gives exact refill times and costs no I/O. Its limit is per isolate: a key spread over many
+ * isolates gets up to (isolates × rate); that is the price of no round-trip on the hot path, and
+ * it still stops one runaway client hammering one location.
+ *
+ * Rates come from RATE_LIMIT_PER_SECOND (refill) and RATE_LIMIT_BURST (capacity).
+ * @module
+ */
+
+export const DEFAULT_RATE_PER_SECOND = 1000;
+/** Buckets remembered per limiter; idle ones are dropped first (a full bucket carries no state worth keeping). */
+const MAX_BUCKETS = 10_000;
+
+export type Take = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  constructor(readonly ratePerSecond: number, readonly burst: number) {}
+
+  take(id: string, now = Date.now()): Take {
+    let b = this.buckets.get(id);
+    if (!b) {
+      if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(id, b);
+    } else {
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSecond);
+      b.at = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    // Integer seconds until one whole token is back, never 0 (RFC 9110 delay-seconds).
+    const seconds = this.ratePerSecond > 0 ? (1 - b.tokens) / this.ratePerSecond : 3600;
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(seconds)) };
+  }
+}
+
+const limiters = new Map<string, TokenBuckets>();
+
+/** The isolate's limiter for these settings (vars are fixed per deployment; tests may pass others). */
+export function limiterFor(env: { RATE_LIMIT_PER_SECOND?: string; RATE_LIMIT_BURST?: string }): TokenBuckets {
+  const id = `${env.RATE_LIMIT_PER_SECOND ?? ""}/${env.RATE_LIMIT_BURST ?? ""}`;
+  let limiter = limiters.get(id);
+  if (!limiter) {
+    const rate = Number(env.RATE_LIMIT_PER_SECOND);
+    const burst = Number(env.RATE_LIMIT_BURST);
+    const r = Number.isFinite(rate) && rate >= 0 ? rate : DEFAULT_RATE_PER_SECOND;
+    limiter = new TokenBuckets(r, Number.isFinite(burst) && burst >= 1 ? burst : Math.max(1, r * 2));
+    limiters.set(id, limiter);
+  }
+  return limiter;
+}

@@ -1,0 +1,202 @@
+/**
+ * The edge's view of each environment: the compiled snapshot in isolate memory, refreshed from KV.
+ *
+ * Levels, fastest first:
+ * 1. Isolate memory: one {@link Loaded} per environment in a module-level Map, replaced whole on
+ *    change (never mutated in place while requests read it). Trusted for `refreshMs`
+ *    (SNAPSHOT_REFRESH_SECONDS, default 0.25 s); after that the next request re-reads the pointer.
+ * 2. KV: the pointer `ptr:<env>` with the smallest `cacheTtl` KV allows (30 s), and the immutable
+ *    snapshot `snap:<env>:<version>` with a long one (a version's content never changes).
+ * 3. Last known good: when KV throws or takes longer than `kvTimeoutMs` (1 s), the previous
+ *    snapshot keeps answering, marked `stale`, and is re-checked after another refresh interval.
+ *
+ * One in-flight load per environment: concurrent requests after expiry await the same promise.
+ * A version announced by the change stream ({@link SnapshotCache.noteVersion}) or a client's
+ * `flagConfigEtag` is read directly from its versioned key, without waiting for the pointer.
+ * The Durable Object is never called from here.
+ * @module
+ */
+import type { CompiledEnvironment } from "../core/engine";
+import type { EnvironmentDoc } from "../core/model";
+import type { Result } from "../core/result";
+import { kvKey, type Pointer, type Snapshot } from "../core/snapshot";
+
+/** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
+export const POINTER_CACHE_TTL = 30;
+/** KV edge cache for versioned snapshots: immutable, so a day is safe. */
+export const SNAPSHOT_CACHE_TTL = 86_400;
+/** Environments held per isolate; the least recently loaded is dropped first. */
+export const MAX_ENVIRONMENTS = 100;
+export const DEFAULT_REFRESH_MS = 250;
+export const DEFAULT_KV_TIMEOUT_MS = 1_000;
+/**
+ * Hinted versions found missing per environment per refresh interval before further hints are
+ * ignored until the next interval: hints come from clients too (`flagConfigEtag`, `If-None-Match`),
+ * so made-up versions must not turn into one KV read per request.
+ */
+export const MAX_MISSING_PER_INTERVAL = 4;
+
+export type KvReader = Pick<KVNamespace, "get">;
+export type Compile = (doc: EnvironmentDoc) => Result<CompiledEnvironment>;
+
+export interface Loaded {
+  environment: string;
+  version: number;
+  publishedAt: string;
+  doc: EnvironmentDoc;
+  compiled: CompiledEnvironment;
+  /** Served from last-known-good because KV failed at the last check. */
+  stale: boolean;
+}
+
+interface Entry {
+  loaded: Loaded;
+  checkedAt: number;
+  /**
+   * Versions asked for (change stream, flagConfigEtag) but not readable at the last check, so a
+   * missing version costs one KV read per refresh interval, not one per request.
+   */
+  missing: Set<number>;
+}
+
+export type Lookup = { ok: true; snapshot: Loaded } | { ok: false; reason: "none" | "unavailable"; detail: string };
+
+export interface SnapshotCacheOptions {
+  compile: Compile;
+  refreshMs?: number;
+  kvTimeoutMs?: number;
+  now?: () => number;
+}
+
+class KvTimeout extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KvTimeout(`KV read exceeded ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+function isPointer(v: unknown): v is Pointer {
+  return !!v && typeof v === "object" && Number.isInteger((v as Pointer).version);
+}
+function isSnapshot(v: unknown): v is Snapshot {
+  return !!v && typeof v === "object" && Number.isInteger((v as Snapshot).version) &&
+    !!(v as Snapshot).doc && Array.isArray((v as Snapshot).doc.flags);
+}
+
+export class SnapshotCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<Lookup>>();
+  private readonly hints = new Map<string, number>();
+  private readonly compile: Compile;
+  readonly refreshMs: number;
+  private readonly kvTimeoutMs: number;
+  private readonly now: () => number;
+
+  constructor(options: SnapshotCacheOptions) {
+    this.compile = options.compile;
+    this.refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    this.kvTimeoutMs = options.kvTimeoutMs ?? DEFAULT_KV_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A version is known to exist (change stream): the next read loads it without waiting for the pointer. */
+  noteVersion(environment: string, version: number): void {
+    if (!Number.isInteger(version) || version < 1) return;
+    if ((this.hints.get(environment) ?? 0) < version) this.hints.set(environment, version);
+  }
+
+  /**
+   * The environment's snapshot: from memory when fresh, else one shared KV load.
+   * `minVersion` (a client's `flagConfigEtag`) asks for at least that version when it exists.
+   */
+  async get(kv: KvReader, environment: string, minVersion = 0): Promise<Lookup> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = this.entries.get(environment);
+      const wants = [minVersion, this.hints.get(environment) ?? 0];
+      const expired = !entry || this.now() - entry.checkedAt >= this.refreshMs;
+      if (entry && !expired && (entry.missing.size >= MAX_MISSING_PER_INTERVAL || wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)))) {
+        return { ok: true, snapshot: entry.loaded };
+      }
+      const running = this.inflight.get(environment);
+      if (running) {
+        const result = await running;
+        // A load that started before a newer version was asked for: check once more.
+        if (attempt === 0 && result.ok && wants.some((w) => w > result.snapshot.version)) continue;
+        return result;
+      }
+      const load = this.load(kv, environment, wants, expired).finally(() => this.inflight.delete(environment));
+      this.inflight.set(environment, load);
+      return load;
+    }
+    const entry = this.entries.get(environment);
+    return entry ? { ok: true, snapshot: entry.loaded } : { ok: false, reason: "unavailable", detail: "snapshot not loaded" };
+  }
+
+  private async load(kv: KvReader, environment: string, wants: number[], expired: boolean): Promise<Lookup> {
+    const entry = this.entries.get(environment);
+    const now = this.now();
+    const missing = expired || !entry ? new Set<number>() : entry.missing;
+    try {
+      const pointer = await withTimeout(kv.get(kvKey.pointer(environment), { type: "json", cacheTtl: POINTER_CACHE_TTL }), this.kvTimeoutMs);
+      if (!isPointer(pointer)) {
+        // No pointer: never published, or the environment was deleted. Forget what we held.
+        this.entries.delete(environment);
+        return { ok: false, reason: "none", detail: "environment has no published snapshot" };
+      }
+      // Highest first: an announced version wins over a lagging pointer.
+      const candidates = [...new Set([...wants, pointer.version])].filter((v) => v > 0).sort((a, b) => b - a);
+      for (const version of candidates) {
+        // Never go backwards: the pointer may lag a version already held.
+        if (entry && entry.loaded.version >= version) return this.keep(environment, entry.loaded, now, missing, false);
+        if (missing.has(version)) continue;
+        const raw = await withTimeout(kv.get(kvKey.snapshot(environment, version), { type: "json", cacheTtl: SNAPSHOT_CACHE_TTL }), this.kvTimeoutMs);
+        if (!isSnapshot(raw)) {
+          missing.add(version); // announced but not visible here yet: fall back to a lower candidate
+          continue;
+        }
+        const compiled = this.compile(raw.doc);
+        if (!compiled.ok) {
+          console.error(`snapshot ${environment}@${version} does not compile`, compiled.errors.slice(0, 5));
+          missing.add(version);
+          continue;
+        }
+        const loaded: Loaded = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: raw.doc, compiled: compiled.value, stale: false };
+        return this.keep(environment, loaded, now, missing, false);
+      }
+      if (entry) return this.keep(environment, entry.loaded, now, missing, false);
+      return { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` };
+    } catch (err) {
+      console.error(`KV read for ${environment} failed`, err instanceof Error ? err.message : err);
+      if (entry) return this.keep(environment, entry.loaded, now, missing, true);
+      return { ok: false, reason: "unavailable", detail: "flag storage is unavailable" };
+    }
+  }
+
+  private keep(environment: string, loaded: Loaded, now: number, missing: Set<number>, stale: boolean): Lookup {
+    const next = loaded.stale === stale ? loaded : { ...loaded, stale };
+    this.entries.delete(environment); // re-insert: Map order is least recently loaded first
+    this.entries.set(environment, { loaded: next, checkedAt: now, missing });
+    if (this.entries.size > MAX_ENVIRONMENTS) this.entries.delete(this.entries.keys().next().value as string);
+    return { ok: true, snapshot: next };
+  }
+}
+
+let shared: SnapshotCache | undefined;
+
+/**
+ * The isolate's one cache, created on first use with SNAPSHOT_REFRESH_SECONDS from the bindings
+ * (vars are fixed for an isolate's lifetime, so reading them once is enough).
+ */
+export function sharedSnapshotCache(env: { SNAPSHOT_REFRESH_SECONDS?: string }, compile: Compile): SnapshotCache {
+  if (!shared) {
+    const seconds = Number(env.SNAPSHOT_REFRESH_SECONDS);
+    const refreshMs = Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : DEFAULT_REFRESH_MS;
+    shared = new SnapshotCache({ compile, refreshMs });
+  }
+  return shared;
+}

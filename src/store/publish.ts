@@ -1,0 +1,135 @@
+/**
+ * Publishing to KV after a commit: the immutable snapshot `snap:<env>:<version>` first, then the
+ * pointer `ptr:<env>`, then any SDK key records still pending. One flush runs at a time, so the
+ * pointer only ever moves forward; commits that land while a flush is busy are folded into the
+ * next one (coalescing).
+ *
+ * KV accepts about one write per second to the same key, so pointer writes are spaced by
+ * `minIntervalMs` (default 1000): a commit less than that after the previous pointer write waits
+ * for the slot, and every commit that arrives meanwhile shares that one write. Any KV failure
+ * schedules the DO alarm with exponential backoff (0.5 s doubling to a 30 s cap) and the alarm
+ * flushes again until the pointer in KV names the DO's version.
+ * @module
+ */
+import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/snapshot";
+import type { StoredKey } from "./keys-repo";
+
+/** The part of KVNamespace publishing uses; tests swap in a failing or counting wrapper. */
+export type KvWriter = Pick<KVNamespace, "put" | "delete">;
+
+/** What should be in KV now, read synchronously from the DO. */
+export interface PublishState {
+  name: string;
+  version: number;
+  deleted: boolean;
+  /** Commit time of `version`. */
+  publishedAt: string;
+  /** The document of `version` as JSON (serialised once per version, at commit). */
+  docJson(): string;
+}
+
+export interface PublishSource {
+  state(): PublishState | undefined;
+  published(): { pointer: number; snapshot: number };
+  markSnapshot(version: number): void;
+  markPointer(version: number): void;
+  pendingKeys(): StoredKey[];
+  markKey(id: string, revoked: boolean): void;
+  /** After the pointer names `version` (the change stream tells subscribers). */
+  onPublished(version: number): void;
+  scheduleRetry(delayMs: number): void;
+}
+
+export const RETRY_BASE_MS = 500;
+export const RETRY_CAP_MS = 30_000;
+export const DEFAULT_POINTER_INTERVAL_MS = 1000;
+/** A KV call that has not settled by then counts as failed, so one hung write cannot stall every later flush. */
+export const KV_TIMEOUT_MS = 15_000;
+/** KV values are limited to 25 MiB; changes whose snapshot would not fit are refused at commit. */
+export const MAX_SNAPSHOT_BYTES = 24 * 1024 * 1024;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`KV ${what} timed out`)), KV_TIMEOUT_MS); });
+  return Promise.race([promise, timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
+}
+
+/** The snapshot value, built around the already-serialised document (no second stringify of 100k-key segments). */
+export function snapshotJson(name: string, version: number, publishedAt: string, docJson: string): string {
+  const head: Omit<Snapshot, "doc"> = { environment: name, version, publishedAt };
+  return JSON.stringify(head).slice(0, -1) + `,"doc":${docJson}}`;
+}
+
+export class Publisher {
+  /** Swappable so a test can inject KV failures (see test/store). */
+  kv: KvWriter;
+  minIntervalMs: number;
+  private tail: Promise<boolean> = Promise.resolve(true);
+  private lastPointerWrite = 0;
+  private failures = 0;
+
+  constructor(kv: KvWriter, private readonly source: PublishSource, minIntervalMs = DEFAULT_POINTER_INTERVAL_MS) {
+    this.kv = kv;
+    this.minIntervalMs = minIntervalMs;
+  }
+
+  /** Brings KV up to the DO's state. Resolves true when KV matches, false after a failure (retry scheduled). */
+  flush(): Promise<boolean> {
+    const run = this.tail.then(() => this.syncOnce());
+    this.tail = run;
+    return run;
+  }
+
+  /** The delay before the next retry after `failures` consecutive failures. */
+  static backoff(failures: number): number {
+    return Math.min(RETRY_BASE_MS * 2 ** Math.max(failures - 1, 0), RETRY_CAP_MS);
+  }
+
+  private async syncOnce(): Promise<boolean> {
+    try {
+      for (;;) {
+        const state = this.source.state();
+        if (!state) return true;
+        const done = this.source.published();
+        if (state.deleted) {
+          if (done.pointer !== 0) {
+            await withTimeout(this.kv.delete(kvKey.pointer(state.name)), "delete");
+            this.source.markPointer(0);
+          }
+        } else {
+          if (state.version > done.snapshot) {
+            const value = snapshotJson(state.name, state.version, state.publishedAt, state.docJson());
+            await withTimeout(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
+            this.source.markSnapshot(state.version);
+          }
+          if (state.version > done.pointer) {
+            const wait = this.lastPointerWrite + this.minIntervalMs - Date.now();
+            if (wait > 0) { await sleep(wait); continue; } // newer commits may have landed meanwhile
+            const pointer: Pointer = { version: state.version, publishedAt: state.publishedAt };
+            this.lastPointerWrite = Date.now();
+            await withTimeout(this.kv.put(kvKey.pointer(state.name), JSON.stringify(pointer)), "put");
+            this.source.markPointer(state.version);
+            this.source.onPublished(state.version);
+          }
+        }
+        for (const key of this.source.pendingKeys()) {
+          const record: KeyRecord = { id: key.id, kind: key.kind, environment: state.name, revoked: key.revokedAt !== undefined };
+          await withTimeout(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
+          this.source.markKey(key.id, record.revoked);
+        }
+        const now = this.source.state();
+        if (!now || (now.version === state.version && now.deleted === state.deleted)) break;
+      }
+      this.failures = 0;
+      return true;
+    } catch (err) {
+      this.failures++;
+      const delay = Publisher.backoff(this.failures);
+      console.warn(`KV publish failed (attempt ${this.failures}), retrying in ${delay} ms:`, err);
+      this.source.scheduleRetry(delay);
+      return false;
+    }
+  }
+}

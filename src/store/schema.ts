@@ -1,0 +1,72 @@
+/**
+ * Table definitions and the schema version row. `migrate` runs inside `blockConcurrencyWhile`
+ * in each constructor; when the stored version equals the current one it issues no DDL.
+ * @module
+ */
+import { first, run, type Sql } from "./sql";
+
+export const STORE_SCHEMA_VERSION = 1;
+export const REGISTRY_SCHEMA_VERSION = 1;
+
+const STORE_V1 = [
+  // One row: the environment's name and version counter. `deleted` keeps the counter after
+  // destroy(), so a re-created environment never reuses a version number (KV snapshots are
+  // immutable per version). published_version/snapshot_version: what KV is known to hold.
+  `CREATE TABLE meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     name TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     created TEXT NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0,
+     extra TEXT NOT NULL DEFAULT '{}',
+     published_version INTEGER NOT NULL DEFAULT 0,
+     snapshot_version INTEGER NOT NULL DEFAULT 0)`,
+  // Current definitions. `version` is the environment version of the item's last change (ETag).
+  `CREATE TABLE flags (key TEXT PRIMARY KEY, position INTEGER NOT NULL, json TEXT NOT NULL, version INTEGER NOT NULL)`,
+  // Segment JSON without its key lists; those live one row per key in segment_keys, grouped in
+  // immutable sets named by the version that wrote them (keys_version), so a 100k-key segment
+  // never meets the 2 MB row limit and rollback can point back at an old set without copying it.
+  `CREATE TABLE segments (key TEXT PRIMARY KEY, position INTEGER NOT NULL, json TEXT NOT NULL, version INTEGER NOT NULL, keys_version INTEGER NOT NULL)`,
+  `CREATE TABLE segment_keys (segment TEXT NOT NULL, set_version INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('included', 'excluded')), key TEXT NOT NULL)`,
+  `CREATE INDEX segment_keys_set ON segment_keys (segment, set_version)`,
+  // Append-only: every write of a flag, segment or the document-level metadata (kind 'doc'),
+  // json NULL for a delete. The state at version N is the latest revision <= N of each item.
+  `CREATE TABLE revisions (
+     kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,
+     position INTEGER, json TEXT, keys_version INTEGER,
+     PRIMARY KEY (kind, key, version))`,
+  // Append-only audit log, exactly one row per environment version.
+  `CREATE TABLE audit (version INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, operation TEXT NOT NULL, target TEXT, diff TEXT NOT NULL)`,
+  // SDK keys: only the SHA-256 of the key is kept. kv_pending: the KV key record still needs writing.
+  `CREATE TABLE sdk_keys (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('client', 'server')),
+     hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created TEXT NOT NULL, created_by TEXT NOT NULL,
+     revoked TEXT, revoked_by TEXT, kv_pending INTEGER NOT NULL DEFAULT 1)`,
+];
+
+const REGISTRY_V1 = [
+  `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
+  `CREATE TABLE admin_tokens (
+     id TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('admin', 'read')), environments TEXT,
+     hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created TEXT NOT NULL, created_by TEXT NOT NULL,
+     revoked TEXT, revoked_by TEXT)`,
+];
+
+function migrate(sql: Sql, target: number, steps: Record<number, string[]>): void {
+  run(sql, `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
+  const current = first<{ version: number }>(sql, `SELECT version FROM schema_version WHERE id = 1`)?.version ?? 0;
+  if (current === target) return;
+  if (current > target) throw new Error(`storage schema ${current} is newer than this code (${target})`);
+  for (let v = current + 1; v <= target; v++) for (const statement of steps[v] ?? []) run(sql, statement);
+  run(sql, `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, target);
+}
+
+/** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
+export function migrateStore(sql: Sql): void {
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1 });
+}
+
+/** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */
+export function migrateRegistry(sql: Sql): void {
+  migrate(sql, REGISTRY_SCHEMA_VERSION, { 1: REGISTRY_V1 });
+}

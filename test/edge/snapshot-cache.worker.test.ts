@@ -1,0 +1,166 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { CompiledEnvironment } from "../../src/core/engine";
+import type { EnvironmentDoc } from "../../src/core/model";
+import { ok } from "../../src/core/result";
+import { kvKey } from "../../src/core/snapshot";
+import { MAX_MISSING_PER_INTERVAL, SnapshotCache, type KvReader } from "../../src/edge/snapshot-cache";
+
+// The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a
+// stand-in that records the doc it was given (the real compiler is exercised by the route tests).
+const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
+
+function fakeCompile(doc: EnvironmentDoc) {
+  const compiled = { flags: [], timeDependent: false, doc } as unknown as CompiledEnvironment;
+  return ok(compiled);
+}
+
+class FlakyKv implements KvReader {
+  reads: string[] = [];
+  mode: "ok" | "throw" | "hang" = "ok";
+  get = ((key: string, options?: unknown) => {
+    this.reads.push(key);
+    if (this.mode === "throw") return Promise.reject(new Error("KV down"));
+    if (this.mode === "hang") return new Promise(() => {});
+    return realKv().get(key, options as { type: "json" });
+  }) as KvReader["get"];
+}
+
+async function publish(environment: string, version: number, marker: string, pointer = true) {
+  const doc = { flags: [], segments: [], metadata: { marker } };
+  await realKv().put(kvKey.snapshot(environment, version), JSON.stringify({ environment, version, publishedAt: "t", doc }));
+  if (pointer) await realKv().put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt: "t" }));
+}
+
+function clock(start = 1_000_000) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+describe("SnapshotCache", () => {
+  it("serves from memory within the refresh interval, re-reads the pointer after it", async () => {
+    await publish("c1", 1, "one");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
+    const a = await cache.get(kv, "c1");
+    expect(a.ok && a.snapshot.version).toBe(1);
+    expect(kv.reads).toEqual([kvKey.pointer("c1"), kvKey.snapshot("c1", 1)]);
+    await publish("c1", 2, "two");
+    t.t += 100;
+    const b = await cache.get(kv, "c1");
+    expect(b.ok && b.snapshot.version).toBe(1);
+    expect(kv.reads).toHaveLength(2);
+    t.t += 200;
+    const c = await cache.get(kv, "c1");
+    expect(c.ok && c.snapshot.version).toBe(2);
+    expect(c.ok && c.snapshot.doc.metadata).toEqual({ marker: "two" });
+    // Unchanged pointer: one pointer read, no snapshot read.
+    t.t += 300;
+    await cache.get(kv, "c1");
+    expect(kv.reads.slice(4)).toEqual([kvKey.pointer("c1")]);
+  });
+
+  it("keeps answering from last-known-good (stale) when KV throws or hangs, and recovers", async () => {
+    await publish("c2", 5, "five");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 50, now: t.now });
+    expect((await cache.get(kv, "c2")).ok).toBe(true);
+    kv.mode = "throw";
+    t.t += 1000;
+    const down = await cache.get(kv, "c2");
+    expect(down.ok && down.snapshot.version).toBe(5);
+    expect(down.ok && down.snapshot.stale).toBe(true);
+    kv.mode = "hang";
+    t.t += 1000;
+    const slow = await cache.get(kv, "c2");
+    expect(slow.ok && slow.snapshot.stale).toBe(true);
+    kv.mode = "ok";
+    t.t += 1000;
+    const back = await cache.get(kv, "c2");
+    expect(back.ok && back.snapshot.stale).toBe(false);
+  });
+
+  it("KV down with nothing cached → unavailable (not a throw); no pointer → none", async () => {
+    const kv = new FlakyKv();
+    kv.mode = "throw";
+    const cache = new SnapshotCache({ compile: fakeCompile });
+    expect(await cache.get(kv, "c3")).toMatchObject({ ok: false, reason: "unavailable" });
+    kv.mode = "ok";
+    expect(await cache.get(kv, "never")).toMatchObject({ ok: false, reason: "none" });
+  });
+
+  it("concurrent requests share one load", async () => {
+    await publish("c4", 1, "one");
+    const kv = new FlakyKv();
+    const cache = new SnapshotCache({ compile: fakeCompile });
+    const results = await Promise.all(Array.from({ length: 50 }, () => cache.get(kv, "c4")));
+    expect(results.every((r) => r.ok && r.snapshot.version === 1)).toBe(true);
+    expect(kv.reads).toEqual([kvKey.pointer("c4"), kvKey.snapshot("c4", 1)]);
+  });
+
+  it("noteVersion reads the announced version before the pointer moves; a missing one falls back", async () => {
+    await publish("c5", 1, "one");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 10_000, now: t.now });
+    await cache.get(kv, "c5");
+    await publish("c5", 2, "two", false);
+    cache.noteVersion("c5", 2);
+    const r = await cache.get(kv, "c5");
+    expect(r.ok && r.snapshot.version).toBe(2);
+    // A version that does not exist (yet): pointer's version kept, tried once per interval.
+    cache.noteVersion("c5", 9);
+    const s = await cache.get(kv, "c5");
+    expect(s.ok && s.snapshot.version).toBe(2);
+    const reads = kv.reads.length;
+    await cache.get(kv, "c5");
+    expect(kv.reads.length).toBe(reads);
+    // A client hint (flagConfigEtag) works the same way.
+    await publish("c5", 3, "three", false);
+    const h = await cache.get(kv, "c5", 3);
+    expect(h.ok && h.snapshot.version).toBe(3);
+  });
+
+  it("made-up hinted versions cost at most a few KV reads per interval", async () => {
+    await publish("c8", 1, "one");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 1000, now: t.now });
+    await cache.get(kv, "c8");
+    for (let v = 100; v < 150; v++) {
+      const r = await cache.get(kv, "c8", v);
+      expect(r.ok && r.snapshot.version).toBe(1);
+    }
+    const snapshotReads = kv.reads.filter((k) => k.startsWith("snap:")).length;
+    expect(snapshotReads).toBeLessThanOrEqual(1 + MAX_MISSING_PER_INTERVAL);
+  });
+
+  it("never goes back to an older version when the pointer lags", async () => {
+    await publish("c6", 1, "one");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 100, now: t.now });
+    await publish("c6", 2, "two", false);
+    cache.noteVersion("c6", 2);
+    expect((await cache.get(kv, "c6")).ok).toBe(true);
+    t.t += 500;
+    const r = await cache.get(kv, "c6");
+    expect(r.ok && r.snapshot.version).toBe(2);
+  });
+
+  it("a snapshot that does not compile keeps the previous one", async () => {
+    await publish("c7", 1, "one");
+    const kv = new FlakyKv();
+    const t = clock();
+    const compile = (doc: EnvironmentDoc) =>
+      doc.metadata?.marker === "bad" ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] } : fakeCompile(doc);
+    const cache = new SnapshotCache({ compile, refreshMs: 100, now: t.now });
+    await cache.get(kv, "c7");
+    await publish("c7", 2, "bad");
+    t.t += 500;
+    const r = await cache.get(kv, "c7");
+    expect(r.ok && r.snapshot.version).toBe(1);
+  });
+});

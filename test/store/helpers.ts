@@ -1,0 +1,74 @@
+/** Shared helpers for the store tests (imported by *.worker.test.ts; not a test file itself). */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import type { Env } from "../../src/env";
+import type { EnvironmentStore } from "../../src/store/environment-store";
+import type { KvWriter } from "../../src/store/publish";
+import type { EnvironmentStoreApi } from "../../src/store/api";
+import { kvKey, type Pointer, type Snapshot } from "../../src/core/snapshot";
+
+export const E = env as unknown as Env;
+
+let counter = 0;
+/** A fresh environment name per test: storage is shared across tests of a file. */
+export const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** The stub as the admin routes see it (api.ts), plus fetch for the change stream. */
+export type StoreStub = EnvironmentStoreApi & { fetch(input: string, init?: RequestInit): Promise<Response> };
+type RawStub = DurableObjectStub<EnvironmentStore>;
+const raw = (stub: StoreStub) => stub as unknown as RawStub;
+
+/** A created environment. `intervalMs`: pointer write spacing (0 keeps sequential tests fast). */
+export async function newStore(prefix: string, intervalMs = 0): Promise<{ name: string; stub: StoreStub }> {
+  const name = uniqueName(prefix);
+  const stub = E.ENV_STORE.getByName(name) as unknown as StoreStub;
+  await runInDurableObject(raw(stub), (store: EnvironmentStore) => { store.publisher.minIntervalMs = intervalMs; });
+  const created = await stub.create(name, "tester");
+  if (!created.created) throw new Error("expected a new environment");
+  return { name, stub };
+}
+
+/** Wraps the store's KV writer: `control.fail` makes every write throw; `writes` logs keys written. */
+export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; writes: string[] }> {
+  const control = { fail: false, writes: [] as string[] };
+  await runInDurableObject(raw(stub), (store: EnvironmentStore) => {
+    const real = store.publisher.kv;
+    const wrapped: KvWriter = {
+      put: (async (key: string, value: string, options?: KVNamespacePutOptions) => {
+        if (control.fail) throw new Error("injected KV failure");
+        control.writes.push(key);
+        return real.put(key, value, options);
+      }) as KvWriter["put"],
+      delete: async (key: string) => {
+        if (control.fail) throw new Error("injected KV failure");
+        control.writes.push("delete " + key);
+        return real.delete(key);
+      },
+    };
+    store.publisher.kv = wrapped;
+  });
+  return control;
+}
+
+export const readPointer = (name: string) => E.FLAGS_KV.get<Pointer>(kvKey.pointer(name), "json");
+export const readSnapshot = (name: string, version: number) => E.FLAGS_KV.get<Snapshot>(kvKey.snapshot(name, version), "json");
+
+/** Runs SQL inside the store (for assertions on what is actually stored). */
+export function query<T>(stub: StoreStub, sql: string, ...bindings: unknown[]): Promise<T[]> {
+  return runInDurableObject(raw(stub), (_store: EnvironmentStore, state) => state.storage.sql.exec(sql, ...bindings).toArray() as T[]);
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export const rawStub = raw;
+
+export function isError(value: unknown): value is { error: string } {
+  return typeof value === "object" && value !== null && "error" in value;
+}
+
+export const boolFlag = (key: string, extra: Record<string, unknown> = {}) => ({
+  key, type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", ...extra,
+});

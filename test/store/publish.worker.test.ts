@@ -1,0 +1,110 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { EnvironmentStore } from "../../src/store/environment-store";
+import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
+import { E, boolFlag, instrumentKv, isError, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
+
+describe("publishing to KV", () => {
+  it("each commit writes the immutable snapshot, then the pointer, before the call answers", async () => {
+    const { name, stub } = await newStore("pub");
+    const control = await instrumentKv(stub);
+    const put = await stub.putFlag(boolFlag("f"), "t");
+    if (isError(put)) throw new Error("put failed");
+    expect(control.writes).toEqual([`snap:${name}:${put.version}`, `ptr:${name}`]);
+    expect(await readPointer(name)).toEqual({ version: put.version, publishedAt: expect.any(String) });
+    const snapshot = await readSnapshot(name, put.version);
+    expect(snapshot).toMatchObject({ environment: name, version: put.version, doc: { flags: [{ key: "f" }] } });
+  });
+
+  it("a KV failure leaves the change committed; the alarm retries with backoff until the pointer converges", async () => {
+    const { name, stub } = await newStore("kvfail");
+    const control = await instrumentKv(stub);
+    control.fail = true;
+    const put = await stub.putFlag(boolFlag("f"), "t");
+    if (isError(put)) throw new Error("put failed");
+    expect(await stub.getFlag("f")).toMatchObject({ version: put.version }); // committed
+    expect(await readPointer(name)).toMatchObject({ version: put.version - 1 }); // not published
+    const retryAt = await alarmAt(stub);
+    expect(retryAt).not.toBeNull();
+    expect(retryAt! - Date.now()).toBeLessThanOrEqual(1000); // first retry ~0.5 s, not the 10 s backstop
+
+    // Still failing: the retry fails too and backs off further.
+    await runDurableObjectAlarm(rawStub(stub));
+    expect(await readPointer(name)).toMatchObject({ version: put.version - 1 });
+
+    control.fail = false;
+    await waitFor(async () => {
+      await runDurableObjectAlarm(rawStub(stub));
+      return (await readPointer(name))?.version === put.version;
+    });
+    expect((await readSnapshot(name, put.version))?.doc.flags).toMatchObject([{ key: "f" }]);
+  });
+
+  it("backoff doubles from 0.5 s to a 30 s cap", () => {
+    expect([1, 2, 3, 4, 7, 8, 20].map((n) => Publisher.backoff(n))).toEqual([500, 1000, 2000, 4000, RETRY_CAP_MS, RETRY_CAP_MS, RETRY_CAP_MS]);
+  });
+
+  it("pointer writes faster than the interval coalesce, and the pointer ends on the last version", async () => {
+    const { name, stub } = await newStore("coalesce", 1000);
+    const control = await instrumentKv(stub);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stub.putFlag(boolFlag(`f${i}`), "t")));
+    const last = Math.max(...results.map((r) => (isError(r) ? 0 : r.version)));
+    expect(last).toBe(21);
+    const pointerWrites = control.writes.filter((k) => k === `ptr:${name}`).length;
+    expect(pointerWrites).toBeGreaterThanOrEqual(1);
+    expect(pointerWrites).toBeLessThanOrEqual(3);
+    expect(await readPointer(name)).toMatchObject({ version: last });
+    expect(await readSnapshot(name, last)).toMatchObject({ version: last });
+  });
+
+  it("republish rebuilds snapshot, pointer and key records from the DO alone", async () => {
+    const { name, stub } = await newStore("republish");
+    await stub.putFlag(boolFlag("f"), "t");
+    const key = await stub.mintKey("client", "t");
+    if (isError(key)) throw new Error("mint failed");
+    const info = await stub.info();
+    await E.FLAGS_KV.delete(`ptr:${name}`);
+    await E.FLAGS_KV.delete(`snap:${name}:${info!.version}`);
+    const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key.key)))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    await E.FLAGS_KV.delete(`key:${hash}`);
+    expect(await stub.republish()).toEqual({ version: info!.version });
+    expect(await readPointer(name)).toMatchObject({ version: info!.version });
+    expect(await readSnapshot(name, info!.version)).toMatchObject({ doc: { flags: [{ key: "f" }] } });
+    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({ id: key.id, kind: "client", environment: name, revoked: false });
+  });
+});
+
+describe("change stream", () => {
+  it("a WebSocket subscriber hears every published version; ping → pong", async () => {
+    const { stub } = await newStore("ws");
+    const res = await stub.fetch("http://store/subscribe", { headers: { Upgrade: "websocket" } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const messages: string[] = [];
+    ws.addEventListener("message", (event) => { messages.push(String(event.data)); });
+    ws.accept();
+    await waitFor(async () => messages.length >= 1);
+    expect(JSON.parse(messages[0])).toEqual({ type: "version", version: 1 });
+
+    const put = await stub.putFlag(boolFlag("f"), "t");
+    if (isError(put)) throw new Error("put failed");
+    await waitFor(async () => messages.some((m) => m.includes(`"version":${put.version}`)));
+    ws.send("ping");
+    await waitFor(async () => messages.includes("pong"));
+    ws.close(1000, "done");
+
+    const plain = await stub.fetch("http://store/subscribe");
+    expect(plain.status).toBe(426);
+  });
+});
