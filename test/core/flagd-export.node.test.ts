@@ -66,6 +66,7 @@ describe("exportFlagd: native → flagd", () => {
     expect(byKey(document, "checkout").targeting).toEqual({
       if: [
         { in: [{ var: "targetingKey" }, ["user-1", "user-2"]] }, "on",
+        { in: [{ var: "targetingKey" }, []] }, "off",
         { $ref: "segment.staff" }, "on",
         { and: [{ in: [{ var: "country" }, ["DE", "AT"]] }, { "!": { "===": [{ var: "plan" }, "free"] } }] },
         { fractional: [["on", 50], ["off", 50]] },
@@ -133,7 +134,7 @@ describe("exportFlagd: native → flagd", () => {
     );
     doc.flags[0]!.metadata = { "edgeflags.type": "x" };
     const { document, warnings } = exportFlagd(doc);
-    expect((byKey(document, "checkout").targeting as { if: unknown[] }).if[6]).toEqual({ ">": [{ var: "$flagd.timestamp" }, 1893456000] });
+    expect((byKey(document, "checkout").targeting as { if: unknown[] }).if[8]).toEqual({ ">": [{ var: "$flagd.timestamp" }, 1893456000] });
     expect(warnings.map((w) => w.path)).toEqual([
       "flags.checkout.metadata.edgeflags.type",
       "flags.checkout.rules[3].when",
@@ -465,10 +466,11 @@ describe("generated documents (fast-check, fixed seed)", () => {
 /**
  * The reason flagd gives for our answer. flagd reports every non-null targeting result as
  * TARGETING_MATCH, so a rollout (SPLIT) and a fallthrough to a variant other than the default
- * keep value and variant but not the reason.
+ * keep value and variant but not the reason. (A flag serving one variant to everyone is STATIC in
+ * both: export makes that variant flagd's default.)
  */
 function flagdReason(mine: EvaluationResult, flag: EnvironmentDoc["flags"][number]): string {
   if (mine.reason === "SPLIT") return "TARGETING_MATCH";
-  if ((mine.reason === "DEFAULT" || mine.reason === "STATIC") && mine.variant !== undefined && mine.variant !== flag.defaultVariant) return "TARGETING_MATCH";
+  if (mine.reason === "DEFAULT" && mine.variant !== undefined && mine.variant !== flag.defaultVariant) return "TARGETING_MATCH";
   return mine.reason;
 }

@@ -3,7 +3,7 @@
  * printed curl line works, a restart keeps state, the admin page and API share one origin, and
  * the README's curl flow (create env, mint key, import flagd, read it back) works.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePrintedKeys, repoRoot, startDevServer, tempDir, TEST_ADMIN_TOKEN, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
@@ -146,17 +146,27 @@ describe("npm start", { timeout: 60_000 }, () => {
     expect(await evaluate()).toEqual(before);
   });
 
-  it("keeps state on restart and does not reseed", async () => {
+  it("keeps state on restart and does not reseed; without ADMIN_TOKEN it generates one into .dev.vars", async () => {
     const before = await server.admin("GET", "/environments");
     const versionBefore = environmentVersion(before.json, "development");
     const keys = server.keys;
     await server.stop({ keepState: true });
 
-    server = await startDevServer({ persistDir });
+    // Restart as a new user would: no ADMIN_TOKEN in the shell, a .dev.vars with other content.
+    const devVars = join(persistDir, "dev.vars");
+    writeFileSync(devVars, "# mine\nOTHER_SETTING=1");
+    server = await startDevServer({ persistDir, adminToken: null, env: { EDGEFLAGS_DEV_VARS: devVars } });
     const output = server.output();
     expect(output).not.toContain("seeded environment");
     expect(parsePrintedKeys(output)).toEqual(keys);
     expect(output).toMatch(/^\s*curl /m);
+    expect(output).toMatch(/admin token\s+\S+\s+\(generated into /);
+    const saved = readFileSync(devVars, "utf8");
+    expect(saved).toContain("OTHER_SETTING=1\n");
+    expect(saved).toContain(`ADMIN_TOKEN=${server.adminToken}\n`);
+    expect(server.adminToken).not.toBe(TEST_ADMIN_TOKEN);
+    const oldToken = await fetch(`${server.baseUrl}/admin/v1/environments`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(oldToken.status).toBe(401);
 
     const after = await server.admin("GET", "/environments");
     expect(environmentNames(after.json).sort()).toEqual(environmentNames(before.json).sort());

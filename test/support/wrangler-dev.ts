@@ -22,6 +22,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Default 60 s. */
   readyTimeoutMs?: number;
+  /** Default TEST_ADMIN_TOKEN; null: pass none, so npm start generates or reads one (then parsed from its output). */
+  adminToken?: string | null;
 }
 
 export interface AdminResponse<T = any> {
@@ -109,7 +111,7 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
-    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    ADMIN_TOKEN: options.adminToken === null ? "" : options.adminToken ?? TEST_ADMIN_TOKEN,
     EDGEFLAGS_PERSIST_TO: persistDir,
     EDGEFLAGS_EXIT_WITH_PARENT: "1",
     // Each server gets its own inspector port: parallel test files must not fight over 9229.
@@ -153,11 +155,12 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
     throw err;
   }
 
+  const adminToken = options.adminToken === null ? parsePrintedToken(out) : options.adminToken ?? TEST_ADMIN_TOKEN;
   const admin = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AdminResponse<T>> => {
     const res = await fetch(`${baseUrl}/admin/v1${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+        authorization: `Bearer ${adminToken}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...headers,
       },
@@ -191,7 +194,7 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
   return {
     baseUrl,
     port,
-    adminToken: TEST_ADMIN_TOKEN,
+    adminToken,
     persistDir,
     keys: parsePrintedKeys(out),
     output: () => out,
@@ -209,6 +212,13 @@ export function parsePrintedKeys(output: string): { client?: string; server?: st
     return m && m[1] !== "-" ? m[1] : undefined;
   };
   return { client: pick("client key"), server: pick("server key") };
+}
+
+/** The admin token npm start printed (`admin token  <token>  (source)`). */
+export function parsePrintedToken(output: string): string {
+  const m = /^\s*admin token\s+(\S+)/m.exec(output);
+  if (!m) throw new Error(`no admin token printed:\n${output}`);
+  return m[1];
 }
 
 async function healthy(baseUrl: string): Promise<boolean> {
