@@ -53,7 +53,7 @@ flagsApp.put("/:key", jsonBody(), validate("json", FlagBody), async (c) => {
   const result = await c.var.store.putFlag(
     { ...body, key },
     c.var.actor,
-    undefined,
+    ifMatch.kind === "version" ? ifMatch.version : undefined,
   );
   if (isStoreError(result)) return storeErrorResponse(c, result);
   c.header("ETag", etag(result.flag.version));

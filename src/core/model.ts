@@ -3,7 +3,7 @@
  * carry. zod/mini keeps the Worker bundle small (full zod cannot be tree-shaken).
  * @module
  */
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /** Flag, segment and variant keys: no whitespace and no "/", so they sit in URL paths unescaped. */
 export const KEY_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,255}$/;

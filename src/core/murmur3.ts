@@ -17,56 +17,75 @@ export interface Murmur3State {
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-// Streaming registers. Evaluation is synchronous and never re-enters while hashing, so module
-// state is safe and avoids allocating per call.
+/** UTF-8 bytes of the code point at s[i] (non-ASCII), packed little-endian; count in ENC_N. */
+let ENC_N = 0;
+let ENC_SKIP = 0;
+function encode(s: string, i: number, c: number): number {
+  ENC_SKIP = 0;
+  if (c < 0x800) {
+    ENC_N = 2;
+    return (0xc0 | (c >> 6)) | ((0x80 | (c & 63)) << 8);
+  }
+  if (c >= 0xd800 && c <= 0xdfff) {
+    const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+      ENC_N = 4;
+      ENC_SKIP = 1;
+      return (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 63)) << 8) | ((0x80 | ((cp >> 6) & 63)) << 16) | ((0x80 | (cp & 63)) << 24);
+    }
+    c = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
+  }
+  ENC_N = 3;
+  return (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 63)) << 8) | ((0x80 | (c & 63)) << 16);
+}
+
+// The four streaming registers of one hash in progress. Hashing is synchronous and never
+// re-entered, so module state is safe; `feed` keeps them in locals while it loops.
 let H = 0;
 let K = 0;
 let N = 0;
 let LEN = 0;
 
-function pushByte(b: number): void {
-  K |= b << (N << 3);
-  LEN++;
-  if (++N === 4) {
-    let k = Math.imul(K, C1);
-    k = (k << 15) | (k >>> 17);
-    H ^= Math.imul(k, C2);
-    H = (H << 13) | (H >>> 19);
-    H = (Math.imul(H, 5) + 0xe6546b64) | 0;
-    K = 0;
-    N = 0;
-  }
-}
-
 function feed(s: string): void {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
+  let h = H, k = K, n = N, len = LEN;
+  const length = s.length;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
     if (c < 0x80) {
-      pushByte(c);
-      continue;
-    }
-    if (c < 0x800) {
-      pushByte(0xc0 | (c >> 6));
-      pushByte(0x80 | (c & 63));
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-        pushByte(0xf0 | (c >> 18));
-        pushByte(0x80 | ((c >> 12) & 63));
-        pushByte(0x80 | ((c >> 6) & 63));
-        pushByte(0x80 | (c & 63));
-        continue;
+      // ASCII fast path: one byte, no encoding.
+      k |= c << (n << 3);
+      len++;
+      if (++n === 4) {
+        k = Math.imul(k, C1);
+        k = (k << 15) | (k >>> 17);
+        h ^= Math.imul(k, C2);
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+        k = 0;
+        n = 0;
       }
-      c = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
+      continue;
     }
-    pushByte(0xe0 | (c >> 12));
-    pushByte(0x80 | ((c >> 6) & 63));
-    pushByte(0x80 | (c & 63));
+    let bytes = encode(s, i, c);
+    let count = ENC_N;
+    i += ENC_SKIP;
+    while (count-- > 0) {
+      k |= (bytes & 0xff) << (n << 3);
+      bytes >>>= 8;
+      if (++n === 4) {
+        k = Math.imul(k, C1);
+        k = (k << 15) | (k >>> 17);
+        h ^= Math.imul(k, C2);
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+        k = 0;
+        n = 0;
+      }
+      len++;
+    }
   }
+  H = h; K = k; N = n; LEN = len;
 }
 
 function finish(): number {
@@ -96,9 +115,40 @@ export function murmur3Prefix(prefix: string): Murmur3State {
 
 /** Unsigned 32-bit hash of prefix + `rest`, continuing from the prefix state. */
 export function murmur3Finish(state: Murmur3State, rest: string): number {
-  H = state.h; K = state.k; N = state.n; LEN = state.len;
-  feed(rest);
-  return finish();
+  // Self-contained ASCII loop (the common case: targeting keys, emails, ids); the general
+  // streaming path takes over at the first non-ASCII character.
+  let h = state.h, k = state.k, n = state.n;
+  const length = rest.length;
+  for (let i = 0; i < length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c >= 0x80) {
+      H = h; K = k; N = n; LEN = state.len + i;
+      feed(i === 0 ? rest : rest.slice(i));
+      return finish();
+    }
+    k |= c << (n << 3);
+    if (++n === 4) {
+      k = Math.imul(k, C1);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, C2);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      k = 0;
+      n = 0;
+    }
+  }
+  if (n > 0) {
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+  }
+  h ^= state.len + length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** Unsigned 32-bit MurmurHash3 (x86, seed 0) of the UTF-8 bytes of `s`. */

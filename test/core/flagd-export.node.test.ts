@@ -235,6 +235,42 @@ describe("flagd-core 4.0.1 evaluates the exported JSON Logic as intended", () =>
     expect(on).toBeLessThan(1100);
   });
 
+  it.each([
+    ["after a past date", "after", "2020-01-01T00:00:00Z", true],
+    ["after a future date", "after", "2999-01-01T00:00:00Z", false],
+    ["before a future date", "before", "2999-01-01", true],
+    ["before a past date", "before", Date.parse("2020-01-01T00:00:00Z"), false],
+  ] as const)("reads a $flagd.timestamp rule %s as the native engine does", (_label, op, date, expected) => {
+    const doc = EnvironmentDoc.parse({
+      flags: [{ key: "t", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", rules: [{ when: { attribute: "$flagd.timestamp", op, values: [date] }, serve: { variant: "on" } }] }],
+    });
+    const flagd = new FlagdCore(undefined, SILENT);
+    flagd.setConfigurations(JSON.stringify(exportFlagd(doc).document));
+    const env = compileEnvironment(doc);
+    if (!env.ok) throw new Error(JSON.stringify(env.errors));
+    expect(env.value.evaluate("t", {}).value).toBe(expected);
+    expect(flagd.resolve("boolean", "t", false, {}, SILENT).value).toBe(expected);
+  });
+
+  it.each([
+    ["static: exported as flagd's default variant", [], undefined, "STATIC"],
+    ["behind a prerequisite: an if that always serves it", [{ flag: "t", variant: "off" }], { if: [true, "on"] }, "TARGETING_MATCH"],
+  ] as const)("serves a fixed fallthrough variant other than the default (%s)", (_label, prerequisites, targeting, reason) => {
+    const doc = EnvironmentDoc.parse({
+      flags: [
+        { key: "t", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off" },
+        { key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", fallthrough: { variant: "on" }, prerequisites: [...prerequisites] },
+      ],
+    });
+    const { document } = exportFlagd(doc);
+    expect(byKey(document, "f").targeting).toEqual(targeting);
+    const flagd = new FlagdCore(undefined, SILENT);
+    flagd.setConfigurations(JSON.stringify(document));
+    expect(flagd.resolve("boolean", "f", false, {}, SILENT)).toMatchObject({ value: true, variant: "on", reason });
+    const again = importFlagd(document);
+    expect(again.ok && again.value).toEqual(doc);
+  });
+
   it("answers DISABLED for a disabled flag", () => {
     expect(core.resolve("number", "limit", 0, { age: 30 }, SILENT).reason).toBe("DISABLED");
   });
@@ -416,6 +452,9 @@ describe("generated documents (fast-check, fixed seed)", () => {
         const exported = exportFlagd(doc);
         const again = importFlagd(JSON.stringify(exported.document));
         if (!again.ok) throw new Error(JSON.stringify(again.errors));
+        // Structurally the same document, and exporting it again gives the same flagd document.
+        expect(again.value).toEqual(doc);
+        expect(exportFlagd(again.value)).toEqual(exported);
         const restored = compileOrThrow(again.value);
         expect(restored.flags.map((f) => [f.key, f.type, f.clientVisible])).toEqual(original.flags.map((f) => [f.key, f.type, f.clientVisible]));
         for (const ctx of contexts) {
@@ -458,7 +497,6 @@ describe("generated documents (fast-check, fixed seed)", () => {
       { seed: 20261125, numRuns: RUNS },
     );
     // The generated documents exercise every outcome, not just disabled flags and defaults.
-    console.log(JSON.stringify([...seen]));
     for (const reason of ["TARGETING_MATCH", "SPLIT", "DEFAULT", "STATIC", "DISABLED"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(20);
   }, 60_000);
 });

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
+import { FlagdCore } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
+import { compileEnvironment } from "../../src/core/compile";
 import { importFlagd } from "../../src/core/flagd/import";
 import type { EnvironmentDoc } from "../../src/core/model";
-import type { Issue, Result } from "../../src/core/result";
+import type { EvaluationContext, Issue, Result } from "../../src/core/result";
 
 const TESTKIT = "/work/shared/conformance/flagd-testbed/testkit-flags.json";
 const EXAMPLE = new URL("../../examples/flags.flagd.json", import.meta.url);
+const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 
 const flag = (over: Record<string, unknown> = {}) => ({ state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on", ...over });
 const docWith = (def: unknown, extra: Record<string, unknown> = {}) => ({ flags: { f: def }, ...extra });
@@ -77,6 +80,11 @@ describe("importFlagd: documents that must import", () => {
     expect(doc.flags[0]).toMatchObject({ key: "f", enabled: false, clientVisible: false, metadata: { team: "a", n: 2, beta: true } });
   });
 
+  it("ignores the top-level `warnings` that edgeflags' export answers carry", () => {
+    const doc = valueOf(importFlagd({ ...docWith(flag()), warnings: [{ path: "flags.f.prerequisites", message: "x" }] }));
+    expect(doc.flags.map((f) => f.key)).toEqual(["f"]);
+  });
+
   it("accepts a $ref to a missing evaluator by default (flagd answers PARSE_ERROR for that flag)", () => {
     const input = docWith(flag({ targeting: { if: [{ $ref: "nope" }, "on"] } }));
     expect(valueOf(importFlagd(input)).flags[0]!.targeting).toEqual({ if: [{ $ref: "nope" }, "on"] });
@@ -138,5 +146,46 @@ describe("importFlagd: errors name each problem's path", () => {
   it("with strictRefs, still accepts the testkit apart from its deliberately dangling $ref", () => {
     const errors = errorsOf(importFlagd(readFileSync(TESTKIT, "utf8"), { strictRefs: true }));
     expect(errors).toEqual([{ path: "flags.ref-to-nonexistent-evaluator-flag.targeting.if[0].$ref", message: expect.stringContaining("nonexistent_evaluator") }]);
+  });
+});
+
+describe("the example document (what `npm start` seeds)", () => {
+  const text = readFileSync(EXAMPLE, "utf8");
+  const doc = valueOf(importFlagd(text));
+  const compiled = compileEnvironment(doc);
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+  const env = compiled.value;
+  const core = new FlagdCore(undefined, SILENT);
+  core.setConfigurations(text);
+
+  it("compiles strictly (no flag falls back to PARSE_ERROR)", () => {
+    expect(env.flags.map((f) => f.key)).toHaveLength(10);
+  });
+
+  const contexts: EvaluationContext[] = [
+    {},
+    { targetingKey: "user-1", email: "ann@shop.example", plan: "premium" },
+    { targetingKey: "user-2", email: "bob@partner.example", plan: "trial", country: "AT", zip: "10115" },
+    { targetingKey: "user-3", platform: "ios", appVersion: "4.3.1", prefersDark: true, sessionId: "abc" },
+    { targetingKey: "user-4", appVersion: "5.0.2", accessibility: { highContrast: true }, sessionId: "xyz" },
+  ];
+  it.each(contexts.map((c) => [JSON.stringify(c), c] as const))("evaluates as flagd-core 4.0.1 for %s", (_label, ctx) => {
+    for (const f of env.flags) {
+      const mine = env.evaluate(f.key, ctx);
+      const theirs = core.resolve(f.type, f.key, "<code default>" as never, ctx as never, SILENT);
+      expect([theirs.value, theirs.variant, theirs.reason], f.key).toEqual([mine.value ?? "<code default>", mine.variant, mine.reason]);
+      expect(theirs.flagMetadata, f.key).toEqual(mine.metadata);
+    }
+  });
+
+  it("covers the kinds of flag it is meant to show", () => {
+    const results = env.evaluateAll({ targetingKey: "user-9", email: "x@partner.example" });
+    const byKey = new Map(results.map((r) => [r.key, r]));
+    expect(byKey.get("legacy-recommendations")!.reason).toBe("DISABLED");
+    expect(byKey.get("promo-code")).toMatchObject({ reason: "DEFAULT" });
+    expect(byKey.get("promo-code")!.value).toBeUndefined();
+    expect(byKey.get("welcome-banner")!.variant).toBe("partner");
+    expect(env.get("theme")!.type).toBe("object");
+    expect(env.get("max-cart-items")!.type).toBe("number");
   });
 });

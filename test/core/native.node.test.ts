@@ -267,7 +267,7 @@ describe("flag evaluation", () => {
     ["object", { on: { a: 1 }, off: [] }, "object", undefined],
     ["string", { on: "x", off: "y" }, "boolean", "TYPE_MISMATCH"],
   ] as const)("typed resolution: %s flag read as %s", (type, variants, expectedType, code) => {
-    const r = env([{ ...flag("f"), type, variants: variants as Record<string, never> }]).evaluate("f", {}, { expectedType });
+    const r = env([{ ...flag("f"), type, variants: variants as unknown as Flag["variants"] }]).evaluate("f", {}, { expectedType });
     expect(r.errorCode).toBe(code);
     if (code) {
       expect(r.reason).toBe("ERROR");

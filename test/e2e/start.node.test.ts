@@ -104,6 +104,11 @@ describe("npm start", { timeout: 60_000 }, () => {
     expect(noToken.headers.get("content-type")).toMatch(/json/);
     const wrongToken = await fetch(`${server.baseUrl}/admin/v1/environments`, { headers: { authorization: "Bearer nope" } });
     expect(wrongToken.status).toBe(401);
+
+    // Admin routes send no CORS headers: a page on another origin cannot read them.
+    const crossOrigin = await server.admin("GET", "/environments", undefined, { origin: "http://evil.example" });
+    expect(crossOrigin.status).toBe(200);
+    expect(crossOrigin.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("runs the README curl flow: create env, mint key, import flagd, read it back", async () => {
@@ -150,7 +155,10 @@ describe("npm start", { timeout: 60_000 }, () => {
     const before = await server.admin("GET", "/environments");
     const versionBefore = environmentVersion(before.json, "development");
     const keys = server.keys;
-    await server.stop({ keepState: true });
+    // Ctrl-C: the start script forwards it to wrangler's own process group, and the port closes.
+    const oldBase = server.baseUrl;
+    await server.stop({ keepState: true, signal: "SIGINT" });
+    await expect(fetch(`${oldBase}/healthz`)).rejects.toThrow();
 
     // Restart as a new user would: no ADMIN_TOKEN in the shell, a .dev.vars with other content.
     const devVars = join(persistDir, "dev.vars");

@@ -48,8 +48,11 @@ export interface DevServer {
   mintKey(env: string, kind: "client" | "server"): Promise<string>;
   /** OFREP call with an SDK key. `flagKey` undefined → bulk. */
   ofrep(key: string, flagKey: string | undefined, context?: unknown, headers?: Record<string, string>): Promise<Response>;
-  /** Stops the process group; `keepState` leaves the persist directory for a restart. */
-  stop(options?: { keepState?: boolean }): Promise<void>;
+  /**
+   * Stops the start script's process group (`signal`, default SIGTERM; SIGINT is what Ctrl-C
+   * sends) and waits for it to exit; `keepState` leaves the persist directory for a restart.
+   */
+  stop(options?: { keepState?: boolean; signal?: NodeJS.Signals }): Promise<void>;
 }
 
 /** A port nobody listens on right now. */
@@ -135,8 +138,8 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
     live.delete(child);
   });
 
-  const stop = async (opts: { keepState?: boolean } = {}) => {
-    await killGroup(child, exited, () => running);
+  const stop = async (opts: { keepState?: boolean; signal?: NodeJS.Signals } = {}) => {
+    await killGroup(child, exited, () => running, opts.signal ?? "SIGTERM");
     if (ownsDir && !opts.keepState) rmSync(persistDir, { recursive: true, force: true });
   };
 
@@ -231,7 +234,7 @@ async function healthy(baseUrl: string): Promise<boolean> {
   }
 }
 
-async function killGroup(child: ChildProcess, exited: Promise<unknown>, running: () => boolean): Promise<void> {
+async function killGroup(child: ChildProcess, exited: Promise<unknown>, running: () => boolean, first: NodeJS.Signals): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig);
@@ -245,7 +248,7 @@ async function killGroup(child: ChildProcess, exited: Promise<unknown>, running:
   }
   // The start script forwards SIGTERM to wrangler's own process group and escalates to SIGKILL
   // itself after 5 s; SIGKILL it only if it is still there after that.
-  signal("SIGTERM");
+  signal(first);
   const graceful = await Promise.race([exited.then(() => true), sleep(8000).then(() => false)]);
   if (!graceful) signal("SIGKILL");
 }

@@ -137,8 +137,10 @@ function nativeToLogic(flag: Flag, ctx: BuildContext): unknown {
     ? flag.fallthrough
     : undefined;
   if (chain.length === 0) {
-    // A fixed fallthrough variant is exported as the default variant (see staticVariant).
-    return fallthrough && "rollout" in fallthrough ? serveToLogic(fallthrough) : undefined;
+    if (fallthrough === undefined) return undefined;
+    if ("rollout" in fallthrough) return serveToLogic(fallthrough);
+    // Exported as the default variant instead, when the flag is static (see staticVariant).
+    return staticVariant(flag) !== undefined ? undefined : { if: [true, fallthrough.variant] };
   }
   if (fallthrough !== undefined) chain.push(serveToLogic(fallthrough));
   return { if: chain };

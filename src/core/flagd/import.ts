@@ -8,7 +8,9 @@
  *
  * Decisions, where flagd's own schema leaves room:
  * - Top-level keys other than `flags`, `$evaluators`, `metadata` and `$schema` are errors, and so
- *   are unknown flag properties: a typo must not silently drop a setting.
+ *   are unknown flag properties: a typo must not silently drop a setting. The one exception is
+ *   `warnings`, which edgeflags' own export answers carry beside the document: ignored, so an
+ *   export can be PUT back as is.
  * - Flag and variant keys must match the native KEY_PATTERN (they appear in URL paths).
  * - `defaultVariant` null, absent or "" all mean "no default variant" (flagd-core treats "" so).
  * - A `$ref` to an evaluator that does not exist is accepted by default, as flagd does: that flag
@@ -16,7 +18,7 @@
  *   turns each such `$ref` into an import error instead.
  * @module
  */
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import {
   EnvironmentDoc, FLAG_TYPES, KEY_PATTERN, Prerequisite, Rule, Segment, Serve, Target,
   type Flag, type FlagType, type Metadata,
@@ -30,7 +32,7 @@ export interface ImportOptions {
   strictRefs?: boolean;
 }
 
-const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata"]);
+const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata", "warnings"]);
 const FLAG_KEYS = new Set(["state", "variants", "defaultVariant", "targeting", "metadata"]);
 
 /** Accepts the document as a parsed object or as JSON text. */
