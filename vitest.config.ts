@@ -14,7 +14,7 @@ export default defineConfig({
           cloudflareTest({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret" } },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret", KV_POINTER_MIN_INTERVAL_MS: "0" } },
           }),
         ],
         extends: true,

@@ -8,7 +8,8 @@
  * variant for variant against ours, rollouts included). Then, per engine and workload: a batch
  * size is calibrated to about BATCH_MS and batches run for WARMUP_MS; then ROUNDS rounds time one
  * batch of every engine each (interleaved, so load from other processes hits all engines alike)
- * with process.hrtime.bigint; the median per engine is reported. Loops sum a checksum of served values,
+ * with process.hrtime.bigint (and process.cpuUsage, shown as "cpu ns/eval", steadier on a busy
+ * machine); the median per engine is reported. Loops sum a checksum of served values,
  * printed at the end, so no evaluation can be optimised away.
  * @module
  */

@@ -14,4 +14,6 @@ export interface Env {
   SNAPSHOT_REFRESH_SECONDS?: string;
   RATE_LIMIT_PER_SECOND?: string;
   RATE_LIMIT_BURST?: string;
+  /** Minimum ms between KV pointer writes (KV takes ~1 write/s per key); commits in between coalesce. Default 1000; local dev sets 0. */
+  KV_POINTER_MIN_INTERVAL_MS?: string;
 }

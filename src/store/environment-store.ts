@@ -59,7 +59,7 @@ function auditSegment(segment: Segment): unknown {
 }
 
 function pointerInterval(env: Env): number {
-  const raw = Number((env as Env & { KV_POINTER_MIN_INTERVAL_MS?: string }).KV_POINTER_MIN_INTERVAL_MS);
+  const raw = Number(env.KV_POINTER_MIN_INTERVAL_MS);
   return Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_POINTER_INTERVAL_MS;
 }
 

@@ -55,6 +55,12 @@ const { cond } = fc.letrec<{ cond: Json }>((tie) => ({
     tie("cond").map((x) => ({ "!": x })),
     tie("cond").map((x) => ({ "!!": [x] })),
     varExpr.map((v) => ({ "!": v })),
+    fc.tuple(varExpr, varExpr).map(([a, b]) => ({ in: [a, b] })),
+    fc.array(varPath, { maxLength: 3 }).map((paths) => ({ missing: paths })),
+    fc.tuple(varExpr, varExpr, asciiWord).map(([a, b, s]) => ({ "==": [{ cat: [a, b] }, s] })),
+    fc.tuple(varExpr, fc.nat({ max: 3 }), fc.integer({ min: -2, max: 3 })).map(([v, from, len]) => ({ "==": [{ substr: [v, from, len] }, "us"] })),
+    fc.tuple(varExpr, asciiWord, varExpr).map(([v, s, w]) => ({ in: [v, { merge: [[s], [w], "de"] }] })),
+    fc.tuple(tie("cond"), operand).map(([c2, x]) => ({ if: [c2, x] })),
   ),
 }));
 
@@ -78,6 +84,8 @@ const outcome: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: fractional },
   { weight: 1, arbitrary: fc.constantFrom("nope") },
   { weight: 1, arbitrary: fc.tuple(cond, variantName, variantName).map(([c, x, y]) => ({ if: [c, x, y] })) },
+  { weight: 1, arbitrary: fc.tuple(cond, fc.oneof(variantName, fractional)).map(([c, x]) => ({ if: [c, x] })) },
+  { weight: 1, arbitrary: fc.constantFrom({ var: "country" }, { var: "user.tier" }, { cat: [{ var: "user.tier" }] }, { var: "missing" }) },
 );
 
 const targeting: fc.Arbitrary<Json | undefined> = fc.oneof(
@@ -122,7 +130,10 @@ const contextGen: fc.Arbitrary<EvaluationContext> = fc.record({
   email: fc.oneof(asciiWord, fc.constantFrom("a@example.com", "ballmer@macrosoft.com")),
   age: fc.oneof(fc.integer({ min: 0, max: 60 }), fc.constantFrom("21", "abc", "", "3.5"), fc.constant(null)),
   country: fc.constantFrom("de", "us", "fr", "1", ""),
-  user: fc.record({ name: fc.oneof(asciiWord, fc.constant(null)), tier: fc.constantFrom("gold", "free") }, { requiredKeys: ["tier"] }),
+  user: fc.oneof(
+    { weight: 5, arbitrary: fc.record({ name: fc.oneof(asciiWord, fc.constant(null)), tier: fc.constantFrom("gold", "free", "a", "b") }, { requiredKeys: ["tier"] }) },
+    { weight: 1, arbitrary: fc.constantFrom("", 0, null) },
+  ),
   version: fc.oneof(semverLiteral, fc.constantFrom(1, 2, 1.2)),
 }, { requiredKeys: [] });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { FlagdCore } from "@openfeature/flagd-core";
+import { FlagdCore, MemoryStorage } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
 import { exportFlagd } from "../../src/core/flagd/export";
 import { importFlagd } from "../../src/core/flagd/import";
@@ -13,7 +13,7 @@ const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 /** A native document using every native feature once. */
 function fullDoc(): EnvironmentDoc {
   const input: EnvironmentDocInput = {
-    metadata: { flagSetId: "shop", version: 7 },
+    metadata: { flagSetId: "shop", version: "7" },
     evaluators: { legacy: { "==": [{ var: "legacy" }, true] } },
     segments: [
       { key: "staff", included: ["alice"], excluded: ["mallory"], rules: [{ attribute: "email", op: "endsWith", values: ["@shop.example"] }] },
@@ -57,7 +57,7 @@ describe("exportFlagd: native → flagd", () => {
 
   it("writes a flagd document with $schema, flag-set metadata and evaluators", () => {
     expect(document.$schema).toBe("https://flagd.dev/schema/v0/flags.json");
-    expect(document.metadata).toEqual({ flagSetId: "shop", version: 7 });
+    expect(document.metadata).toEqual({ flagSetId: "shop", version: "7" });
     expect(Object.keys(document.flags)).toEqual(["checkout", "banner", "limit", "raw", "as-object", "plain"]);
     expect(Object.keys(document.$evaluators!)).toEqual(["legacy", "segment.staff", "segment.beta", "segment.empty", "edgeflags.segments"]);
   });
@@ -153,6 +153,21 @@ describe("exportFlagd: native → flagd", () => {
   ] as const)("maps %s", (_label, when, logic) => {
     const doc = EnvironmentDoc.parse({ flags: [{ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", rules: [{ when, serve: { variant: "on" } }] }] });
     expect(byKey(exportFlagd(doc).document, "f").targeting).toEqual({ if: [logic, "on"] });
+  });
+
+  it("warns when flag-set metadata breaks flagd's schema (flagSetId and version are strings there)", () => {
+    const doc = fullDoc();
+    doc.metadata = { flagSetId: 1, version: 2 };
+    expect(exportFlagd(doc).warnings.filter((w) => w.path.startsWith("metadata."))).toEqual([
+      { path: "metadata.flagSetId", message: expect.stringContaining("string") },
+      { path: "metadata.version", message: expect.stringContaining("string") },
+    ]);
+  });
+
+  it("exports a document that flagd-core's strict schema validation accepts", () => {
+    const storage = new MemoryStorage(SILENT);
+    expect(() => storage.setConfigurations(JSON.stringify(exportFlagd(fullDoc()).document), true)).not.toThrow();
+    expect([...storage.getFlags().keys()]).toEqual(["checkout", "banner", "limit", "raw", "as-object", "plain"]);
   });
 
   it("a document without prerequisites or flagd-inexpressible operators exports without warnings", () => {
@@ -311,7 +326,7 @@ function conditionArb(opts: GenOptions, segmentKeys: readonly string[]): fc.Arbi
     fc.record({ attribute: pick(["plan", "country"]), op: pick(["in", "notIn"] as const), values: some([...pool.plan, ...pool.country]) }),
     fc.record({ attribute: fc.constant("plan"), op: pick(["equals", "notEquals"] as const), values: pick(pool.plan).map((v) => [v]) }),
     fc.record({ attribute: fc.constant("age"), op: pick(["lt", "lte", "gt", "gte"] as const), values: fc.integer({ min: 10, max: 60 }).map((v) => [v]) }),
-    fc.record({ attribute: fc.constant("version"), op: pick(["semverEq", "semverNeq", "semverLt", "semverLte", "semverGt", "semverGte", "semverTilde", "semverCaret"] as const), values: pick(["2.1.0", "2.0.0", "3.0.0"]).map((v) => [v]) }),
+    fc.record({ attribute: fc.constant("version"), op: pick(["semverEq", "semverNeq", "semverLt", "semverLte", "semverGt", "semverGte", "semverTilde", "semverCaret"] as const), values: pick(["2.1.0", "v2.0.0", "3", "2.1", "2.1.0-rc.1+b7"]).map((v) => [v]) }),
     fc.record({ attribute: fc.constant("user.tier"), op: fc.constant("equals" as const), values: pick(pool.tier).map((v) => [v]) }),
   ];
   if (segmentKeys.length > 0) leaves.push(pick(segmentKeys).map((segment) => ({ segment })));
@@ -396,7 +411,7 @@ function docArb(opts: GenOptions): fc.Arbitrary<EnvironmentDoc> {
   return fc.record({
     segments,
     flags: fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => flag(i)))),
-    metadata: fc.option(fc.constant({ flagSetId: "gen", version: 1 }), { nil: undefined }),
+    metadata: fc.option(fc.constant({ flagSetId: "gen", version: "1", build: 42 }), { nil: undefined }),
   }).map(({ segments, flags, metadata }) => {
     const usedSegments = new Set(segments.map((s) => s.key));
     const input: EnvironmentDocInput = {
@@ -480,6 +495,8 @@ describe("generated documents (fast-check, fixed seed)", () => {
         const ours = compileOrThrow(doc);
         const { document, warnings } = exportFlagd(doc);
         expect(warnings).toEqual([]);
+        // Valid for flagd's own schema too (strict validation throws otherwise).
+        new MemoryStorage(SILENT).setConfigurations(JSON.stringify(document), true);
         const core = new FlagdCore(undefined, SILENT);
         core.setConfigurations(JSON.stringify(document));
         for (const ctx of contexts) {

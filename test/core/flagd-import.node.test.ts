@@ -40,7 +40,7 @@ describe("importFlagd: documents that must import", () => {
     const fromText = valueOf(importFlagd(text));
     expect(valueOf(importFlagd(JSON.parse(text)))).toEqual(fromText);
     expect(fromText.flags).toHaveLength(10);
-    expect(fromText.metadata).toEqual({ flagSetId: "shop-web", owner: "storefront-team", version: 3 });
+    expect(fromText.metadata).toEqual({ flagSetId: "shop-web", owner: "storefront-team", version: "3" });
     expect(Object.keys(fromText.evaluators ?? {})).toEqual(["is_staff"]);
   });
 

@@ -42,7 +42,7 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
       segments: segmentMap, warnings, inlineSegments: true, stack: [segment.key],
     });
   }
-  if (segments.length > 0) evaluators[SEGMENTS_EVALUATOR] = JSON.stringify(segments);
+  if (segments.length > 0) evaluators[SEGMENTS_EVALUATOR] = { cat: [JSON.stringify(segments)] };
 
   const flags: Record<string, FlagdFlag> = {};
   const ctx: BuildContext = { segments: segmentMap, warnings, inlineSegments: false };
@@ -50,7 +50,15 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
 
   const document: FlagdDocument = { $schema: FLAGD_SCHEMA_URL, flags };
   if (Object.keys(evaluators).length > 0) document.$evaluators = evaluators;
-  if (doc.metadata && Object.keys(doc.metadata).length > 0) document.metadata = { ...doc.metadata };
+  if (doc.metadata && Object.keys(doc.metadata).length > 0) {
+    document.metadata = { ...doc.metadata };
+    for (const key of ["flagSetId", "version"]) {
+      const value = doc.metadata[key];
+      if (value !== undefined && typeof value !== "string") {
+        warnings.push({ path: `metadata.${key}`, message: `flagd's schema wants a string here, got ${typeof value}: strict flagd validation rejects this document` });
+      }
+    }
+  }
   return { document, warnings };
 }
 

@@ -273,7 +273,9 @@ function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<
     if (!isJson(logic)) {
       issues.push({ path: at, message: "must be JSON Logic (a JSON value)" });
     } else if (name === SEGMENTS_EVALUATOR) {
-      segments = readJsonExt({ [name]: logic as never }, name, z.array(Segment), "$evaluators", issues) ?? [];
+      // Written as {"cat": ["<JSON>"]} (see SEGMENTS_EVALUATOR).
+      const text = isObject(logic) && Array.isArray(logic.cat) && logic.cat.length === 1 ? logic.cat[0] : logic;
+      segments = readJsonExt({ [name]: text as never }, name, z.array(Segment), "$evaluators", issues) ?? [];
     } else {
       evaluators[name] = logic;
     }

@@ -7,6 +7,7 @@
 import type { Condition, Operator, Scalar, Segment, Serve } from "../model";
 import type { Issue } from "../result";
 import { toEpochMs } from "../native/ops/date";
+import { normalizeVersion } from "../semver";
 import { segmentEvaluatorName } from "./types";
 
 export interface BuildContext {
@@ -90,8 +91,18 @@ function attributeCondition(attribute: string, op: Operator, values: Scalar[], p
       });
       return false;
     default:
-      return { sem_ver: [v, SEMVER[op]!, first] };
+      return { sem_ver: [v, SEMVER[op]!, canonicalVersion(first)] };
   }
+}
+
+/**
+ * The version as flagd's schema wants it (strict semver: no "v", no partial "2.1"), read exactly
+ * as both engines read it; build metadata is dropped, as comparisons ignore it.
+ */
+function canonicalVersion(raw: Scalar | null): Scalar | null {
+  const v = raw === null ? null : normalizeVersion(raw);
+  if (v === null) return raw;
+  return `${v.major}.${v.minor}.${v.patch}` + (v.pre.length > 0 ? `-${v.pre.join(".")}` : "");
 }
 
 function segmentCondition(key: string, path: string, ctx: BuildContext): unknown {

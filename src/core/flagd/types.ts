@@ -53,9 +53,10 @@ export const EXT = {
 export const EXT_KEYS: ReadonlySet<string> = new Set(Object.values(EXT));
 
 /**
- * `$evaluators` entry holding the native segments as one JSON string (an inert JSON Logic string
- * literal: nothing `$ref`s it). Kept out of flag-set metadata on purpose, because flagd merges that
- * into every flag's metadata and segments can hold many thousand keys.
+ * `$evaluators` entry holding the native segments: `{"cat": ["<segments as JSON>"]}`. An inert
+ * expression (nothing `$ref`s it) that flagd's schema accepts, as it wants an object per
+ * evaluator. Kept out of flag-set metadata on purpose, because flagd merges that into every
+ * flag's metadata and segments can hold many thousand keys.
  */
 export const SEGMENTS_EVALUATOR = "edgeflags.segments";
 /** `$evaluators` name of the JSON Logic that tests membership of a segment. */

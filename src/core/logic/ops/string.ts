@@ -36,6 +36,16 @@ function stringCompare(name: string, test: (s: string, affix: string) => boolean
     name,
     deterministic: false,
     compile(args, c, path): Expr {
+      if (Array.isArray(args) && args.length === 2) {
+        // The usual shape, without building the argument array on every evaluation.
+        const x = c.compile(args[0], `${path}[0]`);
+        const y = c.compile(args[1], `${path}[1]`);
+        return (ctx, rt) => {
+          const s = x(ctx, rt);
+          const affix = y(ctx, rt);
+          return typeof s === "string" && typeof affix === "string" ? test(s, affix) : null;
+        };
+      }
       const a = c.args(args, path);
       return (ctx, rt) => {
         const data = a(ctx, rt);
@@ -60,9 +70,10 @@ export const stringOperators: LogicOperator[] = [
           const set = new Set<unknown>(constHay);
           return (ctx, rt) => set.has(needle(ctx, rt));
         }
+        // Compiled as `(hay || []).includes(needle)`: the haystack is evaluated first (register.ts).
         return (ctx, rt) => {
-          const n = needle(ctx, rt);
-          return includes(hay(ctx, rt), n);
+          const h = hay(ctx, rt);
+          return includes(h, needle(ctx, rt));
         };
       }
       const a = c.args(args, path);
