@@ -148,6 +148,15 @@ class Environment implements CompiledEnvironment {
 
 /** Compile an environment, or list every problem with its path. Evaluation of the result never throws. */
 export function compileEnvironment(doc: EnvironmentDoc, options: CompileOptions = {}): Result<CompiledEnvironment> {
+  try {
+    return compileChecked(doc, options);
+  } catch (e) {
+    // Input the validators did not foresee (e.g. a malformed document that skipped the schema).
+    return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);
+  }
+}
+
+function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<CompiledEnvironment> {
   const issues: Issue[] = [];
   const flags: Flag[] = Array.isArray(doc?.flags) ? doc.flags : [];
   if (!Array.isArray(doc?.flags)) issues.push({ path: "flags", message: "flags must be an array" });

@@ -85,7 +85,7 @@ const outcome: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("nope") },
   { weight: 1, arbitrary: fc.tuple(cond, variantName, variantName).map(([c, x, y]) => ({ if: [c, x, y] })) },
   { weight: 1, arbitrary: fc.tuple(cond, fc.oneof(variantName, fractional)).map(([c, x]) => ({ if: [c, x] })) },
-  { weight: 1, arbitrary: fc.constantFrom({ var: "country" }, { var: "user.tier" }, { cat: [{ var: "user.tier" }] }, { var: "missing" }) },
+  { weight: 1, arbitrary: fc.constantFrom<Json>({ var: "country" }, { var: "user.tier" }, { cat: [{ var: "user.tier" }] }, { var: "missing" }) },
 );
 
 const targeting: fc.Arbitrary<Json | undefined> = fc.oneof(

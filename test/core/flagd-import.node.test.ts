@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { FlagdCore } from "@openfeature/flagd-core";
+import { FlagdCore, MemoryStorage } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import { importFlagd } from "../../src/core/flagd/import";
@@ -158,8 +158,9 @@ describe("the example document (what `npm start` seeds)", () => {
   const core = new FlagdCore(undefined, SILENT);
   core.setConfigurations(text);
 
-  it("compiles strictly (no flag falls back to PARSE_ERROR)", () => {
+  it("compiles strictly (no flag falls back to PARSE_ERROR) and passes flagd's strict schema validation", () => {
     expect(env.flags.map((f) => f.key)).toHaveLength(10);
+    expect(() => new MemoryStorage(SILENT).setConfigurations(text, true)).not.toThrow();
   });
 
   const contexts: EvaluationContext[] = [

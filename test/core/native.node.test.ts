@@ -327,6 +327,17 @@ describe("validation", () => {
     expect(lenient.ok && lenient.value.evaluate("f", {})).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR" });
   });
 
+  it("absurdly deep nesting is a compile error, never a stack overflow", () => {
+    let logic: unknown = "on";
+    for (let i = 0; i < 5000; i++) logic = { if: [true, logic, "off"] };
+    const r = compileEnvironment({ flags: [flag("f", { targeting: logic })], segments: [] });
+    expect(!r.ok && r.errors[0]!.message).toContain("nested deeper than");
+    let cond: Condition = { attribute: "a", op: "equals", values: [1] };
+    for (let i = 0; i < 5000; i++) cond = { not: cond };
+    const n = compileEnvironment({ flags: [ruleFlag(cond)], segments: [] });
+    expect(!n.ok && n.errors[0]!.message).toContain("nest deeper than");
+  });
+
   it("$ref resolves from evaluators at compile time, and ref cycles are rejected", () => {
     const e = env([flag("f", { targeting: { if: [{ $ref: "isStaff" }, "on", "off"] } })], [], { evaluators: { isStaff: { ends_with: [{ var: "email" }, "@acme.com"] } } });
     expect(e.evaluate("f", { email: "a@acme.com" }).variant).toBe("on");

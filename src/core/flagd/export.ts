@@ -38,9 +38,9 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
   const evaluators: Record<string, unknown> = { ...(doc.evaluators ?? {}) };
   delete evaluators[SEGMENTS_EVALUATOR];
   for (const segment of segments) {
-    evaluators[segmentEvaluatorName(segment.key)] = segmentToLogic(segment, {
-      segments: segmentMap, warnings, inlineSegments: true, stack: [segment.key],
-    });
+    const logic = segmentToLogic(segment, { segments: segmentMap, warnings, inlineSegments: true, stack: [segment.key] });
+    // flagd's schema wants an object per evaluator; `{"and": [false]}` is `false` as one.
+    evaluators[segmentEvaluatorName(segment.key)] = typeof logic === "object" && logic !== null ? logic : { and: [logic] };
   }
   if (segments.length > 0) evaluators[SEGMENTS_EVALUATOR] = { cat: [JSON.stringify(segments)] };
 

@@ -18,6 +18,8 @@ export interface CompiledTargeting {
 }
 
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
+/** Targeting nests this deep at most (evaluation recurses once per level). */
+export const MAX_DEPTH = 64;
 const REF = "$ref";
 
 /** flagd-core's test: targeting that is absent, `{}` or has no keys means "no targeting". */
@@ -31,6 +33,7 @@ class Compiler implements LogicCompiler {
   private readonly refStack: string[] = [];
   private readonly constants = new WeakMap<Expr, unknown>();
   interpreted = false;
+  private depth = 0;
 
   constructor(flagKey: string, private readonly evaluators: Record<string, unknown> | undefined) {
     this.state = { flagKey, timeDependent: false };
@@ -66,6 +69,18 @@ class Compiler implements LogicCompiler {
 
   compile(node: unknown, path: string): Expr {
     if (node === null || typeof node !== "object") return this.konst(node);
+    if (++this.depth > MAX_DEPTH) {
+      this.depth--;
+      return this.fail(path, `nested deeper than ${MAX_DEPTH} levels`);
+    }
+    try {
+      return this.compileObject(node, path);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private compileObject(node: object, path: string): Expr {
     if (Array.isArray(node)) {
       const fns = node.map((n, i) => this.compile(n, `${path}[${i}]`));
       if (fns.every((f) => this.constants.has(f))) return this.konst(fns.map((f) => this.constants.get(f)));
@@ -124,9 +139,10 @@ class Compiler implements LogicCompiler {
     };
   }
 
-  private isDeterministic(raw: unknown, seen: string[]): boolean {
+  private isDeterministic(raw: unknown, seen: string[], depth = 0): boolean {
     if (raw === null || typeof raw !== "object") return true;
-    if (Array.isArray(raw)) return raw.every((r) => this.isDeterministic(r, seen));
+    if (depth > MAX_DEPTH) return false;
+    if (Array.isArray(raw)) return raw.every((r) => this.isDeterministic(r, seen, depth + 1));
     const keys = Object.keys(raw);
     if (keys.length === 0) return true;
     if (keys.length > 1) return false;
@@ -135,10 +151,10 @@ class Compiler implements LogicCompiler {
     if (name === REF) {
       const ref = this.evaluator(args);
       if (!ref.found || seen.includes(args as string)) return false;
-      return this.isDeterministic(ref.logic, [...seen, args as string]);
+      return this.isDeterministic(ref.logic, [...seen, args as string], depth + 1);
     }
     const op = LOGIC_OPERATORS.get(name);
-    return op !== undefined && op.deterministic && this.isDeterministic(args, seen);
+    return op !== undefined && op.deterministic && this.isDeterministic(args, seen, depth + 1);
   }
 
   constant(raw: unknown): unknown {

@@ -36,7 +36,18 @@ function attributeReader(attribute: string, op: string, env: NativeCompileEnv): 
   return compileGetter(splitPath(attribute), env.state);
 }
 
-export function compileCondition(cond: Condition, env: NativeCompileEnv, path: string): Pred {
+/** Conditions nest this deep at most. */
+export const MAX_CONDITION_DEPTH = 32;
+
+export function compileCondition(cond: Condition, env: NativeCompileEnv, path: string, depth = 0): Pred {
+  if (depth > MAX_CONDITION_DEPTH) {
+    env.issues.push({ path, message: `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels` });
+    return NEVER;
+  }
+  if (cond === null || typeof cond !== "object") {
+    env.issues.push({ path, message: "a condition must be an object" });
+    return NEVER;
+  }
   if ("attribute" in cond) {
     const op = NATIVE_OPERATORS.get(cond.op);
     if (!op) {
@@ -65,7 +76,7 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
       env.issues.push({ path: `${path}.all`, message: "all needs at least one condition" });
       return NEVER;
     }
-    const preds = cond.all.map((c, i) => compileCondition(c, env, `${path}.all[${i}]`));
+    const preds = cond.all.map((c, i) => compileCondition(c, env, `${path}.all[${i}]`, depth + 1));
     if (preds.length === 1) return preds[0]!;
     if (preds.length === 2) {
       const [a, b] = preds as [Pred, Pred];
@@ -81,7 +92,7 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
       env.issues.push({ path: `${path}.any`, message: "any needs at least one condition" });
       return NEVER;
     }
-    const preds = cond.any.map((c, i) => compileCondition(c, env, `${path}.any[${i}]`));
+    const preds = cond.any.map((c, i) => compileCondition(c, env, `${path}.any[${i}]`, depth + 1));
     if (preds.length === 1) return preds[0]!;
     return (ctx, rt) => {
       for (let i = 0; i < preds.length; i++) if (preds[i]!(ctx, rt)) return true;
@@ -89,7 +100,7 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
     };
   }
   if ("not" in cond) {
-    const p = compileCondition(cond.not, env, `${path}.not`);
+    const p = compileCondition(cond.not, env, `${path}.not`, depth + 1);
     return (ctx, rt) => !p(ctx, rt);
   }
   env.issues.push({ path, message: "a condition has attribute/op/values, segment, all, any or not" });
