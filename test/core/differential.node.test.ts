@@ -19,8 +19,8 @@ import type { EvaluationContext } from "../../src/core/result";
  * KNOWN_DIVERGENCES (not generated):
  * - Fractional on non-ASCII keys: flagd-core hashes UTF-16 code units (imurmurhash), edgeflags
  *   and flagd (Go) hash UTF-8 bytes.
- * - Operators edgeflags does not support (arithmetic, map/filter/reduce, ...) compile to
- *   PARSE_ERROR in edgeflags but evaluate in flagd-core.
+ * - Operators edgeflags does not support (map/filter/reduce/all/some/none, ??, try, ...) compile
+ *   to PARSE_ERROR in edgeflags but evaluate in flagd-core.
  */
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
@@ -61,6 +61,9 @@ const { cond } = fc.letrec<{ cond: Json }>((tie) => ({
     fc.tuple(varExpr, fc.nat({ max: 3 }), fc.integer({ min: -2, max: 3 })).map(([v, from, len]) => ({ "==": [{ substr: [v, from, len] }, "us"] })),
     fc.tuple(varExpr, asciiWord, varExpr).map(([v, s, w]) => ({ in: [v, { merge: [[s], [w], "de"] }] })),
     fc.tuple(tie("cond"), operand).map(([c2, x]) => ({ if: [c2, x] })),
+    fc.tuple(fc.constantFrom("+", "-", "*", "/", "%", "min", "max"), fc.array(operand, { minLength: 0, maxLength: 3 }), fc.constantFrom(">", "==", "<="), fc.integer({ min: -3, max: 40 }))
+      .map(([op, xs, cmp, n]) => ({ [cmp]: [{ [op]: xs }, n] })),
+    fc.tuple(fc.constantFrom("+", "-"), varExpr).map(([op, v]) => ({ ">": [{ [op]: v }, 3] })),
   ),
 }));
 

@@ -8,7 +8,7 @@
  */
 import type { PathCompileState } from "../path";
 import type { EvaluationContext, Issue } from "../result";
-import { NO_RUNTIME, type Expr, type Runtime } from "../runtime";
+import { LogicError, NO_RUNTIME, type Expr, type Runtime } from "../runtime";
 import { LOGIC_OPERATORS, UNSUPPORTED_OPERATORS } from "./operators";
 import { NOT_CONSTANT, type LogicCompiler } from "./types";
 
@@ -47,6 +47,12 @@ class Compiler implements LogicCompiler {
     } finally {
       this.interpreted = before;
     }
+  }
+
+  reject(path: string, message: string): Expr {
+    if (!this.interpreted) return this.fail(path, message);
+    const error = new LogicError(message);
+    return () => { throw error; };
   }
 
   private fail(path: string, message: string): Expr {

@@ -24,6 +24,11 @@ export interface LogicCompiler {
    * instead of taking the default, `cat` skips nulls, `!` reads an array's first element).
    */
   readonly interpreted: boolean;
+  /**
+   * A problem json-logic-engine finds while building (flagd: PARSE_ERROR): an issue at `path`, or,
+   * in interpreted scope where nothing is built ahead, an evaluation error.
+   */
+  reject(path: string, message: string): Expr;
   /** Compile within `fn` with interpreter semantics. */
   interpretedScope<T>(fn: () => T): T;
 }
