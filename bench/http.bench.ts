@@ -6,7 +6,8 @@
  * Then, because a deployed Worker freezes timers during synchronous work, the CPU cost of a
  * bulk-500 request is measured in Node over the same definitions via src/core.
  *
- * Env: BENCH_SECONDS (default 10 per route), BENCH_CONNECTIONS (default 10).
+ * Env: BENCH_SECONDS (default 10 per route, after a 2 s warm-up), BENCH_CONNECTIONS (default 10).
+ * The load generator (autocannon) shares the 2 cores with the runtime: compare ratios, not req/s.
  * Last line of output: one JSON object with the figures.
  * @module
  */
@@ -104,6 +105,8 @@ async function load(route: string, url: string, init: { method?: string; headers
   const probe = await fetch(url, { method: init.method ?? "GET", headers: init.headers, body: init.body });
   if (probe.status !== 200) throw new Error(`${route}: ${probe.status} ${await probe.text()}`);
   await probe.arrayBuffer();
+  // Warm up unrecorded (JIT in workerd and in the load generator), so run order does not skew ratios.
+  await autocannon({ url, ...init, connections: CONNECTIONS, duration: Math.min(2, SECONDS) });
   const r = await autocannon({ url, ...init, connections: CONNECTIONS, duration: SECONDS });
   const row = { route, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
   process.stderr.write(`  ${route}: ${row.rps.toFixed(0)} req/s\n`);

@@ -56,6 +56,8 @@ const args = [
   "--show-interactive-dev-session=false",
   // --var wins over .dev.vars, so an ADMIN_TOKEN from the shell is the one the Worker sees.
   "--var", `ADMIN_TOKEN:${adminToken}`,
+  // Local KV has no one-write-per-second limit, so admin writes need not queue for a pointer slot.
+  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS ?? "0"}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);

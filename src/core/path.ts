@@ -47,6 +47,11 @@ export interface PathCompileState {
   flagKey: string;
   /** Set when the compiled read depends on the clock. */
   timeDependent: boolean;
+  /**
+   * Inside a JSON Logic iterator (`some`, `map`, ...) the context is the current element: no
+   * `$flagd`, and it may be any JSON value.
+   */
+  iterator?: boolean;
 }
 
 /** `$flagd` as flagd-core injects it. */
@@ -60,6 +65,10 @@ export function flagdProperties(flagKey: string, rt: Runtime): { flagKey: string
  */
 export function compileGetter(parts: readonly string[], state: PathCompileState): Expr {
   const flagKey = state.flagKey;
+  if (state.iterator) {
+    if (parts.length === 0) return (ctx) => ctx;
+    return (ctx) => walk(ctx, parts, 0);
+  }
   if (parts.length === 0) {
     state.timeDependent = true;
     return (ctx, rt) => ({ ...ctx, [FLAGD]: flagdProperties(flagKey, rt) });

@@ -19,8 +19,9 @@ import type { EvaluationContext } from "../../src/core/result";
  * KNOWN_DIVERGENCES (not generated):
  * - Fractional on non-ASCII keys: flagd-core hashes UTF-16 code units (imurmurhash), edgeflags
  *   and flagd (Go) hash UTF-8 bytes.
- * - Operators edgeflags does not support (map/filter/reduce/all/some/none, ??, try, ...) compile
- *   to PARSE_ERROR in edgeflags but evaluate in flagd-core.
+ * - Operators edgeflags does not support (`??`, `try`, `throw`, `length`, `keys`, `pipe`, `val`,
+ *   `get`, `exists`, "../" paths inside iterators) compile to PARSE_ERROR in edgeflags but
+ *   evaluate in flagd-core.
  */
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
@@ -40,6 +41,13 @@ const varExpr: fc.Arbitrary<Json> = fc.oneof(
 const scalar: fc.Arbitrary<Json> = fc.oneof(asciiWord, fc.integer({ min: -5, max: 50 }), fc.boolean(), fc.constant(null), fc.constantFrom("1", "2.0", "10", "abc"));
 const operand: fc.Arbitrary<Json> = fc.oneof({ weight: 3, arbitrary: varExpr }, { weight: 1, arbitrary: scalar });
 const semverLiteral = fc.constantFrom("1.0.0", "2.0.0", "1.2.3", "v1.0.0", "1", "1.2", "2.0.0-alpha", "1.0.0+build", "bad", "1.0.0.0");
+
+const arrayVar: fc.Arbitrary<Json> = fc.constantFrom<Json>({ var: "tags" }, { var: "scores" }, { var: "items" }, { var: "missing" }, { var: "email" }, ["a", "beta"], []);
+const elementCond: fc.Arbitrary<Json> = fc.oneof(
+  fc.tuple(fc.constantFrom("==", "!=", ">", "<"), fc.oneof(asciiWord, fc.integer({ min: 0, max: 10 }))).map(([op, v]) => ({ [op]: [{ var: "" }, v] })),
+  fc.tuple(fc.constantFrom("==", ">"), fc.oneof(asciiWord, fc.integer({ min: 0, max: 10 }))).map(([op, v]) => ({ [op]: [{ var: "id" }, v] })),
+  fc.constantFrom<Json>({ starts_with: [{ var: "" }, "b"] }, { var: "" }, { "!": { var: "name" } }, { in: [{ var: "" }, ["a", 5]] }),
+);
 
 const { cond } = fc.letrec<{ cond: Json }>((tie) => ({
   cond: fc.oneof(
@@ -64,6 +72,11 @@ const { cond } = fc.letrec<{ cond: Json }>((tie) => ({
     fc.tuple(fc.constantFrom("+", "-", "*", "/", "%", "min", "max"), fc.array(operand, { minLength: 0, maxLength: 3 }), fc.constantFrom(">", "==", "<="), fc.integer({ min: -3, max: 40 }))
       .map(([op, xs, cmp, n]) => ({ [cmp]: [{ [op]: xs }, n] })),
     fc.tuple(fc.constantFrom("+", "-"), varExpr).map(([op, v]) => ({ ">": [{ [op]: v }, 3] })),
+    fc.tuple(fc.constantFrom("some", "all", "none"), arrayVar, elementCond).map(([op, arr, body]) => ({ [op]: [arr, body] })),
+    fc.tuple(asciiWord, arrayVar, fc.constantFrom<Json>({ var: "name" }, { var: "" }, { cat: [{ var: "" }, "x"] })).map(([s, arr, body]) => ({ in: [s, { map: [arr, body] }] })),
+    fc.tuple(arrayVar, elementCond, fc.integer({ min: 0, max: 3 })).map(([arr, body, n]) => ({ ">": [{ reduce: [{ filter: [arr, body] }, { "+": [{ var: "accumulator" }, 1] }, 0] }, n] })),
+    fc.tuple(arrayVar, fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), fc.integer({ min: 0, max: 20 }))
+      .map(([arr, init, n]) => ({ ">": [{ reduce: init === undefined ? [arr, { "+": [{ var: "accumulator" }, { var: "current" }] }] : [arr, { "+": [{ var: "accumulator" }, { var: "current" }] }, init] }, n] })),
   ),
 }));
 
@@ -138,6 +151,9 @@ const contextGen: fc.Arbitrary<EvaluationContext> = fc.record({
     { weight: 1, arbitrary: fc.constantFrom("", 0, null) },
   ),
   version: fc.oneof(semverLiteral, fc.constantFrom(1, 2, 1.2)),
+  tags: fc.array(fc.constantFrom("a", "b", "beta", "x", ""), { maxLength: 4 }),
+  scores: fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 4 }),
+  items: fc.array(fc.record({ id: fc.integer({ min: 0, max: 10 }), name: fc.oneof(asciiWord, fc.constant(null)) }, { requiredKeys: ["id"] }), { maxLength: 3 }),
 }, { requiredKeys: [] });
 
 // ---------- comparison

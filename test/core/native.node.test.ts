@@ -313,10 +313,12 @@ describe("validation", () => {
     ["rollout weights summing to zero", [flag("f", { fallthrough: { rollout: { variants: [{ variant: "on", weight: 0 }] } } })], "flags.f.fallthrough.rollout.variants"],
     ["targeting and rules together", [flag("f", { targeting: { if: [true, "on"] }, rules: [{ when: { attribute: "a", op: "equals", values: [1] }, serve: { variant: "on" } }] })], "flags.f.targeting"],
     ["unknown JSON Logic operator", [flag("f", { targeting: { if: [{ regex_match: ["a", "b"] }, "on", "off"] } })], "flags.f.targeting.if[0]"],
-    ["unsupported JSON Logic operator", [flag("f", { targeting: { if: [{ ">": [{ "%": [{ var: "n" }, 2] }, 0] }, "on", "off"] } })], "flags.f.targeting.if[0].>[0]"],
+    ["unsupported JSON Logic operator", [flag("f", { targeting: { if: [{ some: [{ var: "tags" }, { "==": [{ var: "" }, "x"] }] }, "on", "off"] } })], "flags.f.targeting.if[0]"],
+    ["arithmetic on a literal that is no number", [flag("f", { targeting: { if: [{ ">": [{ "+": [{ var: "n" }, "abc"] }, 0] }, "on", "off"] } })], "flags.f.targeting.if[0].>[0].+[1]"],
+    ["division by a literal zero", [flag("f", { targeting: { if: [{ ">": [{ "/": [{ var: "n" }, 0] }, 0] }, "on", "off"] } })], "flags.f.targeting.if[0].>[0]./[1]"],
     ["$ref to a missing evaluator", [flag("f", { targeting: { if: [{ $ref: "ghost" }, "on", "off"] } })], "flags.f.targeting.if[0]"],
     ["duplicate flag keys", [flag("f"), flag("f")], "flags[1].key"],
-  ])("%s → an issue at %s", (_what, flags, path) => {
+  ])("%s → an issue at its path", (_what, flags, path) => {
     expect(errors(flags).map((e) => e.path)).toContain(path);
   });
 
@@ -352,6 +354,17 @@ describe("validation", () => {
     // A missing attribute is null, and null < 18 in JSON Logic (as in flagd); a null context reads as {}.
     expect(e.evaluate("f", null as unknown as EvaluationContext)).toBe(e.evaluate("f", {}));
     expect(e.evaluate("f", {}).variant).toBe("on");
+  });
+
+  it("arithmetic follows flagd: % for cohorts, errors on non-numbers", () => {
+    const e = env([flag("f", { targeting: { if: [{ "==": [{ "%": [{ var: "id" }, 10] }, 3] }, "on", "off"] } })]);
+    expect(e.evaluate("f", { id: 13 }).variant).toBe("on");
+    expect(e.evaluate("f", { id: "23" }).variant).toBe("on");
+    expect(e.evaluate("f", { id: 14 }).variant).toBe("off");
+    expect(e.evaluate("f", { id: "x" })).toMatchObject({ reason: "ERROR", errorCode: "GENERAL" });
+    const m = env([flag("g", { targeting: { if: [{ ">": [{ max: [{ var: "a" }, { var: "b" }] }, { "+": [{ var: "c" }, 1] }] }, "on", "off"] } })]);
+    expect(m.evaluate("g", { a: 1, b: 5, c: 3 }).variant).toBe("on");
+    expect(m.evaluate("g", { a: 1, b: 4, c: 3 }).variant).toBe("off");
   });
 
   it("$flagd.flagKey and $flagd.timestamp are in the JSON Logic context", () => {

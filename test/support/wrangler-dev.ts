@@ -160,6 +160,15 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
 
   const adminToken = options.adminToken === null ? parsePrintedToken(out) : options.adminToken ?? TEST_ADMIN_TOKEN;
   const admin = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AdminResponse<T>> => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await adminOnce<T>(method, path, body, headers);
+      // wrangler dev rebuilds when a source file changes (a developer editing while tests run) and
+      // fails the request in flight with this 503; it never comes from the Worker itself.
+      if (res.status !== 503 || !res.text.includes("restarted mid-request") || attempt === 3) return res;
+      await sleep(1000);
+    }
+  };
+  const adminOnce = async <T = any>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<AdminResponse<T>> => {
     const res = await fetch(`${baseUrl}/admin/v1${path}`, {
       method,
       headers: {

@@ -10,6 +10,7 @@ import type { PathCompileState } from "../path";
 import type { EvaluationContext, Issue } from "../result";
 import { LogicError, NO_RUNTIME, type Expr, type Runtime } from "../runtime";
 import { LOGIC_OPERATORS, UNSUPPORTED_OPERATORS } from "./operators";
+import { ITERATORS } from "./ops/array";
 import { NOT_CONSTANT, type LogicCompiler } from "./types";
 
 export interface CompiledTargeting {
@@ -37,6 +38,16 @@ class Compiler implements LogicCompiler {
 
   constructor(flagKey: string, private readonly evaluators: Record<string, unknown> | undefined) {
     this.state = { flagKey, timeDependent: false };
+  }
+
+  iteratorScope<T>(fn: () => T): T {
+    const before = this.state.iterator;
+    this.state.iterator = true;
+    try {
+      return fn();
+    } finally {
+      this.state.iterator = before;
+    }
   }
 
   interpretedScope<T>(fn: () => T): T {
@@ -145,10 +156,11 @@ class Compiler implements LogicCompiler {
     };
   }
 
-  private isDeterministic(raw: unknown, seen: string[], depth = 0): boolean {
+  /** json-logic-engine's `isDeterministic`: inside an iterator body, `var` reads the element and counts as constant. */
+  private isDeterministic(raw: unknown, seen: string[], depth = 0, inside = false): boolean {
     if (raw === null || typeof raw !== "object") return true;
     if (depth > MAX_DEPTH) return false;
-    if (Array.isArray(raw)) return raw.every((r) => this.isDeterministic(r, seen, depth + 1));
+    if (Array.isArray(raw)) return raw.every((r) => this.isDeterministic(r, seen, depth + 1, inside));
     const keys = Object.keys(raw);
     if (keys.length === 0) return true;
     if (keys.length > 1) return false;
@@ -157,10 +169,16 @@ class Compiler implements LogicCompiler {
     if (name === REF) {
       const ref = this.evaluator(args);
       if (!ref.found || seen.includes(args as string)) return false;
-      return this.isDeterministic(ref.logic, [...seen, args as string], depth + 1);
+      return this.isDeterministic(ref.logic, [...seen, args as string], depth + 1, inside);
     }
+    if (name === "var") return inside && !String(args).includes("../../");
     const op = LOGIC_OPERATORS.get(name);
-    return op !== undefined && op.deterministic && this.isDeterministic(args, seen, depth + 1);
+    if (op === undefined || !op.deterministic) return false;
+    if (ITERATORS.has(name)) {
+      if (!Array.isArray(args)) return false;
+      return this.isDeterministic(args[0], seen, depth + 1, inside) && args.slice(1).every((a) => this.isDeterministic(a, seen, depth + 1, true));
+    }
+    return this.isDeterministic(args, seen, depth + 1, inside);
   }
 
   constant(raw: unknown): unknown {

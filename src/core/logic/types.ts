@@ -29,6 +29,8 @@ export interface LogicCompiler {
    * in interpreted scope where nothing is built ahead, an evaluation error.
    */
   reject(path: string, message: string): Expr;
+  /** Compile an iterator body: its context is the current element (see PathCompileState.iterator). */
+  iteratorScope<T>(fn: () => T): T;
   /** Compile within `fn` with interpreter semantics. */
   interpretedScope<T>(fn: () => T): T;
 }

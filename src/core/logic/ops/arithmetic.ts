@@ -25,12 +25,13 @@ function checked(n: number): number {
 }
 
 /** Operands of an argument array; literal operands are checked now, as the build step does. */
-function operands(name: string, args: unknown[], c: LogicCompiler, path: string): Expr[] | string {
+function operands(name: string, args: unknown[], c: LogicCompiler, path: string): Expr[] | Expr {
   const fns: Expr[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (Array.isArray(a)) return `"${name}" operand ${i} is an array`;
-    if (typeof a === "string" && Number.isNaN(+a)) return `"${name}" operand ${i} (${JSON.stringify(a)}) is not a number`;
+    if (Array.isArray(a)) return c.reject(`${path}[${i}]`, `"${name}" operand is an array`);
+    if (typeof a === "string" && Number.isNaN(+a)) return c.reject(`${path}[${i}]`, `"${name}" operand ${JSON.stringify(a)} is not a number`);
+    if (name === DIVIDE && i > 0 && (a === 0 || a === "0" || a === "")) return c.reject(`${path}[${i}]`, "division by a literal zero");
     fns.push(c.compile(a, `${path}[${i}]`));
   }
   return fns;
@@ -53,10 +54,7 @@ function fold(name: string, identity: number | undefined, op: (a: number, b: num
       if (name === DIVIDE && list.length === 1) list = [1, list[0]];
       if (name === MODULO && list.length < 2) return c.reject(path, `"%" needs two arguments`);
       const fns = operands(name, list, c, path);
-      if (typeof fns === "string") return c.reject(path, fns);
-      if (name === DIVIDE && list.slice(1).some((a) => a === 0 || a === "0" || a === "")) {
-        return c.reject(path, "division by a literal zero");
-      }
+      if (!Array.isArray(fns)) return fns;
       if (name === MINUS && fns.length === 1) {
         const f = fns[0]!;
         return (ctx, rt) => -checked(num(f(ctx, rt)));

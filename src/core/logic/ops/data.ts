@@ -17,25 +17,25 @@ function noFunction(v: unknown): unknown {
 }
 
 /** json-logic-engine's interpreted `var`, for keys computed at evaluation time. */
-function dynamicVar(key: unknown, ctx: EvaluationContext, flagKey: string, rt: Runtime): unknown {
+function dynamicVar(key: unknown, ctx: EvaluationContext, flagKey: string, rt: Runtime, plain: boolean): unknown {
   let fallback: unknown;
   if (Array.isArray(key)) {
     fallback = key[1];
     key = key[0];
   }
   const notFound = fallback === undefined ? null : fallback;
-  if (key === undefined || key === "" || key === null) return { ...ctx, $flagd: flagdProperties(flagKey, rt) };
+  if (key === undefined || key === "" || key === null) return plain ? ctx : { ...ctx, $flagd: flagdProperties(flagKey, rt) };
   const parts = splitPath(String(key));
   let value: unknown = ctx;
   for (let i = 0; i < parts.length; i++) {
     if (value === null || value === undefined) return notFound;
-    value = i === 0 ? root(ctx, flagKey, parts[0]!, rt) : (value as Record<string, unknown>)[parts[i]!];
+    value = i === 0 ? root(ctx, flagKey, parts[0]!, rt, plain) : (value as Record<string, unknown>)[parts[i]!];
     if (value === undefined) return notFound;
   }
   return noFunction(value);
 }
 
-function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string): unknown[] {
+function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string, plain: boolean): unknown[] {
   const list = checked as ArrayLike<unknown>;
   const missing: unknown[] = [];
   if (!list || !list.length) return missing;
@@ -48,7 +48,7 @@ function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string): u
         found = false;
         break;
       }
-      data = j === 0 ? contextRoot(ctx, flagKey, parts[0]!) : (data as Record<string, unknown>)[parts[j]!];
+      data = j === 0 && !plain ? contextRoot(ctx, flagKey, parts[0]!) : (data as Record<string, unknown>)[parts[j]!];
       if (data === undefined) {
         found = false;
         break;
@@ -60,7 +60,8 @@ function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string): u
 }
 
 /** A context root as flagd-core's evaluation context has it (`$flagd` injected). */
-function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime): unknown {
+function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime, plain: boolean): unknown {
+  if (plain) return ctx === null || ctx === undefined ? undefined : (ctx as Record<string, unknown>)[part];
   return part === "$flagd" ? flagdProperties(flagKey, rt) : ctx[part];
 }
 
@@ -71,13 +72,15 @@ function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime
  */
 function interpretedVar(args: unknown, c: LogicCompiler, path: string): Expr {
   const flagKey = c.state.flagKey;
+  const plain = c.state.iterator === true;
   const single = Array.isArray(args) && args.length === 1 && !Array.isArray(args[0]) ? args[0] : args;
   if (Array.isArray(single) || (single !== null && typeof single === "object")) {
     const f = Array.isArray(single) ? c.args(single, path) : c.compile(single, path);
     c.state.timeDependent = true;
-    return (ctx, rt) => dynamicVar(f(ctx, rt), ctx, flagKey, rt);
+    return (ctx, rt) => dynamicVar(f(ctx, rt), ctx, flagKey, rt, plain);
   }
   if (!single) {
+    if (plain) return (ctx) => (ctx === undefined || typeof ctx === "function" ? null : ctx);
     c.state.timeDependent = true;
     return (ctx, rt) => ({ ...ctx, $flagd: flagdProperties(flagKey, rt) });
   }
@@ -88,22 +91,23 @@ function interpretedVar(args: unknown, c: LogicCompiler, path: string): Expr {
   if (typeof single === "number" || (!key.includes(".") && !key.includes("\\"))) {
     if (key === "$flagd") c.state.timeDependent = true;
     return (ctx, rt) => {
-      const v = root(ctx, flagKey, key, rt);
+      const v = root(ctx, flagKey, key, rt, plain);
       return v === undefined || typeof v === "function" ? null : v;
     };
   }
+  if (key.startsWith("../")) return c.reject(path, `"var" paths climbing out of an iterator ("../") are not supported`);
   const parts = splitPath(key);
-  if (parts[0] === "$flagd" && parts[1] !== "flagKey") c.state.timeDependent = true;
+  if (parts[0] === "$flagd" && parts[1] !== "flagKey" && !plain) c.state.timeDependent = true;
   if (parts.length === 2 || parts.length === 3) {
     const [p0, p1, p2] = parts as [string, string, string | undefined];
     return (ctx, rt) => {
-      const a = root(ctx, flagKey, p0, rt) as Record<string, unknown>;
+      const a = root(ctx, flagKey, p0, rt, plain) as Record<string, unknown>;
       let r: unknown = a && a[p1];
       if (p2 !== undefined) r = r && (r as Record<string, unknown>)[p2];
       return typeof r === "function" || r === undefined ? null : r;
     };
   }
-  return (ctx, rt) => dynamicVar(key, ctx, flagKey, rt);
+  return (ctx, rt) => dynamicVar(key, ctx, flagKey, rt, plain);
 }
 
 export const dataOperators: LogicOperator[] = [
@@ -118,6 +122,7 @@ export const dataOperators: LogicOperator[] = [
         key = args[0];
         if (args.length === 2) fallback = c.compile(args[1], `${path}[1]`);
       }
+      if (typeof key === "string" && key.startsWith("../")) return c.reject(path, `"var" paths climbing out of an iterator ("../") are not supported`);
       if (key === undefined || key === null || key === "" || typeof key === "string" || typeof key === "number") {
         const parts = key === undefined || key === null || key === "" ? [] : splitPath(String(key));
         const get = compileGetter(parts, c.state);
@@ -127,8 +132,9 @@ export const dataOperators: LogicOperator[] = [
       // A computed key: evaluate the arguments, then read as json-logic-engine's interpreter does.
       const f = Array.isArray(args) ? c.args(args, path) : c.compile(args, path);
       const flagKey = c.state.flagKey;
+      const plain = c.state.iterator === true;
       c.state.timeDependent = true; // the key may turn out to be "$flagd.timestamp"
-      return (ctx, rt) => dynamicVar(f(ctx, rt), ctx, flagKey, rt);
+      return (ctx, rt) => dynamicVar(f(ctx, rt), ctx, flagKey, rt, plain);
     },
   },
   {
@@ -137,7 +143,8 @@ export const dataOperators: LogicOperator[] = [
     compile(args, c, path): Expr {
       const a = c.args(args, path);
       const flagKey = c.state.flagKey;
-      return (ctx, rt) => missingOf(a(ctx, rt), ctx, flagKey);
+      const plain = c.state.iterator === true;
+      return (ctx, rt) => missingOf(a(ctx, rt), ctx, flagKey, plain);
     },
   },
   {
@@ -146,9 +153,10 @@ export const dataOperators: LogicOperator[] = [
     compile(args, c, path): Expr {
       const a = c.args(args, path);
       const flagKey = c.state.flagKey;
+      const plain = c.state.iterator === true;
       return (ctx, rt) => {
         const [need, options] = a(ctx, rt) as [number, ArrayLike<unknown>];
-        const missing = missingOf(options, ctx, flagKey);
+        const missing = missingOf(options, ctx, flagKey, plain);
         return (options?.length ?? NaN) - missing.length >= need ? [] : missing;
       };
     },
