@@ -8,6 +8,10 @@
  * | `GET /ofrep/v1/stream?token=` | signed token | 200 text/event-stream, 401, 404 (no secret configured / unknown environment), 503 |
  * | `GET /sdk/v1/snapshot[?format=flagd]` | server key | 200 (+ETag), 304, 400 (format), 401, 403 (client key), 404 (never published), 429, 503 |
  * | `OPTIONS /ofrep/*` | none | 204 CORS preflight |
+ * | other methods on `/ofrep/v1/evaluate/flags[/{key}]` | none | 405 `{errorCode:"METHOD_NOT_ALLOWED"}` + `Allow` |
+ *
+ * Bulk answers for contexts without `targetingKey` and the snapshot come through isolate memory
+ * and then the Cache API before being evaluated (edge-cache.ts; `X-Edgeflags-Cache` says which).
  *
  * 503 (with `Retry-After: 1`) means flag storage could not be read and nothing was cached yet;
  * once a snapshot is held it keeps answering through KV failures (bulk `metadata.stale: true`).
@@ -26,8 +30,8 @@ import type { Env } from "../env";
 import { relayVersions, SSE_HEADERS } from "./change-stream";
 import { readContext } from "./context-body";
 import { cors } from "./cors";
-import { memoKey, renderMemo } from "./edge-cache";
-import { bulkEtag, contextHash, ifNoneMatchHits, snapshotEtag } from "./etag";
+import { bulkCacheUrl, CACHE_HEADER, memoKey, sha256Hex, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
+import { bulkEtag, canonicalJson, hash64, ifNoneMatchHits, snapshotEtag } from "./etag";
 import { ofrepError, toOfrep, toOfrepItem } from "./ofrep";
 import { limiterFor } from "./rate-limit";
 import { authenticate } from "./sdk-keys";
@@ -132,22 +136,47 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   }
   const snap = lookup.snapshot;
   const timeDependent = dependsOnTime(snap.compiled, key.kind);
-  const hash = contextHash(read.context);
-  const etag = timeDependent ? null : bulkEtag(snap.version, key.kind, hash);
+  const canonical = canonicalJson(read.context);
+  const etag = timeDependent ? null : bulkEtag(snap.version, key.kind, hash64(canonical));
   if (etag && ifNoneMatchHits(c.req.header("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers: { ETag: etag } });
   }
   const render = () => JSON.stringify(snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" }).map(toOfrepItem));
-  const anonymous = read.context.targetingKey === undefined;
-  const flagsJson = anonymous && !timeDependent
-    ? renderMemo.getOrSet(memoKey("bulk", snap.environment, snap.version, key.kind, hash), render)
-    : render();
+  // Only anonymous, time-independent answers may be reused (see edge-cache.ts for why).
+  const cacheable = read.context.targetingKey === undefined && !timeDependent;
+  const { text: flagsJson, source } = cacheable
+    ? await throughLevels({
+        memoryKey: memoKey("bulk", snap.environment, snap.version, key.kind, canonical),
+        cacheUrl: async () => bulkCacheUrl(snap.environment, snap.version, key.kind, await sha256Hex(canonical)),
+        render,
+        waitUntil: waitUntilOf(c),
+      })
+    : { text: render(), source: "miss" as const };
   const metadata: Record<string, number | boolean> = { version: snap.version };
   if (snap.stale) metadata.stale = true;
-  return bulkResponse(flagsJson, metadata, eventStreams, etag);
+  return bulkResponse(flagsJson, metadata, eventStreams, etag, source);
 });
 
-function bulkResponse(flagsJson: string, metadata: Record<string, number | boolean>, eventStreams: string, etag: string | null): Response {
+/** Evaluation routes are POST only (OFREP); anything else but the CORS preflight is a JSON 405. */
+for (const path of ["/ofrep/v1/evaluate/flags/:key", "/ofrep/v1/evaluate/flags"]) {
+  edgeApp.all(path, (c) => json(ofrepError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; use POST`), 405, { Allow: "POST, OPTIONS" }));
+}
+
+/** `executionCtx.waitUntil`, or awaiting nothing when there is no execution context (app.request in tests). */
+function waitUntilOf(c: C): (p: Promise<unknown>) => void {
+  return (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      void p;
+    }
+  };
+}
+
+function bulkResponse(flagsJson: string, metadata: Record<string, number | boolean>, eventStreams: string, etag: string | null, source?: CacheSource): Response {
+  // To the client, bulk answers are always revalidated: `private, no-cache` + ETag (the answer is
+  // keyed by a secret header the URL does not show, and a new version changes it without a new
+  // URL), or `no-store` when time-dependent. The `public` lifetime is only on the level-2 copy.
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (etag) {
     headers.ETag = etag;
@@ -155,6 +184,7 @@ function bulkResponse(flagsJson: string, metadata: Record<string, number | boole
   } else {
     headers["Cache-Control"] = "no-store";
   }
+  if (source) headers[CACHE_HEADER] = source;
   return new Response(`{"flags":${flagsJson},"metadata":${JSON.stringify(metadata)}${eventStreams}}`, { status: 200, headers });
 }
 
@@ -204,9 +234,19 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   }
   const snap = lookup.snapshot;
   const etag = snapshotEtag(snap.version, format);
-  const headers = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json" };
+  // To the client: `private` because the URL is the same for every environment (the secret key
+  // header picks it), so a shared cache in front must never store it; `no-cache` because a new
+  // version changes the body under the same URL, so each reuse revalidates with the ETag (cheap
+  // 304). The long `public` lifetime belongs only to the level-2 copy under its versioned URL.
+  const headers: Record<string, string> = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json" };
   if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
-  const text = renderMemo.getOrSet(memoKey("snapshot", snap.environment, snap.version, format), () => renderSnapshot(snap, format));
+  const { text, source } = await throughLevels({
+    memoryKey: memoKey("snapshot", snap.environment, snap.version, format),
+    cacheUrl: async () => snapshotCacheUrl(snap.environment, snap.version, format),
+    render: () => renderSnapshot(snap, format),
+    waitUntil: waitUntilOf(c),
+  });
+  headers[CACHE_HEADER] = source;
   return new Response(text, { status: 200, headers });
 });
 

@@ -126,18 +126,19 @@ class Compiler implements LogicCompiler {
         ? `operator "${name}" is not supported by edgeflags`
         : `unknown operator "${name}"`);
     }
-    const fn = op.compile(args, this, `${path}.${name}`);
-    if (op.deterministic && this.isDeterministic(args, [])) {
-      // json-logic-engine evaluates constant built-in expressions at build time.
+    if (op.deterministic && this.isDeterministic(node, [])) {
+      // json-logic-engine evaluates constant built-in expressions once, while building, with its
+      // interpreter: same here, with interpreter semantics. An error is a PARSE_ERROR, except
+      // inside interpreted scope, where the interpreter meets it at evaluation.
+      const fn = this.interpretedScope(() => op.compile(args, this, `${path}.${name}`));
       try {
         return this.konst(fn(EMPTY_CONTEXT, NO_RUNTIME));
       } catch (e) {
-        // The interpreter folds lazily, at evaluation: there the failure is an evaluation error.
         if (this.interpreted) return fn;
         return this.fail(path, `constant expression "${name}" fails: ${(e as Error).message}`);
       }
     }
-    return fn;
+    return op.compile(args, this, `${path}.${name}`);
   }
 
   args(raw: unknown, path: string): (ctx: EvaluationContext, rt: Runtime) => unknown[] {

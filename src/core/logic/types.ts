@@ -4,7 +4,7 @@
  * @module
  */
 import type { PathCompileState } from "../path";
-import type { Expr } from "../runtime";
+import { LogicError, type Expr } from "../runtime";
 
 export interface LogicCompiler {
   readonly state: PathCompileState;
@@ -45,4 +45,15 @@ export interface LogicOperator {
    */
   readonly deterministic: boolean;
   compile(args: unknown, c: LogicCompiler, path: string): Expr;
+}
+
+/**
+ * flagd's own operators (starts_with, ends_with, sem_ver, fractional) inside an iterator body
+ * (`some`, `map`, ...): flagd-core 4.0.1 runs the body with the element as context, where its
+ * operators look for their logger and throw ("Logger not found in context"), so the evaluation
+ * answers ERROR/GENERAL. edgeflags answers the same, as API.md asks for flagd-core parity.
+ */
+export function flagdOperatorInIterator(name: string): Expr {
+  const error = new LogicError(`"${name}" inside an iterator body fails in flagd-core (no logger in the element context)`);
+  return () => { throw error; };
 }

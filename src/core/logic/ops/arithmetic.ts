@@ -79,8 +79,12 @@ function unary(name: string, args: unknown, c: LogicCompiler, path: string): Exp
   return (ctx, rt) => {
     const v = f(ctx, rt);
     if (!interpreted) R.prev = v;
+    else if (name === PLUS && !v) return 0;
     if (Array.isArray(v)) {
-      if (name === PLUS) return v.reduce((a: number, b) => +a + num(b), 0);
+      if (name === PLUS) {
+        const sum = v.reduce((a: number, b) => +a + num(b), 0);
+        return interpreted ? checked(sum) : sum;
+      }
       if (v.length === 1) return -(precoerceNumber(v[0]) as number);
       if (v.length < 1) throw invalidArguments(name);
       return v.reduce((a, b) => num(a) - num(b));

@@ -53,7 +53,8 @@ const RUN: Record<string, Iterate> = {
     return list(sel).some((el) => truthy(body(el as never, rt)));
   }),
   [ALL]: (sel, body, rt, interpreted) => {
-    if (!interpreted) R.prev = sel;
+    if (interpreted) sel = sel || [];
+    else R.prev = sel;
     if (Array.isArray(sel) && sel.length === 0) return false;
     return scoped(interpreted, () => {
       if (interpreted) {
@@ -76,6 +77,20 @@ const RUN: Record<string, Iterate> = {
   },
 };
 
+/** `{"reduce": [xs, {"+": [{"var": "accumulator"}, {"var": "current"}]}, d]}` → `{"+": [{"+": xs}, d || 0]}` (and `*`). */
+function reduceIdiom(args: unknown[]): unknown {
+  const [root, mapper, initial] = args as [unknown, Record<string, unknown> | undefined, unknown];
+  for (const op of ["+", "*"]) {
+    const terms = mapper && typeof mapper === "object" ? (mapper[op] as Record<string, unknown>[] | undefined) : undefined;
+    if (!Array.isArray(terms) || terms.length !== 2 || !(terms[0] || 0 as never)?.var || !(terms[1] || 0 as never)?.var) continue;
+    const names = [terms[0]!.var, terms[1]!.var];
+    if (!names.includes("accumulator") || !names.includes("current")) continue;
+    const start = op === "+" ? initial || 0 : initial === undefined ? 1 : initial;
+    return { [op]: [{ [op]: root }, start] };
+  }
+  return undefined;
+}
+
 function iterator(name: string): LogicOperator {
   const run = RUN[name]!;
   return {
@@ -85,6 +100,11 @@ function iterator(name: string): LogicOperator {
       if (!Array.isArray(args)) {
         // `all` falls back to its interpreter at evaluation; the others fail when built.
         return name === ALL ? () => { throw invalidArguments(name); } : c.reject(path, `"${name}" needs [array, body]`);
+      }
+      if (name === REDUCE && c.interpreted) {
+        // json-logic-engine's optimizer rewrites a sum/product reduce into arithmetic.
+        const idiom = reduceIdiom(args);
+        if (idiom !== undefined) return c.compile(idiom, path);
       }
       const sel = c.compile(args[0], `${path}[0]`);
       const initial = name === REDUCE && args.length > 2 ? c.compile(args[2], `${path}[2]`) : undefined;

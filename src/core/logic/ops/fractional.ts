@@ -8,7 +8,7 @@
 import { bucketOf, murmur3, murmur3Finish, murmur3Prefix } from "../../murmur3";
 import type { EvaluationContext } from "../../result";
 import type { Expr } from "../../runtime";
-import { NOT_CONSTANT, type LogicOperator } from "../types";
+import { flagdOperatorInIterator, NOT_CONSTANT, type LogicOperator } from "../types";
 
 export const FRACTIONAL = "fractional";
 export const MAX_TOTAL_WEIGHT = 2147483647;
@@ -58,6 +58,7 @@ export const fractionalOperators: LogicOperator[] = [
     name: FRACTIONAL,
     deterministic: false,
     compile(args, c, path): Expr {
+      if (c.state.iterator) return flagdOperatorInIterator(FRACTIONAL);
       const prefix = murmur3Prefix(c.state.flagKey);
       const byKey = (ctx: EvaluationContext, entries: readonly unknown[]): unknown => {
         const tk = ctx.targetingKey;

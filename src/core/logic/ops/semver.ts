@@ -5,7 +5,7 @@
  */
 import { normalizeVersion, semverTest, SEMVER_OPS, type SemVerOp } from "../../semver";
 import type { Expr } from "../../runtime";
-import { NOT_CONSTANT, type LogicOperator } from "../types";
+import { flagdOperatorInIterator, NOT_CONSTANT, type LogicOperator } from "../types";
 
 export const SEM_VER = "sem_ver";
 
@@ -14,6 +14,7 @@ export const semverOperators: LogicOperator[] = [
     name: SEM_VER,
     deterministic: false,
     compile(args, c, path): Expr {
+      if (c.state.iterator) return flagdOperatorInIterator(SEM_VER);
       // Fast path: constant operator and right-hand version, parsed once.
       if (Array.isArray(args) && args.length === 3) {
         const op = c.constant(args[1]);

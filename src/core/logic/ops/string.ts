@@ -5,7 +5,7 @@
  */
 import type { Expr } from "../../runtime";
 import { LogicError } from "../../runtime";
-import type { LogicOperator } from "../types";
+import { flagdOperatorInIterator, type LogicOperator } from "../types";
 
 export const IN = "in", CAT = "cat", SUBSTR = "substr", STARTS_WITH = "starts_with", ENDS_WITH = "ends_with";
 
@@ -36,6 +36,7 @@ function stringCompare(name: string, test: (s: string, affix: string) => boolean
     name,
     deterministic: false,
     compile(args, c, path): Expr {
+      if (c.state.iterator) return flagdOperatorInIterator(name);
       if (Array.isArray(args) && args.length === 2) {
         // The usual shape, without building the argument array on every evaluation.
         const x = c.compile(args[0], `${path}[0]`);

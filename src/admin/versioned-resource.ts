@@ -1,0 +1,103 @@
+/**
+ * The keyed, versioned resources of one environment (flags, segments) share one HTTP face: list,
+ * read with ETag, create or replace, delete. `If-Match` is optional; a stale one answers 412 and
+ * changes nothing, because the store compares versions inside its single-writer transaction.
+ * A resource is its noun, its body schema and its row of store methods below; extras (the flag
+ * toggle) are added by the caller on the returned app.
+ * @module
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { $ZodType } from "zod/v4/core";
+import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
+import type { EnvironmentStoreApi, Stored } from "../store/api";
+import type { EnvironmentEnv } from "./access";
+import { jsonBody, validate } from "./body";
+import { apiError, invalid, isStoreError, storeErrorResponse } from "./errors";
+import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
+
+/**
+ * Each resource's store RPC methods, by name, called on the stub as `store[name](…)`: adding a
+ * resource is one row here, not another adapter object (or copy of the routes) beside it.
+ */
+const STORE_METHODS = {
+  flag: { plural: "flags", list: "listFlags", get: "getFlag", put: "putFlag", delete: "deleteFlag" },
+  segment: { plural: "segments", list: "listSegments", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
+} as const satisfies Record<string, { plural: string } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>>;
+
+export type Noun = keyof typeof STORE_METHODS;
+
+/** A put answers the item under its noun (`{ created, flag }`); this reads it whichever it is. */
+function putItem(result: { flag: Stored<Flag> } | { segment: Stored<Segment> }): Stored<Flag> | Stored<Segment> {
+  return "flag" in result ? result.flag : result.segment;
+}
+
+/** The 404 of a missing item, shared with routes the caller adds (toggle). */
+export function notFoundResponse(c: Context<EnvironmentEnv>, noun: string, key: string): Response {
+  return apiError(c, 404, "NOT_FOUND", `${noun} "${key}" does not exist in environment "${c.var.environment}"`);
+}
+
+/** `undefined` when no version was asked for: the store then writes unconditionally. */
+export const expectedVersion = (ifMatch: ReturnType<typeof parseIfMatch>) =>
+  ifMatch.kind === "version" ? ifMatch.version : undefined;
+
+/** The URL names the key, so `body`'s own `key` is optional (checked against the URL here). */
+export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | undefined }>): Hono<EnvironmentEnv> {
+  const methods = STORE_METHODS[noun];
+  const app = new Hono<EnvironmentEnv>();
+
+  app.get("/", async (c) => {
+    const items = await c.var.store[methods.list]();
+    if (isStoreError(items)) return storeErrorResponse(c, items);
+    return c.json({ [methods.plural]: items });
+  });
+
+  app.get("/:key", async (c) => {
+    const key = c.req.param("key");
+    // A key the pattern refuses can never have been stored.
+    if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
+    const item = await c.var.store[methods.get](key);
+    if (isStoreError(item)) {
+      return item.error === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, item);
+    }
+    c.header("ETag", etag(item.version));
+    return c.json(item);
+  });
+
+  app.put("/:key", jsonBody(), validate("json", body), async (c) => {
+    const key = c.req.param("key");
+    if (!KEY_PATTERN.test(key)) return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
+    const parsed = c.req.valid("json");
+    if (parsed.key !== undefined && parsed.key !== key) {
+      return invalid(c, [{ path: "key", message: `must equal the key in the URL ("${key}") or be omitted` }], "request body");
+    }
+    const ifMatch = parseIfMatch(c.req.header("if-match"));
+    if (ifMatch.kind === "list") return ifMatchListRefused(c);
+    if (ifMatch.kind === "any") {
+      // `If-Match: *` means "only if it exists" (RFC 9110 §13.1.1).
+      const current = await c.var.store[methods.get](key);
+      if (isStoreError(current)) {
+        return apiError(c, 412, "PRECONDITION_FAILED", `If-Match: * but ${noun} "${key}" does not exist`);
+      }
+    }
+    const result = await c.var.store[methods.put]({ ...parsed, key }, c.var.actor, expectedVersion(ifMatch));
+    if (isStoreError(result)) return storeErrorResponse(c, result);
+    const item = putItem(result);
+    c.header("ETag", etag(item.version));
+    return c.json(item, result.created ? 201 : 200);
+  });
+
+  app.delete("/:key", async (c) => {
+    const key = c.req.param("key");
+    if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
+    const ifMatch = parseIfMatch(c.req.header("if-match"));
+    if (ifMatch.kind === "list") return ifMatchListRefused(c);
+    const result = await c.var.store[methods.delete](key, c.var.actor, expectedVersion(ifMatch));
+    if (isStoreError(result)) {
+      return result.error === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, result);
+    }
+    return c.json({ deleted: key, version: result.version });
+  });
+
+  return app;
+}
