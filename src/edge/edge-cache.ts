@@ -149,7 +149,7 @@ function edgeCache(): Cache | null {
   return typeof caches === "undefined" ? null : (caches as unknown as { default: Cache }).default;
 }
 
-async function readLevel2(url: string): Promise<string | undefined> {
+async function readEdgeCache(url: string): Promise<string | undefined> {
   const cache = edgeCache();
   if (!cache) return undefined;
   try {
@@ -161,7 +161,7 @@ async function readLevel2(url: string): Promise<string | undefined> {
   }
 }
 
-async function writeLevel2(url: string, text: string): Promise<void> {
+async function writeEdgeCache(url: string, text: string): Promise<void> {
   const cache = edgeCache();
   if (!cache) return;
   try {
@@ -196,13 +196,13 @@ export async function throughLevels(l: LayeredLookup): Promise<{ text: string; s
     // An incomplete key is a bug; answering without the Cache API beats sharing an entry or failing.
     console.error("no cache key", err instanceof Error ? err.message : err);
   }
-  const stored = url === null ? undefined : await readLevel2(url);
+  const stored = url === null ? undefined : await readEdgeCache(url);
   if (stored !== undefined) {
     renderMemo.set(l.memoryKey, stored);
     return { text: stored, source: "cache" };
   }
   const text = l.render();
   renderMemo.set(l.memoryKey, text);
-  if (url !== null) l.waitUntil(writeLevel2(url, text));
+  if (url !== null) l.waitUntil(writeEdgeCache(url, text));
   return { text, source: "miss" };
 }

@@ -190,7 +190,7 @@ describe("edgeflags vs @openfeature/flagd-core 4.0.1", () => {
           });
         }
       }),
-      { seed: 7, numRuns: 600 },
+      { seed: 99, numRuns: 4000 },
     );
     console.log(`differential: ${cases} evaluations compared`);
     expect(cases).toBeGreaterThan(3000);
