@@ -2,7 +2,7 @@
  * The native front-end: every operator (match, non-match, wrong type, missing attribute), regex
  * safety, prerequisites, segments, targets, rollouts, validation paths and explanations.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import type { CompiledEnvironment } from "../../src/core/engine";
 import type { Condition, EnvironmentDoc, Flag, Operator, Scalar, Segment } from "../../src/core/model";
@@ -295,6 +295,32 @@ describe("flag evaluation", () => {
     expect(() => { (a as { variant?: string }).variant = "on"; }).toThrow();
   });
 
+  it("reads the clock only for flags that depend on time, once per evaluateAll", () => {
+    const e = env([
+      flag("plain", { rules: [{ when: { attribute: "plan", op: "equals", values: ["gold"] }, serve: { variant: "on" } }] }),
+      flag("logic", { targeting: { if: [{ "==": [{ var: "plan" }, "gold"] }, "on", "off"] } }),
+      flag("timed", { targeting: { if: [{ ">": [{ var: "$flagd.timestamp" }, 0] }, "on", "off"] } }),
+      flag("dated", { rules: [{ when: { attribute: "$flagd.timestamp", op: "after", values: ["2020-01-01"] }, serve: { variant: "on" } }] }),
+    ]);
+    const now = vi.spyOn(Date, "now");
+    try {
+      e.evaluate("plain", { plan: "gold" });
+      e.evaluate("logic", { plan: "gold" }, { explain: true });
+      expect(now).not.toHaveBeenCalled();
+      expect(e.evaluate("timed", {}).variant).toBe("on");
+      expect(now).toHaveBeenCalledTimes(1);
+      now.mockClear();
+      expect(e.evaluateAll({}).map((r) => r.variant)).toEqual(["off", "off", "on", "on"]);
+      expect(now).toHaveBeenCalledTimes(1);
+      now.mockClear();
+      e.evaluate("timed", {}, { now: 5_000 });
+      expect(now).not.toHaveBeenCalled();
+    } finally {
+      now.mockRestore();
+    }
+    expect(e.flags.map((f) => f.timeDependent)).toEqual([false, false, true, true]);
+  });
+
   it("evaluateAll answers every flag in order, or only client-visible ones", () => {
     const e = env([flag("a"), flag("b", { clientVisible: true }), flag("c", { enabled: false, clientVisible: true })]);
     expect(e.evaluateAll({}).map((r) => [r.key, r.reason])).toEqual([["a", "STATIC"], ["b", "STATIC"], ["c", "DISABLED"]]);
@@ -313,7 +339,7 @@ describe("validation", () => {
     ["rollout weights summing to zero", [flag("f", { fallthrough: { rollout: { variants: [{ variant: "on", weight: 0 }] } } })], "flags.f.fallthrough.rollout.variants"],
     ["targeting and rules together", [flag("f", { targeting: { if: [true, "on"] }, rules: [{ when: { attribute: "a", op: "equals", values: [1] }, serve: { variant: "on" } }] })], "flags.f.targeting"],
     ["unknown JSON Logic operator", [flag("f", { targeting: { if: [{ regex_match: ["a", "b"] }, "on", "off"] } })], "flags.f.targeting.if[0]"],
-    ["unsupported JSON Logic operator", [flag("f", { targeting: { if: [{ some: [{ var: "tags" }, { "==": [{ var: "" }, "x"] }] }, "on", "off"] } })], "flags.f.targeting.if[0]"],
+    ["unsupported JSON Logic operator", [flag("f", { targeting: { if: [{ "??": [{ var: "tier" }, "free"] }, "on", "off"] } })], "flags.f.targeting.if[0]"],
     ["arithmetic on a literal that is no number", [flag("f", { targeting: { if: [{ ">": [{ "+": [{ var: "n" }, "abc"] }, 0] }, "on", "off"] } })], "flags.f.targeting.if[0].>[0].+[1]"],
     ["division by a literal zero", [flag("f", { targeting: { if: [{ ">": [{ "/": [{ var: "n" }, 0] }, 0] }, "on", "off"] } })], "flags.f.targeting.if[0].>[0]./[1]"],
     ["$ref to a missing evaluator", [flag("f", { targeting: { if: [{ $ref: "ghost" }, "on", "off"] } })], "flags.f.targeting.if[0]"],
@@ -365,6 +391,29 @@ describe("validation", () => {
     const m = env([flag("g", { targeting: { if: [{ ">": [{ max: [{ var: "a" }, { var: "b" }] }, { "+": [{ var: "c" }, 1] }] }, "on", "off"] } })]);
     expect(m.evaluate("g", { a: 1, b: 5, c: 3 }).variant).toBe("on");
     expect(m.evaluate("g", { a: 1, b: 4, c: 3 }).variant).toBe("off");
+  });
+
+  it("iterators read the element as context: some / all / none / map / filter / reduce", () => {
+    const e = env([
+      flag("some", { targeting: { if: [{ some: [{ var: "groups" }, { "==": [{ var: "" }, "beta"] }] }, "on", "off"] } }),
+      flag("all", { targeting: { if: [{ all: [{ var: "scores" }, { ">": [{ var: "" }, 2] }] }, "on", "off"] } }),
+      flag("sum", { targeting: { if: [{ ">": [{ reduce: [{ var: "scores" }, { "+": [{ var: "accumulator" }, { var: "current" }] }, 0] }, 10] }, "on", "off"] } }),
+      flag("map", { targeting: { if: [{ in: ["admin", { map: [{ var: "roles" }, { var: "name" }] }] }, "on", "off"] } }),
+    ]);
+    expect(e.evaluate("some", { groups: ["alpha", "beta"] }).variant).toBe("on");
+    expect(e.evaluate("some", { groups: ["alpha"] }).variant).toBe("off");
+    expect(e.evaluate("all", { scores: [3, 4] }).variant).toBe("on");
+    expect(e.evaluate("all", { scores: [3, 1] }).variant).toBe("off");
+    expect(e.evaluate("sum", { scores: [5, 6] }).variant).toBe("on");
+    expect(e.evaluate("sum", { scores: [5] }).variant).toBe("off");
+    expect(e.evaluate("map", { roles: [{ name: "dev" }, { name: "admin" }] }).variant).toBe("on");
+    expect(e.evaluate("map", { roles: [] }).variant).toBe("off");
+  });
+
+  it("flagd operators inside iterator bodies error, as in flagd-core 4.0.1", () => {
+    const e = env([flag("f", { targeting: { if: [{ some: [{ var: "emails" }, { ends_with: [{ var: "" }, "@acme.com"] }] }, "on", "off"] } })]);
+    expect(e.evaluate("f", { emails: ["a@acme.com"] })).toMatchObject({ reason: "ERROR", errorCode: "GENERAL" });
+    expect(e.evaluate("f", { emails: [] }).variant).toBe("off");
   });
 
   it("$flagd.flagKey and $flagd.timestamp are in the JSON Logic context", () => {
