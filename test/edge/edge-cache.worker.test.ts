@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/snapshot";
 import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, sha256Hex, snapshotCacheUrl } from "../../src/edge/edge-cache";
-import { canonicalJson } from "../../src/edge/etag";
+import { canonicalJson } from "../../src/core/canonical";
 import worker from "../../src/index";
 
 // The Worker is called in this isolate (not through SELF) so that each request's waitUntil work,
