@@ -5,15 +5,26 @@
  * @module
  */
 import type { Serve } from "./model";
-import { bucketOf, murmur3Finish, murmur3Prefix } from "./murmur3";
-import { compileGetter, splitPath, type PathCompileState } from "./path";
+import { bucketOf, murmur3Finish, murmur3Prefix, type Murmur3State } from "./murmur3";
+import { compileGetter, FLAGD, splitPath, type PathCompileState } from "./path";
 import type { EvaluationContext, EvaluationResult, Issue } from "./result";
 import type { FlagResults } from "./results";
-import type { Runtime } from "./runtime";
+import type { Expr, Runtime } from "./runtime";
 import { MAX_TOTAL_WEIGHT } from "./logic/ops/fractional";
 
 /** Answers a result, or undefined for "serve the default". */
 export type ServeFn = (ctx: EvaluationContext, rt: Runtime) => EvaluationResult | undefined;
+
+/**
+ * A compiled serve: `fixed` when it always answers the same result (the decide closure then
+ * returns it without a call), else `fn`. Both undefined: serves nothing (the default).
+ */
+export interface CompiledServe {
+  readonly fixed: EvaluationResult | undefined;
+  readonly fn: ServeFn | undefined;
+}
+
+const NOTHING: CompiledServe = Object.freeze({ fixed: undefined, fn: undefined });
 
 export function compileServe(
   serve: Serve,
@@ -22,43 +33,74 @@ export function compileServe(
   state: PathCompileState,
   issues: Issue[],
   path: string,
-): ServeFn {
+): CompiledServe {
   if ("variant" in serve) {
     const r = results.get(serve.variant, reason);
     if (!r) {
       issues.push({ path: `${path}.variant`, message: `unknown variant ${JSON.stringify(serve.variant)}` });
-      return () => undefined;
+      return NOTHING;
     }
-    return () => r;
+    return { fixed: r, fn: undefined };
   }
   const rollout = serve.rollout;
   const variants = Array.isArray(rollout?.variants) ? rollout.variants : [];
   if (variants.length === 0) {
     issues.push({ path: `${path}.rollout.variants`, message: "a rollout needs at least one variant" });
-    return () => undefined;
+    return NOTHING;
   }
   const served: EvaluationResult[] = [];
   const weights: number[] = [];
   let total = 0;
-  variants.forEach((wv, i) => {
+  for (let i = 0; i < variants.length; i++) {
+    const wv = variants[i]!;
     const r = results.get(wv.variant, "SPLIT");
     if (!r) issues.push({ path: `${path}.rollout.variants[${i}].variant`, message: `unknown variant ${JSON.stringify(wv.variant)}` });
     if (!Number.isInteger(wv.weight) || wv.weight < 0) issues.push({ path: `${path}.rollout.variants[${i}].weight`, message: "weight must be a non-negative integer" });
     served.push(r!);
     weights.push(wv.weight);
     total += wv.weight;
-  });
+  }
   if (total <= 0) issues.push({ path: `${path}.rollout.variants`, message: "rollout weights sum to zero" });
   if (total > MAX_TOTAL_WEIGHT) issues.push({ path: `${path}.rollout.variants`, message: `rollout weights sum above ${MAX_TOTAL_WEIGHT}` });
   const by = rollout.bucketBy ?? "targetingKey";
-  const read = compileGetter(splitPath(by), state);
+  const parts = splitPath(by);
   const prefix = murmur3Prefix(state.flagKey);
+  // The usual rollout (a top-level attribute, two variants) reads the context itself: one call less.
+  if (parts.length === 1 && parts[0] !== FLAGD && served.length === 2) {
+    return { fixed: undefined, fn: twoWayRollout(parts[0]!, by, prefix, total, weights[0]!, served[0]!, served[1]!) };
+  }
+  return { fixed: undefined, fn: rolloutServe(compileGetter(parts, state), by, prefix, total, weights, served) };
+}
+
+/** The string a rollout hashes: non-empty strings and finite numbers; anything else serves nothing. */
+function bucketKey(v: unknown): string | undefined {
+  if (typeof v === "string") return v === "" ? undefined : v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+// Runtime closures are made by small factories so that they capture only what they use (not the
+// issue list or JSON paths of the compile).
+
+function twoWayRollout(
+  attr: string, by: string, prefix: Murmur3State, total: number, w0: number, r0: EvaluationResult, r1: EvaluationResult,
+): ServeFn {
   return (ctx, rt) => {
-    const v = read(ctx, rt);
-    let s: string;
-    if (typeof v === "string" && v !== "") s = v;
-    else if (typeof v === "number" && Number.isFinite(v)) s = String(v);
-    else return undefined;
+    const v = ctx[attr];
+    const s = typeof v === "string" && v !== "" ? v : bucketKey(v);
+    if (s === undefined) return undefined;
+    const bucket = bucketOf(murmur3Finish(prefix, s), total);
+    if (rt.trace) rt.trace.bucket = { by, value: bucket, total };
+    return bucket < w0 ? r0 : bucket < total ? r1 : undefined;
+  };
+}
+
+function rolloutServe(
+  read: Expr, by: string, prefix: Murmur3State, total: number, weights: readonly number[], served: readonly EvaluationResult[],
+): ServeFn {
+  return (ctx, rt) => {
+    const s = bucketKey(read(ctx, rt));
+    if (s === undefined) return undefined;
     const bucket = bucketOf(murmur3Finish(prefix, s), total);
     if (rt.trace) rt.trace.bucket = { by, value: bucket, total };
     let sum = 0;

@@ -5,10 +5,11 @@
  * @module
  */
 import type { Condition, Segment } from "../model";
-import { compileGetter, splitPath, type PathCompileState } from "../path";
+import { compileGetter, FLAGD, splitPath, type PathCompileState } from "../path";
 import type { Issue } from "../result";
 import { nowMs, type Expr, type Pred } from "../runtime";
 import { NATIVE_OPERATORS } from "./operators";
+import type { AttributeTest } from "./types";
 
 export interface SegmentKeys {
   readonly included: ReadonlySet<string>;
@@ -27,13 +28,58 @@ export interface NativeCompileEnv {
 
 const NEVER: Pred = () => false;
 
-function attributeReader(attribute: string, op: string, env: NativeCompileEnv): Expr {
+function attributeReader(attribute: string, parts: readonly string[], op: string, env: NativeCompileEnv): Expr {
   // Dates compare instants: $flagd.timestamp (seconds in JSON Logic) is the clock in milliseconds here.
   if ((op === "before" || op === "after") && attribute === "$flagd.timestamp") {
     env.state.timeDependent = true;
     return (_ctx, rt) => nowMs(rt);
   }
-  return compileGetter(splitPath(attribute), env.state);
+  return compileGetter(parts, env.state);
+}
+
+// Runtime closures come from small factories so that they capture only what they use, not the
+// compile environment, issue list or JSON paths (which a 10k-flag environment would retain).
+
+function topLevelTest(attr: string, test: AttributeTest): Pred {
+  return (ctx) => {
+    const v = ctx[attr];
+    return v !== undefined && v !== null && test(v);
+  };
+}
+
+function readAndTest(read: Expr, test: AttributeTest): Pred {
+  return (ctx, rt) => {
+    const v = read(ctx, rt);
+    return v !== undefined && v !== null && test(v);
+  };
+}
+
+function both(a: Pred, b: Pred): Pred {
+  return (ctx, rt) => a(ctx, rt) && b(ctx, rt);
+}
+
+function every(preds: readonly Pred[]): Pred {
+  return (ctx, rt) => {
+    for (let i = 0; i < preds.length; i++) if (!preds[i]!(ctx, rt)) return false;
+    return true;
+  };
+}
+
+function some(preds: readonly Pred[]): Pred {
+  return (ctx, rt) => {
+    for (let i = 0; i < preds.length; i++) if (preds[i]!(ctx, rt)) return true;
+    return false;
+  };
+}
+
+function negate(p: Pred): Pred {
+  return (ctx, rt) => !p(ctx, rt);
+}
+
+function compileAll(conds: readonly Condition[], env: NativeCompileEnv, path: string, depth: number): Pred[] {
+  const preds: Pred[] = [];
+  for (let i = 0; i < conds.length; i++) preds.push(compileCondition(conds[i]!, env, `${path}[${i}]`, depth + 1));
+  return preds;
 }
 
 /** Conditions nest this deep at most. */
@@ -58,17 +104,22 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
       env.issues.push({ path: `${path}.attribute`, message: "attribute must be a non-empty path" });
       return NEVER;
     }
-    const test = op.compile(cond.op, Array.isArray(cond.values) ? cond.values : []);
+    const values = Array.isArray(cond.values) ? cond.values : [];
+    const test = op.compile(cond.op, values);
     if (typeof test === "string") {
       env.issues.push({ path: `${path}.values`, message: test });
       return NEVER;
     }
     if (op.timeDependent) env.state.timeDependent = true;
-    const read = attributeReader(cond.attribute, cond.op, env);
-    return (ctx, rt) => {
-      const v = read(ctx, rt);
-      return v !== undefined && v !== null && test(v);
-    };
+    const parts = splitPath(cond.attribute);
+    // A top-level attribute: the operator reads the context itself when it can (one call instead
+    // of condition → getter → test on the hot path).
+    if (parts.length === 1 && parts[0] !== FLAGD && op.fused) {
+      const fused = op.fused(cond.op, values, parts[0]!);
+      if (fused) return fused;
+    }
+    if (parts.length === 1 && parts[0] !== FLAGD) return topLevelTest(parts[0]!, test);
+    return readAndTest(attributeReader(cond.attribute, parts, cond.op, env), test);
   }
   if ("segment" in cond) return compileSegmentRef(cond.segment, env, `${path}.segment`);
   if ("all" in cond) {
@@ -76,32 +127,22 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
       env.issues.push({ path: `${path}.all`, message: "all needs at least one condition" });
       return NEVER;
     }
-    const preds = cond.all.map((c, i) => compileCondition(c, env, `${path}.all[${i}]`, depth + 1));
+    const preds = compileAll(cond.all, env, `${path}.all`, depth);
     if (preds.length === 1) return preds[0]!;
-    if (preds.length === 2) {
-      const [a, b] = preds as [Pred, Pred];
-      return (ctx, rt) => a(ctx, rt) && b(ctx, rt);
-    }
-    return (ctx, rt) => {
-      for (let i = 0; i < preds.length; i++) if (!preds[i]!(ctx, rt)) return false;
-      return true;
-    };
+    if (preds.length === 2) return both(preds[0]!, preds[1]!);
+    return every(preds);
   }
   if ("any" in cond) {
     if (!Array.isArray(cond.any) || cond.any.length === 0) {
       env.issues.push({ path: `${path}.any`, message: "any needs at least one condition" });
       return NEVER;
     }
-    const preds = cond.any.map((c, i) => compileCondition(c, env, `${path}.any[${i}]`, depth + 1));
+    const preds = compileAll(cond.any, env, `${path}.any`, depth);
     if (preds.length === 1) return preds[0]!;
-    return (ctx, rt) => {
-      for (let i = 0; i < preds.length; i++) if (preds[i]!(ctx, rt)) return true;
-      return false;
-    };
+    return some(preds);
   }
   if ("not" in cond) {
-    const p = compileCondition(cond.not, env, `${path}.not`, depth + 1);
-    return (ctx, rt) => !p(ctx, rt);
+    return negate(compileCondition(cond.not, env, `${path}.not`, depth + 1));
   }
   env.issues.push({ path, message: "a condition has attribute/op/values, segment, all, any or not" });
   return NEVER;
@@ -129,10 +170,16 @@ function compileSegmentRef(key: string, env: NativeCompileEnv, path: string): Pr
     return NEVER;
   }
   env.segmentStack.push(key);
-  const rules = (segment.rules ?? []).map((c, i) => compileCondition(c, env, `segments.${key}.rules[${i}]`));
+  const rules = Array.isArray(segment.rules) ? compileAll(segment.rules, env, `segments.${key}.rules`, -1) : [];
   env.segmentStack.pop();
   const { included, excluded } = segmentKeys(segment, env);
-  const pred: Pred = (ctx, rt) => {
+  const pred = segmentPred(key, included, excluded, rules);
+  env.segmentPreds.set(key, pred);
+  return pred;
+}
+
+function segmentPred(key: string, included: ReadonlySet<string>, excluded: ReadonlySet<string>, rules: readonly Pred[]): Pred {
+  return (ctx, rt) => {
     const tk = ctx.targetingKey;
     let inSegment = false;
     if (typeof tk === "string") {
@@ -143,6 +190,4 @@ function compileSegmentRef(key: string, env: NativeCompileEnv, path: string): Pr
     if (inSegment && rt.trace) rt.trace.segment = key;
     return inSegment;
   };
-  env.segmentPreds.set(key, pred);
-  return pred;
 }

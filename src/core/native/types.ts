@@ -6,6 +6,7 @@
  * @module
  */
 import type { Operator, Scalar } from "../model";
+import type { Pred } from "../runtime";
 
 export type AttributeTest = (value: unknown) => boolean;
 
@@ -15,4 +16,10 @@ export interface NativeOperator {
   readonly timeDependent?: boolean;
   /** The test for `op` with the rule's `values`, or a message saying what is wrong with them. */
   compile(op: Operator, values: readonly Scalar[]): AttributeTest | string;
+  /**
+   * Optional: the whole condition on the top-level attribute `attr` as one closure (read and test
+   * fused, for the hot path), with the same answers as `compile`; called only after `compile`
+   * accepted `values`. Undefined: use `compile`'s test.
+   */
+  fused?(op: Operator, values: readonly Scalar[], attr: string): Pred | undefined;
 }

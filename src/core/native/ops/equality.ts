@@ -10,4 +10,15 @@ export const equalityOperator: NativeOperator = {
     const expected = values[0];
     return op === EQUALS ? (v) => v === expected : (v) => v !== expected;
   },
+  fused(op, values, attr) {
+    const expected = values[0];
+    // A missing (undefined/null) attribute never matches; with a non-null expected value `===`
+    // already says so.
+    if (expected === null || expected === undefined) return undefined;
+    if (op === EQUALS) return (ctx) => ctx[attr] === expected;
+    return (ctx) => {
+      const v = ctx[attr];
+      return v !== undefined && v !== null && v !== expected;
+    };
+  },
 };

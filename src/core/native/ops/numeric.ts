@@ -16,4 +16,14 @@ export const numericOperator: NativeOperator = {
       default: return (v) => num(v) && v >= n;
     }
   },
+  fused(op, values, attr) {
+    const n = values[0] as number;
+    // A finite bound: NaN never compares true, so only the infinity on the matching side needs a check.
+    switch (op) {
+      case LT: return (ctx) => { const v = ctx[attr]; return typeof v === "number" && v < n && v !== -Infinity; };
+      case LTE: return (ctx) => { const v = ctx[attr]; return typeof v === "number" && v <= n && v !== -Infinity; };
+      case GT: return (ctx) => { const v = ctx[attr]; return typeof v === "number" && v > n && v !== Infinity; };
+      default: return (ctx) => { const v = ctx[attr]; return typeof v === "number" && v >= n && v !== Infinity; };
+    }
+  },
 };

@@ -29,4 +29,30 @@ export const stringOperator: NativeOperator = {
         return (v) => typeof v === "string" && !list.some((s) => v.includes(s));
     }
   },
+  fused(op, values, attr) {
+    if (values.length !== 1) return undefined;
+    const one = values[0] as string;
+    switch (op) {
+      case STARTS_WITH:
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === "string" && v.startsWith(one);
+        };
+      case ENDS_WITH:
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === "string" && v.endsWith(one);
+        };
+      case CONTAINS:
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === "string" && v.includes(one);
+        };
+      default:
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === "string" && !v.includes(one);
+        };
+    }
+  },
 };
