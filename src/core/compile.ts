@@ -14,7 +14,7 @@
 import type { CompiledEnvironment, EvaluateOptions } from "./engine";
 import { FLAG_TYPES, type EnvironmentDoc, type Flag, type FlagType, type Metadata, type Segment } from "./model";
 import { fail, ok, type EvaluationContext, type EvaluationResult, type Explanation, type Issue, type Result } from "./result";
-import { FlagImpl, type FlagCompileEnv } from "./flag";
+import { FlagImpl, Shape, type FlagCompileEnv } from "./flag";
 import { NO_RUNTIME, type Runtime } from "./runtime";
 import type { SegmentKeys } from "./native/condition";
 
@@ -97,8 +97,19 @@ class Environment implements CompiledEnvironment {
     this.timeDependent = flags.some((f) => f.timeDependent);
   }
 
+  // The flag asked for last: callers tend to evaluate the same flag again and again, and comparing
+  // the key is cheaper than a Map lookup (an equal string from another request matches too).
+  private lastKey: string | undefined = undefined;
+  private lastFlag: FlagImpl | undefined = undefined;
+
   get(key: string): FlagImpl | undefined {
-    return this.byKey.get(key);
+    if (key === this.lastKey) return this.lastFlag;
+    const flag = this.byKey.get(key);
+    if (flag) {
+      this.lastKey = key;
+      this.lastFlag = flag;
+    }
+    return flag;
   }
 
   /** Used by prerequisites: the other flag's plain answer. */
@@ -112,7 +123,7 @@ class Environment implements CompiledEnvironment {
   }
 
   evaluate(key: string, context: EvaluationContext, options?: EvaluateOptions): EvaluationResult {
-    const flag = this.byKey.get(key);
+    const flag = this.get(key);
     if (!flag) return this.notFound(key);
     const ctx = context !== null && typeof context === "object" ? context : EMPTY_CONTEXT;
     if (options === undefined) {
@@ -141,8 +152,46 @@ class Environment implements CompiledEnvironment {
     // One clock reading for the whole answer.
     const rt: Runtime = this.timeDependent ? { now: options?.now ?? Date.now(), trace: undefined } : NO_RUNTIME;
     const out = new Array<EvaluationResult>(list.length);
-    for (let i = 0; i < list.length; i++) out[i] = list[i]!.run(ctx, rt);
+    try {
+      bulk(list, ctx, rt, out);
+    } catch {
+      // A decision threw (JSON Logic): redo the answer flag by flag, each guarded by `run`.
+      for (let i = 0; i < list.length; i++) out[i] = list[i]!.run(ctx, rt);
+    }
     return out;
+  }
+}
+
+/**
+ * Every flag of `list` for one context, the hot loop of bulk evaluation: fixed answers without a
+ * call, the common native shapes from their parts (monomorphic field reads instead of one
+ * megamorphic closure call per flag), others through `run`. Trace-free: `rt.trace` is unset here.
+ */
+function bulk(list: readonly FlagImpl[], ctx: EvaluationContext, rt: Runtime, out: EvaluationResult[]): void {
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i]!;
+    let r = f.fixed;
+    if (r === undefined) {
+      switch (f.shape) {
+        case Shape.OneRule:
+          if (f.w0!(ctx, rt)) r = f.r0;
+          break;
+        case Shape.TwoRules:
+          if (f.w0!(ctx, rt)) r = f.r0;
+          else if (f.w1!(ctx, rt)) r = f.r1;
+          break;
+        case Shape.Fallthrough:
+          break;
+        default:
+          out[i] = f.run(ctx, rt);
+          continue;
+      }
+      if (r === undefined) {
+        const fn = f.fallFn;
+        r = (fn === undefined ? f.fallFixed : fn(ctx, rt)) ?? f.defaultResult;
+      }
+    }
+    out[i] = r;
   }
 }
 
@@ -181,8 +230,9 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   const compileEnv: FlagCompileEnv = {
     segments,
     keyCache: new Map<string, SegmentKeys>(),
+    stringIds: new Map(),
     evaluators: doc.evaluators,
-    docMetadata: doc.metadata,
+    docMetadata: Object.freeze({ ...(doc.metadata ?? {}) }),
     evaluateFlag: (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt),
     invalidTargeting: options.invalidTargeting ?? "reject",
   };
@@ -207,7 +257,7 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   const seen = new Set<string>();
   for (const f of compiled) settle(f, seen);
 
-  env = new Environment(compiled, Object.freeze({ ...(doc.metadata ?? {}) }));
+  env = new Environment(compiled, compileEnv.docMetadata ?? Object.freeze({}));
   return ok(env);
 }
 

@@ -20,6 +20,7 @@ import { compileCondition, type SegmentKeys } from "./native/condition";
 import { compileServe, type ServeFn } from "./serve";
 import type { Segment } from "./model";
 import type { PathCompileState } from "./path";
+import type { StringIdTables } from "./native/string-ids";
 
 type Decide = (ctx: EvaluationContext, rt: Runtime) => EvaluationResult;
 
@@ -29,24 +30,49 @@ export type EvaluateFlag = (key: string, ctx: EvaluationContext, rt: Runtime) =>
 export interface FlagCompileEnv {
   readonly segments: ReadonlyMap<string, Segment>;
   readonly keyCache: Map<string, SegmentKeys>;
+  readonly stringIds: StringIdTables;
   readonly evaluators: Record<string, unknown> | undefined;
-  readonly docMetadata: Metadata | undefined;
+  /** Frozen once per compile (see compile.ts): shared by flags without metadata of their own. */
+  readonly docMetadata: Readonly<Metadata> | undefined;
   readonly evaluateFlag: EvaluateFlag;
   /** "reject": invalid targeting is an issue; "parse-error": the flag answers PARSE_ERROR (flagd). */
   readonly invalidTargeting: "reject" | "parse-error";
 }
 
+/**
+ * How bulk evaluation runs a flag without calling its decide closure (one megamorphic call less
+ * per flag): the common native shapes, with their parts as plain fields.
+ */
+export const enum Shape {
+  /** Call `run`. */
+  General = 0,
+  /** No rules: the fallthrough. */
+  Fallthrough = 1,
+  /** Rule 0 → r0, else the fallthrough. */
+  OneRule = 2,
+  /** Rule 0 → r0, rule 1 → r1, else the fallthrough. */
+  TwoRules = 3,
+}
+
+interface ShapeParts {
+  readonly shape: Shape;
+  readonly w0: Pred | undefined;
+  readonly r0: EvaluationResult | undefined;
+  readonly w1: Pred | undefined;
+  readonly r1: EvaluationResult | undefined;
+  readonly fallFixed: EvaluationResult | undefined;
+  readonly fallFn: ServeFn | undefined;
+}
+
+const GENERAL: ShapeParts = Object.freeze({ shape: Shape.General, w0: undefined, r0: undefined, w1: undefined, r1: undefined, fallFixed: undefined, fallFn: undefined });
+
 const NO_KEYS: readonly string[] = Object.freeze([]);
 const EMPTY_METADATA: Readonly<Metadata> = Object.freeze({});
-/** Frozen document metadata, shared by every flag without metadata of its own. */
-const sharedMetadata = new WeakMap<Metadata, Readonly<Metadata>>();
 
-function flagMetadata(doc: Metadata | undefined, own: Metadata | undefined): Readonly<Metadata> {
+/** Flags without metadata of their own share the compile's frozen document metadata (one object, not 10k). */
+function flagMetadata(doc: Readonly<Metadata> | undefined, own: Metadata | undefined): Readonly<Metadata> {
   if (own && Object.keys(own).length > 0) return Object.freeze({ ...(doc ?? {}), ...own });
-  if (!doc) return EMPTY_METADATA;
-  let m = sharedMetadata.get(doc);
-  if (!m) sharedMetadata.set(doc, (m = Object.freeze({ ...doc })));
-  return m;
+  return doc && Object.isFrozen(doc) ? doc : Object.freeze({ ...(doc ?? EMPTY_METADATA) });
 }
 
 export class FlagImpl implements CompiledFlag {
@@ -57,8 +83,22 @@ export class FlagImpl implements CompiledFlag {
   readonly enabled: boolean;
   readonly results: FlagResults;
   readonly prerequisiteKeys: readonly string[];
+  /**
+   * The answer when it never depends on the context (static, disabled, parse error): bulk
+   * evaluation returns it without a call. Undefined otherwise.
+   */
+  readonly fixed: EvaluationResult | undefined;
   /** The whole decision, disabled and parse-error answers included. */
   private readonly decide: Decide;
+  // The shape's parts for bulk evaluation (see Shape); every flag has all fields (one hidden class).
+  readonly shape: Shape;
+  readonly w0: Pred | undefined;
+  readonly r0: EvaluationResult | undefined;
+  readonly w1: Pred | undefined;
+  readonly r1: EvaluationResult | undefined;
+  readonly fallFixed: EvaluationResult | undefined;
+  readonly fallFn: ServeFn | undefined;
+  readonly defaultResult: EvaluationResult;
 
   constructor(flag: Flag, env: FlagCompileEnv, issues: Issue[], path: string) {
     this.key = flag.key;
@@ -73,6 +113,8 @@ export class FlagImpl implements CompiledFlag {
     // The body is compiled (and validated) even for a disabled flag.
     let body: Decide;
     let parseError: EvaluationResult | undefined;
+    let staticResult: EvaluationResult | undefined;
+    let parts = GENERAL;
     if (hasTargeting(flag.targeting)) {
       if ((flag.rules?.length ?? 0) > 0 || (flag.targets?.length ?? 0) > 0 || flag.fallthrough) {
         issues.push({ path: `${path}.targeting`, message: "a flag has either JSON Logic targeting or targets/rules/fallthrough, not both" });
@@ -86,11 +128,27 @@ export class FlagImpl implements CompiledFlag {
         state.timeDependent = compiled.value.timeDependent;
         body = logicDecide(compiled.value.fn, results.table("TARGETING_MATCH"), results, defaultResult, flag.key);
       }
+    } else if ((staticResult = nativeStatic(flag, results, issues, path))) {
+      body = fixedAnswer(staticResult, staticResult.reason === "STATIC" ? "fallthrough" : "default");
     } else {
-      body = nativeDecide(flag, results, defaultResult, env, state, issues, path);
+      const native = nativeDecide(flag, results, defaultResult, env, state, issues, path);
+      body = native.decide;
+      parts = native.parts;
     }
     this.timeDependent = state.timeDependent;
-    if (this.prerequisiteKeys.length > 0) body = withPrerequisites(flag, body, defaultResult, env.evaluateFlag);
+    if (this.prerequisiteKeys.length > 0) {
+      body = withPrerequisites(flag, body, defaultResult, env.evaluateFlag);
+      parts = GENERAL;
+    }
+    this.shape = parts.shape;
+    this.w0 = parts.w0;
+    this.r0 = parts.r0;
+    this.w1 = parts.w1;
+    this.r1 = parts.r1;
+    this.fallFixed = parts.fallFixed;
+    this.fallFn = parts.fallFn;
+    this.defaultResult = defaultResult;
+    this.fixed = !this.enabled ? results.disabled : parseError ?? staticResult;
     this.decide = !this.enabled ? fixedAnswer(results.disabled, "disabled") : parseError ? fixedAnswer(parseError, "error") : body;
   }
 
@@ -134,23 +192,25 @@ function logicDecide(fn: Expr, table: Map<string, EvaluationResult>, results: Fl
   };
 }
 
+/** The one answer of a native flag without targets, rules or prerequisites; undefined for other flags. */
+function nativeStatic(flag: Flag, results: FlagResults, issues: Issue[], path: string): EvaluationResult | undefined {
+  const isStatic = (flag.targets?.length ?? 0) === 0 && (flag.rules?.length ?? 0) === 0 && (flag.prerequisites?.length ?? 0) === 0 &&
+    (!flag.fallthrough || "variant" in flag.fallthrough);
+  if (!isStatic) return undefined;
+  const variant = flag.fallthrough && "variant" in flag.fallthrough ? flag.fallthrough.variant : flag.defaultVariant;
+  if (flag.fallthrough && variant && !results.get(variant, "STATIC")) {
+    issues.push({ path: `${path}.fallthrough.variant`, message: `unknown variant ${JSON.stringify(variant)}` });
+  }
+  return variant ? results.get(variant, "STATIC") ?? results.noValueDefault : results.noValueDefault;
+}
+
 function nativeDecide(
   flag: Flag, results: FlagResults, defaultResult: EvaluationResult, env: FlagCompileEnv, state: PathCompileState, issues: Issue[], path: string,
-): Decide {
+): { decide: Decide; parts: ShapeParts } {
   const targets = flag.targets ?? [];
   const rules = flag.rules ?? [];
-  const isStatic = targets.length === 0 && rules.length === 0 && (flag.prerequisites?.length ?? 0) === 0 &&
-    (!flag.fallthrough || "variant" in flag.fallthrough);
-  if (isStatic) {
-    const variant = flag.fallthrough && "variant" in flag.fallthrough ? flag.fallthrough.variant : flag.defaultVariant;
-    if (flag.fallthrough && variant && !results.get(variant, "STATIC")) {
-      issues.push({ path: `${path}.fallthrough.variant`, message: `unknown variant ${JSON.stringify(variant)}` });
-    }
-    const r = variant ? results.get(variant, "STATIC") ?? results.noValueDefault : results.noValueDefault;
-    return fixedAnswer(r, r.reason === "STATIC" ? "fallthrough" : "default");
-  }
 
-  const nativeEnv = { segments: env.segments, keyCache: env.keyCache, state, issues, segmentPreds: new Map<string, Pred>(), segmentStack: [] as string[] };
+  const nativeEnv = { segments: env.segments, keyCache: env.keyCache, state, issues, segmentPreds: new Map<string, Pred>(), segmentStack: [] as string[], stringIds: env.stringIds };
   const byTarget = new Map<string, EvaluationResult>();
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
@@ -177,12 +237,14 @@ function nativeDecide(
   const fallFixed = fall?.fixed;
   const fallFn = fall?.fn;
 
-  if (byTarget.size === 0 && allFixed) {
-    if (n === 0) return fallthroughOnly(fallFixed, fallFn, defaultResult);
-    if (n === 1) return oneRule(whens[0]!, fixed[0]!, ids[0], fallFixed, fallFn, defaultResult);
-    if (n === 2) return twoRules(whens[0]!, fixed[0]!, ids[0], whens[1]!, fixed[1]!, ids[1], fallFixed, fallFn, defaultResult);
+  if (byTarget.size === 0 && allFixed && n <= 2) {
+    const w0 = whens[0], r0 = fixed[0], w1 = whens[1], r1 = fixed[1];
+    const parts: ShapeParts = { shape: n === 0 ? Shape.Fallthrough : n === 1 ? Shape.OneRule : Shape.TwoRules, w0, r0, w1, r1, fallFixed, fallFn };
+    if (n === 0) return { decide: fallthroughOnly(fallFixed, fallFn, defaultResult), parts };
+    if (n === 1) return { decide: oneRule(w0!, r0!, ids[0], fallFixed, fallFn, defaultResult), parts };
+    return { decide: twoRules(w0!, r0!, ids[0], w1!, r1!, ids[1], fallFixed, fallFn, defaultResult), parts };
   }
-  return generalDecide(byTarget.size > 0 ? byTarget : undefined, whens, fixed, fns, ids, fallFixed, fallFn, defaultResult);
+  return { decide: generalDecide(byTarget.size > 0 ? byTarget : undefined, whens, fixed, fns, ids, fallFixed, fallFn, defaultResult), parts: GENERAL };
 }
 
 function traceRule(trace: Explanation, i: number, id: string | undefined): void {

@@ -120,8 +120,95 @@ function finishSlow(h: number, k: number, n: number, len: number, rest: string, 
   return finish();
 }
 
+// A one-entry memo of the last suffix hashed, as little-endian 32-bit blocks per lead (0–3 bytes
+// that first complete the prefix's pending block). Bulk evaluation hashes the same targeting key
+// once per rollout flag, after flag keys of a few different lengths: from the second hash of a key
+// on, the blocks are read from here instead of from the string four charCodeAt calls at a time.
+// A different string costs one comparison and a reset.
+let memoStr: string | undefined;
+/** True when some lead's blocks are built (a new string then clears them). */
+let memoFilled = false;
+/** Per lead: 0 blocks not built yet, 1 built, 2 the string is not all ASCII (hashed the general way). */
+const memoKind = [0, 0, 0, 0];
+/** Per lead, the blocks, the last word packing the 0–3 tail bytes. Buffers are reused (grown for long keys): nothing is allocated per key. */
+const memoWords = [new Int32Array(16), new Int32Array(16), new Int32Array(16), new Int32Array(16)];
+
+/** Fills memoWords[lead] with the blocks of `rest` from `lead` on: 1, or 2 when a character is not ASCII. */
+function fillBlocks(rest: string, lead: number): number {
+  const count = (rest.length - lead) >> 2;
+  let out = memoWords[lead]!;
+  if (out.length < count + 1) out = memoWords[lead] = new Int32Array(count + 17);
+  let i = lead;
+  let any = 0;
+  for (let j = 0; j < count; j++, i += 4) {
+    const c0 = rest.charCodeAt(i), c1 = rest.charCodeAt(i + 1), c2 = rest.charCodeAt(i + 2), c3 = rest.charCodeAt(i + 3);
+    any |= c0 | c1 | c2 | c3;
+    out[j] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+  }
+  let tail = 0;
+  for (let shift = 0; i < rest.length; i++, shift += 8) {
+    const c = rest.charCodeAt(i);
+    any |= c;
+    tail |= c << shift;
+  }
+  for (let j = 0; j < lead; j++) any |= rest.charCodeAt(j);
+  out[count] = tail;
+  return any >= 0x80 ? 2 : 1;
+}
+
 /** Unsigned 32-bit hash of prefix + `rest`, continuing from the prefix state. */
 export function murmur3Finish(state: Murmur3State, rest: string): number {
+  if (rest !== memoStr) {
+    memoStr = rest;
+    if (memoFilled) {
+      memoKind[0] = memoKind[1] = memoKind[2] = memoKind[3] = 0;
+      memoFilled = false;
+    }
+    return finishChars(state, rest);
+  }
+  const lead = (4 - state.n) & 3;
+  if (rest.length < lead) return finishChars(state, rest);
+  let kind = memoKind[lead]!;
+  if (kind === 0) {
+    kind = memoKind[lead] = fillBlocks(rest, lead);
+    memoFilled = true;
+  }
+  if (kind === 2) return finishChars(state, rest);
+  const blocks = memoWords[lead]!;
+  let h = state.h, k = state.k, n = state.n;
+  // Complete the pending block; afterwards n is 0 (lead = 4 - n, or nothing was pending).
+  for (let i = 0; i < lead; i++) k |= rest.charCodeAt(i) << ((n + i) << 3);
+  if (lead > 0) {
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const count = (rest.length - lead) >> 2;
+  for (let j = 0; j < count; j++) {
+    k = Math.imul(blocks[j]!, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (((rest.length - lead) & 3) !== 0) {
+    k = Math.imul(blocks[count]!, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+  }
+  h ^= state.len + rest.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The same hash, reading the characters of `rest`. */
+function finishChars(state: Murmur3State, rest: string): number {
   // Self-contained ASCII loop in locals (the common case: targeting keys, emails, ids), four
   // characters per block once aligned; the general streaming path takes over at the first
   // non-ASCII character. This is the hottest part of every rollout.

@@ -66,7 +66,7 @@ export function compileServe(
   const parts = splitPath(by);
   const prefix = murmur3Prefix(state.flagKey);
   // The usual rollout (a top-level attribute, two variants) reads the context itself: one call less.
-  if (parts.length === 1 && parts[0] !== FLAGD && served.length === 2) {
+  if (parts.length === 1 && parts[0] !== FLAGD && served.length === 2 && total > 0 && total < TWO_POW_21) {
     return { fixed: undefined, fn: twoWayRollout(parts[0]!, by, prefix, total, weights[0]!, served[0]!, served[1]!) };
   }
   return { fixed: undefined, fn: rolloutServe(compileGetter(parts, state), by, prefix, total, weights, served) };
@@ -82,16 +82,22 @@ function bucketKey(v: unknown): string | undefined {
 // Runtime closures are made by small factories so that they capture only what they use (not the
 // issue list or JSON paths of the compile).
 
+const TWO_POW_21 = 0x200000;
+const TWO_POW_32 = 4294967296;
+
 function twoWayRollout(
   attr: string, by: string, prefix: Murmur3State, total: number, w0: number, r0: EvaluationResult, r1: EvaluationResult,
 ): ServeFn {
+  const threshold = w0 * TWO_POW_32;
   return (ctx, rt) => {
     const v = ctx[attr];
     const s = typeof v === "string" && v !== "" ? v : bucketKey(v);
     if (s === undefined) return undefined;
-    const bucket = bucketOf(murmur3Finish(prefix, s), total);
-    if (rt.trace) rt.trace.bucket = { by, value: bucket, total };
-    return bucket < w0 ? r0 : bucket < total ? r1 : undefined;
+    const hash = murmur3Finish(prefix, s);
+    if (rt.trace) rt.trace.bucket = { by, value: bucketOf(hash, total), total };
+    // bucket = floor(hash * total / 2^32) < w0  ⇔  hash * total < w0 * 2^32: both sides are exact
+    // below 2^53 (total < 2^21), so no division or floor on the hot path. A bucket is always below total.
+    return hash * total < threshold ? r0 : r1;
   };
 }
 

@@ -10,6 +10,7 @@ import type { Issue } from "../result";
 import { nowMs, type Expr, type Pred } from "../runtime";
 import { NATIVE_OPERATORS } from "./operators";
 import type { AttributeTest } from "./types";
+import type { StringIdTables } from "./string-ids";
 
 export interface SegmentKeys {
   readonly included: ReadonlySet<string>;
@@ -24,6 +25,8 @@ export interface NativeCompileEnv {
   readonly issues: Issue[];
   readonly segmentPreds: Map<string, Pred>;
   readonly segmentStack: string[];
+  /** Shared by every flag of an environment (see string-ids.ts). */
+  readonly stringIds: StringIdTables;
 }
 
 const NEVER: Pred = () => false;
@@ -115,7 +118,7 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
     // A top-level attribute: the operator reads the context itself when it can (one call instead
     // of condition → getter → test on the hot path).
     if (parts.length === 1 && parts[0] !== FLAGD && op.fused) {
-      const fused = op.fused(cond.op, values, parts[0]!);
+      const fused = op.fused(cond.op, values, parts[0]!, env.stringIds);
       if (fused) return fused;
     }
     if (parts.length === 1 && parts[0] !== FLAGD) return topLevelTest(parts[0]!, test);

@@ -7,6 +7,7 @@
  */
 import type { Operator, Scalar } from "../model";
 import type { Pred } from "../runtime";
+import type { StringIdTables } from "./string-ids";
 
 export type AttributeTest = (value: unknown) => boolean;
 
@@ -19,7 +20,8 @@ export interface NativeOperator {
   /**
    * Optional: the whole condition on the top-level attribute `attr` as one closure (read and test
    * fused, for the hot path), with the same answers as `compile`; called only after `compile`
-   * accepted `values`. Undefined: use `compile`'s test.
+   * accepted `values`. Undefined: use `compile`'s test. `ids` is shared by every flag of the
+   * environment being compiled.
    */
-  fused?(op: Operator, values: readonly Scalar[], attr: string): Pred | undefined;
+  fused?(op: Operator, values: readonly Scalar[], attr: string, ids: StringIdTables): Pred | undefined;
 }

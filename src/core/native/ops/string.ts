@@ -33,16 +33,24 @@ export const stringOperator: NativeOperator = {
     if (values.length !== 1) return undefined;
     const one = values[0] as string;
     switch (op) {
-      case STARTS_WITH:
+      // Most values do not match and differ already at the first (last) character: one
+      // charCodeAt rejects them before the builtin call. NaN (an empty value) fails the check too.
+      case STARTS_WITH: {
+        if (one.length === 0) return undefined;
+        const first = one.charCodeAt(0);
         return (ctx) => {
           const v = ctx[attr];
-          return typeof v === "string" && v.startsWith(one);
+          return typeof v === "string" && v.charCodeAt(0) === first && v.startsWith(one);
         };
-      case ENDS_WITH:
+      }
+      case ENDS_WITH: {
+        if (one.length === 0) return undefined;
+        const last = one.charCodeAt(one.length - 1);
         return (ctx) => {
           const v = ctx[attr];
-          return typeof v === "string" && v.endsWith(one);
+          return typeof v === "string" && v.charCodeAt(v.length - 1) === last && v.endsWith(one);
         };
+      }
       case CONTAINS:
         return (ctx) => {
           const v = ctx[attr];
