@@ -1,8 +1,9 @@
 /**
  * Builds the OpenAPI 3.1 document of the Worker (admin API, OFREP evaluation, SDK snapshot,
- * health) from the same zod schemas the routes validate with, and writes src/admin/openapi.json,
- * which the Worker serves at GET /openapi.json. Full zod (for `toJSONSchema`) stays here, out of
- * the Worker bundle. test/admin/openapi.node.test.ts fails when the committed file drifts.
+ * health) from the same zod schemas the routes validate with, and writes admin/openapi.json, a
+ * static asset served at GET /openapi.json: the document and full zod (for `toJSONSchema`) both
+ * stay out of the Worker bundle, which every cold start pays for.
+ * test/admin/openapi.node.test.ts fails when the committed file drifts.
  *
  *     npx tsx scripts/openapi.ts
  * @module
@@ -14,7 +15,7 @@ import * as admin from "../src/admin/schemas";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
 import { ENVIRONMENT_PATTERN } from "../src/core/snapshot";
 
-export const OUTPUT = fileURLToPath(new URL("../src/admin/openapi.json", import.meta.url));
+export const OUTPUT = fileURLToPath(new URL("../admin/openapi.json", import.meta.url));
 
 // ---- response shapes (documentation only: the routes build these from store results) ----
 const Issue = z.object({ path: z.string(), message: z.string() });

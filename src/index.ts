@@ -7,7 +7,6 @@ import { Hono } from "hono";
 import type { Env } from "./env";
 import { edgeApp } from "./edge/routes";
 import { adminApp } from "./admin/routes";
-import { openapiApp } from "./admin/openapi-route";
 
 export { EnvironmentStore } from "./store/environment-store";
 export { Registry } from "./store/registry";
@@ -18,7 +17,6 @@ const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }));
 app.route("/", edgeApp);
 app.route("/admin/v1", adminApp);
-app.route("/", openapiApp);
 
 app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 app.onError((err, c) => {

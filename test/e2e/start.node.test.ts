@@ -111,6 +111,16 @@ describe("npm start", { timeout: 60_000 }, () => {
     expect(crossOrigin.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("serves the generated OpenAPI document at /openapi.json without auth", async () => {
+    const res = await fetch(`${server.baseUrl}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/json/);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc).toEqual(JSON.parse(readFileSync(join(repoRoot, "admin", "openapi.json"), "utf8")));
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toContain("/ofrep/v1/evaluate/flags/{key}");
+  });
+
   it("runs the README curl flow: create env, mint key, import flagd, read it back", async () => {
     const created = await server.admin("PUT", "/environments/readme");
     expect(created.status).toBe(201);
