@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import type { Actor, AdminTokenInfo } from "../store/api";
+import { sha256Hex } from "../core/sha256";
 import { apiError } from "./errors";
 import { registry } from "./stores";
 
@@ -35,12 +36,6 @@ async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const bytes = new Uint8Array(await sha256(text));
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
 
 /** Equal-length digests, so timingSafeEqual never throws and the token length does not leak. */
 async function sameSecret(a: string, b: string): Promise<boolean> {

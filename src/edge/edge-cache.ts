@@ -52,7 +52,6 @@
  * isolate, least recently stored dropped first.
  * @module
  */
-export { sha256Hex } from "./sdk-keys";
 
 export const MEMO_MAX_ENTRIES = 1_000;
 export const MEMO_MAX_CHARS = 8_000_000;

@@ -10,6 +10,7 @@
  * {@link KEY_KV_CACHE_TTL} s, the minimum KV accepts) + KV propagation (up to about 60 s).
  * @module
  */
+import { sha256Hex } from "../core/sha256";
 import { kvKey, type KeyRecord } from "../core/snapshot";
 
 /** Default for how long an isolate trusts a key lookup (either answer). */
@@ -43,12 +44,6 @@ export function presentedKey(headers: Headers): string | null {
   return apiKey ? apiKey : null;
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
 
 function isKeyRecord(v: unknown): v is KeyRecord {
   if (!v || typeof v !== "object") return false;

@@ -4,11 +4,8 @@
  * @module
  */
 
-/** Lowercase hex SHA-256 of a UTF-8 string: what is stored and what KV key records are keyed by. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** What is stored instead of a secret, and what KV key records are keyed by. */
+export { sha256Hex } from "../core/sha256";
 
 function base64url(bytes: Uint8Array): string {
   let binary = "";

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/snapshot";
-import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, sha256Hex, snapshotCacheUrl } from "../../src/edge/edge-cache";
+import { sha256Hex } from "../../src/core/sha256";
+import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, snapshotCacheUrl } from "../../src/edge/edge-cache";
 import { canonicalJson } from "../../src/core/canonical";
 import worker from "../../src/index";
 

@@ -6,7 +6,7 @@ import { canonicalJson } from "../../src/core/canonical";
 import { contextHash, ifNoneMatchHits } from "../../src/edge/etag";
 import { toOfrep } from "../../src/edge/ofrep";
 import { edgeApp } from "../../src/edge/routes";
-import { sha256Hex } from "../../src/edge/sdk-keys";
+import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
 
 const base = (r: Partial<EvaluationResult>): EvaluationResult => ({ key: "f", reason: "STATIC", metadata: {}, ...r });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { kvKey } from "../../src/core/snapshot";
 import { edgeApp } from "../../src/edge/routes";
 import { TokenBuckets } from "../../src/edge/rate-limit";
-import { sha256Hex } from "../../src/edge/sdk-keys";
+import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
 
 describe("TokenBuckets", () => {

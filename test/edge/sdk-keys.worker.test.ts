@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kvKey } from "../../src/core/snapshot";
-import { authenticate, presentedKey, sha256Hex, type KvReader } from "../../src/edge/sdk-keys";
+import { sha256Hex } from "../../src/core/sha256";
+import { authenticate, presentedKey, type KvReader } from "../../src/edge/sdk-keys";
 
 const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 
