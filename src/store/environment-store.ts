@@ -29,6 +29,8 @@ import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publisher, type Publis
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "./schema";
 import * as segments from "./segments-repo";
+import { SnapshotCollector } from "./snapshot-gc";
+import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
 import { compileDoc, parseDoc, parseFlag, parseSegment } from "./validate";
 
@@ -74,6 +76,14 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private readonly sql: Sql;
   /** Public for tests (`runInDurableObject`): its `kv` can be swapped for a failing wrapper. Fields are not RPC-callable. */
   readonly publisher: Publisher;
+  /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
+  readonly snapshots: SnapshotCollector;
+  /**
+   * When publishing next needs the alarm (the backstop after a commit, or a retry after a KV
+   * failure); undefined once an alarm run has flushed. In memory only: an evicted object still has
+   * its stored alarm, and that run recomputes everything.
+   */
+  private publishAlarmAt: number | undefined;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; json?: string } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -83,6 +93,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     super(ctx, env);
     this.sql = ctx.storage.sql as unknown as Sql;
     this.publisher = new Publisher(env.FLAGS_KV, this.publishSource(), pointerInterval(env));
+    this.snapshots = new SnapshotCollector(this.sql, () => this.publisher.kv);
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
     });
@@ -384,8 +395,14 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return { version: meta.deleted ? 0 : meta.version };
   }
 
+  /** Publishing first (retries, backstop), then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
-    await this.publisher.flush();
+    this.publishAlarmAt = undefined;
+    await this.publisher.flush(); // on failure it has set publishAlarmAt to the retry time
+    const name = readMeta(this.sql)?.name;
+    if (name !== undefined) await this.snapshots.collect(name);
+    // Set explicitly: a run that sets no new alarm leaves none behind.
+    this.armAlarm();
   }
 
   // ---- change stream --------------------------------------------------------------------------
@@ -468,7 +485,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   /** Publishes what was just committed; answers once KV has it, or after RPC_PUBLISH_WAIT_MS (the alarm finishes). */
   private async afterCommit(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_ALARM_MS);
+    this.publishAlarmAt = Date.now() + BACKSTOP_ALARM_MS;
+    await this.armAlarm();
     await Promise.race([this.publisher.flush(), sleep(RPC_PUBLISH_WAIT_MS)]);
   }
 
@@ -492,13 +510,33 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
         const meta = readMeta(this.sql);
         return { pointer: meta?.publishedVersion ?? 0, snapshot: meta?.snapshotVersion ?? 0 };
       },
+      writingSnapshot: (v) => recordSnapshot(this.sql, v),
       markSnapshot: (v) => setPublished(this.sql, "snapshot_version", v),
-      markPointer: (v) => setPublished(this.sql, "published_version", v),
+      markPointer: (v) => {
+        this.ctx.storage.transactionSync(() => {
+          setPublished(this.sql, "published_version", v);
+          supersedeBelow(this.sql, v, Date.now());
+        });
+        void this.armAlarm();
+      },
       pendingKeys: () => keys.pendingKeys(this.sql),
       markKey: (id, revoked) => keys.markKeyPublished(this.sql, id, revoked),
       onPublished: (version) => this.broadcast({ type: "version", version }),
-      scheduleRetry: (delayMs) => void this.ctx.storage.setAlarm(Date.now() + delayMs),
+      scheduleRetry: (delayMs) => {
+        this.publishAlarmAt = Date.now() + delayMs;
+        void this.armAlarm();
+      },
     };
+  }
+
+  /**
+   * One alarm serves publishing and snapshot deletion: it is set to the earlier of the two needs,
+   * so neither overwrites the other. No await before setAlarm, so callers that do not wait still
+   * have the alarm ordered before their next storage operation.
+   */
+  private armAlarm(): Promise<void> {
+    const at = Math.min(this.publishAlarmAt ?? Infinity, this.snapshots.nextAt() ?? Infinity);
+    return at === Infinity ? Promise.resolve() : this.ctx.storage.setAlarm(at);
   }
 
   private broadcast(message: VersionMessage): void {

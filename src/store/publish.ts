@@ -31,7 +31,10 @@ export interface PublishState {
 export interface PublishSource {
   state(): PublishState | undefined;
   published(): { pointer: number; snapshot: number };
+  /** Before the snapshot put, so a put that lands but fails to answer is still deleted later. */
+  writingSnapshot(version: number): void;
   markSnapshot(version: number): void;
+  /** After the pointer write; 0 after the pointer was deleted. Supersedes older snapshots. */
   markPointer(version: number): void;
   pendingKeys(): StoredKey[];
   markKey(id: string, revoked: boolean): void;
@@ -50,7 +53,8 @@ export const MAX_SNAPSHOT_BYTES = 24 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+/** Shared with snapshot-gc.ts. */
+export function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`KV ${what} timed out`)), KV_TIMEOUT_MS); });
   return Promise.race([promise, timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
@@ -94,13 +98,13 @@ export class Publisher {
         if (!state) return true;
         const done = this.source.published();
         if (state.deleted) {
-          if (done.pointer !== 0) {
-            await withTimeout(this.kv.delete(kvKey.pointer(state.name)), "delete");
-            this.source.markPointer(0);
-          }
+          if (done.pointer !== 0) await withTimeout(this.kv.delete(kvKey.pointer(state.name)), "delete");
+          // Also when no pointer was ever written: snapshots written before the delete are superseded.
+          this.source.markPointer(0);
         } else {
           if (state.version > done.snapshot) {
             const value = snapshotJson(state.name, state.version, state.publishedAt, state.docJson());
+            this.source.writingSnapshot(state.version);
             await withTimeout(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
             this.source.markSnapshot(state.version);
           }

@@ -5,7 +5,7 @@
  */
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -44,6 +44,25 @@ const STORE_V1 = [
      revoked TEXT, revoked_by TEXT, kv_pending INTEGER NOT NULL DEFAULT 1)`,
 ];
 
+const STORE_V2 = [
+  // KV snapshots this object wrote and has not yet deleted. superseded_at (ms since epoch, NULL
+  // while the pointer may still name it or a newer one is not yet pointed at): when the pointer
+  // moved past it; it is deleted once a grace period later (snapshot-gc.ts). retry_at: not
+  // before then, after a failed KV delete.
+  `CREATE TABLE snapshots (version INTEGER PRIMARY KEY, superseded_at INTEGER, retry_at INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE INDEX snapshots_superseded ON snapshots (superseded_at) WHERE superseded_at IS NOT NULL`,
+  // Objects from schema 1 never deleted a snapshot: every version below the pointer (all of
+  // them once the environment is deleted) may still be in KV, so the backlog is queued from now.
+  // Versions whose snapshot was never written are queued too; deleting a missing key is harmless.
+  `INSERT INTO snapshots (version, superseded_at)
+     WITH RECURSIVE v(n) AS (
+       SELECT 1 WHERE EXISTS (SELECT 1 FROM meta WHERE id = 1 AND version >= 1)
+       UNION ALL SELECT n + 1 FROM v WHERE n < (SELECT version FROM meta WHERE id = 1))
+     SELECT n, CASE WHEN m.deleted = 1 OR n < m.published_version
+                    THEN CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END
+       FROM v, meta m WHERE m.id = 1`,
+];
+
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -63,7 +82,7 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1 });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2 });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

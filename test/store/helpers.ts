@@ -28,9 +28,12 @@ export async function newStore(prefix: string, intervalMs = 0): Promise<{ name: 
   return { name, stub };
 }
 
-/** Wraps the store's KV writer: `control.fail` makes every write throw; `writes` logs keys written. */
-export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; writes: string[] }> {
-  const control = { fail: false, writes: [] as string[] };
+/**
+ * Wraps the store's KV writer: `control.fail` makes every write throw, `failDelete` only deletes;
+ * `writes` logs keys written.
+ */
+export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; failDelete: boolean; writes: string[] }> {
+  const control = { fail: false, failDelete: false, writes: [] as string[] };
   await runInDurableObject(raw(stub), (store: EnvironmentStore) => {
     const real = store.publisher.kv;
     const wrapped: KvWriter = {
@@ -40,7 +43,7 @@ export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; wr
         return real.put(key, value, options);
       }) as KvWriter["put"],
       delete: async (key: string) => {
-        if (control.fail) throw new Error("injected KV failure");
+        if (control.fail || control.failDelete) throw new Error("injected KV failure");
         control.writes.push("delete " + key);
         return real.delete(key);
       },
