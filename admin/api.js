@@ -95,6 +95,7 @@ export const api = {
     return list(data, "environments").map((e) => (typeof e === "string" ? { name: e, version: 0 } : e));
   },
   createEnvironment: (env) => request("PUT", `/environments/${seg(env)}`),
+  deleteEnvironment: (env) => request("DELETE", `/environments/${seg(env)}`, { query: { confirm: env } }),
   async flags(env) {
     const { data } = await request("GET", `/environments/${seg(env)}/flags`);
     return list(data, "flags");
@@ -106,6 +107,17 @@ export const api = {
   },
   putFlag: (env, key, body, ifMatch) => request("PUT", `/environments/${seg(env)}/flags/${seg(key)}`, { body, ifMatch }),
   deleteFlag: (env, key, ifMatch) => request("DELETE", `/environments/${seg(env)}/flags/${seg(key)}`, { ifMatch }),
+  async segments(env) {
+    const { data } = await request("GET", `/environments/${seg(env)}/segments`);
+    return list(data, "segments");
+  },
+  async segment(env, key) {
+    const { data, etag } = await request("GET", `/environments/${seg(env)}/segments/${seg(key)}`);
+    const segment = data && data.segment && typeof data.segment === "object" ? data.segment : data;
+    return { segment, version: segment?.version ?? etagVersion(etag) };
+  },
+  putSegment: (env, key, body, ifMatch) => request("PUT", `/environments/${seg(env)}/segments/${seg(key)}`, { body, ifMatch }),
+  deleteSegment: (env, key, ifMatch) => request("DELETE", `/environments/${seg(env)}/segments/${seg(key)}`, { ifMatch }),
   toggle: (env, key, enabled) => request("POST", `/environments/${seg(env)}/flags/${seg(key)}/toggle`, { body: { enabled } }),
   async history(env, before, limit = 50) {
     const { data } = await request("GET", `/environments/${seg(env)}/history`, { query: { limit, before } });

@@ -6,8 +6,10 @@ import { renderFlags } from "./flags.js";
 import { renderHistory } from "./history.js";
 import { renderKeys } from "./keys.js";
 import { renderFlagd } from "./flagd.js";
+import { renderSegments } from "./segments.js";
+import { renderSettings } from "./settings.js";
 
-const TABS = { flags: renderFlags, history: renderHistory, keys: renderKeys, flagd: renderFlagd };
+const TABS = { flags: renderFlags, segments: renderSegments, history: renderHistory, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
 
 /** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };
@@ -30,6 +32,19 @@ const ctx = {
     } catch (err) {
       ctx.handle(err, byId("app-error"));
     }
+  },
+  /** After deleting `name`: refresh the list and move the picker to another environment. */
+  async removed(name) {
+    try {
+      state.envs = (await api.environments()).filter((e) => e.name !== name);
+    } catch (err) {
+      state.envs = state.envs.filter((e) => e.name !== name);
+      ctx.handle(err, byId("app-error"));
+    }
+    state.env = state.envs[0]?.name ?? null;
+    state.tab = "flags";
+    renderEnvPicker();
+    showEnv();
   },
   /** Switches tab from inside a view (e.g. after an import, show the flags). */
   go(tab) {

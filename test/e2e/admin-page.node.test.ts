@@ -221,6 +221,85 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     expect(await res.text()).not.toMatch(/\son[a-z]+=/); // no inline event handlers
   }, 60_000);
 
+  it("creates a segment in the Segments tab, lists key counts, and reports a 412 on a stale save", async () => {
+    await page.getByRole("tab", { name: "Segments" }).click();
+    const panel = page.locator("#panel-segments");
+    await expect.poll(() => panel.textContent()).toContain("No segments in this environment yet");
+    await page.getByRole("button", { name: "New segment" }).click();
+    const editor = page.getByRole("textbox", { name: "Segment definition (native JSON)" });
+    await expect.poll(() => editor.inputValue()).toContain('"new-segment"');
+    const included = Array.from({ length: 1500 }, (_, i) => `user-${i}`);
+    const definition = {
+      key: "beta-testers",
+      description: "people who opted in",
+      included,
+      excluded: ["user-7"],
+      rules: [{ attribute: "email", op: "endsWith", values: ["@example.com"] }],
+    };
+    await editor.fill(JSON.stringify(definition));
+    await page.getByRole("button", { name: "Create segment" }).click();
+
+    // The admin API has exactly what the page sent.
+    await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).status).toBe(200);
+    const stored = (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).json;
+    expect(stored.included).toEqual(included);
+    expect(stored.excluded).toEqual(["user-7"]);
+    expect(stored.rules).toEqual(definition.rules);
+    expect(stored.description).toBe("people who opted in");
+
+    // The list shows counts, not the keys themselves.
+    const row = panel.locator('.segments-table tr[data-key="beta-testers"]');
+    await expect.poll(() => row.count()).toBe(1);
+    const cells = await row.locator("td").evaluateAll((tds) => tds.map((td) => td.textContent));
+    const fifteenHundred = await page.evaluate(() => (1500).toLocaleString());
+    expect(cells).toEqual(["beta-testerspeople who opted in", fifteenHundred, "1", "1", String(stored.version)]);
+    expect(await row.textContent()).not.toContain("user-1");
+    await expect.poll(() => editor.inputValue()).toContain('"beta-testers"');
+
+    // Someone else changes the segment after the page loaded it: Save answers 412, nothing lands.
+    const { version: _v, ...theirs } = stored;
+    expect((await server.admin("PUT", `/environments/${ENV}/segments/beta-testers`, { ...theirs, excluded: [] })).status).toBe(200);
+    const mine = JSON.parse(await editor.inputValue());
+    mine.description = "edited in the page";
+    await editor.fill(JSON.stringify(mine)); // one line: filling 1500 pretty-printed lines takes seconds
+    await panel.getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(() => panel.locator(".segment-detail [role=alert]").textContent()).toContain("Conflict (412)");
+    const after = (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).json;
+    expect(after.description).toBe("people who opted in");
+    expect(after.excluded).toEqual([]);
+    await panel.getByRole("button", { name: "Reload latest (discard my edits)" }).click();
+    await expect.poll(async () => JSON.parse(await editor.inputValue()).excluded).toEqual([]);
+
+    // Delete, with confirmation and the current version.
+    await panel.getByRole("button", { name: "Delete…" }).click();
+    await page.getByRole("button", { name: "Delete segment", exact: true }).click();
+    await expect.poll(() => panel.textContent()).toContain("No segments in this environment yet");
+    expect((await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).status).toBe(404);
+  }, 60_000);
+
+  it("deletes an environment only after its name is typed, then moves the picker on", async () => {
+    const doomed = "web-e2e-doomed";
+    expect((await server.admin("PUT", `/environments/${doomed}`)).status).toBe(201);
+    await page.goto(`${server.baseUrl}/#/${doomed}/settings`);
+    const picker = page.getByRole("combobox", { name: "Environment", exact: true });
+    await expect.poll(() => picker.inputValue()).toBe(doomed);
+    const button = page.getByRole("button", { name: `Delete environment ${doomed}` });
+    const confirm = page.getByLabel(`Type ${doomed} to confirm`);
+    expect(await button.isDisabled()).toBe(true);
+    await confirm.fill(ENV); // another environment's name does not unlock it
+    expect(await button.isDisabled()).toBe(true);
+    await confirm.fill(doomed);
+    expect(await button.isDisabled()).toBe(false);
+    await button.click();
+
+    await expect.poll(() => picker.inputValue()).not.toBe(doomed);
+    expect(await picker.locator("option").allTextContents()).not.toContain(doomed);
+    expect(await page.getByRole("tab", { name: "Flags" }).getAttribute("aria-selected")).toBe("true");
+    expect((await server.admin("GET", `/environments/${doomed}`)).status).toBe(404);
+    expect((await server.admin("GET", `/environments/${ENV}`)).status).toBe(200);
+    expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
+  }, 60_000);
+
   it.runIf(process.env.UPDATE_SCREENSHOT === "1")("writes docs/admin.png", async () => {
     // A realistic environment: the example flagd file, a few flags opened to browsers, one
     // switched off, keys minted, so the list, badges and History all have something to show.
