@@ -12,7 +12,7 @@ import type { $ZodType } from "zod/v4/core";
 import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
 import type { EnvironmentStoreApi, Stored } from "../store/api";
 import type { EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
+import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES, validate } from "./body";
 import { apiError, invalid, isStoreError, storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
 
@@ -21,9 +21,10 @@ import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
  * resource is one row here, not another adapter object (or copy of the routes) beside it.
  */
 const STORE_METHODS = {
-  flag: { plural: "flags", list: "listFlags", get: "getFlag", put: "putFlag", delete: "deleteFlag" },
-  segment: { plural: "segments", list: "listSegments", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
-} as const satisfies Record<string, { plural: string } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>>;
+  flag: { plural: "flags", maxBytes: MAX_BODY_BYTES, list: "listFlags", get: "getFlag", put: "putFlag", delete: "deleteFlag" },
+  // A segment of 100,000 user keys is 1–3 MB of JSON: it gets the flagd import's ceiling.
+  segment: { plural: "segments", maxBytes: MAX_FLAGD_BYTES, list: "listSegments", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
+} as const satisfies Record<string, { plural: string; maxBytes: number } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>>;
 
 export type Noun = keyof typeof STORE_METHODS;
 
@@ -64,7 +65,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     return c.json(item);
   });
 
-  app.put("/:key", jsonBody(), validate("json", body), async (c) => {
+  app.put("/:key", jsonBody(methods.maxBytes), validate("json", body), async (c) => {
     const key = c.req.param("key");
     if (!KEY_PATTERN.test(key)) return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
     const parsed = c.req.valid("json");

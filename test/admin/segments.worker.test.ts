@@ -24,6 +24,24 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     expect((await api("DELETE", `/environments/${env}/segments/beta`)).status).toBe(404);
   });
 
+  it("accepts a 100,000-key segment (over the 1 MB flag ceiling) that rules then match in O(1)", async () => {
+    const env = await createEnv();
+    const included = Array.from({ length: 100_000 }, (_, i) => `user-${i}`);
+    const put = await api("PUT", `/environments/${env}/segments/big`, { body: { included } });
+    expect(put.status).toBe(201);
+    const flag = await api("PUT", `/environments/${env}/flags/beta-ui`, {
+      body: {
+        type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
+        rules: [{ when: { segment: "big" }, serve: { variant: "on" } }],
+      },
+    });
+    expect(flag.status).toBe(201);
+    const inside = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta-ui", context: { targetingKey: "user-99999" } } });
+    expect(inside.body).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+    const outside = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta-ui", context: { targetingKey: "user-100000" } } });
+    expect(outside.body).toMatchObject({ value: false });
+  });
+
   it("400 naming the field; key in body must match the URL", async () => {
     const env = await createEnv();
     const bad = await api("PUT", `/environments/${env}/segments/s`, { body: { included: "u1" } });
