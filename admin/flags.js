@@ -2,7 +2,8 @@
 // (saved with If-Match so a concurrent change answers 412 instead of being overwritten) and
 // the Explain panel.
 import { api } from "./api.js";
-import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
+import { confirmDialog, errorBox, h, mount, pretty } from "./dom.js";
+import { resourceEditor } from "./resource-editor.js";
 
 const NEW = Symbol("new flag");
 
@@ -166,11 +167,11 @@ export async function renderFlags(panel, ctx) {
       return;
     }
     detailSlot.hidden = false;
-    flagEditor(detailSlot, ctx, view.selected === NEW ? null : view.selected, {
+    resourceEditor(detailSlot, ctx, view.selected === NEW ? null : view.selected, {
       close: () => void select(null),
       saved: async (key) => { view.dirty = false; view.selected = key; await load(); drawDetail(); void ctx.changed(); },
       deleted: async () => { view.dirty = false; view.selected = null; await load(); drawDetail(); void ctx.changed(); },
-    });
+    }, FLAG_EDITOR(ctx));
   }
 
   await load();
@@ -206,164 +207,27 @@ function targetingSummary(flag) {
   return parts.length ? parts.join(" · ") : "static";
 }
 
-/** The flag as the editor shows it: the native model without the server's `version`. */
-function editable(flag) {
-  const { version: _v, ...rest } = flag;
-  return rest;
-}
-
-/**
- * The detail pane: loads the flag, edits its JSON, saves with If-Match, deletes, explains.
- * @param {HTMLElement} slot
- * @param {any} ctx
- * @param {string | null} key null for a new flag
- * @param {{close: () => void, saved: (key: string) => Promise<void>, deleted: () => Promise<void>}} on
- */
-async function flagEditor(slot, ctx, key, on) {
-  const isNew = key === null;
-  const status = h("div", { class: "editor-status", "aria-live": "polite" });
-  const messages = h("div", { class: "messages" });
-  const textarea = /** @type {HTMLTextAreaElement} */ (h("textarea", {
-    id: "flag-json", class: "code", spellcheck: "false", rows: "12", "aria-describedby": "flag-json-status",
-  }));
-  status.id = "flag-json-status";
-  let version = /** @type {number | undefined} */ (undefined);
-  let original = "";
-
-  const header = h("div", { class: "detail-head" });
-  mount(slot, header, h("p", { class: "muted pad", text: "Loading…" }));
-
-  if (isNew) {
-    original = pretty(TEMPLATE);
-  } else {
-    try {
-      const got = await api.flag(ctx.env, key);
-      version = got.version;
-      original = pretty(editable(got.flag));
-    } catch (err) {
-      mount(slot, header);
-      drawHeader(null);
-      const box = h("div");
-      slot.appendChild(box);
-      ctx.handle(err, box);
-      return;
-    }
-  }
-  textarea.value = original;
-
-  function drawHeader(flag) {
-    mount(header,
-      h("div", { class: "detail-title" },
-        h("h2", { text: isNew ? "New flag" : key }),
-        flag ? h("span", { class: `type type-${flag.type}`, text: flag.type }) : null,
-        flag && flag.enabled === false ? h("span", { class: "badge badge-off", text: "off" }) : null,
-        flag?.clientVisible ? h("span", { class: "badge badge-client", text: "client" }) : null,
-        version !== undefined ? h("span", { class: "muted small", title: "Flag version (ETag): the environment version of its last change", text: `v${version}` }) : null),
-      h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": "Close details", on: { click: on.close }, text: "✕" }));
-  }
-
-  function parsed() {
-    try { return { ok: true, value: JSON.parse(textarea.value) }; } catch (e) { return { ok: false, message: e instanceof Error ? e.message : String(e) }; }
-  }
-
-  function updateStatus() {
-    const p = parsed();
-    const dirty = textarea.value !== original;
-    view.dirty = dirty;
-    status.className = `editor-status ${p.ok ? "" : "bad"}`;
-    status.textContent = p.ok ? (dirty ? "Unsaved changes" : "No changes") : `Invalid JSON: ${p.message}`;
-    saveButton.disabled = !p.ok || (!dirty && !isNew);
-  }
-
-  const saveButton = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn btn-primary", on: { click: () => void save() }, text: isNew ? "Create flag" : "Save" }));
-
-  async function save() {
-    const p = parsed();
-    if (!p.ok) return;
-    const body = p.value && typeof p.value === "object" ? editable(p.value) : p.value;
-    const newKey = typeof body?.key === "string" ? body.key : "";
-    if (!newKey) return mount(messages, errorBox({ code: "INVALID", message: "The flag needs a string \"key\"." }));
-    if (!isNew && newKey !== key) {
-      return mount(messages, errorBox({ code: "KEY_CHANGED", message: `The key cannot change here (was "${key}"). Use “New flag” to create a copy under another key.` }));
-    }
-    if (isNew && view.flags.some((f) => f.key === newKey)) {
-      return mount(messages, errorBox({ code: "EXISTS", message: `A flag "${newKey}" already exists in ${ctx.env}: open it to edit, or pick another key.` }));
-    }
-    saveButton.disabled = true;
-    try {
-      const { status: code } = await api.putFlag(ctx.env, newKey, body, isNew ? undefined : version);
-      mount(messages, notice(code === 201 ? `Created ${newKey}.` : `Saved ${newKey}.`));
-      await on.saved(newKey);
-    } catch (err) {
-      saveButton.disabled = false;
-      if (err?.status === 412) return showConflict();
-      ctx.handle(err, messages);
-    }
-  }
-
-  async function showConflict(action = "save") {
-    let latest = null;
-    try { latest = await api.flag(ctx.env, /** @type {string} */ (key)); } catch { /* deleted meanwhile: say so below */ }
-    mount(messages, h("div", { class: "alert alert-warn", role: "alert" },
-      h("strong", { text: "Conflict (412): " }),
-      h("span", { text: latest
-        ? `this flag changed since you opened it (you had v${version}, the server has v${latest.version}). Nothing was ${action === "save" ? "saved" : "deleted"}; your edits are still in the editor.`
-        : `this flag was changed or deleted since you opened it. Nothing was ${action === "save" ? "saved" : "deleted"}.` }),
-      h("div", { class: "actions-inline" },
-        h("button", { type: "button", class: "btn btn-small", on: { click: () => void flagEditor(slot, ctx, key, on) }, text: "Reload latest (discard my edits)" })),
-      latest ? h("details", {}, h("summary", { text: `Show v${latest.version} from the server` }), h("pre", { class: "code small", text: pretty(editable(latest.flag)) })) : null));
-  }
-
-  async function remove() {
-    const ok = await confirmDialog({
-      title: `Delete ${key}?`,
-      body: `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
-      confirm: "Delete flag",
-      danger: true,
-    });
-    if (!ok) return;
-    try {
-      await api.deleteFlag(ctx.env, /** @type {string} */ (key), version);
-      await on.deleted();
-    } catch (err) {
-      if (err?.status === 412) return showConflict("delete");
-      ctx.handle(err, messages);
-    }
-  }
-
-  textarea.addEventListener("input", updateStatus);
-  // Tab inserts two spaces instead of leaving the editor; Escape then Tab still leaves (no trap).
-  let escaped = false;
-  textarea.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") { escaped = true; return; }
-    if (ev.key === "Tab" && !ev.shiftKey && !escaped) {
-      ev.preventDefault();
-      textarea.setRangeText("  ", textarea.selectionStart, textarea.selectionEnd, "end");
-      updateStatus();
-    }
-    escaped = false;
-  });
-
-  const editor = h("section", { class: "detail-section", "aria-labelledby": "editor-title" },
-    h("div", { class: "section-head" },
-      h("h3", { id: "editor-title" }, h("label", { for: "flag-json", text: "Definition (native JSON)" })),
-      h("span", { class: "spacer" }),
-      h("button", { type: "button", class: "btn btn-small", on: { click: () => { const p = parsed(); if (p.ok) { textarea.value = pretty(p.value); updateStatus(); } } }, text: "Format" }),
-      h("button", { type: "button", class: "btn btn-small", on: { click: () => { textarea.value = original; mount(messages); updateStatus(); } }, text: "Revert" })),
-    textarea,
-    status,
-    messages,
-    h("div", { class: "actions" },
-      isNew ? null : h("button", { type: "button", class: "btn btn-danger-outline", on: { click: () => void remove() }, text: "Delete…" }),
-      h("span", { class: "spacer" }),
-      saveButton));
-
-  let flagNow = null;
-  try { flagNow = JSON.parse(original); } catch { /* template is valid JSON */ }
-  mount(slot, header, editor, isNew ? null : explainPanel(ctx, /** @type {string} */ (key)));
-  drawHeader(isNew ? null : flagNow);
-  updateStatus();
-}
+/** How the shared editor edits flags; Explain sits below it. */
+const FLAG_EDITOR = (ctx) => ({
+  noun: "flag",
+  id: "flag-json",
+  label: "Definition (native JSON)",
+  rows: 12,
+  titleNew: "New flag",
+  template: TEMPLATE,
+  get: async (key) => { const got = await api.flag(ctx.env, key); return { version: got.version, item: got.flag }; },
+  put: (key, body, ifMatch) => api.putFlag(ctx.env, key, body, ifMatch),
+  remove: (key, version) => api.deleteFlag(ctx.env, key, version),
+  exists: (key) => view.flags.some((f) => f.key === key),
+  setDirty: (dirty) => { view.dirty = dirty; },
+  badges: (flag) => [
+    h("span", { class: `type type-${flag.type}`, text: flag.type }),
+    flag.enabled === false ? h("span", { class: "badge badge-off", text: "off" }) : null,
+    flag.clientVisible ? h("span", { class: "badge badge-client", text: "client" }) : null,
+  ],
+  deleteWarning: (key) => `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
+  extra: (key) => explainPanel(ctx, key),
+});
 
 /** Explain: evaluate the flag for a context on the server and show why. */
 function explainPanel(ctx, key) {

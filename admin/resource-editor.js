@@ -1,0 +1,176 @@
+// The JSON editor of one keyed, versioned resource (a flag or a segment): load, edit, save with
+// If-Match (a concurrent change answers 412 and keeps the user's edits), delete, conflict help.
+// Flags and segments differ only in the `spec` they pass; the API they edit is one shape too
+// (src/admin/versioned-resource.ts).
+import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
+
+/**
+ * @typedef {object} EditorSpec
+ * @property {string} noun "flag" or "segment", for messages
+ * @property {string} id the textarea's id (its status line is `${id}-status`)
+ * @property {string} label the editor's accessible label
+ * @property {number} rows
+ * @property {string} titleNew heading of a new item
+ * @property {object} template what a new item starts as
+ * @property {(key: string) => Promise<{ version: number, item: any }>} get
+ * @property {(key: string, body: any, ifMatch: number | undefined) => Promise<{ status: number }>} put
+ * @property {(key: string, version: number | undefined) => Promise<unknown>} remove
+ * @property {(key: string) => boolean} exists whether the list already has this key (refuse to overwrite on create)
+ * @property {(dirty: boolean) => void} setDirty
+ * @property {(item: any) => any[]} badges header badges of a loaded item
+ * @property {(key: string) => string} deleteWarning
+ * @property {(key: string) => HTMLElement | null} [extra] a section below the editor (Explain for flags)
+ */
+
+/** The item as the editor shows it: the native model without the server's `version`. */
+export function editable(item) {
+  const { version: _v, ...rest } = item ?? {};
+  return rest;
+}
+
+/**
+ * @param {HTMLElement} slot
+ * @param {any} ctx the page context (`env`, `handle`)
+ * @param {string | null} key null for a new item
+ * @param {{close: () => void, saved: (key: string) => Promise<void>, deleted: () => Promise<void>}} on
+ * @param {EditorSpec} spec
+ */
+export async function resourceEditor(slot, ctx, key, on, spec) {
+  const isNew = key === null;
+  const Noun = spec.noun[0].toUpperCase() + spec.noun.slice(1);
+  const status = h("div", { class: "editor-status", id: `${spec.id}-status`, "aria-live": "polite" });
+  const messages = h("div", { class: "messages" });
+  const textarea = /** @type {HTMLTextAreaElement} */ (h("textarea", {
+    id: spec.id, class: "code", spellcheck: "false", rows: String(spec.rows), "aria-describedby": `${spec.id}-status`,
+  }));
+  let version = /** @type {number | undefined} */ (undefined);
+  let item = null;
+  let original = "";
+
+  const header = h("div", { class: "detail-head" });
+  const drawHeader = () => mount(header,
+    h("div", { class: "detail-title" },
+      h("h2", { text: isNew ? spec.titleNew : key }),
+      ...(item ? spec.badges(item) : []),
+      version !== undefined ? h("span", { class: "muted small", title: `${Noun} version (ETag): the environment version of its last change`, text: `v${version}` }) : null),
+    h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": "Close details", on: { click: on.close }, text: "✕" }));
+  mount(slot, header, h("p", { class: "muted pad", text: "Loading…" }));
+  drawHeader();
+
+  if (isNew) {
+    original = pretty(spec.template);
+  } else {
+    try {
+      ({ version, item } = await spec.get(key));
+      original = pretty(editable(item));
+    } catch (err) {
+      const box = h("div");
+      mount(slot, header, box);
+      ctx.handle(err, box);
+      return;
+    }
+  }
+  textarea.value = original;
+
+  const parsed = () => {
+    try { return { ok: true, value: JSON.parse(textarea.value) }; } catch (e) { return { ok: false, message: e instanceof Error ? e.message : String(e) }; }
+  };
+
+  const saveButton = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn btn-primary", on: { click: () => void save() }, text: isNew ? `Create ${spec.noun}` : "Save" }));
+
+  function updateStatus() {
+    const p = parsed();
+    const dirty = textarea.value !== original;
+    spec.setDirty(dirty);
+    status.className = `editor-status ${p.ok ? "" : "bad"}`;
+    status.textContent = p.ok ? (dirty ? "Unsaved changes" : "No changes") : `Invalid JSON: ${p.message}`;
+    saveButton.disabled = !p.ok || (!dirty && !isNew);
+  }
+
+  async function save() {
+    const p = parsed();
+    if (!p.ok) return;
+    const body = p.value && typeof p.value === "object" && !Array.isArray(p.value) ? editable(p.value) : p.value;
+    const newKey = typeof body?.key === "string" ? body.key : "";
+    if (!newKey) return mount(messages, errorBox({ code: "INVALID", message: `The ${spec.noun} needs a string "key".` }));
+    if (!isNew && newKey !== key) {
+      return mount(messages, errorBox({ code: "KEY_CHANGED", message: `The key cannot change here (was "${key}"). Use “New ${spec.noun}” to create a copy under another key.` }));
+    }
+    if (isNew && spec.exists(newKey)) {
+      return mount(messages, errorBox({ code: "EXISTS", message: `A ${spec.noun} "${newKey}" already exists in ${ctx.env}: open it to edit, or pick another key.` }));
+    }
+    saveButton.disabled = true;
+    try {
+      const { status: code } = await spec.put(newKey, body, isNew ? undefined : version);
+      mount(messages, notice(code === 201 ? `Created ${newKey}.` : `Saved ${newKey}.`));
+      await on.saved(newKey);
+    } catch (err) {
+      saveButton.disabled = false;
+      if (err?.status === 412) return showConflict();
+      ctx.handle(err, messages);
+    }
+  }
+
+  async function showConflict(action = "save") {
+    let latest = null;
+    try { latest = await spec.get(/** @type {string} */ (key)); } catch { /* deleted meanwhile: said below */ }
+    const nothing = `Nothing was ${action === "save" ? "saved" : "deleted"}`;
+    mount(messages, h("div", { class: "alert alert-warn", role: "alert" },
+      h("strong", { text: "Conflict (412): " }),
+      h("span", { text: latest
+        ? `this ${spec.noun} changed since you opened it (you had v${version}, the server has v${latest.version}). ${nothing}; your edits are still in the editor.`
+        : `this ${spec.noun} was changed or deleted since you opened it. ${nothing}.` }),
+      h("div", { class: "actions-inline" },
+        h("button", { type: "button", class: "btn btn-small", on: { click: () => { spec.setDirty(false); void resourceEditor(slot, ctx, key, on, spec); } }, text: "Reload latest (discard my edits)" })),
+      latest ? h("details", {}, h("summary", { text: `Show v${latest.version} from the server` }), h("pre", { class: "code small", text: pretty(editable(latest.item)) })) : null));
+  }
+
+  async function remove() {
+    const ok = await confirmDialog({
+      title: `Delete ${key}?`,
+      body: spec.deleteWarning(/** @type {string} */ (key)),
+      confirm: `Delete ${spec.noun}`,
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await spec.remove(/** @type {string} */ (key), version);
+      await on.deleted();
+    } catch (err) {
+      if (err?.status === 412) return showConflict("delete");
+      ctx.handle(err, messages);
+    }
+  }
+
+  textarea.addEventListener("input", updateStatus);
+  // Tab inserts two spaces instead of leaving the editor; Escape then Tab still leaves (no trap).
+  let escaped = false;
+  textarea.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") { escaped = true; return; }
+    if (ev.key === "Tab" && !ev.shiftKey && !escaped) {
+      ev.preventDefault();
+      textarea.setRangeText("  ", textarea.selectionStart, textarea.selectionEnd, "end");
+      updateStatus();
+    }
+    escaped = false;
+  });
+
+  const titleId = `${spec.id}-title`;
+  mount(slot, header,
+    h("section", { class: "detail-section", "aria-labelledby": titleId },
+      h("div", { class: "section-head" },
+        h("h3", { id: titleId }, h("label", { for: spec.id, text: spec.label })),
+        h("span", { class: "spacer" }),
+        h("button", { type: "button", class: "btn btn-small", on: { click: () => { const p = parsed(); if (p.ok) { textarea.value = pretty(p.value); updateStatus(); } } }, text: "Format" }),
+        h("button", { type: "button", class: "btn btn-small", on: { click: () => { textarea.value = original; mount(messages); updateStatus(); } }, text: "Revert" })),
+      textarea,
+      status,
+      messages,
+      h("div", { class: "actions" },
+        isNew ? null : h("button", { type: "button", class: "btn btn-danger-outline", on: { click: () => void remove() }, text: "Delete…" }),
+        h("span", { class: "spacer" }),
+        saveButton)),
+    isNew || !spec.extra ? null : spec.extra(/** @type {string} */ (key)));
+  drawHeader();
+  updateStatus();
+}
