@@ -22,7 +22,7 @@
  * @module
  */
 import { sha256Hex } from "../core/sha256";
-import { kvKey, type KeyRecord } from "../core/snapshot";
+import { kvKey, type KeyRecord } from "../core/kv-contract";
 import type { Take } from "./rate-limit";
 import type { KvReader } from "./snapshot-cache";
 

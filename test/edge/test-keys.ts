@@ -1,4 +1,4 @@
-import type { KeyKind } from "../../src/core/snapshot";
+import type { KeyKind } from "../../src/core/kv-contract";
 
 /** A random SDK key in the minted format (`efc_`/`efs_` + 43 base64url characters), as the edge requires. */
 export function testKey(kind: KeyKind = "server"): string {
