@@ -36,10 +36,10 @@ export class TokenBuckets {
     return this.refusal(b);
   }
 
-  /** What {@link take} would answer, without spending a token. */
-  peek(id: string, now = Date.now()): Take {
-    const b = this.refill(id, now);
-    return b.tokens >= 1 ? { ok: true } : this.refusal(b);
+  /** Gives back one token taken by {@link take} (never above the burst). */
+  refund(id: string): void {
+    const b = this.buckets.get(id);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + 1);
   }
 
   private refill(id: string, now: number): Bucket {
@@ -94,10 +94,14 @@ export function clientAddress(headers: Headers): string {
   return headers.get("cf-connecting-ip") ?? "local";
 }
 
-/** The failure budget of one address, for `authenticate` (sdk-keys.ts) and the stream route. */
+/**
+ * The failure budget of one address, for `authenticate` (sdk-keys.ts) and the stream route. A
+ * lookup spends before it runs (so concurrent requests cannot all pass a check made before any of
+ * them failed) and is refunded when the key turns out to be valid.
+ */
 export function failureGate(address: string, buckets: TokenBuckets = authFailures) {
   return {
-    check: (): Take => buckets.peek(address),
-    charge: (): void => void buckets.take(address),
+    spend: (): Take => buckets.take(address),
+    refund: (): void => buckets.refund(address),
   };
 }

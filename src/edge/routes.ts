@@ -223,7 +223,7 @@ async function streamKey(c: C, claims: StreamClaims, failures?: FailureGate): Pr
   if (!auth.ok) return auth;
   const k = auth.key;
   if (k.id !== claims.keyId || k.environment !== claims.environment || k.kind !== claims.kind) {
-    failures?.charge();
+    failures?.spend();
     return { ok: false, status: 401, detail: "stream token does not match its SDK key" };
   }
   return auth;
@@ -233,13 +233,12 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   const secret = streamSecret(c.env);
   if (!secret) return json(ofrepError("GENERAL", "change stream is not configured"), 404);
   const failures = failureGate(clientAddress(c.req.raw.headers));
-  const gate = failures.check();
-  if (!gate.ok) return rateLimited(`too many failed authentications from this address; retry in ${gate.retryAfterSeconds} s`, gate.retryAfterSeconds);
+  // The HMAC is paid for up front and refunded for a valid token (see failureGate).
+  const spent = failures.spend();
+  if (!spent.ok) return rateLimited(`too many failed authentications from this address; retry in ${spent.retryAfterSeconds} s`, spent.retryAfterSeconds);
   const check = await verifyStreamToken(secret, c.req.query("token"));
-  if (!check.ok) {
-    failures.charge();
-    return unauthorized(check.detail);
-  }
+  if (!check.ok) return unauthorized(check.detail);
+  failures.refund();
   const claims = check.claims;
   const auth = await streamKey(c, claims, failures);
   if (!auth.ok) return refusal(auth);

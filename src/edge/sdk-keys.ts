@@ -11,8 +11,9 @@
  * - unknown keys are remembered in their own bounded map, so a flood of them never evicts a
  *   real key's record (which would turn the flood into KV reads for real traffic too);
  * - the work a client address may cause with keys that fail is limited by the caller
- *   ({@link AuthOptions.failures}, a per-address token bucket): a key found in memory is answered
- *   without consulting it, so one bad client behind a shared address cannot lock out the others.
+ *   ({@link AuthOptions.failures}, a per-address token bucket): a lookup is paid for before it
+ *   runs and refunded when the key is valid; a key found in memory is answered without consulting
+ *   it, so one bad client behind a shared address cannot lock out the others.
  *
  * Stream re-checks look records up by digest (a stream token carries the key's digest, never the
  * key): the same maps, under `#<digest>`, which no well-formed key can collide with.
@@ -44,10 +45,10 @@ export type AuthResult =
 
 /** Failed-authentication budget of the requesting address (see rate-limit.ts `failureGate`). */
 export interface FailureGate {
-  /** Whether the address may still cause a lookup; does not spend. */
-  check(): Take;
-  /** Spends one unit for a refused key. */
-  charge(): void;
+  /** Takes one unit: before a lookup of a key not known to be real, and for each refused key. */
+  spend(): Take;
+  /** Gives the unit back: the looked-up key was valid (or KV, not the client, failed). */
+  refund(): void;
 }
 
 export interface AuthOptions {
@@ -127,13 +128,15 @@ async function resolve(id: string, digestOf: () => Promise<string>, kv: KvReader
   const miss = unknown.get(id);
   if (!hit && miss !== undefined && miss > now) return refused(o, verdict(null, ""));
   // From here on the lookup costs a digest and a KV read. For a key not known to be real, the
-  // address's failure budget decides whether it may; a known key's refresh is one read per ttl.
-  const gate = hit ? undefined : o.failures?.check();
-  if (gate && !gate.ok) return tooMany(gate.retryAfterSeconds);
+  // address's failure budget pays for it up front; a known key's refresh is one read per ttl.
+  const gate = hit ? undefined : o.failures;
+  const spent = gate?.spend();
+  if (spent && !spent.ok) return tooMany(spent.retryAfterSeconds);
   const digest = hit?.digest ?? await digestOf();
   const fetched = await fetchRecord(id, digest, kv);
   if (fetched instanceof Error) {
     console.error("sdk key lookup failed", fetched.message);
+    gate?.refund();
     if (hit) return verdict(hit.record, hit.digest);
     if (miss !== undefined) return refused(o, verdict(null, ""));
     return { ok: false, status: 503, detail: "SDK key could not be verified: flag storage unavailable" };
@@ -141,15 +144,17 @@ async function resolve(id: string, digestOf: () => Promise<string>, kv: KvReader
   if (fetched) {
     unknown.delete(id);
     remember(known, KNOWN_MAX, id, { record: fetched, digest, until: now + ttlMs });
+    if (!fetched.revoked) gate?.refund();
   } else {
     known.delete(id);
     remember(unknown, UNKNOWN_MAX, id, now + ttlMs);
   }
-  return refused(o, verdict(fetched, digest));
+  return verdict(fetched, digest);
 }
 
+/** A refusal decided without a lookup still spends from the address's budget. */
 function refused(o: AuthOptions, result: AuthResult): AuthResult {
-  if (!result.ok && result.status === 401) o.failures?.charge();
+  if (!result.ok && result.status === 401) o.failures?.spend();
   return result;
 }
 

@@ -94,10 +94,10 @@ describe("SDK key authentication", () => {
     const kv = new CountingKv();
     const t = 90_000_000;
     const buckets = new TokenBuckets(1, 50);
-    const failures = { check: () => buckets.peek("1.2.3.4", t), charge: () => void buckets.take("1.2.3.4", t) };
+    const failures = { spend: () => buckets.take("1.2.3.4", t), refund: () => buckets.refund("1.2.3.4") };
     expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t, failures })).ok).toBe(true);
-    const answers = [];
-    for (let i = 0; i < 5000; i++) answers.push(await authenticate(bearer(testKey()), kv, { ttlMs: 60_000, now: t, failures }));
+    // Concurrent, as a flood would be: the budget is spent before each lookup, not after.
+    const answers = await Promise.all(Array.from({ length: 5000 }, () => authenticate(bearer(testKey()), kv, { ttlMs: 60_000, now: t, failures })));
     // 5,000 made-up keys cost 50 lookups (the burst) + the real key's one, not 5,000.
     expect(kv.reads).toBe(51);
     expect(answers.filter((a) => !a.ok && a.status === 401)).toHaveLength(50);
@@ -105,14 +105,15 @@ describe("SDK key authentication", () => {
     expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t, failures })).ok).toBe(true);
   });
 
-  it("failureGate spends per address only on failures", () => {
-    const buckets = new TokenBuckets(1, 2);
+  it("failureGate spends per address and refunds", () => {
+    const buckets = new TokenBuckets(0, 2);
     const a = failureGate("a", buckets);
-    expect(a.check()).toEqual({ ok: true });
-    a.charge();
-    a.charge();
-    expect(a.check().ok).toBe(false);
-    expect(failureGate("b", buckets).check()).toEqual({ ok: true });
+    expect(a.spend()).toEqual({ ok: true });
+    expect(a.spend()).toEqual({ ok: true });
+    expect(a.spend().ok).toBe(false);
+    a.refund();
+    expect(a.spend()).toEqual({ ok: true });
+    expect(failureGate("b", buckets).spend()).toEqual({ ok: true });
   });
 
   it("looks a key up by its digest (stream re-checks) through the same memory", async () => {
