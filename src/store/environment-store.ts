@@ -12,10 +12,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { compileEnvironment } from "../core/compile";
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { EvaluationContext, EvaluationResult } from "../core/result";
-import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
 import type { Env } from "../env";
 import {
   SUBSCRIBE_PATH,

@@ -14,7 +14,7 @@
  * the backstop alarm after each commit, and how long an RPC answer waits for KV.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/snapshot";
+import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/kv-contract";
 import type { StoredKey } from "./keys-repo";
 
 /** The part of KVNamespace publishing uses; tests swap in a failing or counting wrapper. */
