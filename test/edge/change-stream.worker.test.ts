@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refetchEvent, relayVersions } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
-import type { EnvironmentStoreApi, StoreError } from "../../src/store/api";
+import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
 import { sha256Hex } from "../../src/core/sha256";
 import { edgeApp } from "../../src/edge/routes";
 import { currentStreamToken, signStreamToken, streamSecret, verifyStreamToken } from "../../src/edge/stream-token";
@@ -146,9 +146,9 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
 
 const bindings = () => env as unknown as Env;
 const storeOf = (name: string) => bindings().ENV_STORE.get(bindings().ENV_STORE.idFromName(name)) as unknown as EnvironmentStoreApi;
-function ok<T extends object>(v: T): Exclude<T, StoreError> {
-  if ("error" in v) throw new Error(JSON.stringify(v));
-  return v as Exclude<T, StoreError>;
+function ok<T>(r: StoreResult<T>): T {
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
 }
 
 /** A created environment with one flag and a client key; returns the key and the stream URL its bulk answer offers. */
