@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, boolFlag, envName } from "../admin/support";
-import { FUZZ, headerValue, hostileBody, pathSegment } from "./arbitraries";
+import { deepJson, FUZZ, headerValue, hostileBody, pathSegment } from "./arbitraries";
 import { sendChecked } from "./support";
 
 const BASE = "http://edge.test/admin/v1";
@@ -58,6 +58,13 @@ const body = fc.oneof(
   hostileBody,
   fc.record({ key: fc.constantFrom("f1", "f2", "__proto__", "constructor"), extra: fc.dictionary(fc.constantFrom("variants", "defaultVariant", "rules", "enabled", "clientVisible", "__proto__", "type"), fc.jsonValue({ maxDepth: 2 })) })
     .map(({ key, extra }) => JSON.stringify({ ...boolFlag(key), ...extra })),
+  // Deep structures where the admin API recurses: explain contexts, nested `not`, deep JSON Logic.
+  deepJson.map((d) => `{"flag":"f1","context":{"x":${d}}}`),
+  fc.integer({ min: 100, max: 50_000 }).map((n) => {
+    const leaf = '{"attribute":"a","op":"equals","values":["x"]}';
+    return JSON.stringify(boolFlag("f2")).replace(/}$/, `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`);
+  }),
+  fc.integer({ min: 100, max: 20_000 }).map((n) => `{"flags":{"deep":{"state":"ENABLED","variants":{"a":1},"defaultVariant":"a","targeting":${'{"!":['.repeat(n)}true${"]}".repeat(n)}}}}`),
   fc.constantFrom('{"kind":"client"}', '{"version":1}', '{"enabled":true}', '{"approvals":1}', '{"role":"admin"}', '{"flags":{}}'),
 );
 
@@ -84,6 +91,30 @@ describe("fuzz: admin API", () => {
         },
       ),
       { ...FUZZ, numRuns: Math.max(20, Math.floor(FUZZ.numRuns / 2)) },
+    );
+  });
+
+  it("deep structures where the admin API recurses answer 400 with nothing changed", async () => {
+    const leaf = '{"attribute":"a","op":"equals","values":["x"]}';
+    const cases = fc.oneof(
+      fc.integer({ min: 200, max: 50_000 }).map((n) => ({
+        method: "PUT", path: `/environments/${environment}/flags/f2`,
+        body: JSON.stringify(boolFlag("f2")).replace(/}$/, `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`),
+      })),
+      deepJson.map((d) => ({ method: "POST", path: `/environments/${environment}/explain`, body: `{"flag":"f1","context":{"x":${d}}}` })),
+      fc.integer({ min: 200, max: 20_000 }).map((n) => ({
+        method: "PUT", path: `/environments/${environment}/flagd`,
+        body: `{"flags":{"deep":{"state":"ENABLED","variants":{"a":1},"defaultVariant":"a","targeting":${'{"!":['.repeat(n)}true${"]}".repeat(n)}}}}`,
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ method, path, body }) => {
+        const before = await state();
+        const answer = await sendChecked({ method, url: BASE + path, headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" }, body });
+        expect(answer.status, `${method} ${path} → ${answer.text.slice(0, 200)}`).toBe(400);
+        expect(await state()).toBe(before);
+      }),
+      { ...FUZZ, numRuns: 12 },
     );
   });
 
