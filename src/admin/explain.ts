@@ -4,14 +4,15 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
 import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
-explainApp.post("/explain", jsonBody(), validate("json", ExplainBody), async (c) => {
+// A POST that changes nothing: read access.
+explainApp.post("/explain", readAccess, jsonBody(), validate("json", ExplainBody), async (c) => {
   const { flag, context } = c.req.valid("json");
   const explained = await c.var.store.explain(flag, context);
   if (!explained.ok) return storeErrorResponse(c, explained.error);

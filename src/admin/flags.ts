@@ -4,6 +4,7 @@
  * @module
  */
 import { KEY_PATTERN } from "../core/model";
+import { writeAccess } from "./access";
 import { jsonBody, validate } from "./body";
 import { storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
@@ -12,7 +13,7 @@ import { expectedVersion, notFoundResponse, versionedResource } from "./versione
 
 export const flagsApp = versionedResource("flag", FlagBody);
 
-flagsApp.post("/:key/toggle", jsonBody(), validate("json", ToggleBody), async (c) => {
+flagsApp.post("/:key/toggle", writeAccess, jsonBody(), validate("json", ToggleBody), async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return notFoundResponse(c, "flag", key);
   const ifMatch = parseIfMatch(c.req.header("if-match"));

@@ -7,8 +7,7 @@
 import { Hono } from "hono";
 import type { Condition, EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
-import type { EnvironmentEnv } from "./access";
-import { unknownEnvironment } from "./access";
+import { writeAccess, type EnvironmentEnv } from "./access";
 import { forbidden, scopeRefusal } from "./auth";
 import { jsonBody, validate } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
@@ -54,7 +53,7 @@ function merge<T extends { key: string }>(existing: readonly T[], incoming: read
   return merged;
 }
 
-promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c) => {
+promoteApp.post("/promote", writeAccess, jsonBody(), validate("json", PromoteBody), async (c) => {
   const { to, flags: wanted } = c.req.valid("json");
   const from = c.var.environment;
   if (to === from) return invalid(c, [{ path: "to", message: "must name another environment" }], "request body");
@@ -62,10 +61,9 @@ promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c)
   if (refusal) return forbidden(c, refusal);
 
   const target = environmentStore(c, to);
-  if (!(await target.info()).ok) return unknownEnvironment(c, to);
   const [exported, existing] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
   if (!exported.ok) return storeErrorResponse(c, exported.error);
-  if (!existing.ok) return storeErrorResponse(c, existing.error);
+  if (!existing.ok) return storeErrorResponse(c, existing.error, to);
   const [source, current] = [exported.value, existing.value];
 
   let flags = source.doc.flags;
@@ -88,7 +86,7 @@ promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c)
   };
   // The store validates the result as a whole (e.g. a prerequisite left behind) → 400, nothing changed.
   const committed = await target.replaceAll(doc, c.var.actor, "promote");
-  if (!committed.ok) return storeErrorResponse(c, committed.error);
+  if (!committed.ok) return storeErrorResponse(c, committed.error, to);
   return c.json({
     from,
     to,

@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import type { $ZodType } from "zod/v4/core";
 import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
 import type { EnvironmentStoreApi, Stored } from "../store/api";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES, validate } from "./body";
 import { apiError, invalid, storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
@@ -47,13 +47,13 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
   const methods = STORE_METHODS[noun];
   const app = new Hono<EnvironmentEnv>();
 
-  app.get("/", async (c) => {
+  app.get("/", readAccess, async (c) => {
     const items = await c.var.store[methods.list]();
     if (!items.ok) return storeErrorResponse(c, items.error);
     return c.json({ [methods.plural]: items.value });
   });
 
-  app.get("/:key", async (c) => {
+  app.get("/:key", readAccess, async (c) => {
     const key = c.req.param("key");
     // A key the pattern refuses can never have been stored.
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
@@ -65,7 +65,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     return c.json(item.value);
   });
 
-  app.put("/:key", jsonBody(methods.maxBytes), validate("json", body), async (c) => {
+  app.put("/:key", writeAccess, jsonBody(methods.maxBytes), validate("json", body), async (c) => {
     const key = c.req.param("key");
     if (!KEY_PATTERN.test(key)) return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
     const parsed = c.req.valid("json");
@@ -77,6 +77,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     if (ifMatch.kind === "any") {
       // `If-Match: *` means "only if it exists" (RFC 9110 §13.1.1).
       const current = await c.var.store[methods.get](key);
+      if (!current.ok && current.error.code !== "not_found") return storeErrorResponse(c, current.error);
       if (!current.ok) {
         return apiError(c, 412, "PRECONDITION_FAILED", `If-Match: * but ${noun} "${key}" does not exist`);
       }
@@ -88,7 +89,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     return c.json(item, result.value.created ? 201 : 200);
   });
 
-  app.delete("/:key", async (c) => {
+  app.delete("/:key", writeAccess, async (c) => {
     const key = c.req.param("key");
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
     const ifMatch = parseIfMatch(c.req.header("if-match"));
