@@ -59,20 +59,3 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
       return apiError(c, 409, "CONFLICT", err.message);
   }
 }
-
-/** zod issue path (`["flags", 2, "key"]`) → `flags[2].key`, the form store issues use too. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
-
-export function zodIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ""): Issue[] {
-  return issues.map((i) => {
-    const p = formatPath(i.path);
-    return { path: prefix && p ? `${prefix}.${p}` : prefix || p, message: i.message };
-  });
-}

@@ -5,15 +5,19 @@
  */
 import { Hono } from "hono";
 import { readAccess, type EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
-import { apiError, storeErrorResponse } from "./errors";
+import { jsonBody } from "./body";
+import { checkJsonShape, CONTEXT_LIMITS } from "../core/limits";
+import { apiError, invalid, storeErrorResponse } from "./errors";
 import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
 // A POST that changes nothing: read access.
-explainApp.post("/explain", readAccess, jsonBody(), validate("json", ExplainBody), async (c) => {
-  const { flag, context } = c.req.valid("json");
+explainApp.post("/explain", readAccess, jsonBody(ExplainBody), async (c) => {
+  const { flag, context } = c.var.body;
+  // The context the edge would accept, no deeper: evaluation walks it.
+  const problem = checkJsonShape(context, CONTEXT_LIMITS, "context");
+  if (problem) return invalid(c, [problem], "request body");
   const explained = await c.var.store.explain(flag, context);
   if (!explained.ok) return storeErrorResponse(c, explained.error);
   const result = explained.value;

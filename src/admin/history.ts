@@ -19,8 +19,8 @@ historyApp.get("/history", readAccess, validate("query", HistoryQuery), async (c
   return c.json(page.next === undefined ? { entries: page.entries } : { entries: page.entries, next: page.next });
 });
 
-historyApp.post("/rollback", writeAccess, jsonBody(), validate("json", RollbackBody), async (c) => {
-  const committed = await c.var.store.rollback(c.req.valid("json").version, c.var.actor);
+historyApp.post("/rollback", writeAccess, jsonBody(RollbackBody), async (c) => {
+  const committed = await c.var.store.rollback(c.var.body.version, c.var.actor);
   if (!committed.ok) return storeErrorResponse(c, committed.error);
   return c.json({ version: committed.value.version });
 });

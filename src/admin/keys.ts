@@ -5,14 +5,14 @@
  */
 import { Hono } from "hono";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
+import { jsonBody } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
 import { MintKeyBody } from "./schemas";
 
 export const keysApp = new Hono<EnvironmentEnv>();
 
-keysApp.post("/", writeAccess, jsonBody(), validate("json", MintKeyBody), async (c) => {
-  const answer = await c.var.store.mintKey(c.req.valid("json").kind, c.var.actor);
+keysApp.post("/", writeAccess, jsonBody(MintKeyBody), async (c) => {
+  const answer = await c.var.store.mintKey(c.var.body.kind, c.var.actor);
   if (!answer.ok) return storeErrorResponse(c, answer.error);
   const minted = answer.value;
   // The only time the key exists in clear outside the caller: keep it out of caches.

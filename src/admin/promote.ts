@@ -9,7 +9,7 @@ import type { Condition, EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
 import { writeAccess, type EnvironmentEnv } from "./access";
 import { forbidden, scopeRefusal } from "./auth";
-import { jsonBody, validate } from "./body";
+import { jsonBody } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { PromoteBody } from "./schemas";
 import { environmentStore } from "./stores";
@@ -53,8 +53,8 @@ function merge<T extends { key: string }>(existing: readonly T[], incoming: read
   return merged;
 }
 
-promoteApp.post("/promote", writeAccess, jsonBody(), validate("json", PromoteBody), async (c) => {
-  const { to, flags: wanted } = c.req.valid("json");
+promoteApp.post("/promote", writeAccess, jsonBody(PromoteBody), async (c) => {
+  const { to, flags: wanted } = c.var.body;
   const from = c.var.environment;
   if (to === from) return invalid(c, [{ path: "to", message: "must name another environment" }], "request body");
   const refusal = scopeRefusal(c.var.scope, to, true);

@@ -128,6 +128,9 @@ export interface AdminTokenInfo {
   revokedAt?: string;
 }
 
+/** The registry's Durable Object name: `REGISTRY.getByName(REGISTRY_NAME)`. */
+export const REGISTRY_NAME = "registry";
+
 /** The single registry: which environments exist, and scoped admin tokens (stored hashed). */
 export interface RegistryApi {
   addEnvironment(name: string): Promise<void>;
