@@ -6,6 +6,8 @@
  *      EDGEFLAGS_KV_ID), and writes its id into a generated, git-ignored deploy config
  *      (wrangler.deploy.toml). wrangler.toml itself keeps the local id that `npm start` and the
  *      tests use.
+ *      Every queue wrangler.toml names (producers, consumers, dead-letter queues) is created when
+ *      missing too: `wrangler deploy` refuses to deploy a Worker bound to a queue that does not exist.
  *   2. Secrets: ADMIN_TOKEN and STREAM_SECRET (the change-stream signing key). A value from the
  *      shell is set; otherwise a secret the Worker already has is kept; otherwise a random one is
  *      generated and printed once. They are uploaded with the deployment itself (--secrets-file),
@@ -49,6 +51,7 @@ const kvTitle = `${workerName}-${KV_BINDING}`;
 
 const kvId = process.env.EDGEFLAGS_KV_ID || (options.dryRun ? PLACEHOLDER_KV_ID : findOrCreateNamespace(kvTitle));
 writeFileSync(deployConfig, deployConfigText(baseConfig, kvId));
+if (!options.dryRun) for (const queue of queueNames(baseConfig)) ensureQueue(queue);
 console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; config ${basename(deployConfig)}`);
 
 const deployArgs = ["deploy", "--config", deployConfig, "--minify"];
@@ -135,6 +138,18 @@ function findOrCreateNamespace(title) {
   if (!created?.id) fail(`KV namespace ${title} was created but is not listed`);
   console.log(`edgeflags: created KV namespace ${title}`);
   return created.id;
+}
+
+/** Queue names in the config: `queue = "…"` of producers and consumers, and `dead_letter_queue = "…"`. */
+function queueNames(text) {
+  return [...new Set([...text.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]))];
+}
+
+function ensureQueue(name) {
+  if (wrangler(["queues", "info", name]).status === 0) return;
+  const res = wrangler(["queues", "create", name]);
+  if (res.status !== 0) fail(`wrangler queues create ${name} failed:\n${res.stderr}${res.stdout}`);
+  console.log(`edgeflags: created queue ${name}`);
 }
 
 /** wrangler.toml with the FLAGS_KV binding's id replaced; everything else exactly as written. */

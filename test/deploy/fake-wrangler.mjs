@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * A stand-in for wrangler's account commands, for testing scripts/deploy.mjs without a Cloudflare
- * account. State (namespaces, whether the Worker exists, its secret names, a command prefix that
+ * account. State (namespaces, queues, whether the Worker exists, its secret names, a command prefix that
  * fails) and a log of every call
  * live in the JSON file named by FAKE_WRANGLER_STATE.
  */
@@ -25,6 +25,14 @@ if (state.failing && args.join(" ").startsWith(state.failing)) {
 } else if (cmd === "kv namespace create") {
   state.namespaces.push({ id: `id-of-${args[3]}`, title: args[3] });
   console.log(`Created namespace ${args[3]} (this text is for people)`);
+} else if (cmd.startsWith("queues info")) {
+  if (!state.queues.includes(args[2])) {
+    save();
+    console.error(`Queue "${args[2]}" does not exist.`);
+    process.exit(1);
+  }
+} else if (cmd.startsWith("queues create")) {
+  state.queues.push(args[2]);
 } else if (args[0] === "secret" && args[1] === "list") {
   if (!state.workerExists) {
     save();
