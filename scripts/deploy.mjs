@@ -64,16 +64,18 @@ if (options.dryRun) {
 const { values, generated } = chooseSecrets();
 const secretsDir = mkdtempSync(join(tmpdir(), "edgeflags-deploy-"));
 const secretsFile = join(secretsDir, "secrets.json");
+let deployed;
 try {
   if (Object.keys(values).length > 0) {
     writeFileSync(secretsFile, JSON.stringify(values), { mode: 0o600 });
     deployArgs.push("--secrets-file", secretsFile);
   }
-  const res = wrangler(deployArgs, { inherit: true });
-  if (res.status !== 0) fail("wrangler deploy failed (see above); no secret was changed: run it again");
+  deployed = wrangler(deployArgs, { inherit: true });
 } finally {
+  // Before any exit: the secrets never stay on disk.
   rmSync(secretsDir, { recursive: true, force: true });
 }
+if (deployed.status !== 0) fail("wrangler deploy failed (see above); no secret was changed: run it again");
 printSummary(generated);
 
 // ---------------------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ function parseArgs(argv) {
 }
 
 /** Runs wrangler; `inherit` streams its output to ours, otherwise stdout is captured. */
-function wrangler(args, { offline = false, inherit = false, input } = {}) {
+function wrangler(args, { offline = false, inherit = false } = {}) {
   const env = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -102,7 +104,6 @@ function wrangler(args, { offline = false, inherit = false, input } = {}) {
   const res = spawnSync(process.execPath, [wranglerEntry, ...args], {
     cwd: root,
     env,
-    input,
     encoding: "utf8",
     stdio: inherit ? ["ignore", "inherit", "inherit"] : ["pipe", "pipe", "pipe"],
   });

@@ -16,6 +16,7 @@ interface Call {
   args: string[];
   config?: string;
   secrets?: Record<string, string>;
+  secretsFile?: string;
 }
 interface FakeState {
   namespaces: { id: string; title: string }[];
@@ -82,6 +83,9 @@ describe("npm run deploy (account calls faked)", () => {
     const secrets = run.deploy?.secrets ?? {};
     expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "STREAM_SECRET"]);
     expect(secrets.ADMIN_TOKEN).not.toBe(secrets.STREAM_SECRET);
+    // The secrets file lived only for the deploy call.
+    expect(run.deploy?.secretsFile).toBeTruthy();
+    expect(existsSync(run.deploy!.secretsFile!)).toBe(false);
     for (const [name, value] of Object.entries(secrets)) {
       expect(value.length).toBeGreaterThanOrEqual(40);
       expect(run.output.split(`${name}=${value}`).length - 1, `${name} printed once`).toBe(1);
@@ -101,7 +105,7 @@ describe("npm run deploy (account calls faked)", () => {
     expect(run.output).not.toContain("efa_chosen-by-the-operator");
   });
 
-  it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying", () => {
+  it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying; a failed deploy leaves no secret behind", () => {
     const given = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] }, { EDGEFLAGS_KV_ID: "given-id" });
     expect(given.status, given.output).toBe(0);
     expect(given.state.calls.some((c) => c.args[0] === "kv")).toBe(false);
@@ -111,6 +115,12 @@ describe("npm run deploy (account calls faked)", () => {
     const broken = runDeploy({ namespaces: [], queues: [], workerExists: false, secrets: [], failing: "kv namespace list" });
     expect(broken.status).not.toBe(0);
     expect(broken.output).toMatch(/kv namespace list failed/);
+
+    const refused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy" }, { EDGEFLAGS_KV_ID: "given-id" });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/wrangler deploy failed/);
+    expect(refused.output).not.toMatch(/ADMIN_TOKEN=/); // a secret that never took effect is not shown
+    expect(existsSync(refused.deploy!.secretsFile!)).toBe(false);
     expect(broken.deploy).toBeUndefined();
   });
 });
