@@ -79,7 +79,8 @@ export interface EnvironmentStoreApi {
 
   history(options: { before?: number; limit?: number }): Promise<{ entries: HistoryEntry[]; next?: number } | StoreError>;
   rollback(version: number, actor: Actor): Promise<Committed | StoreError>;
-  explain(flagKey: string, context: EvaluationContext): Promise<EvaluationResult | StoreError>;
+  /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
+  explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<EvaluationResult | StoreError>;
 
   mintKey(kind: KeyKind, actor: Actor): Promise<{ id: string; kind: KeyKind; key: string } | StoreError>;
   listKeys(): Promise<KeyInfo[] | StoreError>;

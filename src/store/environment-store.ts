@@ -331,10 +331,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return { version };
   }
 
-  async explain(flagKey: string, context: EvaluationContext): Promise<EvaluationResult | StoreError> {
+  async explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<EvaluationResult | StoreError> {
     const meta = this.live();
     if ("error" in meta) return meta;
-    const compiled = this.currentCompiled(meta);
+    const compiled = draft ? this.draftCompiled(meta, draft) : this.currentCompiled(meta);
     if ("error" in compiled) return compiled;
     if (!compiled.get(flagKey)) return notFound(`no flag "${flagKey}"`);
     const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
@@ -443,6 +443,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private currentDoc(meta: Meta): EnvironmentDoc {
     if (this.cache?.version !== meta.version) this.cache = { version: meta.version, doc: loadDoc(this.sql, meta.extra) };
     return this.cache.doc;
+  }
+
+  /** The current document with `draft` in place of (or added as) its flag, compiled as a PUT would be; never cached, never written. */
+  private draftCompiled(meta: Meta, input: Flag): CompiledEnvironment | StoreError {
+    const parsed = parseFlag(input);
+    if (!parsed.ok) return invalid(parsed.errors.map((i) => ({ ...i, path: i.path ? `draft.${i.path}` : "draft" })));
+    const draft = parsed.value;
+    const current = this.currentDoc(meta);
+    const exists = current.flags.some((f) => f.key === draft.key);
+    const result = compileDoc({ ...current, flags: exists ? current.flags.map((f) => (f.key === draft.key ? draft : f)) : [...current.flags, draft] });
+    return result.ok ? result.value : invalid(result.errors);
   }
 
   private currentCompiled(meta: Meta): CompiledEnvironment | StoreError {
