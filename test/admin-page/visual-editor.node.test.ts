@@ -195,6 +195,7 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
   it.runIf(process.env.UPDATE_SCREENSHOT === "1")("writes docs/editor.png", async () => {
     // The flag as saved and switched on again, with a who-gets-what preview under the editor.
     expect((await server.admin("POST", `/environments/${ENV}/flags/${KEY}/toggle`, { enabled: true })).status).toBe(200);
+    await page.getByRole("button", { name: "Refresh" }).click();
     await detail().getByRole("button", { name: "Reload latest (discard my edits)" }).click();
     await expect.poll(() => detail().getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
     await page.getByLabel("Evaluation context (JSON)").fill(JSON.stringify([
