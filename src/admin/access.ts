@@ -7,7 +7,7 @@
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import type { EnvironmentStoreApi } from "../store/api";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { AdminVariables } from "./auth";
 import { forbidden, scopeRefusal } from "./auth";
 import { apiError } from "./errors";
@@ -43,7 +43,7 @@ export function environmentAccess() {
     // A name the pattern refuses can never have been created.
     if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
     const store = environmentStore(c, name);
-    if ((await store.info()) === null) return unknownEnvironment(c, name);
+    if (!(await store.info()).ok) return unknownEnvironment(c, name);
     c.set("environment", name);
     c.set("store", store);
     return next();

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
-import { apiError, invalid, isStoreError, storeErrorResponse } from "./errors";
+import { apiError, invalid, storeErrorResponse } from "./errors";
 import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
@@ -15,8 +15,9 @@ export const explainApp = new Hono<EnvironmentEnv>();
 explainApp.post("/explain", jsonBody(), validate("json", ExplainBody), async (c) => {
   const { flag, context, draft } = c.req.valid("json");
   if (draft && draft.key !== flag) return invalid(c, [{ path: "draft.key", message: `must be "${flag}", the flag explained` }]);
-  const result = await c.var.store.explain(flag, context, draft);
-  if (isStoreError(result)) return storeErrorResponse(c, result);
+  const explained = await c.var.store.explain(flag, context, draft);
+  if (!explained.ok) return storeErrorResponse(c, explained.error);
+  const result = explained.value;
   if (result.errorCode === "FLAG_NOT_FOUND") {
     return apiError(c, 404, "NOT_FOUND", `flag "${flag}" does not exist in environment "${c.var.environment}"`);
   }
