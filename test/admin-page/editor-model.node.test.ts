@@ -84,8 +84,7 @@ describe("editor model ⇄ native flag JSON", () => {
     fc.assert(fc.property(flag, (input) => {
       const parsed = Flag.parse(input);
       const out = toJson(toModel(parsed));
-      expect(out).toStrictEqual(JSON.parse(JSON.stringify(parsed)));
-      expect(Flag.parse(out)).toStrictEqual(parsed);
+      expect(out).toStrictEqual(parsed);
     }), { numRuns: 500 });
   });
 
