@@ -14,7 +14,15 @@ export default defineConfig({
           cloudflareTest({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret", KV_POINTER_MIN_INTERVAL_MS: "0" } },
+            // The local intervals of `npm start`, not the deployed [vars] of wrangler.toml.
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                SSE_SECRET: "test-sse-secret",
+                SNAPSHOT_REFRESH_SECONDS: "0.25",
+                KV_POINTER_MIN_INTERVAL_MS: "0",
+              },
+            },
           }),
         ],
         extends: true,

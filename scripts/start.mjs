@@ -8,7 +8,9 @@
  *   ADMIN_TOKEN               admin token; when unset one is generated into .dev.vars (kept)
  *   EDGEFLAGS_DEV_VARS        where that generated token is kept (default .dev.vars; tests use a temp file)
  *   EDGEFLAGS_PERSIST_TO      state directory (default .wrangler/state)
- *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, SNAPSHOT_REFRESH_SECONDS, SSE_SECRET
+ *   SNAPSHOT_REFRESH_SECONDS  local default 0.25 (wrangler.toml's [vars] hold the deployed 30)
+ *   KV_POINTER_MIN_INTERVAL_MS  local default 0 (deployed 1000)
+ *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, SSE_SECRET
  *                             passed to the Worker with `--var` when set
  *   EDGEFLAGS_WRANGLER_ARGS   extra `wrangler dev` arguments, split on whitespace
  *   EDGEFLAGS_EXIT_WITH_PARENT=1  stop when the launching process dies (test harnesses: a killed
@@ -31,7 +33,9 @@ const persistTo = resolve(root, process.env.EDGEFLAGS_PERSIST_TO || ".wrangler/s
 const devStateFile = join(persistTo, "edgeflags-dev.json");
 const exampleFile = join(root, "examples", "flags.flagd.json");
 const ENV_NAME = "development";
-const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "SNAPSHOT_REFRESH_SECONDS", "SSE_SECRET"];
+const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "SSE_SECRET"];
+const LOCAL_REFRESH_SECONDS = "0.25";
+const LOCAL_POINTER_INTERVAL_MS = "0";
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
@@ -56,8 +60,11 @@ const args = [
   "--show-interactive-dev-session=false",
   // --var wins over .dev.vars, so an ADMIN_TOKEN from the shell is the one the Worker sees.
   "--var", `ADMIN_TOKEN:${adminToken}`,
-  // Local KV has no one-write-per-second limit, so admin writes need not queue for a pointer slot.
-  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS ?? "0"}`,
+  // Local refresh, not the deployed [vars] of wrangler.toml: an isolate re-reads the pointer every
+  // 0.25 s, and local KV has no one-write-per-second limit, so admin writes need not queue for a
+  // pointer slot. Both are visible to a user within a second.
+  "--var", `SNAPSHOT_REFRESH_SECONDS:${process.env.SNAPSHOT_REFRESH_SECONDS || LOCAL_REFRESH_SECONDS}`,
+  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);

@@ -250,7 +250,7 @@ describe("OFREP bulk evaluation", () => {
     const before = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(before.value).toBe("beta");
     await publish("refresh", 2, { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] });
-    await new Promise((r) => setTimeout(r, 400)); // SNAPSHOT_REFRESH_SECONDS = 0.25 in wrangler.toml
+    await new Promise((r) => setTimeout(r, 400)); // SNAPSHOT_REFRESH_SECONDS = 0.25 in vitest.config.ts
     const after = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(after.value).toBe("alpha");
     const bulk = (await (await post("/ofrep/v1/evaluate/flags", key, { context: {} })).json()) as Json;
