@@ -12,6 +12,21 @@ export function bulkEtag(version: number, kind: "client" | "server", ctxHash: st
   return `"${version}-${kind === "client" ? "c" : "s"}-${ctxHash}"`;
 }
 
+const BULK_ETAG = /^(?:W\/)?"?(\d{1,12})-[cs]-/;
+
+/**
+ * The highest environment version named by the bulk tags in an `If-None-Match` header (the reverse
+ * of {@link bulkEtag}), or 0 when it names none.
+ */
+export function bulkEtagVersion(header: string | null | undefined): number {
+  let version = 0;
+  for (const part of (header ?? "").split(",")) {
+    const m = BULK_ETAG.exec(part.trim());
+    if (m) version = Math.max(version, Number(m[1]));
+  }
+  return version;
+}
+
 /** Strong tag for the snapshot route: `"<version>-<format>"`. */
 export function snapshotEtag(version: number, format: string): string {
   return `"${version}-${format}"`;
