@@ -1,6 +1,7 @@
 /**
  * Why a context gets what it gets: evaluates one flag in the store with the decision trail
  * (`explanation`: disabled, prerequisite, target, rule index and segment, rollout bucket…).
+ * With `draft`, an unsaved definition of that flag is evaluated against the stored environment.
  * @module
  */
 import { Hono } from "hono";
@@ -12,13 +13,14 @@ import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
-// A POST that changes nothing: read access.
+// A POST that changes nothing (a draft is evaluated, never written): read access.
 explainApp.post("/explain", readAccess, jsonBody(ExplainBody), async (c) => {
-  const { flag, context } = c.var.body;
+  const { flag, context, draft } = c.var.body;
   // The context the edge would accept, no deeper: evaluation walks it.
   const problem = checkJsonShape(context, CONTEXT_LIMITS, "context");
   if (problem) return invalid(c, [problem], "request body");
-  const explained = await c.var.store.explain(flag, context);
+  if (draft && draft.key !== flag) return invalid(c, [{ path: "draft.key", message: `must be "${flag}", the flag explained` }]);
+  const explained = await c.var.store.explain(flag, context, draft);
   if (!explained.ok) return storeErrorResponse(c, explained.error);
   const result = explained.value;
   if (result.errorCode === "FLAG_NOT_FOUND") {
