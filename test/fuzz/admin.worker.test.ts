@@ -114,7 +114,7 @@ describe("fuzz: admin API", () => {
         expect(answer.status, `${method} ${path} → ${answer.text.slice(0, 200)}`).toBe(400);
         expect(await state()).toBe(before);
       }),
-      { ...FUZZ, numRuns: 12 },
+      { ...FUZZ, numRuns: 6 },
     );
   });
 
