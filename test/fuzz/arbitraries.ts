@@ -8,9 +8,10 @@
 import fc from "fast-check";
 
 /** Seeded and sized by the environment: `FUZZ_RUNS=2000 npm test` runs a longer campaign. */
+const fuzzEnv = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 export const FUZZ = {
-  seed: Number(process.env.FUZZ_SEED ?? 20261203),
-  numRuns: Number(process.env.FUZZ_RUNS ?? 60),
+  seed: Number(fuzzEnv.FUZZ_SEED ?? 20261203),
+  numRuns: Number(fuzzEnv.FUZZ_RUNS ?? 60),
 };
 
 /** Generous: only pathological work (ReDoS, quadratic parsing) comes near it; normal answers take milliseconds. */
