@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { zValidator } from "@hono/zod-validator";
 import type { Context, ValidationTargets } from "hono";
 import type { $ZodType } from "zod/v4/core";
+import { checkJsonShape, DOCUMENT_LIMITS } from "../core/limits";
 import { apiError, invalid, zodIssues } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -64,6 +65,9 @@ export function jsonBody(maxBytes = MAX_BODY_BYTES) {
     } catch (e) {
       return apiError(c, 400, "MALFORMED_JSON", `request body is not valid JSON: ${(e as Error).message}`);
     }
+    // Depth, sizes and `__proto__` keys, before zod or any other recursive reader sees it.
+    const shape = checkJsonShape(parsed, DOCUMENT_LIMITS);
+    if (shape) return invalid(c, [shape], "request body");
     const headers = new Headers(raw.headers);
     headers.set("content-type", "application/json");
     headers.delete("content-length");
