@@ -8,15 +8,15 @@
 import { Hono } from "hono";
 import { readFlagd } from "../core/flagd/import";
 import { exportFlagd } from "../core/flagd/export";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, MAX_FLAGD_BYTES, parsedBody } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody, MAX_FLAGD_BYTES } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { etag } from "./etag";
 
 export const flagdApp = new Hono<EnvironmentEnv>();
 
-flagdApp.put("/", jsonBody(MAX_FLAGD_BYTES), async (c) => {
-  const imported = readFlagd(parsedBody(c));
+flagdApp.put("/", writeAccess, jsonBody(undefined, MAX_FLAGD_BYTES), async (c) => {
+  const imported = readFlagd(c.var.body);
   if (!imported.ok) return invalid(c, imported.errors, "flagd document");
   // Merged with the current flags in the store's transaction: unstated visibility, description,
   // tags, prerequisites and segments keep their current values (see core/flagd/import.ts).
@@ -25,7 +25,7 @@ flagdApp.put("/", jsonBody(MAX_FLAGD_BYTES), async (c) => {
   return c.json({ version: committed.value.version });
 });
 
-flagdApp.get("/", async (c) => {
+flagdApp.get("/", readAccess, async (c) => {
   const exported = await c.var.store.exportDoc();
   if (!exported.ok) return storeErrorResponse(c, exported.error);
   const { document, warnings } = exportFlagd(exported.value.doc);
