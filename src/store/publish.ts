@@ -14,7 +14,8 @@
  * the backstop alarm after each commit, and how long an RPC answer waits for KV.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/kv-contract";
+import { kvKey, type KeyRecord, type Pointer } from "../core/kv-contract";
+import { snapshotText, type EncodedDoc } from "../core/snapshot-text";
 import type { StoredKey } from "./keys-repo";
 
 /** The part of KVNamespace publishing uses; tests swap in a failing or counting wrapper. */
@@ -27,8 +28,8 @@ export interface PublishState {
   deleted: boolean;
   /** Commit time of `version`. */
   publishedAt: string;
-  /** The document of `version` as JSON (serialised once per version, at commit). */
-  docJson(): string;
+  /** The document of `version`, serialised once per version (at commit) in the snapshot layout. */
+  doc(): EncodedDoc;
 }
 
 export interface PublishSource {
@@ -61,12 +62,6 @@ export function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`KV ${what} timed out`)), KV_TIMEOUT_MS); });
   return Promise.race([promise, timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
-}
-
-/** The snapshot value, built around the already-serialised document (no second stringify of 100k-key segments). */
-export function snapshotJson(name: string, version: number, publishedAt: string, docJson: string): string {
-  const head: Omit<Snapshot, "doc"> = { environment: name, version, publishedAt };
-  return JSON.stringify(head).slice(0, -1) + `,"doc":${docJson}}`;
 }
 
 export class Publisher {
@@ -106,7 +101,8 @@ export class Publisher {
           this.source.markPointer(0);
         } else {
           if (state.version > done.snapshot) {
-            const value = snapshotJson(state.name, state.version, state.publishedAt, state.docJson());
+            // Built around the document serialised at commit: no second stringify of 100k-key segments.
+            const value = snapshotText({ environment: state.name, version: state.version, publishedAt: state.publishedAt }, state.doc());
             this.source.writingSnapshot(state.version);
             await withTimeout(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
             this.source.markSnapshot(state.version);
