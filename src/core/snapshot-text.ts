@@ -47,7 +47,11 @@ export interface EncodedDoc {
   readonly length: number;
 }
 
-/** Serialises `doc` (each flag once, as JSON.stringify(doc) would) and records where each part lies. */
+/**
+ * Serialises `doc` and records where each part lies: each flag and segment once, as
+ * JSON.stringify(doc) would, with the document's fields in the order the store keeps them
+ * (flags, segments, metadata, evaluators).
+ */
 export function encodeDoc(doc: EnvironmentDoc): EncodedDoc {
   const layout: Layout = { v: SNAPSHOT_LAYOUT, flags: [], flagAt: [], segments: [], segmentAt: [] };
   let text = '{"flags":[';
