@@ -5,16 +5,15 @@
  *
  * Results equal those of compileEnvironment (compile.ts) whenever the document compiles there:
  * the same validation functions, FlagImpl and compile caches run, only on a part of the document.
- * Problems are found per flag instead of for the whole document:
- * - Checks that need only the keys (missing or duplicate flag and segment keys) run when the
- *   environment opens and fail it with the issues compileEnvironment reports.
- * - Anything else (a prerequisite that is missing, cyclic or names an unknown variant, an unknown
- *   or cyclic segment, a bad regex, invalid targeting in "reject" mode, a definition whose text
- *   does not parse) makes the flag that needs it answer ERROR/PARSE_ERROR naming the first issue,
- *   while every other flag keeps answering. compileEnvironment would refuse the whole document;
- *   the store does exactly that at commit, so a published snapshot only meets this after a
- *   deploy that validates more strictly than the one that published it.
- * Unused segments are not checked (the store checks them at commit).
+ * Problems are found per flag instead of for the whole document: a problem in a flag or in what
+ * it reaches (a duplicate key, a prerequisite that is missing, cyclic or names an unknown variant,
+ * an unknown or cyclic segment, a bad regex, invalid targeting in "reject" mode, a definition
+ * whose text does not parse) makes that flag answer ERROR/PARSE_ERROR naming the first issue, in
+ * compileEnvironment's words, while every other flag keeps answering. compileEnvironment refuses
+ * the whole document instead; the store does exactly that at commit, so a published snapshot
+ * only meets this after a deploy that validates more strictly than the one that published it.
+ * Unused segments are not checked, and of two segments with one key the first is used (the store
+ * refuses both at commit). Opening reads nothing but the key list: no check needs every flag.
  * @module
  */
 import type { CompiledEnvironment } from "./engine";
@@ -25,32 +24,58 @@ import { FlagImpl, type FlagCompileEnv } from "./flag";
 import type { Flag, Segment } from "./model";
 import { fail, ok, type Issue, type Result } from "./result";
 
-/** Opens `source` for evaluation; only the key checks run now (see the module comment). */
+/** Opens `source` for evaluation; nothing is parsed or compiled yet (see the module comment). */
 export function openEnvironment(source: DocSource, options: CompileOptions = {}): Result<CompiledEnvironment> {
   try {
-    const issues: Issue[] = [];
-    const flagIndex = uniqueKeys(source.flagKeys, "flags", "a flag needs a key", "duplicate flag key", issues);
-    uniqueKeys(source.segmentKeys, "segments", "a segment needs a key", "duplicate segment key", issues);
-    if (issues.length > 0) return fail(issues);
     let env: Environment | undefined;
     const segments = new SegmentsOnDemand(source);
     const compileEnv = flagCompileEnv(segments, source, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
-    env = new Environment(new LazyFlags(source, flagIndex, compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
+    env = new Environment(new LazyFlags(source, new KeyIndex(source.flagKeys), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
     return ok(env);
   } catch (e) {
     return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);
   }
 }
 
-function uniqueKeys(keys: readonly unknown[], where: string, missing: string, duplicate: string, issues: Issue[]): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (typeof k !== "string") issues.push({ path: `${where}[${i}].key`, message: missing });
-    else if (index.has(k)) issues.push({ path: `${where}[${i}].key`, message: `${duplicate} ${JSON.stringify(k)}` });
-    else index.set(k, i);
+/**
+ * Flag key → position in the key list. A 10,000-entry Map costs a cold isolate milliseconds
+ * before its first answer, so the first lookups scan the list (natively, microseconds) and the
+ * Map is built once lookups become many.
+ */
+class KeyIndex {
+  private static readonly SCANS = 16;
+  private map: Map<string, number> | undefined = undefined;
+  /** Key → where its second definition is, for keys defined twice (known once `map` is built). */
+  private readonly twice = new Map<string, number>();
+  private scans = 0;
+
+  constructor(private readonly keys: readonly unknown[]) {}
+
+  /** Where the first definition named `key` is; -1 when none is. */
+  find(key: string): number {
+    if (this.map === undefined && ++this.scans <= KeyIndex.SCANS) return this.keys.indexOf(key);
+    return this.all().get(key) ?? -1;
   }
-  return index;
+
+  /** Where a second definition named `key` (first at `at`) is; -1 when none is. */
+  duplicate(key: string, at: number): number {
+    return this.map === undefined ? this.keys.indexOf(key, at + 1) : this.twice.get(key) ?? -1;
+  }
+
+  /** Every key that names a flag, in definition order (first definitions; missing keys name none). */
+  all(): ReadonlyMap<string, number> {
+    if (this.map === undefined) {
+      const map = new Map<string, number>();
+      for (let i = 0; i < this.keys.length; i++) {
+        const k = this.keys[i];
+        if (typeof k !== "string") continue;
+        if (!map.has(k)) map.set(k, i);
+        else if (!this.twice.has(k)) this.twice.set(k, i);
+      }
+      this.map = map;
+    }
+    return this.map;
+  }
 }
 
 /** Segments parsed when a condition first names them, each once. */
@@ -76,21 +101,21 @@ class LazyFlags implements FlagSupply {
    */
   private readonly broken = new Set<string>();
 
-  constructor(private readonly source: DocSource, private readonly index: ReadonlyMap<string, number>, private readonly env: FlagCompileEnv) {}
+  constructor(private readonly source: DocSource, private readonly index: KeyIndex, private readonly env: FlagCompileEnv) {}
 
   private definition(key: string): Flag | undefined {
     if (this.raw.has(key)) return this.raw.get(key);
-    const i = this.index.get(key);
-    const flag = i === undefined ? undefined : this.source.flagAt(i);
+    const i = this.index.find(key);
+    const flag = i < 0 ? undefined : this.source.flagAt(i);
     const checked = isFlag(flag, key) ? flag : undefined;
     this.raw.set(key, checked);
     return checked;
   }
 
   compile(key: string, into: Map<string, FlagImpl>): FlagImpl | undefined {
-    if (!this.index.has(key)) return undefined;
     const done = into.get(key);
     if (done) return done;
+    if (typeof key !== "string" || this.index.find(key) < 0) return undefined;
     const flag = this.definition(key);
     if (!flag) return this.invalid(key, undefined, `the definition of flag '${key}' cannot be read`, into);
     try {
@@ -109,7 +134,8 @@ class LazyFlags implements FlagSupply {
         if (valid(k)) continue;
         for (const p of Array.isArray(f.prerequisites) ? f.prerequisites : []) pending.push(p?.flag);
       }
-      const closure = [...byKey.values()].filter((f) => !valid(f.key)).sort((a, b) => this.index.get(a.key)! - this.index.get(b.key)!);
+      const at = new Map([...byKey.keys()].map((k) => [k, this.index.find(k)]));
+      const closure = [...byKey.values()].filter((f) => !valid(f.key)).sort((a, b) => at.get(a.key)! - at.get(b.key)!);
       const issues = this.check(closure, byKey);
       const compiled = issues.length > 0 ? [] : closure.map((f) => new FlagImpl(f, this.env, issues, `flags.${f.key}`));
       if (issues.length > 0) return this.invalid(key, flag, describe(dedupe(issues)), into);
@@ -125,7 +151,7 @@ class LazyFlags implements FlagSupply {
   }
 
   compileAll(into: Map<string, FlagImpl>): readonly FlagImpl[] {
-    const keys = [...this.index.keys()];
+    const keys = [...this.index.all().keys()];
     const rest = keys.filter((k) => !into.has(k));
     // Together only while nothing is broken: a flag reaching a broken one must be checked with it.
     if (rest.length > 0 && this.broken.size === 0) this.compileTogether(rest, into);
@@ -139,7 +165,7 @@ class LazyFlags implements FlagSupply {
   private compileTogether(rest: readonly string[], into: Map<string, FlagImpl>): void {
     const all = this.source.allFlags();
     const byKey = new Map<string, Flag>();
-    for (const [key, i] of this.index) {
+    for (const [key, i] of this.index.all()) {
       const f = all[i];
       if (!isFlag(f, key)) return;
       byKey.set(key, f);
@@ -159,7 +185,11 @@ class LazyFlags implements FlagSupply {
 
   private check(flags: readonly Flag[], byKey: ReadonlyMap<string, Flag>): Issue[] {
     const issues: Issue[] = [];
-    for (const f of flags) validateFlagShape(f, `flags.${f.key}`, issues, byKey);
+    for (const f of flags) {
+      const again = this.index.duplicate(f.key, this.index.find(f.key));
+      if (again >= 0) issues.push({ path: `flags[${again}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
+      validateFlagShape(f, `flags.${f.key}`, issues, byKey);
+    }
     issues.push(...prerequisiteCycles(flags, byKey));
     return issues;
   }

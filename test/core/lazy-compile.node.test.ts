@@ -121,13 +121,22 @@ describe("lazy compile", () => {
     expect(parsed).toHaveLength(4);
   });
 
-  it("fails to open on missing and duplicate keys, with the eager compile's issues", () => {
-    const bad = { ...doc, flags: [...doc.flags, { ...doc.flags[0]! }], segments: [...doc.segments, { ...doc.segments[1]! }] };
+  it("a key defined twice answers PARSE_ERROR with the eager compile's issue, as does a flag needing it; single and bulk alike", () => {
+    const bad = { ...doc, flags: [...doc.flags, { ...doc.flags[3]!, fallthrough: { variant: "b" } }] };
     const eagerErrors = compileEnvironment(bad);
-    const lazy = compileLazily(bad);
-    expect(lazy.ok).toBe(false);
     expect(eagerErrors.ok).toBe(false);
-    if (!lazy.ok && !eagerErrors.ok) expect(lazy.errors).toEqual(eagerErrors.errors);
+    if (eagerErrors.ok) return;
+    expect(eagerErrors.errors).toEqual([{ path: `flags[${doc.flags.length}].key`, message: 'duplicate flag key "in-big"' }]);
+    const single = compileLazily(bad), bulk = compileLazily(bad);
+    if (!single.ok || !bulk.ok) throw new Error("open failed");
+    const all = bulk.value.evaluateAll({ targetingKey: "user-3" }, { now: NOW[1] });
+    expect(all.map((r) => r.key)).toEqual(keys);
+    for (const [i, key] of keys.entries()) {
+      const r = single.value.evaluate(key, { targetingKey: "user-3" }, { now: NOW[1] });
+      expect(all[i]).toEqual(r);
+      if (key === "in-big" || key === "needs-two") expect(r.errorMessage).toContain(`flags[${doc.flags.length}].key: duplicate flag key "in-big"`);
+      else expect(r).toEqual(eager.value.evaluate(key, { targetingKey: "user-3" }, { now: NOW[1] }));
+    }
   });
 });
 
