@@ -11,12 +11,13 @@ import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind } from "../../src/core/kv-contract";
 import { encodeDoc, snapshotText } from "../../src/core/snapshot-text";
 import { sha256Hex } from "../../src/core/sha256";
+import { testKey } from "./test-keys";
 
 const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 const BASE = "http://edge.test";
 
 async function mintKey(environment: string, kind: KeyKind): Promise<string> {
-  const key = `ef_${kind}_${environment}_${crypto.randomUUID()}`;
+  const key = testKey(kind);
   await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `id-${environment}-${kind}`, kind, environment, revoked: false }));
   return key;
 }
