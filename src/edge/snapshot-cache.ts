@@ -25,6 +25,7 @@ import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
 import { kvKey, type Pointer } from "../core/kv-contract";
 import { readSnapshot, type SnapshotRead } from "../core/snapshot-text";
+import { withTimeout } from "../core/timeout";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;
@@ -74,18 +75,6 @@ export interface SnapshotCacheOptions {
   refreshMs?: number;
   kvTimeoutMs?: number;
   now?: () => number;
-}
-
-class KvTimeout extends Error {}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KvTimeout(`KV read exceeded ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }
 
 function isPointer(v: unknown): v is Pointer {
