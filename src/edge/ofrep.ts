@@ -66,12 +66,10 @@ export function ofrepJson(result: EvaluationResult): string {
 
 /** A bulk answer's `flags` array: the results' texts joined (equal to JSON.stringify of the items). */
 export function ofrepItemsJson(results: readonly EvaluationResult[]): string {
-  let text = "[";
-  for (let i = 0; i < results.length; i++) {
-    if (i > 0) text += ",";
-    text += ofrepJson(results[i]!);
-  }
-  return text + "]";
+  // join() makes one flat string; `+=` makes a rope the response write must flatten (measured slower).
+  const texts = new Array<string>(results.length);
+  for (let i = 0; i < results.length; i++) texts[i] = ofrepJson(results[i]!);
+  return `[${texts.join(",")}]`;
 }
 
 /** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */
