@@ -15,10 +15,14 @@ import { environmentOpsApp, environmentsApp } from "./environments";
 import { apiError } from "./errors";
 import { explainApp } from "./explain";
 import { flagdApp } from "./flagd";
+import { changeRequestsApp } from "./change-requests";
 import { flagsApp } from "./flags";
 import { historyApp } from "./history";
 import { keysApp } from "./keys";
+import { plansApp } from "./plans";
+import { policyApp } from "./policy";
 import { promoteApp } from "./promote";
+import { schedulesApp } from "./schedules";
 import { segmentsApp } from "./segments";
 import { tokensApp } from "./tokens";
 
@@ -29,6 +33,10 @@ adminApp.use("/environments/:env/*", environmentAccess());
 
 adminApp.route("/environments", environmentsApp);
 adminApp.route("/environments/:env/flags", flagsApp);
+adminApp.route("/environments/:env/flags", plansApp);
+adminApp.route("/environments/:env/schedules", schedulesApp);
+adminApp.route("/environments/:env/change-requests", changeRequestsApp);
+adminApp.route("/environments/:env", policyApp);
 adminApp.route("/environments/:env/segments", segmentsApp);
 adminApp.route("/environments/:env/keys", keysApp);
 adminApp.route("/environments/:env/flagd", flagdApp);
