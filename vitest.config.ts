@@ -18,7 +18,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
-                SSE_SECRET: "test-sse-secret",
+                STREAM_SECRET: "test-stream-secret",
+                // Short, so stream re-checks (revocation, expiry) are seen within a test.
+                STREAM_HEARTBEAT_SECONDS: "0.2",
                 SNAPSHOT_REFRESH_SECONDS: "0.25",
                 KV_POINTER_MIN_INTERVAL_MS: "0",
               },
