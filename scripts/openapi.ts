@@ -325,7 +325,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     ...Object.fromEntries((["approve", "reject", "withdraw"] as const).map((action) => [`${E}/change-requests/{id}/${action}`, {
       parameters: [envParam, idParam],
       post: op("releases", action === "approve" ? "Approve (not the creator); at the required count it applies as one version" : action === "reject" ? "Reject (not the creator)" : "Withdraw (the creator only)", {
-        responses: { "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this actor."), "409": err("Closed already, or (approve) based on something that changed: status `conflict`, nothing applied."), ...envErrors },
+        responses: { ...envErrors, "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this actor (or the token's scope)."), "409": err("Closed already, or (approve) based on something that changed: status `conflict`, nothing applied.") },
       }),
     }])),
     "/admin/v1/tokens": {
