@@ -42,6 +42,7 @@ const AdminToken = z.object({
 const MintedToken = z.intersection(AdminToken, z.object({ token: z.string().meta({ description: "Shown only in this answer; stored hashed." }) }));
 const HistoryEntry = z.object({
   version: z.int(), time: z.string(), actor: z.string(), operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
+  event: z.optional(z.literal(true)).meta({ description: "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then." }),
 });
 const HistoryPage = z.object({ entries: z.array(HistoryEntry), next: z.optional(z.int()).meta({ description: "Pass as `before` for the next page." }) });
 const Reason = z.string().meta({ description: "STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT or ERROR" });

@@ -53,6 +53,8 @@ export interface HistoryEntry {
   target?: string;
   /** What changed: before/after of the touched item, or a summary for bulk changes. */
   diff: unknown;
+  /** A release step that made no version (a change request reviewed, a schedule cancelled…); `version` is the one current then. */
+  event?: true;
 }
 
 export interface KeyInfo {

@@ -42,6 +42,7 @@ export function pageHistory(sql: Sql, before: number | undefined, limit: number 
   return page.next === undefined ? { entries: merged } : { entries: merged, next: page.next };
 }
 
+/** `event: true`: no version of its own (`version` is the one current then), so nothing to roll back to. */
 function toEntry(r: EventRow): HistoryEntry {
-  return { version: r.version, time: r.time, actor: r.actor, operation: r.operation, ...(r.target === null ? {} : { target: r.target }), diff: JSON.parse(r.diff) };
+  return { version: r.version, event: true, time: r.time, actor: r.actor, operation: r.operation, ...(r.target === null ? {} : { target: r.target }), diff: JSON.parse(r.diff) };
 }

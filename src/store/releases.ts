@@ -260,9 +260,7 @@ export class Releases {
     }
     if (action === "abort") return this.abortPlan(plan, actor, "plan.abort");
     const now = Date.now();
-    const next: plans.StoredPlan = action === "pause"
-      ? (({ nextAt: _n, ...rest }) => ({ ...rest, status: "paused" as const, remainingMs: Math.max(0, Date.parse(plan.nextAt!) - now), updatedAt: iso(now) }))(plan)
-      : (({ remainingMs: _r, ...rest }) => ({ ...rest, status: "running" as const, nextAt: iso(now + (plan.remainingMs ?? 0)), updatedAt: iso(now) }))(plan);
+    const next = action === "pause" ? paused(plan, now) : resumed(plan, now);
     this.host.transaction(() => {
       plans.savePlan(this.sql, next);
       appendEvent(this.sql, { version: live.value.version, actor: String(actor), operation: `plan.${action}`, target: flagKey, diff: { step: plan.step, percent: plan.percent } });
@@ -279,8 +277,7 @@ export class Releases {
     const running = plans.runningPlans(this.sql);
     this.host.transaction(() => {
       for (const plan of running) {
-        const { nextAt: _n, ...rest } = plan;
-        plans.savePlan(this.sql, { ...rest, status: "paused", remainingMs: Math.max(0, Date.parse(plan.nextAt!) - now), updatedAt: iso(now) });
+        plans.savePlan(this.sql, paused(plan, now));
         appendEvent(this.sql, { version: live.value.version, actor: String(actor), operation: "plan.pause", target: plan.flag, diff: { step: plan.step, percent: plan.percent, reason: String(reason) } });
       }
     });
@@ -456,6 +453,18 @@ export class Releases {
       case "policy.put": return this.putPolicy({ approvals: action.approvals }, actor, "approved");
     }
   }
+}
+
+/** A running plan paused: it keeps how long its current step still had to hold. */
+function paused(plan: plans.StoredPlan, now: number): plans.StoredPlan {
+  const { nextAt: _n, ...rest } = plan;
+  return { ...rest, status: "paused", remainingMs: Math.max(0, Date.parse(plan.nextAt!) - now), updatedAt: iso(now) };
+}
+
+/** A paused plan running again: its step holds for the rest of its wait, from now. */
+function resumed(plan: plans.StoredPlan, now: number): plans.StoredPlan {
+  const { remainingMs: _r, ...rest } = plan;
+  return { ...rest, status: "running", nextAt: iso(now + (plan.remainingMs ?? 0)), updatedAt: iso(now) };
 }
 
 /** The flag with a merge patch applied, validated as a whole flag; its key may not change. */

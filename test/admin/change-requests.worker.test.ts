@@ -91,6 +91,8 @@ describe("change requests: /environments/{env}/policy and /change-requests", () 
     expect(entries[0]).toMatchObject({ version: version + 1, actor: "bootstrap", diff: { changeRequest: { id, createdBy: "bootstrap" }, after: { defaultVariant: "on" } } });
     expect(entries[0].diff.changeRequest.approvedBy).toHaveLength(1);
     expect(entries[1].actor).not.toBe("bootstrap");
+    expect(entries[1]).toMatchObject({ event: true, version, target: id });
+    expect(entries[0]).not.toHaveProperty("event");
   });
 
   it("two approvals: applies only at the second distinct approver", async () => {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment-store";
@@ -8,6 +8,13 @@ import { api, boolFlag, createEnv, errorOf } from "./support";
 const E = env as unknown as Env;
 const stubOf = (name: string) => E.ENV_STORE.getByName(name) as unknown as DurableObjectStub<EnvironmentStore>;
 const base = (name: string, key: string) => `/environments/${name}/flags/${key}`;
+
+/** Makes the plan's next step due now (instead of waiting for it). */
+async function makeDue(name: string, key: string) {
+  await runInDurableObject(stubOf(name), (_s: EnvironmentStore, state) => {
+    state.storage.sql.exec(`UPDATE plans SET next_at = ? WHERE flag = ? AND next_at IS NOT NULL`, Date.now() - 1, key).toArray();
+  });
+}
 
 async function planAt(name: string, key: string, step: number) {
   return vi.waitFor(async () => {
@@ -42,17 +49,20 @@ describe("release plans: /environments/{env}/flags/{key}/plan", () => {
     const name = await createEnv();
     const before = { rollout: { variants: [{ variant: "off", weight: 70 }, { variant: "on", weight: 30 }] } };
     await api("PUT", base(name, "f"), { body: boolFlag("f", { fallthrough: before }) });
-    await api("PUT", `${base(name, "f")}/plan`, { body: { variant: "on", steps: [{ percent: 20, waitSeconds: 1 }, { percent: 40, waitSeconds: 60 }, { percent: 100, waitSeconds: 0 }] } });
+    await api("PUT", `${base(name, "f")}/plan`, { body: { variant: "on", steps: [{ percent: 20, waitSeconds: 600 }, { percent: 40, waitSeconds: 600 }, { percent: 100, waitSeconds: 0 }] } });
     const paused = await api("POST", `${base(name, "f")}/plan/pause`);
     expect(paused.body).toMatchObject({ status: "paused", step: 1 });
     expect(paused.body.nextAt).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 1300));
+    await makeDue(name, "f");
     await runDurableObjectAlarm(stubOf(name));
     expect((await api("GET", `${base(name, "f")}/plan`)).body).toMatchObject({ status: "paused", step: 1 });
     expect((await api("POST", `${base(name, "f")}/plan/pause`)).status).toBe(409);
 
     const resumed = await api("POST", `${base(name, "f")}/plan/resume`);
     expect(resumed.body.status).toBe("running");
+    // The remaining wait of step 1 (about 600 s) carries over.
+    expect(Date.parse(resumed.body.nextAt) - Date.now()).toBeGreaterThan(500_000);
+    await makeDue(name, "f");
     expect((await planAt(name, "f", 2)).percent).toBe(40);
 
     const aborted = await api("POST", `${base(name, "f")}/plan/abort`);
@@ -72,8 +82,9 @@ describe("release plans: /environments/{env}/flags/{key}/plan", () => {
   it("a change to the fallthrough outside the plan stops it without overwriting that change", async () => {
     const name = await createEnv();
     await api("PUT", base(name, "f"), { body: boolFlag("f") });
-    await api("PUT", `${base(name, "f")}/plan`, { body: { variant: "on", steps: [{ percent: 5, waitSeconds: 1 }, { percent: 100, waitSeconds: 0 }] } });
+    await api("PUT", `${base(name, "f")}/plan`, { body: { variant: "on", steps: [{ percent: 5, waitSeconds: 600 }, { percent: 100, waitSeconds: 0 }] } });
     await api("PUT", base(name, "f"), { body: boolFlag("f", { fallthrough: { variant: "off" } }) });
+    await makeDue(name, "f");
     const plan = await vi.waitFor(async () => {
       await runDurableObjectAlarm(stubOf(name));
       const p = (await api("GET", `${base(name, "f")}/plan`)).body;

@@ -14,6 +14,13 @@ async function scheduleOf(envName: string, id: string) {
   return (list.body.schedules as { id: string; status: string; version?: number; error?: string }[]).find((s) => s.id === id)!;
 }
 
+/** Makes a stored schedule due now (instead of waiting for its time), so a test controls when it applies. */
+async function makeDue(envName: string, id: string) {
+  await runInDurableObject(stubOf(envName), (_s: EnvironmentStore, state) => {
+    state.storage.sql.exec(`UPDATE schedules SET at = ? WHERE id = ?`, Date.now() - 1, id).toArray();
+  });
+}
+
 /** Waits for the schedule to leave `pending`, running the alarm as it comes due. */
 async function settled(envName: string, id: string) {
   return vi.waitFor(async () => {
@@ -27,11 +34,11 @@ async function settled(envName: string, id: string) {
 describe("scheduled changes: /environments/{env}/schedules", () => {
   it("applies a merge patch at its time as one version, with an audit row naming the schedule and its creator", async () => {
     const name = await createEnv();
-    await api("PUT", `/environments/${name}/flags/banner`, { body: boolFlag("banner", { description: "keep me" }) });
+    const put = await api("PUT", `/environments/${name}/flags/banner`, { body: boolFlag("banner", { description: "keep me" }) });
+    const before = put.body.version;
     const created = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(0.5), flag: "banner", patch: { enabled: false } } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ flag: "banner", status: "pending", patch: { enabled: false }, createdBy: "bootstrap" });
-    const before = (await api("GET", `/environments`)).body.environments.find((e: { name: string }) => e.name === name).version;
 
     const applied = await settled(name, created.body.id);
     expect(applied.status).toBe("applied");
@@ -52,7 +59,7 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
       const found = await scheduleOf(name, created.body.id);
       if (found.status !== "applied") throw new Error(found.status);
       return found;
-    }, { timeout: 3000, interval: 50 });
+    }, { timeout: 10_000, interval: 50 });
     expect(s.status).toBe("applied");
     expect((await api("GET", `/environments/${name}/flags/f`)).body.defaultVariant).toBe("on");
   });
@@ -79,13 +86,13 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
   it("cancel: 200 for a pending one, 409 once it is no longer pending; a cancelled one never applies", async () => {
     const name = await createEnv();
     await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });
-    const created = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(0.3), flag: "f", patch: { enabled: false } } });
+    const created = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(600), flag: "f", patch: { enabled: false } } });
     const cancelled = await api("DELETE", `/environments/${name}/schedules/${created.body.id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe("cancelled");
     expect((await api("DELETE", `/environments/${name}/schedules/${created.body.id}`)).status).toBe(409);
     expect((await api("DELETE", `/environments/${name}/schedules/sch_nope`)).status).toBe(404);
-    await new Promise((r) => setTimeout(r, 500));
+    await makeDue(name, created.body.id);
     await runDurableObjectAlarm(stubOf(name));
     expect((await api("GET", `/environments/${name}/flags/f`)).body.enabled).toBe(true);
   });
@@ -94,12 +101,14 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
     const name = await createEnv();
     await api("PUT", `/environments/${name}/flags/gone`, { body: boolFlag("gone") });
     await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });
-    const a = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(0.3), flag: "gone", patch: { enabled: false } } });
-    const b = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(0.3), flag: "f", patch: { fallthrough: { variant: "on" }, description: "half" } } });
+    const a = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(600), flag: "gone", patch: { enabled: false } } });
+    const b = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(600), flag: "f", patch: { fallthrough: { variant: "on" }, description: "half" } } });
     await api("DELETE", `/environments/${name}/flags/gone`);
     // "on" is renamed away: the patch's fallthrough now names an unknown variant.
     const put = await api("PUT", `/environments/${name}/flags/f`, { body: { ...boolFlag("f"), variants: { yes: true, off: false } } });
     const version = put.body.version;
+    await makeDue(name, a.body.id);
+    await makeDue(name, b.body.id);
 
     const failedA = await settled(name, a.body.id);
     const failedB = await settled(name, b.body.id);
@@ -133,9 +142,7 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
     });
     expect(rearmed).toBeLessThanOrEqual(at);
     // The schedule is stored: it applies when due (its time moved forward here instead of waiting a minute).
-    await runInDurableObject(stubOf(name), (_s: EnvironmentStore, state) => {
-      state.storage.sql.exec(`UPDATE schedules SET at = ? WHERE id = ?`, Date.now() - 1, created.body.id).toArray();
-    });
+    await makeDue(name, created.body.id);
     expect((await settled(name, created.body.id)).status).toBe("applied");
   });
 });
