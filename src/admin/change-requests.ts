@@ -6,27 +6,27 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { validate } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
 import { ChangeRequestQuery } from "./schemas";
 
 export const changeRequestsApp = new Hono<EnvironmentEnv>();
 
-changeRequestsApp.get("/", validate("query", ChangeRequestQuery), async (c) => {
+changeRequestsApp.get("/", readAccess, validate("query", ChangeRequestQuery), async (c) => {
   const result = await c.var.store.listChangeRequests(c.req.valid("query").status);
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json({ changeRequests: result.value });
 });
 
-changeRequestsApp.get("/:id", async (c) => {
+changeRequestsApp.get("/:id", readAccess, async (c) => {
   const result = await c.var.store.getChangeRequest(c.req.param("id"));
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json({ changeRequest: result.value });
 });
 
 for (const action of ["approve", "reject", "withdraw"] as const) {
-  changeRequestsApp.post(`/:id/${action}`, async (c) => {
+  changeRequestsApp.post(`/:id/${action}`, writeAccess, async (c) => {
     const result = await c.var.store.reviewChangeRequest(c.req.param("id"), action, c.var.actor);
     if (!result.ok) return storeErrorResponse(c, result.error);
     const changeRequest = result.value;

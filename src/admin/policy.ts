@@ -4,21 +4,21 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody } from "./body";
 import { storeErrorResponse } from "./errors";
 import { PolicyBody } from "./schemas";
 
 export const policyApp = new Hono<EnvironmentEnv>();
 
-policyApp.get("/policy", async (c) => {
+policyApp.get("/policy", readAccess, async (c) => {
   const result = await c.var.store.getPolicy();
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json(result.value);
 });
 
-policyApp.put("/policy", jsonBody(), validate("json", PolicyBody), async (c) => {
-  const result = await c.var.store.putPolicy(c.req.valid("json"), c.var.actor);
+policyApp.put("/policy", writeAccess, jsonBody(PolicyBody), async (c) => {
+  const result = await c.var.store.putPolicy(c.var.body, c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json(result.value);
 });

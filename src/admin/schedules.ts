@@ -4,26 +4,26 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody } from "./body";
 import { storeErrorResponse } from "./errors";
 import { ScheduleBody } from "./schemas";
 
 export const schedulesApp = new Hono<EnvironmentEnv>();
 
-schedulesApp.post("/", jsonBody(), validate("json", ScheduleBody), async (c) => {
-  const result = await c.var.store.createSchedule(c.req.valid("json"), c.var.actor);
+schedulesApp.post("/", writeAccess, jsonBody(ScheduleBody), async (c) => {
+  const result = await c.var.store.createSchedule(c.var.body, c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json(result.value, 201);
 });
 
-schedulesApp.get("/", async (c) => {
+schedulesApp.get("/", readAccess, async (c) => {
   const result = await c.var.store.listSchedules();
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json({ schedules: result.value });
 });
 
-schedulesApp.delete("/:id", async (c) => {
+schedulesApp.delete("/:id", writeAccess, async (c) => {
   const result = await c.var.store.cancelSchedule(c.req.param("id"), c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json(result.value);

@@ -17,12 +17,15 @@ import type { ChangeRequestInfo, ReleasesApi } from "./releases-api";
 export type Actor = string;
 
 /**
- * Why a call was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412,
- * conflict 409, forbidden 403; approval_required 202: the environment's policy held the change
- * as a pending change request and nothing changed.
+ * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
+ * precondition_failed 412, conflict 409, forbidden 403. `no_environment`: this environment was
+ * never created or was deleted (every call but `create` can answer it); `not_found`: an item in
+ * it is missing. approval_required 202: the environment's policy held the change as a pending
+ * change request and nothing changed.
  */
 export type StoreError =
   | { code: "invalid"; issues: Issue[] }
+  | { code: "no_environment"; message: string }
   | { code: "not_found"; message: string }
   | { code: "precondition_failed"; message: string; currentVersion: number }
   | { code: "conflict"; message: string }
@@ -132,6 +135,9 @@ export interface AdminTokenInfo {
   createdAt: string;
   revokedAt?: string;
 }
+
+/** The registry's Durable Object name: `REGISTRY.getByName(REGISTRY_NAME)`. */
+export const REGISTRY_NAME = "registry";
 
 /** The single registry: which environments exist, and scoped admin tokens (stored hashed). */
 export interface RegistryApi {
