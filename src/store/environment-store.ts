@@ -21,7 +21,7 @@ import type { Env } from "../env";
 import {
   SUBSCRIBE_PATH,
   type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
-  type StoreFailure, type StoreResult, type VersionMessage,
+  type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
 import { appendAudit, auditTime, clearAudit } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "./change-requests";
@@ -240,6 +240,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async listSegments(): Promise<StoreResult<Stored<Segment>[]>> {
     return this.read(() => done(segments.listSegments(this.sql)));
+  }
+
+  async listSegmentSummaries(): Promise<StoreResult<SegmentSummary[]>> {
+    return this.read(() => done(segments.listSegmentSummaries(this.sql)));
   }
 
   async getSegment(key: string): Promise<StoreResult<Stored<Segment>>> {
