@@ -8,8 +8,9 @@
  *   ADMIN_TOKEN               admin token; when unset one is generated into .dev.vars (kept)
  *   EDGEFLAGS_DEV_VARS        where that generated token is kept (default .dev.vars; tests use a temp file)
  *   EDGEFLAGS_PERSIST_TO      state directory (default .wrangler/state)
- *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, SNAPSHOT_REFRESH_SECONDS, SSE_SECRET
- *                             passed to the Worker with `--var` when set
+ *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, SNAPSHOT_REFRESH_SECONDS, SSE_SECRET, INSIGHTS
+ *                             passed to the Worker with `--var` when set (INSIGHTS=off: no usage counting)
+ *   INSIGHTS_WINDOW_SECONDS   how long an isolate keeps counts before queueing them (default 1 locally)
  *   EDGEFLAGS_WRANGLER_ARGS   extra `wrangler dev` arguments, split on whitespace
  *   EDGEFLAGS_EXIT_WITH_PARENT=1  stop when the launching process dies (test harnesses: a killed
  *                             test runner must not leave servers behind)
@@ -31,7 +32,7 @@ const persistTo = resolve(root, process.env.EDGEFLAGS_PERSIST_TO || ".wrangler/s
 const devStateFile = join(persistTo, "edgeflags-dev.json");
 const exampleFile = join(root, "examples", "flags.flagd.json");
 const ENV_NAME = "development";
-const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "SNAPSHOT_REFRESH_SECONDS", "SSE_SECRET"];
+const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "SNAPSHOT_REFRESH_SECONDS", "SSE_SECRET", "INSIGHTS"];
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
@@ -58,6 +59,8 @@ const args = [
   "--var", `ADMIN_TOKEN:${adminToken}`,
   // Local KV has no one-write-per-second limit, so admin writes need not queue for a pointer slot.
   "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS ?? "0"}`,
+  // Usage counts show up within seconds locally (production sends every 10 s per isolate).
+  "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS ?? "1"}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);
