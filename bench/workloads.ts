@@ -4,7 +4,7 @@
  * PRNG so every engine sees the same inputs in every run.
  * @module
  */
-import type { JsonValue } from "../src/core/result";
+import type { JsonValue } from "../src/core/engine";
 
 /** Conditions every compared engine can express natively. */
 export type LogicalCondition =

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
 import * as admin from "../src/admin/schemas";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
-import { ENVIRONMENT_PATTERN } from "../src/core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../src/core/kv-contract";
 
 export const OUTPUT = fileURLToPath(new URL("../admin/openapi.json", import.meta.url));
 

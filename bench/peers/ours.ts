@@ -4,8 +4,7 @@
  */
 import { compileEnvironment } from "../../src/core/compile";
 import type { Condition, EnvironmentDoc, Flag, Serve } from "../../src/core/model";
-import type { CompiledEnvironment } from "../../src/core/engine";
-import type { EvaluationContext } from "../../src/core/result";
+import type { CompiledEnvironment, EvaluationContext } from "../../src/core/engine";
 import { consume, type LogicalCondition, type LogicalFlag, type LogicalServe, type Workload } from "../workloads";
 import type { BenchEngine } from "./engine";
 

@@ -7,7 +7,7 @@
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import type { EnvironmentStoreApi } from "../store/api";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { AdminVariables } from "./auth";
 import { forbidden, scopeRefusal } from "./auth";
 import { apiError } from "./errors";

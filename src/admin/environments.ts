@@ -4,7 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { EnvironmentEnv } from "./access";
 import { unknownEnvironment } from "./access";
 import type { AdminEnv } from "./auth";

@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { Flag, Key, Segment } from "../core/model";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 
 export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
 

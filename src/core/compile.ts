@@ -1,6 +1,7 @@
 /**
- * The evaluation engine's entry point: an EnvironmentDoc compiled once into closures that answer
- * evaluations without parsing, copying the context or allocating on the common path.
+ * The evaluation engine's entry point: an EnvironmentDoc validated and compiled once into closures
+ * (environment.ts) that answer evaluations without parsing, copying the context or allocating on
+ * the common path.
  *
  * Validation happens here, with JSON paths in every issue (`flags.checkout.rules[2].when`):
  * default/target/rule/rollout variants exist, variant values match the flag type, prerequisites
@@ -11,11 +12,11 @@
  * to the same closure shape (runtime.ts) and share attribute reads, semver and bucketing.
  * @module
  */
-import type { CompiledEnvironment, EvaluateOptions } from "./engine";
-import { FLAG_TYPES, type EnvironmentDoc, type Flag, type FlagType, type Metadata, type Segment } from "./model";
-import { fail, ok, type EvaluationContext, type EvaluationResult, type Explanation, type Issue, type Result } from "./result";
-import { FlagImpl, Shape, type FlagCompileEnv } from "./flag";
-import { NO_RUNTIME, type Runtime } from "./runtime";
+import type { CompiledEnvironment } from "./engine";
+import { Environment } from "./environment";
+import { FLAG_TYPES, type EnvironmentDoc, type Flag, type FlagType, type Segment } from "./model";
+import { fail, ok, type Issue, type Result } from "./result";
+import { FlagImpl, type FlagCompileEnv } from "./flag";
 import type { SegmentKeys } from "./native/condition";
 
 export interface CompileOptions {
@@ -28,8 +29,6 @@ export interface CompileOptions {
    */
   invalidTargeting?: "reject" | "parse-error";
 }
-
-const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
 
 function typeOk(type: FlagType, value: unknown): boolean {
   switch (type) {
@@ -84,115 +83,6 @@ function prerequisiteCycles(flags: readonly Flag[], byKey: ReadonlyMap<string, F
   };
   for (const f of flags) visit(f.key);
   return issues;
-}
-
-class Environment implements CompiledEnvironment {
-  readonly timeDependent: boolean;
-  private readonly byKey: Map<string, FlagImpl>;
-  private readonly clientFlags: readonly FlagImpl[];
-
-  constructor(readonly flags: readonly FlagImpl[], private readonly docMetadata: Readonly<Metadata>) {
-    this.byKey = new Map(flags.map((f) => [f.key, f]));
-    this.clientFlags = flags.filter((f) => f.clientVisible);
-    this.timeDependent = flags.some((f) => f.timeDependent);
-  }
-
-  // The flag asked for last: callers tend to evaluate the same flag again and again, and comparing
-  // the key is cheaper than a Map lookup (an equal string from another request matches too).
-  private lastKey: string | undefined = undefined;
-  private lastFlag: FlagImpl | undefined = undefined;
-
-  get(key: string): FlagImpl | undefined {
-    if (key === this.lastKey) return this.lastFlag;
-    const flag = this.byKey.get(key);
-    if (flag) {
-      this.lastKey = key;
-      this.lastFlag = flag;
-    }
-    return flag;
-  }
-
-  /** Used by prerequisites: the other flag's plain answer. */
-  evaluateInternal(key: string, ctx: EvaluationContext, rt: Runtime): EvaluationResult {
-    const flag = this.byKey.get(key);
-    return flag ? flag.run(ctx, rt) : this.notFound(key);
-  }
-
-  private notFound(key: string): EvaluationResult {
-    return { key, reason: "ERROR", errorCode: "FLAG_NOT_FOUND", errorMessage: `flag '${key}' not found`, metadata: this.docMetadata };
-  }
-
-  evaluate(key: string, context: EvaluationContext, options?: EvaluateOptions): EvaluationResult {
-    const flag = this.get(key);
-    if (!flag) return this.notFound(key);
-    const ctx = context !== null && typeof context === "object" ? context : EMPTY_CONTEXT;
-    if (options === undefined) {
-      return flag.run(ctx, flag.timeDependent ? { now: Date.now(), trace: undefined } : NO_RUNTIME);
-    }
-    const trace: Explanation | undefined = options.explain ? { step: "" } : undefined;
-    const rt: Runtime = flag.timeDependent || trace
-      ? { now: flag.timeDependent ? options.now ?? Date.now() : options.now, trace }
-      : NO_RUNTIME;
-    let r = flag.run(ctx, rt);
-    const expected = options.expectedType;
-    if (expected !== undefined && r.value !== undefined) {
-      const want = expected === "integer" || expected === "float" ? "number" : expected;
-      // flagd-core's typed resolution compares typeof the value.
-      if (typeof r.value !== want) {
-        r = flag.results.error("TYPE_MISMATCH", `Evaluated type of the flag ${key} does not match. Expected ${want}, got ${typeof r.value}`);
-        if (trace) trace.step = "error";
-      }
-    }
-    return trace ? { ...r, explanation: trace } : r;
-  }
-
-  evaluateAll(context: EvaluationContext, options?: { clientOnly?: boolean; now?: number }): EvaluationResult[] {
-    const ctx = context !== null && typeof context === "object" ? context : EMPTY_CONTEXT;
-    const list = options?.clientOnly ? this.clientFlags : this.flags;
-    // One clock reading for the whole answer.
-    const rt: Runtime = this.timeDependent ? { now: options?.now ?? Date.now(), trace: undefined } : NO_RUNTIME;
-    const out = new Array<EvaluationResult>(list.length);
-    try {
-      bulk(list, ctx, rt, out);
-    } catch {
-      // A decision threw (JSON Logic): redo the answer flag by flag, each guarded by `run`.
-      for (let i = 0; i < list.length; i++) out[i] = list[i]!.run(ctx, rt);
-    }
-    return out;
-  }
-}
-
-/**
- * Every flag of `list` for one context, the hot loop of bulk evaluation: fixed answers without a
- * call, the common native shapes from their parts (monomorphic field reads instead of one
- * megamorphic closure call per flag), others through `run`. Trace-free: `rt.trace` is unset here.
- */
-function bulk(list: readonly FlagImpl[], ctx: EvaluationContext, rt: Runtime, out: EvaluationResult[]): void {
-  for (let i = 0; i < list.length; i++) {
-    const f = list[i]!;
-    let r = f.fixed;
-    if (r === undefined) {
-      switch (f.shape) {
-        case Shape.OneRule:
-          if (f.w0!(ctx, rt)) r = f.r0;
-          break;
-        case Shape.TwoRules:
-          if (f.w0!(ctx, rt)) r = f.r0;
-          else if (f.w1!(ctx, rt)) r = f.r1;
-          break;
-        case Shape.Fallthrough:
-          break;
-        default:
-          out[i] = f.run(ctx, rt);
-          continue;
-      }
-      if (r === undefined) {
-        const fn = f.fallFn;
-        r = (fn === undefined ? f.fallFixed : fn(ctx, rt)) ?? f.defaultResult;
-      }
-    }
-    out[i] = r;
-  }
 }
 
 /** Compile an environment, or list every problem with its path. Evaluation of the result never throws. */

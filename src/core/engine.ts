@@ -1,9 +1,47 @@
 /**
- * The contract between the core and its callers (store, edge, admin). Implemented by compile.ts.
+ * The contract between the core and its callers (store, edge, admin): what evaluation reads
+ * (context, options), what it answers (results with OpenFeature reasons and error codes, as
+ * values) and the compiled environment that answers. Implemented by environment.ts.
  * @module
  */
-import type { EnvironmentDoc, FlagType } from "./model";
-import type { EvaluationContext, EvaluationResult } from "./result";
+import type { EnvironmentDoc, FlagType, Metadata } from "./model";
+
+export type Reason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "DEFAULT" | "ERROR";
+export type ErrorCode =
+  | "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "PARSE_ERROR" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT" | "GENERAL";
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** The context an evaluation reads. Never copied or mutated by the engine. */
+export interface EvaluationContext {
+  targetingKey?: string;
+  [attribute: string]: unknown;
+}
+
+/** Which part of the definition decided, when asked for (`explain: true`). */
+export interface Explanation {
+  /** "disabled" | "prerequisite" | "target" | "rule" | "fallthrough" | "targeting" | "default" | "error" */
+  step: string;
+  ruleIndex?: number;
+  ruleId?: string;
+  segment?: string;
+  prerequisite?: { flag: string; expected: string; got?: string };
+  bucket?: { by: string; value: number; total: number };
+  detail?: string;
+}
+
+export interface EvaluationResult {
+  key: string;
+  /** Absent for disabled flags, errors, and flags with no default variant that no rule matched. */
+  value?: JsonValue;
+  variant?: string;
+  reason: Reason;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  metadata: Readonly<Metadata>;
+  explanation?: Explanation;
+}
+
 
 export interface EvaluateOptions {
   /** Attach an Explanation to the result. */

@@ -10,10 +10,10 @@
  * what evaluation reads (never the issue list, JSON paths or compile environment).
  * @module
  */
-import type { CompiledFlag } from "./engine";
+import type { CompiledFlag, EvaluationContext, EvaluationResult, Explanation } from "./engine";
 import type { Flag, FlagType, Metadata } from "./model";
-import type { EvaluationContext, EvaluationResult, Explanation, Issue } from "./result";
-import { FlagResults } from "./results";
+import type { Issue } from "./result";
+import { FlagResults } from "./flag-results";
 import type { Expr, Pred, Runtime } from "./runtime";
 import { compileTargeting, hasTargeting } from "./logic/compile-logic";
 import { compileCondition, type SegmentKeys } from "./native/condition";
@@ -48,23 +48,23 @@ export const enum Shape {
   General = 0,
   /** No rules: the fallthrough. */
   Fallthrough = 1,
-  /** Rule 0 → r0, else the fallthrough. */
+  /** Rule 0 → firstResult, else the fallthrough. */
   OneRule = 2,
-  /** Rule 0 → r0, rule 1 → r1, else the fallthrough. */
+  /** Rule 0 → firstResult, rule 1 → secondResult, else the fallthrough. */
   TwoRules = 3,
 }
 
 interface ShapeParts {
   readonly shape: Shape;
-  readonly w0: Pred | undefined;
-  readonly r0: EvaluationResult | undefined;
-  readonly w1: Pred | undefined;
-  readonly r1: EvaluationResult | undefined;
-  readonly fallFixed: EvaluationResult | undefined;
-  readonly fallFn: ServeFn | undefined;
+  readonly firstWhen: Pred | undefined;
+  readonly firstResult: EvaluationResult | undefined;
+  readonly secondWhen: Pred | undefined;
+  readonly secondResult: EvaluationResult | undefined;
+  readonly fallthroughFixed: EvaluationResult | undefined;
+  readonly fallthroughFn: ServeFn | undefined;
 }
 
-const GENERAL: ShapeParts = Object.freeze({ shape: Shape.General, w0: undefined, r0: undefined, w1: undefined, r1: undefined, fallFixed: undefined, fallFn: undefined });
+const GENERAL: ShapeParts = Object.freeze({ shape: Shape.General, firstWhen: undefined, firstResult: undefined, secondWhen: undefined, secondResult: undefined, fallthroughFixed: undefined, fallthroughFn: undefined });
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
 const EMPTY_METADATA: Readonly<Metadata> = Object.freeze({});
@@ -92,12 +92,12 @@ export class FlagImpl implements CompiledFlag {
   private readonly decide: Decide;
   // The shape's parts for bulk evaluation (see Shape); every flag has all fields (one hidden class).
   readonly shape: Shape;
-  readonly w0: Pred | undefined;
-  readonly r0: EvaluationResult | undefined;
-  readonly w1: Pred | undefined;
-  readonly r1: EvaluationResult | undefined;
-  readonly fallFixed: EvaluationResult | undefined;
-  readonly fallFn: ServeFn | undefined;
+  readonly firstWhen: Pred | undefined;
+  readonly firstResult: EvaluationResult | undefined;
+  readonly secondWhen: Pred | undefined;
+  readonly secondResult: EvaluationResult | undefined;
+  readonly fallthroughFixed: EvaluationResult | undefined;
+  readonly fallthroughFn: ServeFn | undefined;
   readonly defaultResult: EvaluationResult;
 
   constructor(flag: Flag, env: FlagCompileEnv, issues: Issue[], path: string) {
@@ -141,12 +141,12 @@ export class FlagImpl implements CompiledFlag {
       parts = GENERAL;
     }
     this.shape = parts.shape;
-    this.w0 = parts.w0;
-    this.r0 = parts.r0;
-    this.w1 = parts.w1;
-    this.r1 = parts.r1;
-    this.fallFixed = parts.fallFixed;
-    this.fallFn = parts.fallFn;
+    this.firstWhen = parts.firstWhen;
+    this.firstResult = parts.firstResult;
+    this.secondWhen = parts.secondWhen;
+    this.secondResult = parts.secondResult;
+    this.fallthroughFixed = parts.fallthroughFixed;
+    this.fallthroughFn = parts.fallthroughFn;
     this.defaultResult = defaultResult;
     this.fixed = !this.enabled ? results.disabled : parseError ?? staticResult;
     this.decide = !this.enabled ? fixedAnswer(results.disabled, "disabled") : parseError ? fixedAnswer(parseError, "error") : body;
@@ -234,17 +234,17 @@ function nativeDecide(
     ids.push(rule.id);
   }
   const fall = flag.fallthrough ? compileServe(flag.fallthrough, results, "DEFAULT", state, issues, `${path}.fallthrough`) : undefined;
-  const fallFixed = fall?.fixed;
-  const fallFn = fall?.fn;
+  const fallthroughFixed = fall?.fixed;
+  const fallthroughFn = fall?.fn;
 
   if (byTarget.size === 0 && allFixed && n <= 2) {
-    const w0 = whens[0], r0 = fixed[0], w1 = whens[1], r1 = fixed[1];
-    const parts: ShapeParts = { shape: n === 0 ? Shape.Fallthrough : n === 1 ? Shape.OneRule : Shape.TwoRules, w0, r0, w1, r1, fallFixed, fallFn };
-    if (n === 0) return { decide: fallthroughOnly(fallFixed, fallFn, defaultResult), parts };
-    if (n === 1) return { decide: oneRule(w0!, r0!, ids[0], fallFixed, fallFn, defaultResult), parts };
-    return { decide: twoRules(w0!, r0!, ids[0], w1!, r1!, ids[1], fallFixed, fallFn, defaultResult), parts };
+    const firstWhen = whens[0], firstResult = fixed[0], secondWhen = whens[1], secondResult = fixed[1];
+    const parts: ShapeParts = { shape: n === 0 ? Shape.Fallthrough : n === 1 ? Shape.OneRule : Shape.TwoRules, firstWhen, firstResult, secondWhen, secondResult, fallthroughFixed, fallthroughFn };
+    if (n === 0) return { decide: fallthroughOnly(fallthroughFixed, fallthroughFn, defaultResult), parts };
+    if (n === 1) return { decide: oneRule(firstWhen!, firstResult!, ids[0], fallthroughFixed, fallthroughFn, defaultResult), parts };
+    return { decide: twoRules(firstWhen!, firstResult!, ids[0], secondWhen!, secondResult!, ids[1], fallthroughFixed, fallthroughFn, defaultResult), parts };
   }
-  return { decide: generalDecide(byTarget.size > 0 ? byTarget : undefined, whens, fixed, fns, ids, fallFixed, fallFn, defaultResult), parts: GENERAL };
+  return { decide: generalDecide(byTarget.size > 0 ? byTarget : undefined, whens, fixed, fns, ids, fallthroughFixed, fallthroughFn, defaultResult), parts: GENERAL };
 }
 
 function traceRule(trace: Explanation, i: number, id: string | undefined): void {
@@ -256,43 +256,43 @@ function traceRule(trace: Explanation, i: number, id: string | undefined): void 
 // The specialised shapes below repeat the fallthrough lines instead of calling a helper: each
 // call saved is a measurable share of a 20–80 ns evaluation.
 
-function fallthroughOnly(fallFixed: EvaluationResult | undefined, fallFn: ServeFn | undefined, def: EvaluationResult): Decide {
+function fallthroughOnly(fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult): Decide {
   return (ctx, rt) => {
-    const r = fallFn === undefined ? fallFixed : fallFn(ctx, rt);
+    const r = fallthroughFn === undefined ? fallthroughFixed : fallthroughFn(ctx, rt);
     if (rt.trace) rt.trace.step = r ? "fallthrough" : "default";
     return r ?? def;
   };
 }
 
 function oneRule(
-  w0: Pred, r0: EvaluationResult, id0: string | undefined,
-  fallFixed: EvaluationResult | undefined, fallFn: ServeFn | undefined, def: EvaluationResult,
+  firstWhen: Pred, firstResult: EvaluationResult, firstId: string | undefined,
+  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
 ): Decide {
   return (ctx, rt) => {
-    if (w0(ctx, rt)) {
-      if (rt.trace) traceRule(rt.trace, 0, id0);
-      return r0;
+    if (firstWhen(ctx, rt)) {
+      if (rt.trace) traceRule(rt.trace, 0, firstId);
+      return firstResult;
     }
-    const r = fallFn === undefined ? fallFixed : fallFn(ctx, rt);
+    const r = fallthroughFn === undefined ? fallthroughFixed : fallthroughFn(ctx, rt);
     if (rt.trace) rt.trace.step = r ? "fallthrough" : "default";
     return r ?? def;
   };
 }
 
 function twoRules(
-  w0: Pred, r0: EvaluationResult, id0: string | undefined, w1: Pred, r1: EvaluationResult, id1: string | undefined,
-  fallFixed: EvaluationResult | undefined, fallFn: ServeFn | undefined, def: EvaluationResult,
+  firstWhen: Pred, firstResult: EvaluationResult, firstId: string | undefined, secondWhen: Pred, secondResult: EvaluationResult, secondId: string | undefined,
+  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
 ): Decide {
   return (ctx, rt) => {
-    if (w0(ctx, rt)) {
-      if (rt.trace) traceRule(rt.trace, 0, id0);
-      return r0;
+    if (firstWhen(ctx, rt)) {
+      if (rt.trace) traceRule(rt.trace, 0, firstId);
+      return firstResult;
     }
-    if (w1(ctx, rt)) {
-      if (rt.trace) traceRule(rt.trace, 1, id1);
-      return r1;
+    if (secondWhen(ctx, rt)) {
+      if (rt.trace) traceRule(rt.trace, 1, secondId);
+      return secondResult;
     }
-    const r = fallFn === undefined ? fallFixed : fallFn(ctx, rt);
+    const r = fallthroughFn === undefined ? fallthroughFixed : fallthroughFn(ctx, rt);
     if (rt.trace) rt.trace.step = r ? "fallthrough" : "default";
     return r ?? def;
   };
@@ -302,7 +302,7 @@ function generalDecide(
   byTarget: ReadonlyMap<string, EvaluationResult> | undefined,
   whens: readonly Pred[], fixed: ReadonlyArray<EvaluationResult | undefined>, fns: ReadonlyArray<ServeFn | undefined>,
   ids: ReadonlyArray<string | undefined>,
-  fallFixed: EvaluationResult | undefined, fallFn: ServeFn | undefined, def: EvaluationResult,
+  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
 ): Decide {
   const n = whens.length;
   return (ctx, rt) => {
@@ -326,7 +326,7 @@ function generalDecide(
         return def;
       }
     }
-    const r = fallFn === undefined ? fallFixed : fallFn(ctx, rt);
+    const r = fallthroughFn === undefined ? fallthroughFixed : fallthroughFn(ctx, rt);
     if (rt.trace) rt.trace.step = r ? "fallthrough" : "default";
     return r ?? def;
   };

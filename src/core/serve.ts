@@ -7,8 +7,9 @@
 import type { Serve } from "./model";
 import { bucketOf, murmur3Finish, murmur3Prefix, type Murmur3State } from "./murmur3";
 import { compileGetter, FLAGD, splitPath, type PathCompileState } from "./path";
-import type { EvaluationContext, EvaluationResult, Issue } from "./result";
-import type { FlagResults } from "./results";
+import type { Issue } from "./result";
+import type { EvaluationContext, EvaluationResult } from "./engine";
+import type { FlagResults } from "./flag-results";
 import type { Expr, Runtime } from "./runtime";
 import { MAX_TOTAL_WEIGHT } from "./logic/ops/fractional";
 
@@ -86,18 +87,18 @@ const TWO_POW_21 = 0x200000;
 const TWO_POW_32 = 4294967296;
 
 function twoWayRollout(
-  attr: string, by: string, prefix: Murmur3State, total: number, w0: number, r0: EvaluationResult, r1: EvaluationResult,
+  attr: string, by: string, prefix: Murmur3State, total: number, firstWeight: number, first: EvaluationResult, second: EvaluationResult,
 ): ServeFn {
-  const threshold = w0 * TWO_POW_32;
+  const threshold = firstWeight * TWO_POW_32;
   return (ctx, rt) => {
     const v = ctx[attr];
     const s = typeof v === "string" && v !== "" ? v : bucketKey(v);
     if (s === undefined) return undefined;
     const hash = murmur3Finish(prefix, s);
     if (rt.trace) rt.trace.bucket = { by, value: bucketOf(hash, total), total };
-    // bucket = floor(hash * total / 2^32) < w0  ⇔  hash * total < w0 * 2^32: both sides are exact
+    // bucket = floor(hash * total / 2^32) < firstWeight  ⇔  hash * total < firstWeight * 2^32: both sides are exact
     // below 2^53 (total < 2^21), so no division or floor on the hot path. A bucket is always below total.
-    return hash * total < threshold ? r0 : r1;
+    return hash * total < threshold ? first : second;
   };
 }
 

@@ -7,7 +7,7 @@
  * JSON object, or a non-string `targetingKey` → INVALID_CONTEXT. Bodies over 64 KiB are refused.
  * @module
  */
-import type { EvaluationContext } from "../core/result";
+import type { EvaluationContext } from "../core/engine";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

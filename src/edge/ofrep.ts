@@ -8,7 +8,7 @@
  *   service does), body `{key, errorCode, errorDetails}`.
  * @module
  */
-import type { EvaluationResult, JsonValue } from "../core/result";
+import type { EvaluationResult, JsonValue } from "../core/engine";
 
 export interface OfrepSuccess {
   key: string;

@@ -22,7 +22,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { CompiledEnvironment } from "../core/engine";
-import type { KeyKind, KeyRecord } from "../core/snapshot";
+import type { KeyKind, KeyRecord } from "../core/kv-contract";
 import { compileEnvironment } from "../core/compile";
 import { exportFlagd } from "../core/flagd/export";
 import { SUBSCRIBE_PATH } from "../store/api";

@@ -11,7 +11,7 @@
  * @module
  */
 import { sha256Hex } from "../core/sha256";
-import { kvKey, type KeyRecord } from "../core/snapshot";
+import { kvKey, type KeyRecord } from "../core/kv-contract";
 
 /** Default for how long an isolate trusts a key lookup (either answer). */
 export const DEFAULT_KEY_CACHE_MS = 250;

@@ -19,7 +19,7 @@
 import type { CompiledEnvironment } from "../core/engine";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
-import { kvKey, type Pointer, type Snapshot } from "../core/snapshot";
+import { kvKey, type Pointer, type Snapshot } from "../core/kv-contract";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;

@@ -9,7 +9,7 @@
  * Expiry applies to connecting; an open stream is not cut when its token expires.
  * @module
  */
-import type { KeyKind } from "../core/snapshot";
+import type { KeyKind } from "../core/kv-contract";
 
 const HOUR_MS = 3_600_000;
 

@@ -6,8 +6,9 @@
  * @module
  */
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { EvaluationContext, EvaluationResult, Issue } from "../core/result";
-import type { KeyKind } from "../core/snapshot";
+import type { Issue } from "../core/result";
+import type { EvaluationContext, EvaluationResult } from "../core/engine";
+import type { KeyKind } from "../core/kv-contract";
 
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;

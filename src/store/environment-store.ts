@@ -10,10 +10,10 @@
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { EvaluationContext, EvaluationResult, Issue } from "../core/result";
-import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/snapshot";
+import type { Issue } from "../core/result";
+import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
 import type { Env } from "../env";
 import {
   SUBSCRIBE_PATH,

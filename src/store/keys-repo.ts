@@ -3,7 +3,7 @@
  * prefix); the key itself is returned once by mintKey and never kept.
  * @module
  */
-import type { KeyKind } from "../core/snapshot";
+import type { KeyKind } from "../core/kv-contract";
 import type { KeyInfo } from "./api";
 import { all, first, run, type Sql } from "./sql";
 

@@ -11,7 +11,7 @@
  * flushes again until the pointer in KV names the DO's version.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/snapshot";
+import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/kv-contract";
 import type { StoredKey } from "./keys-repo";
 
 /** The part of KVNamespace publishing uses; tests swap in a failing or counting wrapper. */

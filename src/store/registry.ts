@@ -5,7 +5,7 @@
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { Env } from "../env";
 import type { Actor, AdminTokenInfo, RegistryApi } from "./api";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";

@@ -13,7 +13,7 @@ import { FlagdCore } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import { importFlagd } from "../../src/core/flagd/import";
-import type { EvaluationContext } from "../../src/core/result";
+import type { EvaluationContext } from "../../src/core/engine";
 
 /**
  * KNOWN_DIVERGENCES (not generated):

@@ -4,9 +4,8 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { CompiledEnvironment } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext } from "../../src/core/engine";
 import type { Condition, EnvironmentDoc, Flag, Operator, Scalar, Segment } from "../../src/core/model";
-import type { EvaluationContext } from "../../src/core/result";
 
 function flag(key: string, extra: Partial<Flag> = {}): Flag {
   return { key, type: "string", variants: { on: "ON", off: "OFF" }, defaultVariant: "off", enabled: true, clientVisible: false, ...extra };

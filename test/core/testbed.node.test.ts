@@ -12,9 +12,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { CompiledEnvironment } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/engine";
 import { importFlagd } from "../../src/core/flagd/import";
-import type { EvaluationContext, EvaluationResult } from "../../src/core/result";
 
 const DIR = process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
 const PRESENT = existsSync(join(DIR, "testkit-flags.json")) && existsSync(join(DIR, "gherkin"));

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EvaluationResult } from "../../src/core/result";
-import { kvKey } from "../../src/core/snapshot";
+import type { EvaluationResult } from "../../src/core/engine";
+import { kvKey } from "../../src/core/kv-contract";
 import { canonicalJson } from "../../src/core/canonical";
 import { contextHash, ifNoneMatchHits } from "../../src/edge/etag";
 import { toOfrep } from "../../src/edge/ofrep";

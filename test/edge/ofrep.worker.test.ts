@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/snapshot";
+import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/kv-contract";
 
 // Everything is written to KV directly (the DO that normally publishes is another module).
 const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { kvKey } from "../../src/core/snapshot";
+import { kvKey } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
 import { authenticate, presentedKey, type KvReader } from "../../src/edge/sdk-keys";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { CompiledEnvironment } from "../../src/core/engine";
 import type { EnvironmentDoc } from "../../src/core/model";
 import { ok } from "../../src/core/result";
-import { kvKey } from "../../src/core/snapshot";
+import { kvKey } from "../../src/core/kv-contract";
 import { MAX_MISSING_PER_INTERVAL, SnapshotCache, type KvReader } from "../../src/edge/snapshot-cache";
 
 // The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a

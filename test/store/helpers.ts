@@ -5,7 +5,7 @@ import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import type { KvWriter } from "../../src/store/publish";
 import type { EnvironmentStoreApi } from "../../src/store/api";
-import { kvKey, type Pointer, type Snapshot } from "../../src/core/snapshot";
+import { kvKey, type Pointer, type Snapshot } from "../../src/core/kv-contract";
 
 export const E = env as unknown as Env;
 

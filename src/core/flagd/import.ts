@@ -23,7 +23,8 @@ import {
   EnvironmentDoc, FLAG_TYPES, KEY_PATTERN, Prerequisite, Rule, Segment, Serve, Target,
   type Flag, type FlagType, type Metadata,
 } from "../model";
-import { fail, ok, type Issue, type JsonValue, type Result } from "../result";
+import { fail, ok, type Issue, type Result } from "../result";
+import type { JsonValue } from "../engine";
 import { fingerprint } from "./fingerprint";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
 

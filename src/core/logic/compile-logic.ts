@@ -7,7 +7,8 @@
  * @module
  */
 import type { PathCompileState } from "../path";
-import type { EvaluationContext, Issue } from "../result";
+import type { Issue } from "../result";
+import type { EvaluationContext } from "../engine";
 import { LogicError, NO_RUNTIME, type Expr, type Runtime } from "../runtime";
 import { LOGIC_OPERATORS, UNSUPPORTED_OPERATORS } from "./operators";
 import { ITERATORS } from "./ops/array";

@@ -6,7 +6,7 @@
  * @module
  */
 import { LogicError, type Expr } from "../../runtime";
-import { R } from "../register";
+import { prevRegister } from "../prev-register";
 import { invalidArguments, precoerceNumber } from "../truthy";
 import type { LogicCompiler, LogicOperator } from "../types";
 
@@ -78,7 +78,7 @@ function unary(name: string, args: unknown, c: LogicCompiler, path: string): Exp
   const interpreted = c.interpreted;
   return (ctx, rt) => {
     const v = f(ctx, rt);
-    if (!interpreted) R.prev = v;
+    if (!interpreted) prevRegister.prev = v;
     else if (name === PLUS && !v) return 0;
     if (Array.isArray(v)) {
       if (name === PLUS) {

@@ -2,11 +2,11 @@
  * Array iterators: `some`, `all`, `none`, `map`, `filter`, `reduce`. The body runs with the
  * current element as its context (`{"var": ""}` is the element; in `reduce`, `accumulator` and
  * `current`). json-logic-engine builds the body as a separate function with its own scratch
- * register, so the outer register (register.ts) is restored after iterating.
+ * register, so the outer register (prev-register.ts) is restored after iterating.
  * @module
  */
 import { LogicError, type Expr, type Runtime } from "../../runtime";
-import { R } from "../register";
+import { prevRegister } from "../prev-register";
 import { invalidArguments, truthy } from "../truthy";
 import type { LogicOperator } from "../types";
 
@@ -33,11 +33,11 @@ function shallow(item: unknown): unknown {
 /** Run the body with the outer register saved (compiled bodies have their own). */
 function scoped<T>(interpreted: boolean, fn: () => T): T {
   if (interpreted) return fn();
-  const saved = R.prev;
+  const saved = prevRegister.prev;
   try {
     return fn();
   } finally {
-    R.prev = saved;
+    prevRegister.prev = saved;
   }
 }
 
@@ -54,7 +54,7 @@ const RUN: Record<string, Iterate> = {
   }),
   [ALL]: (sel, body, rt, interpreted) => {
     if (interpreted) sel = sel || [];
-    else R.prev = sel;
+    else prevRegister.prev = sel;
     if (Array.isArray(sel) && sel.length === 0) return false;
     return scoped(interpreted, () => {
       if (interpreted) {

@@ -5,7 +5,7 @@
  */
 import type { Expr } from "../../runtime";
 import { invalidArguments, truthy } from "../truthy";
-import { R } from "../register";
+import { prevRegister } from "../prev-register";
 import type { LogicCompiler, LogicOperator } from "../types";
 
 const NULL: Expr = () => null;
@@ -57,11 +57,11 @@ function compileJunction(name: "and" | "or"): LogicOperator {
           return item;
         };
       }
-      // Compiled form: `truthy(prev = x) ? prev : ...` (see register.ts).
+      // Compiled form: `truthy(prev = x) ? prev : ...` (see prev-register.ts).
       return (ctx, rt) => {
         let item: unknown;
         for (let i = 0; i < fns.length; i++) {
-          item = R.prev = fns[i]!(ctx, rt);
+          item = prevRegister.prev = fns[i]!(ctx, rt);
           if (truthy(item) === stopOn) return item;
         }
         return item;

@@ -7,7 +7,7 @@
 import type { Expr } from "../../runtime";
 import { compareCheck, invalidArguments, precoerceNumber } from "../truthy";
 import { LogicError } from "../../runtime";
-import { R } from "../register";
+import { prevRegister } from "../prev-register";
 import type { LogicOperator } from "../types";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -70,24 +70,24 @@ function comparator(name: string): LogicOperator {
           return true;
         };
       }
-      // Compiled form: `(prev = a) OP compareCheck(b, prev)`, where evaluating b may reassign prev (register.ts).
+      // Compiled form: `(prev = a) OP compareCheck(b, prev)`, where evaluating b may reassign prev (prev-register.ts).
       if (fns.length === 2) {
         const [a, b] = fns as [Expr, Expr];
         return (ctx, rt) => {
-          const x = (R.prev = a(ctx, rt));
+          const x = (prevRegister.prev = a(ctx, rt));
           const y = b(ctx, rt);
-          return rel(x, compareCheck(y, R.prev, strict));
+          return rel(x, compareCheck(y, prevRegister.prev, strict));
         };
       }
       return (ctx, rt) => {
-        const first = (R.prev = fns[0]!(ctx, rt));
+        const first = (prevRegister.prev = fns[0]!(ctx, rt));
         let y = fns[1]!(ctx, rt);
-        let cur = (R.prev = compareCheck(y, R.prev, strict));
+        let cur = (prevRegister.prev = compareCheck(y, prevRegister.prev, strict));
         if (!rel(first, cur)) return false;
         for (let i = 2; i < fns.length; i++) {
-          const left = R.prev;
+          const left = prevRegister.prev;
           y = fns[i]!(ctx, rt);
-          cur = R.prev = compareCheck(y, R.prev, strict);
+          cur = prevRegister.prev = compareCheck(y, prevRegister.prev, strict);
           if (!rel(left, cur)) return false;
         }
         return true;

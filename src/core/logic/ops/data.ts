@@ -4,9 +4,9 @@
  * @module
  */
 import { compileGetter, contextRoot, flagdProperties, splitPath } from "../../path";
-import type { EvaluationContext } from "../../result";
+import type { EvaluationContext } from "../../engine";
 import { LogicError, type Expr, type Runtime } from "../../runtime";
-import { R } from "../register";
+import { prevRegister } from "../prev-register";
 import type { LogicCompiler, LogicOperator } from "../types";
 
 export const VAR = "var", MISSING = "missing", MISSING_SOME = "missing_some", MERGE = "merge";
@@ -127,7 +127,7 @@ export const dataOperators: LogicOperator[] = [
         const parts = key === undefined || key === null || key === "" ? [] : splitPath(String(key));
         const get = compileGetter(parts, c.state);
         if (parts.length === 0) return (ctx, rt) => get(ctx, rt); // compiled as `context`: no register write
-        return (ctx, rt) => noFunction((R.prev = get(ctx, rt) ?? fallback(ctx, rt)));
+        return (ctx, rt) => noFunction((prevRegister.prev = get(ctx, rt) ?? fallback(ctx, rt)));
       }
       // A computed key: evaluate the arguments, then read as json-logic-engine's interpreter does.
       const f = Array.isArray(args) ? c.args(args, path) : c.compile(args, path);

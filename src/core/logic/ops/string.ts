@@ -71,7 +71,7 @@ export const stringOperators: LogicOperator[] = [
           const set = new Set<unknown>(constHay);
           return (ctx, rt) => set.has(needle(ctx, rt));
         }
-        // Compiled as `(hay || []).includes(needle)`: the haystack is evaluated first (register.ts).
+        // Compiled as `(hay || []).includes(needle)`: the haystack is evaluated first (prev-register.ts).
         return (ctx, rt) => {
           const h = hay(ctx, rt);
           return includes(h, needle(ctx, rt));

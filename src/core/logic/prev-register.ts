@@ -7,4 +7,5 @@
  * this one register. Evaluation is synchronous, so a module-level register is safe.
  * @module
  */
-export const R: { prev: unknown } = { prev: undefined };
+/** The `prev` scratch variable of the compiled rule being evaluated. */
+export const prevRegister: { prev: unknown } = { prev: undefined };

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Metadata } from "./model";
-import type { ErrorCode, EvaluationResult, JsonValue } from "./result";
+import type { ErrorCode, EvaluationResult, JsonValue } from "./engine";
 
 type VariantReason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DEFAULT";
 
