@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { confirmDialog, errorBox, h, mount, pretty } from "./dom.js";
 import { resourceEditor } from "./resource-editor.js";
+import { lifecycleBadges } from "./insights.js";
 
 const NEW = Symbol("new flag");
 
@@ -122,6 +123,7 @@ export async function renderFlags(panel, ctx) {
           on: { click: () => void select(flag.key) }, text: flag.key,
         }),
         flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
+        lifecycleBadges(flag),
         describe(flag) ? h("div", { class: "muted desc", title: describe(flag), text: describe(flag) }) : null),
       h("td", {}, h("span", { class: `type type-${flag.type}`, text: flag.type })),
       h("td", {}, toggleSwitch(flag)),

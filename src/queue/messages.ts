@@ -11,7 +11,7 @@
  */
 import * as z from "zod/mini";
 import { KEY_PATTERN } from "../core/model";
-import { ENVIRONMENT_PATTERN } from "../core/snapshot";
+import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 
 /** Routes the edge counts requests for (the metrics route reports their sum). */
 export const EDGE_ROUTES = ["single", "bulk", "stream", "snapshot", "preflight", "other"] as const;

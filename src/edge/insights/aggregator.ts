@@ -18,8 +18,8 @@
  * dropped without being counted.
  * @module
  */
-import type { EvaluationResult } from "../../core/result";
-import type { KeyKind } from "../../core/snapshot";
+import type { EvaluationResult } from "../../core/engine";
+import type { KeyKind } from "../../core/kv-contract";
 import type { EdgeRoute, StatusClass, UsageMessage } from "../../queue/messages";
 
 export interface AggregatorOptions {
@@ -230,8 +230,10 @@ export class Aggregator {
   // ---- internals --------------------------------------------------------------------------------
 
   private env(environment: string): EnvCounts | null {
+    // A count after the window's end opens the next window (the ended one waits for the flush).
+    const at = this.now();
+    if (this.current && at >= this.windowEnd) this.seal();
     if (!this.current) {
-      const at = this.now();
       this.current = { at, envs: new Map() };
       this.windowEnd = Math.min(at + this.windowMs, (Math.floor(at / MINUTE_MS) + 1) * MINUTE_MS);
       this.timerArmed = false;

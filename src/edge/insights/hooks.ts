@@ -13,8 +13,8 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { EvaluationResult } from "../../core/result";
-import type { KeyKind, KeyRecord } from "../../core/snapshot";
+import type { EvaluationResult } from "../../core/engine";
+import type { KeyKind, KeyRecord } from "../../core/kv-contract";
 import type { Env } from "../../env";
 import type { EdgeRoute, UsageMessage } from "../../queue/messages";
 import { Aggregator, statusClass } from "./aggregator";
