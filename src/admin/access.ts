@@ -43,7 +43,7 @@ export function environmentAccess() {
     // A name the pattern refuses can never have been created.
     if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
     const store = environmentStore(c, name);
-    if ((await store.info()) === null) return unknownEnvironment(c, name);
+    if (!(await store.info()).ok) return unknownEnvironment(c, name);
     c.set("environment", name);
     c.set("store", store);
     return next();

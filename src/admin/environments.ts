@@ -9,7 +9,7 @@ import type { EnvironmentEnv } from "./access";
 import { unknownEnvironment } from "./access";
 import type { AdminEnv } from "./auth";
 import { canSeeEnvironment, forbidden, scopeRefusal } from "./auth";
-import { invalid } from "./errors";
+import { invalid, storeErrorResponse } from "./errors";
 import { environmentStore, registry } from "./stores";
 
 export const environmentsApp = new Hono<AdminEnv>();
@@ -19,7 +19,7 @@ environmentsApp.get("/", async (c) => {
   const names = (await registry(c).listEnvironments()).filter((name) => canSeeEnvironment(scope, name));
   const infos = await Promise.all(names.map((name) => environmentStore(c, name).info()));
   // The registry can briefly list a name whose store is gone (a delete between the two writes).
-  const environments = infos.filter((info) => info !== null).sort((a, b) => a.name.localeCompare(b.name));
+  const environments = infos.flatMap((info) => (info.ok ? [info.value] : [])).sort((a, b) => a.name.localeCompare(b.name));
   return c.json({ environments });
 });
 
@@ -29,8 +29,8 @@ environmentsApp.get("/:env", async (c) => {
   if (refusal) return forbidden(c, refusal);
   if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
   const info = await environmentStore(c, name).info();
-  if (info === null) return unknownEnvironment(c, name);
-  return c.json(info);
+  if (!info.ok) return unknownEnvironment(c, name);
+  return c.json(info.value);
 });
 
 environmentsApp.put("/:env", async (c) => {
@@ -41,10 +41,11 @@ environmentsApp.put("/:env", async (c) => {
     return invalid(c, [{ path: "env", message: "must match " + ENVIRONMENT_PATTERN.source }], "environment name");
   }
   const result = await environmentStore(c, name).create(name, c.var.actor);
+  if (!result.ok) return storeErrorResponse(c, result.error);
   // Registry after store: a crash in between leaves a store the next PUT registers, never a
   // listed name without a store.
   await registry(c).addEnvironment(name);
-  return c.json({ name, version: result.version }, result.created ? 201 : 200);
+  return c.json({ name, version: result.value.version }, result.value.created ? 201 : 200);
 });
 
 environmentsApp.delete("/:env", async (c) => {
@@ -53,7 +54,7 @@ environmentsApp.delete("/:env", async (c) => {
   if (refusal) return forbidden(c, refusal);
   if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
   const store = environmentStore(c, name);
-  if ((await store.info()) === null) return unknownEnvironment(c, name);
+  if (!(await store.info()).ok) return unknownEnvironment(c, name);
   if (c.req.query("confirm") !== name) {
     return invalid(
       c,
@@ -62,15 +63,17 @@ environmentsApp.delete("/:env", async (c) => {
     );
   }
   const result = await store.destroy(c.var.actor);
+  if (!result.ok) return storeErrorResponse(c, result.error);
   await registry(c).removeEnvironment(name);
-  return c.json({ name, deleted: result.deleted });
+  return c.json({ name, deleted: result.value.deleted });
 });
 
 /** Routes under an existing environment that are about the environment as a whole. */
 export const environmentOpsApp = new Hono<EnvironmentEnv>();
 
 environmentOpsApp.post("/republish", async (c) => {
-  const { version } = await c.var.store.republish();
-  return c.json({ version });
+  const result = await c.var.store.republish();
+  if (!result.ok) return storeErrorResponse(c, result.error);
+  return c.json({ version: result.value.version });
 });
 

@@ -37,15 +37,9 @@ export function invalid(c: Context, issues: Issue[], what = "request"): Response
   return apiError(c, 400, "INVALID", `invalid ${what}: ${summary}${more}`, { issues });
 }
 
-export function isStoreError(value: unknown): value is StoreError {
-  if (typeof value !== "object" || value === null || !("error" in value)) return false;
-  const e = (value as { error: unknown }).error;
-  return e === "invalid" || e === "not_found" || e === "precondition_failed" || e === "conflict";
-}
-
 /** The HTTP face of a store refusal (mapping fixed in src/store/api.ts). */
 export function storeErrorResponse(c: Context, err: StoreError): Response {
-  switch (err.error) {
+  switch (err.code) {
     case "invalid":
       return invalid(c, err.issues, "definition");
     case "not_found":

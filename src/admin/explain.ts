@@ -6,15 +6,16 @@
 import { Hono } from "hono";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
-import { apiError, isStoreError, storeErrorResponse } from "./errors";
+import { apiError, storeErrorResponse } from "./errors";
 import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
 explainApp.post("/explain", jsonBody(), validate("json", ExplainBody), async (c) => {
   const { flag, context } = c.req.valid("json");
-  const result = await c.var.store.explain(flag, context);
-  if (isStoreError(result)) return storeErrorResponse(c, result);
+  const explained = await c.var.store.explain(flag, context);
+  if (!explained.ok) return storeErrorResponse(c, explained.error);
+  const result = explained.value;
   if (result.errorCode === "FLAG_NOT_FOUND") {
     return apiError(c, 404, "NOT_FOUND", `flag "${flag}" does not exist in environment "${c.var.environment}"`);
   }

@@ -9,7 +9,7 @@ import { importFlagd } from "../core/flagd/import";
 import { exportFlagd } from "../core/flagd/export";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, MAX_FLAGD_BYTES, parsedBody } from "./body";
-import { invalid, isStoreError, storeErrorResponse } from "./errors";
+import { invalid, storeErrorResponse } from "./errors";
 import { etag } from "./etag";
 
 export const flagdApp = new Hono<EnvironmentEnv>();
@@ -18,15 +18,15 @@ flagdApp.put("/", jsonBody(MAX_FLAGD_BYTES), async (c) => {
   const imported = importFlagd(parsedBody(c));
   if (!imported.ok) return invalid(c, imported.errors, "flagd document");
   const committed = await c.var.store.replaceAll(imported.value, c.var.actor, "flagd.import");
-  if (isStoreError(committed)) return storeErrorResponse(c, committed);
-  return c.json({ version: committed.version });
+  if (!committed.ok) return storeErrorResponse(c, committed.error);
+  return c.json({ version: committed.value.version });
 });
 
 flagdApp.get("/", async (c) => {
   const exported = await c.var.store.exportDoc();
-  if (isStoreError(exported)) return storeErrorResponse(c, exported);
-  const { document, warnings } = exportFlagd(exported.doc);
-  c.header("ETag", etag(exported.version));
+  if (!exported.ok) return storeErrorResponse(c, exported.error);
+  const { document, warnings } = exportFlagd(exported.value.doc);
+  c.header("ETag", etag(exported.value.version));
   // flagd's schema leaves the top level open and flagd ignores unknown members, so what flagd
   // cannot express is listed beside the flags (API.md: "listed in the export's `warnings`");
   // omitted when empty so a lossless export is a plain flagd document.

@@ -5,7 +5,7 @@
  */
 import { KEY_PATTERN } from "../core/model";
 import { jsonBody, validate } from "./body";
-import { isStoreError, storeErrorResponse } from "./errors";
+import { storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
 import { FlagBody, ToggleBody } from "./schemas";
 import { expectedVersion, notFoundResponse, versionedResource } from "./versioned-resource";
@@ -19,9 +19,9 @@ flagsApp.post("/:key/toggle", jsonBody(), validate("json", ToggleBody), async (c
   if (ifMatch.kind === "list") return ifMatchListRefused(c);
   const { enabled } = c.req.valid("json");
   const result = await c.var.store.setFlagEnabled(key, enabled, c.var.actor, expectedVersion(ifMatch));
-  if (isStoreError(result)) {
-    return result.error === "not_found" ? notFoundResponse(c, "flag", key) : storeErrorResponse(c, result);
+  if (!result.ok) {
+    return result.error.code === "not_found" ? notFoundResponse(c, "flag", key) : storeErrorResponse(c, result.error);
   }
-  c.header("ETag", etag(result.flag.version));
-  return c.json(result.flag);
+  c.header("ETag", etag(result.value.flag.version));
+  return c.json(result.value.flag);
 });

@@ -6,20 +6,21 @@
 import { Hono } from "hono";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
-import { isStoreError, storeErrorResponse } from "./errors";
+import { storeErrorResponse } from "./errors";
 import { HistoryQuery, RollbackBody } from "./schemas";
 
 export const historyApp = new Hono<EnvironmentEnv>();
 
 historyApp.get("/history", validate("query", HistoryQuery), async (c) => {
   const { limit, before } = c.req.valid("query");
-  const page = await c.var.store.history({ limit, before });
-  if (isStoreError(page)) return storeErrorResponse(c, page);
+  const answer = await c.var.store.history({ limit, before });
+  if (!answer.ok) return storeErrorResponse(c, answer.error);
+  const page = answer.value;
   return c.json(page.next === undefined ? { entries: page.entries } : { entries: page.entries, next: page.next });
 });
 
 historyApp.post("/rollback", jsonBody(), validate("json", RollbackBody), async (c) => {
   const committed = await c.var.store.rollback(c.req.valid("json").version, c.var.actor);
-  if (isStoreError(committed)) return storeErrorResponse(c, committed);
-  return c.json({ version: committed.version });
+  if (!committed.ok) return storeErrorResponse(c, committed.error);
+  return c.json({ version: committed.value.version });
 });

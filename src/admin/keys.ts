@@ -6,14 +6,15 @@
 import { Hono } from "hono";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
-import { apiError, isStoreError, storeErrorResponse } from "./errors";
+import { apiError, storeErrorResponse } from "./errors";
 import { MintKeyBody } from "./schemas";
 
 export const keysApp = new Hono<EnvironmentEnv>();
 
 keysApp.post("/", jsonBody(), validate("json", MintKeyBody), async (c) => {
-  const minted = await c.var.store.mintKey(c.req.valid("json").kind, c.var.actor);
-  if (isStoreError(minted)) return storeErrorResponse(c, minted);
+  const answer = await c.var.store.mintKey(c.req.valid("json").kind, c.var.actor);
+  if (!answer.ok) return storeErrorResponse(c, answer.error);
+  const minted = answer.value;
   // The only time the key exists in clear outside the caller: keep it out of caches.
   c.header("Cache-Control", "no-store");
   return c.json({ id: minted.id, kind: minted.kind, key: minted.key }, 201);
@@ -21,14 +22,14 @@ keysApp.post("/", jsonBody(), validate("json", MintKeyBody), async (c) => {
 
 keysApp.get("/", async (c) => {
   const keys = await c.var.store.listKeys();
-  if (isStoreError(keys)) return storeErrorResponse(c, keys);
-  return c.json({ keys });
+  if (!keys.ok) return storeErrorResponse(c, keys.error);
+  return c.json({ keys: keys.value });
 });
 
 keysApp.delete("/:id", async (c) => {
   const id = c.req.param("id");
   const result = await c.var.store.revokeKey(id, c.var.actor);
-  if (isStoreError(result)) return storeErrorResponse(c, result);
-  if (!result.revoked) return apiError(c, 404, "NOT_FOUND", `no active SDK key "${id}" in environment "${c.var.environment}"`);
+  if (!result.ok) return storeErrorResponse(c, result.error);
+  if (!result.value.revoked) return apiError(c, 404, "NOT_FOUND", `no active SDK key "${id}" in environment "${c.var.environment}"`);
   return c.json({ id, revoked: true });
 });

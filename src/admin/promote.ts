@@ -11,7 +11,7 @@ import type { EnvironmentEnv } from "./access";
 import { unknownEnvironment } from "./access";
 import { forbidden, scopeRefusal } from "./auth";
 import { jsonBody, validate } from "./body";
-import { invalid, isStoreError, storeErrorResponse } from "./errors";
+import { invalid, storeErrorResponse } from "./errors";
 import { PromoteBody } from "./schemas";
 import { environmentStore } from "./stores";
 
@@ -62,10 +62,11 @@ promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c)
   if (refusal) return forbidden(c, refusal);
 
   const target = environmentStore(c, to);
-  if ((await target.info()) === null) return unknownEnvironment(c, to);
-  const [source, current] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
-  if (isStoreError(source)) return storeErrorResponse(c, source);
-  if (isStoreError(current)) return storeErrorResponse(c, current);
+  if (!(await target.info()).ok) return unknownEnvironment(c, to);
+  const [exported, existing] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
+  if (!exported.ok) return storeErrorResponse(c, exported.error);
+  if (!existing.ok) return storeErrorResponse(c, existing.error);
+  const [source, current] = [exported.value, existing.value];
 
   let flags = source.doc.flags;
   if (wanted) {
@@ -87,11 +88,11 @@ promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c)
   };
   // The store validates the result as a whole (e.g. a prerequisite left behind) → 400, nothing changed.
   const committed = await target.replaceAll(doc, c.var.actor, "promote");
-  if (isStoreError(committed)) return storeErrorResponse(c, committed);
+  if (!committed.ok) return storeErrorResponse(c, committed.error);
   return c.json({
     from,
     to,
-    version: committed.version,
+    version: committed.value.version,
     flags: flags.map((f) => f.key),
     segments: segments.map((s) => s.key),
   });

@@ -13,7 +13,7 @@ import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
 import type { EnvironmentStoreApi, Stored } from "../store/api";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES, validate } from "./body";
-import { apiError, invalid, isStoreError, storeErrorResponse } from "./errors";
+import { apiError, invalid, storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
 
 /**
@@ -49,8 +49,8 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
 
   app.get("/", async (c) => {
     const items = await c.var.store[methods.list]();
-    if (isStoreError(items)) return storeErrorResponse(c, items);
-    return c.json({ [methods.plural]: items });
+    if (!items.ok) return storeErrorResponse(c, items.error);
+    return c.json({ [methods.plural]: items.value });
   });
 
   app.get("/:key", async (c) => {
@@ -58,11 +58,11 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     // A key the pattern refuses can never have been stored.
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
     const item = await c.var.store[methods.get](key);
-    if (isStoreError(item)) {
-      return item.error === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, item);
+    if (!item.ok) {
+      return item.error.code === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, item.error);
     }
-    c.header("ETag", etag(item.version));
-    return c.json(item);
+    c.header("ETag", etag(item.value.version));
+    return c.json(item.value);
   });
 
   app.put("/:key", jsonBody(methods.maxBytes), validate("json", body), async (c) => {
@@ -77,15 +77,15 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     if (ifMatch.kind === "any") {
       // `If-Match: *` means "only if it exists" (RFC 9110 §13.1.1).
       const current = await c.var.store[methods.get](key);
-      if (isStoreError(current)) {
+      if (!current.ok) {
         return apiError(c, 412, "PRECONDITION_FAILED", `If-Match: * but ${noun} "${key}" does not exist`);
       }
     }
     const result = await c.var.store[methods.put]({ ...parsed, key }, c.var.actor, expectedVersion(ifMatch));
-    if (isStoreError(result)) return storeErrorResponse(c, result);
-    const item = putItem(result);
+    if (!result.ok) return storeErrorResponse(c, result.error);
+    const item = putItem(result.value);
     c.header("ETag", etag(item.version));
-    return c.json(item, result.created ? 201 : 200);
+    return c.json(item, result.value.created ? 201 : 200);
   });
 
   app.delete("/:key", async (c) => {
@@ -94,10 +94,10 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     const ifMatch = parseIfMatch(c.req.header("if-match"));
     if (ifMatch.kind === "list") return ifMatchListRefused(c);
     const result = await c.var.store[methods.delete](key, c.var.actor, expectedVersion(ifMatch));
-    if (isStoreError(result)) {
-      return result.error === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, result);
+    if (!result.ok) {
+      return result.error.code === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, result.error);
     }
-    return c.json({ deleted: key, version: result.version });
+    return c.json({ deleted: key, version: result.value.version });
   });
 
   return app;

@@ -2,7 +2,9 @@
  * The RPC surface of the Durable Objects, as the admin routes and the edge see it.
  * Implemented by environment-store.ts (one instance per environment, `ENV_STORE.idFromName(env)`)
  * and registry.ts (one instance, `REGISTRY.idFromName("registry")`).
- * Every mutating call returns a value, never throws for user errors.
+ * Every environment-store call answers a `StoreResult`: `{ ok: true, value }` or
+ * `{ ok: false, error }` (the `Result` shape of src/core, with a `StoreError` in place of issues).
+ * User errors are values, never exceptions; both shapes survive RPC serialization.
  * @module
  */
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
@@ -13,12 +15,15 @@ import type { KeyKind } from "../core/kv-contract";
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;
 
-/** Why a write was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412, conflict 409. */
+/** Why a call was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412, conflict 409. */
 export type StoreError =
-  | { error: "invalid"; issues: Issue[] }
-  | { error: "not_found"; message: string }
-  | { error: "precondition_failed"; message: string; currentVersion: number }
-  | { error: "conflict"; message: string };
+  | { code: "invalid"; issues: Issue[] }
+  | { code: "not_found"; message: string }
+  | { code: "precondition_failed"; message: string; currentVersion: number }
+  | { code: "conflict"; message: string };
+
+export type StoreFailure = { ok: false; error: StoreError };
+export type StoreResult<T> = { ok: true; value: T } | StoreFailure;
 
 export type Stored<T> = T & {
   /** Environment version of this item's last change: its ETag. */
@@ -52,42 +57,49 @@ export interface KeyInfo {
   revokedAt?: string;
 }
 
+export interface EnvironmentInfo {
+  name: string;
+  version: number;
+  flags: number;
+  segments: number;
+}
+
 /** One environment's store. The environment's name is fixed by `create`. */
 export interface EnvironmentStoreApi {
   /** Idempotent: `created` is false when it existed. */
-  create(name: string, actor: Actor): Promise<{ created: boolean; version: number }>;
-  /** null when this environment was never created (or was deleted). */
-  info(): Promise<{ name: string; version: number; flags: number; segments: number } | null>;
+  create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
+  /** not_found when this environment was never created (or was deleted). */
+  info(): Promise<StoreResult<EnvironmentInfo>>;
   /** Removes definitions, keys (revoked at the edge) and the KV snapshot pointer. */
-  destroy(actor: Actor): Promise<{ deleted: boolean }>;
+  destroy(actor: Actor): Promise<StoreResult<{ deleted: boolean }>>;
 
-  listFlags(): Promise<Stored<Flag>[] | StoreError>;
-  getFlag(key: string): Promise<Stored<Flag> | StoreError>;
+  listFlags(): Promise<StoreResult<Stored<Flag>[]>>;
+  getFlag(key: string): Promise<StoreResult<Stored<Flag>>>;
   /** Creates (`created: true`) or replaces; `ifMatch` is the flag version the caller saw. */
-  putFlag(flag: unknown, actor: Actor, ifMatch?: number): Promise<(Committed & { created: boolean; flag: Stored<Flag> }) | StoreError>;
-  deleteFlag(key: string, actor: Actor, ifMatch?: number): Promise<Committed | StoreError>;
-  setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number): Promise<(Committed & { flag: Stored<Flag> }) | StoreError>;
+  putFlag(flag: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; flag: Stored<Flag> }>>;
+  deleteFlag(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;
+  setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { flag: Stored<Flag> }>>;
 
-  listSegments(): Promise<Stored<Segment>[] | StoreError>;
-  getSegment(key: string): Promise<Stored<Segment> | StoreError>;
-  putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<(Committed & { created: boolean; segment: Stored<Segment> }) | StoreError>;
-  deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<Committed | StoreError>;
+  listSegments(): Promise<StoreResult<Stored<Segment>[]>>;
+  getSegment(key: string): Promise<StoreResult<Stored<Segment>>>;
+  putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; segment: Stored<Segment> }>>;
+  deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;
 
   /** Replaces every flag and segment in one version (flagd import, promote). Nothing changes on error. */
-  replaceAll(doc: unknown, actor: Actor, operation: string): Promise<Committed | StoreError>;
+  replaceAll(doc: unknown, actor: Actor, operation: string): Promise<StoreResult<Committed>>;
   /** The whole environment as a native document plus its version. */
-  exportDoc(): Promise<{ doc: EnvironmentDoc; version: number } | StoreError>;
+  exportDoc(): Promise<StoreResult<{ doc: EnvironmentDoc; version: number }>>;
 
-  history(options: { before?: number; limit?: number }): Promise<{ entries: HistoryEntry[]; next?: number } | StoreError>;
-  rollback(version: number, actor: Actor): Promise<Committed | StoreError>;
-  explain(flagKey: string, context: EvaluationContext): Promise<EvaluationResult | StoreError>;
+  history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
+  rollback(version: number, actor: Actor): Promise<StoreResult<Committed>>;
+  explain(flagKey: string, context: EvaluationContext): Promise<StoreResult<EvaluationResult>>;
 
-  mintKey(kind: KeyKind, actor: Actor): Promise<{ id: string; kind: KeyKind; key: string } | StoreError>;
-  listKeys(): Promise<KeyInfo[] | StoreError>;
-  revokeKey(id: string, actor: Actor): Promise<{ revoked: boolean } | StoreError>;
+  mintKey(kind: KeyKind, actor: Actor): Promise<StoreResult<{ id: string; kind: KeyKind; key: string }>>;
+  listKeys(): Promise<StoreResult<KeyInfo[]>>;
+  revokeKey(id: string, actor: Actor): Promise<StoreResult<{ revoked: boolean }>>;
 
   /** Rewrites the current snapshot, pointer and key index to KV from the DO alone. */
-  republish(): Promise<{ version: number }>;
+  republish(): Promise<StoreResult<{ version: number }>>;
 }
 
 /**

@@ -1,12 +1,11 @@
 /**
- * The gate every change passes before anything is written: the zod model for the piece, then
- * `compileEnvironment` of the whole resulting document. Nothing is stored unless both succeed.
+ * The first gate every change passes: the zod model for the piece (and the size and duplicate-key
+ * bounds zod cannot express). The store then compiles the whole resulting document
+ * (`EnvironmentStore.commit`); nothing is stored unless both succeed.
  * @module
  */
 import { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { CompiledEnvironment } from "../core/engine";
 import type { Issue, Result } from "../core/result";
-import { compileEnvironment } from "../core/compile";
 
 /** One flag's (or segment body's) JSON may not exceed this: its audit row holds it twice (before and after), under SQLite's 2 MB row limit. */
 export const MAX_FLAG_JSON = 512 * 1024;
@@ -63,9 +62,4 @@ export function parseDoc(input: unknown): Result<EnvironmentDoc> {
     if (segmentTooLarge(segment)) issues.push({ path: `segments[${i}].rules`, message: `segment definition (without key lists) larger than ${MAX_FLAG_JSON} bytes` });
   }
   return issues.length ? { ok: false, errors: issues } : parsed;
-}
-
-/** Compiles a whole (already parsed) document; its issues are what a refused change answers. */
-export function compileDoc(doc: EnvironmentDoc): Result<CompiledEnvironment> {
-  return compileEnvironment(doc);
 }

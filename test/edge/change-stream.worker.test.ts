@@ -93,9 +93,10 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
     const store = bindings.ENV_STORE.get(bindings.ENV_STORE.idFromName("live")) as unknown as EnvironmentStoreApi;
     await store.create("live", "test");
     const put = await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true }, "test");
-    if ("error" in put) throw new Error(JSON.stringify(put));
-    const minted = await store.mintKey("client", "test");
-    if ("error" in minted) throw new Error(JSON.stringify(minted));
+    if (!put.ok) throw new Error(JSON.stringify(put));
+    const mint = await store.mintKey("client", "test");
+    if (!mint.ok) throw new Error(JSON.stringify(mint));
+    const minted = mint.value;
     const headers = { Authorization: `Bearer ${minted.key}`, "Content-Type": "application/json" };
     const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers, body: '{"context":{}}' });
     const first = (await bulk.json()) as { metadata: { version: number }; eventStreams: { url: string }[] };
@@ -109,8 +110,9 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
     const seen = { text: "" };
     await readUntil(reader, `"etag":"${first.metadata.version}"`, seen);
 
-    const changed = await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", clientVisible: true }, "test");
-    if ("error" in changed) throw new Error(JSON.stringify(changed));
+    const change = await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", clientVisible: true }, "test");
+    if (!change.ok) throw new Error(JSON.stringify(change));
+    const changed = change.value;
     await readUntil(reader, `"etag":"${changed.version}"`, seen);
     // What @openfeature/ofrep-web-provider sends next: the old ETag plus ?flagConfigEtag=<event etag>.
     const refetch = await SELF.fetch(`http://edge.test/ofrep/v1/evaluate/flags?flagConfigEtag=${changed.version}`, {

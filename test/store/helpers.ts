@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import type { KvWriter } from "../../src/store/publish";
-import type { EnvironmentStoreApi } from "../../src/store/api";
+import type { EnvironmentStoreApi, StoreError, StoreResult } from "../../src/store/api";
 import { kvKey, type Pointer, type Snapshot } from "../../src/core/kv-contract";
 
 export const E = env as unknown as Env;
@@ -22,8 +22,8 @@ const raw = (stub: StoreStub) => stub as unknown as RawStub;
 export async function newStore(prefix: string, intervalMs = 0): Promise<{ name: string; stub: StoreStub }> {
   const name = uniqueName(prefix);
   const stub = E.ENV_STORE.getByName(name) as unknown as StoreStub;
-  await runInDurableObject(raw(stub), (store: EnvironmentStore) => { store.publisher.minIntervalMs = intervalMs; });
-  const created = await stub.create(name, "tester");
+  await runInDurableObject(raw(stub), (store: EnvironmentStore) => { store.publishing.publisher.minIntervalMs = intervalMs; });
+  const created = must(await stub.create(name, "tester"));
   if (!created.created) throw new Error("expected a new environment");
   return { name, stub };
 }
@@ -35,7 +35,7 @@ export async function newStore(prefix: string, intervalMs = 0): Promise<{ name: 
 export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; failDelete: boolean; writes: string[] }> {
   const control = { fail: false, failDelete: false, writes: [] as string[] };
   await runInDurableObject(raw(stub), (store: EnvironmentStore) => {
-    const real = store.publisher.kv;
+    const real = store.publishing.publisher.kv;
     const wrapped: KvWriter = {
       put: (async (key: string, value: string, options?: KVNamespacePutOptions) => {
         if (control.fail) throw new Error("injected KV failure");
@@ -48,7 +48,7 @@ export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; fa
         return real.delete(key);
       },
     };
-    store.publisher.kv = wrapped;
+    store.publishing.publisher.kv = wrapped;
   });
   return control;
 }
@@ -68,9 +68,15 @@ export async function sha256Hex(text: string): Promise<string> {
 
 export const rawStub = raw;
 
-export function isError(value: unknown): value is { error: string } {
-  return typeof value === "object" && value !== null && "error" in value;
+/** The value of a store answer; throws (failing the test) with the refusal otherwise. */
+export function must<T>(result: StoreResult<T>): T {
+  if (!result.ok) throw new Error(`store refused: ${JSON.stringify(result.error)}`);
+  return result.value;
 }
+
+/** Expected answers, for `toEqual`/`toMatchObject`. */
+export const answered = <T>(value: T) => ({ ok: true, value });
+export const refused = (error: Partial<StoreError> & { code: StoreError["code"] } | Record<string, unknown>) => ({ ok: false, error });
 
 export const boolFlag = (key: string, extra: Record<string, unknown> = {}) => ({
   key, type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", ...extra,

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
-import { E, boolFlag, instrumentKv, isError, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
+import { E, boolFlag, instrumentKv, must, refused, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -18,8 +18,7 @@ describe("publishing to KV", () => {
   it("each commit writes the immutable snapshot, then the pointer, before the call answers", async () => {
     const { name, stub } = await newStore("pub");
     const control = await instrumentKv(stub);
-    const put = await stub.putFlag(boolFlag("f"), "t");
-    if (isError(put)) throw new Error("put failed");
+    const put = must(await stub.putFlag(boolFlag("f"), "t"));
     expect(control.writes).toEqual([`snap:${name}:${put.version}`, `ptr:${name}`]);
     expect(await readPointer(name)).toEqual({ version: put.version, publishedAt: expect.any(String) });
     const snapshot = await readSnapshot(name, put.version);
@@ -30,9 +29,8 @@ describe("publishing to KV", () => {
     const { name, stub } = await newStore("kvfail");
     const control = await instrumentKv(stub);
     control.fail = true;
-    const put = await stub.putFlag(boolFlag("f"), "t");
-    if (isError(put)) throw new Error("put failed");
-    expect(await stub.getFlag("f")).toMatchObject({ version: put.version }); // committed
+    const put = must(await stub.putFlag(boolFlag("f"), "t"));
+    expect(await stub.getFlag("f")).toMatchObject(answered({ version: put.version })); // committed
     expect(await readPointer(name)).toMatchObject({ version: put.version - 1 }); // not published
     const retryAt = await alarmAt(stub);
     expect(retryAt).not.toBeNull();
@@ -58,7 +56,7 @@ describe("publishing to KV", () => {
     const { name, stub } = await newStore("coalesce", 1000);
     const control = await instrumentKv(stub);
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stub.putFlag(boolFlag(`f${i}`), "t")));
-    const last = Math.max(...results.map((r) => (isError(r) ? 0 : r.version)));
+    const last = Math.max(...results.map((r) => (r.ok ? r.value.version : 0)));
     expect(last).toBe(21);
     const pointerWrites = control.writes.filter((k) => k === `ptr:${name}`).length;
     expect(pointerWrites).toBeGreaterThanOrEqual(1);
@@ -70,17 +68,16 @@ describe("publishing to KV", () => {
   it("republish rebuilds snapshot, pointer and key records from the DO alone", async () => {
     const { name, stub } = await newStore("republish");
     await stub.putFlag(boolFlag("f"), "t");
-    const key = await stub.mintKey("client", "t");
-    if (isError(key)) throw new Error("mint failed");
-    const info = await stub.info();
+    const key = must(await stub.mintKey("client", "t"));
+    const info = must(await stub.info());
     await E.FLAGS_KV.delete(`ptr:${name}`);
-    await E.FLAGS_KV.delete(`snap:${name}:${info!.version}`);
+    await E.FLAGS_KV.delete(`snap:${name}:${info.version}`);
     const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key.key)))]
       .map((b) => b.toString(16).padStart(2, "0")).join("");
     await E.FLAGS_KV.delete(`key:${hash}`);
-    expect(await stub.republish()).toEqual({ version: info!.version });
-    expect(await readPointer(name)).toMatchObject({ version: info!.version });
-    expect(await readSnapshot(name, info!.version)).toMatchObject({ doc: { flags: [{ key: "f" }] } });
+    expect(await stub.republish()).toEqual(answered({ version: info.version }));
+    expect(await readPointer(name)).toMatchObject({ version: info.version });
+    expect(await readSnapshot(name, info.version)).toMatchObject({ doc: { flags: [{ key: "f" }] } });
     expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({ id: key.id, kind: "client", environment: name, revoked: false });
   });
 });
@@ -97,8 +94,7 @@ describe("change stream", () => {
     await waitFor(async () => messages.length >= 1);
     expect(JSON.parse(messages[0])).toEqual({ type: "version", version: 1 });
 
-    const put = await stub.putFlag(boolFlag("f"), "t");
-    if (isError(put)) throw new Error("put failed");
+    const put = must(await stub.putFlag(boolFlag("f"), "t"));
     await waitFor(async () => messages.some((m) => m.includes(`"version":${put.version}`)));
     ws.send("ping");
     await waitFor(async () => messages.includes("pong"));

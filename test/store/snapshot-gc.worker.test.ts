@@ -4,7 +4,7 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
 import { SNAPSHOT_GRACE_MS } from "../../src/store/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
-import { E, boolFlag, instrumentKv, isError, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
+import { E, boolFlag, instrumentKv, must, refused, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
 
 type Row = { version: number; superseded_at: number | null; retry_at: number };
 
@@ -34,8 +34,7 @@ const alarmUntil = (stub: StoreStub, check: () => Promise<boolean>) =>
 async function putFlags(stub: StoreStub, n: number): Promise<number> {
   let version = 0;
   for (let i = 0; i < n; i++) {
-    const put = await stub.putFlag(boolFlag(`f${i}`), "t");
-    if (isError(put)) throw new Error("put failed");
+    const put = must(await stub.putFlag(boolFlag(`f${i}`), "t"));
     version = put.version;
   }
   return version;
@@ -76,7 +75,7 @@ describe("superseded snapshot deletion", () => {
     const { name, stub } = await newStore("gc-coalesce", 1000);
     await configure(stub, { graceMs: 0 });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => stub.putFlag(boolFlag(`f${i}`), "t")));
-    const last = Math.max(...results.map((r) => (isError(r) ? 0 : r.version)));
+    const last = Math.max(...results.map((r) => (r.ok ? r.value.version : 0)));
     await alarmUntil(stub, async () => (await readPointer(name))?.version === last && (await snapshotVersions(name)).length === 1);
     expect(await snapshotVersions(name)).toEqual([last]);
   });
@@ -96,8 +95,7 @@ describe("superseded snapshot deletion", () => {
     expect(await alarmAt(stub)).toBeGreaterThanOrEqual(Math.min(...deferred.map((r) => r.retry_at)));
 
     // Publishing goes on while deletes fail.
-    const put = await stub.putFlag(boolFlag("more"), "t");
-    if (isError(put)) throw new Error("put failed");
+    const put = must(await stub.putFlag(boolFlag("more"), "t"));
     expect(put.version).toBe(first + 1);
     expect(await readPointer(name)).toMatchObject({ version: put.version });
 
@@ -111,7 +109,7 @@ describe("superseded snapshot deletion", () => {
     const { name, stub } = await newStore("gc-destroy");
     await configure(stub, { graceMs: 0 });
     await putFlags(stub, 2);
-    expect(await stub.destroy("t")).toEqual({ deleted: true });
+    expect(await stub.destroy("t")).toEqual(answered({ deleted: true }));
     await alarmUntil(stub, async () => (await snapshotVersions(name)).length === 0);
     expect(await readPointer(name)).toBeNull();
     expect(await query<Row>(stub, `SELECT version FROM snapshots`)).toEqual([]);
