@@ -14,7 +14,7 @@ export default defineConfig({
           cloudflareTest({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret", KV_POINTER_MIN_INTERVAL_MS: "0" } },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret", KV_POINTER_MIN_INTERVAL_MS: "0", INSIGHTS_WINDOW_SECONDS: "1" } },
           }),
         ],
         extends: true,

@@ -7,10 +7,12 @@ import { KEY_PATTERN } from "../core/model";
 import { jsonBody, validate } from "./body";
 import { storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
+import { withLifecycle } from "./insights";
 import { FlagBody, ToggleBody } from "./schemas";
 import { expectedVersion, notFoundResponse, versionedResource } from "./versioned-resource";
 
-export const flagsApp = versionedResource("flag", FlagBody);
+// GET answers carry the read-only `kind`, `status`, `stale` and `lastEvaluatedAt` (insights.ts).
+export const flagsApp = versionedResource("flag", FlagBody, withLifecycle);
 
 flagsApp.post("/:key/toggle", jsonBody(), validate("json", ToggleBody), async (c) => {
   const key = c.req.param("key");

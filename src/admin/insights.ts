@@ -13,42 +13,55 @@
  */
 import { Hono, type Context } from "hono";
 import { KEY_PATTERN } from "../core/model";
-import type { InsightsError, InsightsStoreApi } from "../store/insights-api";
+import type { StoreResult } from "../store/api";
+import type { InsightsStoreApi } from "../store/insights-api";
 import type { EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
-import { apiError, invalid } from "./errors";
+import { apiError, storeErrorResponse } from "./errors";
 import { LifecyclePatch, MetricsQuery, UsageQuery } from "./schemas";
+import { logError } from "../log";
+import type { Decorate } from "./versioned-resource";
 
 export const insightsApp = new Hono<EnvironmentEnv>();
 
 const insights = (c: Context<EnvironmentEnv>) => c.env.ENV_STORE.getByName(c.var.environment) as unknown as InsightsStoreApi;
 
-function isInsightsError(value: unknown): value is InsightsError {
-  return typeof value === "object" && value !== null && "error" in value && typeof (value as { error: unknown }).error === "string";
-}
+/**
+ * The read-only lifecycle fields of GET flag answers. Best effort: when they cannot be computed
+ * the flag is still answered, without them (and the failure is logged).
+ */
+export const withLifecycle: Decorate = async (c) => {
+  let lifecycles: Record<string, object> = {};
+  try {
+    const result = await insights(c).flagLifecycles();
+    if (result.ok) lifecycles = result.value;
+  } catch (err) {
+    logError("admin: flag lifecycle unavailable", err, { environment: c.var.environment }, c.req.raw);
+  }
+  return (item) => {
+    const extra = lifecycles[item.key];
+    return (extra ? { ...item, ...extra } : item);
+  };
+};
 
-function refusal(c: Context<EnvironmentEnv>, err: InsightsError): Response {
-  return err.error === "invalid" ? invalid(c, err.issues, "lifecycle settings") : apiError(c, 404, "NOT_FOUND", err.message);
+function answer<T>(c: Context<EnvironmentEnv>, result: StoreResult<T>): Response {
+  return result.ok ? c.json(result.value as object) : storeErrorResponse(c, result.error);
 }
 
 insightsApp.get("/flags/:key/usage", validate("query", UsageQuery), async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return apiError(c, 404, "NOT_FOUND", `flag "${key}" does not exist in environment "${c.var.environment}"`);
-  const usage = await insights(c).flagUsage(key, c.req.valid("query").hours ?? 24);
-  return isInsightsError(usage) ? refusal(c, usage) : c.json(usage);
+  return answer(c, await insights(c).flagUsage(key, c.req.valid("query").hours ?? 24));
 });
 
 insightsApp.get("/metrics", validate("query", MetricsQuery), async (c) => {
-  const metrics = await insights(c).edgeMetrics(c.req.valid("query").minutes ?? 60);
-  return isInsightsError(metrics) ? refusal(c, metrics) : c.json(metrics);
+  return answer(c, await insights(c).edgeMetrics(c.req.valid("query").minutes ?? 60));
 });
 
 insightsApp.get("/lifecycle", async (c) => {
-  const settings = await insights(c).lifecycleSettings();
-  return isInsightsError(settings) ? refusal(c, settings) : c.json(settings);
+  return answer(c, await insights(c).lifecycleSettings());
 });
 
 insightsApp.put("/lifecycle", jsonBody(), validate("json", LifecyclePatch), async (c) => {
-  const settings = await insights(c).setLifecycleSettings(c.req.valid("json"));
-  return isInsightsError(settings) ? refusal(c, settings) : c.json(settings);
+  return answer(c, await insights(c).setLifecycleSettings(c.req.valid("json")));
 });

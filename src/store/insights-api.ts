@@ -5,6 +5,7 @@
  */
 import type { FlagKind, FlagStatus, LifecycleSettings } from "../core/lifecycle";
 import type { UsageMessage } from "../queue/messages";
+import type { StoreResult } from "./api";
 import type { FlagUsage, MinuteBucket } from "./usage-repo";
 
 export interface RecordOutcome {
@@ -36,16 +37,16 @@ export interface FlagLifecycle {
   lastEvaluatedAt: string | null;
 }
 
-export type InsightsError = { error: "not_found"; message: string } | { error: "invalid"; issues: { path: string; message: string }[] };
-
+/** Every read answers not_found for an environment never created (or deleted), like the other store calls. */
 export interface InsightsStoreApi {
+  /** Messages for a deleted environment are `ignored` (acked by the consumer, never retried). */
   recordUsage(messages: UsageMessage[]): Promise<RecordOutcome>;
   recordDeadLetters(letters: DeadLetter[]): Promise<RecordOutcome>;
-  flagUsage(flag: string, hours: number): Promise<FlagUsage | InsightsError>;
-  edgeMetrics(minutes: number): Promise<EdgeMetrics | InsightsError>;
+  flagUsage(flag: string, hours: number): Promise<StoreResult<FlagUsage>>;
+  edgeMetrics(minutes: number): Promise<StoreResult<EdgeMetrics>>;
   /** Lifecycle fields of every current flag, by key. */
-  flagLifecycles(): Promise<Record<string, FlagLifecycle> | InsightsError>;
-  lifecycleSettings(): Promise<LifecycleSettings | InsightsError>;
-  /** Merges a partial `{lifetimeDays?, statusWindowDays?}` into the stored settings. */
-  setLifecycleSettings(patch: unknown): Promise<LifecycleSettings | InsightsError>;
+  flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>>;
+  lifecycleSettings(): Promise<StoreResult<LifecycleSettings>>;
+  /** Merges a partial `{lifetimeDays?, statusWindowDays?}` into the stored settings (invalid: 400 issues). */
+  setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>>;
 }

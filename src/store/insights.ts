@@ -9,11 +9,12 @@ import {
 } from "../core/lifecycle";
 import type { Flag } from "../core/model";
 import type { UsageMessage } from "../queue/messages";
-import type { Stored } from "./api";
+import type { Stored, StoreResult } from "./api";
 import { auditTime } from "./audit-repo";
-import type { DeadLetter, EdgeMetrics, FlagLifecycle, InsightsError, RecordOutcome } from "./insights-api";
+import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "./insights-api";
 import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./lifecycle-repo";
 import type { Meta } from "./meta-repo";
+import { done, invalid, notFound } from "./refusals";
 import type { Sql } from "./sql";
 import { addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, maintainUsage, MINUTE_MS, seen, type FlagUsage } from "./usage-repo";
 
@@ -28,18 +29,16 @@ export interface InsightsHost {
   /** The meta row of a created, not deleted environment; undefined otherwise. */
   live(): Meta | undefined;
   flags(): Stored<Flag>[];
-  now?: () => number;
 }
 
-const unknownEnvironment: InsightsError = { error: "not_found", message: "unknown environment" };
+const unknownEnvironment = notFound("unknown environment");
 
 export class StoreInsights {
   private maintainedAt = 0;
-  constructor(private readonly host: InsightsHost) {}
+  /** The clock of every bucket and window; tests move it (fields are not RPC-callable). */
+  now: () => number = () => Date.now();
 
-  private now(): number {
-    return this.host.now?.() ?? Date.now();
-  }
+  constructor(private readonly host: InsightsHost) {}
 
   recordUsage(messages: UsageMessage[]): RecordOutcome {
     const outcome: RecordOutcome = { applied: 0, duplicates: 0, ignored: 0 };
@@ -87,13 +86,13 @@ export class StoreInsights {
     maintainUsage(this.host.sql, now);
   }
 
-  flagUsage(flag: string, hours: number): FlagUsage | InsightsError {
+  flagUsage(flag: string, hours: number): StoreResult<FlagUsage> {
     if (!this.host.live()) return unknownEnvironment;
     const h = Math.min(MAX_USAGE_HOURS, Math.max(1, Math.floor(Number(hours) || 24)));
-    return flagUsage(this.host.sql, String(flag), h, this.now());
+    return done(flagUsage(this.host.sql, String(flag), h, this.now()));
   }
 
-  edgeMetrics(minutes: number): EdgeMetrics | InsightsError {
+  edgeMetrics(minutes: number): StoreResult<EdgeMetrics> {
     const meta = this.host.live();
     if (!meta) return unknownEnvironment;
     const m = Math.min(MAX_METRICS_MINUTES, Math.max(1, Math.floor(Number(minutes) || 60)));
@@ -101,13 +100,13 @@ export class StoreInsights {
     // Lag: since the first version KV does not have yet was committed.
     const behind = meta.publishedVersion < meta.version ? auditTime(this.host.sql, meta.publishedVersion + 1) : undefined;
     const lagSeconds = behind ? Math.max(0, (now - Date.parse(behind)) / 1000) : 0;
-    return {
+    return done({
       buckets: edgeMinutes(this.host.sql, m, now),
       publish: { version: meta.version, publishedVersion: meta.publishedVersion, lagSeconds: Math.round(lagSeconds * 10) / 10 },
-    };
+    });
   }
 
-  flagLifecycles(): Record<string, FlagLifecycle> | InsightsError {
+  flagLifecycles(): StoreResult<Record<string, FlagLifecycle>> {
     if (!this.host.live()) return unknownEnvironment;
     const settings = this.settings();
     const now = this.now();
@@ -124,25 +123,23 @@ export class StoreInsights {
         now,
         settings,
       );
-      out[flag.key] = { kind, status, stale, lastEvaluatedAt: u ? new Date(u.lastEvaluatedAt!).toISOString() : null };
+      out[flag.key] = { kind, status, stale, lastEvaluatedAt: u?.lastEvaluatedAt ? new Date(u.lastEvaluatedAt).toISOString() : null };
     }
-    return out;
+    return done(out);
   }
 
-  lifecycleSettings(): LifecycleSettings | InsightsError {
+  lifecycleSettings(): StoreResult<LifecycleSettings> {
     if (!this.host.live()) return unknownEnvironment;
-    return this.settings();
+    return done(this.settings());
   }
 
-  setLifecycleSettings(patch: unknown): LifecycleSettings | InsightsError {
+  setLifecycleSettings(patch: unknown): StoreResult<LifecycleSettings> {
     if (!this.host.live()) return unknownEnvironment;
     const parsed = LifecyclePatch.safeParse(patch);
-    if (!parsed.success) {
-      return { error: "invalid", issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) };
-    }
+    if (!parsed.success) return invalid(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
     const next = applyLifecyclePatch(this.settings(), parsed.data);
     writeLifecycleSettings(this.host.sql, next);
-    return next;
+    return done(next);
   }
 
   private settings(): LifecycleSettings {
