@@ -14,7 +14,18 @@ export default defineConfig({
           cloudflareTest({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", SSE_SECRET: "test-sse-secret", KV_POINTER_MIN_INTERVAL_MS: "0", INSIGHTS_WINDOW_SECONDS: "1" } },
+            // The local intervals of `npm start`, not the deployed [vars] of wrangler.toml.
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                STREAM_SECRET: "test-stream-secret",
+                // Short, so stream re-checks (revocation, expiry) are seen within a test.
+                STREAM_HEARTBEAT_SECONDS: "0.2",
+                SNAPSHOT_REFRESH_SECONDS: "0.25",
+                KV_POINTER_MIN_INTERVAL_MS: "0",
+                INSIGHTS_WINDOW_SECONDS: "1",
+              },
+            },
           }),
         ],
         extends: true,

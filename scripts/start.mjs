@@ -8,9 +8,12 @@
  *   ADMIN_TOKEN               admin token; when unset one is generated into .dev.vars (kept)
  *   EDGEFLAGS_DEV_VARS        where that generated token is kept (default .dev.vars; tests use a temp file)
  *   EDGEFLAGS_PERSIST_TO      state directory (default .wrangler/state)
- *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, SNAPSHOT_REFRESH_SECONDS, SSE_SECRET, INSIGHTS
+ *   STREAM_SECRET             change-stream signing secret; when unset one is generated into .dev.vars (kept)
+ *   SNAPSHOT_REFRESH_SECONDS  local default 0.25 (wrangler.toml's [vars] hold the deployed 30)
+ *   KV_POINTER_MIN_INTERVAL_MS  local default 0 (deployed 1000)
+ *   INSIGHTS_WINDOW_SECONDS   seconds an isolate keeps usage counts before queueing them: local default 1 (deployed 10)
+ *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, INSIGHTS
  *                             passed to the Worker with `--var` when set (INSIGHTS=off: no usage counting)
- *   INSIGHTS_WINDOW_SECONDS   how long an isolate keeps counts before queueing them (default 1 locally)
  *   EDGEFLAGS_WRANGLER_ARGS   extra `wrangler dev` arguments, split on whitespace
  *   EDGEFLAGS_EXIT_WITH_PARENT=1  stop when the launching process dies (test harnesses: a killed
  *                             test runner must not leave servers behind)
@@ -32,11 +35,16 @@ const persistTo = resolve(root, process.env.EDGEFLAGS_PERSIST_TO || ".wrangler/s
 const devStateFile = join(persistTo, "edgeflags-dev.json");
 const exampleFile = join(root, "examples", "flags.flagd.json");
 const ENV_NAME = "development";
-const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "SNAPSHOT_REFRESH_SECONDS", "SSE_SECRET", "INSIGHTS"];
+const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "INSIGHTS"];
+const LOCAL_REFRESH_SECONDS = "0.25";
+const LOCAL_POINTER_INTERVAL_MS = "0";
+const LOCAL_INSIGHTS_WINDOW_SECONDS = "1";
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
 const { token: adminToken, source: tokenSource } = resolveAdminToken();
+// Signs change-stream URLs; its own secret, never the admin token (SSE_SECRET is its older name).
+const streamSecret = process.env.SSE_SECRET || resolveDevSecret("STREAM_SECRET", "", "the change-stream signing secret").token;
 
 // Offline: no metrics, no error reports, no request.cf fetch, no banner.
 const childEnv = {
@@ -57,10 +65,14 @@ const args = [
   "--show-interactive-dev-session=false",
   // --var wins over .dev.vars, so an ADMIN_TOKEN from the shell is the one the Worker sees.
   "--var", `ADMIN_TOKEN:${adminToken}`,
-  // Local KV has no one-write-per-second limit, so admin writes need not queue for a pointer slot.
-  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS ?? "0"}`,
-  // Usage counts show up within seconds locally (production sends every 10 s per isolate).
-  "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS ?? "1"}`,
+  "--var", `STREAM_SECRET:${streamSecret}`,
+  // Local refresh, not the deployed [vars] of wrangler.toml: an isolate re-reads the pointer every
+  // 0.25 s, and local KV has no one-write-per-second limit, so admin writes need not queue for a
+  // pointer slot. Both are visible to a user within a second.
+  "--var", `SNAPSHOT_REFRESH_SECONDS:${process.env.SNAPSHOT_REFRESH_SECONDS || LOCAL_REFRESH_SECONDS}`,
+  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
+  // Usage counts show up within seconds locally (deployed, an isolate sends every 10 s).
+  "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS || LOCAL_INSIGHTS_WINDOW_SECONDS}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);
@@ -130,15 +142,20 @@ if (!stopping) {
 // ---------------------------------------------------------------------------------------------
 
 function resolveAdminToken() {
-  if (process.env.ADMIN_TOKEN) return { token: process.env.ADMIN_TOKEN, source: "from $ADMIN_TOKEN" };
+  return resolveDevSecret("ADMIN_TOKEN", "efa_", "the local admin token");
+}
+
+/** `name` from the shell, else from the dev vars file, else generated into it (kept across starts). */
+function resolveDevSecret(name, prefix, what) {
+  if (process.env[name]) return { token: process.env[name], source: `from $${name}` };
   const file = resolve(root, process.env.EDGEFLAGS_DEV_VARS || ".dev.vars");
   const existing = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\r\n]+)"?\s*$/m.exec(existing);
+  const match = new RegExp(`^\\s*${name}\\s*=\\s*"?([^"\\r\\n]+)"?\\s*$`, "m").exec(existing);
   const shown = relative(root, file).startsWith("..") ? file : relative(root, file);
   if (match) return { token: match[1].trim(), source: `from ${shown}` };
-  const token = `efa_${randomBytes(24).toString("base64url")}`;
-  const prefix = existing && !existing.endsWith("\n") ? "\n" : "";
-  appendFileSync(file, `${prefix}# Generated by npm start: the local admin token.\nADMIN_TOKEN=${token}\n`);
+  const token = `${prefix}${randomBytes(24).toString("base64url")}`;
+  const sep = existing && !existing.endsWith("\n") ? "\n" : "";
+  appendFileSync(file, `${sep}# Generated by npm start: ${what}.\n${name}=${token}\n`);
   return { token, source: `generated into ${shown}` };
 }
 

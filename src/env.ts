@@ -9,8 +9,12 @@ export interface Env {
   ASSETS?: Fetcher;
   /** Bootstrap admin token; absent → every admin call is refused (fail closed). */
   ADMIN_TOKEN?: string;
-  /** HMAC secret for change-stream URL tokens; falls back to ADMIN_TOKEN. */
+  /** HMAC secret for change-stream URL tokens (a secret of its own); absent → no stream, clients poll. */
+  STREAM_SECRET?: string;
+  /** Older name of STREAM_SECRET, still read. */
   SSE_SECRET?: string;
+  /** Seconds between stream heartbeats (which also re-check the stream's key and expiry). Default 25. */
+  STREAM_HEARTBEAT_SECONDS?: string;
   SNAPSHOT_REFRESH_SECONDS?: string;
   RATE_LIMIT_PER_SECOND?: string;
   RATE_LIMIT_BURST?: string;

@@ -22,6 +22,12 @@
 import type { VersionMessage } from "../store/api";
 
 export const HEARTBEAT_MS = 25_000;
+
+/** STREAM_HEARTBEAT_SECONDS (tests shorten it), else {@link HEARTBEAT_MS}. */
+export function heartbeatMs(env: { STREAM_HEARTBEAT_SECONDS?: string }): number {
+  const seconds = Number(env.STREAM_HEARTBEAT_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(50, seconds * 1000) : HEARTBEAT_MS;
+}
 /** Suggested EventSource reconnect delay. */
 export const RETRY_MS = 3_000;
 
@@ -37,6 +43,10 @@ export interface RelayOptions {
   socket: SocketLike;
   onVersion?: (version: number) => void;
   heartbeatMs?: number;
+  /** Unix ms when the stream's token expires: the stream ends at the first heartbeat after it. */
+  expiresAt?: number;
+  /** Asked at each heartbeat (the key may have been revoked): false ends the stream. */
+  stillAllowed?: () => Promise<boolean>;
 }
 
 export function refetchEvent(version: number): string {
@@ -90,7 +100,17 @@ export function relayVersions(options: RelayOptions): ReadableStream<Uint8Array>
       socket.addEventListener("close", end);
       socket.addEventListener("error", end);
       write(`retry: ${RETRY_MS}\n: connected\n\n`);
-      timer = setInterval(() => write(": ping\n\n"), options.heartbeatMs ?? HEARTBEAT_MS);
+      const revoke = () => {
+        if (shut()) {
+          try { socket.close(1000, "stream no longer authorized"); } catch { /* already closed */ }
+          try { controller.close(); } catch { /* already closed */ }
+        }
+      };
+      timer = setInterval(() => {
+        if (options.expiresAt !== undefined && Date.now() >= options.expiresAt) return revoke();
+        write(": ping\n\n");
+        void options.stillAllowed?.().then((ok) => { if (!ok) revoke(); });
+      }, options.heartbeatMs ?? HEARTBEAT_MS);
     },
     cancel() {
       if (shut()) try { socket.close(1000, "client gone"); } catch { /* already closed */ }

@@ -7,11 +7,12 @@
  * 2. Workers KV: pointer and immutable versioned snapshot;
  * 3. last known good: the held snapshot keeps answering through a KV failure (`stale: true`);
  * 4. the CDN, i.e. the Cache API (`caches.default`), for answers that may be cached (below).
- * For those answers a request goes: rendered-answer memo in isolate memory ({@link renderMemo})
- * → Cache API → evaluate from the snapshot (levels 1-3) and store in both. The Cache API is
- * looked up only after the memo misses, so the hot path (a repeat in a warm isolate) does no I/O;
- * it is shared by every isolate of the data center, so a cold isolate serves repeats without
- * re-evaluating. Clients add their own cache in front: ETag/304 on the bulk and snapshot routes.
+ * For those answers a request first gets the snapshot (levels 1-3: its version is part of every
+ * key below, so it is always loaded first; in a warm isolate that is a memory read), then goes:
+ * rendered-answer memo in isolate memory ({@link renderMemo}) → Cache API → evaluate from the
+ * snapshot and store in both. The Cache API is looked up only after the memo misses, so the hot
+ * path (a repeat in a warm isolate) does no I/O; it is shared by every isolate of the data
+ * center, so a cold isolate that has loaded the snapshot serves repeats without re-evaluating. Clients add their own cache in front: ETag/304 on the bulk and snapshot routes.
  *
  * Keys. The memo is keyed by the exact inputs (environment, version, key kind or format, and
  * for bulk the canonical context itself, not a hash, so two contexts never share an entry). The
@@ -94,22 +95,9 @@ export class RenderMemo {
     }
   }
 
-  /** Computes and stores on a miss. */
-  getOrSet(key: string, render: () => string): string {
-    const hit = this.items.get(key);
-    if (hit !== undefined) return hit;
-    const text = render();
-    this.set(key, text);
-    return text;
-  }
-
   clear(): void {
     this.items.clear();
     this.chars = 0;
-  }
-
-  get size(): number {
-    return this.items.size;
   }
 }
 

@@ -28,6 +28,21 @@ export class TokenBuckets {
   constructor(readonly ratePerSecond: number, readonly burst: number) {}
 
   take(id: string, now = Date.now()): Take {
+    const b = this.refill(id, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    return this.refusal(b);
+  }
+
+  /** Gives back one token taken by {@link take} (never above the burst). */
+  refund(id: string): void {
+    const b = this.buckets.get(id);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + 1);
+  }
+
+  private refill(id: string, now: number): Bucket {
     let b = this.buckets.get(id);
     if (!b) {
       if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
@@ -37,10 +52,10 @@ export class TokenBuckets {
       b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSecond);
       b.at = now;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true };
-    }
+    return b;
+  }
+
+  private refusal(b: Bucket): Take {
     // Integer seconds until one whole token is back, never 0 (RFC 9110 delay-seconds).
     const seconds = this.ratePerSecond > 0 ? (1 - b.tokens) / this.ratePerSecond : 3600;
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(seconds)) };
@@ -61,4 +76,32 @@ export function limiterFor(env: { RATE_LIMIT_PER_SECOND?: string; RATE_LIMIT_BUR
     limiters.set(id, limiter);
   }
   return limiter;
+}
+
+/**
+ * Failed authentications (made-up or revoked SDK keys, bad stream tokens) per client address and
+ * isolate: each costs a digest or an HMAC and often a KV read, so an address that keeps failing is
+ * answered 429 before that work. Generous enough for a misconfigured app, tight enough that a
+ * flood of made-up keys costs at most {@link AUTH_FAILURE_BURST} lookups, then
+ * {@link AUTH_FAILURES_PER_SECOND} per second, per address per isolate.
+ */
+export const AUTH_FAILURES_PER_SECOND = 10;
+export const AUTH_FAILURE_BURST = 100;
+const authFailures = new TokenBuckets(AUTH_FAILURES_PER_SECOND, AUTH_FAILURE_BURST);
+
+/** The client's address as Cloudflare reports it; requests without one (local tools) share "local". */
+export function clientAddress(headers: Headers): string {
+  return headers.get("cf-connecting-ip") ?? "local";
+}
+
+/**
+ * The failure budget of one address, for `authenticate` (sdk-keys.ts) and the stream route. A
+ * lookup spends before it runs (so concurrent requests cannot all pass a check made before any of
+ * them failed) and is refunded when the key turns out to be valid.
+ */
+export function failureGate(address: string, buckets: TokenBuckets = authFailures) {
+  return {
+    spend: (): Take => buckets.take(address),
+    refund: (): void => buckets.refund(address),
+  };
 }

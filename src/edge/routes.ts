@@ -27,18 +27,18 @@ import { compileEnvironment } from "../core/compile";
 import { exportFlagd } from "../core/flagd/export";
 import { SUBSCRIBE_PATH } from "../store/api";
 import type { Env } from "../env";
-import { relayVersions, SSE_HEADERS } from "./change-stream";
+import { heartbeatMs, relayVersions, SSE_HEADERS } from "./change-stream";
 import { readContext } from "./context-body";
 import { cors } from "./cors";
 import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
-import { bulkEtag, ifNoneMatchHits, snapshotEtag } from "./etag";
+import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, snapshotEtag } from "./etag";
 import { ofrepError, toOfrep, toOfrepItem } from "./ofrep";
-import { limiterFor } from "./rate-limit";
-import { authenticate } from "./sdk-keys";
+import { clientAddress, failureGate, limiterFor } from "./rate-limit";
+import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
-import { currentStreamToken, streamSecret, verifyStreamToken } from "./stream-token";
+import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 import { noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
 
 type C = Context<{ Bindings: Env }>;
@@ -56,22 +56,37 @@ function json(body: unknown, status: number, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 }
 
+function unauthorized(detail: string): Response {
+  return json(ofrepError("UNAUTHORIZED", detail), 401, { "WWW-Authenticate": 'Bearer realm="edgeflags"' });
+}
+
+function rateLimited(detail: string, retryAfterSeconds: number): Response {
+  return json(ofrepError("RATE_LIMITED", detail), 429, { "Retry-After": String(retryAfterSeconds) });
+}
+
+/** A refused authentication as its OFREP answer. */
+function refusal(auth: Extract<AuthResult, { ok: false }>): Response {
+  if (auth.status === 503) return json(ofrepError("GENERAL", auth.detail), 503, { "Retry-After": "1" });
+  if (auth.status === 429) return rateLimited(auth.detail, auth.retryAfterSeconds);
+  return unauthorized(auth.detail);
+}
+
+/** The key's rate limit (every OFREP request and stream connect spends one token). */
+function charge(c: C, key: KeyRecord): Response | null {
+  const taken = limiterFor(c.env).take(key.id);
+  return taken.ok ? null : rateLimited(`rate limit exceeded for this SDK key; retry in ${taken.retryAfterSeconds} s`, taken.retryAfterSeconds);
+}
+
 /** Authenticates, applies the key's rate limit, and refuses client keys on server-only routes. */
-async function admit(c: C, serverOnly: boolean): Promise<KeyRecord | Response> {
-  const auth = await authenticate(c.req.raw.headers, c.env.FLAGS_KV, snapshots(c).refreshMs);
-  if (!auth.ok) {
-    if (auth.status === 503) return json(ofrepError("GENERAL", auth.detail), 503, { "Retry-After": "1" });
-    return json(ofrepError("UNAUTHORIZED", auth.detail), 401, { "WWW-Authenticate": 'Bearer realm="edgeflags"' });
-  }
+async function admit(c: C, serverOnly: boolean): Promise<{ key: KeyRecord; digest: string } | Response> {
+  const auth = await authenticate(c.req.raw.headers, c.env.FLAGS_KV, {
+    ttlMs: snapshots(c).refreshMs,
+    failures: failureGate(clientAddress(c.req.raw.headers)),
+  });
+  if (!auth.ok) return refusal(auth);
   noteKey(c.req.raw, auth.key);
   if (serverOnly && auth.key.kind !== "server") return json(ofrepError("FORBIDDEN", "this route needs a server SDK key"), 403);
-  const taken = limiterFor(c.env).take(auth.key.id);
-  if (!taken.ok) {
-    return json(ofrepError("RATE_LIMITED", `rate limit exceeded for this SDK key; retry in ${taken.retryAfterSeconds} s`), 429, {
-      "Retry-After": String(taken.retryAfterSeconds),
-    });
-  }
-  return auth.key;
+  return charge(c, auth.key) ?? { key: auth.key, digest: auth.digest };
 }
 
 /** The lookup failed: nothing published (`none`) or storage unreachable with nothing cached. */
@@ -96,18 +111,16 @@ function dependsOnTime(compiled: CompiledEnvironment, kind: KeyKind): boolean {
  * version, perhaps from another isolate; answering with an older one would step back in time).
  */
 function versionHint(c: C): number {
-  let hint = 0;
   const raw = c.req.query("flagConfigEtag");
-  if (raw && /^\d{1,12}$/.test(raw)) hint = Number(raw);
-  const seen = /^\s*(?:W\/)?"?(\d{1,12})-[cs]-/.exec(c.req.header("if-none-match") ?? "");
-  if (seen) hint = Math.max(hint, Number(seen[1]));
-  return hint;
+  const asked = raw && /^\d{1,12}$/.test(raw) ? Number(raw) : 0;
+  return Math.max(asked, bulkEtagVersion(c.req.header("if-none-match")));
 }
 
 edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   const flagKey = c.req.param("key");
-  const key = await admit(c, false);
-  if (key instanceof Response) return key;
+  const admitted = await admit(c, false);
+  if (admitted instanceof Response) return admitted;
+  const { key } = admitted;
   const read = await readContext(c.req.raw);
   if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails, flagKey), 400);
   const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment);
@@ -129,11 +142,12 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
 });
 
 edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
-  const key = await admit(c, false);
-  if (key instanceof Response) return key;
+  const admitted = await admit(c, false);
+  if (admitted instanceof Response) return admitted;
+  const { key } = admitted;
   const read = await readContext(c.req.raw);
   if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails), 400);
-  const eventStreams = await eventStreamsFor(c, key);
+  const eventStreams = await eventStreamsFor(c, admitted);
   const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c));
   if (!lookup.ok) {
     // Never published: an empty flag set (every flag then resolves to FLAG_NOT_FOUND in the
@@ -203,20 +217,46 @@ function bulkResponse(flagsJson: string, metadata: Record<string, number | boole
 }
 
 /** `,"eventStreams":[…]` for bulk answers, or "" when no signing secret is configured. */
-async function eventStreamsFor(c: C, key: KeyRecord): Promise<string> {
+async function eventStreamsFor(c: C, { key, digest }: { key: KeyRecord; digest: string }): Promise<string> {
   const secret = streamSecret(c.env);
   if (!secret) return "";
-  const token = await currentStreamToken(secret, key.environment, key.kind);
+  const token = await currentStreamToken(secret, { environment: key.environment, kind: key.kind, keyId: key.id, keyDigest: digest });
   const url = `${new URL(c.req.url).origin}/ofrep/v1/stream?token=${encodeURIComponent(token)}`;
   return `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
+}
+
+/**
+ * The key behind a stream token, as it is now: the same record (id, environment, kind) and not
+ * revoked. Through the same key memory as every request, so re-checking many streams of one key
+ * costs one KV read per refresh interval.
+ */
+async function streamKey(c: C, claims: StreamClaims, failures?: FailureGate): Promise<AuthResult> {
+  const auth = await authenticateDigest(claims.keyDigest, c.env.FLAGS_KV, { ttlMs: snapshots(c).refreshMs, failures });
+  if (!auth.ok) return auth;
+  const k = auth.key;
+  if (k.id !== claims.keyId || k.environment !== claims.environment || k.kind !== claims.kind) {
+    failures?.spend();
+    return { ok: false, status: 401, detail: "stream token does not match its SDK key" };
+  }
+  return auth;
 }
 
 edgeApp.get("/ofrep/v1/stream", async (c) => {
   const secret = streamSecret(c.env);
   if (!secret) return json(ofrepError("GENERAL", "change stream is not configured"), 404);
+  const failures = failureGate(clientAddress(c.req.raw.headers));
+  // The HMAC is paid for up front and refunded for a valid token (see failureGate).
+  const spent = failures.spend();
+  if (!spent.ok) return rateLimited(`too many failed authentications from this address; retry in ${spent.retryAfterSeconds} s`, spent.retryAfterSeconds);
   const check = await verifyStreamToken(secret, c.req.query("token"));
-  if (!check.ok) return json(ofrepError("UNAUTHORIZED", check.detail), 401);
-  const environment = check.claims.environment;
+  if (!check.ok) return unauthorized(check.detail);
+  failures.refund();
+  const claims = check.claims;
+  const auth = await streamKey(c, claims, failures);
+  if (!auth.ok) return refusal(auth);
+  const limited = charge(c, auth.key);
+  if (limited) return limited;
+  const environment = claims.environment;
   const cache = snapshots(c);
   let socket: WebSocket | null = null;
   try {
@@ -230,13 +270,24 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   if (!socket) return json(ofrepError("GENERAL", "change stream unavailable, poll instead"), 503, { "Retry-After": "5" });
   // The DO sends its current version first, so a client that missed changes while connecting or
   // reconnecting re-fetches at once (answered with 304 when nothing changed).
-  const body = relayVersions({ socket, onVersion: (v) => cache.noteVersion(environment, v) });
+  const body = relayVersions({
+    socket,
+    onVersion: (v) => cache.noteVersion(environment, v),
+    heartbeatMs: heartbeatMs(c.env),
+    expiresAt: claims.expiresAt,
+    // A KV failure (503) keeps the stream: only a definite refusal ends it.
+    stillAllowed: async () => {
+      const now = await streamKey(c, claims);
+      return now.ok || now.status === 503;
+    },
+  });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 });
 
 edgeApp.get("/sdk/v1/snapshot", async (c) => {
-  const key = await admit(c, true);
-  if (key instanceof Response) return key;
+  const admitted = await admit(c, true);
+  if (admitted instanceof Response) return admitted;
+  const { key } = admitted;
   const format = c.req.query("format") ?? "native";
   if (format !== "native" && format !== "flagd") {
     return json({ error: { code: "INVALID_FORMAT", message: "format must be 'native' or 'flagd'" } }, 400);

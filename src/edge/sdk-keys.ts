@@ -1,10 +1,22 @@
 /**
  * SDK key authentication for the edge: the presented key is hashed (SHA-256 hex) and looked up in
- * KV as a {@link KeyRecord}. Results, positive and negative, are remembered in isolate memory for
- * `ttlMs` (the caller passes the snapshot refresh interval, SNAPSHOT_REFRESH_SECONDS: 0.25 s
- * locally, so a revocation or a new key is seen within the 1 s the contract promises; deployments
- * may raise it to a few seconds). A busy key then costs one KV read per isolate per interval, and a
- * flood of one unknown key cannot become a flood of KV reads.
+ * KV as a {@link KeyRecord}. Answers are remembered in isolate memory for `ttlMs` (the caller
+ * passes the snapshot refresh interval, SNAPSHOT_REFRESH_SECONDS: 0.25 s locally, so a revocation
+ * or a new key is seen within the 1 s the contract promises; deployments may raise it to a few
+ * seconds). A busy key then costs one KV read per isolate per interval.
+ *
+ * Made-up keys are the cheap attack here (keys are public, so anyone may try any string):
+ * - a key that does not have the minted format (`efc_`/`efs_` + 43 base64url characters) is
+ *   refused before any digest or KV read;
+ * - unknown keys are remembered in their own bounded map, so a flood of them never evicts a
+ *   real key's record (which would turn the flood into KV reads for real traffic too);
+ * - the work a client address may cause with keys that fail is limited by the caller
+ *   ({@link AuthOptions.failures}, a per-address token bucket): a lookup is paid for before it
+ *   runs and refunded when the key is valid; a key found in memory is answered without consulting
+ *   it, so one bad client behind a shared address cannot lock out the others.
+ *
+ * Stream re-checks look records up by digest (a stream token carries the key's digest, never the
+ * key): the same maps, under `#<digest>`, which no well-formed key can collide with.
  *
  * Revocation bound when deployed: ttlMs (isolate memory) + the KV edge cache (`cacheTtl`
  * {@link KEY_KV_CACHE_TTL} s, the minimum KV accepts) + KV propagation (up to about 60 s).
@@ -12,26 +24,47 @@
  */
 import { sha256Hex } from "../core/sha256";
 import { kvKey, type KeyRecord } from "../core/kv-contract";
+import type { Take } from "./rate-limit";
+import type { KvReader } from "./snapshot-cache";
 
 /** Default for how long an isolate trusts a key lookup (either answer). */
 export const DEFAULT_KEY_CACHE_MS = 250;
 /** KV's own edge cache for key records: 30 s is the smallest `cacheTtl` KV accepts. */
 export const KEY_KV_CACHE_TTL = 30;
-/** Bound on remembered lookups per isolate (oldest dropped first). */
-const KEY_CACHE_MAX = 10_000;
-
-export type KvReader = Pick<KVNamespace, "get">;
+/** Bound on remembered known keys per isolate (oldest dropped first). */
+const KNOWN_MAX = 10_000;
+/** Bound on remembered unknown keys per isolate, kept apart so they never evict known ones. */
+const UNKNOWN_MAX = 10_000;
+/** What the store mints (store/hash.ts `randomSecret`): a kind prefix and 32 random bytes, base64url. */
+export const SDK_KEY_FORMAT = /^ef[cs]_[A-Za-z0-9_-]{43}$/;
 
 export type AuthResult =
-  | { ok: true; key: KeyRecord }
-  | { ok: false; status: 401 | 503; detail: string };
+  | { ok: true; key: KeyRecord; /** SHA-256 hex of the key: its KV record's name. */ digest: string }
+  | { ok: false; status: 401 | 503; detail: string }
+  | { ok: false; status: 429; detail: string; retryAfterSeconds: number };
 
-interface CachedLookup {
-  record: KeyRecord | null;
+/** Failed-authentication budget of the requesting address (see rate-limit.ts `failureGate`). */
+export interface FailureGate {
+  /** Takes one unit: before a lookup of a key not known to be real, and for each refused key. */
+  spend(): Take;
+  /** Gives the unit back: the looked-up key was valid (or KV, not the client, failed). */
+  refund(): void;
+}
+
+export interface AuthOptions {
+  ttlMs?: number;
+  now?: number;
+  failures?: FailureGate;
+}
+
+interface Known {
+  record: KeyRecord;
+  digest: string;
   until: number;
 }
 
-const lookups = new Map<string, CachedLookup>();
+const known = new Map<string, Known>();
+const unknown = new Map<string, number>();
 
 /** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>` (Bearer wins when both are sent). */
 export function presentedKey(headers: Headers): string | null {
@@ -44,7 +77,6 @@ export function presentedKey(headers: Headers): string | null {
   return apiKey ? apiKey : null;
 }
 
-
 function isKeyRecord(v: unknown): v is KeyRecord {
   if (!v || typeof v !== "object") return false;
   const r = v as Record<string, unknown>;
@@ -54,50 +86,91 @@ function isKeyRecord(v: unknown): v is KeyRecord {
 
 const inflight = new Map<string, Promise<KeyRecord | null | Error>>();
 
-/** One KV read per key at a time: concurrent requests after expiry share it. */
-function fetchRecord(key: string, kv: KvReader): Promise<KeyRecord | null | Error> {
-  let p = inflight.get(key);
+/** One KV read per cache id at a time: concurrent requests after expiry share it. */
+function fetchRecord(id: string, digest: string, kv: KvReader): Promise<KeyRecord | null | Error> {
+  let p = inflight.get(id);
   if (!p) {
     p = (async () => {
       try {
-        const raw = await kv.get(kvKey.sdkKey(await sha256Hex(key)), { type: "json", cacheTtl: KEY_KV_CACHE_TTL });
+        const raw = await kv.get(kvKey.sdkKey(digest), { type: "json", cacheTtl: KEY_KV_CACHE_TTL });
         return isKeyRecord(raw) ? raw : null;
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
       }
-    })().finally(() => inflight.delete(key));
-    inflight.set(key, p);
+    })().finally(() => inflight.delete(id));
+    inflight.set(id, p);
   }
   return p;
 }
 
-/**
- * Resolves the request's SDK key. Through a KV failure a remembered answer keeps working; with
- * nothing remembered the answer is 503 (the key may well be valid), never a 401.
- */
-export async function authenticate(headers: Headers, kv: KvReader, ttlMs = DEFAULT_KEY_CACHE_MS, now = Date.now()): Promise<AuthResult> {
-  const key = presentedKey(headers);
-  if (!key) return { ok: false, status: 401, detail: "missing SDK key: send Authorization: Bearer <key> or X-API-Key" };
-  if (key.length > 512) return { ok: false, status: 401, detail: "unknown SDK key" };
-  // Keyed by the presented key itself (it is in the request anyway): a hit skips the digest.
-  const cached = lookups.get(key);
-  let record: KeyRecord | null;
-  if (cached && cached.until > now) {
-    record = cached.record;
-  } else {
-    const fetched = await fetchRecord(key, kv);
-    if (fetched instanceof Error) {
-      console.error("sdk key lookup failed", fetched.message);
-      if (!cached) return { ok: false, status: 503, detail: "SDK key could not be verified: flag storage unavailable" };
-      record = cached.record;
-    } else {
-      record = fetched;
-    }
-    if (lookups.size >= KEY_CACHE_MAX) lookups.delete(lookups.keys().next().value as string);
-    lookups.delete(key);
-    lookups.set(key, { record, until: now + ttlMs });
-  }
+function remember<V>(map: Map<string, V>, max: number, id: string, value: V): void {
+  map.delete(id); // re-insert: Map order is oldest first
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(id, value);
+}
+
+function verdict(record: KeyRecord | null, digest: string): AuthResult {
   if (!record) return { ok: false, status: 401, detail: "unknown SDK key" };
   if (record.revoked) return { ok: false, status: 401, detail: "revoked SDK key" };
-  return { ok: true, key: record };
+  return { ok: true, key: record, digest };
+}
+
+/**
+ * The record under cache id `id` (a presented key, or `#<digest>`): from memory while fresh, else
+ * one shared KV read. Through a KV failure a remembered answer keeps working; with nothing
+ * remembered the answer is 503 (the key may well be valid), never a 401.
+ */
+async function resolve(id: string, digestOf: () => Promise<string>, kv: KvReader, o: AuthOptions): Promise<AuthResult> {
+  const now = o.now ?? Date.now();
+  const ttlMs = o.ttlMs ?? DEFAULT_KEY_CACHE_MS;
+  const hit = known.get(id);
+  if (hit && hit.until > now) return verdict(hit.record, hit.digest);
+  const miss = unknown.get(id);
+  if (!hit && miss !== undefined && miss > now) return refused(o, verdict(null, ""));
+  // From here on the lookup costs a digest and a KV read. For a key not known to be real, the
+  // address's failure budget pays for it up front; a known key's refresh is one read per ttl.
+  const gate = hit ? undefined : o.failures;
+  const spent = gate?.spend();
+  if (spent && !spent.ok) return tooMany(spent.retryAfterSeconds);
+  const digest = hit?.digest ?? await digestOf();
+  const fetched = await fetchRecord(id, digest, kv);
+  if (fetched instanceof Error) {
+    console.error("sdk key lookup failed", fetched.message);
+    gate?.refund();
+    if (hit) return verdict(hit.record, hit.digest);
+    if (miss !== undefined) return refused(o, verdict(null, ""));
+    return { ok: false, status: 503, detail: "SDK key could not be verified: flag storage unavailable" };
+  }
+  if (fetched) {
+    unknown.delete(id);
+    remember(known, KNOWN_MAX, id, { record: fetched, digest, until: now + ttlMs });
+    if (!fetched.revoked) gate?.refund();
+  } else {
+    known.delete(id);
+    remember(unknown, UNKNOWN_MAX, id, now + ttlMs);
+  }
+  return verdict(fetched, digest);
+}
+
+/** A refusal decided without a lookup still spends from the address's budget. */
+function refused(o: AuthOptions, result: AuthResult): AuthResult {
+  if (!result.ok && result.status === 401) o.failures?.spend();
+  return result;
+}
+
+function tooMany(retryAfterSeconds: number): AuthResult {
+  return { ok: false, status: 429, detail: `too many failed authentications from this address; retry in ${retryAfterSeconds} s`, retryAfterSeconds };
+}
+
+/** Resolves the request's SDK key (see the module note for what a made-up key costs). */
+export async function authenticate(headers: Headers, kv: KvReader, options: AuthOptions = {}): Promise<AuthResult> {
+  const key = presentedKey(headers);
+  if (!key) return refused(options, { ok: false, status: 401, detail: "missing SDK key: send Authorization: Bearer <key> or X-API-Key" });
+  if (!SDK_KEY_FORMAT.test(key)) return refused(options, { ok: false, status: 401, detail: "unknown SDK key" });
+  return resolve(key, () => sha256Hex(key), kv, options);
+}
+
+/** The key record behind a stream token's digest, through the same memory as {@link authenticate}. */
+export function authenticateDigest(digest: string, kv: KvReader, options: AuthOptions = {}): Promise<AuthResult> {
+  return resolve(`#${digest}`, async () => digest, kv, options);
 }

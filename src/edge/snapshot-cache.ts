@@ -36,6 +36,7 @@ export const DEFAULT_KV_TIMEOUT_MS = 1_000;
  */
 export const MAX_MISSING_PER_INTERVAL = 4;
 
+/** The part of KV the edge uses (the real namespace, or a wrapper in tests). */
 export type KvReader = Pick<KVNamespace, "get">;
 export type Compile = (doc: EnvironmentDoc) => Result<CompiledEnvironment>;
 

@@ -6,7 +6,7 @@
  * typed, and the fallback value stands in whenever the engine answers without a value.
  *
  * The suite lives outside the repo: `../shared/conformance/flagd-testbed` from the working
- * directory, or FLAGD_TESTBED_DIR. Absent → a skipped test saying so; on CI (CI=true) absent fails.
+ * directory, or FLAGD_TESTBED_DIR (e.g. the `evaluator/` folder of a flagd-testbed clone, README). Absent → a skipped test saying so; on CI (CI=true) absent fails.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,7 +16,9 @@ import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from ".
 import { importFlagd } from "../../src/core/flagd/import";
 
 const DIR = process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
-const PRESENT = existsSync(join(DIR, "testkit-flags.json")) && existsSync(join(DIR, "gherkin"));
+// The shared copy keeps the flags file beside gherkin/; a clone of the testbed's evaluator/ has it in flags/.
+const FLAGS_FILE = [join(DIR, "testkit-flags.json"), join(DIR, "flags", "testkit-flags.json")].find((f) => existsSync(f));
+const PRESENT = FLAGS_FILE !== undefined && existsSync(join(DIR, "gherkin"));
 
 // ---------- a minimal Gherkin reader: Feature, Background, Scenario (Outline), Examples, tags, tables
 
@@ -178,7 +180,7 @@ if (!PRESENT) {
     }
   });
 } else {
-  const imported = importFlagd(JSON.parse(readFileSync(join(DIR, "testkit-flags.json"), "utf8")));
+  const imported = importFlagd(JSON.parse(readFileSync(FLAGS_FILE!, "utf8")));
   const files = readdirSync(join(DIR, "gherkin")).filter((f) => f.endsWith(".feature")).sort();
   const all = files.flatMap((f) => parseFeature(f, readFileSync(join(DIR, "gherkin", f), "utf8")));
   // v1 fractional bucketing is the legacy float algorithm; edgeflags implements v2 (as flagd-core 4).

@@ -3,8 +3,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refetchEvent, relayVersions } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
-import type { EnvironmentStoreApi } from "../../src/store/api";
-import { currentStreamToken, signStreamToken, verifyStreamToken } from "../../src/edge/stream-token";
+import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
+import { sha256Hex } from "../../src/core/sha256";
+import { edgeApp } from "../../src/edge/routes";
+import { currentStreamToken, signStreamToken, streamSecret, verifyStreamToken } from "../../src/edge/stream-token";
 
 const decoder = new TextDecoder();
 
@@ -58,31 +60,47 @@ describe("relayVersions (fake DO socket)", () => {
   });
 });
 
+const DIGEST = "ab".repeat(32);
+const claims = (environment: string, kind: "client" | "server", expiresAt: number) => ({ environment, kind, keyId: "key_1", keyDigest: DIGEST, expiresAt });
+
 describe("stream tokens", () => {
   it("round-trips and rejects tampering, other secrets and expiry", async () => {
     const now = Date.now();
-    const token = await signStreamToken("s1", { environment: "prod", kind: "client", expiresAt: now + 60_000 });
-    expect(await verifyStreamToken("s1", token, now)).toEqual({ ok: true, claims: { environment: "prod", kind: "client", expiresAt: now + 60_000 } });
+    const token = await signStreamToken("s1", claims("prod", "client", now + 60_000));
+    expect(await verifyStreamToken("s1", token, now)).toEqual({ ok: true, claims: claims("prod", "client", now + 60_000) });
     expect((await verifyStreamToken("s2", token, now)).ok).toBe(false);
     expect(await verifyStreamToken("s1", token, now + 60_001)).toEqual({ ok: false, detail: "expired stream token" });
     expect((await verifyStreamToken("s1", token.replace("prod.", "dev."), now)).ok).toBe(false);
+    expect((await verifyStreamToken("s1", token.replace("key_1", "key_2"), now)).ok).toBe(false);
+    expect((await verifyStreamToken("s1", token.replace(DIGEST, "cd".repeat(32)), now)).ok).toBe(false);
   });
 
-  it("one token per environment and kind per hour, valid for at least an hour", async () => {
+  it("one token per key per hour, valid for at least an hour", async () => {
     const now = Date.UTC(2026, 0, 1, 10, 30);
-    const a = await currentStreamToken("s1", "prod", "server", now);
-    const b = await currentStreamToken("s1", "prod", "server", now + 1000);
+    const { expiresAt: _, ...key } = claims("prod", "server", 0);
+    const a = await currentStreamToken("s1", key, now);
+    const b = await currentStreamToken("s1", key, now + 1000);
     expect(a).toBe(b);
+    expect(await currentStreamToken("s1", { ...key, keyId: "key_2" }, now)).not.toBe(a);
     const check = await verifyStreamToken("s1", a, now);
     expect(check.ok && check.claims.expiresAt - now).toBeGreaterThanOrEqual(3_600_000);
   });
 
-  it("the stream route rejects an expired but correctly signed token", async () => {
-    // vitest.config.ts binds SSE_SECRET = "test-sse-secret".
-    const expired = await signStreamToken("test-sse-secret", { environment: "prod", kind: "server", expiresAt: Date.now() - 1 });
+  it("the stream secret never falls back to the admin token", () => {
+    expect(streamSecret({ ADMIN_TOKEN: "admin" } as never)).toBeUndefined();
+    expect(streamSecret({ STREAM_SECRET: "s", SSE_SECRET: "old" })).toBe("s");
+    expect(streamSecret({ SSE_SECRET: "old" })).toBe("old");
+  });
+
+  it("the stream route rejects an expired but correctly signed token, and one signed with the admin token", async () => {
+    // vitest.config.ts binds STREAM_SECRET = "test-stream-secret" and ADMIN_TOKEN = "test-admin-token".
+    const expired = await signStreamToken("test-stream-secret", claims("prod", "server", Date.now() - 1));
     const res = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(expired)}`);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ errorCode: "UNAUTHORIZED", errorDetails: "expired stream token" });
+    const byAdmin = await signStreamToken("test-admin-token", claims("prod", "server", Date.now() + 60_000));
+    const res2 = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(byAdmin)}`);
+    expect(await res2.json()).toEqual({ errorCode: "UNAUTHORIZED", errorDetails: "invalid stream token" });
   });
 });
 
@@ -123,5 +141,99 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
     expect(after.metadata.version).toBe(changed.version);
     expect(after.flags[0].value).toBe(true);
     await reader.cancel();
+  });
+});
+
+const bindings = () => env as unknown as Env;
+const storeOf = (name: string) => bindings().ENV_STORE.get(bindings().ENV_STORE.idFromName(name)) as unknown as EnvironmentStoreApi;
+function ok<T>(r: StoreResult<T>): T {
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
+}
+
+/** A created environment with one flag and a client key; returns the key and the stream URL its bulk answer offers. */
+async function streamable(name: string) {
+  const store = storeOf(name);
+  await store.create(name, "test");
+  ok(await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true }, "test"));
+  const minted = ok(await store.mintKey("client", "test"));
+  const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", {
+    method: "POST", headers: { Authorization: `Bearer ${minted.key}` }, body: '{"context":{}}',
+  });
+  const { eventStreams } = (await bulk.json()) as { eventStreams: { url: string }[] };
+  return { store, minted, url: eventStreams[0].url };
+}
+
+async function untilEnd(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  for (;;) if ((await reader.read()).done) return;
+}
+
+describe("streams end when their authorization does", () => {
+  it("the token carries the key: its id and digest, never the key", async () => {
+    const { minted, url } = await streamable("bound");
+    const token = new URL(url).searchParams.get("token")!;
+    expect(token).not.toContain(minted.key);
+    const check = await verifyStreamToken("test-stream-secret", token);
+    expect(check.ok && check.claims).toMatchObject({ environment: "bound", kind: "client", keyId: minted.id });
+  });
+
+  it("revoking the key ends its open streams and refuses new ones", async () => {
+    const { store, minted, url } = await streamable("revoke");
+    const res = await SELF.fetch(url);
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await readUntil(reader, '"etag"');
+    ok(await store.revokeKey(minted.id, "test"));
+    await untilEnd(reader); // the heartbeat (0.2 s in tests) re-checks the key
+    const again = await SELF.fetch(url);
+    expect(again.status).toBe(401);
+    expect(await again.json()).toEqual({ errorCode: "UNAUTHORIZED", errorDetails: "revoked SDK key" });
+  });
+
+  it("deleting the environment ends its streams; after re-creating it the old token stays refused", async () => {
+    const { store, url } = await streamable("recreate");
+    const reader = (await SELF.fetch(url)).body!.getReader();
+    await readUntil(reader, '"etag"');
+    await store.destroy("test");
+    await untilEnd(reader);
+    await store.create("recreate", "test");
+    // Deleting revoked the environment's keys; the edge sees that within its key refresh (0.25 s).
+    await new Promise((r) => setTimeout(r, 400));
+    const again = await SELF.fetch(url);
+    expect(again.status).toBe(401);
+  });
+
+  it("a stream ends when its token expires", async () => {
+    const { minted } = await streamable("expiry");
+    const digest = await sha256Hex(minted.key);
+    const token = await signStreamToken("test-stream-secret", { environment: "expiry", kind: "client", keyId: minted.id, keyDigest: digest, expiresAt: Date.now() + 600 });
+    const res = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(token)}`);
+    expect(res.status).toBe(200);
+    const started = Date.now();
+    await untilEnd(res.body!.getReader());
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a token whose key belongs elsewhere is refused even when correctly signed", async () => {
+    const { minted } = await streamable("mismatch");
+    const digest = await sha256Hex(minted.key);
+    const token = await signStreamToken("test-stream-secret", { environment: "other-env", kind: "client", keyId: minted.id, keyDigest: digest, expiresAt: Date.now() + 60_000 });
+    const res = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(token)}`);
+    expect(res.status).toBe(401);
+  });
+
+  it("stream connects are charged to the key's rate limit", async () => {
+    const { url } = await streamable("metered");
+    const limited: Env = { ...bindings(), RATE_LIMIT_PER_SECOND: "0.1", RATE_LIMIT_BURST: "2" };
+    const readers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await edgeApp.request(url, {}, limited);
+      expect(res.status).toBe(200);
+      readers.push(res.body!.getReader());
+    }
+    const refused = await edgeApp.request(url, {}, limited);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    for (const r of readers) await r.cancel();
   });
 });

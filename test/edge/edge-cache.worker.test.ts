@@ -7,6 +7,7 @@ import { sha256Hex } from "../../src/core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, snapshotCacheUrl } from "../../src/edge/edge-cache";
 import { canonicalJson } from "../../src/core/canonical";
 import worker from "../../src/index";
+import { testKey } from "./test-keys";
 
 // The Worker is called in this isolate (not through SELF) so that each request's waitUntil work,
 // the Cache API put, is awaited before the next request, and so the test shares the module whose
@@ -19,7 +20,8 @@ type Json = Record<string, any>;
 
 let seq = 0;
 async function mintKey(environment: string, kind: KeyKind): Promise<string> {
-  const key = `ef_${kind}_${environment}_${++seq}_${crypto.randomUUID()}`;
+  const key = testKey(kind);
+  ++seq;
   await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `ec-${seq}`, kind, environment, revoked: false }));
   return key;
 }

@@ -3,11 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { EvaluationResult } from "../../src/core/engine";
 import { kvKey } from "../../src/core/kv-contract";
 import { canonicalJson } from "../../src/core/canonical";
-import { contextHash, ifNoneMatchHits } from "../../src/edge/etag";
+import { contentHash as contextHash } from "../../src/core/canonical";
+import { ifNoneMatchHits } from "../../src/edge/etag";
 import { toOfrep } from "../../src/edge/ofrep";
 import { edgeApp } from "../../src/edge/routes";
 import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
+import { testKey } from "./test-keys";
 
 const base = (r: Partial<EvaluationResult>): EvaluationResult => ({ key: "f", reason: "STATIC", metadata: {}, ...r });
 
@@ -51,8 +53,8 @@ describe("ETag helpers", () => {
 describe("without a signing secret", () => {
   it("bulk answers offer no event stream and the stream route is 404", async () => {
     const bindings = env as unknown as Env;
-    const noSecret: Env = { ...bindings, SSE_SECRET: undefined, ADMIN_TOKEN: undefined };
-    const key = `ef_ns_${crypto.randomUUID()}`;
+    const noSecret: Env = { ...bindings, STREAM_SECRET: undefined, SSE_SECRET: undefined };
+    const key = testKey("client");
     await bindings.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: "ns", kind: "client", environment: "nosecret", revoked: false }));
     const res = await edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers: { "X-API-Key": key }, body: "{}" }, noSecret);
     expect(res.status).toBe(200);

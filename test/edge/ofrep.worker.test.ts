@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/kv-contract";
+import { testKey } from "./test-keys";
 
 // Everything is written to KV directly (the DO that normally publishes is another module).
 const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
@@ -15,7 +16,8 @@ async function sha256Hex(text: string): Promise<string> {
 
 let keySeq = 0;
 async function mintKey(environment: string, kind: KeyKind, revoked = false): Promise<string> {
-  const key = `ef_${kind}_${environment}_${++keySeq}_${crypto.randomUUID()}`;
+  const key = testKey(kind);
+  ++keySeq;
   await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `id-${keySeq}`, kind, environment, revoked }));
   return key;
 }
@@ -136,7 +138,7 @@ describe("authentication", () => {
 
   it("401 with a JSON body for a missing, unknown or revoked key", async () => {
     const revoked = await mintKey("auth", "server", true);
-    for (const key of [null, "ef_unknown_key", revoked]) {
+    for (const key of [null, "ef_unknown_key", testKey(), revoked]) {
       for (const path of ["/ofrep/v1/evaluate/flags/banner", "/ofrep/v1/evaluate/flags"]) {
         const res = await post(path, key, { context: {} });
         expect(res.status).toBe(401);
@@ -250,7 +252,7 @@ describe("OFREP bulk evaluation", () => {
     const before = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(before.value).toBe("beta");
     await publish("refresh", 2, { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] });
-    await new Promise((r) => setTimeout(r, 400)); // SNAPSHOT_REFRESH_SECONDS = 0.25 in wrangler.toml
+    await new Promise((r) => setTimeout(r, 400)); // SNAPSHOT_REFRESH_SECONDS = 0.25 in vitest.config.ts
     const after = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(after.value).toBe("alpha");
     const bulk = (await (await post("/ofrep/v1/evaluate/flags", key, { context: {} })).json()) as Json;
@@ -368,14 +370,16 @@ describe("change stream token", () => {
     const body = (await (await post("/ofrep/v1/evaluate/flags", key, { context: {} })).json()) as Json;
     const url = new URL(body.eventStreams[0].url);
     const token = url.searchParams.get("token")!;
-    const [environment, kind, exp, sig] = token.split(".");
+    const [environment, kind, keyId, digest, exp, sig] = token.split(".");
     expect([environment, kind]).toEqual(["streamy", "client"]);
     expect(Number(exp)).toBeGreaterThan(Date.now() + 3_500_000);
     const variants = [
-      `other.${kind}.${exp}.${sig}`,
-      `${environment}.server.${exp}.${sig}`,
-      `${environment}.${kind}.${Number(exp) + 1}.${sig}`,
-      `${environment}.${kind}.${exp}.${sig.slice(0, -2)}AA`,
+      `other.${kind}.${keyId}.${digest}.${exp}.${sig}`,
+      `${environment}.server.${keyId}.${digest}.${exp}.${sig}`,
+      `${environment}.${kind}.${keyId}x.${digest}.${exp}.${sig}`,
+      `${environment}.${kind}.${keyId}.${digest}.${Number(exp) + 1}.${sig}`,
+      `${environment}.${kind}.${keyId}.${digest}.${exp}.${sig.slice(0, -2)}AA`,
+      `${environment}.${kind}.${exp}.${sig}`,
       "",
       "garbage",
     ];

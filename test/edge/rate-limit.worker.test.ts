@@ -5,6 +5,7 @@ import { edgeApp } from "../../src/edge/routes";
 import { TokenBuckets } from "../../src/edge/rate-limit";
 import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
+import { testKey } from "./test-keys";
 
 describe("TokenBuckets", () => {
   it("allows the burst, then refuses with Retry-After in whole seconds (≥ 1)", () => {
@@ -27,7 +28,7 @@ describe("429 on the OFREP routes", () => {
     const base = env as unknown as Env;
     // Same Worker routes, lower limits: bindings passed per request.
     const limited: Env = { ...base, RATE_LIMIT_PER_SECOND: "0.2", RATE_LIMIT_BURST: "3" };
-    const key = `ef_rl_${crypto.randomUUID()}`;
+    const key = testKey();
     await base.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: "rl-1", kind: "server", environment: "rl", revoked: false }));
     const call = () => edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", {
       method: "POST", headers: { "X-API-Key": key, "Content-Type": "application/json" }, body: '{"context":{}}',
@@ -39,7 +40,7 @@ describe("429 on the OFREP routes", () => {
     expect(res.headers.get("access-control-expose-headers")).toContain("Retry-After");
     expect(await res.json()).toMatchObject({ errorCode: "RATE_LIMITED" });
     // Another key is not affected.
-    const other = `ef_rl_${crypto.randomUUID()}`;
+    const other = testKey();
     await base.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(other)), JSON.stringify({ id: "rl-2", kind: "server", environment: "rl", revoked: false }));
     const res2 = await edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers: { "X-API-Key": other }, body: "{}" }, limited);
     expect(res2.status).toBe(200);

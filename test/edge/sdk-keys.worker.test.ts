@@ -2,7 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kvKey } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
-import { authenticate, presentedKey, type KvReader } from "../../src/edge/sdk-keys";
+import { failureGate, TokenBuckets } from "../../src/edge/rate-limit";
+import { authenticate, authenticateDigest, presentedKey } from "../../src/edge/sdk-keys";
+import type { KvReader } from "../../src/edge/snapshot-cache";
+import { testKey } from "./test-keys";
 
 const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 
@@ -31,34 +34,97 @@ describe("SDK key authentication", () => {
   });
 
   it("remembers answers for ttlMs, then sees a revocation", async () => {
-    const key = `k_${crypto.randomUUID()}`;
+    const key = testKey("client");
     await store(key);
     const kv = new CountingKv();
     const t = 1_000_000;
-    expect(await authenticate(bearer(key), kv, 250, t)).toMatchObject({ ok: true, key: { environment: "e", kind: "client" } });
+    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: t })).toMatchObject({
+      ok: true, key: { environment: "e", kind: "client" }, digest: await sha256Hex(key),
+    });
     await store(key, true);
-    expect((await authenticate(bearer(key), kv, 250, t + 100)).ok).toBe(true);
+    expect((await authenticate(bearer(key), kv, { ttlMs: 250, now: t + 100 })).ok).toBe(true);
     expect(kv.reads).toBe(1);
-    expect(await authenticate(bearer(key), kv, 250, t + 300)).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
+    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: t + 300 })).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
   });
 
   it("concurrent lookups of one key share a KV read; unknown keys are remembered too", async () => {
-    const key = `k_${crypto.randomUUID()}`;
+    const key = testKey();
     const kv = new CountingKv();
-    const results = await Promise.all(Array.from({ length: 20 }, () => authenticate(bearer(key), kv, 1000, 5_000)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => authenticate(bearer(key), kv, { ttlMs: 1000, now: 5_000 })));
     expect(results.every((r) => !r.ok && r.status === 401)).toBe(true);
     expect(kv.reads).toBe(1);
-    await authenticate(bearer(key), kv, 1000, 5_500);
+    await authenticate(bearer(key), kv, { ttlMs: 1000, now: 5_500 });
     expect(kv.reads).toBe(1);
   });
 
   it("KV outage: a remembered key keeps working, an unverifiable one is 503 not 401", async () => {
-    const key = `k_${crypto.randomUUID()}`;
+    const key = testKey();
     await store(key);
     const kv = new CountingKv();
-    expect((await authenticate(bearer(key), kv, 100, 10_000)).ok).toBe(true);
+    expect((await authenticate(bearer(key), kv, { ttlMs: 100, now: 10_000 })).ok).toBe(true);
     kv.down = true;
-    expect((await authenticate(bearer(key), kv, 100, 20_000)).ok).toBe(true);
-    expect(await authenticate(bearer(`k_${crypto.randomUUID()}`), kv, 100, 20_000)).toMatchObject({ ok: false, status: 503 });
+    expect((await authenticate(bearer(key), kv, { ttlMs: 100, now: 20_000 })).ok).toBe(true);
+    expect(await authenticate(bearer(testKey()), kv, { ttlMs: 100, now: 20_000 })).toMatchObject({ ok: false, status: 503 });
+  });
+
+  it("keys without the minted format are refused with no digest and no KV read", async () => {
+    const kv = new CountingKv();
+    for (const key of ["k_123", "efs_short", `efs_${"A".repeat(44)}`, `efx_${"A".repeat(43)}`, `efs_${"A".repeat(42)}!`, "x".repeat(600)]) {
+      expect(await authenticate(bearer(key), kv)).toEqual({ ok: false, status: 401, detail: "unknown SDK key" });
+    }
+    expect(kv.reads).toBe(0);
+  });
+
+  it("a flood of made-up keys never evicts a real key from memory", async () => {
+    const real = testKey();
+    await store(real);
+    const kv = new CountingKv();
+    const t = 50_000_000;
+    expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t })).ok).toBe(true);
+    // More unknown keys than either memory holds, with no failure budget in the way.
+    for (let i = 0; i < 10_050; i++) await authenticate(bearer(testKey()), { get: (async () => null) as unknown as KvReader["get"] }, { ttlMs: 60_000, now: t + 1 });
+    const before = kv.reads;
+    expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t + 2 })).ok).toBe(true);
+    expect(kv.reads).toBe(before); // still answered from memory
+  });
+
+  it("an address that keeps failing gets 429 before any more lookups; known keys behind it still pass", async () => {
+    const real = testKey();
+    await store(real);
+    const kv = new CountingKv();
+    const t = 90_000_000;
+    const buckets = new TokenBuckets(1, 50);
+    const failures = { spend: () => buckets.take("1.2.3.4", t), refund: () => buckets.refund("1.2.3.4") };
+    expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t, failures })).ok).toBe(true);
+    // Concurrent, as a flood would be: the budget is spent before each lookup, not after.
+    const answers = await Promise.all(Array.from({ length: 5000 }, () => authenticate(bearer(testKey()), kv, { ttlMs: 60_000, now: t, failures })));
+    // 5,000 made-up keys cost 50 lookups (the burst) + the real key's one, not 5,000.
+    expect(kv.reads).toBe(51);
+    expect(answers.filter((a) => !a.ok && a.status === 401)).toHaveLength(50);
+    expect(answers[4999]).toMatchObject({ ok: false, status: 429, retryAfterSeconds: 1 });
+    expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t, failures })).ok).toBe(true);
+  });
+
+  it("failureGate spends per address and refunds", () => {
+    const buckets = new TokenBuckets(0, 2);
+    const a = failureGate("a", buckets);
+    expect(a.spend()).toEqual({ ok: true });
+    expect(a.spend()).toEqual({ ok: true });
+    expect(a.spend().ok).toBe(false);
+    a.refund();
+    expect(a.spend()).toEqual({ ok: true });
+    expect(failureGate("b", buckets).spend()).toEqual({ ok: true });
+  });
+
+  it("looks a key up by its digest (stream re-checks) through the same memory", async () => {
+    const key = testKey("client");
+    await store(key);
+    const digest = await sha256Hex(key);
+    const kv = new CountingKv();
+    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 1 })).toMatchObject({ ok: true, key: { id: "k1" }, digest });
+    expect((await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2 })).ok).toBe(true);
+    expect(kv.reads).toBe(1);
+    await store(key, true);
+    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2000 })).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
   });
 });

@@ -116,6 +116,8 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
     PORT: String(port),
     ADMIN_TOKEN: options.adminToken === null ? "" : options.adminToken ?? TEST_ADMIN_TOKEN,
     EDGEFLAGS_PERSIST_TO: persistDir,
+    // Given, so test servers never write a generated one into the checkout's .dev.vars.
+    STREAM_SECRET: "e2e-stream-secret",
     EDGEFLAGS_EXIT_WITH_PARENT: "1",
     // Each server gets its own inspector port: parallel test files must not fight over 9229.
     EDGEFLAGS_WRANGLER_ARGS: `--inspector-port ${await freePort()} ${options.env?.EDGEFLAGS_WRANGLER_ARGS ?? ""}`,

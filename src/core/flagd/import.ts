@@ -25,7 +25,7 @@ import {
 } from "../model";
 import { fail, ok, type Issue, type Result } from "../result";
 import type { JsonValue } from "../engine";
-import { fingerprint } from "./fingerprint";
+import { contentHash } from "../canonical";
 import { FLAG_KINDS, type FlagKind } from "../lifecycle";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
 
@@ -202,7 +202,7 @@ function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]
 
   const native = readJsonExt(meta, EXT.targeting, NativeTargeting, at, issues);
   // Restore the native form only while the JSON Logic is exactly what export derived from it.
-  if (native && native.fingerprint === fingerprint(flag.targeting ?? null)) {
+  if (native && native.fingerprint === contentHash(flag.targeting ?? null)) {
     delete flag.targeting;
     if (native.targets) flag.targets = native.targets;
     if (native.rules) flag.rules = native.rules;

@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+/**
+ * `npm run deploy`: edgeflags into your own Cloudflare account, in one command.
+ *
+ *   1. KV: finds the namespace titled "<worker name>-FLAGS_KV", creates it when missing (or takes
+ *      EDGEFLAGS_KV_ID), and writes its id into a generated, git-ignored deploy config
+ *      (wrangler.deploy.toml). wrangler.toml itself keeps the local id that `npm start` and the
+ *      tests use.
+ *   2. Secrets: ADMIN_TOKEN and STREAM_SECRET (the change-stream signing key). A value from the
+ *      shell is set; otherwise a secret the Worker already has is kept; otherwise a random one is
+ *      generated and printed once. They are uploaded with the deployment itself (--secrets-file),
+ *      so the Worker never runs without them.
+ *   3. Deploys with the production settings: wrangler.toml's [vars] (not npm start's local
+ *      intervals) and a minified bundle.
+ *
+ * `npm run deploy -- --dry-run [--outdir DIR]` does step 3 without an account or network: it
+ * bundles into DIR (default dist/) and prints the sizes, with a placeholder KV id. CI runs it.
+ *
+ * Environment:
+ *   CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID  wrangler's own credentials (or `npx wrangler login`)
+ *   ADMIN_TOKEN, STREAM_SECRET                   secrets to set (see step 2)
+ *   EDGEFLAGS_KV_ID                              use this KV namespace, do not look one up
+ *   EDGEFLAGS_DEPLOY_CONFIG                      where to write the generated config
+ *                                                (default wrangler.deploy.toml; must sit in the repo root)
+ *   EDGEFLAGS_WRANGLER                           wrangler entry point to run (tests use a fake one)
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const KV_BINDING = "FLAGS_KV";
+const SECRETS = ["ADMIN_TOKEN", "STREAM_SECRET"];
+/** A well-formed id for bundling only: a dry run never talks to the account. */
+const PLACEHOLDER_KV_ID = "00000000000000000000000000000000";
+
+const options = parseArgs(process.argv.slice(2));
+const wranglerEntry = process.env.EDGEFLAGS_WRANGLER || join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const deployConfig = resolve(root, process.env.EDGEFLAGS_DEPLOY_CONFIG || "wrangler.deploy.toml");
+// Relative paths in the config (main, assets) resolve against its directory: keep it beside wrangler.toml.
+if (dirname(deployConfig) !== root) fail(`EDGEFLAGS_DEPLOY_CONFIG must name a file in ${root}`);
+
+const baseConfig = readFileSync(join(root, "wrangler.toml"), "utf8");
+const workerName = /^name\s*=\s*"([^"]+)"/m.exec(baseConfig)?.[1] ?? fail("wrangler.toml has no name");
+const kvTitle = `${workerName}-${KV_BINDING}`;
+
+const kvId = process.env.EDGEFLAGS_KV_ID || (options.dryRun ? PLACEHOLDER_KV_ID : findOrCreateNamespace(kvTitle));
+writeFileSync(deployConfig, deployConfigText(baseConfig, kvId));
+console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; config ${basename(deployConfig)}`);
+
+const deployArgs = ["deploy", "--config", deployConfig, "--minify"];
+if (options.dryRun) {
+  deployArgs.push("--dry-run", "--outdir", resolve(root, options.outdir ?? "dist"));
+  const res = wrangler(deployArgs, { offline: true, inherit: true });
+  process.exit(res.status ?? 1);
+}
+
+const { values, generated } = chooseSecrets();
+const secretsDir = mkdtempSync(join(tmpdir(), "edgeflags-deploy-"));
+const secretsFile = join(secretsDir, "secrets.json");
+try {
+  if (Object.keys(values).length > 0) {
+    writeFileSync(secretsFile, JSON.stringify(values), { mode: 0o600 });
+    deployArgs.push("--secrets-file", secretsFile);
+  }
+  const res = wrangler(deployArgs, { inherit: true });
+  if (res.status !== 0) fail("wrangler deploy failed (see above); no secret was changed: run it again");
+} finally {
+  rmSync(secretsDir, { recursive: true, force: true });
+}
+printSummary(generated);
+
+// ---------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const out = { dryRun: false, outdir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--dry-run") out.dryRun = true;
+    else if (arg === "--outdir" && argv[i + 1]) out.outdir = argv[++i];
+    else if (arg.startsWith("--outdir=")) out.outdir = arg.slice("--outdir=".length);
+    else fail(`unknown argument "${arg}" (known: --dry-run, --outdir DIR)`);
+  }
+  return out;
+}
+
+/** Runs wrangler; `inherit` streams its output to ours, otherwise stdout is captured. */
+function wrangler(args, { offline = false, inherit = false, input } = {}) {
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    ...(offline ? { CLOUDFLARE_CF_FETCH_ENABLED: "false" } : {}),
+  };
+  const res = spawnSync(process.execPath, [wranglerEntry, ...args], {
+    cwd: root,
+    env,
+    input,
+    encoding: "utf8",
+    stdio: inherit ? ["ignore", "inherit", "inherit"] : ["pipe", "pipe", "pipe"],
+  });
+  if (res.error) fail(`could not run wrangler: ${res.error.message}`);
+  return res;
+}
+
+/** The first JSON array or object in wrangler's output (it may print notices around it). */
+function jsonFrom(text, what) {
+  const start = text.search(/[[{]/);
+  const end = Math.max(text.lastIndexOf("]"), text.lastIndexOf("}"));
+  try {
+    return JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return fail(`could not read ${what} from wrangler's output:\n${text}`);
+  }
+}
+
+function listNamespaces() {
+  const res = wrangler(["kv", "namespace", "list"]);
+  if (res.status !== 0) fail(`wrangler kv namespace list failed (logged in? CLOUDFLARE_API_TOKEN set?):\n${res.stderr}${res.stdout}`);
+  const list = jsonFrom(res.stdout, "the KV namespace list");
+  return Array.isArray(list) ? list : [];
+}
+
+function findOrCreateNamespace(title) {
+  const existing = listNamespaces().find((ns) => ns?.title === title);
+  if (existing?.id) return existing.id;
+  const res = wrangler(["kv", "namespace", "create", title]);
+  if (res.status !== 0) fail(`wrangler kv namespace create ${title} failed:\n${res.stderr}${res.stdout}`);
+  // Read the id back from the account rather than from create's human-oriented output.
+  const created = listNamespaces().find((ns) => ns?.title === title);
+  if (!created?.id) fail(`KV namespace ${title} was created but is not listed`);
+  console.log(`edgeflags: created KV namespace ${title}`);
+  return created.id;
+}
+
+/** wrangler.toml with the FLAGS_KV binding's id replaced; everything else exactly as written. */
+function deployConfigText(text, id) {
+  const blocks = text.split(/(?=^\[)/m);
+  const kv = blocks.filter((b) => /^\[\[kv_namespaces\]\]/.test(b) && new RegExp(`^binding\\s*=\\s*"${KV_BINDING}"`, "m").test(b));
+  if (kv.length !== 1 || !/^id\s*=\s*"[^"]*"/m.test(kv[0])) fail(`wrangler.toml needs exactly one [[kv_namespaces]] block for ${KV_BINDING} with an id`);
+  const header = `# Generated by scripts/deploy.mjs from wrangler.toml (KV id of this account). Do not edit; git-ignored.\n`;
+  return header + blocks.map((b) => (b === kv[0] ? b.replace(/^id\s*=\s*"[^"]*"/m, `id = "${id}"`) : b)).join("");
+}
+
+/** Names of the secrets the deployed Worker has; none when it does not exist yet. */
+function existingSecrets() {
+  const res = wrangler(["secret", "list", "--config", deployConfig, "--format", "json"]);
+  if (res.status !== 0) {
+    if (/10007|does not exist|not found/i.test(res.stdout + res.stderr)) return new Set();
+    fail(`wrangler secret list failed:\n${res.stderr}${res.stdout}`);
+  }
+  const list = jsonFrom(res.stdout, "the secret list");
+  return new Set((Array.isArray(list) ? list : []).map((s) => s?.name).filter(Boolean));
+}
+
+function chooseSecrets() {
+  const have = existingSecrets();
+  const values = {};
+  const generated = {};
+  for (const name of SECRETS) {
+    if (process.env[name]) values[name] = process.env[name];
+    else if (!have.has(name)) values[name] = generated[name] = randomSecret(name);
+  }
+  return { values, generated };
+}
+
+function randomSecret(name) {
+  return `${name === "ADMIN_TOKEN" ? "efa_" : ""}${randomBytes(32).toString("base64url")}`;
+}
+
+function printSummary(generated) {
+  const lines = ["", `edgeflags: deployed "${workerName}" with ${relative(root, deployConfig)}.`];
+  const names = Object.keys(generated);
+  if (names.length > 0) {
+    lines.push("Generated secrets, shown only now (Cloudflare keeps them write-only; store them in your password manager):");
+    for (const name of names) lines.push(`  ${name}=${generated[name]}`);
+  } else {
+    lines.push("Secrets: kept the Worker's existing ones (set ADMIN_TOKEN / STREAM_SECRET in the shell to replace them).");
+  }
+  lines.push("Next: create an environment and mint SDK keys with the admin API (README, \"Try it with curl\").", "");
+  console.log(lines.join("\n"));
+}
+
+function fail(message) {
+  console.error(`edgeflags deploy: ${message}`);
+  process.exit(1);
+}

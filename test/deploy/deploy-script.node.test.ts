@@ -1,0 +1,107 @@
+/**
+ * scripts/deploy.mjs against a fake wrangler (test/deploy/fake-wrangler.mjs): the KV namespace is
+ * created only when missing and its id lands in the generated deploy config (never in
+ * wrangler.toml); secrets from the shell are set, existing ones kept, missing ones generated and
+ * printed once; the deployment uses the production config, minified. The real account calls are
+ * wrangler's own; only this orchestration is ours.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot, tempDir } from "../support/wrangler-dev";
+
+interface Call {
+  args: string[];
+  config?: string;
+  secrets?: Record<string, string>;
+}
+interface FakeState {
+  namespaces: { id: string; title: string }[];
+  workerExists: boolean;
+  secrets: string[];
+  /** Calls starting with these words fail as an unauthenticated wrangler would. */
+  failing?: string;
+  calls: Call[];
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
+
+function runDeploy(initial: Omit<FakeState, "calls">, env: Record<string, string> = {}) {
+  const dir = tempDir("edgeflags-deploy-test-");
+  const stateFile = join(dir, "state.json");
+  writeFileSync(stateFile, JSON.stringify({ ...initial, calls: [] }));
+  const configName = `wrangler.deploy.test-${randomBytes(4).toString("hex")}.toml`;
+  cleanups.push(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(repoRoot, configName), { force: true });
+  });
+  const { ADMIN_TOKEN: _a, STREAM_SECRET: _s, EDGEFLAGS_KV_ID: _k, ...inherited } = process.env;
+  const res = spawnSync(process.execPath, [join(repoRoot, "scripts", "deploy.mjs")], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: {
+      ...inherited,
+      EDGEFLAGS_WRANGLER: join(repoRoot, "test", "deploy", "fake-wrangler.mjs"),
+      EDGEFLAGS_DEPLOY_CONFIG: configName,
+      FAKE_WRANGLER_STATE: stateFile,
+      ...env,
+    },
+  });
+  const state: FakeState = JSON.parse(readFileSync(stateFile, "utf8"));
+  const deploy = state.calls.find((c) => c.args[0] === "deploy");
+  return { status: res.status, output: res.stdout + res.stderr, state, deploy, configPath: join(repoRoot, configName) };
+}
+
+const kvIdIn = (config: string | undefined) => /\[\[kv_namespaces\]\][^[]*?^id\s*=\s*"([^"]+)"/m.exec(config ?? "")?.[1];
+
+describe("npm run deploy (account calls faked)", () => {
+  it("first deploy: creates the KV namespace, writes its id into the deploy config, generates both secrets and prints them once", () => {
+    const before = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
+    const run = runDeploy({ namespaces: [{ id: "someone-else", title: "other-app-FLAGS_KV" }], workerExists: false, secrets: [] });
+    expect(run.status, run.output).toBe(0);
+    expect(run.state.calls.filter((c) => c.args.join(" ").startsWith("kv namespace create")).map((c) => c.args[3])).toEqual(["edgeflags-FLAGS_KV"]);
+    expect(kvIdIn(run.deploy?.config)).toBe("id-of-edgeflags-FLAGS_KV");
+    expect(existsSync(run.configPath)).toBe(true);
+    // The local id stays in wrangler.toml for npm start and the tests.
+    expect(readFileSync(join(repoRoot, "wrangler.toml"), "utf8")).toBe(before);
+    expect(kvIdIn(before)).toBe("edgeflags-local");
+    // Production settings: the deployed [vars], minified.
+    expect(run.deploy?.args).toContain("--minify");
+    expect(run.deploy?.config).toMatch(/^SNAPSHOT_REFRESH_SECONDS = "30"$/m);
+    const secrets = run.deploy?.secrets ?? {};
+    expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "STREAM_SECRET"]);
+    expect(secrets.ADMIN_TOKEN).not.toBe(secrets.STREAM_SECRET);
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(value.length).toBeGreaterThanOrEqual(40);
+      expect(run.output.split(`${name}=${value}`).length - 1, `${name} printed once`).toBe(1);
+    }
+  });
+
+  it("re-deploy: reuses the namespace, keeps existing secrets, replaces only one given in the shell", () => {
+    const run = runDeploy(
+      { namespaces: [{ id: "existing-id", title: "edgeflags-FLAGS_KV" }], workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] },
+      { ADMIN_TOKEN: "efa_chosen-by-the-operator-0123456789" },
+    );
+    expect(run.status, run.output).toBe(0);
+    expect(run.state.calls.some((c) => c.args.join(" ").startsWith("kv namespace create"))).toBe(false);
+    expect(kvIdIn(run.deploy?.config)).toBe("existing-id");
+    expect(run.deploy?.secrets).toEqual({ ADMIN_TOKEN: "efa_chosen-by-the-operator-0123456789" });
+    expect(run.output).not.toContain("efa_chosen-by-the-operator");
+  });
+
+  it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying", () => {
+    const given = runDeploy({ namespaces: [], workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] }, { EDGEFLAGS_KV_ID: "given-id" });
+    expect(given.status, given.output).toBe(0);
+    expect(given.state.calls.some((c) => c.args[0] === "kv")).toBe(false);
+    expect(kvIdIn(given.deploy?.config)).toBe("given-id");
+    expect(given.deploy?.args).not.toContain("--secrets-file");
+
+    const broken = runDeploy({ namespaces: [], workerExists: false, secrets: [], failing: "kv namespace list" });
+    expect(broken.status).not.toBe(0);
+    expect(broken.output).toMatch(/kv namespace list failed/);
+    expect(broken.deploy).toBeUndefined();
+  });
+});
