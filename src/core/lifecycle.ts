@@ -69,9 +69,9 @@ export function flagStatus(facts: FlagFacts, now: number, settings: LifecycleSet
 }
 
 const days = z.number().check(z.gt(0), z.lte(36_500));
-/** A partial update of {@link LifecycleSettings}: `null` makes a kind permanent. */
+/** A partial update of {@link LifecycleSettings}: `null` makes a kind permanent. Unknown fields are refused. */
 export const LifecyclePatch = z.strictObject({
-  lifetimeDays: z.optional(z.partialRecord(z.enum(FLAG_KINDS), z.nullable(days))),
+  lifetimeDays: z.optional(z.strictObject(Object.fromEntries(FLAG_KINDS.map((k) => [k, z.optional(z.nullable(days))])) as Record<FlagKind, z.ZodMiniOptional<z.ZodMiniNullable<typeof days>>>)),
   statusWindowDays: z.optional(days),
 });
 export type LifecyclePatch = z.infer<typeof LifecyclePatch>;

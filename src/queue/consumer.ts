@@ -1,7 +1,7 @@
 /**
  * The Worker's `queue()` handler: the insights queue and its dead-letter queue (wrangler.toml).
  *
- * Main queue: messages are validated (messages.ts), grouped by type and handed to that type's
+ * Main queue: messages are checked (messages.ts), grouped by type and handed to that type's
  * handler in {@link HANDLERS}; a type is one row there (webhook deliveries can join the same
  * queue). `usage` messages are grouped by environment and applied by that environment's Durable
  * Object in one RPC, which skips ids it has applied before, so a redelivered message, or a batch
@@ -16,7 +16,7 @@
 import type { Env } from "../env";
 import type { InsightsStoreApi } from "../store/insights-api";
 import { logError } from "../log";
-import { INSIGHTS_DLQ, QueueMessage, type UsageMessage } from "./messages";
+import { INSIGHTS_DLQ, parseQueueMessage, type QueueMessage, type UsageMessage } from "./messages";
 
 type Item<T> = { message: Message<unknown>; body: T };
 type Handlers = { [K in QueueMessage["type"]]: (items: Item<Extract<QueueMessage, { type: K }>>[], env: Env) => Promise<void> };
@@ -55,15 +55,15 @@ const HANDLERS: Handlers = {
 function parse(batch: MessageBatch<unknown>): Map<QueueMessage["type"], Item<QueueMessage>[]> {
   const byType = new Map<QueueMessage["type"], Item<QueueMessage>[]>();
   for (const message of batch.messages) {
-    const parsed = QueueMessage.safeParse(message.body);
-    if (!parsed.success) {
-      logError("queue: malformed message dropped", parsed.error.issues[0]?.message ?? "invalid", { queue: batch.queue, id: message.id });
+    const parsed = parseQueueMessage(message.body);
+    if (!parsed.ok) {
+      logError("queue: malformed message dropped", parsed.error, { queue: batch.queue, id: message.id });
       message.ack();
       continue;
     }
-    const list = byType.get(parsed.data.type);
-    if (list) list.push({ message, body: parsed.data });
-    else byType.set(parsed.data.type, [{ message, body: parsed.data }]);
+    const list = byType.get(parsed.value.type);
+    if (list) list.push({ message, body: parsed.value });
+    else byType.set(parsed.value.type, [{ message, body: parsed.value }]);
   }
   return byType;
 }

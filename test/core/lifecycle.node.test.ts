@@ -36,7 +36,7 @@ describe("flag status and staleness (7-day windows, Unleash lifetimes)", () => {
     expect(LifecyclePatch.safeParse({ lifetimeDays: { bogus: 3 } }).success).toBe(false);
     expect(LifecyclePatch.safeParse({ statusWindowDays: 0 }).success).toBe(false);
     expect(LifecyclePatch.safeParse({ lifetimeDays: { release: -1 } }).success).toBe(false);
-    expect(LifecyclePatch.safeParse({ extra: 1 }).success).toBe(false);
+    expect(LifecyclePatch.safeParse({ extra: 1 }).success).toBe(false); // a typo is refused, not ignored
     const merged = applyLifecyclePatch(DEFAULT_LIFECYCLE, LifecyclePatch.parse({ lifetimeDays: { release: null } }));
     expect(merged.lifetimeDays).toEqual({ ...DEFAULT_LIFECYCLE.lifetimeDays, release: null });
     expect(flagStatus(facts({ lastEvaluatedAt: NOW - 30 * DAY }), NOW, merged)).toEqual({ status: "inactive", stale: false });

@@ -88,6 +88,20 @@ describe("queue consumer → environment store", () => {
   });
 
   it("acks, never retries, a malformed message or one for a deleted environment", async () => {
+    const live = await createEnv("q-bad-rows");
+    const now = Date.now();
+    const rejected = await deliver(INSIGHTS_QUEUE, [
+      usage(live, now, [["not a key!", "on", "STATIC", "server", 1]]),
+      usage(live, now, [["a", "on", "STATIC", "server", -1]]),
+      usage(live, now, [["a", "on", "Static; DROP", "server", 1]]),
+      usage(live, now, [["a", "on", "STATIC", "browser", 1]]),
+      { ...usage(live, now, []), requests: [["single", "9xx", 1]] },
+      { ...usage(live, now, []), environment: "../other" },
+    ]);
+    expect(rejected.explicitAcks).toHaveLength(6);
+    expect((await api("GET", `/environments/${live}/flags/a/usage?hours=1`)).body.total).toBe(0);
+    expect((await api("GET", `/environments/${live}/metrics?minutes=1`)).body.buckets[0].requests).toBe(0);
+
     const env = await createEnv("q-gone");
     expect((await api("DELETE", `/environments/${env}?confirm=${env}`)).status).toBe(200);
     const result = await deliver(INSIGHTS_QUEUE, [
