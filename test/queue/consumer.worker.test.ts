@@ -94,7 +94,7 @@ describe("queue consumer → environment store", () => {
       usage(live, now, [["not a key!", "on", "STATIC", "server", 1]]),
       usage(live, now, [["a", "on", "STATIC", "server", -1]]),
       usage(live, now, [["a", "on", "Static; DROP", "server", 1]]),
-      usage(live, now, [["a", "on", "STATIC", "browser", 1]]),
+      usage(live, now, [["a", "on", "STATIC", "browser" as "client", 1]]),
       { ...usage(live, now, []), requests: [["single", "9xx", 1]] },
       { ...usage(live, now, []), environment: "../other" },
     ]);
