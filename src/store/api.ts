@@ -92,7 +92,8 @@ export interface EnvironmentStoreApi {
 
   history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
   rollback(version: number, actor: Actor): Promise<StoreResult<Committed>>;
-  explain(flagKey: string, context: EvaluationContext): Promise<StoreResult<EvaluationResult>>;
+  /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
+  explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>>;
 
   mintKey(kind: KeyKind, actor: Actor): Promise<StoreResult<{ id: string; kind: KeyKind; key: string }>>;
   listKeys(): Promise<StoreResult<KeyInfo[]>>;

@@ -332,9 +332,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     });
   }
 
-  async explain(flagKey: string, context: EvaluationContext): Promise<StoreResult<EvaluationResult>> {
+  async explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>> {
     return this.read((meta) => {
-      const compiled = this.currentCompiled(meta);
+      const compiled = draft ? this.draftCompiled(meta, draft) : this.currentCompiled(meta);
       if (!compiled.ok) return compiled;
       if (!compiled.value.get(flagKey)) return notFound(`no flag "${flagKey}"`);
       const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
@@ -494,6 +494,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private currentDoc(meta: Meta): EnvironmentDoc {
     if (this.cache?.version !== meta.version) this.cache = { version: meta.version, doc: loadDoc(this.sql, meta.extra) };
     return this.cache.doc;
+  }
+
+  /** The current document with `draft` in place of (or added as) its flag, compiled as a PUT would be; never cached, never written. */
+  private draftCompiled(meta: Meta, input: Flag): StoreResult<CompiledEnvironment> {
+    const parsed = parseFlag(input);
+    if (!parsed.ok) return invalid(parsed.errors.map((i) => ({ ...i, path: i.path ? `draft.${i.path}` : "draft" })));
+    const draft = parsed.value;
+    const current = this.currentDoc(meta);
+    const exists = current.flags.some((f) => f.key === draft.key);
+    const result = compileEnvironment({ ...current, flags: exists ? current.flags.map((f) => (f.key === draft.key ? draft : f)) : [...current.flags, draft] });
+    return result.ok ? done(result.value) : invalid(result.errors);
   }
 
   private currentCompiled(meta: Meta): StoreResult<CompiledEnvironment> {
