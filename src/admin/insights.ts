@@ -15,7 +15,7 @@ import { Hono, type Context } from "hono";
 import { KEY_PATTERN } from "../core/model";
 import type { StoreResult } from "../store/api";
 import type { InsightsStoreApi } from "../store/insights-api";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
 import { LifecyclePatch, MetricsQuery, UsageQuery } from "./schemas";
@@ -24,7 +24,8 @@ import type { Decorate } from "./versioned-resource";
 
 export const insightsApp = new Hono<EnvironmentEnv>();
 
-const insights = (c: Context<EnvironmentEnv>) => c.env.ENV_STORE.getByName(c.var.environment) as unknown as InsightsStoreApi;
+// The RPC stub seen through the insights contract (the stub itself has every EnvironmentStore method).
+const insights = (c: Context) => (c.var as EnvironmentEnv["Variables"]).store as unknown as InsightsStoreApi;
 
 /**
  * The read-only lifecycle fields of GET flag answers. Best effort: when they cannot be computed
@@ -44,24 +45,24 @@ export const withLifecycle: Decorate = async (c) => {
   };
 };
 
-function answer<T>(c: Context<EnvironmentEnv>, result: StoreResult<T>): Response {
+function answer<T>(c: Context, result: StoreResult<T>): Response {
   return result.ok ? c.json(result.value as object) : storeErrorResponse(c, result.error);
 }
 
-insightsApp.get("/flags/:key/usage", validate("query", UsageQuery), async (c) => {
+insightsApp.get("/flags/:key/usage", readAccess, validate("query", UsageQuery), async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return apiError(c, 404, "NOT_FOUND", `flag "${key}" does not exist in environment "${c.var.environment}"`);
   return answer(c, await insights(c).flagUsage(key, c.req.valid("query").hours ?? 24));
 });
 
-insightsApp.get("/metrics", validate("query", MetricsQuery), async (c) => {
+insightsApp.get("/metrics", readAccess, validate("query", MetricsQuery), async (c) => {
   return answer(c, await insights(c).edgeMetrics(c.req.valid("query").minutes ?? 60));
 });
 
-insightsApp.get("/lifecycle", async (c) => {
+insightsApp.get("/lifecycle", readAccess, async (c) => {
   return answer(c, await insights(c).lifecycleSettings());
 });
 
-insightsApp.put("/lifecycle", jsonBody(), validate("json", LifecyclePatch), async (c) => {
-  return answer(c, await insights(c).setLifecycleSettings(c.req.valid("json")));
+insightsApp.put("/lifecycle", writeAccess, jsonBody(LifecyclePatch), async (c) => {
+  return answer(c, await insights(c).setLifecycleSettings(c.var.body));
 });

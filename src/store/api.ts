@@ -15,9 +15,14 @@ import type { KeyKind } from "../core/kv-contract";
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;
 
-/** Why a call was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412, conflict 409. */
+/**
+ * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
+ * precondition_failed 412, conflict 409. `no_environment`: this environment was never created or
+ * was deleted (every call but `create` can answer it); `not_found`: an item in it is missing.
+ */
 export type StoreError =
   | { code: "invalid"; issues: Issue[] }
+  | { code: "no_environment"; message: string }
   | { code: "not_found"; message: string }
   | { code: "precondition_failed"; message: string; currentVersion: number }
   | { code: "conflict"; message: string };
@@ -123,6 +128,9 @@ export interface AdminTokenInfo {
   createdAt: string;
   revokedAt?: string;
 }
+
+/** The registry's Durable Object name: `REGISTRY.getByName(REGISTRY_NAME)`. */
+export const REGISTRY_NAME = "registry";
 
 /** The single registry: which environments exist, and scoped admin tokens (stored hashed). */
 export interface RegistryApi {

@@ -28,7 +28,7 @@ import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
-import { conflict, done, invalid, notFound, stale } from "./refusals";
+import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "./schema";
 import * as segments from "./segments-repo";
@@ -411,18 +411,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- publishing -----------------------------------------------------------------------------
 
-  /** Also for a deleted environment (its KV pointer is deleted again); not_found if never created. */
   async republish(): Promise<StoreResult<{ version: number }>> {
-    const meta = readMeta(this.sql);
-    if (!meta) return notFound("unknown environment");
+    const live = this.live();
+    if (!live.ok) return live;
     this.ctx.storage.transactionSync(() => {
-      // -1: "unknown", so a deleted environment's pointer is deleted again too.
-      setPublished(this.sql, "published_version", meta.deleted ? -1 : 0);
+      setPublished(this.sql, "published_version", 0);
       setPublished(this.sql, "snapshot_version", 0);
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();
-    return done({ version: meta.deleted ? 0 : meta.version });
+    return done({ version: live.value.version });
   }
 
   /** Publishing first (retries, backstop), then deleting superseded snapshots, then the next alarm. */
@@ -463,10 +461,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** The meta row of a created, not deleted environment, or not_found. */
+  /** The meta row of a created, not deleted environment, or no_environment. */
   private live(): StoreResult<Meta> {
     const meta = readMeta(this.sql);
-    return meta && !meta.deleted ? done(meta) : notFound("unknown environment");
+    return meta && !meta.deleted ? done(meta) : noEnvironment;
   }
 
   /** A read of a live environment (synchronous: it sees one consistent version). */
@@ -503,7 +501,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const draft = parsed.value;
     const current = this.currentDoc(meta);
     const exists = current.flags.some((f) => f.key === draft.key);
-    const result = compileEnvironment({ ...current, flags: exists ? current.flags.map((f) => (f.key === draft.key ? draft : f)) : [...current.flags, draft] });
+    const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) });
     return result.ok ? done(result.value) : invalid(result.errors);
   }
 

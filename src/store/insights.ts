@@ -14,7 +14,7 @@ import { auditTime } from "./audit-repo";
 import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "./insights-api";
 import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./lifecycle-repo";
 import type { Meta } from "./meta-repo";
-import { done, invalid, notFound } from "./refusals";
+import { done, invalid, noEnvironment } from "./refusals";
 import type { Sql } from "./sql";
 import { addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, maintainUsage, MINUTE_MS, seen, type FlagUsage } from "./usage-repo";
 
@@ -31,7 +31,7 @@ export interface InsightsHost {
   flags(): Stored<Flag>[];
 }
 
-const unknownEnvironment = notFound("unknown environment");
+const unknownEnvironment = noEnvironment;
 
 export class StoreInsights {
   private maintainedAt = 0;

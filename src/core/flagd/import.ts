@@ -24,6 +24,7 @@ import {
   type Flag, type FlagType, type Metadata,
 } from "../model";
 import { fail, ok, type Issue, type Result } from "../result";
+import { zodIssues, type ZodIssueLike } from "../issues";
 import type { JsonValue } from "../engine";
 import { contentHash } from "../canonical";
 import { FLAG_KINDS, type FlagKind } from "../lifecycle";
@@ -82,7 +83,7 @@ export function importFlagd(input: unknown, options: ImportOptions = {}): Result
 
   // Safety net: whatever the checks above let through must still be a valid native document.
   const checked = EnvironmentDoc.safeParse(doc);
-  if (!checked.success) return fail(zodIssues(checked.error.issues, "", flags.map((f) => f.key)));
+  if (!checked.success) return fail(byFlagKey(checked.error.issues, flags.map((f) => f.key)));
   return ok(checked.data);
 }
 
@@ -331,19 +332,12 @@ export function inferType(values: readonly unknown[]): FlagType {
   return "object";
 }
 
-/** zod issues → edgeflags Issues with dotted paths; `flags[i]` is shown by flag key. */
-function zodIssues(list: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string, flagKeys?: string[]): Issue[] {
-  return list.map((issue) => {
-    const parts = [...issue.path];
-    let path = prefix;
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === 1 && parts[0] === "flags" && typeof p === "number" && flagKeys) path += `.${flagKeys[p]}`;
-      else if (typeof p === "number") path += `[${p}]`;
-      else path += path === "" ? String(p) : `.${String(p)}`;
-    }
-    return { path, message: issue.message };
-  });
+/** Issues of the native document, with `flags[i]` shown by flag key (the flagd file's own form). */
+function byFlagKey(list: readonly ZodIssueLike[], flagKeys: readonly string[]): Issue[] {
+  return zodIssues(list.map((issue) => {
+    const [head, index, ...rest] = issue.path;
+    return head === "flags" && typeof index === "number" ? { message: issue.message, path: [head, flagKeys[index]!, ...rest] } : issue;
+  }));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
