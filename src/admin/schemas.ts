@@ -54,3 +54,7 @@ export const HistoryQuery = z.object({
 export const DeleteEnvironmentQuery = z.object({ confirm: z.optional(z.string()) });
 
 export { Flag, Segment };
+
+export const UsageQuery = z.object({ hours: z.optional(intText(1, 720)) });
+export const MetricsQuery = z.object({ minutes: z.optional(intText(1, 1440)) });
+export { LifecyclePatch } from "../core/lifecycle";

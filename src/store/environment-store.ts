@@ -35,6 +35,12 @@ import * as segments from "./segments-repo";
 import { SnapshotCollector } from "./snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
+import type { DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "./insights-api";
+import { StoreInsights } from "./insights";
+import type { LifecycleSettings } from "../core/lifecycle";
+import type { UsageMessage } from "../queue/messages";
+import { clearUsage, type FlagUsage } from "./usage-repo";
+import { clearLifecycleSettings } from "./lifecycle-repo";
 import { parseDoc, parseFlag, parseSegment } from "./validate";
 
 /** Segment key lists longer than this appear in the audit log as a count only. */
@@ -75,12 +81,14 @@ function storageLimit(err: unknown): StoreFailure | undefined {
   return undefined;
 }
 
-export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi {
+export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi, InsightsStoreApi {
   private readonly sql: Sql;
   /** Public for tests (`runInDurableObject`): `publishing.publisher.kv` can be swapped for a failing wrapper. Fields are not RPC-callable. */
   readonly publishing: Publishing;
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
+  /** Public for tests: usage, metrics and lifecycle (insights.ts); its `now` can be moved. */
+  readonly insights: StoreInsights;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; json?: string } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -94,6 +102,12 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       otherDueAt: () => this.snapshots.nextAt(),
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
+    this.insights = new StoreInsights({
+      sql: this.sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
+      flags: () => flags.listFlags(this.sql),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
     });
@@ -142,6 +156,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       clearRevisions(this.sql);
       clearAudit(this.sql);
       keys.revokeKeys(this.sql, time, String(actor));
+      clearUsage(this.sql);
+      clearLifecycleSettings(this.sql);
       setDeleted(this.sql, true);
     });
     this.cache = undefined;
@@ -361,6 +377,36 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     keys.revokeKeys(this.sql, new Date().toISOString(), String(actor), id);
     await this.publishing.afterCommit();
     return done({ revoked: true });
+  }
+
+  // ---- insights (usage from the queue consumer, metrics, lifecycle; see insights.ts) -----------
+
+  async recordUsage(messages: UsageMessage[]): Promise<RecordOutcome> {
+    return this.insights.recordUsage(messages);
+  }
+
+  async recordDeadLetters(letters: DeadLetter[]): Promise<RecordOutcome> {
+    return this.insights.recordDeadLetters(letters);
+  }
+
+  async flagUsage(flag: string, hours: number): Promise<StoreResult<FlagUsage>> {
+    return this.insights.flagUsage(flag, hours);
+  }
+
+  async edgeMetrics(minutes: number): Promise<StoreResult<EdgeMetrics>> {
+    return this.insights.edgeMetrics(minutes);
+  }
+
+  async flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>> {
+    return this.insights.flagLifecycles();
+  }
+
+  async lifecycleSettings(): Promise<StoreResult<LifecycleSettings>> {
+    return this.insights.lifecycleSettings();
+  }
+
+  async setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>> {
+    return this.insights.setLifecycleSettings(patch);
   }
 
   // ---- publishing -----------------------------------------------------------------------------

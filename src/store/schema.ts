@@ -5,7 +5,7 @@
  */
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -63,6 +63,30 @@ const STORE_V2 = [
        FROM v, meta m WHERE m.id = 1`,
 ];
 
+const STORE_V3 = [
+  // IF NOT EXISTS: a store taken back to an older schema version (tests do) re-runs this step.
+  // Insights (usage-repo.ts): evaluation counts from the edge's queue summaries, bucketed by hour
+  // and, past 30 days, by day; first/last evaluation per flag; per-minute edge counters; ids of
+  // applied messages (idempotent redelivery). Times are ms since epoch.
+  `CREATE TABLE IF NOT EXISTS usage_hourly (flag TEXT NOT NULL, hour INTEGER NOT NULL, variant TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+     PRIMARY KEY (flag, hour, variant, reason)) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS usage_hourly_hour ON usage_hourly (hour)`,
+  `CREATE TABLE IF NOT EXISTS usage_daily (flag TEXT NOT NULL, day INTEGER NOT NULL, variant TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+     PRIMARY KEY (flag, day, variant, reason)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS usage_flags (flag TEXT PRIMARY KEY, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS edge_minutes (
+     minute INTEGER PRIMARY KEY,
+     requests INTEGER NOT NULL DEFAULT 0, s2xx INTEGER NOT NULL DEFAULT 0, s3xx INTEGER NOT NULL DEFAULT 0,
+     s4xx INTEGER NOT NULL DEFAULT 0, s5xx INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0,
+     stale INTEGER NOT NULL DEFAULT 0, cache_memory INTEGER NOT NULL DEFAULT 0, cache_cache INTEGER NOT NULL DEFAULT 0,
+     cache_miss INTEGER NOT NULL DEFAULT 0, lost_evaluations INTEGER NOT NULL DEFAULT 0, lost_requests INTEGER NOT NULL DEFAULT 0,
+     dead_letters INTEGER NOT NULL DEFAULT 0, dead_evaluations INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS usage_seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS usage_seen_at ON usage_seen (at)`,
+  // Per-environment lifecycle settings (expected lifetimes per kind, status window), one JSON row.
+  `CREATE TABLE IF NOT EXISTS lifecycle_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`,
+];
+
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -82,7 +106,7 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2 });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: STORE_V3 });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

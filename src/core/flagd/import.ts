@@ -27,6 +27,7 @@ import { fail, ok, type Issue, type Result } from "../result";
 import { zodIssues, type ZodIssueLike } from "../issues";
 import type { JsonValue } from "../engine";
 import { contentHash } from "../canonical";
+import { FLAG_KINDS, type FlagKind } from "../lifecycle";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
 
 export interface ImportOptions {
@@ -184,6 +185,11 @@ function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]
   if (description !== undefined) {
     if (typeof description === "string") flag.description = description;
     else issues.push({ path: `${at}.${EXT.description}`, message: "must be a string" });
+  }
+  const kind = meta[EXT.kind];
+  if (kind !== undefined) {
+    if ((FLAG_KINDS as readonly unknown[]).includes(kind)) flag.kind = kind as FlagKind;
+    else issues.push({ path: `${at}.${EXT.kind}`, message: `must be one of ${FLAG_KINDS.join(", ")}` });
   }
   const type = meta[EXT.type];
   if (type !== undefined) {
