@@ -100,6 +100,12 @@ const OfrepBulk = z.object({ flags: z.array(z.union([OfrepSuccess, OfrepFailure]
 const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
 const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
 
+const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
+const CreatedWebhook = z.object({
+  id: z.string(), url: z.string(), events: z.array(z.string()),
+  secret: z.string().meta({ description: "`whsec_` + base64 of the signing key; shown only in this answer." }),
+});
+
 const components: [string, z.core.$ZodType][] = [
   ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
   ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
@@ -112,6 +118,7 @@ const components: [string, z.core.$ZodType][] = [
   ["OfrepSuccess", OfrepSuccess], ["OfrepFailure", OfrepFailure], ["OfrepBulk", OfrepBulk],
   ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
   ["FlagUsage", FlagUsage], ["EdgeMetrics", EdgeMetrics], ["LifecycleSettings", LifecycleSettings], ["LifecyclePatch", admin.LifecyclePatch],
+  ["WebhookBody", admin.WebhookBody], ["Webhook", Webhook], ["CreatedWebhook", CreatedWebhook],
 ];
 
 const SHARED = "#/components/schemas/__shared#/$defs/";
@@ -241,6 +248,22 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       put: op("insights", "Override lifetimes or the status window (partial)", {
         requestBody: body("LifecyclePatch"),
         responses: { "200": json("LifecycleSettings", "The merged settings."), ...bodyErrors, ...envErrors },
+      }),
+    },
+    [`${E}/webhooks`]: {
+      parameters: [envParam],
+      get: op("webhooks", "List webhooks (without their secrets)", {
+        responses: { "200": { description: "Webhooks.", content: { "application/json": { schema: { type: "object", properties: { webhooks: { type: "array", items: ref("Webhook") } } } } } }, ...envErrors },
+      }),
+      post: op("webhooks", "Subscribe a URL to change and alert events (Standard Webhooks signatures)", {
+        requestBody: body("WebhookBody"),
+        responses: { "201": json("CreatedWebhook", "Created; the secret is shown only here."), ...bodyErrors, ...envErrors },
+      }),
+    },
+    [`${E}/webhooks/{id}`]: {
+      parameters: [envParam, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+      delete: op("webhooks", "Remove a webhook (deliveries still queued for it are dropped)", {
+        responses: { "200": { description: "Deleted: `{id, deleted: true}`." }, ...envErrors },
       }),
     },
     [`${E}/flags/{key}/toggle`]: {

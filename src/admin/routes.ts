@@ -20,6 +20,7 @@ import { keysApp } from "./keys";
 import { promoteApp } from "./promote";
 import { segmentsApp } from "./segments";
 import { tokensApp } from "./tokens";
+import { webhooksApp } from "./webhooks";
 
 export const adminApp = new Hono<AdminEnv>();
 
@@ -36,6 +37,7 @@ adminApp.route("/environments/:env", historyApp);
 adminApp.route("/environments/:env", insightsApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
+adminApp.route("/environments/:env/webhooks", webhooksApp);
 adminApp.route("/tokens", tokensApp);
 
 adminApp.onError((err, c) => {

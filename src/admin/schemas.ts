@@ -58,3 +58,4 @@ export { Flag, Segment };
 export const UsageQuery = z.object({ hours: z.optional(intText(1, 720)) });
 export const MetricsQuery = z.object({ minutes: z.optional(intText(1, 1440)) });
 export { LifecyclePatch } from "../core/lifecycle";
+export { WebhookInput as WebhookBody } from "../core/webhook-events";

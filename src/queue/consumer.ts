@@ -2,8 +2,7 @@
  * The Worker's `queue()` handler: the insights queue and its dead-letter queue (wrangler.toml).
  *
  * Main queue: messages are checked (messages.ts), grouped by type and handed to that type's
- * handler in {@link HANDLERS}; a type is one row there (webhook deliveries can join the same
- * queue). `usage` messages are grouped by environment and applied by that environment's Durable
+ * handler in {@link HANDLERS}; a type is one row there (`webhook`: deliveries, webhook-delivery.ts). `usage` messages are grouped by environment and applied by that environment's Durable
  * Object in one RPC, which skips ids it has applied before, so a redelivered message, or a batch
  * retried after a partial failure, is counted once. A failed RPC retries that environment's
  * messages with backoff; after `max_retries` the queue moves them to the dead-letter queue.
@@ -16,6 +15,7 @@
 import type { Env } from "../env";
 import type { InsightsStoreApi } from "../store/insights-api";
 import { logError } from "../log";
+import { deliverWebhooks } from "./webhook-delivery";
 import { INSIGHTS_DLQ, parseQueueMessage, type QueueMessage, type UsageMessage } from "./messages";
 
 type Item<T> = { message: Message<unknown>; body: T };
@@ -50,6 +50,7 @@ const HANDLERS: Handlers = {
       }
     }));
   },
+  webhook: (items, env) => deliverWebhooks(items, env),
 };
 
 function parse(batch: MessageBatch<unknown>): Map<QueueMessage["type"], Item<QueueMessage>[]> {

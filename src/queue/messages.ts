@@ -38,8 +38,27 @@ export interface UsageMessage {
   lost: Counts<"evaluations" | "requests">;
 }
 
+/**
+ * `webhook`: one delivery of one event to one webhook. `id` is the `webhook-id` header, the same
+ * on every attempt; `attempt` counts from 1 and grows each time the consumer re-queues it after a
+ * failure (webhook-delivery.ts). The secret never travels on the queue: the consumer reads it
+ * from the environment's Durable Object, so a deleted webhook stops receiving at once.
+ */
+export interface WebhookMessage {
+  type: "webhook";
+  id: string;
+  environment: string;
+  webhook: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+  attempt: number;
+}
+
 /** Every message type on the queue. */
-export type QueueMessage = UsageMessage;
+export type QueueMessage = UsageMessage | WebhookMessage;
+
+/** Events are small (no diffs): a body past this is not ours. */
+const MAX_WEBHOOK_BODY = 64 * 1024;
 
 const MAX_ROWS = 10_000;
 const REASON = /^[A-Z_]{1,32}$/;
@@ -56,6 +75,7 @@ const rows = (v: unknown, row: (r: unknown[]) => boolean) =>
  */
 export function parseQueueMessage(body: unknown): { ok: true; value: QueueMessage } | { ok: false; error: string } {
   if (!isObject(body)) return { ok: false, error: "not an object" };
+  if (body.type === "webhook") return parseWebhookMessage(body);
   if (body.type !== "usage") return { ok: false, error: `unknown message type ${JSON.stringify(body.type)}` };
   const m = body;
   const valid =
@@ -69,6 +89,15 @@ export function parseQueueMessage(body: unknown): { ok: true; value: QueueMessag
     rows(m.requests, (r) => r.length === 3 && (EDGE_ROUTES as readonly unknown[]).includes(r[0]) &&
       (STATUS_CLASSES as readonly unknown[]).includes(r[1]) && isCount(r[2]));
   return valid ? { ok: true, value: m as unknown as UsageMessage } : { ok: false, error: "malformed usage message" };
+}
+
+function parseWebhookMessage(m: Record<string, unknown>): { ok: true; value: WebhookMessage } | { ok: false; error: string } {
+  const id = (v: unknown) => typeof v === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(v);
+  const valid = id(m.id) && id(m.webhook) &&
+    typeof m.environment === "string" && ENVIRONMENT_PATTERN.test(m.environment) &&
+    typeof m.body === "string" && m.body.length <= MAX_WEBHOOK_BODY &&
+    Number.isSafeInteger(m.attempt) && (m.attempt as number) >= 1;
+  return valid ? { ok: true, value: m as unknown as WebhookMessage } : { ok: false, error: "malformed webhook message" };
 }
 
 /** Queue names as in wrangler.toml: the consumer tells the dead-letter queue's batches apart by name. */

@@ -42,6 +42,8 @@ import type { UsageMessage } from "../queue/messages";
 import { clearUsage, type FlagUsage } from "./usage-repo";
 import { clearLifecycleSettings } from "./lifecycle-repo";
 import { parseDoc, parseFlag, parseSegment } from "./validate";
+import { StoreWebhooks } from "./webhooks";
+import { clearWebhooks, type WebhookInfo } from "./webhooks-repo";
 
 /** Segment key lists longer than this appear in the audit log as a count only. */
 const AUDIT_KEY_LIST_MAX = 100;
@@ -89,6 +91,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly snapshots: SnapshotCollector;
   /** Public for tests: usage, metrics and lifecycle (insights.ts); its `now` can be moved. */
   readonly insights: StoreInsights;
+  /** Public for tests: subscriptions and the outbox of change events (webhooks.ts). */
+  readonly webhooks: StoreWebhooks;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; json?: string } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -99,7 +103,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.sql = ctx.storage.sql as unknown as Sql;
     this.publishing = new Publishing(env.FLAGS_KV, this.publishSource(), pointerInterval(env), {
       setAlarm: (at) => ctx.storage.setAlarm(at),
-      otherDueAt: () => this.snapshots.nextAt(),
+      // Snapshot deletion and the webhook outbox share the one alarm with publishing.
+      otherDueAt: () => Math.min(this.snapshots.nextAt() ?? Infinity, this.webhooks.dueAt() ?? Infinity),
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
     this.insights = new StoreInsights({
@@ -107,6 +112,11 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       transaction: (fn) => ctx.storage.transactionSync(fn),
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       flags: () => flags.listFlags(this.sql),
+    });
+    this.webhooks = new StoreWebhooks({
+      sql: this.sql,
+      liveName: () => { const live = this.live(); return live.ok ? live.value.name : undefined; },
+      queue: () => env.INSIGHTS_QUEUE,
     });
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
@@ -158,6 +168,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       keys.revokeKeys(this.sql, time, String(actor));
       clearUsage(this.sql);
       clearLifecycleSettings(this.sql);
+      clearWebhooks(this.sql);
       setDeleted(this.sql, true);
     });
     this.cache = undefined;
@@ -409,6 +420,24 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return this.insights.setLifecycleSettings(patch);
   }
 
+  // ---- webhooks (webhooks.ts; deliveries go out through the queue, src/queue/webhook-delivery.ts) --
+
+  async createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & { secret: string }>> {
+    return this.webhooks.create(input, String(actor));
+  }
+
+  async listWebhooks(): Promise<StoreResult<WebhookInfo[]>> {
+    return this.webhooks.list();
+  }
+
+  async deleteWebhook(id: string): Promise<StoreResult<{ deleted: true }>> {
+    return this.webhooks.remove(id);
+  }
+
+  async webhookTarget(id: string): Promise<StoreResult<{ url: string; secret: string }>> {
+    return this.webhooks.target(id);
+  }
+
   // ---- publishing -----------------------------------------------------------------------------
 
   async republish(): Promise<StoreResult<{ version: number }>> {
@@ -425,7 +454,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   /** Publishing first (retries, backstop), then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
-    await this.publishing.onAlarm();
+    await Promise.all([this.publishing.onAlarm(), this.webhooks.flush()]);
     const name = readMeta(this.sql)?.name;
     if (name !== undefined) await this.snapshots.collect(name);
     // Set explicitly: a run that sets no new alarm leaves none behind.
@@ -485,7 +514,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     if (!change.ok) return change;
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
-    await this.publishing.afterCommit();
+    // The change event's enqueue runs beside the KV publish: the answer waits for the slower one.
+    await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
     return done(change.value.answer(version.value));
   }
 
@@ -533,6 +563,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
         version = bumpVersion(this.sql);
         const diff = change.write(version);
         appendAudit(this.sql, { version, time, actor: String(actor), operation, ...(target === undefined ? {} : { target }), diff });
+        this.webhooks.recordChange({ version, time, actor: String(actor), operation, ...(target === undefined ? {} : { target }), diff });
       });
     } catch (err) {
       const refused = storageLimit(err);

@@ -5,7 +5,7 @@
  */
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -87,6 +87,16 @@ const STORE_V3 = [
   `CREATE TABLE IF NOT EXISTS lifecycle_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`,
 ];
 
+const STORE_V4 = [
+  // Webhooks (webhooks-repo.ts). The secret is kept as issued, not hashed: the store must sign
+  // every delivery with it (HMAC needs the key itself), unlike SDK keys and admin tokens.
+  `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+     created TEXT NOT NULL, created_by TEXT NOT NULL)`,
+  // Deliveries written in the commit's own transaction and removed once on the queue, so a
+  // committed version's event survives a failed enqueue or an evicted object. created: ms since epoch.
+  `CREATE TABLE IF NOT EXISTS webhook_outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)`,
+];
+
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -106,7 +116,7 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: STORE_V3 });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: STORE_V3, 4: STORE_V4 });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */
