@@ -22,11 +22,13 @@ export function newSecret(): string {
 }
 
 /** The key bytes of a `whsec_` secret, or undefined when it is not one. */
-export function secretBytes(secret: string): Uint8Array | undefined {
+export function secretBytes(secret: string): Uint8Array<ArrayBuffer> | undefined {
   if (!secret.startsWith(SECRET_PREFIX)) return undefined;
   try {
     const binary = atob(secret.slice(SECRET_PREFIX.length));
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
   } catch {
     return undefined;
   }
