@@ -49,7 +49,7 @@ const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata", "
 const FLAG_KEYS = new Set(["state", "variants", "defaultVariant", "targeting", "metadata"]);
 
 /** The edgeflags-only flag fields an import carries, each written as `edgeflags.<field>` metadata. */
-export const IMPORTED_FIELDS = ["clientVisible", "description", "tags", "prerequisites"] as const;
+export const IMPORTED_FIELDS = ["clientVisible", "description", "tags", "prerequisites", "kind"] as const;
 export type ImportedField = (typeof IMPORTED_FIELDS)[number];
 
 /** A flagd document read and validated, before it meets the environment it is imported into. */
