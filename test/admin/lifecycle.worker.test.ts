@@ -58,6 +58,10 @@ describe("flag lifecycle on the admin API", () => {
     const ks = await api("GET", `/environments/${env}/flags/ks`);
     expect(ks.body).toMatchObject({ kind: "kill-switch", metadata: { team: "ops" } });
     expect(ks.body.metadata).not.toHaveProperty("edgeflags.kind");
+    // Re-importing without the metadata keeps the kind (unstated fields keep their value).
+    const plain = { flags: { ks: { ...doc.flags.ks, metadata: { team: "ops" } } } };
+    expect((await api("PUT", `/environments/${env}/flagd`, { body: plain })).status).toBe(200);
+    expect((await api("GET", `/environments/${env}/flags/ks`)).body.kind).toBe("kill-switch");
     const bad = { flags: { ks: { ...doc.flags.ks, metadata: { "edgeflags.kind": "forever" } } } };
     expect((await api("PUT", `/environments/${env}/flagd`, { body: bad })).status).toBe(400);
   });
