@@ -77,6 +77,11 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env): Prom
 
 /** Every dead-lettered message is counted once per environment and minute, then acked. */
 async function countDeadLetters(byType: Map<QueueMessage["type"], Item<QueueMessage>[]>, env: Env): Promise<void> {
+  // A webhook delivery lands here only when its own re-queue kept failing: logged, then acked.
+  for (const i of byType.get("webhook") ?? []) {
+    logError("queue: webhook delivery dead-lettered", "dead letter", { environment: i.body.environment, id: i.body.id });
+    i.message.ack();
+  }
   const usage = (byType.get("usage") ?? []) as Item<UsageMessage>[];
   await Promise.all([...byEnvironment(usage)].map(async ([environment, group]) => {
     try {
