@@ -23,7 +23,7 @@
 import { Hono, type Context } from "hono";
 import type { CompiledEnvironment } from "../core/engine";
 import type { KeyKind, KeyRecord } from "../core/kv-contract";
-import { compileEnvironment } from "../core/compile";
+import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";
 import { SUBSCRIBE_PATH } from "../store/api";
 import type { Env } from "../env";
@@ -34,16 +34,19 @@ import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
 import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, snapshotEtag } from "./etag";
-import { ofrepError, toOfrep, toOfrepItem } from "./ofrep";
+import { ofrepError, ofrepItemsJson, ofrepJson, toOfrep } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
+import type { SnapshotRead } from "../core/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 import { noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
 
 type C = Context<{ Bindings: Env }>;
 
-const snapshots = (c: C) => sharedSnapshotCache(c.env, compileEnvironment);
+const snapshots = (c: C) => sharedSnapshotCache(c.env, openSnapshot);
+/** Each flag compiles when first evaluated: a cold isolate's first answer parses and compiles one flag. */
+const openSnapshot = (snapshot: SnapshotRead) => openEnvironment(snapshot.source);
 
 export const edgeApp = new Hono<{ Bindings: Env }>();
 
@@ -137,8 +140,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   noteSnapshot(c.req.raw, lookup.snapshot);
   const result = compiled.evaluate(flagKey, read.context);
   noteResults(c.req.raw, c.env, [result]);
-  const { status, body } = toOfrep(result);
-  return json(body, status);
+  return new Response(ofrepJson(result), { status: toOfrep(result).status, headers: { "Content-Type": "application/json" } });
 });
 
 edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
@@ -168,7 +170,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   const render = () => {
     const results = snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" });
     noteResults(c.req.raw, c.env, results, memoryKey);
-    return JSON.stringify(results.map(toOfrepItem));
+    return ofrepItemsJson(results);
   };
   const { text: flagsJson, source } = memoryKey !== undefined
     ? await throughLevels({
@@ -317,9 +319,12 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
 });
 
 function renderSnapshot(snap: Loaded, format: "native" | "flagd"): string {
+  // The whole document is parsed here only: evaluation reads one flag's text at a time.
+  const doc = snap.doc();
+  if (!doc) throw new Error(`snapshot ${snap.environment}@${snap.version} does not parse`);
   if (format === "native") {
-    return JSON.stringify({ environment: snap.environment, version: snap.version, publishedAt: snap.publishedAt, doc: snap.doc });
+    return JSON.stringify({ environment: snap.environment, version: snap.version, publishedAt: snap.publishedAt, doc });
   }
-  const { document, warnings } = exportFlagd(snap.doc);
+  const { document, warnings } = exportFlagd(doc);
   return JSON.stringify(warnings.length > 0 ? { ...document, warnings } : document);
 }
