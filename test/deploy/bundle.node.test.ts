@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../support/wrangler-dev";
 
 /**
- * 75,000 bytes: 70,000 until insights (edge usage aggregator, queue consumer, usage store; about
- * 7 KB gzipped) landed; still inside the 70–87 KB of LaunchDarkly's Cloudflare SDK alone.
+ * 82,000 bytes: 70,000 until insights (edge usage aggregator, queue consumer, usage store; about
+ * 7 KB gzipped) landed, then 75,000 until webhooks (signing, outbox, delivery, routes; about 5 KB
+ * gzipped; the bundle measured 79,359 with them); still inside the 70–87 KB of LaunchDarkly's
+ * Cloudflare SDK alone.
  */
-const GZIP_CEILING_BYTES = 75_000;
+const GZIP_CEILING_BYTES = 82_000;
 
 describe("npm run deploy -- --dry-run", () => {
   const outdir = tempDir("edgeflags-bundle-");
