@@ -23,6 +23,7 @@ export default defineConfig({
                 STREAM_HEARTBEAT_SECONDS: "0.2",
                 SNAPSHOT_REFRESH_SECONDS: "0.25",
                 KV_POINTER_MIN_INTERVAL_MS: "0",
+                INSIGHTS_WINDOW_SECONDS: "1",
               },
             },
           }),

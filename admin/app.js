@@ -4,13 +4,14 @@ import { api, tokenStore } from "./api.js";
 import { byId, errorBox, h, mount } from "./dom.js";
 import { renderFlags } from "./flags.js";
 import { renderHistory } from "./history.js";
+import { renderInsights } from "./insights.js";
 import { renderKeys } from "./keys.js";
 import { renderChangeRequests } from "./releases.js";
 import { renderFlagd } from "./flagd.js";
 import { renderSegments } from "./segments.js";
 import { renderSettings } from "./settings.js";
 
-const TABS = { flags: renderFlags, segments: renderSegments, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
+const TABS = { flags: renderFlags, segments: renderSegments, insights: renderInsights, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
 
 /** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };

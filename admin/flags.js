@@ -7,6 +7,7 @@ import { flagReleases } from "./releases-flag.js";
 import { resourceEditor } from "./resource-editor.js";
 import { flagKinds } from "./editor/kinds.js";
 import { visualEditor } from "./editor/visual.js";
+import { lifecycleBadges } from "./insights.js";
 
 const NEW = Symbol("new flag");
 
@@ -140,6 +141,7 @@ export async function renderFlags(panel, ctx) {
           on: { click: () => void select(flag.key) }, text: flag.key,
         }),
         flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
+        lifecycleBadges(flag),
         describe(flag) ? h("div", { class: "muted desc", title: describe(flag), text: describe(flag) }) : null),
       h("td", {}, h("span", { class: `type type-${flag.type}`, text: flag.type })),
       h("td", {}, toggleSwitch(flag)),

@@ -38,9 +38,13 @@ const lastView = new Map();
 /** JSON text with object keys sorted: two items are the same when these are equal. @param {any} value */
 const canonical = (value) => JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 
-/** The item as the editor shows it: the native model without the server's `version`. */
+/**
+ * The item as the editor shows it: the native model without the server's read-only fields
+ * (`version`, and a flag's computed `status`, `stale`, `lastEvaluatedAt`: the server ignores them
+ * on PUT, and they change while the editor is open).
+ */
 export function editable(item) {
-  const { version: _v, ...rest } = item ?? {};
+  const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, ...rest } = item ?? {};
   return rest;
 }
 

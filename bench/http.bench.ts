@@ -2,6 +2,8 @@
  * `npm run bench:http`: throughput and latency of the evaluation routes through the real local
  * server (`npm start` via the e2e harness), as a ratio to `/healthz` measured in the same run —
  * the local runtime, not our code, sets the absolute numbers (TOOLCHAIN.md: about 1,400 req/s).
+ * Two servers, insights (usage counting, src/edge/insights) off and on, so its cost is the change
+ * in ratio between them.
  *
  * Then, because a deployed Worker freezes timers during synchronous work, the CPU cost of a
  * bulk-500 request is measured in Node over the same definitions via src/core.
@@ -105,51 +107,94 @@ function cpuOfBulk(doc: EnvironmentDoc) {
   return { flags: env.flags.length, compileMs: median(compileMs), evaluateAllJsonUs: median(perRequestUs) };
 }
 
+interface Target {
+  route: string;
+  path: string;
+  init?: { method?: string; headers?: Record<string, string>; body?: string };
+}
+
+/** Seeds a server and names what to load on it (same definitions on both servers). */
+async function targets(server: DevServer): Promise<Target[]> {
+  const key50 = await seed(server, "bench50", 50);
+  const key500 = await seed(server, "bench500", 500);
+  const post = (key: string, context: unknown = CONTEXT) => ({
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ context }),
+  });
+  return [
+    { route: "GET /healthz", path: "/healthz" },
+    { route: "POST single flag (of 50)", path: "/ofrep/v1/evaluate/flags/flag-0", init: post(key50) },
+    { route: "POST bulk 50", path: "/ofrep/v1/evaluate/flags", init: post(key50) },
+    { route: "POST bulk 500", path: "/ofrep/v1/evaluate/flags", init: post(key500) },
+    // No targetingKey: served from the rendered-answer memo, counted through its remembered shape.
+    { route: "POST bulk 50 anonymous", path: "/ofrep/v1/evaluate/flags", init: post(key50, { plan: "pro" }) },
+  ];
+}
+
+/**
+ * Two servers in one run, the same except INSIGHTS=off on one: every route is loaded on one and
+ * then the other (alternating which goes first), and each server's ratios are to its own
+ * /healthz, measured before and after its routes (mean).
+ */
 async function main() {
-  process.stderr.write(`starting the server (npm start) ...\n`);
+  process.stderr.write(`starting two servers (npm start): insights off and on ...
+`);
   // The per-key rate limit would otherwise measure 429s.
-  const server = await startDevServer({ env: { RATE_LIMIT_PER_SECOND: "1000000000", RATE_LIMIT_BURST: "1000000000" } });
+  const limits = { RATE_LIMIT_PER_SECOND: "1000000000", RATE_LIMIT_BURST: "1000000000" };
+  const off = await startDevServer({ env: { ...limits, INSIGHTS: "off" } });
+  const on = await startDevServer({ env: limits });
   try {
-    const key50 = await seed(server, "bench50", 50);
-    const key500 = await seed(server, "bench500", 500);
-    const post = (key: string) => ({
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ context: CONTEXT }),
-    });
-    process.stderr.write(`load: ${SECONDS} s per route, ${CONNECTIONS} connections\n`);
-    const rows = [
-      await load("GET /healthz", `${server.baseUrl}/healthz`),
-      await load("POST single flag (of 50)", `${server.baseUrl}/ofrep/v1/evaluate/flags/flag-0`, post(key50)),
-      await load("POST bulk 50", `${server.baseUrl}/ofrep/v1/evaluate/flags`, post(key50)),
-      await load("POST bulk 500", `${server.baseUrl}/ofrep/v1/evaluate/flags`, post(key500)),
+    const sides = [
+      { name: "off", server: off, targets: await targets(off), rows: [] as Row[], floor: [] as number[] },
+      { name: "on", server: on, targets: await targets(on), rows: [] as Row[], floor: [] as number[] },
     ];
-    const floor = rows[0].rps;
-    console.log(`\nwrangler dev (--log-level warn), ${CONNECTIONS} connections, ${SECONDS} s per route\n`);
-    console.log(`${"route".padEnd(26)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"ratio".padStart(8)}${"non-2xx".padStart(9)}`);
-    for (const r of rows) {
+    process.stderr.write(`load: ${SECONDS} s per route, ${CONNECTIONS} connections\n`);
+    const run = async (side: (typeof sides)[number], i: number) => {
+      const t = side.targets[i];
+      process.stderr.write(`[insights ${side.name}]`);
+      return load(t.route, side.server.baseUrl + t.path, t.init);
+    };
+    for (const side of sides) side.floor.push((await run(side, 0)).rps);
+    const n = sides[0].targets.length;
+    for (let i = 1; i < n; i++) {
+      const order = i % 2 === 1 ? sides : [...sides].reverse();
+      for (const side of order) side.rows[i] = await run(side, i);
+    }
+    for (const side of [...sides].reverse()) side.floor.push((await run(side, 0)).rps);
+
+    console.log(`\nwrangler dev (--log-level warn), ${CONNECTIONS} connections, ${SECONDS} s per route; ratio = req/s ÷ the same server's /healthz\n`);
+    console.log(`${"route".padEnd(26)}${"off req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on/off".padStart(8)}`);
+    const floorOf = (side: (typeof sides)[number]) => side.floor.reduce((a, b) => a + b, 0) / side.floor.length;
+    const summary: Record<string, { off: number; on: number; change: number }> = {};
+    console.log(`${"GET /healthz (mean)".padEnd(26)}${floorOf(sides[0]).toFixed(0).padStart(10)}${"1.00".padStart(7)}${"".padStart(7)}${floorOf(sides[1]).toFixed(0).padStart(10)}${"1.00".padStart(7)}`);
+    for (let i = 1; i < n; i++) {
+      const [a, b] = sides.map((side) => ({ row: side.rows[i], ratio: side.rows[i].rps / floorOf(side) }));
+      const change = b.ratio / a.ratio - 1;
+      summary[a.row.route] = { off: Number(a.ratio.toFixed(3)), on: Number(b.ratio.toFixed(3)), change: Number((change * 100).toFixed(1)) };
       console.log(
-        `${r.route.padEnd(26)}${r.rps.toFixed(0).padStart(9)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${(r.rps / floor).toFixed(2).padStart(8)}${String(r.non2xx).padStart(9)}`,
+        `${a.row.route.padEnd(26)}${a.row.rps.toFixed(0).padStart(10)}${a.ratio.toFixed(2).padStart(7)}${a.row.p99.toFixed(0).padStart(7)}` +
+          `${b.row.rps.toFixed(0).padStart(10)}${b.ratio.toFixed(2).padStart(7)}${b.row.p99.toFixed(0).padStart(7)}${`${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`.padStart(8)}`,
       );
     }
 
-    const cpu = cpuOfBulk(await storedDoc(server, "bench500"));
+    const cpu = cpuOfBulk(await storedDoc(on, "bench500"));
     console.log(
       `\nCPU in Node (src/core, same 500-flag definitions): compile ${cpu.compileMs.toFixed(2)} ms once per snapshot; ` +
         `evaluateAll + JSON ${cpu.evaluateAllJsonUs.toFixed(0)} µs per bulk-500 request`,
     );
-    const ratio = (i: number) => Number((rows[i].rps / floor).toFixed(3));
+    const usage = await on.admin("GET", "/environments/bench50/flags/flag-0/usage?hours=1");
+    console.log(`insights on: flag-0 of bench50 counted ${usage.json?.total} evaluations during the run`);
     console.log(
       JSON.stringify({
-        healthzRps: Math.round(floor),
-        ratios: { single: ratio(1), bulk50: ratio(2), bulk500: ratio(3) },
-        p99Ms: Object.fromEntries(rows.map((r) => [r.route, r.p99])),
-        non2xx: rows.reduce((s, r) => s + r.non2xx, 0),
+        healthzRps: { off: Math.round(floorOf(sides[0])), on: Math.round(floorOf(sides[1])) },
+        ratios: summary,
+        non2xx: sides.flatMap((s) => s.rows.filter(Boolean)).reduce((sum, r) => sum + r.non2xx, 0),
         cpuBulk500: { compileMs: Number(cpu.compileMs.toFixed(3)), evaluateAllJsonUs: Number(cpu.evaluateAllJsonUs.toFixed(1)) },
       }),
     );
   } finally {
-    await server.stop();
+    await Promise.all([off.stop(), on.stop()]);
   }
 }
 

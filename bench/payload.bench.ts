@@ -21,7 +21,7 @@ for (const n of [50, 500]) {
   let raw = 0;
   let gz = 0;
   for (const ctx of contexts) {
-    const body = `{"flags":${ofrepItemsJson(compiled.value.evaluateAll(ctx))},"metadata":{"version":1234}}`;
+    const body = `{"flags":${ofrepItemsJson(compiled.value.evaluateAll(ctx as unknown as Parameters<typeof compiled.value.evaluateAll>[0]))},"metadata":{"version":1234}}`;
     raw += Buffer.byteLength(body);
     gz += gzipSync(body).length;
   }

@@ -29,7 +29,32 @@ const ErrorBody = z.object({
   }),
 });
 const Version = z.object({ version: z.int() });
-const StoredFlag = z.intersection(Flag, z.object({ version: z.int().meta({ description: "Environment version of the flag's last change (its ETag)." }) }));
+const StoredFlag = z.intersection(Flag, z.object({
+  version: z.int().meta({ description: "Environment version of the flag's last change (its ETag)." }),
+  status: z.optional(z.enum(["new", "active", "inactive", "launched"])).meta({ description: "Read-only, computed from usage (ignored on PUT)." }),
+  stale: z.optional(z.boolean()).meta({ description: "Read-only: past its kind's expected lifetime and inactive or launched." }),
+  lastEvaluatedAt: z.optional(z.nullable(z.string())).meta({ description: "Read-only: ISO time of the last counted evaluation, or null." }),
+}));
+const Variants = z.record(z.string(), z.int());
+const FlagUsage = z.object({
+  flag: z.string(), total: z.int(), variants: Variants, lastEvaluatedAt: z.nullable(z.string()),
+  buckets: z.array(z.object({ start: z.string(), total: z.int(), variants: Variants })).meta({ description: "Hourly, oldest first, every hour present." }),
+});
+const Counts = (...names: string[]) => z.object(Object.fromEntries(names.map((n) => [n, z.int()])));
+const EdgeMetrics = z.object({
+  buckets: z.array(z.object({
+    start: z.string(), requests: z.int(), status: Counts("2xx", "3xx", "4xx", "5xx"), rateLimited: z.int(),
+    stale: z.int().meta({ description: "Answers served from the last known good snapshot (KV failing)." }),
+    cache: Counts("memory", "cache", "miss"),
+    lost: Counts("evaluations", "requests").meta({ description: "Counts the edge dropped after repeated send failures." }),
+    deadLettered: Counts("messages", "evaluations").meta({ description: "Summaries the consumer gave up on (dead-letter queue)." }),
+  })).meta({ description: "Per minute, oldest first, every minute present." }),
+  publish: z.object({ version: z.int(), publishedVersion: z.int(), lagSeconds: z.number() }),
+});
+const LifecycleSettings = z.object({
+  lifetimeDays: z.record(z.string(), z.nullable(z.number())).meta({ description: "Expected lifetime per kind; null: permanent." }),
+  statusWindowDays: z.number(),
+});
 const StoredSegment = z.intersection(Segment, z.object({ version: z.int() }));
 const SegmentSummary = z.object({
   key: z.string(), description: z.optional(z.string()),
@@ -106,6 +131,11 @@ const ChangeRequest = z.object({
 });
 const Held = z.object({ changeRequest: ChangeRequest }).meta({ description: "The environment requires approvals: the write is a pending change request; nothing changed." });
 const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.string(), version: z.optional(z.int()) });
+const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
+const CreatedWebhook = z.object({
+  id: z.string(), url: z.string(), events: z.array(z.string()),
+  secret: z.string().meta({ description: "`whsec_` + base64 of the signing key; shown only in this answer." }),
+});
 
 const components: [string, z.core.$ZodType][] = [
   ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
@@ -120,6 +150,8 @@ const components: [string, z.core.$ZodType][] = [
   ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
   ["ScheduleBody", admin.ScheduleBody], ["PlanBody", admin.PlanBody], ["PolicyBody", admin.PolicyBody],
   ["Schedule", Schedule], ["Plan", Plan], ["ChangeRequest", ChangeRequest], ["Held", Held], ["Reviewed", Reviewed],
+  ["FlagUsage", FlagUsage], ["EdgeMetrics", EdgeMetrics], ["LifecycleSettings", LifecycleSettings], ["LifecyclePatch", admin.LifecyclePatch],
+  ["WebhookBody", admin.WebhookBody], ["Webhook", Webhook], ["CreatedWebhook", CreatedWebhook],
 ];
 
 const SHARED = "#/components/schemas/__shared#/$defs/";
@@ -229,6 +261,44 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       delete: op("flags", "Delete one flag", {
         parameters: [ifMatch],
         responses: { "200": { description: "Deleted: `{deleted, version}`." }, "412": err("Stale If-Match: nothing changed."), ...envErrors },
+      }),
+    },
+    [`${E}/flags/{key}/usage`]: {
+      parameters: [envParam, keyParam("Flag")],
+      get: op("insights", "Hourly evaluation counts of one flag, split by variant", {
+        parameters: [{ name: "hours", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 720, default: 24 } }],
+        responses: { "200": json("FlagUsage", "Usage."), "400": err("Invalid hours."), ...envErrors },
+      }),
+    },
+    [`${E}/metrics`]: {
+      parameters: [envParam],
+      get: op("insights", "Per-minute edge request counters and publish lag", {
+        parameters: [{ name: "minutes", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1440, default: 60 } }],
+        responses: { "200": json("EdgeMetrics", "Metrics."), "400": err("Invalid minutes."), ...envErrors },
+      }),
+    },
+    [`${E}/lifecycle`]: {
+      parameters: [envParam],
+      get: op("insights", "Expected lifetimes per flag kind and the status window", { responses: { "200": json("LifecycleSettings", "Settings."), ...envErrors } }),
+      put: op("insights", "Override lifetimes or the status window (partial)", {
+        requestBody: body("LifecyclePatch"),
+        responses: { "200": json("LifecycleSettings", "The merged settings."), ...bodyErrors, ...envErrors },
+      }),
+    },
+    [`${E}/webhooks`]: {
+      parameters: [envParam],
+      get: op("webhooks", "List webhooks (without their secrets)", {
+        responses: { "200": { description: "Webhooks.", content: { "application/json": { schema: { type: "object", properties: { webhooks: { type: "array", items: ref("Webhook") } } } } } }, ...envErrors },
+      }),
+      post: op("webhooks", "Subscribe a URL to change and alert events (Standard Webhooks signatures)", {
+        requestBody: body("WebhookBody"),
+        responses: { "201": json("CreatedWebhook", "Created; the secret is shown only here."), ...bodyErrors, ...envErrors },
+      }),
+    },
+    [`${E}/webhooks/{id}`]: {
+      parameters: [envParam, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+      delete: op("webhooks", "Remove a webhook (deliveries still queued for it are dropped)", {
+        responses: { "200": { description: "Deleted: `{id, deleted: true}`." }, ...envErrors },
       }),
     },
     [`${E}/flags/{key}/toggle`]: {
@@ -402,7 +472,7 @@ export function buildOpenApi(): Record<string, unknown> {
       description: "Feature flags evaluated at the edge: OFREP on Cloudflare Workers, flagd-compatible. Generated by scripts/openapi.ts.",
     },
     servers: [{ url: "/" }],
-    tags: ["environments", "flags", "segments", "keys", "flagd", "history", "releases", "tokens", "ofrep", "sdk", "health"].map((name) => ({ name })),
+    tags: ["environments", "flags", "segments", "keys", "flagd", "history", "insights", "releases", "tokens", "ofrep", "sdk", "health"].map((name) => ({ name })),
     paths: { ...adminPaths(), ...evaluationPaths() },
     components: {
       securitySchemes: {

@@ -11,8 +11,9 @@
  *   STREAM_SECRET             change-stream signing secret; when unset one is generated into .dev.vars (kept)
  *   SNAPSHOT_REFRESH_SECONDS  local default 0.25 (wrangler.toml's [vars] hold the deployed 30)
  *   KV_POINTER_MIN_INTERVAL_MS  local default 0 (deployed 1000)
- *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST
- *                             passed to the Worker with `--var` when set
+ *   INSIGHTS_WINDOW_SECONDS   seconds an isolate keeps usage counts before queueing them: local default 1 (deployed 10)
+ *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, INSIGHTS
+ *                             passed to the Worker with `--var` when set (INSIGHTS=off: no usage counting)
  *   EDGEFLAGS_WRANGLER_ARGS   extra `wrangler dev` arguments, split on whitespace
  *   EDGEFLAGS_EXIT_WITH_PARENT=1  stop when the launching process dies (test harnesses: a killed
  *                             test runner must not leave servers behind)
@@ -34,9 +35,10 @@ const persistTo = resolve(root, process.env.EDGEFLAGS_PERSIST_TO || ".wrangler/s
 const devStateFile = join(persistTo, "edgeflags-dev.json");
 const exampleFile = join(root, "examples", "flags.flagd.json");
 const ENV_NAME = "development";
-const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST"];
+const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "INSIGHTS"];
 const LOCAL_REFRESH_SECONDS = "0.25";
 const LOCAL_POINTER_INTERVAL_MS = "0";
+const LOCAL_INSIGHTS_WINDOW_SECONDS = "1";
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
@@ -69,6 +71,8 @@ const args = [
   // pointer slot. Both are visible to a user within a second.
   "--var", `SNAPSHOT_REFRESH_SECONDS:${process.env.SNAPSHOT_REFRESH_SECONDS || LOCAL_REFRESH_SECONDS}`,
   "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
+  // Usage counts show up within seconds locally (deployed, an isolate sends every 10 s).
+  "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS || LOCAL_INSIGHTS_WINDOW_SECONDS}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);

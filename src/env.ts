@@ -20,4 +20,12 @@ export interface Env {
   RATE_LIMIT_BURST?: string;
   /** Minimum ms between KV pointer writes (KV takes ~1 write/s per key); commits in between coalesce. Default 1000; local dev sets 0. */
   KV_POINTER_MIN_INTERVAL_MS?: string;
+  /** Producer of the insights queue (usage summaries); absent → nothing is counted. */
+  INSIGHTS_QUEUE?: Queue;
+  /** "off" disables counting at the edge (benchmarks compare both). */
+  INSIGHTS?: string;
+  /** Seconds an isolate keeps counts before sending them; at most 10, default 10. */
+  INSIGHTS_WINDOW_SECONDS?: string;
+  /** Workers Analytics Engine dataset for per-request data points (production; a no-op locally). */
+  EDGE_METRICS?: AnalyticsEngineDataset;
 }

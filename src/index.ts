@@ -8,6 +8,8 @@ import { Hono } from "hono";
 import type { Env } from "./env";
 import { edgeApp } from "./edge/routes";
 import { adminApp } from "./admin/routes";
+import { insights } from "./edge/insights/hooks";
+import { consumeQueue } from "./queue/consumer";
 
 export { EnvironmentStore } from "./store/environment-store";
 export { Registry } from "./store/registry";
@@ -16,6 +18,8 @@ const app = new Hono<{ Bindings: Env }>();
 
 // The floor load tests compare against: no auth, no storage read.
 app.get("/healthz", () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }));
+app.use("/ofrep/*", insights());
+app.use("/sdk/*", insights());
 app.route("/", edgeApp);
 app.route("/admin/v1", adminApp);
 
@@ -25,4 +29,7 @@ app.onError((err, c) => {
   return c.json({ error: { code: "INTERNAL", message: "internal error" } }, 500);
 });
 
-export default app;
+export default {
+  fetch: app.fetch,
+  queue: consumeQueue,
+} satisfies ExportedHandler<Env>;

@@ -8,10 +8,12 @@ import { writeAccess } from "./access";
 import { jsonBody } from "./body";
 import { storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
+import { withLifecycle } from "./insights";
 import { ToggleBody } from "./schemas";
 import { expectedVersion, notFoundResponse, versionedResource } from "./versioned-resource";
 
-export const flagsApp = versionedResource("flag");
+// GET answers carry the read-only `kind`, `status`, `stale` and `lastEvaluatedAt` (insights.ts).
+export const flagsApp = versionedResource("flag", withLifecycle);
 
 flagsApp.post("/:key/toggle", writeAccess, jsonBody(ToggleBody), async (c) => {
   const key = c.req.param("key");

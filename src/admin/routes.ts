@@ -16,6 +16,7 @@ import { flagdApp } from "./flagd";
 import { changeRequestsApp } from "./change-requests";
 import { flagsApp } from "./flags";
 import { historyApp } from "./history";
+import { insightsApp } from "./insights";
 import { keysApp } from "./keys";
 import { plansApp } from "./plans";
 import { policyApp } from "./policy";
@@ -23,6 +24,7 @@ import { promoteApp } from "./promote";
 import { schedulesApp } from "./schedules";
 import { segmentsApp } from "./segments";
 import { tokensApp } from "./tokens";
+import { webhooksApp } from "./webhooks";
 
 export const adminApp = new Hono<AdminEnv>();
 
@@ -40,8 +42,10 @@ adminApp.route("/environments/:env/segments", segmentsApp);
 adminApp.route("/environments/:env/keys", keysApp);
 adminApp.route("/environments/:env/flagd", flagdApp);
 adminApp.route("/environments/:env", historyApp);
+adminApp.route("/environments/:env", insightsApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
+adminApp.route("/environments/:env/webhooks", webhooksApp);
 adminApp.route("/tokens", tokensApp);
 
 adminApp.onError((err, c) => {

@@ -72,3 +72,7 @@ export const PolicyBody = z.object({ approvals: z.number().check(z.int(), z.gte(
 export const ChangeRequestQuery = z.object({
   status: z.optional(z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"])),
 });
+export const UsageQuery = z.object({ hours: z.optional(intText(1, 720)) });
+export const MetricsQuery = z.object({ minutes: z.optional(intText(1, 1440)) });
+export { LifecyclePatch } from "../core/lifecycle";
+export { WebhookInput as WebhookBody } from "../core/webhook-events";

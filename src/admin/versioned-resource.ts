@@ -43,29 +43,39 @@ export const expectedVersion = (ifMatch: ReturnType<typeof parseIfMatch>) =>
   ifMatch.kind === "version" ? ifMatch.version : undefined;
 
 /**
+ * Adds read-only fields to items answered by GET (flags: lifecycle status). Started before the
+ * store read so both calls run at once; it resolves to the function applied to each item.
+ */
+export type Decorate = (c: Context<EnvironmentEnv>) => Promise<<T extends { key: string }>(item: T) => T>;
+
+/**
  * The URL names the key, so the body's own `key` is optional (checked against the URL here). The
  * body is validated once, by the store (FlagBody/SegmentBody in schemas.ts document it).
  */
-export function versionedResource(noun: Noun): Hono<EnvironmentEnv> {
+export function versionedResource(noun: Noun, decorate?: Decorate): Hono<EnvironmentEnv> {
   const methods = STORE_METHODS[noun];
   const app = new Hono<EnvironmentEnv>();
+  const same = async () => <T>(item: T) => item;
 
   app.get("/", readAccess, async (c) => {
+    const decorating = (decorate ?? same)(c);
     const items = await c.var.store[methods.list]();
     if (!items.ok) return storeErrorResponse(c, items.error);
-    return c.json({ [methods.plural]: items.value });
+    const add = await decorating;
+    return c.json({ [methods.plural]: (items.value as { key: string }[]).map(add) });
   });
 
   app.get("/:key", readAccess, async (c) => {
     const key = c.req.param("key");
     // A key the pattern refuses can never have been stored.
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
+    const decorating = (decorate ?? same)(c);
     const item = await c.var.store[methods.get](key);
     if (!item.ok) {
       return item.error.code === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, item.error);
     }
     c.header("ETag", etag(item.value.version));
-    return c.json(item.value);
+    return c.json((await decorating)(item.value));
   });
 
   app.put("/:key", writeAccess, jsonBody(undefined, methods.maxBytes), async (c) => {

@@ -4,6 +4,7 @@
  * @module
  */
 import * as z from "zod/mini";
+import { FLAG_KINDS } from "./lifecycle";
 
 /**
  * Flag, segment and variant keys: no whitespace and no "/", so they sit in URL paths unescaped.
@@ -93,6 +94,8 @@ export const Flag = z.object({
   /** Visible to client (browser/mobile) SDK keys. Server keys see every flag. */
   clientVisible: z._default(z.boolean(), false),
   description: z.optional(z.string().check(z.maxLength(2000))),
+  /** Lifecycle kind (lifecycle.ts): sets the expected lifetime; absent means `release`. No effect on evaluation. */
+  kind: z.optional(z.enum(FLAG_KINDS)),
   tags: z.optional(z.array(z.string())),
   metadata: z.optional(Metadata),
   prerequisites: z.optional(z.array(Prerequisite)),

@@ -40,6 +40,7 @@ import { authenticate, authenticateDigest, type AuthResult, type FailureGate } f
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
 import type { SnapshotRead } from "../core/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
+import { noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
 
 type C = Context<{ Bindings: Env }>;
 
@@ -86,6 +87,7 @@ async function admit(c: C, serverOnly: boolean): Promise<{ key: KeyRecord; diges
     failures: failureGate(clientAddress(c.req.raw.headers)),
   });
   if (!auth.ok) return refusal(auth);
+  noteKey(c.req.raw, auth.key);
   if (serverOnly && auth.key.kind !== "server") return json(ofrepError("FORBIDDEN", "this route needs a server SDK key"), 403);
   return charge(c, auth.key) ?? { key: auth.key, digest: auth.digest };
 }
@@ -135,7 +137,9 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   if (!flag || (key.kind === "client" && !flag.clientVisible)) {
     return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found`, flagKey), 404);
   }
+  noteSnapshot(c.req.raw, lookup.snapshot);
   const result = compiled.evaluate(flagKey, read.context);
+  noteResults(c.req.raw, c.env, [result]);
   return new Response(ofrepJson(result), { status: toOfrep(result).status, headers: { "Content-Type": "application/json" } });
 });
 
@@ -160,17 +164,24 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   if (etag && ifNoneMatchHits(c.req.header("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers: { ETag: etag } });
   }
-  const render = () => ofrepItemsJson(snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" }));
   // Only anonymous, time-independent answers may be reused (see edge-cache.ts for why).
   const cacheable = read.context.targetingKey === undefined && !timeDependent;
-  const { text: flagsJson, source } = cacheable
+  const memoryKey = cacheable ? memoKey("bulk", snap.environment, snap.version, key.kind, canonical) : undefined;
+  const render = () => {
+    const results = snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" });
+    noteResults(c.req.raw, c.env, results, memoryKey);
+    return ofrepItemsJson(results);
+  };
+  const { text: flagsJson, source } = memoryKey !== undefined
     ? await throughLevels({
-        memoryKey: memoKey("bulk", snap.environment, snap.version, key.kind, canonical),
+        memoryKey,
         cacheUrl: async () => bulkCacheUrl(snap.environment, snap.version, key.kind, await sha256Hex(canonical)),
         render,
         waitUntil: waitUntilOf(c),
       })
     : { text: render(), source: "miss" as const };
+  noteSnapshot(c.req.raw, snap);
+  if (memoryKey !== undefined && source !== "miss") noteReusedBulk(c.req.raw, c.env, memoryKey, flagsJson);
   const metadata: Record<string, number | boolean> = { version: snap.version };
   if (snap.stale) metadata.stale = true;
   return bulkResponse(flagsJson, metadata, eventStreams, etag, source);
@@ -289,6 +300,7 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
     return unavailable(lookup);
   }
   const snap = lookup.snapshot;
+  noteSnapshot(c.req.raw, snap);
   const etag = snapshotEtag(snap.version, format);
   // To the client: `private` because the URL is the same for every environment (the secret key
   // header picks it), so a shared cache in front must never store it; `no-cache` because a new

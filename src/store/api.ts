@@ -13,6 +13,7 @@ import type { Issue } from "../core/result";
 import type { EvaluationContext, EvaluationResult } from "../core/engine";
 import type { KeyKind } from "../core/kv-contract";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-api";
+import type { WebhookInfo } from "./webhooks-repo";
 
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;
@@ -131,6 +132,13 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   revokeKey(id: string, actor: Actor): Promise<StoreResult<{ revoked: boolean }>>;
 
   /** Rewrites the current snapshot, pointer and key index to KV from the DO alone. */
+  /** Webhooks (webhooks.ts): the secret is answered by createWebhook only. */
+  createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & { secret: string }>>;
+  listWebhooks(): Promise<StoreResult<WebhookInfo[]>>;
+  deleteWebhook(id: string): Promise<StoreResult<{ deleted: true }>>;
+  /** For the queue consumer: where and with what secret to send a delivery. */
+  webhookTarget(id: string): Promise<StoreResult<{ url: string; secret: string }>>;
+
   republish(): Promise<StoreResult<{ version: number }>>;
 }
 

@@ -42,7 +42,15 @@ import * as segments from "./segments-repo";
 import { SnapshotCollector } from "./snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
+import type { DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "./insights-api";
+import { StoreInsights } from "./insights";
+import type { LifecycleSettings } from "../core/lifecycle";
+import type { UsageMessage } from "../queue/messages";
+import { clearUsage, type FlagUsage } from "./usage-repo";
+import { clearLifecycleSettings } from "./lifecycle-repo";
 import { parseDoc, parseFlag, parseSegment } from "./validate";
+import { StoreWebhooks } from "./webhooks";
+import { clearWebhooks, type WebhookInfo } from "./webhooks-repo";
 
 /**
  * One document change, decided synchronously from the current state by a `mutate` plan:
@@ -74,7 +82,7 @@ function storageLimit(err: unknown): StoreFailure | undefined {
   return undefined;
 }
 
-export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi {
+export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi, InsightsStoreApi {
   private readonly sql: Sql;
   /** Public for tests (`runInDurableObject`): `publishing.publisher.kv` can be swapped for a failing wrapper. Fields are not RPC-callable. */
   readonly publishing: Publishing;
@@ -82,6 +90,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly snapshots: SnapshotCollector;
   /** Schedules, release plans, the approval policy and change requests (releases.ts). */
   private readonly releases: Releases;
+  /** Public for tests: usage, metrics and lifecycle (insights.ts); its `now` can be moved. */
+  readonly insights: StoreInsights;
+  /** Public for tests: subscriptions and the outbox of change events (webhooks.ts). */
+  readonly webhooks: StoreWebhooks;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -92,8 +104,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.sql = ctx.storage.sql as unknown as Sql;
     this.publishing = new Publishing(env.FLAGS_KV, this.publishSource(), pointerInterval(env), {
       setAlarm: (at) => ctx.storage.setAlarm(at),
-      // The other users of the one alarm: snapshot deletion, schedules and plan steps.
-      otherDueAt: () => earliest(this.snapshots.nextAt(), this.releases.nextAt()),
+      // The other users of the one alarm: snapshot deletion, schedules and plan steps, the webhook outbox.
+      otherDueAt: () => earliest(earliest(this.snapshots.nextAt(), this.releases.nextAt()), this.webhooks.dueAt()),
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
     this.releases = new Releases({
@@ -102,6 +114,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       mutate: (actor, plan, gate) => this.mutate(actor, plan, gate),
       transaction: (fn) => ctx.storage.transactionSync(fn),
       armAlarm: () => this.publishing.armAlarm(),
+    });
+    this.insights = new StoreInsights({
+      sql: this.sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
+      flags: () => flags.listFlags(this.sql),
+    });
+    this.webhooks = new StoreWebhooks({
+      sql: this.sql,
+      liveName: () => { const live = this.live(); return live.ok ? live.value.name : undefined; },
+      queue: () => env.INSIGHTS_QUEUE,
     });
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
@@ -154,6 +177,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       clearAudit(this.sql);
       keys.revokeKeys(this.sql, time, String(actor));
       this.releases.clear();
+      clearUsage(this.sql);
+      clearLifecycleSettings(this.sql);
+      clearWebhooks(this.sql);
       setDeleted(this.sql, true);
     });
     this.cache = undefined;
@@ -436,6 +462,54 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return done({ revoked: true });
   }
 
+  // ---- insights (usage from the queue consumer, metrics, lifecycle; see insights.ts) -----------
+
+  async recordUsage(messages: UsageMessage[]): Promise<RecordOutcome> {
+    return this.insights.recordUsage(messages);
+  }
+
+  async recordDeadLetters(letters: DeadLetter[]): Promise<RecordOutcome> {
+    return this.insights.recordDeadLetters(letters);
+  }
+
+  async flagUsage(flag: string, hours: number): Promise<StoreResult<FlagUsage>> {
+    return this.insights.flagUsage(flag, hours);
+  }
+
+  async edgeMetrics(minutes: number): Promise<StoreResult<EdgeMetrics>> {
+    return this.insights.edgeMetrics(minutes);
+  }
+
+  async flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>> {
+    return this.insights.flagLifecycles();
+  }
+
+  async lifecycleSettings(): Promise<StoreResult<LifecycleSettings>> {
+    return this.insights.lifecycleSettings();
+  }
+
+  async setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>> {
+    return this.insights.setLifecycleSettings(patch);
+  }
+
+  // ---- webhooks (webhooks.ts; deliveries go out through the queue, src/queue/webhook-delivery.ts) --
+
+  async createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & { secret: string }>> {
+    return this.webhooks.create(input, String(actor));
+  }
+
+  async listWebhooks(): Promise<StoreResult<WebhookInfo[]>> {
+    return this.webhooks.list();
+  }
+
+  async deleteWebhook(id: string): Promise<StoreResult<{ deleted: true }>> {
+    return this.webhooks.remove(id);
+  }
+
+  async webhookTarget(id: string): Promise<StoreResult<{ url: string; secret: string }>> {
+    return this.webhooks.target(id);
+  }
+
   // ---- publishing -----------------------------------------------------------------------------
 
   async republish(): Promise<StoreResult<{ version: number }>> {
@@ -452,7 +526,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   /** Publishing first (retries, backstop), then due schedules and plan steps, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
-    await this.publishing.onAlarm();
+    await Promise.all([this.publishing.onAlarm(), this.webhooks.flush()]);
     await this.releases.runDue();
     const name = readMeta(this.sql)?.name;
     if (name !== undefined) await this.snapshots.collect(name);
@@ -526,7 +600,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     }
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
-    await this.publishing.afterCommit();
+    // The change event's enqueue runs beside the KV publish: the answer waits for the slower one.
+    await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
     return done(change.value.answer(version.value));
   }
 
@@ -574,6 +649,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
         version = bumpVersion(this.sql);
         const diff = change.write(version);
         appendAudit(this.sql, { version, time, actor: String(actor), operation, ...(target === undefined ? {} : { target }), diff });
+        this.webhooks.recordChange({ version, time, actor: String(actor), operation, ...(target === undefined ? {} : { target }), diff });
       });
     } catch (err) {
       const refused = storageLimit(err);

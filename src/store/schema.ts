@@ -6,7 +6,7 @@
 import { RELEASES_TABLES } from "./releases-schema";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 5;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -64,6 +64,40 @@ const STORE_V2 = [
        FROM v, meta m WHERE m.id = 1`,
 ];
 
+const INSIGHTS_TABLES = [
+  // IF NOT EXISTS: a store taken back to an older schema version (tests do) re-runs this step.
+  // Insights (usage-repo.ts): evaluation counts from the edge's queue summaries, bucketed by hour
+  // and, past 30 days, by day; first/last evaluation per flag; per-minute edge counters; ids of
+  // applied messages (idempotent redelivery). Times are ms since epoch.
+  `CREATE TABLE IF NOT EXISTS usage_hourly (flag TEXT NOT NULL, hour INTEGER NOT NULL, variant TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+     PRIMARY KEY (flag, hour, variant, reason)) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS usage_hourly_hour ON usage_hourly (hour)`,
+  `CREATE TABLE IF NOT EXISTS usage_daily (flag TEXT NOT NULL, day INTEGER NOT NULL, variant TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+     PRIMARY KEY (flag, day, variant, reason)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS usage_flags (flag TEXT PRIMARY KEY, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS edge_minutes (
+     minute INTEGER PRIMARY KEY,
+     requests INTEGER NOT NULL DEFAULT 0, s2xx INTEGER NOT NULL DEFAULT 0, s3xx INTEGER NOT NULL DEFAULT 0,
+     s4xx INTEGER NOT NULL DEFAULT 0, s5xx INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0,
+     stale INTEGER NOT NULL DEFAULT 0, cache_memory INTEGER NOT NULL DEFAULT 0, cache_cache INTEGER NOT NULL DEFAULT 0,
+     cache_miss INTEGER NOT NULL DEFAULT 0, lost_evaluations INTEGER NOT NULL DEFAULT 0, lost_requests INTEGER NOT NULL DEFAULT 0,
+     dead_letters INTEGER NOT NULL DEFAULT 0, dead_evaluations INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS usage_seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS usage_seen_at ON usage_seen (at)`,
+  // Per-environment lifecycle settings (expected lifetimes per kind, status window), one JSON row.
+  `CREATE TABLE IF NOT EXISTS lifecycle_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`,
+];
+
+const WEBHOOK_TABLES = [
+  // Webhooks (webhooks-repo.ts). The secret is kept as issued, not hashed: the store must sign
+  // every delivery with it (HMAC needs the key itself), unlike SDK keys and admin tokens.
+  `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+     created TEXT NOT NULL, created_by TEXT NOT NULL)`,
+  // Deliveries written in the commit's own transaction and removed once on the queue, so a
+  // committed version's event survives a failed enqueue or an evicted object. created: ms since epoch.
+  `CREATE TABLE IF NOT EXISTS webhook_outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)`,
+];
+
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -83,7 +117,9 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES });
+  // Steps 3–5 were written side by side (releases, insights, webhooks); each creates only its own
+  // tables (IF NOT EXISTS), so their order is free.
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -122,7 +122,8 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
 
     await save.click();
     await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).status).toBe(200);
-    const { version: _v, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
+    // Read-only lifecycle fields (status, stale, lastEvaluatedAt; kind defaults to release) are not what the editor wrote.
+    const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, kind: _k, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
     expect(stored).toEqual({
       key: KEY,
       type: "boolean",
@@ -175,7 +176,7 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await expect.poll(() => d.locator("h2").textContent()).toBe(KEY);
     await d.getByRole("button", { name: "JSON" }).click();
     const json = JSON.parse(await d.getByRole("textbox", { name: "Definition (native JSON)" }).inputValue());
-    const { version: _v, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
+    const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
     expect(json).toEqual(stored);
     await d.getByRole("button", { name: "Visual" }).click();
     expect(await d.getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);

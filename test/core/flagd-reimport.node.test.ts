@@ -96,7 +96,7 @@ describe("flagd re-import keeps what the file does not state", () => {
   it("importFlagd alone is an import into an empty environment", () => {
     const r: FlagdImport = valueOf(readFlagd(file()));
     expect(valueOf(importFlagd(file()))).toEqual(mergeFlagdImport(r, EnvironmentDoc.parse({ flags: [] })));
-    expect(r.unstated.shown).toEqual(["clientVisible", "description", "tags", "prerequisites"]);
+    expect(r.unstated.shown).toEqual(["clientVisible", "description", "tags", "prerequisites", "kind"]);
   });
 });
 

@@ -110,6 +110,7 @@ function exportFlag(flag: Flag, ctx: BuildContext): FlagdFlag {
   if (flag.prerequisites !== undefined) metadata[EXT.prerequisites] = JSON.stringify(flag.prerequisites);
   if (flag.clientVisible) metadata[EXT.clientVisible] = true;
   if (flag.description !== undefined) metadata[EXT.description] = flag.description;
+  if (flag.kind !== undefined) metadata[EXT.kind] = flag.kind;
   if (flag.tags !== undefined) metadata[EXT.tags] = JSON.stringify(flag.tags);
   if (inferType(Object.values(flag.variants)) !== flag.type) metadata[EXT.type] = flag.type;
 

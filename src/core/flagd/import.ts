@@ -35,6 +35,7 @@ import { fail, ok, type Issue, type Result } from "../result";
 import { zodIssues, type ZodIssueLike } from "../issues";
 import type { JsonValue } from "../engine";
 import { contentHash } from "../canonical";
+import { FLAG_KINDS, type FlagKind } from "../lifecycle";
 import { checkJsonShape, DOCUMENT_LIMITS } from "../limits";
 import { hasTargeting } from "../logic/compile-logic";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
@@ -48,7 +49,7 @@ const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata", "
 const FLAG_KEYS = new Set(["state", "variants", "defaultVariant", "targeting", "metadata"]);
 
 /** The edgeflags-only flag fields an import carries, each written as `edgeflags.<field>` metadata. */
-export const IMPORTED_FIELDS = ["clientVisible", "description", "tags", "prerequisites"] as const;
+export const IMPORTED_FIELDS = ["clientVisible", "description", "tags", "prerequisites", "kind"] as const;
 export type ImportedField = (typeof IMPORTED_FIELDS)[number];
 
 /** A flagd document read and validated, before it meets the environment it is imported into. */
@@ -255,6 +256,11 @@ function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]
   if (description !== undefined) {
     if (typeof description === "string") flag.description = description;
     else issues.push({ path: `${at}.${EXT.description}`, message: "must be a string" });
+  }
+  const kind = meta[EXT.kind];
+  if (kind !== undefined) {
+    if ((FLAG_KINDS as readonly unknown[]).includes(kind)) flag.kind = kind as FlagKind;
+    else issues.push({ path: `${at}.${EXT.kind}`, message: `must be one of ${FLAG_KINDS.join(", ")}` });
   }
   const type = meta[EXT.type];
   if (type !== undefined) {

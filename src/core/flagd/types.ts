@@ -37,6 +37,8 @@ export const EXT = {
   /** boolean, written only when true. */
   clientVisible: "edgeflags.clientVisible",
   description: "edgeflags.description",
+  /** Lifecycle kind (lifecycle.ts), written when set. */
+  kind: "edgeflags.kind",
   /** JSON string: string[]. */
   tags: "edgeflags.tags",
   /** JSON string: Prerequisite[]. flagd has no prerequisites: export warns. */

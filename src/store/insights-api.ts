@@ -1,0 +1,52 @@
+/**
+ * The insights RPC surface of an environment's Durable Object, as the queue consumer and the
+ * admin routes see it (implemented by environment-store.ts through insights.ts).
+ * @module
+ */
+import type { FlagKind, FlagStatus, LifecycleSettings } from "../core/lifecycle";
+import type { UsageMessage } from "../queue/messages";
+import type { StoreResult } from "./api";
+import type { FlagUsage, MinuteBucket } from "./usage-repo";
+
+export interface RecordOutcome {
+  /** Messages counted now. */
+  applied: number;
+  /** Messages already counted before (redelivery): skipped. */
+  duplicates: number;
+  /** Messages for an environment that no longer exists: dropped. */
+  ignored: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  at: number;
+  evaluations: number;
+}
+
+export interface EdgeMetrics {
+  buckets: MinuteBucket[];
+  /** How far KV lags the store: the newest version, the one the KV pointer names, and since when it lags. */
+  publish: { version: number; publishedVersion: number; lagSeconds: number };
+}
+
+/** The read-only lifecycle fields a flag carries on GET. */
+export interface FlagLifecycle {
+  kind: FlagKind;
+  status: FlagStatus;
+  stale: boolean;
+  lastEvaluatedAt: string | null;
+}
+
+/** Every read answers not_found for an environment never created (or deleted), like the other store calls. */
+export interface InsightsStoreApi {
+  /** Messages for a deleted environment are `ignored` (acked by the consumer, never retried). */
+  recordUsage(messages: UsageMessage[]): Promise<RecordOutcome>;
+  recordDeadLetters(letters: DeadLetter[]): Promise<RecordOutcome>;
+  flagUsage(flag: string, hours: number): Promise<StoreResult<FlagUsage>>;
+  edgeMetrics(minutes: number): Promise<StoreResult<EdgeMetrics>>;
+  /** Lifecycle fields of every current flag, by key. */
+  flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>>;
+  lifecycleSettings(): Promise<StoreResult<LifecycleSettings>>;
+  /** Merges a partial `{lifetimeDays?, statusWindowDays?}` into the stored settings (invalid: 400 issues). */
+  setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>>;
+}

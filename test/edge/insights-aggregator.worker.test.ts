@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import type { EvaluationResult } from "../../src/core/engine";
+import { Aggregator } from "../../src/edge/insights/aggregator";
+import type { UsageMessage } from "../../src/queue/messages";
+
+const T0 = Date.UTC(2026, 11, 3, 17, 0, 5); // 5 s into a minute
+
+function result(key: string, variant: string | undefined, reason: EvaluationResult["reason"], value: unknown = true): EvaluationResult {
+  return { key, variant, reason, value: value as EvaluationResult["value"], metadata: {} };
+}
+
+function setup(options: Partial<ConstructorParameters<typeof Aggregator>[0]> = {}) {
+  const clock = { now: T0 };
+  const sent: UsageMessage[][] = [];
+  const control = { fail: false };
+  const agg = new Aggregator({
+    windowMs: 10_000,
+    isolateId: "iso",
+    now: () => clock.now,
+    send: async (messages) => {
+      if (control.fail) throw new Error("queue down");
+      sent.push(structuredClone(messages));
+    },
+    ...options,
+  });
+  return { agg, clock, sent, control };
+}
+
+const total = (m: UsageMessage) => m.evaluations.reduce((s, r) => s + r[4], 0);
+
+describe("insights aggregator", () => {
+  it("counts answered values per flag, variant, reason and key kind; errors, disabled and valueless answers count nothing", async () => {
+    const { agg, clock, sent } = setup();
+    agg.results("prod", "server", [result("a", "on", "TARGETING_MATCH"), result("b", "x", "STATIC")]);
+    agg.results("prod", "server", [result("a", "on", "TARGETING_MATCH")]);
+    agg.results("prod", "client", [result("a", "on", "TARGETING_MATCH")]);
+    agg.results("prod", "server", [
+      { key: "c", reason: "DISABLED", metadata: {} },
+      { key: "d", reason: "DEFAULT", metadata: {} },
+      { key: "e", reason: "ERROR", errorCode: "TYPE_MISMATCH", metadata: {} },
+    ]);
+    agg.request("prod", "single", 200, null, false);
+    agg.request("prod", "bulk", 429, null, false);
+    agg.request(null, "bulk", 401, null, false);
+    clock.now += 10_000;
+    await agg.flush();
+    expect(sent).toHaveLength(1);
+    const [m] = sent[0];
+    expect(m).toMatchObject({ type: "usage", id: "iso-1", environment: "prod", at: T0, rateLimited: 1, lost: { evaluations: 0, requests: 0 } });
+    expect(m.evaluations.sort()).toEqual([
+      ["a", "on", "TARGETING_MATCH", "client", 1],
+      ["a", "on", "TARGETING_MATCH", "server", 2],
+      ["b", "x", "STATIC", "server", 1],
+    ]);
+    expect(m.requests.sort()).toEqual([["bulk", "4xx", 1], ["single", "2xx", 1]]);
+  });
+
+  it("asks for a timer once per window and a flush when the window has passed; nothing is sent before", async () => {
+    const { agg, clock, sent } = setup();
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    expect(agg.tick()).toEqual({ flush: false, timerMs: 10_000 });
+    clock.now += 4_000;
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    expect(agg.tick()).toEqual({ flush: false });
+    await agg.flush(); // too early: the open window is not sent
+    expect(sent).toHaveLength(0);
+    clock.now += 6_000;
+    expect(agg.tick()).toEqual({ flush: true });
+    await agg.flush();
+    expect(sent.flat().map(total)).toEqual([2]);
+  });
+
+  it("never lets a window cross a minute boundary", async () => {
+    const { agg, clock, sent } = setup();
+    clock.now = Date.UTC(2026, 11, 3, 17, 0, 57);
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    expect(agg.tick()).toEqual({ flush: false, timerMs: 3_000 });
+    clock.now += 3_000;
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    await agg.flush();
+    clock.now += 10_000;
+    await agg.flush();
+    expect(sent.flat().map((m) => [new Date(m.at).toISOString(), total(m)])).toEqual([
+      ["2026-12-03T17:00:57.000Z", 1],
+      ["2026-12-03T17:01:00.000Z", 1],
+    ]);
+  });
+
+  it("flushes before the window ends once it holds maxKeys distinct counters", async () => {
+    const { agg, sent } = setup({ maxKeys: 10 });
+    // The environment's own entry is one of the counters.
+    for (let i = 0; i < 8; i++) agg.results("prod", "server", [result(`f${i}`, "on", "STATIC")]);
+    expect(agg.tick().flush).toBe(false);
+    agg.results("prod", "server", [result("f8", "on", "STATIC")]);
+    expect(agg.tick()).toEqual({ flush: true });
+    await agg.flush();
+    expect(sent.flat().map(total)).toEqual([9]);
+    expect(agg.stats().keys).toBe(0);
+  });
+
+  it("stays bounded when it cannot flush: new counters past 2 × maxKeys are counted as lost, existing ones still count", async () => {
+    const { agg, clock, sent } = setup({ maxKeys: 5 });
+    // Never ticked or flushed: the window stays open (one environment counter + 9 flags = 10 keys).
+    for (let i = 0; i < 9; i++) agg.results("prod", "server", [result(`f${i}`, "on", "STATIC")]);
+    for (let i = 0; i < 20; i++) agg.results("prod", "server", [result(`g${i}`, "on", "STATIC")]);
+    agg.results("prod", "server", [result("f0", "on", "STATIC")]);
+    expect(agg.stats().keys).toBe(10);
+    expect(agg.stats().lost).toEqual({ prod: { evaluations: 20, requests: 0 } });
+    clock.now += 10_000;
+    await agg.flush();
+    const [m] = sent.flat();
+    expect(total(m)).toBe(10);
+    expect(m.lost).toEqual({ evaluations: 20, requests: 0 });
+    expect(agg.stats().lost).toEqual({});
+  });
+
+  it("keeps a failed send for the next flush with the same ids, and counts what it had to drop", async () => {
+    const { agg, clock, sent, control } = setup({ maxPending: 2 });
+    control.fail = true;
+    for (let w = 0; w < 3; w++) {
+      agg.results("prod", "server", [result("a", "on", "STATIC"), result("b", "on", "STATIC")]);
+      agg.request("prod", "bulk", 200, "miss", false);
+      clock.now += 10_000;
+      expect(await agg.flush()).toMatchObject({ sent: 0 });
+    }
+    // Three windows failed; two messages are kept, the oldest was dropped and counted.
+    expect(agg.stats()).toMatchObject({ pending: 2, lost: { prod: { evaluations: 2, requests: 1 } } });
+    control.fail = false;
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    clock.now += 10_000;
+    await agg.flush();
+    const messages = sent.flat();
+    expect(messages.map((m) => m.id)).toEqual(["iso-2", "iso-3", "iso-4"]);
+    expect(messages.map(total)).toEqual([2, 2, 1]);
+    // The next message built after the drop carries the lost counts.
+    expect(messages[2].lost).toEqual({ evaluations: 2, requests: 1 });
+    expect(agg.stats()).toMatchObject({ pending: 0, lost: {} });
+  });
+
+  it("counts a reused bulk answer from its shape: parsed once, then one increment per repeat", async () => {
+    const { agg, clock, sent } = setup();
+    const flagsJson = JSON.stringify([
+      { key: "a", value: true, variant: "on", reason: "STATIC" },
+      { key: "b", reason: "DISABLED" },
+      { key: "c", value: "x", reason: "DEFAULT" },
+    ]);
+    for (let i = 0; i < 1000; i++) agg.cachedBulk("prod", "client", "memo-1", flagsJson);
+    // A rendered (miss) answer registers its shape too; the later hits reuse it.
+    agg.results("prod", "client", [result("a", "on", "STATIC")], "memo-2");
+    for (let i = 0; i < 4; i++) agg.cachedBulk("prod", "client", "memo-2", "not even json");
+    expect(agg.stats().keys).toBeLessThanOrEqual(4);
+    clock.now += 10_000;
+    await agg.flush();
+    expect(sent.flat()[0].evaluations.sort()).toEqual([
+      ["a", "on", "STATIC", "client", 1005],
+      ["c", "", "DEFAULT", "client", 1000],
+    ]);
+  });
+
+  it("splits a large window into messages under the size bound, request counters in the first only", async () => {
+    const { agg, clock, sent } = setup({ maxMessageBytes: 1_000 });
+    for (let i = 0; i < 100; i++) agg.results("prod", "server", [result(`flag-${i}`, "on", "STATIC")]);
+    agg.request("prod", "bulk", 200, null, true);
+    clock.now += 10_000;
+    await agg.flush();
+    const messages = sent.flat();
+    expect(messages.length).toBeGreaterThan(3);
+    expect(messages.reduce((s, m) => s + total(m), 0)).toBe(100);
+    expect(messages.every((m) => JSON.stringify(m.evaluations).length < 1_500)).toBe(true);
+    expect(messages.map((m) => m.requests.length + m.stale)).toEqual([2, ...messages.slice(1).map(() => 0)]);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
+  });
+});
