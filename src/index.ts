@@ -10,6 +10,7 @@ import { adminApp } from "./admin/routes";
 
 export { EnvironmentStore } from "./store/environment-store";
 export { Registry } from "./store/registry";
+export { StreamRelay } from "./store/relay";
 
 const app = new Hono<{ Bindings: Env }>();
 

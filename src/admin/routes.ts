@@ -20,6 +20,7 @@ import { historyApp } from "./history";
 import { keysApp } from "./keys";
 import { promoteApp } from "./promote";
 import { segmentsApp } from "./segments";
+import { streamsApp } from "./streams";
 import { tokensApp } from "./tokens";
 
 export const adminApp = new Hono<AdminEnv>();
@@ -36,6 +37,7 @@ adminApp.route("/environments/:env", historyApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
 adminApp.route("/environments/:env", environmentOpsApp);
+adminApp.route("/environments/:env", streamsApp);
 adminApp.route("/tokens", tokensApp);
 
 adminApp.onError((err, c) => {
