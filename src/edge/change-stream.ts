@@ -42,15 +42,33 @@ export interface StreamOptions {
 
 const encoder = new TextEncoder();
 
-/** A `text/event-stream` body and the hub client that writes to it. */
+/**
+ * A `text/event-stream` body and the hub client that feeds it.
+ *
+ * The hub calls {@link HubClient.notify} from the request that owns the upstream socket, not this
+ * one, and Workers forbid one request's code to settle another request's stream reads. So notify
+ * only queues the event and settles a promise this stream created in its own request; the runtime
+ * runs the continuation in this request, and that is where the event is written.
+ */
 export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>; client: HubClient } {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let timer: ReturnType<typeof setInterval> | undefined;
   let open = true;
+  let ending = false;
+  let lastBeat = Date.now();
+  /** Events queued by the hub, written by {@link deliver} in this request. */
+  let queued: number[] = [];
+  let wake: (() => void) | null = null;
+  const kick = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
   const finish = (close: boolean) => {
     if (!open) return;
     open = false;
     if (timer !== undefined) clearInterval(timer);
+    kick();
     o.onGone(client);
     if (close) try { controller.close(); } catch { /* already closed */ }
   };
@@ -64,16 +82,37 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
       return false;
     }
   };
+  const deliver = async () => {
+    while (open) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      if (ending) return finish(true);
+      const versions = queued;
+      queued = [];
+      for (const v of versions) if (!write(refetchEvent(v))) return;
+    }
+  };
   const client: HubClient = {
-    notify: (version) => write(refetchEvent(version)),
-    end: () => finish(true),
+    notify: (version) => {
+      if (!open) return false;
+      queued.push(version);
+      kick();
+      return true;
+    },
+    end: () => {
+      ending = true;
+      kick();
+    },
+    // Three heartbeats (and at least 2 s) of silence: this request is gone.
+    alive: (now) => open && now - lastBeat < Math.max(3 * o.heartbeatMs, 2_000),
   };
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
       write(`retry: ${RETRY_MS}\n: connected\n\n`);
+      void deliver();
       timer = setInterval(() => {
-        if (Date.now() >= o.expiresAt) return finish(true);
+        lastBeat = Date.now();
+        if (lastBeat >= o.expiresAt) return finish(true);
         if (!write(": ping\n\n")) return;
         void o.stillAllowed().then((ok) => { if (!ok) finish(true); });
         o.onHeartbeat();

@@ -9,7 +9,8 @@
  * - version messages arrive on the socket's own event handlers and are handed to every client's
  *   stream (writing to another request's JS stream is allowed);
  * - the socket work that must happen after its opener may have left — reporting the client count,
- *   closing the socket once no client is left — is done when the relay's tick arrives on it;
+ *   dropping clients whose request is gone, closing the socket once no client is left — is done
+ *   when the relay's tick arrives on it;
  * - a lost socket is replaced from whichever client's heartbeat runs next (in that client's own
  *   request), with backoff; the relay then sends its version, and every client is told to refetch.
  * @module
@@ -26,6 +27,12 @@ export interface HubClient {
   notify(version: number): boolean;
   /** Ends the client's stream (the environment is gone). */
   end(): void;
+  /**
+   * Whether the client's own heartbeat ran recently. When a browser disconnects, the runtime may
+   * tear its request down without calling the stream's `cancel()` (its timers stop with it), so
+   * the hub drops clients whose heartbeat went silent.
+   */
+  alive(now: number): boolean;
 }
 
 export type StreamBindings = Pick<Env, "STREAM_RELAY" | "STREAM_RELAY_SHARDS" | "STREAM_HEARTBEAT_SECONDS">;
@@ -150,6 +157,8 @@ export class EnvironmentHub {
       this.onVersion(msg.version);
       for (const c of this.clients) if (!c.notify(msg.version)) this.clients.delete(c);
     } else if (msg?.type === "tick") {
+      const now = Date.now();
+      for (const c of this.clients) if (!c.alive(now)) this.clients.delete(c);
       if (this.clients.size === 0) {
         this.socket = null;
         this.forget(this);
