@@ -132,5 +132,6 @@ export const api = {
   revokeKey: (env, id) => request("DELETE", `/environments/${seg(env)}/keys/${seg(id)}`),
   importFlagd: (env, text) => request("PUT", `/environments/${seg(env)}/flagd`, { body: text }),
   exportFlagd: (env) => request("GET", `/environments/${seg(env)}/flagd`),
-  explain: (env, flag, context) => request("POST", `/environments/${seg(env)}/explain`, { body: { flag, context } }),
+  /** `draft`: an unsaved definition of `flag` to evaluate instead of the stored one. */
+  explain: (env, flag, context, draft) => request("POST", `/environments/${seg(env)}/explain`, { body: { flag, context, draft } }),
 };

@@ -4,6 +4,8 @@
 import { api } from "./api.js";
 import { confirmDialog, errorBox, h, mount, pretty } from "./dom.js";
 import { resourceEditor } from "./resource-editor.js";
+import { flagKinds } from "./editor/kinds.js";
+import { visualEditor } from "./editor/visual.js";
 
 const NEW = Symbol("new flag");
 
@@ -28,11 +30,13 @@ const view = {
   /** The open editor holds unsaved edits: don't replace it without asking. */
   dirty: false,
   contexts: /** @type {Record<string, string>} */ ({}),
+  /** Segment keys for the editor's pickers, loaded once per environment (and on Refresh). @type {Promise<string[]> | null} */
+  segments: null,
 };
 
 /** @param {HTMLElement} panel @param {any} ctx */
 export async function renderFlags(panel, ctx) {
-  if (view.env !== ctx.env) Object.assign(view, { env: ctx.env, flags: [], query: "", selected: null, dirty: false });
+  if (view.env !== ctx.env) Object.assign(view, { env: ctx.env, flags: [], query: "", selected: null, dirty: false, segments: null });
   const errorSlot = h("div");
   const listSlot = h("div", { class: "flag-list", "aria-busy": "true" }, h("p", { class: "muted pad", text: "Loading flags…" }));
   const detailSlot = h("aside", { class: "flag-detail", "aria-label": "Flag details", hidden: true });
@@ -55,6 +59,7 @@ export async function renderFlags(panel, ctx) {
     h("div", { class: "split" }, listSlot, detailSlot));
 
   async function load() {
+    view.segments = null;
     try {
       view.flags = (await api.flags(ctx.env)).sort((a, b) => String(a.key).localeCompare(String(b.key)));
       mount(errorSlot);
@@ -226,27 +231,45 @@ const FLAG_EDITOR = (ctx) => ({
     flag.clientVisible ? h("span", { class: "badge badge-client", text: "client" }) : null,
   ],
   deleteWarning: (key) => `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
-  extra: (key) => explainPanel(ctx, key),
+  extra: (key, draft) => explainPanel(ctx, key, draft),
+  visual: async (flag, onChange) => {
+    view.segments ??= api.segments(ctx.env).then((list) => list.map((s) => String(s.key)), () => []);
+    const [segments, kinds] = await Promise.all([view.segments, flagKinds()]);
+    const flags = view.flags.map((f) => ({ key: String(f.key), variants: Object.keys(f.variants ?? {}) }));
+    return visualEditor(flag, { flags, segments, kinds, isNew: !view.flags.some((f) => f.key === flag.key) }, onChange);
+  },
 });
 
-/** Explain: evaluate the flag for a context on the server and show why. */
-function explainPanel(ctx, key) {
+/** At most this many contexts per preview: each is one explain call. */
+const MAX_PREVIEW_CONTEXTS = 50;
+
+/**
+ * Explain / who gets what: evaluates the editor's unsaved draft on the server for a pasted context
+ * (or a JSON array of contexts, shown as a table) and shows the step that decided.
+ * @param {any} ctx @param {string | null} key null for a new flag @param {() => any} draft
+ */
+function explainPanel(ctx, key, draft) {
   const result = h("div", { class: "explain-result", "aria-live": "polite" });
-  const input = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "explain-context", class: "code", rows: "4", spellcheck: "false" }));
-  input.value = view.contexts[key] ?? pretty({ targetingKey: "user-123", email: "ada@example.com" });
-  input.addEventListener("input", () => { view.contexts[key] = input.value; });
+  const slot = key ?? "";
+  const input = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "explain-context", class: "code", rows: "4", spellcheck: "false", "aria-describedby": "explain-hint" }));
+  input.value = view.contexts[slot] ?? pretty({ targetingKey: "user-123", email: "ada@example.com" });
+  input.addEventListener("input", () => { view.contexts[slot] = input.value; });
 
   async function run() {
-    let context;
-    try { context = JSON.parse(input.value); } catch (e) {
+    let parsed;
+    try { parsed = JSON.parse(input.value); } catch (e) {
       return mount(result, errorBox({ code: "INVALID_CONTEXT", message: `Context is not JSON: ${e instanceof Error ? e.message : e}` }));
     }
-    if (!context || typeof context !== "object" || Array.isArray(context)) {
-      return mount(result, errorBox({ code: "INVALID_CONTEXT", message: "The context must be a JSON object." }));
+    const contexts = Array.isArray(parsed) ? parsed : [parsed];
+    if (contexts.length === 0 || contexts.length > MAX_PREVIEW_CONTEXTS || !contexts.every((c) => c && typeof c === "object" && !Array.isArray(c))) {
+      return mount(result, errorBox({ code: "INVALID_CONTEXT", message: `The context must be a JSON object, or an array of 1 to ${MAX_PREVIEW_CONTEXTS} objects.` }));
     }
+    const d = draft();
+    if (!d.ok) return mount(result, errorBox({ code: "INVALID_DEFINITION", message: `Fix the definition first: ${d.message}` }));
+    const flagKey = typeof d.value?.key === "string" ? d.value.key : key;
     try {
-      const { data } = await api.explain(ctx.env, key, context);
-      mount(result, explainResult(data?.result ?? data));
+      const answers = await Promise.all(contexts.map((c) => api.explain(ctx.env, flagKey, c, d.value).then(({ data }) => data?.result ?? data)));
+      mount(result, Array.isArray(parsed) ? whoGetsWhat(contexts, answers) : explainResult(answers[0]));
     } catch (err) {
       ctx.handle(err, result);
     }
@@ -254,12 +277,29 @@ function explainPanel(ctx, key) {
 
   return h("section", { class: "detail-section", "aria-labelledby": "explain-title" },
     h("div", { class: "section-head" },
-      h("h3", { id: "explain-title", text: "Explain" }),
-      h("span", { class: "muted small", text: "Evaluate this flag for a context, with the step that decided." })),
+      h("h3", { id: "explain-title", text: "Explain · who gets what" }),
+      h("span", { class: "muted small", text: "Evaluates the definition above, saved or not." })),
     h("label", { for: "explain-context", text: "Evaluation context (JSON)" }),
     input,
+    h("p", { class: "hint", id: "explain-hint", text: "One context object, or an array of them for a table of who gets what." }),
     h("div", { class: "actions" }, h("span", { class: "spacer" }), h("button", { type: "button", class: "btn", id: "explain-run", on: { click: () => void run() }, text: "Explain" })),
     result);
+}
+
+/** One row per context: what it gets and why. @param {any[]} contexts @param {any[]} answers */
+function whoGetsWhat(contexts, answers) {
+  return h("table", { class: "table who-table" },
+    h("caption", { class: "sr-only", text: "Who gets what" }),
+    h("thead", {}, h("tr", {}, ["Context", "Variant", "Value", "Decided by"].map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, contexts.map((c, i) => {
+      const r = answers[i] ?? {};
+      const who = typeof c.targetingKey === "string" ? c.targetingKey : JSON.stringify(c);
+      return h("tr", {},
+        h("td", { class: "code small", title: JSON.stringify(c), text: who.length > 40 ? `${who.slice(0, 39)}…` : who }),
+        h("td", {}, r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })),
+        h("td", { class: "code small", text: r.value === undefined ? "" : JSON.stringify(r.value) }),
+        h("td", { class: "small" }, h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" }), " ", r.explanation?.step ? describeStep(r.explanation) : ""));
+    })));
 }
 
 function explainResult(r) {

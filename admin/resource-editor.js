@@ -19,8 +19,24 @@ import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
  * @property {(dirty: boolean) => void} setDirty
  * @property {(item: any) => any[]} badges header badges of a loaded item
  * @property {(key: string) => string} deleteWarning
- * @property {(key: string) => HTMLElement | null} [extra] a section below the editor (Explain for flags)
+ * @property {(key: string | null, draft: () => Draft) => HTMLElement | null} [extra] a section below the editor (Explain for flags), given the unsaved draft
+ * @property {(item: any, onChange: () => void) => Promise<FormView>} [visual] a form over the item (flags); the JSON view stays one click away
  */
+
+/**
+ * @typedef {object} FormView
+ * @property {HTMLElement} element
+ * @property {() => any} value the item as JSON
+ * @property {() => { path: string, message: string, warning?: boolean }[]} issues errors block Save, warnings only show
+ */
+
+/** @typedef {{ ok: true, value: any } | { ok: false, message: string }} Draft */
+
+/** The view each editor (by spec id) showed last: reopening or reloading keeps the user's choice. @type {Map<string, "visual" | "json">} */
+const lastView = new Map();
+
+/** JSON text with object keys sorted: two items are the same when these are equal. @param {any} value */
+const canonical = (value) => JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 
 /** The item as the editor shows it: the native model without the server's `version`. */
 export function editable(item) {
@@ -72,23 +88,34 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   }
   textarea.value = original;
 
+  /** @returns {Draft} */
   const parsed = () => {
     try { return { ok: true, value: JSON.parse(textarea.value) }; } catch (e) { return { ok: false, message: e instanceof Error ? e.message : String(e) }; }
   };
+  const originalValue = JSON.parse(original);
+  /** The visual form when it is the active view; null: the JSON textarea is. @type {FormView | null} */
+  let form = null;
+  /** @returns {Draft} */
+  const current = () => (form ? { ok: true, value: form.value() } : parsed());
+  const body = h("div", { class: "editor-body" });
 
   const saveButton = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn btn-primary", on: { click: () => void save() }, text: isNew ? `Create ${spec.noun}` : "Save" }));
 
   function updateStatus() {
-    const p = parsed();
-    const dirty = textarea.value !== original;
+    const p = current();
+    const dirty = form ? canonical(p.ok && p.value) !== canonical(originalValue) : textarea.value !== original;
+    const issues = form ? form.issues() : [];
+    const errors = issues.filter((i) => !i.warning);
     spec.setDirty(dirty);
-    status.className = `editor-status ${p.ok ? "" : "bad"}`;
-    status.textContent = p.ok ? (dirty ? "Unsaved changes" : "No changes") : `Invalid JSON: ${p.message}`;
-    saveButton.disabled = !p.ok || (!dirty && !isNew);
+    status.className = `editor-status ${p.ok && errors.length === 0 ? "" : "bad"}`;
+    status.textContent = !p.ok ? `Invalid JSON: ${p.message}`
+      : errors.length ? `Cannot save yet: ${errors.map((i) => i.message).join("; ")}`
+      : dirty ? "Unsaved changes" : "No changes";
+    saveButton.disabled = !p.ok || errors.length > 0 || (!dirty && !isNew);
   }
 
   async function save() {
-    const p = parsed();
+    const p = current();
     if (!p.ok) return;
     const body = p.value && typeof p.value === "object" && !Array.isArray(p.value) ? editable(p.value) : p.value;
     const newKey = typeof body?.key === "string" ? body.key : "";
@@ -156,21 +183,60 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   });
 
   const titleId = `${spec.id}-title`;
+  const jsonTools = h("span", { class: "tools" },
+    h("button", { type: "button", class: "btn btn-small", on: { click: () => { const p = parsed(); if (p.ok) { textarea.value = pretty(p.value); updateStatus(); } } }, text: "Format" }));
+  const revert = h("button", { type: "button", class: "btn btn-small", on: { click: () => { textarea.value = original; mount(messages); void show(form ? "visual" : "json"); } }, text: "Revert" });
+  const views = spec.visual ? h("div", { class: "view-switch", role: "group", "aria-label": "Editor view" },
+    h("button", { type: "button", class: "btn btn-small", id: `${spec.id}-view-visual`, "aria-pressed": "true", on: { click: () => void show("visual") }, text: "Visual" }),
+    h("button", { type: "button", class: "btn btn-small", id: `${spec.id}-view-json`, "aria-pressed": "false", on: { click: () => void show("json") }, text: "JSON" })) : null;
+  const heading = h("h3", { id: titleId });
+
+  /**
+   * Shows the visual form or the JSON textarea. Each switch carries the current edits across:
+   * JSON → form only when the text parses (else the JSON view stays, with the error).
+   * @param {"visual" | "json"} view
+   */
+  async function show(view) {
+    if (view === "json" || !spec.visual) {
+      if (form) textarea.value = pretty(form.value());
+      form = null;
+      mount(heading, h("label", { for: spec.id, text: spec.label }));
+      mount(body, textarea);
+    } else {
+      const p = parsed();
+      if (!p.ok) { status.className = "editor-status bad"; status.textContent = `Invalid JSON: ${p.message} (fix it to use the visual editor)`; return; }
+      try {
+        form = await spec.visual(p.value, updateStatus);
+      } catch (e) {
+        status.className = "editor-status bad";
+        status.textContent = `The visual editor cannot show this ${spec.noun}: ${e instanceof Error ? e.message : e}`;
+        return;
+      }
+      mount(heading, `${Noun} definition`);
+      mount(body, form.element);
+    }
+    lastView.set(spec.id, form ? "visual" : "json");
+    jsonTools.hidden = form !== null;
+    views?.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.id.endsWith(form ? "visual" : "json"))));
+    updateStatus();
+  }
+
   mount(slot, header,
     h("section", { class: "detail-section", "aria-labelledby": titleId },
       h("div", { class: "section-head" },
-        h("h3", { id: titleId }, h("label", { for: spec.id, text: spec.label })),
+        heading,
         h("span", { class: "spacer" }),
-        h("button", { type: "button", class: "btn btn-small", on: { click: () => { const p = parsed(); if (p.ok) { textarea.value = pretty(p.value); updateStatus(); } } }, text: "Format" }),
-        h("button", { type: "button", class: "btn btn-small", on: { click: () => { textarea.value = original; mount(messages); updateStatus(); } }, text: "Revert" })),
-      textarea,
+        views,
+        jsonTools,
+        revert),
+      body,
       status,
       messages,
       h("div", { class: "actions" },
         isNew ? null : h("button", { type: "button", class: "btn btn-danger-outline", on: { click: () => void remove() }, text: "Delete…" }),
         h("span", { class: "spacer" }),
         saveButton)),
-    isNew || !spec.extra ? null : spec.extra(/** @type {string} */ (key)));
+    spec.extra ? spec.extra(key, current) : null);
   drawHeader();
-  updateStatus();
+  await show(spec.visual ? lastView.get(spec.id) ?? "visual" : "json");
 }

@@ -6,6 +6,8 @@
  *      EDGEFLAGS_KV_ID), and writes its id into a generated, git-ignored deploy config
  *      (wrangler.deploy.toml). wrangler.toml itself keeps the local id that `npm start` and the
  *      tests use.
+ *      Every queue wrangler.toml names (producers, consumers, dead-letter queues) is created when
+ *      missing too: `wrangler deploy` refuses to deploy a Worker bound to a queue that does not exist.
  *   2. Secrets: ADMIN_TOKEN and STREAM_SECRET (the change-stream signing key). A value from the
  *      shell is set; otherwise a secret the Worker already has is kept; otherwise a random one is
  *      generated and printed once. They are uploaded with the deployment itself (--secrets-file),
@@ -49,6 +51,7 @@ const kvTitle = `${workerName}-${KV_BINDING}`;
 
 const kvId = process.env.EDGEFLAGS_KV_ID || (options.dryRun ? PLACEHOLDER_KV_ID : findOrCreateNamespace(kvTitle));
 writeFileSync(deployConfig, deployConfigText(baseConfig, kvId));
+if (!options.dryRun) for (const queue of queueNames(baseConfig)) ensureQueue(queue);
 console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; config ${basename(deployConfig)}`);
 
 const deployArgs = ["deploy", "--config", deployConfig, "--minify"];
@@ -61,16 +64,18 @@ if (options.dryRun) {
 const { values, generated } = chooseSecrets();
 const secretsDir = mkdtempSync(join(tmpdir(), "edgeflags-deploy-"));
 const secretsFile = join(secretsDir, "secrets.json");
+let deployed;
 try {
   if (Object.keys(values).length > 0) {
     writeFileSync(secretsFile, JSON.stringify(values), { mode: 0o600 });
     deployArgs.push("--secrets-file", secretsFile);
   }
-  const res = wrangler(deployArgs, { inherit: true });
-  if (res.status !== 0) fail("wrangler deploy failed (see above); no secret was changed: run it again");
+  deployed = wrangler(deployArgs, { inherit: true });
 } finally {
+  // Before any exit: the secrets never stay on disk.
   rmSync(secretsDir, { recursive: true, force: true });
 }
+if (deployed.status !== 0) fail("wrangler deploy failed (see above); no secret was changed: run it again");
 printSummary(generated);
 
 // ---------------------------------------------------------------------------------------------
@@ -88,7 +93,7 @@ function parseArgs(argv) {
 }
 
 /** Runs wrangler; `inherit` streams its output to ours, otherwise stdout is captured. */
-function wrangler(args, { offline = false, inherit = false, input } = {}) {
+function wrangler(args, { offline = false, inherit = false } = {}) {
   const env = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -99,7 +104,6 @@ function wrangler(args, { offline = false, inherit = false, input } = {}) {
   const res = spawnSync(process.execPath, [wranglerEntry, ...args], {
     cwd: root,
     env,
-    input,
     encoding: "utf8",
     stdio: inherit ? ["ignore", "inherit", "inherit"] : ["pipe", "pipe", "pipe"],
   });
@@ -135,6 +139,18 @@ function findOrCreateNamespace(title) {
   if (!created?.id) fail(`KV namespace ${title} was created but is not listed`);
   console.log(`edgeflags: created KV namespace ${title}`);
   return created.id;
+}
+
+/** Queue names in the config: `queue = "…"` of producers and consumers, and `dead_letter_queue = "…"`. */
+function queueNames(text) {
+  return [...new Set([...text.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]))];
+}
+
+function ensureQueue(name) {
+  if (wrangler(["queues", "info", name]).status === 0) return;
+  const res = wrangler(["queues", "create", name]);
+  if (res.status !== 0) fail(`wrangler queues create ${name} failed:\n${res.stderr}${res.stdout}`);
+  console.log(`edgeflags: created queue ${name}`);
 }
 
 /** wrangler.toml with the FLAGS_KV binding's id replaced; everything else exactly as written. */

@@ -1,7 +1,12 @@
 /**
- * The gate in front of every `/environments/{env}/…` call: scope first (so a scoped token learns
- * nothing about environments it may not see), then existence (404), then the store stub is handed
- * to the route in typed Variables.
+ * The gate of every `/environments/{env}…` route, declared by the route itself:
+ * `environmentAccess("read")` or `environmentAccess("write")` sits first in its handler list, so
+ * what a token may do follows from the route that matched, never from the URL's shape. Scope first
+ * (so a scoped token learns nothing about environments it may not see), then the name pattern,
+ * then the store stub is handed to the route in typed Variables.
+ *
+ * Existence is not checked here: the route's own store call answers `no_environment` (404), so a
+ * call costs one Durable Object round trip, not two.
  * @module
  */
 import { createMiddleware } from "hono/factory";
@@ -10,7 +15,7 @@ import type { EnvironmentStoreApi } from "../store/api";
 import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { AdminVariables } from "./auth";
 import { forbidden, scopeRefusal } from "./auth";
-import { apiError } from "./errors";
+import { apiError, invalid } from "./errors";
 import { environmentStore } from "./stores";
 
 export interface EnvironmentVariables extends AdminVariables {
@@ -19,33 +24,31 @@ export interface EnvironmentVariables extends AdminVariables {
 }
 export type EnvironmentEnv = { Bindings: Env; Variables: EnvironmentVariables };
 
-/** POSTs that only read (explain evaluates, it changes nothing): allowed to read-only tokens. */
-const READ_ONLY_POSTS = /\/explain$/;
-const ENVIRONMENT_RESOURCE = /\/environments\/[^/]+\/?$/;
-
-export function isWrite(method: string, path: string): boolean {
-  if (method === "GET" || method === "HEAD") return false;
-  return !(method === "POST" && READ_ONLY_POSTS.test(path));
-}
+/** "read": changes nothing (GETs, explain); "write": any call that changes state. */
+export type Access = "read" | "write";
 
 export function unknownEnvironment(c: Parameters<typeof apiError>[0], name: string): Response {
   return apiError(c, 404, "NOT_FOUND", `environment "${name}" does not exist`);
 }
 
-/** For everything under an existing environment (the environment resource itself checks inline). */
-export function environmentAccess() {
+/**
+ * `creates`: the route creates the environment, so a name the pattern refuses is a 400 (for every
+ * other route such a name can never have been created: 404).
+ */
+export function environmentAccess(access: Access, options: { creates?: boolean } = {}) {
   return createMiddleware<EnvironmentEnv>(async function environmentAccess(c, next) {
-    // Hono's `/:env/*` also matches `/:env` itself, which environments.ts guards on its own.
-    if (ENVIRONMENT_RESOURCE.test(c.req.path)) return next();
     const name = c.req.param("env") ?? "";
-    const refusal = scopeRefusal(c.get("scope"), name, isWrite(c.req.method, c.req.path));
+    const refusal = scopeRefusal(c.get("scope"), name, access === "write");
     if (refusal) return forbidden(c, refusal);
-    // A name the pattern refuses can never have been created.
-    if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
-    const store = environmentStore(c, name);
-    if (!(await store.info()).ok) return unknownEnvironment(c, name);
+    if (!ENVIRONMENT_PATTERN.test(name)) {
+      if (options.creates) return invalid(c, [{ path: "env", message: "must match " + ENVIRONMENT_PATTERN.source }], "environment name");
+      return unknownEnvironment(c, name);
+    }
     c.set("environment", name);
-    c.set("store", store);
+    c.set("store", environmentStore(c, name));
     return next();
   });
 }
+
+export const readAccess = environmentAccess("read");
+export const writeAccess = environmentAccess("write");

@@ -1,86 +1,100 @@
 /**
- * Request bodies: a size ceiling (413) enforced on the declared length and on the streamed bytes,
- * then one JSON parse (400 on malformed JSON), then zod validation (400 naming each field).
+ * Request bodies, read once: a byte ceiling enforced while reading (413, the stream is cancelled
+ * at the first byte over), one JSON parse (400 on malformed JSON or invalid UTF-8), the shape
+ * bounds of core/limits.ts (400 naming the path: depth, counts, lengths, `__proto__`), then
+ * optionally a zod schema (400 naming each field). The parsed value reaches the route as
+ * `c.var.body`; nothing is left for Hono to read or parse again.
  * @module
  */
 import { createMiddleware } from "hono/factory";
 import { zValidator } from "@hono/zod-validator";
-import type { Context, ValidationTargets } from "hono";
-import type { $ZodType } from "zod/v4/core";
-import { apiError, invalid, zodIssues } from "./errors";
+import type { ValidationTargets } from "hono";
+import { safeParse, type $ZodType, type output } from "zod/v4/core";
+import { zodIssues } from "../core/issues";
+import { checkJsonShape, DOCUMENT_LIMITS } from "../core/limits";
+import { apiError, invalid } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** flagd documents of a few thousand flags pass 1 MB; the Durable Object RPC limit is far above this. */
 export const MAX_FLAGD_BYTES = 10 * 1024 * 1024;
 
-const parsedBodies = new WeakMap<object, unknown>();
+export type BodyText = { ok: true; text: string } | { ok: false; status: 400 | 413; message: string };
 
-/** The value `jsonBody` parsed, for routes without a validator (no second parse of a 10 MB document). */
-export function parsedBody(c: Context): unknown {
-  return parsedBodies.get(c.req);
+/**
+ * The body as text, reading at most `maxBytes` bytes (UTF-8, as received): a declared
+ * Content-Length over the limit is refused unread, and a chunked body stops being read (its stream
+ * cancelled) at the first chunk that passes the limit.
+ */
+export async function readLimitedText(request: Request, maxBytes: number): Promise<BodyText> {
+  const tooLarge = { ok: false, status: 413, message: `request body exceeds ${maxBytes} bytes` } as const;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) return tooLarge;
+  if (!request.body) return { ok: true, text: "" };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return tooLarge;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
+  } catch {
+    return { ok: false, status: 400, message: "request body is not valid UTF-8" };
+  }
 }
 
 /**
- * Reads the body once with a ceiling and parses it as JSON whatever the Content-Type says
- * (curl's `-d` sends form encoding by default). The text is left where Hono's validator and
- * `c.req.json()` look for it (`bodyCache.text`, marked JSON), so the stream is never read twice.
+ * Reads, parses and checks the JSON body whatever the Content-Type says (curl's `-d` sends form
+ * encoding by default), and sets `c.var.body`: the zod output of `schema`, or the checked JSON
+ * value when the store validates it itself (flag, segment and flagd documents: parsed once here,
+ * validated once in the Durable Object).
  */
-export function jsonBody(maxBytes = MAX_BODY_BYTES) {
-  return createMiddleware(async function jsonBody(c, next) {
-    const tooLarge = () =>
-      apiError(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds ${maxBytes} bytes`, { limit: maxBytes });
-    const declared = c.req.header("content-length");
-    if (declared !== undefined && Number(declared) > maxBytes) return tooLarge();
-
-    const raw = c.req.raw;
-    let text = "";
-    if (raw.body) {
-      // Chunked bodies carry no length: count while reading and stop at the ceiling.
-      const reader = raw.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > maxBytes) {
-          await reader.cancel().catch(() => {});
-          return tooLarge();
-        }
-        chunks.push(value);
-      }
-      const bytes = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-      text = new TextDecoder().decode(bytes);
+export function jsonBody<S extends $ZodType = $ZodType<unknown>>(schema?: S, maxBytes = MAX_BODY_BYTES) {
+  return createMiddleware<{ Variables: { body: output<S> } }>(async function jsonBody(c, next) {
+    const read = await readLimitedText(c.req.raw, maxBytes);
+    if (!read.ok) {
+      return read.status === 413
+        ? apiError(c, 413, "PAYLOAD_TOO_LARGE", read.message, { limit: maxBytes })
+        : apiError(c, 400, "MALFORMED_JSON", read.message);
     }
-    if (text.trim() === "") return apiError(c, 400, "MALFORMED_JSON", "request body must be a JSON document");
-    let parsed: unknown;
+    if (read.text.trim() === "") return apiError(c, 400, "MALFORMED_JSON", "request body must be a JSON document");
+    let value: unknown;
     try {
-      parsed = JSON.parse(text);
+      value = JSON.parse(read.text);
     } catch (e) {
       return apiError(c, 400, "MALFORMED_JSON", `request body is not valid JSON: ${(e as Error).message}`);
     }
-    const headers = new Headers(raw.headers);
-    headers.set("content-type", "application/json");
-    headers.delete("content-length");
-    c.req.raw = new Request(raw.url, { method: raw.method, headers });
-    // Hono keeps promises here although its type says values.
-    (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
-    parsedBodies.set(c.req, parsed);
+    const problem = checkJsonShape(value, DOCUMENT_LIMITS);
+    if (problem) return invalid(c, [problem], "request body");
+    if (schema) {
+      const parsed = safeParse(schema, value);
+      if (!parsed.success) return invalid(c, zodIssues(parsed.error.issues), "request body");
+      value = parsed.data;
+    }
+    c.set("body", value as output<S>);
     await next();
   });
 }
 
 /**
- * zValidator with the admin error shape. Works with zod/mini schemas: the validator only calls
- * `safeParseAsync`, which mini schemas have.
+ * zValidator with the admin error shape, for query strings (bodies go through `jsonBody`). Works
+ * with zod/mini schemas: the validator only calls `safeParseAsync`, which mini schemas have.
  */
-export function validate<T extends $ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
-  const what = target === "json" ? "request body" : target === "query" ? "query string" : target;
+export function validate<T extends $ZodType, Target extends Exclude<keyof ValidationTargets, "json">>(target: Target, schema: T) {
+  const what = target === "query" ? "query string" : target;
   return zValidator(target, schema, (result, c) => {
     if (!result.success) return invalid(c, zodIssues(result.error.issues), what);
   });

@@ -4,14 +4,14 @@
  * @module
  */
 import { Hono } from "hono";
-import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
 import type { EnvironmentEnv } from "./access";
-import { unknownEnvironment } from "./access";
+import { environmentAccess, readAccess, unknownEnvironment, writeAccess } from "./access";
 import type { AdminEnv } from "./auth";
-import { canSeeEnvironment, forbidden, scopeRefusal } from "./auth";
+import { canSeeEnvironment } from "./auth";
 import { invalid, storeErrorResponse } from "./errors";
 import { environmentStore, registry } from "./stores";
 
+/** `/environments`: the list. */
 export const environmentsApp = new Hono<AdminEnv>();
 
 environmentsApp.get("/", async (c) => {
@@ -23,24 +23,18 @@ environmentsApp.get("/", async (c) => {
   return c.json({ environments });
 });
 
-environmentsApp.get("/:env", async (c) => {
-  const name = c.req.param("env");
-  const refusal = scopeRefusal(c.var.scope, name, false);
-  if (refusal) return forbidden(c, refusal);
-  if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
-  const info = await environmentStore(c, name).info();
-  if (!info.ok) return unknownEnvironment(c, name);
+/** `/environments/{env}`: the environment as a whole. */
+export const environmentApp = new Hono<EnvironmentEnv>();
+
+environmentApp.get("/", readAccess, async (c) => {
+  const info = await c.var.store.info();
+  if (!info.ok) return storeErrorResponse(c, info.error);
   return c.json(info.value);
 });
 
-environmentsApp.put("/:env", async (c) => {
-  const name = c.req.param("env");
-  const refusal = scopeRefusal(c.var.scope, name, true);
-  if (refusal) return forbidden(c, refusal);
-  if (!ENVIRONMENT_PATTERN.test(name)) {
-    return invalid(c, [{ path: "env", message: "must match " + ENVIRONMENT_PATTERN.source }], "environment name");
-  }
-  const result = await environmentStore(c, name).create(name, c.var.actor);
+environmentApp.put("/", environmentAccess("write", { creates: true }), async (c) => {
+  const name = c.var.environment;
+  const result = await c.var.store.create(name, c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
   // Registry after store: a crash in between leaves a store the next PUT registers, never a
   // listed name without a store.
@@ -48,32 +42,25 @@ environmentsApp.put("/:env", async (c) => {
   return c.json({ name, version: result.value.version }, result.value.created ? 201 : 200);
 });
 
-environmentsApp.delete("/:env", async (c) => {
-  const name = c.req.param("env");
-  const refusal = scopeRefusal(c.var.scope, name, true);
-  if (refusal) return forbidden(c, refusal);
-  if (!ENVIRONMENT_PATTERN.test(name)) return unknownEnvironment(c, name);
-  const store = environmentStore(c, name);
-  if (!(await store.info()).ok) return unknownEnvironment(c, name);
+environmentApp.delete("/", writeAccess, async (c) => {
+  const name = c.var.environment;
   if (c.req.query("confirm") !== name) {
+    // Only on this refusal: an unknown environment still answers 404 before the 400.
+    if (!(await c.var.store.info()).ok) return unknownEnvironment(c, name);
     return invalid(
       c,
       [{ path: "confirm", message: `deleting an environment cannot be undone: add ?confirm=${name}` }],
       "query string",
     );
   }
-  const result = await store.destroy(c.var.actor);
+  const result = await c.var.store.destroy(c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
   await registry(c).removeEnvironment(name);
   return c.json({ name, deleted: result.value.deleted });
 });
 
-/** Routes under an existing environment that are about the environment as a whole. */
-export const environmentOpsApp = new Hono<EnvironmentEnv>();
-
-environmentOpsApp.post("/republish", async (c) => {
+environmentApp.post("/republish", writeAccess, async (c) => {
   const result = await c.var.store.republish();
   if (!result.ok) return storeErrorResponse(c, result.error);
   return c.json({ version: result.value.version });
 });
-

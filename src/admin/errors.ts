@@ -37,11 +37,18 @@ export function invalid(c: Context, issues: Issue[], what = "request"): Response
   return apiError(c, 400, "INVALID", `invalid ${what}: ${summary}${more}`, { issues });
 }
 
-/** The HTTP face of a store refusal (mapping fixed in src/store/api.ts). */
-export function storeErrorResponse(c: Context, err: StoreError): Response {
+/**
+ * The HTTP face of a store refusal (mapping fixed in src/store/api.ts). `environment` names the
+ * store's environment in a no_environment 404; by default the one the route is under.
+ */
+export function storeErrorResponse(c: Context, err: StoreError, environment?: string): Response {
   switch (err.code) {
     case "invalid":
       return invalid(c, err.issues, "definition");
+    case "no_environment": {
+      const name = environment ?? (c.get("environment") as string | undefined);
+      return apiError(c, 404, "NOT_FOUND", name === undefined ? err.message : `environment "${name}" does not exist`);
+    }
     case "not_found":
       return apiError(c, 404, "NOT_FOUND", err.message);
     case "precondition_failed":
@@ -51,21 +58,4 @@ export function storeErrorResponse(c: Context, err: StoreError): Response {
     case "conflict":
       return apiError(c, 409, "CONFLICT", err.message);
   }
-}
-
-/** zod issue path (`["flags", 2, "key"]`) → `flags[2].key`, the form store issues use too. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
-
-export function zodIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ""): Issue[] {
-  return issues.map((i) => {
-    const p = formatPath(i.path);
-    return { path: prefix && p ? `${prefix}.${p}` : prefix || p, message: i.message };
-  });
 }

@@ -1,19 +1,26 @@
 /**
  * Why a context gets what it gets: evaluates one flag in the store with the decision trail
  * (`explanation`: disabled, prerequisite, target, rule index and segment, rollout bucket…).
+ * With `draft`, an unsaved definition of that flag is evaluated against the stored environment.
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
-import { apiError, storeErrorResponse } from "./errors";
+import { readAccess, type EnvironmentEnv } from "./access";
+import { jsonBody } from "./body";
+import { checkJsonShape, CONTEXT_LIMITS } from "../core/limits";
+import { apiError, invalid, storeErrorResponse } from "./errors";
 import { ExplainBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
-explainApp.post("/explain", jsonBody(), validate("json", ExplainBody), async (c) => {
-  const { flag, context } = c.req.valid("json");
-  const explained = await c.var.store.explain(flag, context);
+// A POST that changes nothing (a draft is evaluated, never written): read access.
+explainApp.post("/explain", readAccess, jsonBody(ExplainBody), async (c) => {
+  const { flag, context, draft } = c.var.body;
+  // The context the edge would accept, no deeper: evaluation walks it.
+  const problem = checkJsonShape(context, CONTEXT_LIMITS, "context");
+  if (problem) return invalid(c, [problem], "request body");
+  if (draft && draft.key !== flag) return invalid(c, [{ path: "draft.key", message: `must be "${flag}", the flag explained` }]);
+  const explained = await c.var.store.explain(flag, context, draft);
   if (!explained.ok) return storeErrorResponse(c, explained.error);
   const result = explained.value;
   if (result.errorCode === "FLAG_NOT_FOUND") {

@@ -7,22 +7,22 @@
 import { Hono } from "hono";
 import { importFlagd } from "../core/flagd/import";
 import { exportFlagd } from "../core/flagd/export";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, MAX_FLAGD_BYTES, parsedBody } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody, MAX_FLAGD_BYTES } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { etag } from "./etag";
 
 export const flagdApp = new Hono<EnvironmentEnv>();
 
-flagdApp.put("/", jsonBody(MAX_FLAGD_BYTES), async (c) => {
-  const imported = importFlagd(parsedBody(c));
+flagdApp.put("/", writeAccess, jsonBody(undefined, MAX_FLAGD_BYTES), async (c) => {
+  const imported = importFlagd(c.var.body);
   if (!imported.ok) return invalid(c, imported.errors, "flagd document");
   const committed = await c.var.store.replaceAll(imported.value, c.var.actor, "flagd.import");
   if (!committed.ok) return storeErrorResponse(c, committed.error);
   return c.json({ version: committed.value.version });
 });
 
-flagdApp.get("/", async (c) => {
+flagdApp.get("/", readAccess, async (c) => {
   const exported = await c.var.store.exportDoc();
   if (!exported.ok) return storeErrorResponse(c, exported.error);
   const { document, warnings } = exportFlagd(exported.value.doc);

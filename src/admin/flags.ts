@@ -4,20 +4,21 @@
  * @module
  */
 import { KEY_PATTERN } from "../core/model";
-import { jsonBody, validate } from "./body";
+import { writeAccess } from "./access";
+import { jsonBody } from "./body";
 import { storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
-import { FlagBody, ToggleBody } from "./schemas";
+import { ToggleBody } from "./schemas";
 import { expectedVersion, notFoundResponse, versionedResource } from "./versioned-resource";
 
-export const flagsApp = versionedResource("flag", FlagBody);
+export const flagsApp = versionedResource("flag");
 
-flagsApp.post("/:key/toggle", jsonBody(), validate("json", ToggleBody), async (c) => {
+flagsApp.post("/:key/toggle", writeAccess, jsonBody(ToggleBody), async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return notFoundResponse(c, "flag", key);
   const ifMatch = parseIfMatch(c.req.header("if-match"));
   if (ifMatch.kind === "list") return ifMatchListRefused(c);
-  const { enabled } = c.req.valid("json");
+  const { enabled } = c.var.body;
   const result = await c.var.store.setFlagEnabled(key, enabled, c.var.actor, expectedVersion(ifMatch));
   if (!result.ok) {
     return result.error.code === "not_found" ? notFoundResponse(c, "flag", key) : storeErrorResponse(c, result.error);

@@ -4,14 +4,14 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
 import { storeErrorResponse } from "./errors";
 import { HistoryQuery, RollbackBody } from "./schemas";
 
 export const historyApp = new Hono<EnvironmentEnv>();
 
-historyApp.get("/history", validate("query", HistoryQuery), async (c) => {
+historyApp.get("/history", readAccess, validate("query", HistoryQuery), async (c) => {
   const { limit, before } = c.req.valid("query");
   const answer = await c.var.store.history({ limit, before });
   if (!answer.ok) return storeErrorResponse(c, answer.error);
@@ -19,8 +19,8 @@ historyApp.get("/history", validate("query", HistoryQuery), async (c) => {
   return c.json(page.next === undefined ? { entries: page.entries } : { entries: page.entries, next: page.next });
 });
 
-historyApp.post("/rollback", jsonBody(), validate("json", RollbackBody), async (c) => {
-  const committed = await c.var.store.rollback(c.req.valid("json").version, c.var.actor);
+historyApp.post("/rollback", writeAccess, jsonBody(RollbackBody), async (c) => {
+  const committed = await c.var.store.rollback(c.var.body.version, c.var.actor);
   if (!committed.ok) return storeErrorResponse(c, committed.error);
   return c.json({ version: committed.value.version });
 });

@@ -4,15 +4,15 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, validate } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
 import { MintKeyBody } from "./schemas";
 
 export const keysApp = new Hono<EnvironmentEnv>();
 
-keysApp.post("/", jsonBody(), validate("json", MintKeyBody), async (c) => {
-  const answer = await c.var.store.mintKey(c.req.valid("json").kind, c.var.actor);
+keysApp.post("/", writeAccess, jsonBody(MintKeyBody), async (c) => {
+  const answer = await c.var.store.mintKey(c.var.body.kind, c.var.actor);
   if (!answer.ok) return storeErrorResponse(c, answer.error);
   const minted = answer.value;
   // The only time the key exists in clear outside the caller: keep it out of caches.
@@ -20,13 +20,13 @@ keysApp.post("/", jsonBody(), validate("json", MintKeyBody), async (c) => {
   return c.json({ id: minted.id, kind: minted.kind, key: minted.key }, 201);
 });
 
-keysApp.get("/", async (c) => {
+keysApp.get("/", readAccess, async (c) => {
   const keys = await c.var.store.listKeys();
   if (!keys.ok) return storeErrorResponse(c, keys.error);
   return c.json({ keys: keys.value });
 });
 
-keysApp.delete("/:id", async (c) => {
+keysApp.delete("/:id", writeAccess, async (c) => {
   const id = c.req.param("id");
   const result = await c.var.store.revokeKey(id, c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);

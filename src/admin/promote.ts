@@ -7,10 +7,9 @@
 import { Hono } from "hono";
 import type { Condition, EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
-import type { EnvironmentEnv } from "./access";
-import { unknownEnvironment } from "./access";
+import { writeAccess, type EnvironmentEnv } from "./access";
 import { forbidden, scopeRefusal } from "./auth";
-import { jsonBody, validate } from "./body";
+import { jsonBody } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { PromoteBody } from "./schemas";
 import { environmentStore } from "./stores";
@@ -54,18 +53,17 @@ function merge<T extends { key: string }>(existing: readonly T[], incoming: read
   return merged;
 }
 
-promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c) => {
-  const { to, flags: wanted } = c.req.valid("json");
+promoteApp.post("/promote", writeAccess, jsonBody(PromoteBody), async (c) => {
+  const { to, flags: wanted } = c.var.body;
   const from = c.var.environment;
   if (to === from) return invalid(c, [{ path: "to", message: "must name another environment" }], "request body");
   const refusal = scopeRefusal(c.var.scope, to, true);
   if (refusal) return forbidden(c, refusal);
 
   const target = environmentStore(c, to);
-  if (!(await target.info()).ok) return unknownEnvironment(c, to);
   const [exported, existing] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
   if (!exported.ok) return storeErrorResponse(c, exported.error);
-  if (!existing.ok) return storeErrorResponse(c, existing.error);
+  if (!existing.ok) return storeErrorResponse(c, existing.error, to);
   const [source, current] = [exported.value, existing.value];
 
   let flags = source.doc.flags;
@@ -88,7 +86,7 @@ promoteApp.post("/promote", jsonBody(), validate("json", PromoteBody), async (c)
   };
   // The store validates the result as a whole (e.g. a prerequisite left behind) → 400, nothing changed.
   const committed = await target.replaceAll(doc, c.var.actor, "promote");
-  if (!committed.ok) return storeErrorResponse(c, committed.error);
+  if (!committed.ok) return storeErrorResponse(c, committed.error, to);
   return c.json({
     from,
     to,

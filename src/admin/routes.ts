@@ -1,17 +1,15 @@
 /**
  * The admin API, mounted at /admin/v1 by src/index.ts. One Hono instance per resource; this file
- * only orders the gates (authenticate → environment scope and existence → body → validation) and
- * mounts them. Admin routes send no CORS headers: browsers reach them only from the same origin
+ * authenticates and mounts them; each route orders its own gates (access → body → validation). Admin routes send no CORS headers: browsers reach them only from the same origin
  * (the admin page served from admin/).
  * @module
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { environmentAccess } from "./access";
 import type { AdminEnv } from "./auth";
 import { authenticate } from "./auth";
-import { environmentOpsApp, environmentsApp } from "./environments";
+import { environmentApp, environmentsApp } from "./environments";
 import { apiError } from "./errors";
 import { explainApp } from "./explain";
 import { flagdApp } from "./flagd";
@@ -26,9 +24,10 @@ import { tokensApp } from "./tokens";
 export const adminApp = new Hono<AdminEnv>();
 
 adminApp.use("*", authenticate());
-adminApp.use("/environments/:env/*", environmentAccess());
 
+// Every route under /environments/{env} declares its own access (access.ts) as its first handler.
 adminApp.route("/environments", environmentsApp);
+adminApp.route("/environments/:env", environmentApp);
 adminApp.route("/environments/:env/flags", flagsApp);
 adminApp.route("/environments/:env/segments", segmentsApp);
 adminApp.route("/environments/:env/keys", keysApp);
@@ -36,7 +35,6 @@ adminApp.route("/environments/:env/flagd", flagdApp);
 adminApp.route("/environments/:env", historyApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
-adminApp.route("/environments/:env", environmentOpsApp);
 adminApp.route("/environments/:env", streamsApp);
 adminApp.route("/tokens", tokensApp);
 

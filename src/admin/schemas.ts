@@ -23,6 +23,8 @@ export const RollbackBody = z.object({ version: z.number().check(z.int(), z.gte(
 export const ExplainBody = z.object({
   flag: Key,
   context: z._default(z.record(z.string(), z.unknown()), {}),
+  /** An unsaved definition of `flag` to evaluate instead of the stored one (the page's preview); nothing is written. */
+  draft: z.optional(Flag),
 });
 
 export const PromoteBody = z.object({

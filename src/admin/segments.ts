@@ -3,7 +3,6 @@
  * the shared keyed-resource routes of versioned-resource.ts, `If-Match` as for flags.
  * @module
  */
-import { SegmentBody } from "./schemas";
 import { versionedResource } from "./versioned-resource";
 
-export const segmentsApp = versionedResource("segment", SegmentBody);
+export const segmentsApp = versionedResource("segment");

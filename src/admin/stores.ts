@@ -4,9 +4,7 @@
  * @module
  */
 import type { Env } from "../env";
-import type { EnvironmentStoreApi, RegistryApi } from "../store/api";
-
-export const REGISTRY_NAME = "registry";
+import { REGISTRY_NAME, type EnvironmentStoreApi, type RegistryApi } from "../store/api";
 
 export function registry(c: { env: Env }): RegistryApi {
   return c.env.REGISTRY.getByName(REGISTRY_NAME) as unknown as RegistryApi;

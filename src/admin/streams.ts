@@ -8,14 +8,14 @@
  * @module
  */
 import { Hono } from "hono";
-import type { EnvironmentEnv } from "./access";
+import { readAccess, type EnvironmentEnv } from "./access";
 import { storeErrorResponse } from "./errors";
 import type { RelayStats } from "../store/relay";
 import { relayName, relayShards } from "../store/stream-protocol";
 
 export const streamsApp = new Hono<EnvironmentEnv>();
 
-streamsApp.get("/streams", async (c) => {
+streamsApp.get("/streams", readAccess, async (c) => {
   const environment = c.var.environment;
   const shards = Array.from({ length: relayShards(c.env) }, (_, shard) => {
     const relay = c.env.STREAM_RELAY.getByName(relayName(environment, shard)) as unknown as { stats(): Promise<RelayStats> };

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { AdminEnv } from "./auth";
 import { requireFullAdmin } from "./auth";
-import { jsonBody, validate } from "./body";
+import { jsonBody } from "./body";
 import { apiError } from "./errors";
 import { registry } from "./stores";
 import { MintTokenBody } from "./schemas";
@@ -15,8 +15,8 @@ export const tokensApp = new Hono<AdminEnv>();
 
 tokensApp.use("*", requireFullAdmin);
 
-tokensApp.post("/", jsonBody(), validate("json", MintTokenBody), async (c) => {
-  const { role, environments } = c.req.valid("json");
+tokensApp.post("/", jsonBody(MintTokenBody), async (c) => {
+  const { role, environments } = c.var.body;
   const minted = await registry(c).mintAdminToken(role, environments, c.var.actor);
   c.header("Cache-Control", "no-store");
   return c.json(minted, 201);

@@ -8,11 +8,10 @@
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
-import type { $ZodType } from "zod/v4/core";
 import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
 import type { EnvironmentStoreApi, Stored } from "../store/api";
-import type { EnvironmentEnv } from "./access";
-import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES, validate } from "./body";
+import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
+import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES } from "./body";
 import { apiError, invalid, storeErrorResponse } from "./errors";
 import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
 
@@ -34,26 +33,29 @@ function putItem(result: { flag: Stored<Flag> } | { segment: Stored<Segment> }):
 }
 
 /** The 404 of a missing item, shared with routes the caller adds (toggle). */
-export function notFoundResponse(c: Context<EnvironmentEnv>, noun: string, key: string): Response {
-  return apiError(c, 404, "NOT_FOUND", `${noun} "${key}" does not exist in environment "${c.var.environment}"`);
+export function notFoundResponse<E extends EnvironmentEnv>(c: Context<E>, noun: string, key: string): Response {
+  return apiError(c, 404, "NOT_FOUND", `${noun} "${key}" does not exist in environment "${c.get("environment")}"`);
 }
 
 /** `undefined` when no version was asked for: the store then writes unconditionally. */
 export const expectedVersion = (ifMatch: ReturnType<typeof parseIfMatch>) =>
   ifMatch.kind === "version" ? ifMatch.version : undefined;
 
-/** The URL names the key, so `body`'s own `key` is optional (checked against the URL here). */
-export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | undefined }>): Hono<EnvironmentEnv> {
+/**
+ * The URL names the key, so the body's own `key` is optional (checked against the URL here). The
+ * body is validated once, by the store (FlagBody/SegmentBody in schemas.ts document it).
+ */
+export function versionedResource(noun: Noun): Hono<EnvironmentEnv> {
   const methods = STORE_METHODS[noun];
   const app = new Hono<EnvironmentEnv>();
 
-  app.get("/", async (c) => {
+  app.get("/", readAccess, async (c) => {
     const items = await c.var.store[methods.list]();
     if (!items.ok) return storeErrorResponse(c, items.error);
     return c.json({ [methods.plural]: items.value });
   });
 
-  app.get("/:key", async (c) => {
+  app.get("/:key", readAccess, async (c) => {
     const key = c.req.param("key");
     // A key the pattern refuses can never have been stored.
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
@@ -65,11 +67,14 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     return c.json(item.value);
   });
 
-  app.put("/:key", jsonBody(methods.maxBytes), validate("json", body), async (c) => {
+  app.put("/:key", writeAccess, jsonBody(undefined, methods.maxBytes), async (c) => {
     const key = c.req.param("key");
     if (!KEY_PATTERN.test(key)) return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
-    const parsed = c.req.valid("json");
-    if (parsed.key !== undefined && parsed.key !== key) {
+    const parsed = c.var.body;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return invalid(c, [{ path: "", message: `must be a JSON object (the ${noun})` }], "request body");
+    }
+    if ("key" in parsed && parsed.key !== key) {
       return invalid(c, [{ path: "key", message: `must equal the key in the URL ("${key}") or be omitted` }], "request body");
     }
     const ifMatch = parseIfMatch(c.req.header("if-match"));
@@ -77,6 +82,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     if (ifMatch.kind === "any") {
       // `If-Match: *` means "only if it exists" (RFC 9110 §13.1.1).
       const current = await c.var.store[methods.get](key);
+      if (!current.ok && current.error.code !== "not_found") return storeErrorResponse(c, current.error);
       if (!current.ok) {
         return apiError(c, 412, "PRECONDITION_FAILED", `If-Match: * but ${noun} "${key}" does not exist`);
       }
@@ -88,7 +94,7 @@ export function versionedResource(noun: Noun, body: $ZodType<{ key?: string | un
     return c.json(item, result.value.created ? 201 : 200);
   });
 
-  app.delete("/:key", async (c) => {
+  app.delete("/:key", writeAccess, async (c) => {
     const key = c.req.param("key");
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
     const ifMatch = parseIfMatch(c.req.header("if-match"));

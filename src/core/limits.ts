@@ -58,6 +58,16 @@ export const DOCUMENT_LIMITS: JsonLimits = Object.freeze({
   forbiddenKeys: PROTOTYPE_KEYS,
 });
 
+/**
+ * Regexes (`matches`): the work of one test is bounded by `paths × L^degree` backtracking steps
+ * for an input of L characters (see regex-safety.ts). Each accepted pattern gets the longest input
+ * that keeps this under REGEX_STEP_BUDGET (well under a millisecond, see `npm run bench:regex`), at most MAX_REGEX_INPUT_LENGTH;
+ * a pattern whose bound would be under MIN_REGEX_INPUT_LENGTH is refused. Longer values do not match.
+ */
+export const REGEX_STEP_BUDGET = 2 ** 18;
+export const MAX_REGEX_INPUT_LENGTH = 8 * 1024;
+export const MIN_REGEX_INPUT_LENGTH = 256;
+
 /** A JSON path segment: `.name` for identifier-like keys, `["odd key"]` otherwise, `[i]` for indexes. */
 function pathStep(parent: string, key: string | number): string {
   if (typeof key === "number") return `${parent}[${key}]`;

@@ -32,12 +32,35 @@ export function splitPath(str: string): string[] {
   return parts;
 }
 
+/**
+ * Names that a context value (object, array, string, number, boolean) answers without owning them:
+ * `toString`, `constructor`, `__proto__`, `map`, `length`... Paths are split at compile time, so a
+ * read is checked for own properties only when one of its names is one of these: an attribute
+ * `toString` must not see Object.prototype.toString (and match an empty context).
+ */
+export function isInheritedName(key: string): boolean {
+  return key in Object.prototype || key in Array.prototype || key in String.prototype || key in Number.prototype || key in Boolean.prototype;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** `value[key]` when `value` owns `key` (array indexes and string lengths included), else undefined. */
+export function ownProperty(value: unknown, key: string): unknown {
+  return value !== null && value !== undefined && hasOwn.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
 /** Optional chaining over `parts` from `start`: undefined as soon as a step is null or undefined. */
 function walk(value: unknown, parts: readonly string[], start: number): unknown {
   for (let i = start; i < parts.length; i++) {
     if (value === null || value === undefined) return undefined;
     value = (value as Record<string, unknown>)[parts[i]!];
   }
+  return value;
+}
+
+/** `walk` reading own properties only (for paths with an inherited name somewhere). */
+export function walkOwn(value: unknown, parts: readonly string[], start: number): unknown {
+  for (let i = start; i < parts.length && value !== undefined; i++) value = ownProperty(value, parts[i]!);
   return value;
 }
 
@@ -65,9 +88,10 @@ export function flagdProperties(flagKey: string, rt: Runtime): { flagKey: string
  */
 export function compileGetter(parts: readonly string[], state: PathCompileState): Expr {
   const flagKey = state.flagKey;
+  const own = parts.some(isInheritedName);
   if (state.iterator) {
     if (parts.length === 0) return (ctx) => ctx;
-    return (ctx) => walk(ctx, parts, 0);
+    return own ? (ctx) => walkOwn(ctx, parts, 0) : (ctx) => walk(ctx, parts, 0);
   }
   if (parts.length === 0) {
     state.timeDependent = true;
@@ -88,6 +112,7 @@ export function compileGetter(parts: readonly string[], state: PathCompileState)
     }
     return () => undefined;
   }
+  if (own) return (ctx: EvaluationContext) => walkOwn(ctx, parts, 0);
   const p0 = parts[0]!;
   if (parts.length === 1) return (ctx: EvaluationContext) => ctx[p0];
   const p1 = parts[1]!;
@@ -102,5 +127,5 @@ export function compileGetter(parts: readonly string[], state: PathCompileState)
 
 /** The context as flagd-core builds it, for the rare reads that need real objects (`missing`). */
 export function contextRoot(ctx: EvaluationContext, flagKey: string, part: string): unknown {
-  return part === FLAGD ? { flagKey, timestamp: 0 } : ctx[part];
+  return part === FLAGD ? { flagKey, timestamp: 0 } : ownProperty(ctx, part);
 }

@@ -6,7 +6,7 @@
  */
 import type { Serve } from "./model";
 import { bucketOf, murmur3Finish, murmur3Prefix, type Murmur3State } from "./murmur3";
-import { compileGetter, FLAGD, splitPath, type PathCompileState } from "./path";
+import { compileGetter, FLAGD, isInheritedName, splitPath, type PathCompileState } from "./path";
 import type { Issue } from "./result";
 import type { EvaluationContext, EvaluationResult } from "./engine";
 import type { FlagResults } from "./flag-results";
@@ -67,7 +67,7 @@ export function compileServe(
   const parts = splitPath(by);
   const prefix = murmur3Prefix(state.flagKey);
   // The usual rollout (a top-level attribute, two variants) reads the context itself: one call less.
-  if (parts.length === 1 && parts[0] !== FLAGD && served.length === 2 && total > 0 && total < TWO_POW_21) {
+  if (parts.length === 1 && parts[0] !== FLAGD && !isInheritedName(parts[0]!) && served.length === 2 && total > 0 && total < TWO_POW_21) {
     return { fixed: undefined, fn: twoWayRollout(parts[0]!, by, prefix, total, weights[0]!, served[0]!, served[1]!) };
   }
   return { fixed: undefined, fn: rolloutServe(compileGetter(parts, state), by, prefix, total, weights, served) };

@@ -2,15 +2,10 @@
  * Entity tags for bulk evaluations and snapshots, and the `If-None-Match` comparison.
  * A bulk answer is a function of (environment version, key kind, context), so its tag is built
  * from exactly those; two different contexts never share a tag unless their 64-bit hashes collide,
- * and only the client that sent a context ever sends its tag back.
+ * and only the client that sent a context ever sends its tag back. The context part is
+ * `hash64(canonicalJson(context))` (core/canonical.ts).
  * @module
  */
-
-import { canonicalJson, hash64 } from "../core/canonical";
-
-export function contextHash(context: unknown): string {
-  return hash64(canonicalJson(context));
-}
 
 /** Strong tag for one bulk answer: `"<version>-<c|s>-<context hash>"`. */
 export function bulkEtag(version: number, kind: "client" | "server", ctxHash: string): string {

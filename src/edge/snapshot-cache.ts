@@ -20,6 +20,7 @@ import type { CompiledEnvironment } from "../core/engine";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
 import { kvKey, type Pointer, type Snapshot } from "../core/kv-contract";
+import { withTimeout } from "../core/timeout";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;
@@ -67,18 +68,6 @@ export interface SnapshotCacheOptions {
   refreshMs?: number;
   kvTimeoutMs?: number;
   now?: () => number;
-}
-
-class KvTimeout extends Error {}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KvTimeout(`KV read exceeded ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }
 
 function isPointer(v: unknown): v is Pointer {

@@ -15,9 +15,14 @@ import type { KeyKind } from "../core/kv-contract";
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;
 
-/** Why a call was refused. HTTP mapping: invalid 400, not_found 404, precondition_failed 412, conflict 409. */
+/**
+ * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
+ * precondition_failed 412, conflict 409. `no_environment`: this environment was never created or
+ * was deleted (every call but `create` can answer it); `not_found`: an item in it is missing.
+ */
 export type StoreError =
   | { code: "invalid"; issues: Issue[] }
+  | { code: "no_environment"; message: string }
   | { code: "not_found"; message: string }
   | { code: "precondition_failed"; message: string; currentVersion: number }
   | { code: "conflict"; message: string };
@@ -92,7 +97,8 @@ export interface EnvironmentStoreApi {
 
   history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
   rollback(version: number, actor: Actor): Promise<StoreResult<Committed>>;
-  explain(flagKey: string, context: EvaluationContext): Promise<StoreResult<EvaluationResult>>;
+  /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
+  explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>>;
 
   mintKey(kind: KeyKind, actor: Actor): Promise<StoreResult<{ id: string; kind: KeyKind; key: string }>>;
   listKeys(): Promise<StoreResult<KeyInfo[]>>;
@@ -126,6 +132,9 @@ export interface AdminTokenInfo {
   createdAt: string;
   revokedAt?: string;
 }
+
+/** The registry's Durable Object name: `REGISTRY.getByName(REGISTRY_NAME)`. */
+export const REGISTRY_NAME = "registry";
 
 /** The single registry: which environments exist, and scoped admin tokens (stored hashed). */
 export interface RegistryApi {

@@ -28,7 +28,7 @@ import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
-import { conflict, done, invalid, notFound, stale } from "./refusals";
+import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "./schema";
 import * as segments from "./segments-repo";
@@ -316,9 +316,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     });
   }
 
-  async explain(flagKey: string, context: EvaluationContext): Promise<StoreResult<EvaluationResult>> {
+  async explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>> {
     return this.read((meta) => {
-      const compiled = this.currentCompiled(meta);
+      const compiled = draft ? this.draftCompiled(meta, draft) : this.currentCompiled(meta);
       if (!compiled.ok) return compiled;
       if (!compiled.value.get(flagKey)) return notFound(`no flag "${flagKey}"`);
       const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
@@ -365,18 +365,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- publishing -----------------------------------------------------------------------------
 
-  /** Also for a deleted environment (its KV pointer is deleted again); not_found if never created. */
   async republish(): Promise<StoreResult<{ version: number }>> {
-    const meta = readMeta(this.sql);
-    if (!meta) return notFound("unknown environment");
+    const live = this.live();
+    if (!live.ok) return live;
     this.ctx.storage.transactionSync(() => {
-      // -1: "unknown", so a deleted environment's pointer is deleted again too.
-      setPublished(this.sql, "published_version", meta.deleted ? -1 : 0);
+      setPublished(this.sql, "published_version", 0);
       setPublished(this.sql, "snapshot_version", 0);
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();
-    return done({ version: meta.deleted ? 0 : meta.version });
+    return done({ version: live.value.version });
   }
 
   /** Publishing first (retries, backstop), then deleting superseded snapshots, then the next alarm. */
@@ -421,10 +419,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** The meta row of a created, not deleted environment, or not_found. */
+  /** The meta row of a created, not deleted environment, or no_environment. */
   private live(): StoreResult<Meta> {
     const meta = readMeta(this.sql);
-    return meta && !meta.deleted ? done(meta) : notFound("unknown environment");
+    return meta && !meta.deleted ? done(meta) : noEnvironment;
   }
 
   /** A read of a live environment (synchronous: it sees one consistent version). */
@@ -452,6 +450,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private currentDoc(meta: Meta): EnvironmentDoc {
     if (this.cache?.version !== meta.version) this.cache = { version: meta.version, doc: loadDoc(this.sql, meta.extra) };
     return this.cache.doc;
+  }
+
+  /** The current document with `draft` in place of (or added as) its flag, compiled as a PUT would be; never cached, never written. */
+  private draftCompiled(meta: Meta, input: Flag): StoreResult<CompiledEnvironment> {
+    const parsed = parseFlag(input);
+    if (!parsed.ok) return invalid(parsed.errors.map((i) => ({ ...i, path: i.path ? `draft.${i.path}` : "draft" })));
+    const draft = parsed.value;
+    const current = this.currentDoc(meta);
+    const exists = current.flags.some((f) => f.key === draft.key);
+    const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) });
+    return result.ok ? done(result.value) : invalid(result.errors);
   }
 
   private currentCompiled(meta: Meta): StoreResult<CompiledEnvironment> {

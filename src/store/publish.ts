@@ -15,6 +15,7 @@
  * @module
  */
 import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/kv-contract";
+import { withTimeout } from "../core/timeout";
 import type { StoredKey } from "./keys-repo";
 
 /** The part of KVNamespace publishing uses; tests swap in a failing or counting wrapper. */
@@ -56,11 +57,9 @@ export const MAX_SNAPSHOT_BYTES = 24 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Shared with snapshot-gc.ts. */
-export function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`KV ${what} timed out`)), KV_TIMEOUT_MS); });
-  return Promise.race([promise, timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
+/** A KV write bounded by KV_TIMEOUT_MS (shared with snapshot-gc.ts). */
+export function kvCall<T>(promise: Promise<T>, what: string): Promise<T> {
+  return withTimeout(promise, KV_TIMEOUT_MS, `KV ${what} timed out`);
 }
 
 /** The snapshot value, built around the already-serialised document (no second stringify of 100k-key segments). */
@@ -101,14 +100,14 @@ export class Publisher {
         if (!state) return true;
         const done = this.source.published();
         if (state.deleted) {
-          if (done.pointer !== 0) await withTimeout(this.kv.delete(kvKey.pointer(state.name)), "delete");
+          if (done.pointer !== 0) await kvCall(this.kv.delete(kvKey.pointer(state.name)), "delete");
           // Also when no pointer was ever written: snapshots written before the delete are superseded.
           this.source.markPointer(0);
         } else {
           if (state.version > done.snapshot) {
             const value = snapshotJson(state.name, state.version, state.publishedAt, state.docJson());
             this.source.writingSnapshot(state.version);
-            await withTimeout(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
+            await kvCall(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
             this.source.markSnapshot(state.version);
           }
           if (state.version > done.pointer) {
@@ -116,14 +115,14 @@ export class Publisher {
             if (wait > 0) { await sleep(wait); continue; } // newer commits may have landed meanwhile
             const pointer: Pointer = { version: state.version, publishedAt: state.publishedAt };
             this.lastPointerWrite = Date.now();
-            await withTimeout(this.kv.put(kvKey.pointer(state.name), JSON.stringify(pointer)), "put");
+            await kvCall(this.kv.put(kvKey.pointer(state.name), JSON.stringify(pointer)), "put");
             this.source.markPointer(state.version);
             this.source.onPublished(state.version);
           }
         }
         for (const key of this.source.pendingKeys()) {
           const record: KeyRecord = { id: key.id, kind: key.kind, environment: state.name, revoked: key.revokedAt !== undefined };
-          await withTimeout(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
+          await kvCall(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
           this.source.markKey(key.id, record.revoked);
         }
         const now = this.source.state();

@@ -8,6 +8,7 @@ import type { StoreFailure } from "./api";
 
 export const done = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
+export const noEnvironment: StoreFailure = { ok: false, error: { code: "no_environment", message: "unknown environment" } };
 export const notFound = (message: string): StoreFailure => ({ ok: false, error: { code: "not_found", message } });
 export const invalid = (issues: Issue[]): StoreFailure => ({ ok: false, error: { code: "invalid", issues } });
 export const conflict = (message: string): StoreFailure => ({ ok: false, error: { code: "conflict", message } });

@@ -1,5 +1,5 @@
 /**
- * The single registry (`REGISTRY.idFromName("registry")`): which environments exist, and scoped
+ * The single registry (`REGISTRY.getByName(REGISTRY_NAME)`, api.ts): which environments exist, and scoped
  * admin tokens. A token is shown once by mintAdminToken; only its SHA-256 hex is stored, and the
  * admin middleware looks tokens up by the digest of what was presented.
  * @module
@@ -13,7 +13,6 @@ import { migrateRegistry } from "./schema";
 import type { Sql } from "./sql";
 import * as repo from "./tokens-repo";
 
-export const REGISTRY_NAME = "registry";
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export class Registry extends DurableObject<Env> implements RegistryApi {

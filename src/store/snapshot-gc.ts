@@ -9,7 +9,7 @@
  * @module
  */
 import { kvKey } from "../core/kv-contract";
-import { withTimeout, type KvWriter } from "./publish";
+import { kvCall, type KvWriter } from "./publish";
 import { deferSnapshot, dueSnapshots, forgetSnapshot, nextDeletionAt } from "./snapshots-repo";
 import type { Sql } from "./sql";
 
@@ -47,7 +47,7 @@ export class SnapshotCollector {
     for (let i = 0; i < due.length; i += PARALLEL_DELETES) {
       const batch = due.slice(i, i + PARALLEL_DELETES);
       const results = await Promise.allSettled(
-        batch.map((version) => withTimeout(this.kv().delete(kvKey.snapshot(environment, version)), "delete")));
+        batch.map((version) => kvCall(this.kv().delete(kvKey.snapshot(environment, version)), "delete")));
       results.forEach((result, j) => {
         if (result.status === "fulfilled") { forgetSnapshot(this.sql, batch[j]); deleted++; }
         else { deferSnapshot(this.sql, batch[j], Date.now() + this.retryMs); failed++; }

@@ -76,6 +76,37 @@ describe("POST /environments/{env}/explain", () => {
     expect(miss.body.explanation.step).not.toBe("rule");
   });
 
+  it("evaluates an unsaved draft (new or changed flag) against the stored environment and writes nothing", async () => {
+    const env = await createEnv();
+    await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f") });
+    const before = await api("GET", `/environments/${env}`);
+    const draft = boolFlag("f", { rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "on" } }] });
+    const changed = await api("POST", `/environments/${env}/explain`, { body: { flag: "f", context: { plan: "pro" }, draft } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ value: true, variant: "on", explanation: { step: "rule", ruleIndex: 0 } });
+    // The stored flag still serves its default, and the environment version did not move.
+    expect((await api("POST", `/environments/${env}/explain`, { body: { flag: "f", context: { plan: "pro" } } })).body.value).toBe(false);
+    // A draft of a flag not stored yet, with a prerequisite on a stored one.
+    const fresh = boolFlag("g", { defaultVariant: "on", prerequisites: [{ flag: "f", variant: "off" }] });
+    const created = await api("POST", `/environments/${env}/explain`, { body: { flag: "g", context: {}, draft: fresh } });
+    expect(created.body).toMatchObject({ value: true, variant: "on" });
+    expect((await api("GET", `/environments/${env}/flags/g`)).status).toBe(404);
+    expect((await api("GET", `/environments/${env}`)).body.version).toBe(before.body.version);
+  });
+
+  it("400 for a draft that does not validate or compile, or names another flag", async () => {
+    const env = await createEnv();
+    const unknownVariant = boolFlag("f", { defaultVariant: "maybe" });
+    const bad = await api("POST", `/environments/${env}/explain`, { body: { flag: "f", context: {}, draft: unknownVariant } });
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad).message).toContain("maybe");
+    const badShape = await api("POST", `/environments/${env}/explain`, { body: { flag: "f", context: {}, draft: { key: "f", type: "colour" } } });
+    expect(badShape.status).toBe(400);
+    expect(errorOf(badShape).issues?.[0].path).toMatch(/^draft\./);
+    const other = await api("POST", `/environments/${env}/explain`, { body: { flag: "f", context: {}, draft: boolFlag("g") } });
+    expect(errorOf(other).issues?.[0].path).toBe("draft.key");
+  });
+
   it("404 for an unknown flag, 400 naming `flag` or `context`", async () => {
     const env = await createEnv();
     expect((await api("POST", `/environments/${env}/explain`, { body: { flag: "nope", context: {} } })).status).toBe(404);

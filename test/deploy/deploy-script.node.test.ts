@@ -1,6 +1,6 @@
 /**
  * scripts/deploy.mjs against a fake wrangler (test/deploy/fake-wrangler.mjs): the KV namespace is
- * created only when missing and its id lands in the generated deploy config (never in
+ * created only when missing (and so is every queue wrangler.toml names) and its id lands in the generated deploy config (never in
  * wrangler.toml); secrets from the shell are set, existing ones kept, missing ones generated and
  * printed once; the deployment uses the production config, minified. The real account calls are
  * wrangler's own; only this orchestration is ours.
@@ -16,9 +16,11 @@ interface Call {
   args: string[];
   config?: string;
   secrets?: Record<string, string>;
+  secretsFile?: string;
 }
 interface FakeState {
   namespaces: { id: string; title: string }[];
+  queues: string[];
   workerExists: boolean;
   secrets: string[];
   /** Calls starting with these words fail as an unauthenticated wrangler would. */
@@ -55,14 +57,21 @@ function runDeploy(initial: Omit<FakeState, "calls">, env: Record<string, string
   return { status: res.status, output: res.stdout + res.stderr, state, deploy, configPath: join(repoRoot, configName) };
 }
 
+const baseConfig = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
+/** The queues the Worker is bound to, as wrangler.toml names them (producers, consumers, dead letters). */
+const configuredQueues = [...new Set([...baseConfig.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]))];
+const created = (state: FakeState, what: string) =>
+  state.calls.filter((c) => c.args.join(" ").startsWith(`${what} create`)).map((c) => c.args[what === "kv namespace" ? 3 : 2]);
+
 const kvIdIn = (config: string | undefined) => /\[\[kv_namespaces\]\][^[]*?^id\s*=\s*"([^"]+)"/m.exec(config ?? "")?.[1];
 
 describe("npm run deploy (account calls faked)", () => {
   it("first deploy: creates the KV namespace, writes its id into the deploy config, generates both secrets and prints them once", () => {
-    const before = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
-    const run = runDeploy({ namespaces: [{ id: "someone-else", title: "other-app-FLAGS_KV" }], workerExists: false, secrets: [] });
+    const before = baseConfig;
+    const run = runDeploy({ namespaces: [{ id: "someone-else", title: "other-app-FLAGS_KV" }], queues: [], workerExists: false, secrets: [] });
     expect(run.status, run.output).toBe(0);
-    expect(run.state.calls.filter((c) => c.args.join(" ").startsWith("kv namespace create")).map((c) => c.args[3])).toEqual(["edgeflags-FLAGS_KV"]);
+    expect(created(run.state, "kv namespace")).toEqual(["edgeflags-FLAGS_KV"]);
+    expect(created(run.state, "queues").sort()).toEqual([...configuredQueues].sort());
     expect(kvIdIn(run.deploy?.config)).toBe("id-of-edgeflags-FLAGS_KV");
     expect(existsSync(run.configPath)).toBe(true);
     // The local id stays in wrangler.toml for npm start and the tests.
@@ -74,6 +83,9 @@ describe("npm run deploy (account calls faked)", () => {
     const secrets = run.deploy?.secrets ?? {};
     expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "STREAM_SECRET"]);
     expect(secrets.ADMIN_TOKEN).not.toBe(secrets.STREAM_SECRET);
+    // The secrets file lived only for the deploy call.
+    expect(run.deploy?.secretsFile).toBeTruthy();
+    expect(existsSync(run.deploy!.secretsFile!)).toBe(false);
     for (const [name, value] of Object.entries(secrets)) {
       expect(value.length).toBeGreaterThanOrEqual(40);
       expect(run.output.split(`${name}=${value}`).length - 1, `${name} printed once`).toBe(1);
@@ -82,26 +94,33 @@ describe("npm run deploy (account calls faked)", () => {
 
   it("re-deploy: reuses the namespace, keeps existing secrets, replaces only one given in the shell", () => {
     const run = runDeploy(
-      { namespaces: [{ id: "existing-id", title: "edgeflags-FLAGS_KV" }], workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] },
+      { namespaces: [{ id: "existing-id", title: "edgeflags-FLAGS_KV" }], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] },
       { ADMIN_TOKEN: "efa_chosen-by-the-operator-0123456789" },
     );
     expect(run.status, run.output).toBe(0);
-    expect(run.state.calls.some((c) => c.args.join(" ").startsWith("kv namespace create"))).toBe(false);
+    expect(created(run.state, "kv namespace")).toEqual([]);
+    expect(created(run.state, "queues")).toEqual([]);
     expect(kvIdIn(run.deploy?.config)).toBe("existing-id");
     expect(run.deploy?.secrets).toEqual({ ADMIN_TOKEN: "efa_chosen-by-the-operator-0123456789" });
     expect(run.output).not.toContain("efa_chosen-by-the-operator");
   });
 
-  it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying", () => {
-    const given = runDeploy({ namespaces: [], workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] }, { EDGEFLAGS_KV_ID: "given-id" });
+  it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying; a failed deploy leaves no secret behind", () => {
+    const given = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] }, { EDGEFLAGS_KV_ID: "given-id" });
     expect(given.status, given.output).toBe(0);
     expect(given.state.calls.some((c) => c.args[0] === "kv")).toBe(false);
     expect(kvIdIn(given.deploy?.config)).toBe("given-id");
     expect(given.deploy?.args).not.toContain("--secrets-file");
 
-    const broken = runDeploy({ namespaces: [], workerExists: false, secrets: [], failing: "kv namespace list" });
+    const broken = runDeploy({ namespaces: [], queues: [], workerExists: false, secrets: [], failing: "kv namespace list" });
     expect(broken.status).not.toBe(0);
     expect(broken.output).toMatch(/kv namespace list failed/);
+
+    const refused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy" }, { EDGEFLAGS_KV_ID: "given-id" });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/wrangler deploy failed/);
+    expect(refused.output).not.toMatch(/ADMIN_TOKEN=/); // a secret that never took effect is not shown
+    expect(existsSync(refused.deploy!.secretsFile!)).toBe(false);
     expect(broken.deploy).toBeUndefined();
   });
 });

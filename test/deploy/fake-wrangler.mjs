@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
  * A stand-in for wrangler's account commands, for testing scripts/deploy.mjs without a Cloudflare
- * account. State (namespaces, whether the Worker exists, its secret names, a command prefix that
- * fails) and a log of every call
- * live in the JSON file named by FAKE_WRANGLER_STATE.
+ * account. State (namespaces, queues, whether the Worker exists, its secret names, a command
+ * prefix that fails) and a log of every call live in the JSON file named by FAKE_WRANGLER_STATE.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -12,10 +11,11 @@ const state = JSON.parse(readFileSync(file, "utf8"));
 const args = process.argv.slice(2);
 const call = { args };
 state.calls.push(call);
-const save = () => writeFileSync(file, JSON.stringify(state, null, 2));
 const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const save = () => writeFileSync(file, JSON.stringify(state, null, 2));
 
 const cmd = args.slice(0, 3).join(" ");
+if (args[0] === "deploy") call.secretsFile = flag("--secrets-file");
 if (state.failing && args.join(" ").startsWith(state.failing)) {
   save();
   console.error("Authentication error [code: 10000]");
@@ -25,6 +25,14 @@ if (state.failing && args.join(" ").startsWith(state.failing)) {
 } else if (cmd === "kv namespace create") {
   state.namespaces.push({ id: `id-of-${args[3]}`, title: args[3] });
   console.log(`Created namespace ${args[3]} (this text is for people)`);
+} else if (cmd.startsWith("queues info")) {
+  if (!state.queues.includes(args[2])) {
+    save();
+    console.error(`Queue "${args[2]}" does not exist.`);
+    process.exit(1);
+  }
+} else if (cmd.startsWith("queues create")) {
+  state.queues.push(args[2]);
 } else if (args[0] === "secret" && args[1] === "list") {
   if (!state.workerExists) {
     save();
@@ -34,7 +42,7 @@ if (state.failing && args.join(" ").startsWith(state.failing)) {
   process.stdout.write(JSON.stringify(state.secrets.map((name) => ({ name, type: "secret_text" }))));
 } else if (args[0] === "deploy") {
   call.config = readFileSync(flag("--config"), "utf8");
-  const secretsFile = flag("--secrets-file");
+  const secretsFile = call.secretsFile;
   if (secretsFile) call.secrets = JSON.parse(readFileSync(secretsFile, "utf8"));
   state.workerExists = true;
   state.secrets = [...new Set([...state.secrets, ...Object.keys(call.secrets ?? {})])];

@@ -172,6 +172,8 @@ describe.skipIf(!hasChromium)("admin web page", () => {
   it("explains an evaluation and reports a 412 conflict when saving a stale flag", async () => {
     await page.getByRole("tab", { name: "Flags" }).click();
     await page.getByRole("button", { name: "banner-text", exact: true }).click();
+    // The visual editor opens first; this test edits the JSON view (the choice sticks on reload).
+    await page.locator(".flag-detail").getByRole("button", { name: "JSON", exact: true }).click();
     const editor = page.getByRole("textbox", { name: "Definition (native JSON)" });
     await expect.poll(() => editor.inputValue()).toContain('"banner-text"');
 

@@ -14,12 +14,14 @@ describe("EnvironmentStore: environment lifecycle", () => {
     expect(await readPointer(name)).toMatchObject({ version: 1 });
   });
 
-  it("an environment never created answers not_found everywhere", async () => {
+  it("an environment never created answers no_environment to every call but create", async () => {
     const stub = E.ENV_STORE.getByName(uniqueName("ghost")) as unknown as StoreStub;
-    expect(await stub.info()).toMatchObject(refused({ code: "not_found" }));
-    expect(await stub.getFlag("x")).toMatchObject(refused({ code: "not_found" }));
-    expect(await stub.putFlag(boolFlag("x"), "t")).toMatchObject(refused({ code: "not_found" }));
-    expect(await stub.destroy("t")).toMatchObject(refused({ code: "not_found" }));
+    expect(await stub.info()).toMatchObject(refused({ code: "no_environment" }));
+    expect(await stub.getFlag("x")).toMatchObject(refused({ code: "no_environment" }));
+    expect(await stub.putFlag(boolFlag("x"), "t")).toMatchObject(refused({ code: "no_environment" }));
+    expect(await stub.destroy("t")).toMatchObject(refused({ code: "no_environment" }));
+    expect(await stub.republish()).toMatchObject(refused({ code: "no_environment" }));
+    expect(await stub.mintKey("server", "t")).toMatchObject(refused({ code: "no_environment" }));
     expect(await stub.create("Not A Name!", "t")).toMatchObject(refused({ code: "invalid" }));
   });
 
@@ -31,10 +33,10 @@ describe("EnvironmentStore: environment lifecycle", () => {
     expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toMatchObject({ revoked: false, environment: name });
 
     expect(await stub.destroy("t")).toEqual(answered({ deleted: true }));
-    expect(await stub.info()).toMatchObject(refused({ code: "not_found" }));
+    expect(await stub.info()).toMatchObject(refused({ code: "no_environment" }));
     expect(await readPointer(name)).toBeNull();
     expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toMatchObject({ revoked: true });
-    expect(await stub.listFlags()).toMatchObject(refused({ code: "not_found" }));
+    expect(await stub.listFlags()).toMatchObject(refused({ code: "no_environment" }));
 
     const again = must(await stub.create(name, "t"));
     expect(await stub.create("other-name", "t")).toMatchObject(refused({ code: "conflict" }));

@@ -85,14 +85,19 @@ describe("superseded snapshot deletion", () => {
     await configure(stub, { graceMs: 0, retryMs: 300 });
     const control = await instrumentKv(stub);
     control.failDelete = true;
-    const first = await putFlags(stub, 2);
+    // Before the writes: an alarm may fire by itself as soon as they supersede a snapshot.
     const before = Date.now();
+    const first = await putFlags(stub, 2);
     await runDurableObjectAlarm(rawStub(stub));
     expect(await snapshotVersions(name)).toEqual([1, 2, 3]);
     const deferred = await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots WHERE superseded_at IS NOT NULL`);
     expect(deferred.map((r) => r.version)).toEqual([1, 2]);
     for (const row of deferred) expect(row.retry_at).toBeGreaterThanOrEqual(before + 300);
-    expect(await alarmAt(stub)).toBeGreaterThanOrEqual(Math.min(...deferred.map((r) => r.retry_at)));
+    // An alarm is armed for the retry. It may be a little earlier than the retry time (an alarm that
+    // fired by itself can run beside the forced one): an early run finds nothing due and re-arms.
+    const armed = await alarmAt(stub);
+    expect(armed).not.toBeNull();
+    expect(armed!).toBeLessThanOrEqual(Math.min(...deferred.map((r) => r.retry_at)));
 
     // Publishing goes on while deletes fail.
     const put = must(await stub.putFlag(boolFlag("more"), "t"));

@@ -16,7 +16,7 @@
  */
 import type { EnvironmentDoc, Flag, Metadata, Segment } from "../model";
 import type { Issue } from "../result";
-import { fingerprint } from "./fingerprint";
+import { contentHash } from "../canonical";
 import { inferType } from "./import";
 import { conditionToLogic, segmentToLogic, serveToLogic, targetLogic, type BuildContext } from "./jsonlogic-build";
 import {
@@ -86,7 +86,7 @@ function exportFlag(flag: Flag, ctx: BuildContext): FlagdFlag {
   } else if (hasNative) {
     const logic = nativeToLogic(flag, ctx);
     if (logic !== undefined) out.targeting = logic;
-    const native: Record<string, unknown> = { fingerprint: fingerprint(logic ?? null) };
+    const native: Record<string, unknown> = { fingerprint: contentHash(logic ?? null) };
     const fixed = staticVariant(flag);
     if (fixed !== undefined) {
       // Served to everyone (STATIC): in flagd that is the default variant of a flag without

@@ -24,8 +24,9 @@ import {
   type Flag, type FlagType, type Metadata,
 } from "../model";
 import { fail, ok, type Issue, type Result } from "../result";
+import { zodIssues, type ZodIssueLike } from "../issues";
 import type { JsonValue } from "../engine";
-import { fingerprint } from "./fingerprint";
+import { contentHash } from "../canonical";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
 
 export interface ImportOptions {
@@ -81,7 +82,7 @@ export function importFlagd(input: unknown, options: ImportOptions = {}): Result
 
   // Safety net: whatever the checks above let through must still be a valid native document.
   const checked = EnvironmentDoc.safeParse(doc);
-  if (!checked.success) return fail(zodIssues(checked.error.issues, "", flags.map((f) => f.key)));
+  if (!checked.success) return fail(byFlagKey(checked.error.issues, flags.map((f) => f.key)));
   return ok(checked.data);
 }
 
@@ -196,7 +197,7 @@ function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]
 
   const native = readJsonExt(meta, EXT.targeting, NativeTargeting, at, issues);
   // Restore the native form only while the JSON Logic is exactly what export derived from it.
-  if (native && native.fingerprint === fingerprint(flag.targeting ?? null)) {
+  if (native && native.fingerprint === contentHash(flag.targeting ?? null)) {
     delete flag.targeting;
     if (native.targets) flag.targets = native.targets;
     if (native.rules) flag.rules = native.rules;
@@ -325,19 +326,12 @@ export function inferType(values: readonly unknown[]): FlagType {
   return "object";
 }
 
-/** zod issues → edgeflags Issues with dotted paths; `flags[i]` is shown by flag key. */
-function zodIssues(list: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string, flagKeys?: string[]): Issue[] {
-  return list.map((issue) => {
-    const parts = [...issue.path];
-    let path = prefix;
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === 1 && parts[0] === "flags" && typeof p === "number" && flagKeys) path += `.${flagKeys[p]}`;
-      else if (typeof p === "number") path += `[${p}]`;
-      else path += path === "" ? String(p) : `.${String(p)}`;
-    }
-    return { path, message: issue.message };
-  });
+/** Issues of the native document, with `flags[i]` shown by flag key (the flagd file's own form). */
+function byFlagKey(list: readonly ZodIssueLike[], flagKeys: readonly string[]): Issue[] {
+  return zodIssues(list.map((issue) => {
+    const [head, index, ...rest] = issue.path;
+    return head === "flags" && typeof index === "number" ? { message: issue.message, path: [head, flagKeys[index]!, ...rest] } : issue;
+  }));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

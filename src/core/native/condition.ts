@@ -5,7 +5,7 @@
  * @module
  */
 import type { Condition, Segment } from "../model";
-import { compileGetter, FLAGD, splitPath, type PathCompileState } from "../path";
+import { compileGetter, FLAGD, isInheritedName, splitPath, type PathCompileState } from "../path";
 import type { Issue } from "../result";
 import { nowMs, type Expr, type Pred } from "../runtime";
 import { NATIVE_OPERATORS } from "./operators";
@@ -117,11 +117,13 @@ export function compileCondition(cond: Condition, env: NativeCompileEnv, path: s
     const parts = splitPath(cond.attribute);
     // A top-level attribute: the operator reads the context itself when it can (one call instead
     // of condition → getter → test on the hot path).
-    if (parts.length === 1 && parts[0] !== FLAGD && op.fused) {
+    // Fused reads are plain `ctx[attr]`: not for inherited names (`toString`), read own-only by the getter.
+    const topLevel = parts.length === 1 && parts[0] !== FLAGD && !isInheritedName(parts[0]!);
+    if (topLevel && op.fused) {
       const fused = op.fused(cond.op, values, parts[0]!, env.stringIds);
       if (fused) return fused;
     }
-    if (parts.length === 1 && parts[0] !== FLAGD) return topLevelTest(parts[0]!, test);
+    if (topLevel) return topLevelTest(parts[0]!, test);
     return readAndTest(attributeReader(cond.attribute, parts, cond.op, env), test);
   }
   if ("segment" in cond) return compileSegmentRef(cond.segment, env, `${path}.segment`);

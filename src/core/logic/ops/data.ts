@@ -3,7 +3,7 @@
  * `merge`. Static paths are split once at compile time.
  * @module
  */
-import { compileGetter, contextRoot, flagdProperties, splitPath } from "../../path";
+import { compileGetter, contextRoot, flagdProperties, isInheritedName, ownProperty, splitPath } from "../../path";
 import type { EvaluationContext } from "../../engine";
 import { LogicError, type Expr, type Runtime } from "../../runtime";
 import { prevRegister } from "../prev-register";
@@ -29,7 +29,7 @@ function dynamicVar(key: unknown, ctx: EvaluationContext, flagKey: string, rt: R
   let value: unknown = ctx;
   for (let i = 0; i < parts.length; i++) {
     if (value === null || value === undefined) return notFound;
-    value = i === 0 ? root(ctx, flagKey, parts[0]!, rt, plain) : (value as Record<string, unknown>)[parts[i]!];
+    value = i === 0 ? root(ctx, flagKey, parts[0]!, rt, plain, true) : ownProperty(value, parts[i]!);
     if (value === undefined) return notFound;
   }
   return noFunction(value);
@@ -48,7 +48,7 @@ function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string, pl
         found = false;
         break;
       }
-      data = j === 0 && !plain ? contextRoot(ctx, flagKey, parts[0]!) : (data as Record<string, unknown>)[parts[j]!];
+      data = j === 0 && !plain ? contextRoot(ctx, flagKey, parts[0]!) : ownProperty(data, parts[j]!);
       if (data === undefined) {
         found = false;
         break;
@@ -59,10 +59,13 @@ function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string, pl
   return missing;
 }
 
-/** A context root as flagd-core's evaluation context has it (`$flagd` injected). */
-function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime, plain: boolean): unknown {
-  if (plain) return ctx === null || ctx === undefined ? undefined : (ctx as Record<string, unknown>)[part];
-  return part === "$flagd" ? flagdProperties(flagKey, rt) : ctx[part];
+/**
+ * A context root as flagd-core's evaluation context has it (`$flagd` injected). `own`: read own
+ * properties only (the caller decides once per static key, see isInheritedName).
+ */
+function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime, plain: boolean, own: boolean): unknown {
+  if (plain) return own ? ownProperty(ctx, part) : ctx === null || ctx === undefined ? undefined : (ctx as Record<string, unknown>)[part];
+  return part === "$flagd" ? flagdProperties(flagKey, rt) : own ? ownProperty(ctx, part) : ctx[part];
 }
 
 /**
@@ -90,8 +93,9 @@ function interpretedVar(args: unknown, c: LogicCompiler, path: string): Expr {
   const key = String(single);
   if (typeof single === "number" || (!key.includes(".") && !key.includes("\\"))) {
     if (key === "$flagd") c.state.timeDependent = true;
+    const own = isInheritedName(key);
     return (ctx, rt) => {
-      const v = root(ctx, flagKey, key, rt, plain);
+      const v = root(ctx, flagKey, key, rt, plain, own);
       return v === undefined || typeof v === "function" ? null : v;
     };
   }
@@ -100,8 +104,17 @@ function interpretedVar(args: unknown, c: LogicCompiler, path: string): Expr {
   if (parts[0] === "$flagd" && parts[1] !== "flagKey" && !plain) c.state.timeDependent = true;
   if (parts.length === 2 || parts.length === 3) {
     const [p0, p1, p2] = parts as [string, string, string | undefined];
+    if (parts.some(isInheritedName)) {
+      // Own properties only; the `&&` chain keeps falsy intermediates as json-logic-engine does.
+      return (ctx, rt) => {
+        const a = root(ctx, flagKey, p0, rt, plain, true);
+        let r: unknown = a && ownProperty(a, p1);
+        if (p2 !== undefined) r = r && ownProperty(r, p2);
+        return typeof r === "function" || r === undefined ? null : r;
+      };
+    }
     return (ctx, rt) => {
-      const a = root(ctx, flagKey, p0, rt, plain) as Record<string, unknown>;
+      const a = root(ctx, flagKey, p0, rt, plain, false) as Record<string, unknown>;
       let r: unknown = a && a[p1];
       if (p2 !== undefined) r = r && (r as Record<string, unknown>)[p2];
       return typeof r === "function" || r === undefined ? null : r;
