@@ -25,8 +25,8 @@ const BATCH = 200;
 const ENV = "streams-bench";
 const GLOBAL_TIMEOUT_MS = 180_000;
 
-/** Resident memory (KiB) of every workerd process below `root`. */
-function workerdRssKb(root: number): number {
+/** Resident memory (KiB) of every workerd process below `root`, by PID. */
+function workerdRss(root: number): Map<number, number> {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
   for (const entry of readdirSync("/proc")) {
@@ -44,18 +44,21 @@ function workerdRssKb(root: number): number {
     for (let p = parents.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++) if (p === root) return true;
     return false;
   };
-  let kb = 0;
+  const rss = new Map<number, number>();
   for (const [pid, name] of names) {
     if (name !== "workerd" || !below(pid)) continue;
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) kb += Number(m[1]);
+      if (m) rss.set(pid, Number(m[1]));
     } catch {
       // exited meanwhile
     }
   }
-  return kb;
+  return rss;
 }
+
+const total = (rss: Map<number, number>) => [...rss.values()].reduce((a, b) => a + b, 0);
+const workerdRssKb = (root: number) => total(workerdRss(root));
 
 interface Client {
   res?: IncomingMessage;
@@ -153,7 +156,8 @@ async function main(): Promise<void> {
     if (!url) throw new Error("bulk answer offered no event stream");
 
     await sleep(2000);
-    const rssBefore = workerdRssKb(server.pid);
+    const perProcessBefore = workerdRss(server.pid);
+    const rssBefore = total(perProcessBefore);
     const connectStart = performance.now();
     for (let i = 0; i < CLIENTS; i += BATCH) {
       clients.push(...await Promise.all(Array.from({ length: Math.min(BATCH, CLIENTS - i) }, () => openClient(url))));
@@ -169,7 +173,8 @@ async function main(): Promise<void> {
       socketsMax = Math.max(socketsMax, counts.sockets);
     }
     const countsConnected = counts;
-    const rssAfter = workerdRssKb(server.pid);
+    const perProcessAfter = workerdRss(server.pid);
+    const rssAfter = total(perProcessAfter);
 
     const writeStart = performance.now();
     const written = await server.admin("PUT", `/environments/${ENV}/flags/banner`, flag(true));
@@ -209,6 +214,8 @@ async function main(): Promise<void> {
       workerd_rss_before_mb: Math.round(rssBefore / 1024),
       workerd_rss_after_mb: Math.round(rssAfter / 1024),
       kb_per_client: Math.round(((rssAfter - rssBefore) / Math.max(1, connected)) * 10) / 10,
+      // wrangler dev runs a proxy process (no edgeflags code) in front of the Worker's process.
+      kb_per_client_by_process: [...perProcessAfter].map(([pid, kb]) => Math.round(((kb - (perProcessBefore.get(pid) ?? kb)) / Math.max(1, connected)) * 10) / 10),
       runtime_floor_kb_per_open_request: Math.round(floorKb * 10) / 10,
       after_all_left: after,
     };
