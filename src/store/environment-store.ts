@@ -405,7 +405,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 
   async streamSockets(): Promise<StoreResult<{ sockets: number }>> {
-    return done({ sockets: this.ctx.getWebSockets().length });
+    return this.read(() => done({ sockets: this.ctx.getWebSockets().length }));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
