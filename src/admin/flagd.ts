@@ -1,11 +1,12 @@
 /**
- * flagd interchange: PUT replaces every flag and segment of the environment with the imported
- * document in one version (nothing changes on 400); GET exports a flagd document that re-imports
- * to the same evaluations.
+ * flagd interchange: PUT replaces every flag of the environment with the imported document in
+ * one version (nothing changes on 400), keeping what the document does not state (visibility,
+ * description, tags, prerequisites, segments); GET exports a flagd document that re-imports to
+ * the same evaluations.
  * @module
  */
 import { Hono } from "hono";
-import { importFlagd } from "../core/flagd/import";
+import { readFlagd } from "../core/flagd/import";
 import { exportFlagd } from "../core/flagd/export";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, MAX_FLAGD_BYTES } from "./body";
@@ -15,9 +16,11 @@ import { etag } from "./etag";
 export const flagdApp = new Hono<EnvironmentEnv>();
 
 flagdApp.put("/", writeAccess, jsonBody(undefined, MAX_FLAGD_BYTES), async (c) => {
-  const imported = importFlagd(c.var.body);
+  const imported = readFlagd(c.var.body);
   if (!imported.ok) return invalid(c, imported.errors, "flagd document");
-  const committed = await c.var.store.replaceAll(imported.value, c.var.actor, "flagd.import");
+  // Merged with the current flags in the store's transaction: unstated visibility, description,
+  // tags, prerequisites and segments keep their current values (see core/flagd/import.ts).
+  const committed = await c.var.store.importFlagd(imported.value, c.var.actor);
   if (!committed.ok) return storeErrorResponse(c, committed.error);
   return c.json({ version: committed.value.version });
 });

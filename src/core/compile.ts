@@ -17,6 +17,7 @@ import { Environment } from "./environment";
 import { FLAG_TYPES, type EnvironmentDoc, type Flag, type FlagType, type Segment } from "./model";
 import { fail, ok, type Issue, type Result } from "./result";
 import { FlagImpl, type FlagCompileEnv } from "./flag";
+import { checkJsonShape, DOCUMENT_LIMITS } from "./limits";
 import type { SegmentKeys } from "./native/condition";
 
 export interface CompileOptions {
@@ -46,7 +47,10 @@ function validateFlagShape(flag: Flag, path: string, issues: Issue[], flagsByKey
     issues.push({ path: `${path}.variants`, message: "a flag needs at least one variant" });
   }
   for (const [name, value] of Object.entries(variants)) {
-    if (FLAG_TYPES.includes(flag.type) && !typeOk(flag.type, value)) {
+    // Variant values are the one free-form JSON of a flag: bounded before frozenJson walks them.
+    const shape = checkJsonShape(value, DOCUMENT_LIMITS, `${path}.variants.${name}`);
+    if (shape) issues.push(shape);
+    else if (FLAG_TYPES.includes(flag.type) && !typeOk(flag.type, value)) {
       issues.push({ path: `${path}.variants.${name}`, message: `value must be of type ${flag.type}` });
     }
   }

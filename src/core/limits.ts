@@ -94,8 +94,9 @@ function pathOf(node: Pending, root: string): string {
 /**
  * The first problem of `value` against `limits`, or null when it is plain JSON within them:
  * only null, booleans, finite numbers, strings, arrays and plain objects (own enumerable string
- * keys) are accepted, so `Infinity` (JSON.parse of `1e309`), `NaN`, `undefined`, functions and
- * class instances are refused too. `root` prefixes every path (e.g. "context").
+ * keys) are accepted, so `Infinity` (JSON.parse of `1e309`), `NaN`, `undefined` (in arrays or as
+ * the value; an undefined object property counts as absent, as in JSON), functions and class
+ * instances are refused too. `root` prefixes every path (e.g. "context").
  */
 export function checkJsonShape(value: unknown, limits: JsonLimits, root = ""): ShapeProblem | null {
   const stack: Pending[] = [{ value, depth: 0, parent: undefined, key: undefined }];
@@ -104,7 +105,7 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = ""): S
     const v = node.value;
     if (v === null || typeof v === "boolean") continue;
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) return { path: pathOf(node, root), message: "numbers must be finite" };
+      if (!Number.isFinite(v)) return { path: pathOf(node, root), message: "numbers must be finite (JSON has no Infinity or NaN)" };
       continue;
     }
     if (typeof v === "string") {
@@ -125,7 +126,9 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = ""): S
     if (keys.length > limits.maxKeysPerObject) return { path: pathOf(node, root), message: `object with more than ${limits.maxKeysPerObject} keys` };
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
-      const child: Pending = { value: (v as Record<string, unknown>)[k], depth, parent: node, key: k };
+      const value = (v as Record<string, unknown>)[k];
+      if (value === undefined) continue; // an absent property, as JSON.stringify writes it
+      const child: Pending = { value, depth, parent: node, key: k };
       if (limits.forbiddenKeys.has(k)) return { path: pathOf(child, root), message: `the key ${JSON.stringify(k)} is not allowed` };
       if (k.length > limits.maxStringLength) return { path: pathOf(node, root), message: `key longer than ${limits.maxStringLength} characters` };
       stack.push(child);

@@ -5,8 +5,12 @@
  */
 import * as z from "zod/mini";
 
-/** Flag, segment and variant keys: no whitespace and no "/", so they sit in URL paths unescaped. */
-export const KEY_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,255}$/;
+/**
+ * Flag, segment and variant keys: no whitespace and no "/", so they sit in URL paths unescaped.
+ * Not `__proto__`: keys become object keys (flagd `flags`, `variants`), where that one name sets
+ * the prototype instead of adding a property, so it could not round-trip.
+ */
+export const KEY_PATTERN = /^(?!__proto__$)[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,255}$/;
 export const Key = z.string().check(z.regex(KEY_PATTERN, "must match " + KEY_PATTERN.source));
 
 export const FLAG_TYPES = ["boolean", "string", "number", "object"] as const;

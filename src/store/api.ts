@@ -7,6 +7,7 @@
  * User errors are values, never exceptions; both shapes survive RPC serialization.
  * @module
  */
+import type { FlagdImport } from "../core/flagd/import";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
 import type { EvaluationContext, EvaluationResult } from "../core/engine";
@@ -92,6 +93,11 @@ export interface EnvironmentStoreApi {
 
   /** Replaces every flag and segment in one version (flagd import, promote). Nothing changes on error. */
   replaceAll(doc: unknown, actor: Actor, operation: string): Promise<StoreResult<Committed>>;
+  /**
+   * flagd import (core/flagd/import.ts): what the document does not state about a flag that
+   * exists keeps its current value, merged inside the transaction. Nothing changes on error.
+   */
+  importFlagd(imported: FlagdImport, actor: Actor): Promise<StoreResult<Committed>>;
   /** The whole environment as a native document plus its version. */
   exportDoc(): Promise<StoreResult<{ doc: EnvironmentDoc; version: number }>>;
 

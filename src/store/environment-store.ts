@@ -12,6 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { compileEnvironment } from "../core/compile";
+import { mergeFlagdImport, type FlagdImport } from "../core/flagd/import";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
 import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
@@ -280,16 +281,23 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   // ---- whole document -------------------------------------------------------------------------
 
   async replaceAll(input: unknown, actor: Actor, operation: string): Promise<StoreResult<Committed>> {
-    return this.mutate(actor, (current) => {
-      const parsed = parseDoc(input);
-      if (!parsed.ok) return invalid(parsed.errors);
-      const next = parsed.value;
-      return done({
-        operation: typeof operation === "string" && /^[a-z][a-z0-9._-]{0,63}$/i.test(operation) ? operation : "replace",
-        next,
-        write: (v) => summarize(applyDoc(this.sql, current, next, v)),
-        answer: (version) => ({ version }),
-      });
+    return this.mutate(actor, (current) => this.replacement(current, input, operation));
+  }
+
+  /** flagd import: merged with the current document in the same transaction that read it. */
+  async importFlagd(imported: FlagdImport, actor: Actor): Promise<StoreResult<Committed>> {
+    return this.mutate(actor, (current) => this.replacement(current, mergeFlagdImport(imported, current), "flagd.import"));
+  }
+
+  private replacement(current: EnvironmentDoc, input: unknown, operation: string): StoreResult<Change<Committed>> {
+    const parsed = parseDoc(input);
+    if (!parsed.ok) return invalid(parsed.errors);
+    const next = parsed.value;
+    return done({
+      operation: typeof operation === "string" && /^[a-z][a-z0-9._-]{0,63}$/i.test(operation) ? operation : "replace",
+      next,
+      write: (v) => summarize(applyDoc(this.sql, current, next, v)),
+      answer: (version) => ({ version }),
     });
   }
 

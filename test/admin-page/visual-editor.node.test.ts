@@ -143,7 +143,13 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
   it("serves what the editor built through OFREP: each rule's variant, and about 30% on for the rest", async () => {
     const key = await server.mintKey(ENV, "server");
     const evaluate = async (context: Record<string, unknown>) => {
-      const res = await server.ofrep(key, KEY, context);
+      let res = await server.ofrep(key, KEY, context);
+      // 503 + Retry-After is the edge saying storage was briefly unreadable (a loaded CI box): retry as an SDK would.
+      for (let tries = 0; res.status === 503 && tries < 3; tries++) {
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get("retry-after") ?? 1)));
+        res = await server.ofrep(key, KEY, context);
+      }
       expect(res.status).toBe(200);
       return (await res.json()) as { value: boolean; variant: string; reason: string };
     };
@@ -153,8 +159,8 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     }
     let on = 0;
     const n = 1000;
-    for (let start = 0; start < n; start += 50) {
-      const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => evaluate({ targetingKey: `user-${start + j}`, appVersion: "2.1.0" })));
+    for (let start = 0; start < n; start += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => evaluate({ targetingKey: `user-${start + j}`, appVersion: "2.1.0" })));
       for (const r of batch) {
         expect(r.reason).toBe("SPLIT");
         if (r.value) on++;

@@ -87,3 +87,47 @@ describe("PUT/GET /environments/{env}/flagd", () => {
     expect(errorOf(huge).code).toBe("PAYLOAD_TOO_LARGE");
   });
 });
+
+describe("PUT /environments/{env}/flagd: re-import keeps what the file does not say", () => {
+  it("visibility, description and tags set in the admin API survive re-importing the same file", async () => {
+    const env = await createEnv();
+    expect((await api("PUT", `/environments/${env}/flagd`, { body: flagdDoc })).status).toBe(200);
+    const flag = (await api("GET", `/environments/${env}/flags/color`)).body;
+    const { version: _v, ...body } = flag.flag ?? flag;
+    const edited = await api("PUT", `/environments/${env}/flags/color`, { body: { ...body, clientVisible: true, description: "shown in the shop", tags: ["web"] } });
+    expect(edited.status).toBe(200);
+
+    // The GitOps loop: the same file from Git again.
+    expect((await api("PUT", `/environments/${env}/flagd`, { body: flagdDoc })).status).toBe(200);
+    const after = (await api("GET", `/environments/${env}/flags/color`)).body;
+    const f = after.flag ?? after;
+    expect(f.clientVisible).toBe(true);
+    expect(f.description).toBe("shown in the shop");
+    expect(f.tags).toEqual(["web"]);
+    // A flag the file did not mark stays hidden; the file's own statement wins.
+    const hidden = { ...flagdDoc, flags: { ...flagdDoc.flags, color: { ...flagdDoc.flags.color, metadata: { "edgeflags.clientVisible": false } } } };
+    expect((await api("PUT", `/environments/${env}/flagd`, { body: hidden })).status).toBe(200);
+    const last = (await api("GET", `/environments/${env}/flags/color`)).body;
+    expect((last.flag ?? last).clientVisible).toBe(false);
+    expect((last.flag ?? last).description).toBe("shown in the shop");
+  });
+
+  it("new flags take the flag-set level edgeflags.clientVisible", async () => {
+    const env = await createEnv();
+    const put = await api("PUT", `/environments/${env}/flagd`, { body: { ...flagdDoc, metadata: { "edgeflags.clientVisible": true, flagSetId: "web" } } });
+    expect(put.status).toBe(200);
+    const flags = (await api("GET", `/environments/${env}/flags`)).body.flags as { key: string; clientVisible: boolean }[];
+    expect(flags.map((f) => [f.key, f.clientVisible]).sort()).toEqual([["color", true], ["new-checkout", true]]);
+    const exported = (await api("GET", `/environments/${env}/flagd`)).body;
+    expect(exported.metadata).toEqual({ flagSetId: "web" });
+  });
+
+  it("refuses a flag keyed __proto__ with its path, and changes nothing", async () => {
+    const env = await createEnv();
+    const text = '{"flags":{"__proto__":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"}}}';
+    const put = await api("PUT", `/environments/${env}/flagd`, { raw: text });
+    expect(put.status).toBe(400);
+    expect(JSON.stringify(errorOf(put))).toContain("__proto__");
+    expect((await api("GET", `/environments/${env}/flags`)).body.flags).toEqual([]);
+  });
+});

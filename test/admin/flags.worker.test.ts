@@ -194,3 +194,27 @@ describe("POST /environments/{env}/flags/{key}/toggle", () => {
     expect((await api("POST", `/environments/${env}/flags/nope/toggle`, { body: { enabled: true } })).status).toBe(404);
   });
 });
+
+describe("hostile flag bodies: a clear 400, never a 500, nothing stored", () => {
+  it("a __proto__ variant key or metadata key is refused with its path", async () => {
+    const env = await createEnv();
+    for (const raw of [
+      '{"key":"f","type":"boolean","variants":{"__proto__":true,"on":true},"defaultVariant":"on"}',
+      '{"key":"f","type":"boolean","variants":{"on":true},"defaultVariant":"on","metadata":{"__proto__":"x"}}',
+    ]) {
+      const put = await api("PUT", `/environments/${env}/flags/f`, { raw, headers: { "content-type": "application/json" } });
+      expect(put.status).toBe(400);
+      expect(JSON.stringify(put.body)).toContain("__proto__");
+    }
+    expect((await api("GET", `/environments/${env}/flags/f`)).status).toBe(404);
+  });
+
+  it("50,000 nested `not` is 400 naming the depth limit", async () => {
+    const env = await createEnv();
+    const when = '{"not":'.repeat(50_000) + '{"attribute":"a","op":"equals","values":["x"]}' + "}".repeat(50_000);
+    const raw = `{"key":"f","type":"boolean","variants":{"on":true},"defaultVariant":"on","rules":[{"when":${when},"serve":{"variant":"on"}}]}`;
+    const put = await api("PUT", `/environments/${env}/flags/f`, { raw, headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(400);
+    expect(JSON.stringify(put.body)).toContain("nested deeper than 160 levels");
+  });
+});

@@ -45,13 +45,16 @@ describe("checkJsonShape", () => {
   it("refuses non-finite numbers, so 1e309 cannot pass as a value", () => {
     const parsed = JSON.parse('{"n":1e309}');
     expect(parsed.n).toBe(Infinity);
-    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({ path: "context.n", message: "numbers must be finite" });
+    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({ path: "context.n", message: "numbers must be finite (JSON has no Infinity or NaN)" });
     expect(checkJsonShape({ a: [-Infinity] }, small)?.path).toBe("a[0]");
-    expect(checkJsonShape({ a: NaN }, small)?.message).toBe("numbers must be finite");
+    expect(checkJsonShape({ a: NaN }, small)?.message).toBe("numbers must be finite (JSON has no Infinity or NaN)");
   });
 
   it("refuses values JSON cannot hold", () => {
-    expect(checkJsonShape({ a: undefined }, small)?.message).toBe("undefined is not a JSON value");
+    expect(checkJsonShape([undefined], small)?.message).toBe("undefined is not a JSON value");
+    expect(checkJsonShape(undefined, small)?.message).toBe("undefined is not a JSON value");
+    // An undefined property is an absent one, as JSON.stringify writes it.
+    expect(checkJsonShape({ a: undefined, b: 1 }, small)).toBeNull();
     expect(checkJsonShape({ f: () => 1 }, small)?.message).toBe("function is not a JSON value");
     expect(checkJsonShape({ d: new Date(0) }, small)).toEqual({ path: "d", message: "not a plain JSON object" });
     expect(checkJsonShape({ n: 10n }, small)?.message).toBe("bigint is not a JSON value");

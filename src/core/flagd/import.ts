@@ -16,6 +16,14 @@
  * - A `$ref` to an evaluator that does not exist is accepted by default, as flagd does: that flag
  *   then answers PARSE_ERROR (the flagd testbed requires exactly this). `{ strictRefs: true }`
  *   turns each such `$ref` into an import error instead.
+ *
+ * Re-import (the GitOps loop) must not change what the file does not say. `readFlagd` records,
+ * per flag, which edgeflags-only fields its metadata left unstated, and `mergeFlagdImport` (run
+ * by the store inside the transaction that reads the current flags) takes those from the flag of
+ * the same key already in the environment. A new flag's visibility is the flag-set level
+ * `edgeflags.clientVisible` (top-level `metadata`), else false; a flag's own metadata wins.
+ * Segments travel in `$evaluators["edgeflags.segments"]`: a document without that entry keeps the
+ * environment's segments.
  * @module
  */
 import * as z from "zod/mini";
@@ -27,6 +35,8 @@ import { fail, ok, type Issue, type Result } from "../result";
 import { zodIssues, type ZodIssueLike } from "../issues";
 import type { JsonValue } from "../engine";
 import { contentHash } from "../canonical";
+import { checkJsonShape, DOCUMENT_LIMITS } from "../limits";
+import { hasTargeting } from "../logic/compile-logic";
 import { EXT, EXT_KEYS, SEGMENTS_EVALUATOR, segmentEvaluatorName } from "./types";
 
 export interface ImportOptions {
@@ -37,8 +47,49 @@ export interface ImportOptions {
 const TOP_LEVEL_KEYS = new Set(["$schema", "flags", "$evaluators", "metadata", "warnings"]);
 const FLAG_KEYS = new Set(["state", "variants", "defaultVariant", "targeting", "metadata"]);
 
-/** Accepts the document as a parsed object or as JSON text. */
+/** The edgeflags-only flag fields an import carries, each written as `edgeflags.<field>` metadata. */
+export const IMPORTED_FIELDS = ["clientVisible", "description", "tags", "prerequisites"] as const;
+export type ImportedField = (typeof IMPORTED_FIELDS)[number];
+
+/** A flagd document read and validated, before it meets the environment it is imported into. */
+export interface FlagdImport {
+  /** The document's flags as new flags (unstated fields: the flag-set default or absent). */
+  doc: EnvironmentDoc;
+  /** Per flag key: the edgeflags-only fields its metadata did not state. */
+  unstated: Record<string, ImportedField[]>;
+  /** No `edgeflags.segments` evaluator: the environment keeps its segments. */
+  keepSegments: boolean;
+}
+
+/**
+ * The document imported into `current` (the environment's document now): unstated fields of
+ * flags that exist in `current` keep their current values (absent ones stay absent), and
+ * segments stay when the document carries none. Pure; the caller validates the result.
+ */
+export function mergeFlagdImport(imported: FlagdImport, current: EnvironmentDoc): EnvironmentDoc {
+  const currentFlags = new Map(current.flags.map((f) => [f.key, f]));
+  const flags = imported.doc.flags.map((flag) => {
+    const existing = currentFlags.get(flag.key);
+    const unstated = Object.hasOwn(imported.unstated, flag.key) ? imported.unstated[flag.key]! : [];
+    if (!existing || unstated.length === 0) return flag;
+    const merged: Record<string, unknown> = { ...flag };
+    for (const field of unstated) {
+      if (existing[field] === undefined) delete merged[field];
+      else merged[field] = existing[field];
+    }
+    return merged as Flag;
+  });
+  return { ...imported.doc, flags, segments: imported.keepSegments ? current.segments : imported.doc.segments };
+}
+
+/** Accepts the document as a parsed object or as JSON text; imports into an empty environment. */
 export function importFlagd(input: unknown, options: ImportOptions = {}): Result<EnvironmentDoc> {
+  const read = readFlagd(input, options);
+  return read.ok ? ok(read.value.doc) : read;
+}
+
+/** Reads and validates a flagd document (parsed object or JSON text) for `mergeFlagdImport`. */
+export function readFlagd(input: unknown, options: ImportOptions = {}): Result<FlagdImport> {
   let raw = input;
   if (typeof input === "string") {
     try {
@@ -48,6 +99,10 @@ export function importFlagd(input: unknown, options: ImportOptions = {}): Result
     }
   }
   if (!isObject(raw)) return fail([{ path: "", message: "a flagd document must be a JSON object with `flags`" }]);
+  // Plain JSON within the document limits (depth, sizes, no `__proto__` keys, finite numbers)
+  // before anything below walks it.
+  const shape = checkJsonShape(raw, DOCUMENT_LIMITS);
+  if (shape) return fail([shape]);
 
   const issues: Issue[] = [];
   for (const key of Object.keys(raw)) {
@@ -59,18 +114,27 @@ export function importFlagd(input: unknown, options: ImportOptions = {}): Result
     issues.push({ path: "$schema", message: "must be a string (a schema URL)" });
   }
 
-  const metadata = readMetadata(raw.metadata, "metadata", issues);
-  const { evaluators, segments } = readEvaluators(raw.$evaluators, issues);
+  const setMetadata = readMetadata(raw.metadata, "metadata", issues);
+  const setVisible = setMetadata?.[EXT.clientVisible];
+  if (setVisible !== undefined && typeof setVisible !== "boolean") issues.push({ path: `metadata.${EXT.clientVisible}`, message: "must be a boolean" });
+  const defaults: FlagDefaults = { clientVisible: setVisible === true };
+  // edgeflags.* keys configure the import; they are not metadata flags answer with.
+  const metadata = setMetadata && withoutExtensions(setMetadata);
+  const { evaluators, segments, segmentsStated } = readEvaluators(raw.$evaluators, issues);
 
   const flags: Flag[] = [];
+  const unstated: Record<string, ImportedField[]> = {};
   if (raw.flags === undefined) {
     issues.push({ path: "flags", message: "required: an object of flag key → flag definition" });
   } else if (!isObject(raw.flags)) {
     issues.push({ path: "flags", message: "must be an object of flag key → flag definition" });
   } else {
     for (const [key, def] of Object.entries(raw.flags)) {
-      const flag = readFlag(key, def, evaluators, options, issues);
-      if (flag) flags.push(flag);
+      const read = readFlag(key, def, evaluators, defaults, options, issues);
+      if (read) {
+        flags.push(read.flag);
+        if (read.unstated.length > 0) unstated[key] = read.unstated;
+      }
     }
   }
   if (issues.length > 0) return fail(issues);
@@ -83,16 +147,28 @@ export function importFlagd(input: unknown, options: ImportOptions = {}): Result
   // Safety net: whatever the checks above let through must still be a valid native document.
   const checked = EnvironmentDoc.safeParse(doc);
   if (!checked.success) return fail(byFlagKey(checked.error.issues, flags.map((f) => f.key)));
-  return ok(checked.data);
+  return ok({ doc: checked.data, unstated, keepSegments: !segmentsStated });
+}
+
+interface FlagDefaults {
+  /** The flag-set level `edgeflags.clientVisible`. */
+  clientVisible: boolean;
+}
+
+function withoutExtensions(meta: Metadata): Metadata {
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(meta)) if (!EXT_KEYS.has(k)) out[k] = v;
+  return out;
 }
 
 function readFlag(
   key: string,
   def: unknown,
   evaluators: Record<string, unknown> | undefined,
+  defaults: FlagDefaults,
   options: ImportOptions,
   issues: Issue[],
-): Flag | undefined {
+): { flag: Flag; unstated: ImportedField[] } | undefined {
   const at = `flags.${key}`;
   const before = issues.length;
   if (!KEY_PATTERN.test(key)) {
@@ -121,8 +197,7 @@ function readFlag(
   } else {
     for (const [vk, value] of Object.entries(def.variants)) {
       if (!KEY_PATTERN.test(vk)) issues.push({ path: `${at}.variants.${vk}`, message: `variant key must match ${KEY_PATTERN.source}` });
-      else if (!isJson(value)) issues.push({ path: `${at}.variants.${vk}`, message: "must be a JSON value" });
-      else variants[vk] = value;
+      else variants[vk] = value as JsonValue;
     }
   }
 
@@ -136,13 +211,9 @@ function readFlag(
     issues.push({ path: `${at}.defaultVariant`, message: "must be a variant key, null or absent" });
   }
 
-  // flagd-core's rule: targeting counts when it is truthy and has own keys ({} and [] are none).
   const t = def.targeting;
-  const hasTargeting = Boolean(t) && Object.keys(t as object).length > 0;
-  if (hasTargeting) {
-    if (!isJson(t)) issues.push({ path: `${at}.targeting`, message: "must be JSON Logic (a JSON value)" });
-    else if (options.strictRefs) checkRefs(t, `${at}.targeting`, evaluators, issues);
-  }
+  const targeted = hasTargeting(t);
+  if (targeted && options.strictRefs) checkRefs(t, `${at}.targeting`, evaluators, issues);
 
   const allMetadata = readMetadata(def.metadata, `${at}.metadata`, issues);
   if (issues.length > before) return undefined;
@@ -153,15 +224,15 @@ function readFlag(
     variants,
     defaultVariant,
     enabled: def.state !== "DISABLED",
-    clientVisible: false,
+    clientVisible: defaults.clientVisible,
   };
-  if (hasTargeting) flag.targeting = t;
+  if (targeted) flag.targeting = t;
 
-  const metadata: Metadata = {};
-  for (const [mk, mv] of Object.entries(allMetadata ?? {})) if (!EXT_KEYS.has(mk)) metadata[mk] = mv;
+  const metadata = withoutExtensions(allMetadata ?? {});
   if (Object.keys(metadata).length > 0) flag.metadata = metadata;
   if (allMetadata) applyExtensions(flag, allMetadata, `${at}.metadata`, issues);
-  return issues.length > before ? undefined : flag;
+  const unstated = IMPORTED_FIELDS.filter((field) => allMetadata?.[EXT[field]] === undefined);
+  return issues.length > before ? undefined : { flag, unstated };
 }
 
 const NativeTargeting = z.object({
@@ -262,19 +333,16 @@ function collectRefs(node: unknown, into: Set<string>): void {
   }
 }
 
-function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<string, unknown>; segments: Segment[] } {
-  if (value === undefined) return { segments: [] };
+function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<string, unknown>; segments: Segment[]; segmentsStated: boolean } {
+  if (value === undefined) return { segments: [], segmentsStated: false };
   if (!isObject(value)) {
     issues.push({ path: "$evaluators", message: "must be an object of evaluator name → JSON Logic" });
-    return { segments: [] };
+    return { segments: [], segmentsStated: false };
   }
   const evaluators: Record<string, unknown> = {};
   let segments: Segment[] = [];
   for (const [name, logic] of Object.entries(value)) {
-    const at = `$evaluators.${name}`;
-    if (!isJson(logic)) {
-      issues.push({ path: at, message: "must be JSON Logic (a JSON value)" });
-    } else if (name === SEGMENTS_EVALUATOR) {
+    if (name === SEGMENTS_EVALUATOR) {
       // Written as {"cat": ["<JSON>"]} (see SEGMENTS_EVALUATOR).
       const text = isObject(logic) && Array.isArray(logic.cat) && logic.cat.length === 1 ? logic.cat[0] : logic;
       segments = readJsonExt({ [name]: text as never }, name, z.array(Segment), "$evaluators", issues) ?? [];
@@ -282,7 +350,7 @@ function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<
       evaluators[name] = logic;
     }
   }
-  return { evaluators: Object.keys(evaluators).length > 0 ? evaluators : undefined, segments };
+  return { evaluators: Object.keys(evaluators).length > 0 ? evaluators : undefined, segments, segmentsStated: Object.hasOwn(value, SEGMENTS_EVALUATOR) };
 }
 
 function readMetadata(value: unknown, at: string, issues: Issue[]): Metadata | undefined {
@@ -336,16 +404,6 @@ function byFlagKey(list: readonly ZodIssueLike[], flagKeys: readonly string[]): 
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** True for values JSON can carry (input passed as an object may hold undefined, NaN, functions...). */
-function isJson(v: unknown, depth = 0): v is JsonValue {
-  if (depth > 512) return false; // also stops cyclic objects
-  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
-  if (typeof v === "number") return Number.isFinite(v);
-  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
-  if (isObject(v)) return Object.values(v).every((x) => isJson(x, depth + 1));
-  return false;
 }
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
