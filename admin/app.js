@@ -56,9 +56,15 @@ const ctx = {
 
 // ---- location: "#/<env>/<tab>" (never the token) ----
 
+/** A malformed escape ("%E0") is no environment, not an exception that stops the page. */
+function decodeSegment(text) {
+  try { return decodeURIComponent(text); } catch { return null; }
+}
+
 function readLocation() {
   const [, env, tab] = location.hash.replace(/^#/, "").split("/");
-  return { env: env ? decodeURIComponent(env) : null, tab: tab && tab in TABS ? /** @type {keyof typeof TABS} */ (tab) : "flags" };
+  // Own properties only: `in` would let "#/x/constructor" name Object.prototype.constructor.
+  return { env: env ? decodeSegment(env) : null, tab: tab && Object.hasOwn(TABS, tab) ? /** @type {keyof typeof TABS} */ (tab) : "flags" };
 }
 
 function writeLocation() {

@@ -11,13 +11,15 @@ const TEMPLATE = { key: "new-segment", description: "", included: [], excluded: 
 /** Per-page state of this tab; reset when the environment changes. */
 const view = {
   env: "",
-  /** @type {any[]} */ segments: [],
+  /** @type {import("../src/store/api").SegmentSummary[]} */ segments: [],
   /** @type {string | typeof NEW | null} */ selected: null,
   dirty: false,
 };
 
 const count = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
 const len = (a) => (Array.isArray(a) ? a.length : 0);
+/** The list answers counts (`GET …/segments`: includedCount, excludedCount, rules), never the keys. */
+const num = (n) => (typeof n === "number" ? n : 0).toLocaleString();
 
 /** @param {HTMLElement} panel @param {any} ctx */
 export async function renderSegments(panel, ctx) {
@@ -81,9 +83,9 @@ export async function renderSegments(panel, ctx) {
           h("td", { class: "flag-cell" },
             h("button", { type: "button", class: "link flag-key", "aria-current": selected ? "true" : null, on: { click: () => void select(s.key) }, text: s.key }),
             s.description ? h("div", { class: "muted desc", title: s.description, text: s.description }) : null),
-          h("td", { class: "num", text: len(s.included).toLocaleString() }),
-          h("td", { class: "num", text: len(s.excluded).toLocaleString() }),
-          h("td", { class: "num", text: len(s.rules).toLocaleString() }),
+          h("td", { class: "num", text: num(s.includedCount) }),
+          h("td", { class: "num", text: num(s.excludedCount) }),
+          h("td", { class: "num", text: num(s.rules) }),
           h("td", { class: "num muted", text: s.version ?? "" }));
       }))));
   }

@@ -1,7 +1,8 @@
 /**
  * Evaluation throughput of edgeflags' engine against flagd-core, GrowthBook, Unleash and
  * LaunchDarkly on the same logical flags and the same generated contexts, plus compile time and
- * retained heap for a 10,000-flag environment. Run: `npm run bench`
+ * retained heap for a 10,000-flag environment, the CPU of a bulk answer of 500 flags (evaluate +
+ * OFREP body) and the cold-isolate path (fresh processes, bench/cold-engine.ts). Run: `npm run bench`
  * (node --expose-gc --import tsx bench/engine.bench.ts). The last line printed is one JSON object.
  *
  * Method: every engine is checked first (rule decisions against the logical definition, flagd-core
@@ -13,7 +14,14 @@
  * printed at the end, so no evaluation can be optimised away.
  * @module
  */
+import { spawnSync } from "node:child_process";
 import { EnvironmentDoc as EnvironmentDocSchema } from "../src/core/model";
+import type { EvaluationContext } from "../src/core/engine";
+import { openEnvironment } from "../src/core/lazy-compile";
+import { encodeDoc, readSnapshot, snapshotText } from "../src/core/snapshot-text";
+import { ofrepItemsJson, toOfrepItem } from "../src/edge/ofrep";
+import { COLD_MODES, type ColdMode } from "./cold-engine";
+import { toNativeDoc } from "./peers/ours";
 import type { BenchEngine, EngineFactory } from "./peers/engine";
 import { loadavg } from "node:os";
 import { createFlagdCore, flagdFactory } from "./peers/flagd";
@@ -222,6 +230,65 @@ async function compile10k(): Promise<CompileFigures | undefined> {
   return { coldMs, medianMs: median(times), cpuMs: median(cpuTimes), heapMb, parseMs, flagdMs };
 }
 
+interface ColdFigures { singleLazyMs: number; singleEagerMs: number; bulkLazyMs: number; bulkEagerMs: number }
+
+/**
+ * The cold-isolate figures: each run a fresh `node` process (bench/cold-engine.ts) timing from the
+ * 10,000-flag snapshot's KV text in memory to the answer's JSON; median of COLD_RUNS per mode, the
+ * modes interleaved so machine load hits them alike.
+ */
+function coldFigures(): ColdFigures | undefined {
+  const runs = Number(process.env.BENCH_COLD_RUNS ?? 7);
+  const samples = new Map<ColdMode, number[]>(COLD_MODES.map((m) => [m, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const mode of COLD_MODES) {
+      const child = spawnSync(process.execPath, ["--import", "tsx", "bench/cold-engine.ts", mode], { encoding: "utf8" });
+      const line = child.stdout.trim().split("\n").pop() ?? "";
+      if (child.status !== 0 || !line.startsWith("{")) {
+        console.error(`cold run ${mode} failed: ${child.stderr.slice(0, 500)}`);
+        failures++;
+        return undefined;
+      }
+      samples.get(mode)!.push((JSON.parse(line) as { ms: number }).ms);
+    }
+  }
+  const m = (mode: ColdMode) => median(samples.get(mode)!);
+  return { singleLazyMs: m("single-lazy"), singleEagerMs: m("single-eager"), bulkLazyMs: m("bulk-lazy"), bulkEagerMs: m("bulk-eager") };
+}
+
+interface BulkFigures { fragmentsUs: number; stringifyUs: number }
+
+/**
+ * CPU per bulk answer of 500 flags in Node, warm: evaluateAll + the OFREP body, rendered as the
+ * edge does (per-result fragments joined) and as it did before (JSON.stringify of a copy per
+ * flag), interleaved. The body is flattened (as writing it to a response does).
+ */
+async function bulk500(): Promise<BulkFigures> {
+  const doc = toNativeDoc(asParsedJson({ flags: generateMixedFlags(500, 13, "bulk"), segments: [] }));
+  const read = readSnapshot(snapshotText({ environment: "bench", version: 1, publishedAt: "t" }, encodeDoc(doc)))!;
+  const opened = openEnvironment(read.source);
+  if (!opened.ok) throw new Error("500-flag environment does not open");
+  const env = opened.value;
+  const contexts = asParsedJson(generateContexts(CONTEXTS, 44)).map((c): EvaluationContext => ({ ...c }));
+  const mask = CONTEXTS - 1;
+  const body = (flagsJson: string) => {
+    const text = `{"flags":${flagsJson},"metadata":{"version":1}}`;
+    return text.charCodeAt(text.length >> 1); // flattens the joined string
+  };
+  const fragments: Runner = (start, n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += body(ofrepItemsJson(env.evaluateAll(contexts[(start + i) & mask]!)));
+    return sum;
+  };
+  const stringify: Runner = (start, n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += body(JSON.stringify(env.evaluateAll(contexts[(start + i) & mask]!).map(toOfrepItem)));
+    return sum;
+  };
+  const [a, b] = await timeInterleaved([fragments, stringify]);
+  return { fragmentsUs: a!.cpuNs / 1000, stringifyUs: b!.cpuNs / 1000 };
+}
+
 function fmt(n: number, digits = 0): string {
   if (!Number.isFinite(n)) return "-";
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -274,11 +341,21 @@ async function main() {
   await runWorkload(workloadC(), generateSegmentContexts(CONTEXTS, 99), factories, false);
   console.log("10k-flag environment: compile time and retained heap");
   const compile = await compile10k();
+  console.log("bulk answer of 500 flags: evaluate + OFREP body (fragments vs stringify)");
+  const bulk = await bulk500();
+  console.log("cold isolate: fresh processes from the 10k-flag snapshot text to the first answer");
+  const cold = coldFigures();
 
   const ratios = printTable();
   if (compile) {
     console.log(`\nedgeflags compile, 10,000 flags: ${fmt(compile.medianMs, 1)} ms median of 5 (cpu ${fmt(compile.cpuMs, 1)} ms; first/cold ${fmt(compile.coldMs, 1)} ms), retained heap ${fmt(compile.heapMb, 1)} MB`);
     console.log(`  for reference: zod EnvironmentDoc parse of the same doc ${fmt(compile.parseMs, 1)} ms; flagd-core setConfigurations ${Number.isNaN(compile.flagdMs) ? "(BENCH_FLAGD_10K=1)" : fmt(compile.flagdMs, 1) + " ms"}`);
+  }
+  console.log(`\nbulk answer, 500 flags (evaluate + OFREP body), cpu: ${fmt(bulk.fragmentsUs, 1)} µs from fragments; ${fmt(bulk.stringifyUs, 1)} µs stringified per request (before)`);
+  if (cold) {
+    console.log(`cold isolate, 10,000 flags, KV text → answer (median of ${process.env.BENCH_COLD_RUNS ?? 7} fresh processes):`);
+    console.log(`  first single evaluation: ${fmt(cold.singleLazyMs, 2)} ms compiled on first use; ${fmt(cold.singleEagerMs, 1)} ms parsing and compiling everything (before)`);
+    console.log(`  first bulk answer (every flag): ${fmt(cold.bulkLazyMs, 1)} ms; ${fmt(cold.bulkEagerMs, 1)} ms (before)`);
   }
   console.log("\nsetup per engine:");
   for (const [name, notes] of setupNotes) console.log(`  ${name}: ${notes}`);
@@ -288,6 +365,12 @@ async function main() {
     ...ratios,
     compile_10k_ms: compile ? Number(compile.medianMs.toFixed(1)) : null,
     compile_10k_heap_mb: compile ? Number(compile.heapMb.toFixed(1)) : null,
+    cold_single_10k_ms: cold ? Number(cold.singleLazyMs.toFixed(2)) : null,
+    cold_single_10k_eager_ms: cold ? Number(cold.singleEagerMs.toFixed(1)) : null,
+    cold_bulk_all_10k_ms: cold ? Number(cold.bulkLazyMs.toFixed(1)) : null,
+    cold_bulk_all_10k_eager_ms: cold ? Number(cold.bulkEagerMs.toFixed(1)) : null,
+    bulk500_us: Number(bulk.fragmentsUs.toFixed(1)),
+    bulk500_stringify_us: Number(bulk.stringifyUs.toFixed(1)),
   }));
 }
 

@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { compileEnvironment } from "../src/core/compile";
 import type { EnvironmentDoc } from "../src/core/model";
 import { startDevServer, type DevServer } from "../test/support/wrangler-dev";
+import { flagdDoc } from "./workloads";
 
 interface AutocannonResult {
   requests: { average: number };
@@ -38,43 +39,6 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const CONTEXT = { targetingKey: "user-42", email: "ada@example.com", plan: "pro", country: "NL" };
-
-/** n flags mixing what real environments hold: rules on attributes, percentage splits, static values. */
-function flagdDoc(n: number) {
-  const flags: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) {
-    const key = `flag-${i}`;
-    switch (i % 4) {
-      case 0:
-        flags[key] = {
-          state: "ENABLED",
-          variants: { on: true, off: false },
-          defaultVariant: "off",
-          targeting: { if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] },
-        };
-        break;
-      case 1:
-        flags[key] = {
-          state: "ENABLED",
-          variants: { red: "red", green: "green", blue: "blue" },
-          defaultVariant: "red",
-          targeting: { fractional: [["red", 34], ["green", 33], ["blue", 33]] },
-        };
-        break;
-      case 2:
-        flags[key] = { state: "ENABLED", variants: { low: 10, high: 100 }, defaultVariant: "low" };
-        break;
-      default:
-        flags[key] = {
-          state: "ENABLED",
-          variants: { small: { items: 5, tier: "basic" }, big: { items: 50, tier: "premium" } },
-          defaultVariant: "small",
-          targeting: { if: [{ in: [{ var: "plan" }, ["pro", "enterprise"]] }, "big", "small"] },
-        };
-    }
-  }
-  return { flags };
-}
 
 async function seed(server: DevServer, env: string, n: number): Promise<string> {
   const key = await server.mintKey(env, "server");

@@ -233,3 +233,40 @@ export function consume(v: unknown): number {
   if (v === false) return 2;
   return v === undefined || v === null ? 0 : 3;
 }
+
+/** n flags mixing what real environments hold: rules on attributes, percentage splits, static values. */
+export function flagdDoc(n: number) {
+  const flags: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    const key = `flag-${i}`;
+    switch (i % 4) {
+      case 0:
+        flags[key] = {
+          state: "ENABLED",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          targeting: { if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] },
+        };
+        break;
+      case 1:
+        flags[key] = {
+          state: "ENABLED",
+          variants: { red: "red", green: "green", blue: "blue" },
+          defaultVariant: "red",
+          targeting: { fractional: [["red", 34], ["green", 33], ["blue", 33]] },
+        };
+        break;
+      case 2:
+        flags[key] = { state: "ENABLED", variants: { low: 10, high: 100 }, defaultVariant: "low" };
+        break;
+      default:
+        flags[key] = {
+          state: "ENABLED",
+          variants: { small: { items: 5, tier: "basic" }, big: { items: 50, tier: "premium" } },
+          defaultVariant: "small",
+          targeting: { if: [{ in: [{ var: "plan" }, ["pro", "enterprise"]] }, "big", "small"] },
+        };
+    }
+  }
+  return { flags };
+}

@@ -14,6 +14,7 @@ import { z } from "zod";
 import * as admin from "../src/admin/schemas";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
 import { ENVIRONMENT_PATTERN } from "../src/core/kv-contract";
+import type { SegmentSummary as StoreSegmentSummary } from "../src/store/api";
 
 export const OUTPUT = fileURLToPath(new URL("../admin/openapi.json", import.meta.url));
 
@@ -30,6 +31,13 @@ const ErrorBody = z.object({
 const Version = z.object({ version: z.int() });
 const StoredFlag = z.intersection(Flag, z.object({ version: z.int().meta({ description: "Environment version of the flag's last change (its ETag)." }) }));
 const StoredSegment = z.intersection(Segment, z.object({ version: z.int() }));
+const SegmentSummary = z.object({
+  key: z.string(), description: z.optional(z.string()),
+  includedCount: z.int(), excludedCount: z.int(), rules: z.int().meta({ description: "How many rules." }), version: z.int(),
+}).meta({ description: "A segment in the list: its key lists as counts (GET of one segment has the keys)." });
+// Documents the store's DTO (src/store/api.ts): if either drifts from the other, typecheck fails.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _segmentSummaryMatches: Same<z.output<typeof SegmentSummary>, StoreSegmentSummary> = true;
 const EnvironmentInfo = z.object({ name: z.string(), version: z.int(), flags: z.int(), segments: z.int() });
 const KeyInfo = z.object({
   id: z.string(), kind: z.enum(["client", "server"]), prefix: z.string(), createdAt: z.string(), revokedAt: z.optional(z.string()),
@@ -85,7 +93,7 @@ const components: [string, z.core.$ZodType][] = [
   ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
   ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody],
   ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
-  ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment],
+  ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment], ["SegmentSummary", SegmentSummary],
   ["EnvironmentInfo", EnvironmentInfo], ["KeyInfo", KeyInfo], ["MintedKey", MintedKey], ["AdminToken", AdminToken],
   ["MintedToken", MintedToken], ["HistoryPage", HistoryPage], ["StreamCounts", StreamCounts], ["EvaluationResult", EvaluationResult],
   ["FlagdDocument", FlagdDocument], ["FlagdExport", FlagdExport], ["OfrepRequest", OfrepRequest],
@@ -209,7 +217,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     },
     [`${E}/segments`]: {
       parameters: [envParam],
-      get: op("segments", "List segments", { responses: { "200": { description: "Segments.", content: { "application/json": { schema: { type: "object", properties: { segments: { type: "array", items: ref("StoredSegment") } } } } } }, ...envErrors } }),
+      get: op("segments", "List segments", { responses: { "200": { description: "Segments.", content: { "application/json": { schema: { type: "object", properties: { segments: { type: "array", items: ref("SegmentSummary") } } } } } }, ...envErrors } }),
     },
     [`${E}/segments/{key}`]: {
       parameters: [envParam, keyParam("Segment")],

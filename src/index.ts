@@ -1,6 +1,7 @@
 /**
- * The Worker: health, OFREP evaluation and SDK snapshot (edge), admin API, OpenAPI document.
- * The admin web page is served from admin/ as static assets (wrangler.toml [assets]).
+ * The Worker: health, OFREP evaluation and SDK snapshot (edge), admin API. The admin web page and
+ * the OpenAPI document (admin/openapi.json, written by scripts/openapi.ts) are static assets served
+ * from admin/ (wrangler.toml [assets]), not by this code.
  * @module
  */
 import { Hono } from "hono";

@@ -21,8 +21,9 @@ import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
  */
 const STORE_METHODS = {
   flag: { plural: "flags", maxBytes: MAX_BODY_BYTES, list: "listFlags", get: "getFlag", put: "putFlag", delete: "deleteFlag" },
-  // A segment of 100,000 user keys is 1–3 MB of JSON: it gets the flagd import's ceiling.
-  segment: { plural: "segments", maxBytes: MAX_FLAGD_BYTES, list: "listSegments", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
+  // A segment of 100,000 user keys is 1–3 MB of JSON: it gets the flagd import's ceiling. Its list
+  // answers key counts, not the keys (GET of one segment has them all).
+  segment: { plural: "segments", maxBytes: MAX_FLAGD_BYTES, list: "listSegmentSummaries", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
 } as const satisfies Record<string, { plural: string; maxBytes: number } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>>;
 
 export type Noun = keyof typeof STORE_METHODS;

@@ -40,7 +40,7 @@ function typeOk(type: FlagType, value: unknown): boolean {
   }
 }
 
-function validateFlagShape(flag: Flag, path: string, issues: Issue[], flagsByKey: ReadonlyMap<string, Flag>): void {
+export function validateFlagShape(flag: Flag, path: string, issues: Issue[], flagsByKey: ReadonlyMap<string, Flag>): void {
   if (!FLAG_TYPES.includes(flag.type)) issues.push({ path: `${path}.type`, message: `type must be one of ${FLAG_TYPES.join(", ")}` });
   const variants = flag.variants ?? {};
   if (typeof variants !== "object" || Object.keys(variants).length === 0) {
@@ -67,7 +67,7 @@ function validateFlagShape(flag: Flag, path: string, issues: Issue[], flagsByKey
 }
 
 /** Prerequisite cycles, each named in order (`a → b → a`). */
-function prerequisiteCycles(flags: readonly Flag[], byKey: ReadonlyMap<string, Flag>): Issue[] {
+export function prerequisiteCycles(flags: readonly Flag[], byKey: ReadonlyMap<string, Flag>): Issue[] {
   const issues: Issue[] = [];
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
@@ -121,15 +121,7 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   if (issues.length > 0) return fail(issues);
 
   let env: Environment | undefined;
-  const compileEnv: FlagCompileEnv = {
-    segments,
-    keyCache: new Map<string, SegmentKeys>(),
-    stringIds: new Map(),
-    evaluators: doc.evaluators,
-    docMetadata: Object.freeze({ ...(doc.metadata ?? {}) }),
-    evaluateFlag: (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt),
-    invalidTargeting: options.invalidTargeting ?? "reject",
-  };
+  const compileEnv = flagCompileEnv(segments, doc, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
   const compiled = [...flagsByKey.values()].map((f) => new FlagImpl(f, compileEnv, issues, `flags.${f.key}`));
   // Every segment is checked, including ones no flag uses yet.
   for (const s of segments.values()) {
@@ -140,8 +132,33 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   }
   if (issues.length > 0) return fail(dedupe(issues));
 
-  // A flag whose prerequisite reads the clock reads it too.
   const byKey = new Map(compiled.map((f) => [f.key, f]));
+  settleTimeDependence(compiled, byKey);
+
+  env = new Environment(compiled, compileEnv.docMetadata ?? Object.freeze({}));
+  return ok(env);
+}
+
+/** What every flag of one environment compiles against (shared caches, document-level parts). */
+export function flagCompileEnv(
+  segments: FlagCompileEnv["segments"], doc: Pick<EnvironmentDoc, "metadata" | "evaluators">, options: CompileOptions, evaluateFlag: FlagCompileEnv["evaluateFlag"],
+): FlagCompileEnv {
+  return {
+    segments,
+    keyCache: new Map<string, SegmentKeys>(),
+    stringIds: new Map(),
+    evaluators: doc.evaluators,
+    docMetadata: Object.freeze({ ...(doc.metadata ?? {}) }),
+    evaluateFlag,
+    invalidTargeting: options.invalidTargeting ?? "reject",
+  };
+}
+
+/**
+ * A flag whose prerequisite reads the clock reads it too. `byKey` holds every prerequisite of
+ * `flags` (compiled with them); flags settled before keep their answer.
+ */
+export function settleTimeDependence(flags: readonly FlagImpl[], byKey: ReadonlyMap<string, FlagImpl>): void {
   const settle = (f: FlagImpl, seen: Set<string>): boolean => {
     if (seen.has(f.key)) return f.timeDependent;
     seen.add(f.key);
@@ -149,13 +166,10 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
     return f.timeDependent;
   };
   const seen = new Set<string>();
-  for (const f of compiled) settle(f, seen);
-
-  env = new Environment(compiled, compileEnv.docMetadata ?? Object.freeze({}));
-  return ok(env);
+  for (const f of flags) settle(f, seen);
 }
 
-function dedupe(issues: Issue[]): Issue[] {
+export function dedupe(issues: Issue[]): Issue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
     const k = i.path + "\u0000" + i.message;

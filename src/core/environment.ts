@@ -1,6 +1,8 @@
 /**
  * A compiled environment answering evaluations: flag lookup, single evaluation (explanations,
- * typed resolution) and the bulk loop. Built by compile.ts once the document validated.
+ * typed resolution) and the bulk loop. Built by compile.ts once the document validated, with
+ * every flag compiled; or by lazy-compile.ts with flags compiled on first use (a cold isolate
+ * answers its first evaluation without compiling the other 9,999 flags).
  * @module
  */
 import type { CompiledEnvironment, EvaluateOptions, EvaluationContext, EvaluationResult, Explanation } from "./engine";
@@ -10,15 +12,45 @@ import { NO_RUNTIME, type Runtime } from "./runtime";
 
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
 
-export class Environment implements CompiledEnvironment {
-  readonly timeDependent: boolean;
-  private readonly byKey: Map<string, FlagImpl>;
-  private readonly clientFlags: readonly FlagImpl[];
+/** Flags compiled on demand (lazy-compile.ts). Each call registers what it compiled in `into`. */
+export interface FlagSupply {
+  /** The flag, compiled with the prerequisites it needs; undefined for a key the environment lacks. */
+  compile(key: string, into: Map<string, FlagImpl>): FlagImpl | undefined;
+  /** Every flag in definition order (bulk evaluation needs them all). */
+  compileAll(into: Map<string, FlagImpl>): readonly FlagImpl[];
+}
 
-  constructor(readonly flags: readonly FlagImpl[], private readonly docMetadata: Readonly<Metadata>) {
-    this.byKey = new Map(flags.map((f) => [f.key, f]));
-    this.clientFlags = flags.filter((f) => f.clientVisible);
-    this.timeDependent = flags.some((f) => f.timeDependent);
+export class Environment implements CompiledEnvironment {
+  private readonly byKey: Map<string, FlagImpl>;
+  private all: readonly FlagImpl[] | undefined;
+  private clientList: readonly FlagImpl[] | undefined = undefined;
+  private anyTimeDependent: boolean | undefined = undefined;
+
+  constructor(flags: readonly FlagImpl[] | FlagSupply, private readonly docMetadata: Readonly<Metadata>) {
+    if (Array.isArray(flags)) {
+      this.all = flags;
+      this.byKey = new Map(flags.map((f) => [f.key, f]));
+      this.supply = undefined;
+    } else {
+      this.all = undefined;
+      this.byKey = new Map();
+      this.supply = flags as FlagSupply;
+    }
+  }
+
+  private readonly supply: FlagSupply | undefined;
+
+  /** Every flag, compiling those not compiled yet. */
+  get flags(): readonly FlagImpl[] {
+    return (this.all ??= this.supply!.compileAll(this.byKey));
+  }
+
+  get timeDependent(): boolean {
+    return (this.anyTimeDependent ??= this.flags.some((f) => f.timeDependent));
+  }
+
+  private get clientFlags(): readonly FlagImpl[] {
+    return (this.clientList ??= this.flags.filter((f) => f.clientVisible));
   }
 
   // The flag asked for last: callers tend to evaluate the same flag again and again, and comparing
@@ -28,7 +60,7 @@ export class Environment implements CompiledEnvironment {
 
   get(key: string): FlagImpl | undefined {
     if (key === this.lastKey) return this.lastFlag;
-    const flag = this.byKey.get(key);
+    const flag = this.byKey.get(key) ?? (this.all === undefined ? this.supply!.compile(key, this.byKey) : undefined);
     if (flag) {
       this.lastKey = key;
       this.lastFlag = flag;

@@ -24,6 +24,27 @@ export function frozenJson(value: unknown): JsonValue {
   return deepFreeze(JSON.parse(JSON.stringify(value)) as JsonValue);
 }
 
+/**
+ * A slot on every result made here for text a caller derives from the result once: the edge keeps
+ * the result's OFREP JSON in it, so a result served by many evaluations is stringified once per
+ * snapshot. Results are frozen; the slot object is not. Not enumerable, so spreads, JSON and
+ * equality checks never see it (a spread copy has no slot).
+ */
+export const RENDERED: unique symbol = Symbol("edgeflags.rendered");
+export interface RenderSlot {
+  text: string | undefined;
+}
+
+/** The result's render slot, when it was made by FlagResults. */
+export function renderSlot(result: EvaluationResult): RenderSlot | undefined {
+  return (result as { [RENDERED]?: RenderSlot })[RENDERED];
+}
+
+function sealed(result: EvaluationResult): EvaluationResult {
+  Object.defineProperty(result, RENDERED, { value: { text: undefined } satisfies RenderSlot });
+  return Object.freeze(result);
+}
+
 /** One variant's frozen value and its results, built on first use (a flag serves few pairs). */
 class VariantSlot {
   STATIC: EvaluationResult | undefined = undefined;
@@ -46,11 +67,11 @@ export class FlagResults {
   }
 
   get disabled(): EvaluationResult {
-    return (this.disabledResult ??= Object.freeze({ key: this.key, reason: "DISABLED", metadata: this.metadata }));
+    return (this.disabledResult ??= sealed({ key: this.key, reason: "DISABLED", metadata: this.metadata }));
   }
 
   get noValueDefault(): EvaluationResult {
-    return (this.noValueResult ??= Object.freeze({ key: this.key, reason: "DEFAULT", metadata: this.metadata }));
+    return (this.noValueResult ??= sealed({ key: this.key, reason: "DEFAULT", metadata: this.metadata }));
   }
 
   get generalError(): EvaluationResult {
@@ -61,7 +82,7 @@ export class FlagResults {
   get(variant: string, reason: VariantReason): EvaluationResult | undefined {
     const slot = this.byVariant.get(variant);
     if (!slot) return undefined;
-    return (slot[reason] ??= Object.freeze({ key: this.key, value: slot.value, variant, reason, metadata: this.metadata }));
+    return (slot[reason] ??= sealed({ key: this.key, value: slot.value, variant, reason, metadata: this.metadata }));
   }
 
   /** All results for one reason, keyed by variant, for the hot path of JSON Logic targeting. */
@@ -75,6 +96,6 @@ export class FlagResults {
   }
 
   error(errorCode: ErrorCode, errorMessage: string): EvaluationResult {
-    return Object.freeze({ key: this.key, reason: "ERROR", errorCode, errorMessage, metadata: this.metadata });
+    return sealed({ key: this.key, reason: "ERROR", errorCode, errorMessage, metadata: this.metadata });
   }
 }

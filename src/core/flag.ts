@@ -16,9 +16,8 @@ import type { Issue } from "./result";
 import { FlagResults } from "./flag-results";
 import type { Expr, Pred, Runtime } from "./runtime";
 import { compileTargeting, hasTargeting } from "./logic/compile-logic";
-import { compileCondition, type SegmentKeys } from "./native/condition";
+import { compileCondition, type SegmentKeys, type SegmentLookup } from "./native/condition";
 import { compileServe, type ServeFn } from "./serve";
-import type { Segment } from "./model";
 import type { PathCompileState } from "./path";
 import type { StringIdTables } from "./native/string-ids";
 
@@ -28,7 +27,7 @@ type Decide = (ctx: EvaluationContext, rt: Runtime) => EvaluationResult;
 export type EvaluateFlag = (key: string, ctx: EvaluationContext, rt: Runtime) => EvaluationResult;
 
 export interface FlagCompileEnv {
-  readonly segments: ReadonlyMap<string, Segment>;
+  readonly segments: SegmentLookup;
   readonly keyCache: Map<string, SegmentKeys>;
   readonly stringIds: StringIdTables;
   readonly evaluators: Record<string, unknown> | undefined;
@@ -100,7 +99,11 @@ export class FlagImpl implements CompiledFlag {
   readonly fallthroughFn: ServeFn | undefined;
   readonly defaultResult: EvaluationResult;
 
-  constructor(flag: Flag, env: FlagCompileEnv, issues: Issue[], path: string) {
+  /**
+   * `invalid`: the flag cannot be compiled (a lazy compile found a problem in it or in what it
+   * needs, see lazy-compile.ts): it answers PARSE_ERROR with this message and its body is not compiled.
+   */
+  constructor(flag: Flag, env: FlagCompileEnv, issues: Issue[], path: string, invalid?: string) {
     this.key = flag.key;
     this.type = flag.type;
     this.clientVisible = flag.clientVisible === true;
@@ -115,7 +118,10 @@ export class FlagImpl implements CompiledFlag {
     let parseError: EvaluationResult | undefined;
     let staticResult: EvaluationResult | undefined;
     let parts = GENERAL;
-    if (hasTargeting(flag.targeting)) {
+    if (invalid !== undefined) {
+      parseError = results.error("PARSE_ERROR", invalid);
+      body = fixedAnswer(parseError, "error");
+    } else if (hasTargeting(flag.targeting)) {
       if ((flag.rules?.length ?? 0) > 0 || (flag.targets?.length ?? 0) > 0 || flag.fallthrough) {
         issues.push({ path: `${path}.targeting`, message: "a flag has either JSON Logic targeting or targets/rules/fallthrough, not both" });
       }

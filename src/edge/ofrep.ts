@@ -6,9 +6,11 @@
  *   (OFREP `codeDefaultFlag`: the provider uses its code default). Metadata is kept when present.
  * - `FLAG_NOT_FOUND` → 404; `GENERAL` → 500; every other error code → 400 (as flagd's OFREP
  *   service does), body `{key, errorCode, errorDetails}`.
+ * - Bodies as JSON text: {@link ofrepJson}, kept per result (bulk answers join these fragments).
  * @module
  */
 import type { EvaluationResult, JsonValue } from "../core/engine";
+import { renderSlot } from "../core/flag-results";
 
 export interface OfrepSuccess {
   key: string;
@@ -49,6 +51,25 @@ export function toOfrep(result: EvaluationResult): { status: 200 | 400 | 404 | 5
 /** A bulk item never changes the status of the whole answer: it is the body alone. */
 export function toOfrepItem(result: EvaluationResult): OfrepSuccess | OfrepFailure {
   return toOfrep(result).body;
+}
+
+/**
+ * The result's OFREP body as JSON (a single answer's body, a bulk answer's item: the same text).
+ * Results the engine preallocates are shared by every evaluation of a snapshot, so their text is
+ * kept in the result's render slot: stringified once per snapshot, never copied per request.
+ */
+export function ofrepJson(result: EvaluationResult): string {
+  const slot = renderSlot(result);
+  if (slot === undefined) return JSON.stringify(toOfrepItem(result));
+  return (slot.text ??= JSON.stringify(toOfrepItem(result)));
+}
+
+/** A bulk answer's `flags` array: the results' texts joined (equal to JSON.stringify of the items). */
+export function ofrepItemsJson(results: readonly EvaluationResult[]): string {
+  // join() makes one flat string; `+=` makes a rope the response write must flatten (measured slower).
+  const texts = new Array<string>(results.length);
+  for (let i = 0; i < results.length; i++) texts[i] = ofrepJson(results[i]!);
+  return `[${texts.join(",")}]`;
 }
 
 /** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */

@@ -24,7 +24,7 @@
 import { Hono, type Context } from "hono";
 import type { CompiledEnvironment } from "../core/engine";
 import type { KeyKind, KeyRecord } from "../core/kv-contract";
-import { compileEnvironment } from "../core/compile";
+import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";
 import { heartbeatMs } from "../store/stream-protocol";
 import type { Env } from "../env";
@@ -36,15 +36,18 @@ import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
 import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, snapshotEtag } from "./etag";
-import { ofrepError, toOfrep, toOfrepItem } from "./ofrep";
+import { ofrepError, ofrepItemsJson, ofrepJson, toOfrep } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
+import type { SnapshotRead } from "../core/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 
 type C = Context<{ Bindings: Env }>;
 
-const snapshots = (c: C) => sharedSnapshotCache(c.env, compileEnvironment);
+const snapshots = (c: C) => sharedSnapshotCache(c.env, openSnapshot);
+/** Each flag compiles when first evaluated: a cold isolate's first answer parses and compiles one flag. */
+const openSnapshot = (snapshot: SnapshotRead) => openEnvironment(snapshot.source);
 
 export const edgeApp = new Hono<{ Bindings: Env }>();
 
@@ -134,8 +137,8 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   if (!flag || (key.kind === "client" && !flag.clientVisible)) {
     return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found`, flagKey), 404);
   }
-  const { status, body } = toOfrep(compiled.evaluate(flagKey, read.context));
-  return json(body, status);
+  const result = compiled.evaluate(flagKey, read.context);
+  return new Response(ofrepJson(result), { status: toOfrep(result).status, headers: { "Content-Type": "application/json" } });
 });
 
 edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
@@ -159,7 +162,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   if (etag && ifNoneMatchHits(c.req.header("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers: { ETag: etag } });
   }
-  const render = () => JSON.stringify(snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" }).map(toOfrepItem));
+  const render = () => ofrepItemsJson(snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" }));
   // Only anonymous, time-independent answers may be reused (see edge-cache.ts for why).
   const cacheable = read.context.targetingKey === undefined && !timeDependent;
   const { text: flagsJson, source } = cacheable
@@ -300,9 +303,12 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
 });
 
 function renderSnapshot(snap: Loaded, format: "native" | "flagd"): string {
+  // The whole document is parsed here only: evaluation reads one flag's text at a time.
+  const doc = snap.doc();
+  if (!doc) throw new Error(`snapshot ${snap.environment}@${snap.version} does not parse`);
   if (format === "native") {
-    return JSON.stringify({ environment: snap.environment, version: snap.version, publishedAt: snap.publishedAt, doc: snap.doc });
+    return JSON.stringify({ environment: snap.environment, version: snap.version, publishedAt: snap.publishedAt, doc });
   }
-  const { document, warnings } = exportFlagd(snap.doc);
+  const { document, warnings } = exportFlagd(doc);
   return JSON.stringify(warnings.length > 0 ? { ...document, warnings } : document);
 }

@@ -14,12 +14,17 @@
  * A version announced by the change stream ({@link SnapshotCache.noteVersion}) or a client's
  * `flagConfigEtag` is read directly from its versioned key, without waiting for the pointer.
  * The Durable Object is never called from here.
+ *
+ * A snapshot is read as text and only its head parsed (snapshot-text.ts); `compile` opens it so
+ * that each flag is parsed and compiled when first evaluated, and the whole document only when a
+ * route asks for it ({@link Loaded.doc}).
  * @module
  */
 import type { CompiledEnvironment } from "../core/engine";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
-import { kvKey, type Pointer, type Snapshot } from "../core/kv-contract";
+import { kvKey, type Pointer } from "../core/kv-contract";
+import { readSnapshot, type SnapshotRead } from "../core/snapshot-text";
 import { withTimeout } from "../core/timeout";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
@@ -39,13 +44,15 @@ export const MAX_MISSING_PER_INTERVAL = 4;
 
 /** The part of KV the edge uses (the real namespace, or a wrapper in tests). */
 export type KvReader = Pick<KVNamespace, "get">;
-export type Compile = (doc: EnvironmentDoc) => Result<CompiledEnvironment>;
+/** Opens a snapshot for evaluation; the edge compiles each flag on first use (lazy-compile.ts). */
+export type Compile = (snapshot: SnapshotRead) => Result<CompiledEnvironment>;
 
 export interface Loaded {
   environment: string;
   version: number;
   publishedAt: string;
-  doc: EnvironmentDoc;
+  /** The whole document, parsed on first call (the snapshot routes); undefined if it does not parse. */
+  doc(): EnvironmentDoc | undefined;
   compiled: CompiledEnvironment;
   /** Served from last-known-good because KV failed at the last check. */
   stale: boolean;
@@ -72,10 +79,6 @@ export interface SnapshotCacheOptions {
 
 function isPointer(v: unknown): v is Pointer {
   return !!v && typeof v === "object" && Number.isInteger((v as Pointer).version);
-}
-function isSnapshot(v: unknown): v is Snapshot {
-  return !!v && typeof v === "object" && Number.isInteger((v as Snapshot).version) &&
-    !!(v as Snapshot).doc && Array.isArray((v as Snapshot).doc.flags);
 }
 
 export class SnapshotCache {
@@ -144,18 +147,20 @@ export class SnapshotCache {
         // Never go backwards: the pointer may lag a version already held.
         if (entry && entry.loaded.version >= version) return this.keep(environment, entry.loaded, now, missing, false);
         if (missing.has(version)) continue;
-        const raw = await withTimeout(kv.get(kvKey.snapshot(environment, version), { type: "json", cacheTtl: SNAPSHOT_CACHE_TTL }), this.kvTimeoutMs);
-        if (!isSnapshot(raw)) {
+        // As text: only the head is parsed here, each flag when first evaluated (snapshot-text.ts).
+        const text = await withTimeout(kv.get(kvKey.snapshot(environment, version), { type: "text", cacheTtl: SNAPSHOT_CACHE_TTL }), this.kvTimeoutMs);
+        const raw = text === null ? undefined : readSnapshot(text);
+        if (!raw) {
           missing.add(version); // announced but not visible here yet: fall back to a lower candidate
           continue;
         }
-        const compiled = this.compile(raw.doc);
+        const compiled = this.compile(raw);
         if (!compiled.ok) {
           console.error(`snapshot ${environment}@${version} does not compile`, compiled.errors.slice(0, 5));
           missing.add(version);
           continue;
         }
-        const loaded: Loaded = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: raw.doc, compiled: compiled.value, stale: false };
+        const loaded: Loaded = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: () => raw.doc(), compiled: compiled.value, stale: false };
         return this.keep(environment, loaded, now, missing, false);
       }
       if (entry) return this.keep(environment, entry.loaded, now, missing, false);

@@ -36,6 +36,17 @@ export type Stored<T> = T & {
   version: number;
 };
 
+/** A segment as a list shows it: its key lists as counts (a segment may hold 100,000 keys). */
+export interface SegmentSummary {
+  key: string;
+  description?: string;
+  includedCount: number;
+  excludedCount: number;
+  /** How many rules. */
+  rules: number;
+  version: number;
+}
+
 export interface Committed {
   /** The new environment version. */
   version: number;
@@ -87,6 +98,8 @@ export interface EnvironmentStoreApi {
   setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { flag: Stored<Flag> }>>;
 
   listSegments(): Promise<StoreResult<Stored<Segment>[]>>;
+  /** The list without key lists: counts only. */
+  listSegmentSummaries(): Promise<StoreResult<SegmentSummary[]>>;
   getSegment(key: string): Promise<StoreResult<Stored<Segment>>>;
   putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; segment: Stored<Segment> }>>;
   deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;

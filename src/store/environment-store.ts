@@ -16,11 +16,12 @@ import { mergeFlagdImport, type FlagdImport } from "../core/flagd/import";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
 import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
+import { encodeDoc, type EncodedDoc } from "../core/snapshot-text";
 import type { Env } from "../env";
 import {
   SUBSCRIBE_PATH,
   type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
-  type StoreFailure, type StoreResult, type VersionMessage,
+  type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
 import { appendAudit, auditTime, clearAudit, pageAudit } from "./audit-repo";
 import { applyDoc, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
@@ -83,7 +84,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
   /** The current document, kept per version: validation of the next change starts from it. */
-  private cache: { version: number; doc: EnvironmentDoc; json?: string } | undefined;
+  private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
   /** The compiled current document (explain), kept per version. */
   private compiled: { version: number; env: CompiledEnvironment } | undefined;
 
@@ -229,6 +230,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async listSegments(): Promise<StoreResult<Stored<Segment>[]>> {
     return this.read(() => done(segments.listSegments(this.sql)));
+  }
+
+  async listSegmentSummaries(): Promise<StoreResult<SegmentSummary[]>> {
+    return this.read(() => done(segments.listSegmentSummaries(this.sql)));
   }
 
   async getSegment(key: string): Promise<StoreResult<Stored<Segment>>> {
@@ -488,8 +493,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const { next, operation, target } = change;
     const compiled = compileEnvironment(next);
     if (!compiled.ok) return invalid(compiled.errors);
-    const json = JSON.stringify(next);
-    if (json.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(json).length > MAX_SNAPSHOT_BYTES) {
+    const encoded = encodeDoc(next);
+    if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
       return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
     }
     const time = new Date().toISOString();
@@ -505,7 +510,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       if (refused) return refused;
       throw err;
     }
-    this.cache = { version, doc: next, json };
+    this.cache = { version, doc: next, encoded };
     this.compiled = { version, env: compiled.value };
     return done(version);
   }
@@ -520,9 +525,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
           version: meta.version,
           deleted: meta.deleted,
           publishedAt: auditTime(this.sql, meta.version) ?? meta.created,
-          docJson: () => {
+          doc: () => {
             const doc = this.currentDoc(meta);
-            return (this.cache!.json ??= JSON.stringify(doc));
+            return (this.cache!.encoded ??= encodeDoc(doc));
           },
         };
       },

@@ -14,7 +14,8 @@
  * the backstop alarm after each commit, and how long an RPC answer waits for KV.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer, type Snapshot } from "../core/kv-contract";
+import { kvKey, type KeyRecord, type Pointer } from "../core/kv-contract";
+import { snapshotText, type EncodedDoc } from "../core/snapshot-text";
 import { withTimeout } from "../core/timeout";
 import type { StoredKey } from "./keys-repo";
 
@@ -28,8 +29,8 @@ export interface PublishState {
   deleted: boolean;
   /** Commit time of `version`. */
   publishedAt: string;
-  /** The document of `version` as JSON (serialised once per version, at commit). */
-  docJson(): string;
+  /** The document of `version`, serialised once per version (at commit) in the snapshot layout. */
+  doc(): EncodedDoc;
 }
 
 export interface PublishSource {
@@ -60,12 +61,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A KV write bounded by KV_TIMEOUT_MS (shared with snapshot-gc.ts). */
 export function kvCall<T>(promise: Promise<T>, what: string): Promise<T> {
   return withTimeout(promise, KV_TIMEOUT_MS, `KV ${what} timed out`);
-}
-
-/** The snapshot value, built around the already-serialised document (no second stringify of 100k-key segments). */
-export function snapshotJson(name: string, version: number, publishedAt: string, docJson: string): string {
-  const head: Omit<Snapshot, "doc"> = { environment: name, version, publishedAt };
-  return JSON.stringify(head).slice(0, -1) + `,"doc":${docJson}}`;
 }
 
 export class Publisher {
@@ -105,7 +100,8 @@ export class Publisher {
           this.source.markPointer(0);
         } else {
           if (state.version > done.snapshot) {
-            const value = snapshotJson(state.name, state.version, state.publishedAt, state.docJson());
+            // Built around the document serialised at commit: no second stringify of 100k-key segments.
+            const value = snapshotText({ environment: state.name, version: state.version, publishedAt: state.publishedAt }, state.doc());
             this.source.writingSnapshot(state.version);
             await kvCall(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
             this.source.markSnapshot(state.version);

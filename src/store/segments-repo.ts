@@ -5,7 +5,7 @@
  * @module
  */
 import type { Segment } from "../core/model";
-import type { Stored } from "./api";
+import type { Stored, SegmentSummary } from "./api";
 import { appendRevision } from "./revisions-repo";
 import { all, first, jsonChunks, run, type Sql } from "./sql";
 
@@ -49,6 +49,19 @@ export function segmentBody(segment: Segment): string {
 export function listSegments(sql: Sql): Stored<Segment>[] {
   return all<SegmentRow>(sql, `SELECT key, position, json, version, keys_version FROM segments ORDER BY position, key`)
     .map((row) => assemble(row, readKeySet(sql, row.key, row.keys_version)));
+}
+
+/** Every segment with its key counts (counted in SQL, no key read): what a list page needs. */
+export function listSegmentSummaries(sql: Sql): SegmentSummary[] {
+  const rows = all<SegmentRow & { included: number; excluded: number }>(sql,
+    `SELECT s.key, s.position, s.json, s.version, s.keys_version,
+            (SELECT COUNT(*) FROM segment_keys k WHERE k.segment = s.key AND k.set_version = s.keys_version AND k.kind = 'included') AS included,
+            (SELECT COUNT(*) FROM segment_keys k WHERE k.segment = s.key AND k.set_version = s.keys_version AND k.kind = 'excluded') AS excluded
+     FROM segments s ORDER BY s.position, s.key`);
+  return rows.map((row) => {
+    const { key, description, rules } = JSON.parse(row.json) as Omit<Segment, "included" | "excluded">;
+    return { key, ...(description === undefined ? {} : { description }), includedCount: row.included, excludedCount: row.excluded, rules: rules.length, version: row.version };
+  });
 }
 
 export function getSegment(sql: Sql, key: string): Stored<Segment> | undefined {

@@ -40,6 +40,12 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     expect(inside.body).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
     const outside = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta-ui", context: { targetingKey: "user-100000" } } });
     expect(outside.body).toMatchObject({ value: false });
+
+    // The list answers counts, not 100,000 keys; the single GET stays complete.
+    const list = await api("GET", `/environments/${env}/segments`);
+    expect(list.body.segments).toEqual([{ key: "big", includedCount: 100_000, excludedCount: 0, rules: 0, version: put.body.version }]);
+    expect(JSON.stringify(list.body).length).toBeLessThan(200);
+    expect((await api("GET", `/environments/${env}/segments/big`)).body.included).toHaveLength(100_000);
   });
 
   it("400 naming the field; key in body must match the URL", async () => {

@@ -11,9 +11,9 @@
 import fc from "fast-check";
 import { FlagdCore } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
-import { compileEnvironment } from "../../src/core/compile";
 import { importFlagd } from "../../src/core/flagd/import";
 import type { EvaluationContext } from "../../src/core/engine";
+import { COMPILERS } from "../support/compilers";
 
 /**
  * KNOWN_DIVERGENCES (not generated):
@@ -165,7 +165,8 @@ function reference(core: FlagdCore, kind: string, key: string, ctx: EvaluationCo
   return { value: r.value, variant: r.variant, reason: r.reason, errorCode: r.errorCode, metadata: r.flagMetadata };
 }
 
-describe("edgeflags vs @openfeature/flagd-core 4.0.1", () => {
+// Both compile paths: eager, and the edge's (snapshot text, each flag compiled on first use).
+describe.each(COMPILERS)("edgeflags (%s compile) vs @openfeature/flagd-core 4.0.1", (_name, compile) => {
   let cases = 0;
   it("agrees on value, variant, reason and error code for random documents and contexts", () => {
     fc.assert(
@@ -175,7 +176,7 @@ describe("edgeflags vs @openfeature/flagd-core 4.0.1", () => {
         const imported = importFlagd(doc);
         expect(imported.ok, JSON.stringify(!imported.ok && imported.errors)).toBe(true);
         if (!imported.ok) return;
-        const env = compileEnvironment(imported.value, { invalidTargeting: "parse-error" });
+        const env = compile(imported.value, { invalidTargeting: "parse-error" });
         expect(env.ok, JSON.stringify(!env.ok && env.errors)).toBe(true);
         if (!env.ok) return;
         for (const ctx of contexts) {

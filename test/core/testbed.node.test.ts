@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/engine";
 import { importFlagd } from "../../src/core/flagd/import";
+import { compileLazily } from "../support/compilers";
 
 const DIR = process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
 // The shared copy keeps the flags file beside gherkin/; a clone of the testbed's evaluator/ has it in flags/.
@@ -190,7 +191,6 @@ if (!PRESENT) {
     it("imports and compiles testkit-flags.json", () => {
       expect(imported.ok).toBe(true);
     });
-    const compiled = imported.ok ? compileEnvironment(imported.value, { invalidTargeting: "parse-error" }) : undefined;
 
     it("executes more than 100 scenarios", () => {
       console.log(`flagd testbed: ${scenarios.length} scenarios from ${files.length} feature files (${all.length - scenarios.length} @fractional-v1 skipped)`);
@@ -205,11 +205,28 @@ if (!PRESENT) {
       }
     });
 
-    describe.each(files)("%s", (file) => {
-      const mine = scenarios.filter((s) => s.feature === file);
-      it.each(mine.map((s) => [s.name, s] as const))("%s", (_name, scenario) => {
-        expect(compiled?.ok).toBe(true);
-        if (compiled?.ok) run(compiled.value, scenario);
+    it("answers the unresolvable $ref with PARSE_ERROR naming its path when compiled lazily in strict mode; other flags answer", () => {
+      const lazy = imported.ok ? compileLazily(imported.value) : undefined;
+      expect(lazy?.ok).toBe(true);
+      if (!lazy?.ok) return;
+      const r = lazy.value.evaluate("ref-to-nonexistent-evaluator-flag", {});
+      expect(r).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR" });
+      expect(r.errorMessage).toContain("flags.ref-to-nonexistent-evaluator-flag.targeting.if[0]");
+      expect(r.errorMessage).toContain("nonexistent_evaluator");
+      expect(lazy.value.evaluate("boolean-flag", {})).toMatchObject({ value: true, reason: "STATIC" });
+    });
+
+    // Eager; lazy with one environment for the whole suite (flags compile as scenarios reach them,
+    // into shared caches); lazy with a fresh environment per scenario (each one a cold isolate).
+    describe.each([["eager", compileEnvironment, false], ["lazy", compileLazily, false], ["lazy, cold per scenario", compileLazily, true]] as const)("%s compile", (_name, compile, fresh) => {
+      const shared = imported.ok ? compile(imported.value, { invalidTargeting: "parse-error" }) : undefined;
+      describe.each(files)("%s", (file) => {
+        const mine = scenarios.filter((s) => s.feature === file);
+        it.each(mine.map((s) => [s.name, s] as const))("%s", (_name, scenario) => {
+          const compiled = fresh && imported.ok ? compile(imported.value, { invalidTargeting: "parse-error" }) : shared;
+          expect(compiled?.ok).toBe(true);
+          if (compiled?.ok) run(compiled.value, scenario);
+        });
       });
     });
   });

@@ -279,6 +279,14 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     expect((await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).status).toBe(404);
   }, 60_000);
 
+  it("a location naming an inherited property or a malformed escape falls back to the flags tab", async () => {
+    for (const hash of [`#/${ENV}/constructor`, `#/${ENV}/__proto__`, `#/${ENV}/toString`, "#/%E0/flags"]) {
+      await page.goto(`${server.baseUrl}/${hash}`);
+      await expect.poll(() => page.getByRole("tab", { name: "Flags" }).getAttribute("aria-selected")).toBe("true");
+      expect(await page.locator("#panel-flags").isVisible()).toBe(true);
+    }
+  });
+
   it("deletes an environment only after its name is typed, then moves the picker on", async () => {
     const doomed = "web-e2e-doomed";
     expect((await server.admin("PUT", `/environments/${doomed}`)).status).toBe(201);

@@ -1,17 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CompiledEnvironment } from "../../src/core/engine";
-import type { EnvironmentDoc } from "../../src/core/model";
+import type { SnapshotRead } from "../../src/core/snapshot-text";
 import { ok } from "../../src/core/result";
 import { kvKey } from "../../src/core/kv-contract";
 import { MAX_MISSING_PER_INTERVAL, SnapshotCache, type KvReader } from "../../src/edge/snapshot-cache";
 
 // The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a
-// stand-in that records the doc it was given (the real compiler is exercised by the route tests).
+// stand-in that records the metadata of the snapshot it was given (the real compiler is exercised by the route tests).
 const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 
-function fakeCompile(doc: EnvironmentDoc) {
-  const compiled = { flags: [], timeDependent: false, doc } as unknown as CompiledEnvironment;
+function fakeCompile(snapshot: SnapshotRead) {
+  const compiled = { flags: [], timeDependent: false, metadata: snapshot.source.metadata } as unknown as CompiledEnvironment;
   return ok(compiled);
 }
 
@@ -54,7 +54,7 @@ describe("SnapshotCache", () => {
     t.t += 200;
     const c = await cache.get(kv, "c1");
     expect(c.ok && c.snapshot.version).toBe(2);
-    expect(c.ok && c.snapshot.doc.metadata).toEqual({ marker: "two" });
+    expect(c.ok && c.snapshot.doc()?.metadata).toEqual({ marker: "two" });
     // Unchanged pointer: one pointer read, no snapshot read.
     t.t += 300;
     await cache.get(kv, "c1");
@@ -154,8 +154,8 @@ describe("SnapshotCache", () => {
     await publish("c7", 1, "one");
     const kv = new FlakyKv();
     const t = clock();
-    const compile = (doc: EnvironmentDoc) =>
-      doc.metadata?.marker === "bad" ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] } : fakeCompile(doc);
+    const compile = (snapshot: SnapshotRead) =>
+      snapshot.source.metadata?.marker === "bad" ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] } : fakeCompile(snapshot);
     const cache = new SnapshotCache({ compile, refreshMs: 100, now: t.now });
     await cache.get(kv, "c7");
     await publish("c7", 2, "bad");

@@ -2,6 +2,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
+import { kvKey, type Snapshot } from "../../src/core/kv-contract";
+import { readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
 import { E, boolFlag, instrumentKv, must, refused, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -23,6 +25,23 @@ describe("publishing to KV", () => {
     expect(await readPointer(name)).toEqual({ version: put.version, publishedAt: expect.any(String) });
     const snapshot = await readSnapshot(name, put.version);
     expect(snapshot).toMatchObject({ environment: name, version: put.version, doc: { flags: [{ key: "f" }] } });
+  });
+
+  it("publishes the snapshot in layout 2 (one flag per fragment) that still parses whole as the earlier layout", async () => {
+    const { name, stub } = await newStore("pub-layout");
+    must(await stub.putSegment({ key: "s", included: ["u1"], excluded: [], rules: [] }, "t"));
+    must(await stub.putFlag(boolFlag("a"), "t"));
+    const put = must(await stub.putFlag({ ...boolFlag("b"), rules: [{ when: { segment: "s" }, serve: { variant: "on" } }] }, "t"));
+    const text = (await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!;
+    const read = readSnapshotText(text)!;
+    expect(read).toMatchObject({ environment: name, version: put.version, layout: 2 });
+    expect(read.source.flagKeys).toEqual(["a", "b"]);
+    expect(read.source.flagAt(1)).toMatchObject({ key: "b", rules: [{ when: { segment: "s" } }] });
+    expect(read.source.segment("s")).toMatchObject({ key: "s", included: ["u1"] });
+    // An isolate of the previous deploy JSON-parses the value and reads `doc`.
+    const whole = JSON.parse(text) as Snapshot;
+    expect(whole.doc).toEqual(read.doc());
+    expect(whole.doc.flags.map((f) => f.key)).toEqual(["a", "b"]);
   });
 
   it("a KV failure leaves the change committed; the alarm retries with backoff until the pointer converges", async () => {

@@ -17,9 +17,12 @@ export interface SegmentKeys {
   readonly excluded: ReadonlySet<string>;
 }
 
+/** Segments by key: a Map, or a snapshot reader that parses a segment when first asked for. */
+export type SegmentLookup = Pick<ReadonlyMap<string, Segment>, "get">;
+
 /** What native compilation of one flag needs; `keyCache` is shared by every flag of an environment. */
 export interface NativeCompileEnv {
-  readonly segments: ReadonlyMap<string, Segment>;
+  readonly segments: SegmentLookup;
   readonly keyCache: Map<string, SegmentKeys>;
   readonly state: PathCompileState;
   readonly issues: Issue[];

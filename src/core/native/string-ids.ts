@@ -14,10 +14,14 @@ export class StringIds {
     return this.ids.size;
   }
 
-  /** The id of `s`, assigned at compile time. */
+  /** The id of `s`, assigned at compile time (which may follow evaluations: flags compile on first use). */
   idOf(s: string): number {
     let id = this.ids.get(s);
-    if (id === undefined) this.ids.set(s, (id = this.ids.size));
+    if (id === undefined) {
+      this.ids.set(s, (id = this.ids.size));
+      // The memo may say "no list names s" from before this compile.
+      if (s === this.last) this.lastId = id;
+    }
     return id;
   }
 

@@ -1,0 +1,106 @@
+/**
+ * The edge answers the same, byte for byte and ETag for ETag, from a snapshot in layout 2
+ * (per-flag fragments, what the store publishes now) and from the same document in the earlier
+ * one-line layout (what the previous deploy published, read during a rollout). A flag whose
+ * segment is broken answers PARSE_ERROR; the others answer.
+ */
+import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { EnvironmentDoc, Flag } from "../../src/core/model";
+import { kvKey, type KeyKind } from "../../src/core/kv-contract";
+import { encodeDoc, snapshotText } from "../../src/core/snapshot-text";
+import { sha256Hex } from "../../src/core/sha256";
+import { testKey } from "./test-keys";
+
+const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
+const BASE = "http://edge.test";
+
+async function mintKey(environment: string, kind: KeyKind): Promise<string> {
+  const key = testKey(kind);
+  await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `id-${environment}-${kind}`, kind, environment, revoked: false }));
+  return key;
+}
+
+async function publish(environment: string, doc: EnvironmentDoc, layout: 1 | 2): Promise<void> {
+  const head = { environment, version: 3, publishedAt: "2026-12-03T17:00:00.000Z" };
+  await kv().put(kvKey.snapshot(environment, 3), layout === 2 ? snapshotText(head, encodeDoc(doc)) : JSON.stringify({ ...head, doc }));
+  await kv().put(kvKey.pointer(environment), JSON.stringify({ version: 3, publishedAt: head.publishedAt }));
+}
+
+const flag = (f: Partial<Flag> & Pick<Flag, "key">): Flag => ({ type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "b", enabled: true, clientVisible: true, ...f });
+
+// Key order as the store writes documents (and as layout 2 always writes them).
+const DOC: EnvironmentDoc = {
+  flags: [
+    flag({ key: "static" }),
+    flag({ key: "vip", rules: [{ when: { segment: "vips" }, serve: { variant: "a" } }], metadata: { owner: "growth" } }),
+    flag({ key: "rollout", fallthrough: { rollout: { variants: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } } }),
+    flag({ key: "off", enabled: false }),
+    flag({ key: "needs-vip", prerequisites: [{ flag: "vip", variant: "a" }], fallthrough: { variant: "a" } }),
+    flag({ key: "server-only", clientVisible: false }),
+  ],
+  segments: [{ key: "vips", included: ["u1"], excluded: [], rules: [] }],
+  metadata: { team: "web" },
+};
+
+const post = (path: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
+  SELF.fetch(BASE + path, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify(body) });
+
+async function answers(environment: string, kind: KeyKind) {
+  const key = await mintKey(environment, kind);
+  const out: Array<[number, string, string | null]> = [];
+  for (const context of [{}, { targetingKey: "u1" }, { targetingKey: "u2" }]) {
+    for (const f of [...DOC.flags.map((x) => x.key), "missing"]) {
+      const r = await post(`/ofrep/v1/evaluate/flags/${f}`, key, { context });
+      out.push([r.status, await r.text(), null]);
+    }
+    const bulk = await post("/ofrep/v1/evaluate/flags", key, { context });
+    const etag = bulk.headers.get("ETag");
+    // The stream token names the environment: the one part that differs.
+    out.push([bulk.status, (await bulk.text()).replace(/token=[^"]+/, "token=…"), etag]);
+    const again = await post("/ofrep/v1/evaluate/flags", key, { context }, { "If-None-Match": etag! });
+    out.push([again.status, await again.text(), again.headers.get("ETag")]);
+  }
+  return out;
+}
+
+describe("snapshot layouts at the edge", () => {
+  it("answers single, bulk and 304 the same from layout 2 as from the earlier layout", async () => {
+    await publish("layout-one", DOC, 1);
+    await publish("layout-two", DOC, 2);
+    for (const kind of ["client", "server"] as const) {
+      const one = await answers("layout-one", kind);
+      const two = await answers("layout-two", kind);
+      expect(two).toEqual(one);
+      expect(one.filter(([status]) => status === 304).length).toBe(3);
+    }
+    const r = await post("/ofrep/v1/evaluate/flags/vip", await mintKey("layout-two", "server"), { context: { targetingKey: "u1" } });
+    expect(await r.text()).toBe('{"key":"vip","reason":"TARGETING_MATCH","value":"alpha","variant":"a","metadata":{"team":"web","owner":"growth"}}');
+  });
+
+  it("serves the SDK snapshot of layout 2 as it served the earlier layout", async () => {
+    const server1 = await mintKey("layout-one", "server"), server2 = await mintKey("layout-two", "server");
+    for (const format of ["native", "flagd"]) {
+      const a = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server1}` } });
+      const b = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server2}` } });
+      expect(b.status).toBe(200);
+      expect((await b.text()).replaceAll("layout-two", "layout-one")).toBe(await a.text());
+    }
+  });
+
+  it("a flag whose segment is broken answers PARSE_ERROR; a flag needing it too; the others answer", async () => {
+    const broken: EnvironmentDoc = { ...DOC, segments: [{ key: "vips", included: [], excluded: [], rules: [{ segment: "vips" }] }] };
+    await publish("layout-broken", broken, 2);
+    const key = await mintKey("layout-broken", "server");
+    for (const f of ["vip", "needs-vip"]) {
+      const r = await post(`/ofrep/v1/evaluate/flags/${f}`, key, { context: {} });
+      expect(r.status).toBe(400);
+      expect(await r.json()).toMatchObject({ key: f, errorCode: "PARSE_ERROR", errorDetails: expect.stringContaining("segment cycle: vips → vips") });
+    }
+    const ok = await post("/ofrep/v1/evaluate/flags/static", key, { context: {} });
+    expect(ok.status).toBe(200);
+    const bulk = (await (await post("/ofrep/v1/evaluate/flags", key, { context: {} })).json()) as { flags: Array<{ key: string; errorCode?: string }> };
+    expect(bulk.flags.filter((f) => f.errorCode === "PARSE_ERROR").map((f) => f.key)).toEqual(["vip", "needs-vip"]);
+  });
+});

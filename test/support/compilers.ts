@@ -1,0 +1,25 @@
+/**
+ * The two ways an environment gets compiled, for suites that must hold for both: eagerly
+ * (compileEnvironment: the store, admin explain) and the edge's way (the document published as
+ * snapshot text, read back, each flag compiled on first use).
+ */
+import { compileEnvironment, type CompileOptions } from "../../src/core/compile";
+import type { CompiledEnvironment } from "../../src/core/engine";
+import { openEnvironment } from "../../src/core/lazy-compile";
+import type { EnvironmentDoc } from "../../src/core/model";
+import type { Result } from "../../src/core/result";
+import { encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
+
+export type CompileFn = (doc: EnvironmentDoc, options?: CompileOptions) => Result<CompiledEnvironment>;
+
+/** The edge's path: KV text in layout 2 → head read → flags compiled when first evaluated. */
+export const compileLazily: CompileFn = (doc, options) => {
+  const read = readSnapshot(snapshotText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encodeDoc(doc)));
+  if (!read || read.layout !== 2) throw new Error("snapshot text does not read back in layout 2");
+  return openEnvironment(read.source, options);
+};
+
+export const COMPILERS: ReadonlyArray<readonly [string, CompileFn]> = [
+  ["eager", compileEnvironment],
+  ["lazy", compileLazily],
+];
