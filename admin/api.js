@@ -71,6 +71,8 @@ export async function request(method, path, opts = {}) {
       data,
     );
   }
+  // A write the environment's approval policy held (nothing changed): the page shows a banner.
+  if (res.status === 202 && data?.changeRequest) window.dispatchEvent(new CustomEvent("edgeflags:held", { detail: data.changeRequest }));
   return { status: res.status, data, etag: res.headers.get("etag") };
 }
 

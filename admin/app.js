@@ -5,11 +5,12 @@ import { byId, errorBox, h, mount } from "./dom.js";
 import { renderFlags } from "./flags.js";
 import { renderHistory } from "./history.js";
 import { renderKeys } from "./keys.js";
+import { renderChangeRequests } from "./releases.js";
 import { renderFlagd } from "./flagd.js";
 import { renderSegments } from "./segments.js";
 import { renderSettings } from "./settings.js";
 
-const TABS = { flags: renderFlags, segments: renderSegments, history: renderHistory, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
+const TABS = { flags: renderFlags, segments: renderSegments, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
 
 /** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };
@@ -117,6 +118,15 @@ byId("login-form").addEventListener("submit", (ev) => {
 });
 
 byId("sign-out").addEventListener("click", () => signOut());
+
+// A write answered 202: the approval policy keeps it as a change request; the editor's own
+// "saved" message would mislead, so this says what happened and where to find it.
+window.addEventListener("edgeflags:held", (ev) => {
+  const cr = /** @type {CustomEvent} */ (ev).detail;
+  mount(byId("app-error"), h("div", { class: "alert alert-warn", role: "status" },
+    `Not applied yet: change request ${cr.id} (${cr.operation}) waits for ${cr.required} approval(s) by another admin. `,
+    h("button", { type: "button", class: "btn btn-small", text: "Open Changes", on: { click: () => { mount(byId("app-error")); ctx.go("changes"); } } })));
+});
 
 // ---- environments ----
 

@@ -3,6 +3,7 @@
 // the Explain panel.
 import { api } from "./api.js";
 import { confirmDialog, errorBox, h, mount, pretty } from "./dom.js";
+import { flagReleases } from "./releases-flag.js";
 import { resourceEditor } from "./resource-editor.js";
 import { flagKinds } from "./editor/kinds.js";
 import { visualEditor } from "./editor/visual.js";
@@ -158,7 +159,9 @@ export async function renderFlags(panel, ctx) {
         click: async () => {
           button.setAttribute("disabled", "");
           try {
-            const { data } = await api.toggle(ctx.env, flag.key, !on);
+            const { status, data } = await api.toggle(ctx.env, flag.key, !on);
+            // 202: held as a change request (app.js shows it); the flag has not changed.
+            if (status === 202) return void button.removeAttribute("disabled");
             // The server answers the updated flag (with its new version).
             const updated = data && typeof data === "object" && data.key === flag.key ? data : { ...flag, enabled: !on };
             view.flags = view.flags.map((f) => (f.key === flag.key ? updated : f));
@@ -243,7 +246,7 @@ const FLAG_EDITOR = (ctx) => ({
     flag.clientVisible ? h("span", { class: "badge badge-client", text: "client" }) : null,
   ],
   deleteWarning: (key) => `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
-  extra: (key, draft) => explainPanel(ctx, key, draft),
+  extra: (key, draft) => h("div", {}, explainPanel(ctx, key, draft), key ? flagReleases(ctx, key) : null),
   visual: async (flag, onChange) => {
     view.segments ??= api.segments(ctx.env).then((list) => list.map((s) => String(s.key)), () => []);
     const [segments, kinds] = await Promise.all([view.segments, flagKinds()]);

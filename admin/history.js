@@ -50,13 +50,15 @@ export async function renderHistory(panel, ctx) {
   function row(entry, newest) {
     const current = entry.version === newest;
     return h("tr", { dataset: { version: entry.version } },
-      h("td", { class: "ver" }, h("strong", { text: `v${entry.version}` })),
+      h("td", { class: "ver" }, entry.event ? h("span", { class: "muted", text: `at v${entry.version}` }) : h("strong", { text: `v${entry.version}` })),
       h("td", {}, timeEl(entry.time)),
       h("td", {}, h("span", { class: "actor", text: entry.actor ?? "" })),
       h("td", {}, h("span", { class: `op op-${String(entry.operation).split(".")[0]}`, text: entry.operation ?? "" })),
       h("td", {}, entry.target ? h("code", { text: entry.target }) : h("span", { class: "muted", text: "—" })),
       h("td", { class: "diff-cell" }, diffCell(entry.diff)),
-      h("td", { class: "right" }, current
+      h("td", { class: "right" }, entry.event
+        ? h("span", { class: "muted", title: "A release step (change request, schedule, plan) that made no version", text: "no version" })
+        : current
         ? h("span", { class: "badge", text: "current" })
         : h("button", {
           type: "button", class: "btn btn-small", "aria-label": `Roll back to version ${entry.version}`,

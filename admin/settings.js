@@ -2,6 +2,7 @@
 // until the environment's name is typed, and the API itself also demands `?confirm=<name>`.
 import { api } from "./api.js";
 import { h, mount } from "./dom.js";
+import { policyCard } from "./releases-policy.js";
 
 /** @param {HTMLElement} panel @param {any} ctx */
 export function renderSettings(panel, ctx) {
@@ -27,6 +28,7 @@ export function renderSettings(panel, ctx) {
   });
 
   mount(panel,
+    policyCard(ctx),
     h("section", { class: "card danger-zone", "aria-labelledby": "danger-title" },
       h("h2", { id: "danger-title", text: "Danger zone" }),
       h("p", {},

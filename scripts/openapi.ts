@@ -50,6 +50,7 @@ const AdminToken = z.object({
 const MintedToken = z.intersection(AdminToken, z.object({ token: z.string().meta({ description: "Shown only in this answer; stored hashed." }) }));
 const HistoryEntry = z.object({
   version: z.int(), time: z.string(), actor: z.string(), operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
+  event: z.optional(z.literal(true)).meta({ description: "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then." }),
 });
 const StreamCounts = z.object({
   clients: z.int().meta({ description: "SSE clients connected to the environment, as isolates last reported them (approximate while clients come and go)." }),
@@ -88,6 +89,29 @@ const OfrepBulk = z.object({ flags: z.array(z.union([OfrepSuccess, OfrepFailure]
 const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
 const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
 
+// ---- releases (src/store/releases-api.ts) ----
+const Schedule = z.object({
+  id: z.string(), at: z.string(), flag: z.string(), patch: z.record(z.string(), z.unknown()),
+  status: z.enum(["pending", "applied", "failed", "cancelled"]), createdBy: z.string(), createdAt: z.string(),
+  version: z.optional(z.int()).meta({ description: "applied: the version it made." }), error: z.optional(z.string()).meta({ description: "failed: why." }),
+  closedAt: z.optional(z.string()), cancelledBy: z.optional(z.string()),
+});
+const Plan = z.object({
+  flag: z.string(), variant: z.string(), steps: z.array(z.object({ percent: z.number(), waitSeconds: z.int() })),
+  status: z.enum(["running", "paused", "completed", "aborted"]), step: z.int().meta({ description: "The step last applied (1-based)." }), percent: z.number(),
+  nextAt: z.optional(z.string()), createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), versions: z.array(z.int()),
+  before: z.optional(z.unknown()).meta({ description: "The fallthrough before the plan (abort restores it)." }), reason: z.optional(z.string()),
+});
+const ChangeRequest = z.object({
+  id: z.string(), status: z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"]), operation: z.string(), target: z.optional(z.string()),
+  createdBy: z.string(), createdAt: z.string(), baseVersion: z.int(), required: z.int(),
+  approvals: z.array(z.object({ actor: z.string(), at: z.string() })),
+  changes: z.array(z.object({ kind: z.string(), key: z.optional(z.string()), action: z.string(), before: z.optional(z.unknown()), after: z.optional(z.unknown()) })),
+  changesOmitted: z.optional(z.int()), version: z.optional(z.int()), error: z.optional(z.string()), closedBy: z.optional(z.string()), closedAt: z.optional(z.string()),
+});
+const Held = z.object({ changeRequest: ChangeRequest }).meta({ description: "The environment requires approvals: the write is a pending change request; nothing changed." });
+const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.string(), version: z.optional(z.int()) });
+
 const components: [string, z.core.$ZodType][] = [
   ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
   ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
@@ -99,6 +123,8 @@ const components: [string, z.core.$ZodType][] = [
   ["FlagdDocument", FlagdDocument], ["FlagdExport", FlagdExport], ["OfrepRequest", OfrepRequest],
   ["OfrepSuccess", OfrepSuccess], ["OfrepFailure", OfrepFailure], ["OfrepBulk", OfrepBulk],
   ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
+  ["ScheduleBody", admin.ScheduleBody], ["PlanBody", admin.PlanBody], ["PolicyBody", admin.PolicyBody],
+  ["Schedule", Schedule], ["Plan", Plan], ["ChangeRequest", ChangeRequest], ["Held", Held], ["Reviewed", Reviewed],
 ];
 
 const SHARED = "#/components/schemas/__shared#/$defs/";
@@ -162,6 +188,8 @@ const bodyErrors = { "400": err("Invalid body: `issues` names each field."), "41
 const etagHeader = { ETag: { description: 'Environment version of the last change, quoted: `"12"`.', schema: { type: "string" } } };
 const ifMatch = { name: "If-Match", in: "header", required: false, schema: { type: "string" }, description: '`"N"` (also `N`, `W/"N"`, `*`): refuse with 412 unless the item is at version N.' };
 const envParam = { name: "env", in: "path", required: true, schema: { type: "string", pattern: ENVIRONMENT_PATTERN.source } };
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const held = json("Held", "Held as a pending change request (the environment requires approvals); nothing changed.");
 const keyParam = (what: string) => ({ name: "key", in: "path", required: true, schema: { type: "string" }, description: `${what} key` });
 const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
 const admin401 = { security: [{ AdminToken: [] }] };
@@ -278,6 +306,46 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       parameters: [envParam],
       post: op("environments", "Rewrite the current snapshot and key index to KV", { responses: { "200": json("Version", "Republished."), ...envErrors } }),
     },
+    [`${E}/schedules`]: {
+      parameters: [envParam],
+      post: op("releases", "Schedule a JSON Merge Patch of one flag, applied at `at` as one version", { requestBody: body("ScheduleBody"), responses: { "201": json("Schedule", "Pending."), "202": held, ...bodyErrors, ...envErrors } }),
+      get: op("releases", "Scheduled changes (pending first)", { responses: { "200": { description: "`{schedules:[…]}`", content: { "application/json": { schema: { type: "object", properties: { schedules: { type: "array", items: ref("Schedule") } } } } } }, ...envErrors } }),
+    },
+    [`${E}/schedules/{id}`]: {
+      parameters: [envParam, idParam],
+      delete: op("releases", "Cancel a pending schedule", { responses: { "200": json("Schedule", "Cancelled."), "202": held, "409": err("Not pending."), ...envErrors } }),
+    },
+    [`${E}/flags/{key}/plan`]: {
+      parameters: [envParam, keyParam("Flag")],
+      put: op("releases", "Start a progressive rollout on the flag's fallthrough (step 1 applies at once)", { requestBody: body("PlanBody"), responses: { "200": json("Plan", "Started."), "202": held, "409": err("A plan is running or paused."), ...bodyErrors, ...envErrors } }),
+      get: op("releases", "The flag's plan", { responses: { "200": json("Plan", "The plan."), ...envErrors } }),
+    },
+    ...Object.fromEntries((["pause", "resume", "abort"] as const).map((action) => [`${E}/flags/{key}/plan/${action}`, {
+      parameters: [envParam, keyParam("Flag")],
+      post: op("releases", action === "abort" ? "Abort the plan, restoring the fallthrough as it was before it" : `${action[0]!.toUpperCase()}${action.slice(1)} the plan`, { responses: { "200": json("Plan", "The plan."), "202": held, "409": err("Not in a state that allows it."), ...envErrors } }),
+    }])),
+    [`${E}/policy`]: {
+      parameters: [envParam],
+      get: op("releases", "Approvals every write needs", { responses: { "200": json("PolicyBody", "The policy."), ...envErrors } }),
+      put: op("releases", "Set the approvals every write needs (0: none)", { requestBody: body("PolicyBody"), responses: { "200": json("PolicyBody", "Set."), "202": held, ...bodyErrors, ...envErrors } }),
+    },
+    [`${E}/change-requests`]: {
+      parameters: [envParam],
+      get: op("releases", "Change requests, newest first", {
+        parameters: [{ name: "status", in: "query", required: false, schema: { type: "string", enum: ["pending", "applied", "rejected", "withdrawn", "conflict"] } }],
+        responses: { "200": { description: "`{changeRequests:[…]}`", content: { "application/json": { schema: { type: "object", properties: { changeRequests: { type: "array", items: ref("ChangeRequest") } } } } } }, ...envErrors },
+      }),
+    },
+    [`${E}/change-requests/{id}`]: {
+      parameters: [envParam, idParam],
+      get: op("releases", "One change request", { responses: { "200": { description: "`{changeRequest}`" }, ...envErrors } }),
+    },
+    ...Object.fromEntries((["approve", "reject", "withdraw"] as const).map((action) => [`${E}/change-requests/{id}/${action}`, {
+      parameters: [envParam, idParam],
+      post: op("releases", action === "approve" ? "Approve (not the creator); at the required count it applies as one version" : action === "reject" ? "Reject (not the creator)" : "Withdraw (the creator only)", {
+        responses: { ...envErrors, "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this actor (or the token's scope)."), "409": err("Closed already, or (approve) based on something that changed: status `conflict`, nothing applied.") },
+      }),
+    }])),
     "/admin/v1/tokens": {
       post: op("tokens", "Mint a scoped admin token (unrestricted admin only)", { requestBody: body("MintTokenBody"), responses: { "201": json("MintedToken", "The token, shown only here."), ...bodyErrors, ...adminErrors } }),
       get: op("tokens", "List admin tokens", { responses: { "200": { description: "Tokens.", content: { "application/json": { schema: { type: "object", properties: { tokens: { type: "array", items: ref("AdminToken") } } } } } }, ...adminErrors } }),
@@ -343,7 +411,7 @@ export function buildOpenApi(): Record<string, unknown> {
       description: "Feature flags evaluated at the edge: OFREP on Cloudflare Workers, flagd-compatible. Generated by scripts/openapi.ts.",
     },
     servers: [{ url: "/" }],
-    tags: ["environments", "flags", "segments", "keys", "flagd", "history", "tokens", "ofrep", "sdk", "health"].map((name) => ({ name })),
+    tags: ["environments", "flags", "segments", "keys", "flagd", "history", "releases", "tokens", "ofrep", "sdk", "health"].map((name) => ({ name })),
     paths: { ...adminPaths(), ...evaluationPaths() },
     components: {
       securitySchemes: {

@@ -57,5 +57,10 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
       return apiError(c, 412, "PRECONDITION_FAILED", err.message, { currentVersion: err.currentVersion });
     case "conflict":
       return apiError(c, 409, "CONFLICT", err.message);
+    case "forbidden":
+      return apiError(c, 403, "FORBIDDEN", err.message);
+    case "approval_required":
+      // The environment's policy (src/store/change-requests.ts) held the write: nothing changed.
+      return c.json({ changeRequest: err.changeRequest }, 202);
   }
 }

@@ -54,3 +54,21 @@ export const HistoryQuery = z.object({
 export const DeleteEnvironmentQuery = z.object({ confirm: z.optional(z.string()) });
 
 export { Flag, Segment };
+
+/** A scheduled change: `patch` is checked against the flag by the store (RFC 7396 merge, then the flag model). */
+export const ScheduleBody = z.object({
+  at: z.string().check(z.minLength(1), z.maxLength(64)),
+  flag: Key,
+  patch: z.record(z.string(), z.unknown()),
+});
+
+export const PlanBody = z.object({
+  variant: Key,
+  steps: z.array(z.object({ percent: z.number(), waitSeconds: z.number() })).check(z.minLength(1), z.maxLength(50)),
+});
+
+export const PolicyBody = z.object({ approvals: z.number().check(z.int(), z.gte(0), z.lte(10)) });
+
+export const ChangeRequestQuery = z.object({
+  status: z.optional(z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"])),
+});

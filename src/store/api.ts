@@ -12,21 +12,26 @@ import type { EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
 import type { EvaluationContext, EvaluationResult } from "../core/engine";
 import type { KeyKind } from "../core/kv-contract";
+import type { ChangeRequestInfo, ReleasesApi } from "./releases-api";
 
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;
 
 /**
  * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
- * precondition_failed 412, conflict 409. `no_environment`: this environment was never created or
- * was deleted (every call but `create` can answer it); `not_found`: an item in it is missing.
+ * precondition_failed 412, conflict 409, forbidden 403. `no_environment`: this environment was
+ * never created or was deleted (every call but `create` can answer it); `not_found`: an item in
+ * it is missing. approval_required 202: the environment's policy held the change as a pending
+ * change request and nothing changed.
  */
 export type StoreError =
   | { code: "invalid"; issues: Issue[] }
   | { code: "no_environment"; message: string }
   | { code: "not_found"; message: string }
   | { code: "precondition_failed"; message: string; currentVersion: number }
-  | { code: "conflict"; message: string };
+  | { code: "conflict"; message: string }
+  | { code: "forbidden"; message: string }
+  | { code: "approval_required"; changeRequest: ChangeRequestInfo };
 
 export type StoreFailure = { ok: false; error: StoreError };
 export type StoreResult<T> = { ok: true; value: T } | StoreFailure;
@@ -63,6 +68,8 @@ export interface HistoryEntry {
   target?: string;
   /** What changed: before/after of the touched item, or a summary for bulk changes. */
   diff: unknown;
+  /** A release step that made no version (a change request reviewed, a schedule cancelled…); `version` is the one current then. */
+  event?: true;
 }
 
 export interface KeyInfo {
@@ -82,7 +89,7 @@ export interface EnvironmentInfo {
 }
 
 /** One environment's store. The environment's name is fixed by `create`. */
-export interface EnvironmentStoreApi {
+export interface EnvironmentStoreApi extends ReleasesApi {
   /** Idempotent: `created` is false when it existed. */
   create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
   /** not_found when this environment was never created (or was deleted). */

@@ -21,6 +21,14 @@ export function extraOf(doc: EnvironmentDoc): string {
   });
 }
 
+/** Segment key lists longer than this appear in the audit log (and change requests) as a count only. */
+const AUDIT_KEY_LIST_MAX = 100;
+
+export function auditSegment(segment: Segment): unknown {
+  const list = (l: string[]) => (l.length <= AUDIT_KEY_LIST_MAX ? l : { count: l.length });
+  return { ...segment, included: list(segment.included), excluded: list(segment.excluded) };
+}
+
 export function unstore<T>(item: Stored<T>): T {
   const { version: _v, ...rest } = item;
   return rest as T;

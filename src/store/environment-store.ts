@@ -23,14 +23,19 @@ import {
   type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
   type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
-import { appendAudit, auditTime, clearAudit, pageAudit } from "./audit-repo";
-import { applyDoc, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
+import { appendAudit, auditTime, clearAudit } from "./audit-repo";
+import { approvalsRequired, holdDocChange } from "./change-requests";
+import { applyDoc, auditSegment, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
 import * as flags from "./flags-repo";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
+import { pageHistory } from "./events-repo";
 import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
+import type { ChangeRequestInfo, PlanInfo, Policy, ScheduleInfo } from "./releases-api";
+import { Releases, type Gate } from "./releases";
+import type { PlanStep } from "../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "./schema";
 import * as segments from "./segments-repo";
@@ -39,25 +44,17 @@ import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
 import { parseDoc, parseFlag, parseSegment } from "./validate";
 
-/** Segment key lists longer than this appear in the audit log as a count only. */
-const AUDIT_KEY_LIST_MAX = 100;
-
 /**
  * One document change, decided synchronously from the current state by a `mutate` plan:
  * the resulting document (validated whole before anything is written), the rows to write at the
  * new version (answering the audit diff), and the RPC answer.
  */
-interface Change<T> {
+export interface Change<T> {
   operation: string;
   target?: string;
   next: EnvironmentDoc;
   write(version: number): unknown;
   answer(version: number): T;
-}
-
-function auditSegment(segment: Segment): unknown {
-  const list = (l: string[]) => (l.length <= AUDIT_KEY_LIST_MAX ? l : { count: l.length });
-  return { ...segment, included: list(segment.included), excluded: list(segment.excluded) };
 }
 
 /** `items` with the one keyed `key` replaced by `item`, or `item` appended. */
@@ -83,6 +80,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly publishing: Publishing;
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
+  /** Schedules, release plans, the approval policy and change requests (releases.ts). */
+  private readonly releases: Releases;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -93,11 +92,21 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.sql = ctx.storage.sql as unknown as Sql;
     this.publishing = new Publishing(env.FLAGS_KV, this.publishSource(), pointerInterval(env), {
       setAlarm: (at) => ctx.storage.setAlarm(at),
-      otherDueAt: () => this.snapshots.nextAt(),
+      // The other users of the one alarm: snapshot deletion, schedules and plan steps.
+      otherDueAt: () => earliest(this.snapshots.nextAt(), this.releases.nextAt()),
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
+    this.releases = new Releases({
+      sql: this.sql,
+      live: () => this.live(),
+      mutate: (actor, plan, gate) => this.mutate(actor, plan, gate),
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      armAlarm: () => this.publishing.armAlarm(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
+      // A stored alarm survives restarts; this re-arms one for due schedules and plan steps if it was lost.
+      if (this.releases.nextAt() !== undefined && (await ctx.storage.getAlarm()) === null) await this.publishing.armAlarm();
     });
     // Keepalive pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -144,6 +153,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       clearRevisions(this.sql);
       clearAudit(this.sql);
       keys.revokeKeys(this.sql, time, String(actor));
+      this.releases.clear();
       setDeleted(this.sql, true);
     });
     this.cache = undefined;
@@ -312,7 +322,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>> {
     const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
-    return this.read(() => done(pageAudit(this.sql, num(options?.before), num(options?.limit))));
+    return this.read(() => done(pageHistory(this.sql, num(options?.before), num(options?.limit))));
   }
 
   async rollback(target: number, actor: Actor): Promise<StoreResult<Committed>> {
@@ -337,6 +347,56 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
       return done(compiled.value.evaluate(flagKey, ctx, { explain: true }));
     });
+  }
+
+  // ---- releases (releases.ts) -----------------------------------------------------------------
+
+  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor): Promise<StoreResult<ScheduleInfo>> {
+    return this.releases.createSchedule(input, actor);
+  }
+
+  async listSchedules(): Promise<StoreResult<ScheduleInfo[]>> {
+    return this.releases.listSchedules();
+  }
+
+  async cancelSchedule(id: string, actor: Actor): Promise<StoreResult<ScheduleInfo>> {
+    return this.releases.cancelSchedule(id, actor);
+  }
+
+  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor): Promise<StoreResult<PlanInfo>> {
+    return this.releases.putPlan(flag, input, actor);
+  }
+
+  async getPlan(flag: string): Promise<StoreResult<PlanInfo>> {
+    return this.releases.getPlan(flag);
+  }
+
+  async controlPlan(flag: string, action: "pause" | "resume" | "abort", actor: Actor): Promise<StoreResult<PlanInfo>> {
+    return this.releases.controlPlan(flag, action, actor);
+  }
+
+  async pauseRunningPlans(reason: string, actor: Actor): Promise<StoreResult<{ paused: string[] }>> {
+    return this.releases.pauseRunningPlans(reason, actor);
+  }
+
+  async getPolicy(): Promise<StoreResult<Policy>> {
+    return this.releases.getPolicy();
+  }
+
+  async putPolicy(policy: Policy, actor: Actor): Promise<StoreResult<Policy>> {
+    return this.releases.putPolicy(policy, actor);
+  }
+
+  async listChangeRequests(status?: ChangeRequestInfo["status"]): Promise<StoreResult<ChangeRequestInfo[]>> {
+    return this.releases.listChangeRequests(status);
+  }
+
+  async getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>> {
+    return this.releases.getChangeRequest(id);
+  }
+
+  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor): Promise<StoreResult<ChangeRequestInfo>> {
+    return this.releases.reviewChangeRequest(id, action, actor);
   }
 
   // ---- SDK keys -------------------------------------------------------------------------------
@@ -390,9 +450,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return done({ version: live.value.version });
   }
 
-  /** Publishing first (retries, backstop), then deleting superseded snapshots, then the next alarm. */
+  /** Publishing first (retries, backstop), then due schedules and plan steps, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
     await this.publishing.onAlarm();
+    await this.releases.runDue();
     const name = readMeta(this.sql)?.name;
     if (name !== undefined) await this.snapshots.collect(name);
     // Set explicitly: a run that sets no new alarm leaves none behind.
@@ -448,12 +509,25 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
    * The one path of every document change: `plan` reads and checks (If-Match, zod) against the
    * current document, then `commit` validates and writes the result, then publishing follows.
    * Everything before the `await` is synchronous, so no other call can interleave with it.
+   * `gate` "policy": an environment that requires approvals keeps the checked change as a pending
+   * change request instead (answered `approval_required`, nothing changed); "approved" is for
+   * changes that already passed it (an approved request, a schedule or plan step).
    */
-  private async mutate<T>(actor: Actor, plan: (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>): Promise<StoreResult<T>> {
+  private async mutate<T>(actor: Actor, plan: (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>, gate: Gate = "policy"): Promise<StoreResult<T>> {
     const live = this.live();
     if (!live.ok) return live;
-    const change = plan(this.currentDoc(live.value), live.value);
+    const current = this.currentDoc(live.value);
+    const change = plan(current, live.value);
     if (!change.ok) return change;
+    const required = gate === "policy" ? approvalsRequired(this.sql) : 0;
+    if (required > 0) {
+      // Only a change that would commit becomes a request: the whole document is validated first.
+      const compiled = compileEnvironment(change.value.next);
+      if (!compiled.ok) return invalid(compiled.errors);
+      let held: StoreFailure | undefined;
+      this.ctx.storage.transactionSync(() => { held = holdDocChange(this.sql, actor, live.value, current, change.value as Change<unknown>, required); });
+      return held!;
+    }
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
     await this.publishing.afterCommit();
@@ -555,6 +629,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       try { ws.send(text); } catch { /* closing socket: it will be cleaned up */ }
     }
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function found<T>(item: T | undefined, missing: string): StoreResult<T> {

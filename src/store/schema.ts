@@ -3,9 +3,10 @@
  * in each constructor; when the stored version equals the current one it issues no DDL.
  * @module
  */
+import { RELEASES_TABLES } from "./releases-schema";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -82,7 +83,7 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2 });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

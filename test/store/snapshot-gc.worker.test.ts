@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment-store";
-import { migrateStore } from "../../src/store/schema";
+import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
 import { SNAPSHOT_GRACE_MS } from "../../src/store/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
 import { E, boolFlag, instrumentKv, must, refused, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
@@ -132,7 +132,7 @@ describe("superseded snapshot deletion", () => {
       });
       state.storage.transactionSync(() => migrateStore(sql));
     });
-    expect(await query<{ version: number }>(stub, `SELECT version FROM schema_version`)).toEqual([{ version: 2 }]);
+    expect(await query<{ version: number }>(stub, `SELECT version FROM schema_version`)).toEqual([{ version: STORE_SCHEMA_VERSION }]);
     const rows = await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots ORDER BY version`);
     expect(rows.map((r) => [r.version, r.superseded_at === null])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
 
