@@ -77,6 +77,11 @@ const HistoryEntry = z.object({
   version: z.int(), time: z.string(), actor: z.string(), operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
   event: z.optional(z.literal(true)).meta({ description: "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then." }),
 });
+const StreamCounts = z.object({
+  clients: z.int().meta({ description: "SSE clients connected to the environment, as isolates last reported them (approximate while clients come and go)." }),
+  sockets: z.int().meta({ description: "WebSockets held by the environment's Durable Object itself: at most the relay shard count." }),
+  relays: z.int().meta({ description: "Relay shards holding at least one isolate." }),
+});
 const HistoryPage = z.object({ entries: z.array(HistoryEntry), next: z.optional(z.int()).meta({ description: "Pass as `before` for the next page." }) });
 const Reason = z.string().meta({ description: "STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT or ERROR" });
 const Metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
@@ -144,7 +149,7 @@ const components: [string, z.core.$ZodType][] = [
   ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
   ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment], ["SegmentSummary", SegmentSummary],
   ["EnvironmentInfo", EnvironmentInfo], ["KeyInfo", KeyInfo], ["MintedKey", MintedKey], ["AdminToken", AdminToken],
-  ["MintedToken", MintedToken], ["HistoryPage", HistoryPage], ["EvaluationResult", EvaluationResult],
+  ["MintedToken", MintedToken], ["HistoryPage", HistoryPage], ["StreamCounts", StreamCounts], ["EvaluationResult", EvaluationResult],
   ["FlagdDocument", FlagdDocument], ["FlagdExport", FlagdExport], ["OfrepRequest", OfrepRequest],
   ["OfrepSuccess", OfrepSuccess], ["OfrepFailure", OfrepFailure], ["OfrepBulk", OfrepBulk],
   ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
@@ -347,6 +352,10 @@ function adminPaths(): Record<string, Record<string, unknown>> {
         ],
         responses: { "200": json("HistoryPage", "One page."), "400": err("Invalid paging."), ...envErrors },
       }),
+    },
+    [`${E}/streams`]: {
+      parameters: [envParam],
+      get: op("environments", "Change-stream fan-out: connected clients, environment DO sockets, relays in use", { responses: { "200": json("StreamCounts", "The counts."), ...envErrors } }),
     },
     [`${E}/rollback`]: {
       parameters: [envParam],

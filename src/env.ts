@@ -1,10 +1,15 @@
 import type { EnvironmentStore } from "./store/environment-store";
 import type { Registry } from "./store/registry";
+import type { StreamRelay } from "./store/relay";
 
 /** Worker bindings and vars (wrangler.toml, .dev.vars, secrets). */
 export interface Env {
   ENV_STORE: DurableObjectNamespace<EnvironmentStore>;
   REGISTRY: DurableObjectNamespace<Registry>;
+  /** Change-stream relay shards, `idFromName("<env>#<shard>")` (src/store/relay.ts). */
+  STREAM_RELAY: DurableObjectNamespace<StreamRelay>;
+  /** Relay shards per environment (1-256, default 16): the most sockets an environment's DO holds. */
+  STREAM_RELAY_SHARDS?: string;
   FLAGS_KV: KVNamespace;
   ASSETS?: Fetcher;
   /** Bootstrap admin token; absent → every admin call is refused (fail closed). */

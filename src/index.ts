@@ -13,6 +13,7 @@ import { consumeQueue } from "./queue/consumer";
 
 export { EnvironmentStore } from "./store/environment-store";
 export { Registry } from "./store/registry";
+export { StreamRelay } from "./store/relay";
 
 const app = new Hono<{ Bindings: Env }>();
 

@@ -23,6 +23,7 @@ import { policyApp } from "./policy";
 import { promoteApp } from "./promote";
 import { schedulesApp } from "./schedules";
 import { segmentsApp } from "./segments";
+import { streamsApp } from "./streams";
 import { tokensApp } from "./tokens";
 import { webhooksApp } from "./webhooks";
 
@@ -46,6 +47,7 @@ adminApp.route("/environments/:env", insightsApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
 adminApp.route("/environments/:env/webhooks", webhooksApp);
+adminApp.route("/environments/:env", streamsApp);
 adminApp.route("/tokens", tokensApp);
 
 adminApp.onError((err, c) => {

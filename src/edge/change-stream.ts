@@ -1,121 +1,128 @@
 /**
- * The OFREP change stream: Server-Sent Events from the Worker, fed by the environment's Durable
- * Object over a hibernatable WebSocket.
+ * The OFREP change stream as one browser sees it: a Server-Sent Events body fed by the isolate's
+ * hub for the environment (stream-hub.ts), which holds the one upstream socket all of the
+ * isolate's clients share.
  *
- * Trade-off: the Worker holds the long-lived SSE response and the DO holds only a WebSocket it
- * accepted with the hibernation API. A DO that held SSE responses itself would stay in memory
- * (and billed) for as long as any browser is connected; a hibernatable WebSocket lets it sleep
- * between changes, and an idle SSE connection in a Worker costs no CPU. The cost is one WebSocket
- * per SSE client between the Worker and the DO.
- *
- * Each `{"type":"version","version":N}` from the DO becomes one OFREP event
+ * Each version announced upstream becomes one OFREP event
  * `data: {"type":"refetchEvaluation","etag":"N"}` (event `message`, id N). The provider then
- * re-fetches with `?flagConfigEtag=N`, and {@link onVersion} has already told the snapshot cache
- * that version N exists, so that request reads `snap:<env>:N` instead of a lagging pointer.
+ * re-fetches with `?flagConfigEtag=N`, and the hub has already told the snapshot cache that
+ * version N exists, so that request reads `snap:<env>:N` instead of a lagging pointer. A client
+ * joining a hub that knows a version gets it at once, so one that missed changes while connecting
+ * or reconnecting (`Last-Event-ID` or not) re-fetches at once (a 304 when nothing changed).
  *
- * Heartbeat comments every {@link HEARTBEAT_MS} keep proxies (100 s idle limit) from closing the
- * connection and, because `cancel()` only fires on a write after the client is gone, they are how
- * a disconnect is noticed and the DO socket closed. A `TransformStream` body never learns of the
- * disconnect and would leak the DO socket; hence a `ReadableStream` with `cancel()`.
+ * Each client has its own heartbeat (every STREAM_HEARTBEAT_SECONDS, default 25 s): a comment that
+ * keeps proxies (100 s idle limit) from closing the connection and makes a disconnect noticed
+ * (`cancel()` only fires on a write after the client is gone; a `TransformStream` body never
+ * learns of it), plus the checks that end a stream: its token expired, its key no longer valid.
+ * The timer also keeps the client's request alive in the runtime (a response waiting only on
+ * another request's events would be cancelled as hung) and gives the hub a turn to replace a
+ * lost socket from this request.
  * @module
  */
-import type { VersionMessage } from "../store/api";
+import type { HubClient } from "./stream-hub";
 
-export const HEARTBEAT_MS = 25_000;
-
-/** STREAM_HEARTBEAT_SECONDS (tests shorten it), else {@link HEARTBEAT_MS}. */
-export function heartbeatMs(env: { STREAM_HEARTBEAT_SECONDS?: string }): number {
-  const seconds = Number(env.STREAM_HEARTBEAT_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.max(50, seconds * 1000) : HEARTBEAT_MS;
-}
 /** Suggested EventSource reconnect delay. */
 export const RETRY_MS = 3_000;
-
-/** The part of a WebSocket the relay uses (a real one from `fetch`, or a fake in tests). */
-export interface SocketLike {
-  accept(): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close" | "error", listener: (event: unknown) => void): void;
-}
-
-export interface RelayOptions {
-  socket: SocketLike;
-  onVersion?: (version: number) => void;
-  heartbeatMs?: number;
-  /** Unix ms when the stream's token expires: the stream ends at the first heartbeat after it. */
-  expiresAt?: number;
-  /** Asked at each heartbeat (the key may have been revoked): false ends the stream. */
-  stillAllowed?: () => Promise<boolean>;
-}
 
 export function refetchEvent(version: number): string {
   return `id: ${version}\nevent: message\ndata: ${JSON.stringify({ type: "refetchEvaluation", etag: String(version) })}\n\n`;
 }
 
-function parseVersion(data: unknown): number | null {
-  if (typeof data !== "string") return null;
-  try {
-    const msg = JSON.parse(data) as Partial<VersionMessage>;
-    return msg && msg.type === "version" && Number.isInteger(msg.version) ? (msg.version as number) : null;
-  } catch {
-    return null;
-  }
+export interface StreamOptions {
+  heartbeatMs: number;
+  /** Unix ms when the stream's token expires: the stream ends at the first heartbeat after it. */
+  expiresAt: number;
+  /** Asked at each heartbeat (the key may have been revoked): false ends the stream. */
+  stillAllowed: () => Promise<boolean>;
+  /** Each heartbeat, after the checks. */
+  onHeartbeat: () => void;
+  /** The client is gone or its stream ended. */
+  onGone: (client: HubClient) => void;
 }
 
-/** A `text/event-stream` body relaying the socket's version messages until either side goes away. */
-export function relayVersions(options: RelayOptions): ReadableStream<Uint8Array> {
-  const { socket, onVersion } = options;
-  const encoder = new TextEncoder();
+const encoder = new TextEncoder();
+
+/**
+ * A `text/event-stream` body and the hub client that feeds it.
+ *
+ * The hub calls {@link HubClient.notify} from the request that owns the upstream socket, not this
+ * one, and Workers forbid one request's code to settle another request's stream reads. So notify
+ * only queues the event and settles a promise this stream created in its own request; the runtime
+ * runs the continuation in this request, and that is where the event is written.
+ */
+export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>; client: HubClient } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-  const shut = () => {
-    if (closed) return false;
-    closed = true;
-    if (timer !== undefined) clearInterval(timer);
-    return true;
+  let open = true;
+  let ending = false;
+  let lastBeat = Date.now();
+  /** Events queued by the hub, written by {@link deliver} in this request. */
+  let queued: number[] = [];
+  let wake: (() => void) | null = null;
+  const kick = () => {
+    const w = wake;
+    wake = null;
+    w?.();
   };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const write = (text: string) => {
-        if (closed) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          if (shut()) try { socket.close(1000, "client gone"); } catch { /* already closed */ }
-        }
-      };
-      socket.accept();
-      socket.addEventListener("message", (event) => {
-        const version = parseVersion(event.data);
-        if (version === null) return;
-        onVersion?.(version);
-        write(refetchEvent(version));
-      });
-      const end = () => {
-        // The DO went away (deploy, eviction of a non-hibernating socket): end the stream so the
-        // EventSource reconnects after `retry` and the provider re-fetches.
-        if (shut()) try { controller.close(); } catch { /* already closed */ }
-      };
-      socket.addEventListener("close", end);
-      socket.addEventListener("error", end);
+  const finish = (close: boolean) => {
+    if (!open) return;
+    open = false;
+    if (timer !== undefined) clearInterval(timer);
+    kick();
+    o.onGone(client);
+    if (close) try { controller.close(); } catch { /* already closed */ }
+  };
+  const write = (text: string): boolean => {
+    if (!open) return false;
+    try {
+      controller.enqueue(encoder.encode(text));
+      return true;
+    } catch {
+      finish(false);
+      return false;
+    }
+  };
+  const deliver = async () => {
+    while (open) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      if (ending) return finish(true);
+      const versions = queued;
+      queued = [];
+      for (const v of versions) if (!write(refetchEvent(v))) return;
+    }
+  };
+  const client: HubClient = {
+    notify: (version) => {
+      if (!open) return false;
+      queued.push(version);
+      kick();
+      return true;
+    },
+    end: () => {
+      ending = true;
+      kick();
+    },
+    // Three heartbeats (and at least 2 s) of silence: this request is gone.
+    alive: (now) => open && now - lastBeat < Math.max(3 * o.heartbeatMs, 2_000),
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
       write(`retry: ${RETRY_MS}\n: connected\n\n`);
-      const revoke = () => {
-        if (shut()) {
-          try { socket.close(1000, "stream no longer authorized"); } catch { /* already closed */ }
-          try { controller.close(); } catch { /* already closed */ }
-        }
-      };
+      void deliver();
       timer = setInterval(() => {
-        if (options.expiresAt !== undefined && Date.now() >= options.expiresAt) return revoke();
-        write(": ping\n\n");
-        void options.stillAllowed?.().then((ok) => { if (!ok) revoke(); });
-      }, options.heartbeatMs ?? HEARTBEAT_MS);
+        lastBeat = Date.now();
+        if (lastBeat >= o.expiresAt) return finish(true);
+        if (!write(": ping\n\n")) return;
+        void o.stillAllowed().then((ok) => { if (!ok) finish(true); });
+        o.onHeartbeat();
+      }, o.heartbeatMs);
     },
     cancel() {
-      if (shut()) try { socket.close(1000, "client gone"); } catch { /* already closed */ }
+      finish(false);
     },
   });
+  return { body, client };
 }
 
 export const SSE_HEADERS = {

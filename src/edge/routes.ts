@@ -17,7 +17,8 @@
  * once a snapshot is held it keeps answering through KV failures (bulk `metadata.stale: true`).
  * Auth failures answer `{errorCode:"UNAUTHORIZED"|"FORBIDDEN"|"RATE_LIMITED", errorDetails}`.
  *
- * Reads only isolate memory and KV (snapshot-cache.ts); the change stream alone talks to the DO.
+ * Reads only isolate memory and KV (snapshot-cache.ts); the change stream alone talks to Durable
+ * Objects (its relay shard, through the isolate's hub: stream-hub.ts).
  * @module
  */
 import { Hono, type Context } from "hono";
@@ -25,9 +26,10 @@ import type { CompiledEnvironment } from "../core/engine";
 import type { KeyKind, KeyRecord } from "../core/kv-contract";
 import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";
-import { SUBSCRIBE_PATH } from "../store/api";
+import { heartbeatMs } from "../store/stream-protocol";
 import type { Env } from "../env";
-import { heartbeatMs, relayVersions, SSE_HEADERS } from "./change-stream";
+import { sseStream, SSE_HEADERS } from "./change-stream";
+import { hubFor } from "./stream-hub";
 import { readContext } from "./context-body";
 import { cors } from "./cors";
 import { sha256Hex } from "../core/sha256";
@@ -260,21 +262,9 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   if (limited) return limited;
   const environment = claims.environment;
   const cache = snapshots(c);
-  let socket: WebSocket | null = null;
-  try {
-    const stub = c.env.ENV_STORE.get(c.env.ENV_STORE.idFromName(environment));
-    const res = await stub.fetch(`http://do${SUBSCRIBE_PATH}`, { headers: { Upgrade: "websocket" } });
-    if (res.status === 404) return json(ofrepError("GENERAL", "unknown environment"), 404);
-    socket = res.webSocket;
-  } catch (err) {
-    console.error("change stream: subscribe failed", err);
-  }
-  if (!socket) return json(ofrepError("GENERAL", "change stream unavailable, poll instead"), 503, { "Retry-After": "5" });
-  // The DO sends its current version first, so a client that missed changes while connecting or
-  // reconnecting re-fetches at once (answered with 304 when nothing changed).
-  const body = relayVersions({
-    socket,
-    onVersion: (v) => cache.noteVersion(environment, v),
+  const colo = (c.req.raw as { cf?: { colo?: unknown } }).cf?.colo;
+  const hub = hubFor(c.env, environment, typeof colo === "string" ? colo : undefined, (v) => cache.noteVersion(environment, v));
+  const { body, client } = sseStream({
     heartbeatMs: heartbeatMs(c.env),
     expiresAt: claims.expiresAt,
     // A KV failure (503) keeps the stream: only a definite refusal ends it.
@@ -282,7 +272,13 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
       const now = await streamKey(c, claims);
       return now.ok || now.status === 503;
     },
+    onHeartbeat: () => hub.heartbeat(),
+    onGone: (gone) => hub.leave(gone),
   });
+  if ((await hub.join(client)) !== "joined") {
+    await body.cancel();
+    return json(ofrepError("GENERAL", "change stream unavailable, poll instead"), 503, { "Retry-After": "5" });
+  }
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 });
 

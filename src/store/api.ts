@@ -140,12 +140,16 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   webhookTarget(id: string): Promise<StoreResult<{ url: string; secret: string }>>;
 
   republish(): Promise<StoreResult<{ version: number }>>;
+
+  /** Change-stream WebSockets this object holds (its relays'), for `GET …/streams`. */
+  streamSockets(): Promise<StoreResult<{ sockets: number }>>;
 }
 
 /**
  * Change stream: `fetch` on an environment's stub with `Upgrade: websocket` at path `/subscribe`
- * accepts a hibernatable WebSocket; after every committed and published change the DO sends
- * `{"type":"version","version":N}` to every socket.
+ * accepts a hibernatable WebSocket (a relay shard's, src/store/relay.ts); after every committed and
+ * published change the DO sends `{"type":"version","version":N}` to every socket. The protocol of
+ * all hops is in stream-protocol.ts.
  */
 export const SUBSCRIBE_PATH = "/subscribe";
 export interface VersionMessage {

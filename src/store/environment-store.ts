@@ -552,6 +552,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  async streamSockets(): Promise<StoreResult<{ sockets: number }>> {
+    return this.read(() => done({ sockets: this.ctx.getWebSockets().length }));
+  }
+
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (message === "ping") ws.send("pong");
     else if (typeof message === "string" && message.includes('"ping"')) ws.send('{"type":"pong"}');

@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { refetchEvent, relayVersions } from "../../src/edge/change-stream";
+import { refetchEvent, sseStream } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
 import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
 import { sha256Hex } from "../../src/core/sha256";
@@ -19,44 +19,45 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, needle
   return seen.text;
 }
 
-describe("relayVersions (fake DO socket)", () => {
-  it("turns version messages into OFREP refetchEvaluation events and notes the version", async () => {
-    const pair = new WebSocketPair();
-    const [doSide, workerSide] = [pair[0], pair[1]];
-    doSide.accept();
-    const noted: number[] = [];
-    const stream = relayVersions({ socket: workerSide, onVersion: (v) => noted.push(v), heartbeatMs: 20 });
-    const reader = stream.getReader();
+describe("sseStream (one client)", () => {
+  it("writes refetchEvaluation events and heartbeats; cancel tells the hub it is gone", async () => {
+    const gone: unknown[] = [];
+    let beats = 0;
+    const { body, client } = sseStream({
+      heartbeatMs: 20, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => beats++, onGone: (c) => gone.push(c),
+    });
+    const reader = body.getReader();
     const seen = { text: "" };
     await readUntil(reader, ": connected", seen);
     expect(seen.text).toMatch(/^retry: \d+\n/);
-    doSide.send(JSON.stringify({ type: "version", version: 42 }));
-    doSide.send("not json");
-    doSide.send(JSON.stringify({ type: "other", version: 1 }));
-    doSide.send(JSON.stringify({ type: "version", version: 43 }));
+    expect(client.notify(42)).toBe(true);
+    expect(client.notify(43)).toBe(true);
     await readUntil(reader, "id: 43", seen);
     const events = seen.text.split("\n\n").filter((e) => e.includes("data:"));
     expect(events.map((e) => JSON.parse(e.split("data: ")[1]))).toEqual([
       { type: "refetchEvaluation", etag: "42" },
       { type: "refetchEvaluation", etag: "43" },
     ]);
-    expect(noted).toEqual([42, 43]);
+    expect(seen.text).toContain(refetchEvent(42));
     await readUntil(reader, ": ping", seen);
-    // Client goes away: the DO socket is closed.
-    const closed = new Promise<number>((resolve) => doSide.addEventListener("close", (e) => resolve(e.code)));
+    expect(beats).toBeGreaterThan(0);
     await reader.cancel();
-    expect(await closed).toBe(1000);
+    expect(gone).toEqual([client]);
+    expect(client.notify(44)).toBe(false);
   });
 
-  it("ends the stream when the DO closes its socket", async () => {
-    const pair = new WebSocketPair();
-    pair[0].accept();
-    const reader = relayVersions({ socket: pair[1], heartbeatMs: 1000 }).getReader();
-    await readUntil(reader, ": connected");
-    pair[0].close(1001, "going away");
-    let done = false;
-    while (!done) done = (await reader.read()).done;
-    expect(done).toBe(true);
+  it("ends when the hub ends it, when its key is refused, or when its token expires", async () => {
+    const ends = async (o: Partial<Parameters<typeof sseStream>[0]>, act?: (c: { end(): void }) => void) => {
+      const { body, client } = sseStream({
+        heartbeatMs: 20, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {}, ...o,
+      });
+      const reader = body.getReader();
+      act?.(client);
+      for (;;) if ((await reader.read()).done) return true;
+    };
+    expect(await ends({}, (c) => c.end())).toBe(true);
+    expect(await ends({ stillAllowed: async () => false })).toBe(true);
+    expect(await ends({ expiresAt: Date.now() + 50 })).toBe(true);
   });
 });
 

@@ -35,6 +35,8 @@ export interface AdminResponse<T = any> {
 
 export interface DevServer {
   baseUrl: string;
+  /** PID of the start script (its descendants are wrangler and workerd). */
+  pid: number;
   port: number;
   adminToken: string;
   persistDir: string;
@@ -207,6 +209,7 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
 
   return {
     baseUrl,
+    pid: child.pid!,
     port,
     adminToken,
     persistDir,
