@@ -101,9 +101,14 @@ describe("change events", () => {
     expect(await pending(env)).toEqual([]);
 
     const events = sent.map((m) => ({ webhook: m.webhook, event: JSON.parse(m.body) }));
-    expect(events.map((e) => [e.webhook, e.event.type])).toEqual([
-      [all.id, "flag.created"], [all.id, "flag.toggled"], [all.id, "segment.created"], [segmentsOnly.id, "segment.created"],
-    ]);
+    // Versions go out in order; the webhooks of one version in no particular order (ids are random).
+    const versionsSent = events.map((e) => e.event.data.version as number);
+    expect(versionsSent).toEqual([...versionsSent].sort((a, b) => a - b));
+    const key = (webhook: string, type: string, version: number) => `${version} ${webhook} ${type}`;
+    const v = versionsSent[0]!;
+    expect(events.map((e) => key(e.webhook, e.event.type, e.event.data.version)).sort()).toEqual(
+      [key(all.id, "flag.created", v), key(all.id, "flag.toggled", v + 1), key(all.id, "segment.created", v + 2), key(segmentsOnly.id, "segment.created", v + 2)].sort(),
+    );
     const versions = events.filter((e) => e.webhook === all.id).map((e) => e.event.data.version);
     expect(versions[1]).toBe(versions[0] + 1);
     expect(events[0].event.data).toEqual({ environment: env, version: versions[0], actor: "bootstrap", operation: "flag.put", target: "f" });
