@@ -33,7 +33,9 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node" },
+        // One retry: the end-to-end files drive a spawned `wrangler dev` and Chromium on 2 cores, where
+        // a timing-sensitive step can miss once; a test that fails twice still fails the run.
+        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node", retry: 1 },
       },
     ],
   },

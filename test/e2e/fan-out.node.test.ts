@@ -51,12 +51,12 @@ describe("change stream fan-out through npm start", { timeout: 60_000 }, () => {
     expect(await eventually(async () => { const c = await counts(); return c.clients === 5 ? c : undefined; }, 15_000)).toEqual({ clients: 5, sockets: 1, relays: 1 });
 
     const v1 = await write(true);
-    await eventually(async () => ([first, ...others].every((c) => c.etags.includes(v1)) ? true : undefined), 5_000);
+    await eventually(async () => ([first, ...others].every((c) => c.etags.includes(v1)) ? true : undefined), 15_000);
 
     // The request that opened the shared socket goes away; the others still hear the next change.
     first.close();
     const v2 = await write(false);
-    await eventually(async () => (others.every((c) => c.etags.includes(v2)) ? true : undefined), 5_000);
+    await eventually(async () => (others.every((c) => c.etags.includes(v2)) ? true : undefined), 15_000);
     expect(await eventually(async () => { const c = await counts(); return c.clients === 4 ? c : undefined; }, 15_000)).toEqual({ clients: 4, sockets: 1, relays: 1 });
 
     for (const c of others) c.close();
