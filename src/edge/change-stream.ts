@@ -91,9 +91,14 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
       for (const v of versions) if (!write(refetchEvent(v))) return;
     }
   };
+  let told = 0;
   const client: HubClient = {
+    get version() {
+      return told;
+    },
     notify: (version) => {
       if (!open) return false;
+      told = Math.max(told, version);
       queued.push(version);
       kick();
       return true;

@@ -263,7 +263,10 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   const environment = claims.environment;
   const cache = snapshots(c);
   const colo = (c.req.raw as { cf?: { colo?: unknown } }).cf?.colo;
-  const hub = hubFor(c.env, environment, typeof colo === "string" ? colo : undefined, (v) => cache.noteVersion(environment, v));
+  // Looked up again at each heartbeat and on leaving: the hub a client joined is forgotten when a
+  // tick finds no live client, and a late heartbeat then joins the environment's current hub.
+  const hubNow = () => hubFor(c.env, environment, typeof colo === "string" ? colo : undefined, (v) => cache.noteVersion(environment, v));
+  const hub = hubNow();
   const { body, client } = sseStream({
     heartbeatMs: heartbeatMs(c.env),
     expiresAt: claims.expiresAt,
@@ -272,8 +275,12 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
       const now = await streamKey(c, claims);
       return now.ok || now.status === 503;
     },
-    onHeartbeat: () => hub.heartbeat(),
-    onGone: (gone) => hub.leave(gone),
+    onHeartbeat: () => hubNow().heartbeat(client),
+    onGone: (gone) => {
+      hub.leave(gone);
+      const current = hubNow();
+      if (current !== hub) current.leave(gone);
+    },
   });
   if ((await hub.join(client)) !== "joined") {
     await body.cancel();

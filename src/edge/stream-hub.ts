@@ -25,6 +25,8 @@ import {
 export interface HubClient {
   /** Tells the client a version exists (an OFREP refetch event); false when the client is gone. */
   notify(version: number): boolean;
+  /** The newest version it was told of (0: none). */
+  readonly version: number;
   /** Ends the client's stream (the environment is gone). */
   end(): void;
   /**
@@ -110,15 +112,23 @@ export class EnvironmentHub {
     }
   }
 
-  /** From each client's heartbeat, in that client's request: replaces a lost or silent socket once due. */
-  heartbeat(now = Date.now()): void {
+  /**
+   * From each client's heartbeat, in that client's request. A client the hub dropped (its
+   * heartbeat came late on a busy isolate, so a tick took it for gone) or one that missed a
+   * version is mended here: it is (re)added and told the newest version — a missed event costs at
+   * most one heartbeat of delay, never the rest of the stream. Then a lost or silent socket is
+   * replaced once due.
+   */
+  heartbeat(client: HubClient, now = Date.now()): void {
+    this.clients.add(client);
+    if (this.version > client.version) client.notify(this.version);
     if (this.socket && now - this.lastHeard > silenceMs(this.env)) {
       // Silent for three ticks: the relay or the path to it is gone. It cannot be closed from
       // here (another request's socket); it dies with that request or its peer.
       this.socket = null;
       this.retryAt = now;
     }
-    if (!this.socket && this.clients.size > 0 && now >= this.retryAt) void this.open();
+    if (!this.socket && now >= this.retryAt) void this.open();
   }
 
   private open(): Promise<Joined> {
