@@ -45,7 +45,8 @@ export const withLifecycle: Decorate = async (c) => {
   };
 };
 
-function answer<T>(c: Context, result: StoreResult<T>): Response {
+/** A store answer as the route's JSON answer, or its refusal (shared with alerts.ts). */
+export function answer<T>(c: Context, result: StoreResult<T>): Response {
   return result.ok ? c.json(result.value as object) : storeErrorResponse(c, result.error);
 }
 

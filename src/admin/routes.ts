@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AdminEnv } from "./auth";
+import { alertsApp } from "./alerts";
 import { authenticate } from "./auth";
 import { environmentApp, environmentsApp } from "./environments";
 import { apiError } from "./errors";
@@ -47,6 +48,7 @@ adminApp.route("/environments/:env", insightsApp);
 adminApp.route("/environments/:env", explainApp);
 adminApp.route("/environments/:env", promoteApp);
 adminApp.route("/environments/:env/webhooks", webhooksApp);
+adminApp.route("/environments/:env/alerts", alertsApp);
 adminApp.route("/environments/:env", streamsApp);
 adminApp.route("/tokens", tokensApp);
 

@@ -75,4 +75,5 @@ export const ChangeRequestQuery = z.object({
 export const UsageQuery = z.object({ hours: z.optional(intText(1, 720)) });
 export const MetricsQuery = z.object({ minutes: z.optional(intText(1, 1440)) });
 export { LifecyclePatch } from "../core/lifecycle";
+export { AlertSettingsPatch } from "../core/alerts";
 export { WebhookInput as WebhookBody } from "../core/webhook-events";

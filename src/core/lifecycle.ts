@@ -68,6 +68,25 @@ export function flagStatus(facts: FlagFacts, now: number, settings: LifecycleSet
   return { status, stale: pastLifetime && (status === "inactive" || status === "launched") };
 }
 
+/**
+ * When a flag that is not stale now would turn stale if it were neither evaluated nor changed
+ * meanwhile (ms since epoch, after `now`); undefined when it never would (a permanent kind) or is
+ * stale already. Lets an idle environment sleep until its next flag can turn stale. A flag that
+ * is `active` now may turn `launched` earlier, as older variants leave the window; this answers
+ * when it turns `inactive` at the latest.
+ */
+export function staleAt(facts: FlagFacts, now: number, settings: LifecycleSettings = DEFAULT_LIFECYCLE): number | undefined {
+  const lifetimeDays = settings.lifetimeDays[facts.kind];
+  if (lifetimeDays === null) return undefined;
+  const { status, stale } = flagStatus(facts, now, settings);
+  if (stale) return undefined;
+  // Both bounds are strict (`>` lifetime, `<` window start): one ms past them.
+  const pastLifetime = facts.createdAt + lifetimeDays * DAY_MS + 1;
+  const inactive = (facts.lastEvaluatedAt ?? facts.createdAt) + settings.statusWindowDays * DAY_MS + 1;
+  const at = status === "launched" ? pastLifetime : Math.max(pastLifetime, inactive);
+  return Math.max(at, now + 1);
+}
+
 const days = z.number().check(z.gt(0), z.lte(36_500));
 /** A partial update of {@link LifecycleSettings}: `null` makes a kind permanent. Unknown fields are refused. */
 export const LifecyclePatch = z.strictObject({

@@ -42,7 +42,10 @@ import * as segments from "./segments-repo";
 import { SnapshotCollector } from "./snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
-import type { DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "./insights-api";
+import type { AlertsOverview, AlertsStoreApi, DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "./insights-api";
+import { StoreAlerts } from "./alerts";
+import { clearAlerts } from "./alerts-repo";
+import type { AlertSettings } from "../core/alerts";
 import { StoreInsights } from "./insights";
 import type { LifecycleSettings } from "../core/lifecycle";
 import type { UsageMessage } from "../queue/messages";
@@ -82,7 +85,7 @@ function storageLimit(err: unknown): StoreFailure | undefined {
   return undefined;
 }
 
-export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi, InsightsStoreApi {
+export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi, InsightsStoreApi, AlertsStoreApi {
   private readonly sql: Sql;
   /** Public for tests (`runInDurableObject`): `publishing.publisher.kv` can be swapped for a failing wrapper. Fields are not RPC-callable. */
   readonly publishing: Publishing;
@@ -94,6 +97,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly insights: StoreInsights;
   /** Public for tests: subscriptions and the outbox of change events (webhooks.ts). */
   readonly webhooks: StoreWebhooks;
+  /** Public for tests: alert evaluation (alerts.ts); it reads the insights clock. */
+  readonly alerts: StoreAlerts;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
   /** The compiled current document (explain), kept per version. */
@@ -104,8 +109,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.sql = ctx.storage.sql as unknown as Sql;
     this.publishing = new Publishing(env.FLAGS_KV, this.publishSource(), pointerInterval(env), {
       setAlarm: (at) => ctx.storage.setAlarm(at),
-      // The other users of the one alarm: snapshot deletion, schedules and plan steps, the webhook outbox.
-      otherDueAt: () => earliest(earliest(this.snapshots.nextAt(), this.releases.nextAt()), this.webhooks.dueAt()),
+      // The other users of the one alarm: snapshot deletion, schedules and plan steps, the webhook outbox, alerts.
+      otherDueAt: () => earliest(earliest(this.snapshots.nextAt(), this.releases.nextAt()), earliest(this.webhooks.dueAt(), this.alerts.dueAt())),
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
     this.releases = new Releases({
@@ -126,10 +131,21 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       liveName: () => { const live = this.live(); return live.ok ? live.value.name : undefined; },
       queue: () => env.INSIGHTS_QUEUE,
     });
+    this.alerts = new StoreAlerts({
+      sql: this.sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
+      now: () => this.insights.now(),
+      minutes: (count, now) => this.insights.minutes(count, now),
+      publishLagSeconds: (meta, now) => this.insights.publishLagSeconds(meta, now),
+      staleOutlook: () => this.insights.staleOutlook(),
+      recordEvent: (event) => this.webhooks.record(event),
+      pausePlans: (reason, actor) => this.releases.pauseRunningPlans(reason, actor),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateStore(this.sql));
-      // A stored alarm survives restarts; this re-arms one for due schedules and plan steps if it was lost.
-      if (this.releases.nextAt() !== undefined && (await ctx.storage.getAlarm()) === null) await this.publishing.armAlarm();
+      // A stored alarm survives restarts; this re-arms one for due schedules, plan steps and alert evaluations if it was lost.
+      if (earliest(this.releases.nextAt(), this.alerts.dueAt()) !== undefined && (await ctx.storage.getAlarm()) === null) await this.publishing.armAlarm();
     });
     // Keepalive pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -180,6 +196,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       clearUsage(this.sql);
       clearLifecycleSettings(this.sql);
       clearWebhooks(this.sql);
+      clearAlerts(this.sql);
       setDeleted(this.sql, true);
     });
     this.cache = undefined;
@@ -465,7 +482,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   // ---- insights (usage from the queue consumer, metrics, lifecycle; see insights.ts) -----------
 
   async recordUsage(messages: UsageMessage[]): Promise<RecordOutcome> {
-    return this.insights.recordUsage(messages);
+    const outcome = this.insights.recordUsage(messages);
+    // Traffic: the alerts look at it within one cadence.
+    if (outcome.applied > 0 && this.alerts.soon()) await this.publishing.armAlarm();
+    return outcome;
   }
 
   async recordDeadLetters(letters: DeadLetter[]): Promise<RecordOutcome> {
@@ -489,7 +509,26 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 
   async setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>> {
-    return this.insights.setLifecycleSettings(patch);
+    const set = this.insights.setLifecycleSettings(patch);
+    // New lifetimes or windows can make flags stale (or not) at once.
+    if (set.ok && this.alerts.soon()) await this.publishing.armAlarm();
+    return set;
+  }
+
+  // ---- alerts (alerts.ts: evaluated by the alarm, announced through the webhook outbox) --------
+
+  async listAlerts(): Promise<StoreResult<AlertsOverview>> {
+    return this.alerts.list();
+  }
+
+  async alertSettings(): Promise<StoreResult<AlertSettings>> {
+    return this.alerts.settings();
+  }
+
+  async setAlertSettings(patch: unknown): Promise<StoreResult<AlertSettings>> {
+    const set = this.alerts.setSettings(patch);
+    if (set.ok) await this.publishing.armAlarm();
+    return set;
   }
 
   // ---- webhooks (webhooks.ts; deliveries go out through the queue, src/queue/webhook-delivery.ts) --
@@ -524,10 +563,12 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return done({ version: live.value.version });
   }
 
-  /** Publishing first (retries, backstop), then due schedules and plan steps, then deleting superseded snapshots, then the next alarm. */
+  /** Publishing first (retries, backstop), then due schedules and plan steps, then alerts, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
     await Promise.all([this.publishing.onAlarm(), this.webhooks.flush()]);
     await this.releases.runDue();
+    // After publishing had its try, so a lag it just closed is not announced; the events go out at once.
+    if (await this.alerts.runDue()) await this.webhooks.flush();
     const name = readMeta(this.sql)?.name;
     if (name !== undefined) await this.snapshots.collect(name);
     // Set explicitly: a run that sets no new alarm leaves none behind.
@@ -604,6 +645,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     }
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
+    // A commit can start publish lag and change flag staleness; afterCommit arms the alarm for it.
+    this.alerts.soon();
     // The change event's enqueue runs beside the KV publish: the answer waits for the slower one.
     await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
     return done(change.value.answer(version.value));

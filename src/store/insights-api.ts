@@ -3,6 +3,7 @@
  * admin routes see it (implemented by environment-store.ts through insights.ts).
  * @module
  */
+import type { AlertKind, AlertSettings } from "../core/alerts";
 import type { FlagKind, FlagStatus, LifecycleSettings } from "../core/lifecycle";
 import type { UsageMessage } from "../queue/messages";
 import type { StoreResult } from "./api";
@@ -49,4 +50,31 @@ export interface InsightsStoreApi {
   lifecycleSettings(): Promise<StoreResult<LifecycleSettings>>;
   /** Merges a partial `{lifetimeDays?, statusWindowDays?}` into the stored settings (invalid: 400 issues). */
   setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>>;
+}
+
+/** One alert's state as `GET …/alerts` lists it (core/alerts.ts `AlertState`, times as ISO). */
+export interface AlertInfo {
+  id: string;
+  kind: AlertKind;
+  flag?: string;
+  firing: boolean;
+  since: string;
+  value: number | null;
+  threshold: number;
+  unit: "percent" | "seconds" | "boolean";
+  requests?: number;
+  evaluatedAt: string;
+}
+
+export interface AlertsOverview {
+  alerts: AlertInfo[];
+  /** When the alarm evaluates next; null while there is nothing to watch. */
+  nextEvaluationAt: string | null;
+}
+
+export interface AlertsStoreApi {
+  listAlerts(): Promise<StoreResult<AlertsOverview>>;
+  alertSettings(): Promise<StoreResult<AlertSettings>>;
+  /** Merges a partial update (invalid: 400 issues) and evaluates soon after. */
+  setAlertSettings(patch: unknown): Promise<StoreResult<AlertSettings>>;
 }

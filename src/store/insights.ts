@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  applyLifecyclePatch, DEFAULT_FLAG_KIND, flagStatus, LifecyclePatch, lifecycleSettings, type LifecycleSettings,
+  applyLifecyclePatch, DEFAULT_FLAG_KIND, flagStatus, LifecyclePatch, lifecycleSettings, staleAt, type FlagFacts, type LifecycleSettings,
 } from "../core/lifecycle";
 import type { Flag } from "../core/model";
 import type { UsageMessage } from "../queue/messages";
@@ -16,7 +16,7 @@ import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./life
 import type { Meta } from "./meta-repo";
 import { done, invalid, noEnvironment } from "./refusals";
 import type { Sql } from "./sql";
-import { addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, maintainUsage, MINUTE_MS, seen, type FlagUsage } from "./usage-repo";
+import { addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, maintainUsage, MINUTE_MS, seen, type FlagUsage, type MinuteBucket } from "./usage-repo";
 
 /** Retention runs at most this often per object (and on its first write after waking). */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
@@ -97,35 +97,65 @@ export class StoreInsights {
     if (!meta) return unknownEnvironment;
     const m = Math.min(MAX_METRICS_MINUTES, Math.max(1, Math.floor(Number(minutes) || 60)));
     const now = this.now();
-    // Lag: since the first version KV does not have yet was committed.
-    const behind = meta.publishedVersion < meta.version ? auditTime(this.host.sql, meta.publishedVersion + 1) : undefined;
-    const lagSeconds = behind ? Math.max(0, (now - Date.parse(behind)) / 1000) : 0;
+    const lagSeconds = this.publishLagSeconds(meta, now);
     return done({
       buckets: edgeMinutes(this.host.sql, m, now),
       publish: { version: meta.version, publishedVersion: meta.publishedVersion, lagSeconds: Math.round(lagSeconds * 10) / 10 },
     });
   }
 
+  /** Publish lag: seconds since the first version KV does not have yet was committed (0 when KV is current). */
+  publishLagSeconds(meta: Meta, now = this.now()): number {
+    const behind = meta.publishedVersion < meta.version ? auditTime(this.host.sql, meta.publishedVersion + 1) : undefined;
+    return behind ? Math.max(0, (now - Date.parse(behind)) / 1000) : 0;
+  }
+
+  /** The last `minutes` per-minute edge buckets up to now (the alert window). */
+  minutes(minutes: number, now = this.now()): MinuteBucket[] {
+    return edgeMinutes(this.host.sql, minutes, now);
+  }
+
   flagLifecycles(): StoreResult<Record<string, FlagLifecycle>> {
     if (!this.host.live()) return unknownEnvironment;
+    const { settings, now, flags } = this.flagFacts();
+    const out: Record<string, FlagLifecycle> = {};
+    for (const { key, facts } of flags) {
+      const { status, stale } = flagStatus(facts, now, settings);
+      out[key] = { kind: facts.kind, status, stale, lastEvaluatedAt: facts.lastEvaluatedAt ? new Date(facts.lastEvaluatedAt).toISOString() : null };
+    }
+    return done(out);
+  }
+
+  /** What the flag-stale alerts need: the flags stale now, and when the next one could turn stale if nothing happens. */
+  staleOutlook(): { stale: string[]; nextAt: number | undefined } {
+    const { settings, now, flags } = this.flagFacts();
+    const stale: string[] = [];
+    let nextAt: number | undefined;
+    for (const { key, facts } of flags) {
+      if (flagStatus(facts, now, settings).stale) stale.push(key);
+      const at = staleAt(facts, now, settings);
+      if (at !== undefined && (nextAt === undefined || at < nextAt)) nextAt = at;
+    }
+    return { stale, nextAt };
+  }
+
+  /** The status facts of every current flag, with the settings and clock they are judged by. */
+  private flagFacts(): { settings: LifecycleSettings; now: number; flags: { key: string; facts: FlagFacts }[] } {
     const settings = this.settings();
     const now = this.now();
     const since = now - settings.statusWindowDays * 86_400_000;
     const use = flagUse(this.host.sql, since);
     const times = flagTimes(this.host.sql);
-    const out: Record<string, FlagLifecycle> = {};
-    for (const flag of this.host.flags()) {
-      const kind = flag.kind ?? DEFAULT_FLAG_KIND;
+    const flags = this.host.flags().map((flag) => {
       const u = use.get(flag.key);
       const t = times.get(flag.key) ?? { createdAt: now, changedAt: now };
-      const { status, stale } = flagStatus(
-        { kind, createdAt: t.createdAt, changedAt: t.changedAt, lastEvaluatedAt: u?.lastEvaluatedAt ?? null, variantsInWindow: u?.variantsSince ?? 0 },
-        now,
-        settings,
-      );
-      out[flag.key] = { kind, status, stale, lastEvaluatedAt: u?.lastEvaluatedAt ? new Date(u.lastEvaluatedAt).toISOString() : null };
-    }
-    return done(out);
+      const facts: FlagFacts = {
+        kind: flag.kind ?? DEFAULT_FLAG_KIND, createdAt: t.createdAt, changedAt: t.changedAt,
+        lastEvaluatedAt: u?.lastEvaluatedAt ?? null, variantsInWindow: u?.variantsSince ?? 0,
+      };
+      return { key: flag.key, facts };
+    });
+    return { settings, now, flags };
   }
 
   lifecycleSettings(): StoreResult<LifecycleSettings> {

@@ -6,7 +6,7 @@
 import { RELEASES_TABLES } from "./releases-schema";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 5;
+export const STORE_SCHEMA_VERSION = 6;
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const STORE_V1 = [
@@ -98,6 +98,14 @@ const WEBHOOK_TABLES = [
   `CREATE TABLE IF NOT EXISTS webhook_outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)`,
 ];
 
+const ALERT_TABLES = [
+  // Alerts (alerts-repo.ts): the last state of each alert (one JSON row per alert id, so a
+  // restarted object never announces a transition twice), the environment's settings and when the
+  // alarm next evaluates them (next_at, ms since epoch; NULL: nothing to watch).
+  `CREATE TABLE IF NOT EXISTS alert_states (id TEXT PRIMARY KEY, json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS alerts_meta (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT, next_at INTEGER)`,
+];
+
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -117,9 +125,9 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  // Steps 3–5 were written side by side (releases, insights, webhooks); each creates only its own
-  // tables (IF NOT EXISTS), so their order is free.
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES });
+  // Steps 3–6 were written side by side (releases, insights, webhooks, alerts); each creates only
+  // its own tables (IF NOT EXISTS), so their order is free.
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */
