@@ -136,6 +136,29 @@ const ChangeRequest = z.object({
 });
 const Held = z.object({ changeRequest: ChangeRequest }).meta({ description: "The environment requires approvals: the write is a pending change request; nothing changed." });
 const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.string(), version: z.optional(z.int()) });
+const Toggle = z.object({ enabled: z.boolean() });
+const Threshold = (unit: string) => z.object({ enabled: z.boolean(), threshold: z.number().meta({ description: unit }) });
+const AlertSettings = z.object({
+  windowMinutes: z.int().meta({ description: "Minute buckets the rate alerts look at (current one included)." }),
+  minRequests: z.int().meta({ description: "Traffic floor: requests the window must hold before a rate alert is judged." }),
+  resolveRatio: z.number().meta({ description: "A firing alert resolves at or below threshold × this (hysteresis)." }),
+  evaluateEverySeconds: z.int().meta({ description: "Evaluation cadence while there is traffic, a firing alert or publish lag." }),
+  pausePlansOnErrorRate: z.boolean().meta({ description: "A firing error-rate alert pauses running release plans." }),
+  alerts: z.object({
+    "error-rate": Threshold("Percent of requests answered 5xx."),
+    "stale-answers": Threshold("Percent of answers served from the last known good snapshot."),
+    "publish-lag": Threshold("Seconds since the oldest commit KV does not have yet."),
+    "flag-stale": Toggle,
+  }),
+});
+const Alert = z.object({
+  id: z.string().meta({ description: "The kind, or `flag-stale:<key>`." }),
+  kind: z.enum(["error-rate", "stale-answers", "publish-lag", "flag-stale"]), flag: z.optional(z.string()),
+  firing: z.boolean(), since: z.string().meta({ description: "When it entered its current state." }),
+  value: z.nullable(z.number()).meta({ description: "Last value measured; null under the traffic floor." }), threshold: z.number(),
+  unit: z.enum(["percent", "seconds", "boolean"]), requests: z.optional(z.int()), evaluatedAt: z.string(),
+});
+const Alerts = z.object({ alerts: z.array(Alert), nextEvaluationAt: z.nullable(z.string()).meta({ description: "Null while there is nothing to watch." }) });
 const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
 const CreatedWebhook = z.object({
   id: z.string(), url: z.string(), events: z.array(z.string()),
@@ -157,6 +180,7 @@ const components: [string, z.core.$ZodType][] = [
   ["Schedule", Schedule], ["Plan", Plan], ["ChangeRequest", ChangeRequest], ["Held", Held], ["Reviewed", Reviewed],
   ["FlagUsage", FlagUsage], ["EdgeMetrics", EdgeMetrics], ["LifecycleSettings", LifecycleSettings], ["LifecyclePatch", admin.LifecyclePatch],
   ["WebhookBody", admin.WebhookBody], ["Webhook", Webhook], ["CreatedWebhook", CreatedWebhook],
+  ["AlertSettings", AlertSettings], ["AlertSettingsPatch", admin.AlertSettingsPatch], ["Alerts", Alerts],
 ];
 
 const SHARED = "#/components/schemas/__shared#/$defs/";
@@ -304,6 +328,18 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       parameters: [envParam, { name: "id", in: "path", required: true, schema: { type: "string" } }],
       delete: op("webhooks", "Remove a webhook (deliveries still queued for it are dropped)", {
         responses: { "200": { description: "Deleted: `{id, deleted: true}`." }, ...envErrors },
+      }),
+    },
+    [`${E}/alerts`]: {
+      parameters: [envParam],
+      get: op("insights", "Current state of each alert (error-rate, stale-answers, publish-lag, flag-stale per flag)", { responses: { "200": json("Alerts", "States."), ...envErrors } }),
+    },
+    [`${E}/alerts/settings`]: {
+      parameters: [envParam],
+      get: op("insights", "Alert thresholds, window, traffic floor and cadence", { responses: { "200": json("AlertSettings", "Settings."), ...envErrors } }),
+      put: op("insights", "Override alert settings (partial); evaluated again at once", {
+        requestBody: body("AlertSettingsPatch"),
+        responses: { "200": json("AlertSettings", "The merged settings."), ...bodyErrors, ...envErrors },
       }),
     },
     [`${E}/flags/{key}/toggle`]: {

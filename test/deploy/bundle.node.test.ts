@@ -15,12 +15,12 @@ import { repoRoot, tempDir } from "../support/wrangler-dev";
 
 /**
  * GZIP_CEILING_BYTES: 70,000 (the issue's goal, LaunchDarkly's Cloudflare SDK alone) until
- * releases (about 8 KB gzip), insights (about 7 KB) and webhooks (about 5 KB) joined the Durable
- * Object code in the same script. The ceiling now holds the measured size with little room, so
+ * releases (about 8 KB gzip), insights (about 7 KB), webhooks (about 5 KB) and alerts (2.9 KB:
+ * 89,773 → 92,634 bytes) joined the Durable Object code in the same script. The ceiling now holds the measured size with little room, so
  * growth stays visible; moving the Durable Objects into a script of their own would bring the
  * edge bundle back under 70 KB (not done).
  */
-const GZIP_CEILING_BYTES = 90_000;
+const GZIP_CEILING_BYTES = 93_000;
 
 describe("npm run deploy -- --dry-run", () => {
   const outdir = tempDir("edgeflags-bundle-");
