@@ -238,6 +238,11 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
   return { states, transitions, truncated };
 }
 
+/** Whether any alert is enabled (with none, the object never evaluates). */
+export function anyAlertEnabled(settings: AlertSettings): boolean {
+  return ALERT_KINDS.some((kind) => settings.alerts[kind].enabled);
+}
+
 /** Whether a rate alert or the lag alert is firing (the object keeps its evaluation cadence while one is). */
 export function environmentAlertFiring(states: readonly AlertState[]): boolean {
   return states.some((s) => s.firing && s.kind !== "flag-stale");

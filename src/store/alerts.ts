@@ -13,7 +13,7 @@
  * @module
  */
 import {
-  alertEvent, alertSettings, AlertSettingsPatch, ALERT_UNITS, environmentAlertFiring, evaluateAlerts,
+  alertEvent, alertSettings, AlertSettingsPatch, ALERT_UNITS, anyAlertEnabled, environmentAlertFiring, evaluateAlerts,
   type AlertSettings, type AlertState, type AlertTransition,
 } from "../core/alerts";
 import { zodIssues } from "../core/issues";
@@ -91,7 +91,9 @@ export class StoreAlerts {
    */
   soon(): boolean {
     if (!this.host.live()) return false;
-    const at = this.host.now() + this.current().evaluateEverySeconds * 1000;
+    const settings = this.current();
+    if (!anyAlertEnabled(settings)) return false;
+    const at = this.host.now() + settings.evaluateEverySeconds * 1000;
     const due = repo.nextEvaluationAt(this.host.sql);
     if (due !== undefined && due <= at) return false;
     repo.setNextEvaluation(this.host.sql, at);
@@ -124,7 +126,9 @@ export class StoreAlerts {
     );
     const busy = result.truncated || environmentAlertFiring(result.states) || meta.publishedVersion < meta.version ||
       minutes.some((m) => m.requests > 0);
-    const next = busy ? now + settings.evaluateEverySeconds * 1000 : settings.alerts["flag-stale"].enabled ? outlook.nextAt : undefined;
+    const next = !anyAlertEnabled(settings) ? undefined
+      : busy ? now + settings.evaluateEverySeconds * 1000
+      : settings.alerts["flag-stale"].enabled ? outlook.nextAt : undefined;
     this.host.transaction(() => {
       repo.writeAlertStates(this.host.sql, previous, result.states);
       repo.setNextEvaluation(this.host.sql, next);

@@ -19,6 +19,11 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
 const configure = (stub: StoreStub, settings: { graceMs?: number; retryMs?: number }) =>
   runInDurableObject(rawStub(stub), (store: EnvironmentStore) => { Object.assign(store.snapshots, settings); });
 
+/** These tests read the alarm's exact time; alert evaluations (which a commit asks for) would share it. */
+const withoutAlerts = (stub: StoreStub) => runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
+  must(store.alerts.setSettings({ alerts: { "error-rate": { enabled: false }, "stale-answers": { enabled: false }, "publish-lag": { enabled: false }, "flag-stale": { enabled: false } } }));
+});
+
 const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
 
 /** The versions whose snapshot is in KV, ascending. */
@@ -43,6 +48,7 @@ async function putFlags(stub: StoreStub, n: number): Promise<number> {
 describe("superseded snapshot deletion", () => {
   it("keeps superseded snapshots for the grace period and arms the alarm for its end", async () => {
     const { name, stub } = await newStore("gc-grace");
+    await withoutAlerts(stub);
     const last = await putFlags(stub, 3);
     await runDurableObjectAlarm(rawStub(stub)); // the post-commit backstop
     expect(await snapshotVersions(name)).toEqual([1, 2, 3, 4]);
@@ -60,6 +66,7 @@ describe("superseded snapshot deletion", () => {
 
   it("after the grace period only the current snapshot and the pointer remain", async () => {
     const { name, stub } = await newStore("gc-delete");
+    await withoutAlerts(stub);
     await configure(stub, { graceMs: 0 });
     const last = await putFlags(stub, 4);
     await alarmUntil(stub, async () => (await snapshotVersions(name)).length === 1);
