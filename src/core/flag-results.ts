@@ -25,14 +25,19 @@ export function frozenJson(value: unknown): JsonValue {
 }
 
 /**
- * A slot on every result made here for text a caller derives from the result once: the edge keeps
- * the result's OFREP JSON in it, so a result served by many evaluations is stringified once per
- * snapshot. Results are frozen; the slot object is not. Not enumerable, so spreads, JSON and
+ * A slot on every result made here for what a caller derives from the result and keeps per
+ * isolate: the edge keeps the result's OFREP JSON in it (stringified once per snapshot, however
+ * many evaluations serve it) and its usage tally (a field increment per evaluation instead of a
+ * Map update). Results are frozen; the slot object is not. Not enumerable, so spreads, JSON and
  * equality checks never see it (a spread copy has no slot).
  */
 export const RENDERED: unique symbol = Symbol("edgeflags.rendered");
 export interface RenderSlot {
   text: string | undefined;
+  /** The counter that owns `client`/`server` now; another owner starts them again from 0. */
+  countedBy: object | undefined;
+  client: number;
+  server: number;
 }
 
 /** The result's render slot, when it was made by FlagResults. */
@@ -41,7 +46,7 @@ export function renderSlot(result: EvaluationResult): RenderSlot | undefined {
 }
 
 function sealed(result: EvaluationResult): EvaluationResult {
-  Object.defineProperty(result, RENDERED, { value: { text: undefined } satisfies RenderSlot });
+  Object.defineProperty(result, RENDERED, { value: { text: undefined, countedBy: undefined, client: 0, server: 0 } satisfies RenderSlot });
   return Object.freeze(result);
 }
 

@@ -1,12 +1,22 @@
 import { describe, expect, it } from "vitest";
 import type { EvaluationResult } from "../../src/core/engine";
+import { compileEnvironment } from "../../src/core/compile";
+import { FlagResults } from "../../src/core/flag-results";
 import { Aggregator } from "../../src/edge/insights/aggregator";
 import type { UsageMessage } from "../../src/queue/messages";
 
 const T0 = Date.UTC(2026, 11, 3, 17, 0, 5); // 5 s into a minute
 
-function result(key: string, variant: string | undefined, reason: EvaluationResult["reason"], value: unknown = true): EvaluationResult {
-  return { key, variant, reason, value: value as EvaluationResult["value"], metadata: {} };
+const flags = new Map<string, FlagResults>();
+/**
+ * The engine's result for (flag, variant, reason): one preallocated object each, as compiled
+ * flags return them (core/flag-results.ts), so counting by identity sees what production sees.
+ */
+function result(key: string, variant: string, reason: "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DEFAULT", value: unknown = true): EvaluationResult {
+  const id = `${key}\u0000${JSON.stringify(value)}`;
+  let f = flags.get(id);
+  if (!f) flags.set(id, (f = new FlagResults(key, { on: true, x: true, [variant]: value }, {})));
+  return f.get(variant, reason)!;
 }
 
 function setup(options: Partial<ConstructorParameters<typeof Aggregator>[0]> = {}) {
@@ -155,6 +165,43 @@ describe("insights aggregator", () => {
       ["a", "on", "STATIC", "client", 1005],
       ["c", "", "DEFAULT", "client", 1000],
     ]);
+  });
+
+  it("counts a compiled environment's results in their slots: windows and aggregators each keep their own counts", async () => {
+    const compiled = compileEnvironment({
+      flags: [
+        { key: "a", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", enabled: true, clientVisible: true },
+        { key: "b", type: "string", variants: { x: "x", y: "y" }, defaultVariant: "y", enabled: true, clientVisible: true },
+      ],
+      segments: [],
+    });
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+    const answers = () => compiled.value.evaluateAll({ targetingKey: "u" });
+    const one = setup();
+    const two = setup({ isolateId: "iso-2" });
+    for (let i = 0; i < 3; i++) one.agg.results("prod", "server", answers());
+    one.agg.results("prod", "client", answers());
+    // A second aggregator counting the very same result objects meanwhile takes nothing from the first.
+    two.agg.results("prod", "server", answers());
+    // A copy without the slot counts like the original.
+    one.agg.results("prod", "server", answers().map((r) => ({ ...r })));
+    one.clock.now += 10_000;
+    // The next window of the first counts the same results again while the sealed one waits to be sent.
+    one.agg.results("prod", "server", answers());
+    await one.agg.flush();
+    two.clock.now += 10_000;
+    await two.agg.flush();
+    const rows = (m: UsageMessage) => [...m.evaluations].sort();
+    expect(rows(one.sent[0][0])).toEqual([
+      ["a", "on", "STATIC", "client", 1],
+      ["a", "on", "STATIC", "server", 4],
+      ["b", "y", "STATIC", "client", 1],
+      ["b", "y", "STATIC", "server", 4],
+    ]);
+    expect(rows(two.sent[0][0])).toEqual([["a", "on", "STATIC", "server", 1], ["b", "y", "STATIC", "server", 1]]);
+    one.clock.now += 10_000;
+    await one.agg.flush();
+    expect(rows(one.sent[1][0])).toEqual([["a", "on", "STATIC", "server", 1], ["b", "y", "STATIC", "server", 1]]);
   });
 
   it("splits a large window into messages under the size bound, request counters in the first only", async () => {
