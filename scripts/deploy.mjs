@@ -13,7 +13,12 @@
  *      generated and printed once. They are uploaded with the deployment itself (--secrets-file),
  *      so the Worker never runs without them.
  *   3. Deploys with the production settings: wrangler.toml's [vars] (not npm start's local
- *      intervals) and a minified bundle.
+ *      intervals) and a minified bundle, as TWO scripts made from wrangler.toml's one:
+ *      "<name>-store" (src/store-worker.ts: the Durable Objects, their migrations and the queue
+ *      consumers) first, then "<name>" (src/edge-worker.ts: the HTTP app and the admin page, its
+ *      Durable Object bindings pointing at the store script with `script_name`). Every cold edge
+ *      isolate then loads a bundle without the Durable Object code. Locally (`npm start`, tests)
+ *      wrangler.toml runs both halves in one script (src/index.ts).
  *
  * `npm run deploy -- --dry-run [--outdir DIR]` does step 3 without an account or network: it
  * bundles into DIR (default dist/) and prints the sizes, with a placeholder KV id. CI runs it.
@@ -22,8 +27,9 @@
  *   CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID  wrangler's own credentials (or `npx wrangler login`)
  *   ADMIN_TOKEN, STREAM_SECRET                   secrets to set (see step 2)
  *   EDGEFLAGS_KV_ID                              use this KV namespace, do not look one up
- *   EDGEFLAGS_DEPLOY_CONFIG                      where to write the generated config
- *                                                (default wrangler.deploy.toml; must sit in the repo root)
+ *   EDGEFLAGS_DEPLOY_CONFIG                      where to write the generated edge config
+ *                                                (default wrangler.deploy.toml; must sit in the repo root);
+ *                                                the store config goes beside it as <name>.store.toml
  *   EDGEFLAGS_WRANGLER                           wrangler entry point to run (tests use a fake one)
  */
 import { spawnSync } from "node:child_process";
@@ -48,29 +54,39 @@ if (dirname(deployConfig) !== root) fail(`EDGEFLAGS_DEPLOY_CONFIG must name a fi
 const baseConfig = readFileSync(join(root, "wrangler.toml"), "utf8");
 const workerName = /^name\s*=\s*"([^"]+)"/m.exec(baseConfig)?.[1] ?? fail("wrangler.toml has no name");
 const kvTitle = `${workerName}-${KV_BINDING}`;
+const STORE_NAME = `${workerName}-store`;
 
 const kvId = process.env.EDGEFLAGS_KV_ID || (options.dryRun ? PLACEHOLDER_KV_ID : findOrCreateNamespace(kvTitle));
-writeFileSync(deployConfig, deployConfigText(baseConfig, kvId));
+const storeConfig = deployConfig.replace(/(\.toml)?$/, ".store.toml");
+const configs = deployConfigTexts(baseConfig, kvId);
+writeFileSync(storeConfig, configs.store);
+writeFileSync(deployConfig, configs.edge);
 if (!options.dryRun) for (const queue of queueNames(baseConfig)) ensureQueue(queue);
-console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; config ${basename(deployConfig)}`);
+console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; configs ${basename(storeConfig)}, ${basename(deployConfig)}`);
 
-const deployArgs = ["deploy", "--config", deployConfig, "--minify"];
+const deployArgs = (config) => ["deploy", "--config", config, "--minify"];
 if (options.dryRun) {
-  deployArgs.push("--dry-run", "--outdir", resolve(root, options.outdir ?? "dist"));
-  const res = wrangler(deployArgs, { offline: true, inherit: true });
-  process.exit(res.status ?? 1);
+  const outdir = resolve(root, options.outdir ?? "dist");
+  for (const [config, dir] of [[storeConfig, "store"], [deployConfig, "edge"]]) {
+    const res = wrangler([...deployArgs(config), "--dry-run", "--outdir", join(outdir, dir)], { offline: true, inherit: true });
+    if (res.status !== 0) process.exit(res.status ?? 1);
+  }
+  process.exit(0);
 }
 
+// The store first: the edge script's bindings name its classes, which must exist.
+if (wrangler(deployArgs(storeConfig), { inherit: true }).status !== 0) fail(`wrangler deploy of ${STORE_NAME} failed (see above); nothing else was changed: run it again`);
 const { values, generated } = chooseSecrets();
 const secretsDir = mkdtempSync(join(tmpdir(), "edgeflags-deploy-"));
 const secretsFile = join(secretsDir, "secrets.json");
+const edgeArgs = deployArgs(deployConfig);
 let deployed;
 try {
   if (Object.keys(values).length > 0) {
     writeFileSync(secretsFile, JSON.stringify(values), { mode: 0o600 });
-    deployArgs.push("--secrets-file", secretsFile);
+    edgeArgs.push("--secrets-file", secretsFile);
   }
-  deployed = wrangler(deployArgs, { inherit: true });
+  deployed = wrangler(edgeArgs, { inherit: true });
 } finally {
   // Before any exit: the secrets never stay on disk.
   rmSync(secretsDir, { recursive: true, force: true });
@@ -153,13 +169,32 @@ function ensureQueue(name) {
   console.log(`edgeflags: created queue ${name}`);
 }
 
-/** wrangler.toml with the FLAGS_KV binding's id replaced; everything else exactly as written. */
-function deployConfigText(text, id) {
-  const blocks = text.split(/(?=^\[)/m);
+/**
+ * The two deploy configs from wrangler.toml, the FLAGS_KV binding's id replaced in both. Blocks go
+ * where they are used: [assets] and Analytics Engine to the edge; migrations and queue consumers
+ * to the store; KV, vars, producers, observability and the Durable Object bindings to both, the
+ * edge's bindings naming the store script. Everything else exactly as written.
+ */
+function deployConfigTexts(text, id) {
+  const [head, ...blocks] = text.split(/(?=^\[)/m);
   const kv = blocks.filter((b) => /^\[\[kv_namespaces\]\]/.test(b) && new RegExp(`^binding\\s*=\\s*"${KV_BINDING}"`, "m").test(b));
   if (kv.length !== 1 || !/^id\s*=\s*"[^"]*"/m.test(kv[0])) fail(`wrangler.toml needs exactly one [[kv_namespaces]] block for ${KV_BINDING} with an id`);
-  const header = `# Generated by scripts/deploy.mjs from wrangler.toml (KV id of this account). Do not edit; git-ignored.\n`;
-  return header + blocks.map((b) => (b === kv[0] ? b.replace(/^id\s*=\s*"[^"]*"/m, `id = "${id}"`) : b)).join("");
+  if (!/^main\s*=/m.test(head)) fail("wrangler.toml has no main");
+  const withId = blocks.map((b) => (b === kv[0] ? b.replace(/^id\s*=\s*"[^"]*"/m, `id = "${id}"`) : b));
+  const table = (b) => /^\[\[?([^\]]+)\]/.exec(b)[1];
+  const EDGE_ONLY = new Set(["assets", "analytics_engine_datasets"]);
+  const STORE_ONLY = new Set(["migrations", "queues.consumers"]);
+  const header = (name, main, what) =>
+    `# Generated by scripts/deploy.mjs from wrangler.toml: ${what}. Do not edit; git-ignored.\n` +
+    head.replace(/^name\s*=.*$/m, `name = "${name}"`).replace(/^main\s*=.*$/m, `main = "${main}"`);
+  const edge = withId
+    .filter((b) => !STORE_ONLY.has(table(b)))
+    .map((b) => (table(b) === "durable_objects.bindings" ? b.replace(/^(class_name\s*=.*)$/m, `$1\nscript_name = "${STORE_NAME}"`) : b));
+  const store = withId.filter((b) => !EDGE_ONLY.has(table(b)));
+  return {
+    edge: header(workerName, "src/edge-worker.ts", "the edge script") + edge.join(""),
+    store: header(STORE_NAME, "src/store-worker.ts", "the store script (Durable Objects, queue consumers)") + store.join(""),
+  };
 }
 
 /** Names of the secrets the deployed Worker has; none when it does not exist yet. */
@@ -189,7 +224,7 @@ function randomSecret(name) {
 }
 
 function printSummary(generated) {
-  const lines = ["", `edgeflags: deployed "${workerName}" with ${relative(root, deployConfig)}.`];
+  const lines = ["", `edgeflags: deployed "${STORE_NAME}" (${relative(root, storeConfig)}) and "${workerName}" (${relative(root, deployConfig)}).`];
   const names = Object.keys(generated);
   if (names.length > 0) {
     lines.push("Generated secrets, shown only now (Cloudflare keeps them write-only; store them in your password manager):");

@@ -1,5 +1,5 @@
 /**
- * The admin API, mounted at /admin/v1 by src/index.ts. One Hono instance per resource; this file
+ * The admin API, mounted at /admin/v1 by src/app.ts. One Hono instance per resource; this file
  * authenticates and mounts them; each route orders its own gates (access → body → validation). Admin routes send no CORS headers: browsers reach them only from the same origin
  * (the admin page served from admin/).
  * @module

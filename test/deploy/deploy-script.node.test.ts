@@ -39,6 +39,7 @@ function runDeploy(initial: Omit<FakeState, "calls">, env: Record<string, string
   cleanups.push(() => {
     rmSync(dir, { recursive: true, force: true });
     rmSync(join(repoRoot, configName), { force: true });
+    rmSync(join(repoRoot, configName.replace(/\.toml$/, ".store.toml")), { force: true });
   });
   const { ADMIN_TOKEN: _a, STREAM_SECRET: _s, EDGEFLAGS_KV_ID: _k, ...inherited } = process.env;
   const res = spawnSync(process.execPath, [join(repoRoot, "scripts", "deploy.mjs")], {
@@ -53,8 +54,11 @@ function runDeploy(initial: Omit<FakeState, "calls">, env: Record<string, string
     },
   });
   const state: FakeState = JSON.parse(readFileSync(stateFile, "utf8"));
-  const deploy = state.calls.find((c) => c.args[0] === "deploy");
-  return { status: res.status, output: res.stdout + res.stderr, state, deploy, configPath: join(repoRoot, configName) };
+  const deploys = state.calls.filter((c) => c.args[0] === "deploy");
+  // Two scripts: the store (Durable Objects) first, then the edge, whose bindings name the store.
+  const deploy = deploys.find((c) => /^main = "src\/edge-worker\.ts"$/m.test(c.config ?? ""));
+  const storeDeploy = deploys.find((c) => /^main = "src\/store-worker\.ts"$/m.test(c.config ?? ""));
+  return { status: res.status, output: res.stdout + res.stderr, state, deploy, storeDeploy, deploys, configPath: join(repoRoot, configName) };
 }
 
 const baseConfig = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
@@ -80,6 +84,17 @@ describe("npm run deploy (account calls faked)", () => {
     // Production settings: the deployed [vars], minified.
     expect(run.deploy?.args).toContain("--minify");
     expect(run.deploy?.config).toMatch(/^SNAPSHOT_REFRESH_SECONDS = "30"$/m);
+    // The store script carries the classes, their migrations and the queue consumers, and is deployed first.
+    expect(run.deploys.map((d) => d.config === run.storeDeploy?.config)).toEqual([true, false]);
+    expect(run.storeDeploy?.config).toMatch(/^name = "edgeflags-store"$/m);
+    expect(run.storeDeploy?.config).toMatch(/^\[\[migrations\]\]$/m);
+    expect(run.storeDeploy?.config).toMatch(/^\[\[queues\.consumers\]\]$/m);
+    expect(run.storeDeploy?.config).not.toMatch(/^\[assets\]$/m);
+    expect(kvIdIn(run.storeDeploy?.config)).toBe("id-of-edgeflags-FLAGS_KV");
+    expect(run.storeDeploy?.secretsFile).toBeUndefined();
+    expect(run.deploy?.config).toMatch(/^name = "edgeflags"$/m);
+    expect(run.deploy?.config).not.toMatch(/^\[\[migrations\]\]$|^\[\[queues\.consumers\]\]$/m);
+    expect(run.deploy?.config?.match(/^script_name = "edgeflags-store"$/gm)).toHaveLength(3);
     const secrets = run.deploy?.secrets ?? {};
     expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "STREAM_SECRET"]);
     expect(secrets.ADMIN_TOKEN).not.toBe(secrets.STREAM_SECRET);
@@ -116,7 +131,12 @@ describe("npm run deploy (account calls faked)", () => {
     expect(broken.status).not.toBe(0);
     expect(broken.output).toMatch(/kv namespace list failed/);
 
-    const refused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy" }, { EDGEFLAGS_KV_ID: "given-id" });
+    const storeRefused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy store" }, { EDGEFLAGS_KV_ID: "given-id" });
+    expect(storeRefused.status).not.toBe(0);
+    expect(storeRefused.output).toMatch(/wrangler deploy of edgeflags-store failed/);
+    expect(storeRefused.deploys).toHaveLength(1); // the edge script is not deployed against a missing store
+
+    const refused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy edge" }, { EDGEFLAGS_KV_ID: "given-id" });
     expect(refused.status).not.toBe(0);
     expect(refused.output).toMatch(/wrangler deploy failed/);
     expect(refused.output).not.toMatch(/ADMIN_TOKEN=/); // a secret that never took effect is not shown

@@ -15,8 +15,14 @@ const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : und
 const save = () => writeFileSync(file, JSON.stringify(state, null, 2));
 
 const cmd = args.slice(0, 3).join(" ");
-if (args[0] === "deploy") call.secretsFile = flag("--secrets-file");
-if (state.failing && args.join(" ").startsWith(state.failing)) {
+if (args[0] === "deploy") {
+  call.secretsFile = flag("--secrets-file");
+  call.config = readFileSync(flag("--config"), "utf8");
+}
+// A deploy is named by the script it ships ("deploy edge" / "deploy store"), so a test can fail one.
+const script = args[0] === "deploy" ? (/^main = "src\/edge-worker\.ts"$/m.test(call.config) ? "edge" : "store") : undefined;
+const words = script ? `deploy ${script} ${args.slice(1).join(" ")}` : args.join(" ");
+if (state.failing && words.startsWith(state.failing)) {
   save();
   console.error("Authentication error [code: 10000]");
   process.exit(1);
@@ -41,7 +47,6 @@ if (state.failing && args.join(" ").startsWith(state.failing)) {
   }
   process.stdout.write(JSON.stringify(state.secrets.map((name) => ({ name, type: "secret_text" }))));
 } else if (args[0] === "deploy") {
-  call.config = readFileSync(flag("--config"), "utf8");
   const secretsFile = call.secretsFile;
   if (secretsFile) call.secrets = JSON.parse(readFileSync(secretsFile, "utf8"));
   state.workerExists = true;

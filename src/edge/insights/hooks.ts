@@ -1,5 +1,5 @@
 /**
- * Where the edge routes meet the insights aggregator: one middleware (mounted in src/index.ts on
+ * Where the edge routes meet the insights aggregator: one middleware (mounted in src/app.ts on
  * the edge paths) that counts each answered request and runs flushes in `waitUntil`, and a few
  * `note*` calls the routes make with what only they know (the key, the snapshot, the results).
  *

@@ -1,0 +1,17 @@
+/**
+ * The deployed store script: the Durable Objects (single writers, SQLite) and the queue consumer
+ * that feeds them (usage summaries, webhook deliveries). It answers no HTTP of its own: the edge
+ * script reaches the objects through its bindings.
+ * @module
+ */
+import type { Env } from "./env";
+import { consumeQueue } from "./queue/consumer";
+
+export { EnvironmentStore } from "./store/environment-store";
+export { Registry } from "./store/registry";
+export { StreamRelay } from "./store/relay";
+
+export default {
+  fetch: () => Response.json({ error: { code: "NOT_FOUND", message: "the store script serves no HTTP; use the edgeflags Worker" } }, { status: 404 }),
+  queue: consumeQueue,
+} satisfies ExportedHandler<Env>;
