@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../support/wrangler-dev";
 
 const EDGE_GZIP_CEILING_BYTES = 70_000;
-const STORE_GZIP_CEILING_BYTES = 60_000;
+// Measured 58,772 with alerts (2026-12-04): room for one feature, so growth shows.
+const STORE_GZIP_CEILING_BYTES = 64_000;
 
 describe("npm run deploy -- --dry-run", () => {
   const outdir = tempDir("edgeflags-bundle-");
