@@ -12,49 +12,12 @@ import type { ValidationTargets } from "hono";
 import { safeParse, type $ZodType, type output } from "zod/v4/core";
 import { zodIssues } from "../core/issues";
 import { checkJsonShape, DOCUMENT_LIMITS } from "../core/limits";
+import { readBoundedText } from "../http/bounded-body";
 import { apiError, invalid } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** flagd documents of a few thousand flags pass 1 MB; the Durable Object RPC limit is far above this. */
 export const MAX_FLAGD_BYTES = 10 * 1024 * 1024;
-
-export type BodyText = { ok: true; text: string } | { ok: false; status: 400 | 413; message: string };
-
-/**
- * The body as text, reading at most `maxBytes` bytes (UTF-8, as received): a declared
- * Content-Length over the limit is refused unread, and a chunked body stops being read (its stream
- * cancelled) at the first chunk that passes the limit.
- */
-export async function readLimitedText(request: Request, maxBytes: number): Promise<BodyText> {
-  const tooLarge = { ok: false, status: 413, message: `request body exceeds ${maxBytes} bytes` } as const;
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) return tooLarge;
-  if (!request.body) return { ok: true, text: "" };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return tooLarge;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return { ok: true, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
-  } catch {
-    return { ok: false, status: 400, message: "request body is not valid UTF-8" };
-  }
-}
 
 /**
  * Reads, parses and checks the JSON body whatever the Content-Type says (curl's `-d` sends form
@@ -64,11 +27,11 @@ export async function readLimitedText(request: Request, maxBytes: number): Promi
  */
 export function jsonBody<S extends $ZodType = $ZodType<unknown>>(schema?: S, maxBytes = MAX_BODY_BYTES) {
   return createMiddleware<{ Variables: { body: output<S> } }>(async function jsonBody(c, next) {
-    const read = await readLimitedText(c.req.raw, maxBytes);
+    const read = await readBoundedText(c.req.raw, maxBytes);
     if (!read.ok) {
-      return read.status === 413
-        ? apiError(c, 413, "PAYLOAD_TOO_LARGE", read.message, { limit: maxBytes })
-        : apiError(c, 400, "MALFORMED_JSON", read.message);
+      return read.error === "too-large"
+        ? apiError(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds ${maxBytes} bytes`, { limit: maxBytes })
+        : apiError(c, 400, "MALFORMED_JSON", "request body is not valid UTF-8");
     }
     if (read.text.trim() === "") return apiError(c, 400, "MALFORMED_JSON", "request body must be a JSON document");
     let value: unknown;

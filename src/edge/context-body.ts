@@ -18,6 +18,7 @@
  */
 import type { EvaluationContext } from "../core/engine";
 import { checkJsonShape, CONTEXT_LIMITS, MAX_OFREP_BODY_BYTES } from "../core/limits";
+import { readBoundedText } from "../http/bounded-body";
 
 export type ContextRead =
   | { ok: true; context: EvaluationContext }
@@ -26,46 +27,13 @@ export type ContextRead =
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-const tooLarge = (): ContextRead => ({ ok: false, errorCode: "PARSE_ERROR", errorDetails: `request body exceeds ${MAX_OFREP_BODY_BYTES} bytes` });
-
-/** The body as text, or null past `max` bytes (the rest is cancelled, not read). */
-async function readLimited(request: Request, max: number): Promise<string | null | "invalid-utf8"> {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > max) {
-    await request.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    return "invalid-utf8";
-  }
-}
-
 export async function readContext(request: Request): Promise<ContextRead> {
-  const text = await readLimited(request, MAX_OFREP_BODY_BYTES);
-  if (text === null) return tooLarge();
-  if (text === "invalid-utf8") return { ok: false, errorCode: "PARSE_ERROR", errorDetails: "request body is not valid UTF-8" };
+  const read = await readBoundedText(request, MAX_OFREP_BODY_BYTES);
+  if (!read.ok) {
+    const errorDetails = read.error === "too-large" ? `request body exceeds ${MAX_OFREP_BODY_BYTES} bytes` : "request body is not valid UTF-8";
+    return { ok: false, errorCode: "PARSE_ERROR", errorDetails };
+  }
+  const text = read.text;
   if (text.trim() === "") return { ok: true, context: {} };
   let body: unknown;
   try {
