@@ -53,15 +53,8 @@ export const enum Shape {
   TwoRules = 3,
 }
 
-interface ShapeParts {
-  readonly shape: Shape;
-  readonly firstWhen: Pred | undefined;
-  readonly firstResult: EvaluationResult | undefined;
-  readonly secondWhen: Pred | undefined;
-  readonly secondResult: EvaluationResult | undefined;
-  readonly fallthroughFixed: EvaluationResult | undefined;
-  readonly fallthroughFn: ServeFn | undefined;
-}
+/** The shape's fields of a compiled flag, declared once on FlagImpl. */
+type ShapeParts = Pick<FlagImpl, "shape" | "firstWhen" | "firstResult" | "secondWhen" | "secondResult" | "fallthroughFixed" | "fallthroughFn">;
 
 const GENERAL: ShapeParts = Object.freeze({ shape: Shape.General, firstWhen: undefined, firstResult: undefined, secondWhen: undefined, secondResult: undefined, fallthroughFixed: undefined, fallthroughFn: undefined });
 
