@@ -7,18 +7,14 @@
  *
  * `UPDATE_SCREENSHOT=1` also writes docs/editor.png.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
 import { repoRoot, startDevServer, type DevServer } from "../support/wrangler-dev";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") {
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-}
-if (!hasChromium) console.warn(`visual editor e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const hasChromium = chromiumAvailable("visual editor e2e");
 
 const ENV = "editor-e2e";
 const KEY = "checkout-v2";
@@ -32,13 +28,8 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
   beforeAll(async () => {
     // 1,000 OFREP calls in a row would trip the default per-key rate limit.
     server = await startDevServer({ env: { RATE_LIMIT_PER_SECOND: "100000" } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.on("pageerror", (err) => pageErrors.push(String(err)));
-    page.on("console", (msg) => { if (msg.type() === "error") pageErrors.push(msg.text()); });
+    browser = await launchChromium();
+    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 1000 }, consoleErrors: true });
 
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
     // Another flag (the prerequisite picker lists it) and a segment (the segment picker does).

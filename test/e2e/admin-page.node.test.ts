@@ -7,18 +7,14 @@
  * `UPDATE_SCREENSHOT=1` also writes docs/admin.png from the `development` environment that
  * `npm start` seeds from examples/flags.flagd.json.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
 import { repoRoot, startDevServer, type DevServer } from "../support/wrangler-dev";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") {
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-}
-if (!hasChromium) console.warn(`admin page e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const hasChromium = chromiumAvailable("admin page e2e");
 
 const ENV = "web-e2e";
 const FLAGD_DOC = {
@@ -52,15 +48,8 @@ describe.skipIf(!hasChromium)("admin web page", () => {
   beforeAll(async () => {
     // One after the other, so a failure leaves each already-started process to afterAll.
     server = await startDevServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on("pageerror", (err) => pageErrors.push(String(err)));
-    page.on("console", (msg) => {
-      if (msg.type() === "error") pageErrors.push(msg.text());
-    });
+    browser = await launchChromium();
+    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 900 }, consoleErrors: true });
   }, 180_000);
 
   afterAll(async () => {

@@ -4,19 +4,14 @@
  * `@openfeature/ofrep-web-provider`, configured with a client key. It must see client-visible
  * flags only, and notice admin changes through polling and through the SSE change stream.
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium } from "../support/browser";
 import { freePort, repoRoot, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") {
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-}
-if (!hasChromium) console.warn(`browser e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const hasChromium = chromiumAvailable("browser e2e");
 
 const ENV = "browser";
 const boolFlag = (key: string, on: boolean, clientVisible: boolean) => ({
@@ -92,10 +87,7 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
 
     const served = await servePage(bundle);
     pageServer = served.server;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on("request", (r) => requested.push(r.url()));
     if (process.env.E2E_DEBUG) page.on("response", (r) => console.log(new Date().toISOString(), "res", r.status(), r.url().slice(0, 90)));

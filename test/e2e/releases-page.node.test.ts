@@ -3,14 +3,12 @@
  * a toggle from a flag's timeline and see the alarm apply it; under an approval policy, a toggle
  * becomes a change request that a second admin approves from the Changes tab.
  */
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
 import { startDevServer, type DevServer } from "../support/wrangler-dev";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
+const hasChromium = chromiumAvailable("releases page e2e");
 
 const ENV = "releases-e2e";
 
@@ -22,12 +20,8 @@ describe.skipIf(!hasChromium)("admin page: schedules and change requests", () =>
 
   beforeAll(async () => {
     server = await startDevServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on("pageerror", (err) => pageErrors.push(String(err)));
+    browser = await launchChromium();
+    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 900 } });
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
     const flag = { type: "boolean", variants: { on: true, off: false }, defaultVariant: "off" };
     expect((await server.admin("PUT", `/environments/${ENV}/flags/banner`, flag)).status).toBe(201);
