@@ -4,8 +4,8 @@
  * variant as the SDK saw them, within 20 s (API.md), and nothing is counted twice.
  */
 import { OpenFeature } from "@openfeature/server-sdk";
-import { OFREPProvider } from "@openfeature/ofrep-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFlagdEnv, ofrepClient } from "../support/openfeature";
 import { sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
 const ENV = "insights";
@@ -16,8 +16,7 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
 
   beforeAll(async () => {
     server = await startDevServer();
-    expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
-    const imported = await server.admin("PUT", `/environments/${ENV}/flagd`, {
+    await createFlagdEnv(server, ENV, {
       flags: {
         colour: {
           state: "ENABLED",
@@ -27,7 +26,6 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
         },
       },
     });
-    expect(imported.status, imported.text).toBe(200);
   }, SERVER_HOOK_TIMEOUT);
   afterAll(async () => {
     await OpenFeature.close();
@@ -36,8 +34,7 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
 
   it(`${N} evaluations → usage reports ${N}, split by variant, within 20 s`, async () => {
     const key = await server.mintKey(ENV, "server");
-    await OpenFeature.setProviderAndWait("insights", new OFREPProvider({ baseUrl: server.baseUrl, headers: { Authorization: `Bearer ${key}` } }));
-    const client = OpenFeature.getClient("insights");
+    const client = await ofrepClient(server, "insights", key);
     const seen: Record<string, number> = {};
     for (let i = 0; i < N; i++) {
       const d = await client.getStringDetails("colour", "code default", { targetingKey: `user-${i}` });

@@ -6,8 +6,8 @@
  * every test uses its own SDK key, so buckets do not interfere.
  */
 import { ErrorCode, OpenFeature, type Client } from "@openfeature/server-sdk";
-import { OFREPProvider } from "@openfeature/ofrep-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFlagdEnv, ofrepClient } from "../support/openfeature";
 import { sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
 const ENV = "openfeature";
@@ -41,17 +41,11 @@ describe("OpenFeature server SDK + OFREP provider", { timeout: 60_000 }, () => {
   let domains = 0;
 
   /** A client on its own OpenFeature domain whose provider knows only baseUrl and the key header. */
-  async function clientWith(key: string): Promise<Client> {
-    const domain = `d${++domains}`;
-    await OpenFeature.setProviderAndWait(domain, new OFREPProvider({ baseUrl: server.baseUrl, headers: { Authorization: `Bearer ${key}` } }));
-    return OpenFeature.getClient(domain);
-  }
+  const clientWith = (key: string): Promise<Client> => ofrepClient(server, `d${++domains}`, key);
 
   beforeAll(async () => {
     server = await startDevServer({ env: { RATE_LIMIT_PER_SECOND: "2", RATE_LIMIT_BURST: "40" } });
-    expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
-    const imported = await server.admin("PUT", `/environments/${ENV}/flagd`, flagdDoc);
-    expect(imported.status, imported.text).toBe(200);
+    await createFlagdEnv(server, ENV, flagdDoc);
   }, SERVER_HOOK_TIMEOUT);
   afterAll(async () => {
     await OpenFeature.close();
