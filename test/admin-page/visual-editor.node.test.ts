@@ -9,10 +9,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
-import { repoRoot, startDevServer, type DevServer } from "../support/wrangler-dev";
+import { chromiumAvailable, openPageSession, type PageSession } from "../support/browser";
+import { repoRoot, type DevServer } from "../support/wrangler-dev";
 
 const hasChromium = chromiumAvailable("visual editor e2e");
 
@@ -20,16 +20,19 @@ const ENV = "editor-e2e";
 const KEY = "checkout-v2";
 
 describe.skipIf(!hasChromium)("visual flag editor", () => {
+  let session: PageSession;
   let server: DevServer;
-  let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // 1,000 OFREP calls in a row would trip the default per-key rate limit.
-    server = await startDevServer({ env: { RATE_LIMIT_PER_SECOND: "100000" } });
-    browser = await launchChromium();
-    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 1000 }, consoleErrors: true });
+    session = await openPageSession(pageErrors, {
+      viewport: { width: 1440, height: 1000 },
+      consoleErrors: true,
+      // 1,000 OFREP calls in a row would trip the default per-key rate limit.
+      server: { env: { RATE_LIMIT_PER_SECOND: "100000" } },
+    });
+    ({ server, page } = session);
 
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
     // Another flag (the prerequisite picker lists it) and a segment (the segment picker does).
@@ -41,10 +44,7 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await page.locator(".flags-table").waitFor();
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
+  afterAll(() => session?.close(), 60_000);
 
   const detail = () => page.locator(".flag-detail");
 

@@ -9,10 +9,10 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
-import { repoRoot, startDevServer, type DevServer } from "../support/wrangler-dev";
+import { chromiumAvailable, openPageSession, type PageSession } from "../support/browser";
+import { repoRoot, type DevServer } from "../support/wrangler-dev";
 
 const hasChromium = chromiumAvailable("admin page e2e");
 
@@ -40,22 +40,17 @@ const FLAGD_DOC = {
 };
 
 describe.skipIf(!hasChromium)("admin web page", () => {
+  let session: PageSession;
   let server: DevServer;
-  let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // One after the other, so a failure leaves each already-started process to afterAll.
-    server = await startDevServer();
-    browser = await launchChromium();
-    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 900 }, consoleErrors: true });
+    session = await openPageSession(pageErrors, { viewport: { width: 1440, height: 900 }, consoleErrors: true });
+    ({ server, page } = session);
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
+  afterAll(() => session?.close(), 60_000);
 
   /** The admin API as the test sees it, independent of the page. */
   const flagViaApi = async (key: string) => {

@@ -3,34 +3,30 @@
  * a toggle from a flag's timeline and see the alarm apply it; under an approval policy, a toggle
  * becomes a change request that a second admin approves from the Changes tab.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium, openRecordingPage } from "../support/browser";
-import { startDevServer, type DevServer } from "../support/wrangler-dev";
+import { chromiumAvailable, openPageSession, type PageSession } from "../support/browser";
+import type { DevServer } from "../support/wrangler-dev";
 
 const hasChromium = chromiumAvailable("releases page e2e");
 
 const ENV = "releases-e2e";
 
 describe.skipIf(!hasChromium)("admin page: schedules and change requests", () => {
+  let session: PageSession;
   let server: DevServer;
-  let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await startDevServer();
-    browser = await launchChromium();
-    page = await openRecordingPage(browser, pageErrors, { viewport: { width: 1440, height: 900 } });
+    session = await openPageSession(pageErrors, { viewport: { width: 1440, height: 900 } });
+    ({ server, page } = session);
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
     const flag = { type: "boolean", variants: { on: true, off: false }, defaultVariant: "off" };
     expect((await server.admin("PUT", `/environments/${ENV}/flags/banner`, flag)).status).toBe(201);
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
+  afterAll(() => session?.close(), 60_000);
 
   const flagViaApi = async () => (await server.admin("GET", `/environments/${ENV}/flags/banner`)).json as { enabled: boolean; version: number };
 

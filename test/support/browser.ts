@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { startDevServer, type DevServer, type StartOptions } from "./wrangler-dev";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -34,7 +35,7 @@ export interface PageOptions {
 }
 
 /** A new page that pushes its uncaught errors (and, if asked, console errors) to `errors`. */
-export async function openRecordingPage(browser: Browser, errors: string[], options: PageOptions = {}): Promise<Page> {
+async function openRecordingPage(browser: Browser, errors: string[], options: PageOptions = {}): Promise<Page> {
   const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   page.on("pageerror", (err) => errors.push(String(err)));
   if (options.consoleErrors) {
@@ -43,4 +44,37 @@ export async function openRecordingPage(browser: Browser, errors: string[], opti
     });
   }
   return page;
+}
+
+export interface PageSession {
+  server: DevServer;
+  page: Page;
+  /** Closes the browser, then stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * A spawned server (`npm start`) and a Chromium page for it, started one after the other; if the
+ * browser fails to start, the server already started is stopped before the error is rethrown.
+ */
+export async function openPageSession(errors: string[], options: PageOptions & { server?: StartOptions } = {}): Promise<PageSession> {
+  const server = await startDevServer(options.server);
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const page = await openRecordingPage(browser, errors, options);
+    const opened = browser;
+    return {
+      server,
+      page,
+      async close() {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+    throw e;
+  }
 }
