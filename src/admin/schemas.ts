@@ -51,8 +51,6 @@ export const HistoryQuery = z.object({
   before: z.optional(intText(1, 1e9)),
 });
 
-export const DeleteEnvironmentQuery = z.object({ confirm: z.optional(z.string()) });
-
 export { Flag, Segment };
 
 /** A scheduled change: `patch` is checked against the flag by the store (RFC 7396 merge, then the flag model). */

@@ -58,11 +58,6 @@ function aggregatorFor(env: Env): Aggregator {
   return aggregator;
 }
 
-/** Test hook: the isolate's aggregator (created on demand), so tests can flush it. */
-export function isolateAggregator(env: Env): Aggregator | null {
-  return insightsEnabled(env) ? aggregatorFor(env) : null;
-}
-
 async function sendInBatches(queue: Queue, messages: UsageMessage[]): Promise<void> {
   let batch: MessageSendRequest[] = [];
   let bytes = 0;
