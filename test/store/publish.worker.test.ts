@@ -4,7 +4,7 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
 import { kvKey, type Snapshot } from "../../src/core/kv-contract";
 import { readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
-import { E, boolFlag, instrumentKv, must, refused, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
+import { E, boolFlag, instrumentKv, must, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
 import { SNAPSHOT_GRACE_MS } from "../../src/store/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
-import { E, boolFlag, instrumentKv, must, refused, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
+import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
 
 type Row = { version: number; superseded_at: number | null; retry_at: number };
 
