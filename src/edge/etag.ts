@@ -12,16 +12,35 @@ export function bulkEtag(version: number, kind: "client" | "server", ctxHash: st
   return `"${version}-${kind === "client" ? "c" : "s"}-${ctxHash}"`;
 }
 
-const BULK_ETAG = /^(?:W\/)?"?(\d{1,12})-[cs]-/;
+const BULK_ETAG = /^(\d{1,12})-[cs]-/;
+
+/** A tag with its `W/` prefix and surrounding quotes removed: clients that strip quotes still match. */
+function bareTag(tag: string): string {
+  const t = tag.startsWith("W/") ? tag.slice(2) : tag;
+  const start = t.startsWith('"') ? 1 : 0;
+  const end = t.length > start && t.endsWith('"') ? t.length - 1 : t.length;
+  return t.slice(start, end);
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /**
- * The highest environment version named by the bulk tags in an `If-None-Match` header (the reverse
+ * The tags an `If-None-Match` header names, bare (see {@link bareTag}): read once per request, then
+ * asked both for the version it has seen ({@link bulkEtagVersion}) and for a match ({@link ifNoneMatchHits}).
+ */
+export function ifNoneMatchTags(header: string | null | undefined): readonly string[] {
+  if (!header) return NO_TAGS;
+  return header.split(",").map((part) => bareTag(part.trim()));
+}
+
+/**
+ * The highest environment version named by the bulk tags of an `If-None-Match` header (the reverse
  * of {@link bulkEtag}), or 0 when it names none.
  */
-export function bulkEtagVersion(header: string | null | undefined): number {
+export function bulkEtagVersion(tags: readonly string[]): number {
   let version = 0;
-  for (const part of (header ?? "").split(",")) {
-    const m = BULK_ETAG.exec(part.trim());
+  for (const tag of tags) {
+    const m = BULK_ETAG.exec(tag);
     if (m) version = Math.max(version, Number(m[1]));
   }
   return version;
@@ -34,14 +53,11 @@ export function snapshotEtag(version: number, format: string): string {
 
 /**
  * RFC 9110 §13.1.2: `If-None-Match` uses weak comparison, so `W/` prefixes are ignored; `*`
- * matches any current representation. Clients that strip quotes still match.
+ * matches any current representation. `tags` from {@link ifNoneMatchTags}.
  */
-export function ifNoneMatchHits(header: string | null | undefined, etag: string): boolean {
-  if (!header) return false;
-  const bare = etag.replace(/^W\//, "").replace(/^"|"$/g, "");
-  for (const part of header.split(",")) {
-    const tag = part.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
-    if (tag === "*" || tag === bare) return true;
-  }
+export function ifNoneMatchHits(tags: readonly string[], etag: string): boolean {
+  if (tags.length === 0) return false;
+  const bare = bareTag(etag);
+  for (const tag of tags) if (tag === "*" || tag === bare) return true;
   return false;
 }

@@ -35,7 +35,7 @@ import { cors } from "./cors";
 import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
-import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, snapshotEtag } from "./etag";
+import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, ifNoneMatchTags, snapshotEtag } from "./etag";
 import { ofrepError, ofrepItemsJson, ofrepJson, toOfrep } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
@@ -115,10 +115,10 @@ function dependsOnTime(compiled: CompiledEnvironment, kind: KeyKind): boolean {
  * change stream triggered, or the version inside its own `If-None-Match` (it already saw that
  * version, perhaps from another isolate; answering with an older one would step back in time).
  */
-function versionHint(c: C): number {
+function versionHint(c: C, ifNoneMatch: readonly string[]): number {
   const raw = c.req.query("flagConfigEtag");
   const asked = raw && /^\d{1,12}$/.test(raw) ? Number(raw) : 0;
-  return Math.max(asked, bulkEtagVersion(c.req.header("if-none-match")));
+  return Math.max(asked, bulkEtagVersion(ifNoneMatch));
 }
 
 edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
@@ -152,7 +152,8 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   const read = await readContext(c.req.raw);
   if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails), 400);
   const eventStreams = await eventStreamsFor(c, admitted);
-  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c));
+  const ifNoneMatch = ifNoneMatchTags(c.req.header("if-none-match"));
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c, ifNoneMatch));
   if (!lookup.ok) {
     // Never published: an empty flag set (every flag then resolves to FLAG_NOT_FOUND in the
     // provider), with the stream so the client hears about the first publish. No ETag.
@@ -163,7 +164,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   const timeDependent = dependsOnTime(snap.compiled, key.kind);
   const canonical = canonicalJson(read.context);
   const etag = timeDependent ? null : bulkEtag(snap.version, key.kind, hash64(canonical));
-  if (etag && ifNoneMatchHits(c.req.header("if-none-match"), etag)) {
+  if (etag && ifNoneMatchHits(ifNoneMatch, etag)) {
     return new Response(null, { status: 304, headers: { ETag: etag } });
   }
   // Only anonymous, time-independent answers may be reused (see edge-cache.ts for why).
@@ -310,7 +311,7 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   // version changes the body under the same URL, so each reuse revalidates with the ETag (cheap
   // 304). The long `public` lifetime belongs only to the level-2 copy under its versioned URL.
   const headers: Record<string, string> = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json" };
-  if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
+  if (ifNoneMatchHits(ifNoneMatchTags(c.req.header("if-none-match")), etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
   const { text, source } = await throughLevels({
     memoryKey: memoKey("snapshot", snap.environment, snap.version, format),
     cacheUrl: async () => snapshotCacheUrl(snap.environment, snap.version, format),

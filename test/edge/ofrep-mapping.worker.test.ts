@@ -4,12 +4,15 @@ import type { EvaluationResult } from "../../src/core/engine";
 import { kvKey } from "../../src/core/kv-contract";
 import { canonicalJson } from "../../src/core/canonical";
 import { contentHash as contextHash } from "../../src/core/canonical";
-import { ifNoneMatchHits } from "../../src/edge/etag";
+import { bulkEtagVersion, ifNoneMatchHits as hitsTags, ifNoneMatchTags } from "../../src/edge/etag";
 import { toOfrep } from "../../src/edge/ofrep";
 import { edgeApp } from "../../src/edge/routes";
 import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
 import { testKey } from "./test-keys";
+
+/** The header as a route reads it: parsed once, then compared. */
+const ifNoneMatchHits = (header: string | null, etag: string) => hitsTags(ifNoneMatchTags(header), etag);
 
 const base = (r: Partial<EvaluationResult>): EvaluationResult => ({ key: "f", reason: "STATIC", metadata: {}, ...r });
 
@@ -47,6 +50,12 @@ describe("ETag helpers", () => {
     expect(ifNoneMatchHits("*", tag)).toBe(true);
     expect(ifNoneMatchHits('"3-c-abc"', tag)).toBe(false);
     expect(ifNoneMatchHits(null, tag)).toBe(false);
+  });
+
+  it("If-None-Match: the highest version its bulk tags name, weak, quoted or not", () => {
+    expect(bulkEtagVersion(ifNoneMatchTags('"4-s-x", W/"12-c-y", 7-s-z'))).toBe(12);
+    expect(bulkEtagVersion(ifNoneMatchTags('"9-native", *, "W/5-s-x"'))).toBe(0);
+    expect(bulkEtagVersion(ifNoneMatchTags(null))).toBe(0);
   });
 });
 
