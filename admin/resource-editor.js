@@ -195,12 +195,16 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     h("button", { type: "button", class: "btn btn-small", id: `${spec.id}-view-json`, "aria-pressed": "false", on: { click: () => void show("json") }, text: "JSON" })) : null;
   const heading = h("h3", { id: titleId });
 
+  let switches = 0;
   /**
    * Shows the visual form or the JSON textarea. Each switch carries the current edits across:
    * JSON → form only when the text parses (else the JSON view stays, with the error).
    * @param {"visual" | "json"} view
    */
   async function show(view) {
+    // The visual form loads lists first (segments, kinds): a switch made meanwhile wins, so a
+    // slow load never replaces a JSON view the user already chose (and the edits typed into it).
+    const turn = ++switches;
     if (view === "json" || !spec.visual) {
       if (form) textarea.value = pretty(form.value());
       form = null;
@@ -209,13 +213,17 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     } else {
       const p = parsed();
       if (!p.ok) { status.className = "editor-status bad"; status.textContent = `Invalid JSON: ${p.message} (fix it to use the visual editor)`; return; }
+      let built;
       try {
-        form = await spec.visual(p.value, updateStatus);
+        built = await spec.visual(p.value, updateStatus);
       } catch (e) {
+        if (turn !== switches) return;
         status.className = "editor-status bad";
         status.textContent = `The visual editor cannot show this ${spec.noun}: ${e instanceof Error ? e.message : e}`;
         return;
       }
+      if (turn !== switches) return;
+      form = built;
       mount(heading, `${Noun} definition`);
       mount(body, form.element);
     }

@@ -186,6 +186,34 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
   }, 60_000);
 
+  it("a JSON view chosen while the visual editor still loads stays the JSON view", async () => {
+    // The visual editor waits for the segments list: hold it until the JSON view is chosen.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const segmentsList = `**/admin/v1/environments/${ENV}/segments`;
+    await page.route(segmentsList, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.reload(); // a fresh page opens flags in the visual view first
+      await page.getByRole("button", { name: "new-checkout", exact: true }).click();
+      const detail = page.locator(".flag-detail");
+      await detail.getByRole("button", { name: "JSON", exact: true }).click();
+      const editor = page.getByRole("textbox", { name: "Definition (native JSON)" });
+      await expect.poll(() => editor.inputValue()).toContain('"new-checkout"');
+      const served = page.waitForResponse((res) => res.url().endsWith(`/environments/${ENV}/segments`));
+      release();
+      await served;
+      await page.waitForLoadState("networkidle");
+      expect(await detail.getByRole("button", { name: "JSON", exact: true }).getAttribute("aria-pressed")).toBe("true");
+      expect(await editor.inputValue()).toContain('"new-checkout"');
+    } finally {
+      release();
+      await page.unroute(segmentsList);
+    }
+  }, 60_000);
+
   it("shows user-written text as text, under a strict Content-Security-Policy", async () => {
     const hostile = `<img src=x onerror="window.__xss=1">`;
     const put = await server.admin("PUT", `/environments/${ENV}/flags/hostile-text`, {
