@@ -41,40 +41,39 @@ export class StoreInsights {
   constructor(private readonly host: InsightsHost) {}
 
   recordUsage(messages: UsageMessage[]): RecordOutcome {
-    const outcome: RecordOutcome = { applied: 0, duplicates: 0, ignored: 0 };
-    const list = Array.isArray(messages) ? messages : [];
-    if (!this.host.live()) return { ...outcome, ignored: list.length };
-    const now = this.now();
-    this.host.transaction(() => {
-      for (const m of list) {
-        if (seen(this.host.sql, m.id)) outcome.duplicates++;
-        else {
-          applyUsage(this.host.sql, m, now);
-          outcome.applied++;
-        }
-      }
-      this.maintain(now);
-    });
-    return outcome;
+    return this.recordOnce(messages, (m, now) => {
+      if (seen(this.host.sql, m.id)) return false;
+      applyUsage(this.host.sql, m, now);
+      return true;
+    }, (now) => this.maintain(now));
   }
 
   recordDeadLetters(letters: DeadLetter[]): RecordOutcome {
+    return this.recordOnce(letters, (d, now) => {
+      // Its own id space: the same message may have been applied in part before it died.
+      const id = `dlq:${d.id}`;
+      if (seen(this.host.sql, id)) return false;
+      this.host.sql.exec(`INSERT INTO usage_seen (id, at) VALUES (?, ?)`, id, now).toArray();
+      addMinute(this.host.sql, Math.floor(d.at / MINUTE_MS) * MINUTE_MS, { dead_letters: 1, dead_evaluations: d.evaluations });
+      return true;
+    });
+  }
+
+  /**
+   * Each item in one transaction: `apply` answers false for one already seen (a redelivery). While
+   * the environment does not exist every item is ignored.
+   */
+  private recordOnce<T>(items: T[], apply: (item: T, now: number) => boolean, after?: (now: number) => void): RecordOutcome {
     const outcome: RecordOutcome = { applied: 0, duplicates: 0, ignored: 0 };
-    const list = Array.isArray(letters) ? letters : [];
+    const list = Array.isArray(items) ? items : [];
     if (!this.host.live()) return { ...outcome, ignored: list.length };
     const now = this.now();
     this.host.transaction(() => {
-      for (const d of list) {
-        // Its own id space: the same message may have been applied in part before it died.
-        const id = `dlq:${d.id}`;
-        if (seen(this.host.sql, id)) {
-          outcome.duplicates++;
-          continue;
-        }
-        this.host.sql.exec(`INSERT INTO usage_seen (id, at) VALUES (?, ?)`, id, now).toArray();
-        addMinute(this.host.sql, Math.floor(d.at / MINUTE_MS) * MINUTE_MS, { dead_letters: 1, dead_evaluations: d.evaluations });
-        outcome.applied++;
+      for (const item of list) {
+        if (apply(item, now)) outcome.applied++;
+        else outcome.duplicates++;
       }
+      after?.(now);
     });
     return outcome;
   }
