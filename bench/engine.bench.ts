@@ -333,25 +333,30 @@ async function main() {
     ["unleash", createUnleash],
     ["launchdarkly", createLaunchDarkly],
   ] as Array<[string, EngineFactory]>).filter(([name]) => !only || only.includes(name));
-  console.log("workload a: one string flag, 3 rules (ends-with, in 50 codes, 50/50 rollout)");
-  await runWorkload(workloadA(), generateContexts(CONTEXTS, 42), factories, false);
-  console.log("workload b: 200 mixed flags, bulk evaluation per context");
-  await runWorkload(workloadB(), generateContexts(CONTEXTS, 43), factories, true);
-  console.log("workload c: boolean flag on a 100,000-key segment, half the contexts inside");
-  await runWorkload(workloadC(), generateSegmentContexts(CONTEXTS, 99), factories, false);
+  // BENCH_PARTS=bulk,cold runs only those parts (engines, compile, bulk, cold); the JSON keeps every key.
+  const parts = process.env.BENCH_PARTS?.split(",");
+  const part = (name: string) => !parts || parts.includes(name);
+  if (part("engines")) {
+    console.log("workload a: one string flag, 3 rules (ends-with, in 50 codes, 50/50 rollout)");
+    await runWorkload(workloadA(), generateContexts(CONTEXTS, 42), factories, false);
+    console.log("workload b: 200 mixed flags, bulk evaluation per context");
+    await runWorkload(workloadB(), generateContexts(CONTEXTS, 43), factories, true);
+    console.log("workload c: boolean flag on a 100,000-key segment, half the contexts inside");
+    await runWorkload(workloadC(), generateSegmentContexts(CONTEXTS, 99), factories, false);
+  }
   console.log("10k-flag environment: compile time and retained heap");
-  const compile = await compile10k();
+  const compile = part("compile") ? await compile10k() : undefined;
   console.log("bulk answer of 500 flags: evaluate + OFREP body (fragments vs stringify)");
-  const bulk = await bulk500();
+  const bulk = part("bulk") ? await bulk500() : undefined;
   console.log("cold isolate: fresh processes from the 10k-flag snapshot text to the first answer");
-  const cold = coldFigures();
+  const cold = part("cold") ? coldFigures() : undefined;
 
   const ratios = printTable();
   if (compile) {
     console.log(`\nedgeflags compile, 10,000 flags: ${fmt(compile.medianMs, 1)} ms median of 5 (cpu ${fmt(compile.cpuMs, 1)} ms; first/cold ${fmt(compile.coldMs, 1)} ms), retained heap ${fmt(compile.heapMb, 1)} MB`);
     console.log(`  for reference: zod EnvironmentDoc parse of the same doc ${fmt(compile.parseMs, 1)} ms; flagd-core setConfigurations ${Number.isNaN(compile.flagdMs) ? "(BENCH_FLAGD_10K=1)" : fmt(compile.flagdMs, 1) + " ms"}`);
   }
-  console.log(`\nbulk answer, 500 flags (evaluate + OFREP body), cpu: ${fmt(bulk.fragmentsUs, 1)} µs from fragments; ${fmt(bulk.stringifyUs, 1)} µs stringified per request (before)`);
+  if (bulk) console.log(`\nbulk answer, 500 flags (evaluate + OFREP body), cpu: ${fmt(bulk.fragmentsUs, 1)} µs from fragments; ${fmt(bulk.stringifyUs, 1)} µs stringified per request (before)`);
   if (cold) {
     console.log(`cold isolate, 10,000 flags, KV text → answer (median of ${process.env.BENCH_COLD_RUNS ?? 7} fresh processes):`);
     console.log(`  first single evaluation: ${fmt(cold.singleLazyMs, 2)} ms compiled on first use; ${fmt(cold.singleEagerMs, 1)} ms parsing and compiling everything (before)`);
@@ -369,8 +374,8 @@ async function main() {
     cold_single_10k_eager_ms: cold ? Number(cold.singleEagerMs.toFixed(1)) : null,
     cold_bulk_all_10k_ms: cold ? Number(cold.bulkLazyMs.toFixed(1)) : null,
     cold_bulk_all_10k_eager_ms: cold ? Number(cold.bulkEagerMs.toFixed(1)) : null,
-    bulk500_us: Number(bulk.fragmentsUs.toFixed(1)),
-    bulk500_stringify_us: Number(bulk.stringifyUs.toFixed(1)),
+    bulk500_us: bulk ? Number(bulk.fragmentsUs.toFixed(1)) : null,
+    bulk500_stringify_us: bulk ? Number(bulk.stringifyUs.toFixed(1)) : null,
   }));
 }
 

@@ -30,7 +30,7 @@ export function openEnvironment(source: DocSource, options: CompileOptions = {})
     let env: Environment | undefined;
     const segments = new SegmentsOnDemand(source);
     const compileEnv = flagCompileEnv(segments, source, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
-    env = new Environment(new LazyFlags(source, new KeyIndex(source.flagKeys), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
+    env = new Environment(new LazyFlags(source, new KeyIndex(source), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
     return ok(env);
   } catch (e) {
     return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);
@@ -38,41 +38,53 @@ export function openEnvironment(source: DocSource, options: CompileOptions = {})
 }
 
 /**
- * Flag key → position in the key list. A 10,000-entry Map costs a cold isolate milliseconds
- * before its first answer, so the first lookups scan the list (natively, microseconds) and the
- * Map is built once lookups become many.
+ * Flag key → position in the key list. A cold isolate must not build a list or Map of 10,000 keys
+ * before its first answer, so the first lookups ask the source (a native search of the snapshot's
+ * packed key string, see snapshot-text.ts), each key once, and the Map is built once lookups
+ * become many.
  */
 class KeyIndex {
   private static readonly SCANS = 16;
   private map: Map<string, number> | undefined = undefined;
   /** Key → where its second definition is, for keys defined twice (known once `map` is built). */
   private readonly twice = new Map<string, number>();
-  private scans = 0;
+  /** What the source answered so far, until `map` is built. */
+  private readonly found = new Map<string, number>();
 
-  constructor(private readonly keys: readonly unknown[]) {}
+  constructor(private readonly source: DocSource) {}
 
   /** Where the first definition named `key` is; -1 when none is. */
   find(key: string): number {
-    if (this.map === undefined && ++this.scans <= KeyIndex.SCANS) return this.keys.indexOf(key);
+    if (this.map === undefined) {
+      const known = this.found.get(key);
+      if (known !== undefined) return known;
+      if (this.found.size < KeyIndex.SCANS) {
+        const at = this.source.findFlag(key);
+        this.found.set(key, at);
+        return at;
+      }
+    }
     return this.all().get(key) ?? -1;
   }
 
-  /** Where a second definition named `key` (first at `at`) is; -1 when none is. */
-  duplicate(key: string, at: number): number {
-    return this.map === undefined ? this.keys.indexOf(key, at + 1) : this.twice.get(key) ?? -1;
+  /** Where a second definition named `key` is; -1 when none is. */
+  duplicate(key: string): number {
+    return this.map === undefined ? this.source.findFlag(key, true) : this.twice.get(key) ?? -1;
   }
 
   /** Every key that names a flag, in definition order (first definitions; missing keys name none). */
   all(): ReadonlyMap<string, number> {
     if (this.map === undefined) {
+      const keys = this.source.flagKeys;
       const map = new Map<string, number>();
-      for (let i = 0; i < this.keys.length; i++) {
-        const k = this.keys[i];
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         if (typeof k !== "string") continue;
         if (!map.has(k)) map.set(k, i);
         else if (!this.twice.has(k)) this.twice.set(k, i);
       }
       this.map = map;
+      this.found.clear();
     }
     return this.map;
   }
@@ -186,7 +198,7 @@ class LazyFlags implements FlagSupply {
   private check(flags: readonly Flag[], byKey: ReadonlyMap<string, Flag>): Issue[] {
     const issues: Issue[] = [];
     for (const f of flags) {
-      const again = this.index.duplicate(f.key, this.index.find(f.key));
+      const again = this.index.duplicate(f.key);
       if (again >= 0) issues.push({ path: `flags[${again}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
       validateFlagShape(f, `flags.${f.key}`, issues, byKey);
     }

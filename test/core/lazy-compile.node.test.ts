@@ -101,8 +101,13 @@ describe("lazy compile", () => {
     const segments: string[] = [];
     let whole = 0;
     const inner = docSource(doc);
+    let listed = 0;
     const counting: DocSource = {
       ...inner,
+      get flagKeys() {
+        listed++;
+        return inner.flagKeys;
+      },
       flagAt: (i) => (parsed.push(i), inner.flagAt(i)),
       allFlags: () => (whole++, inner.allFlags()),
       segment: (k) => (segments.push(k), inner.segment(k)),
@@ -113,12 +118,28 @@ describe("lazy compile", () => {
     expect(parsed.map((i) => keys[i]).sort()).toEqual(["after-2030", "in-big", "needs-time", "needs-two"]);
     expect(segments).toEqual(["big"]);
     expect(whole).toBe(0);
+    expect(listed).toBe(0); // found by key: no list of every key before the first answer
     lazy.value.evaluate("in-big", { targetingKey: "user-3" });
     expect(parsed).toHaveLength(4); // compiled with needs-two already
     // Bulk reads the rest in one go.
     lazy.value.evaluateAll({});
     expect(whole).toBe(1);
     expect(parsed).toHaveLength(4);
+  });
+
+  it("finds flags alike before and after the key index turns into a Map (past 16 keys), a key defined twice too", () => {
+    const many: EnvironmentDoc = { segments: [], flags: Array.from({ length: 40 }, (_, i) => ({ ...base, key: `f${i}`, fallthrough: { variant: i % 2 ? "a" : "b" } })) };
+    const withTwice = (key: string): EnvironmentDoc => ({ ...many, flags: [...many.flags, { ...base, key }] });
+    for (const twice of ["f3", "f37"]) {
+      const lazy = compileLazily(withTwice(twice));
+      if (!lazy.ok) throw new Error("open failed");
+      for (const key of [...many.flags.map((f) => f.key), "nope", "f1 f2", "f1/1"]) {
+        const r = lazy.value.evaluate(key, {});
+        if (key === twice) expect(r.errorMessage).toContain(`flags[40].key: duplicate flag key "${twice}"`);
+        else if (key.startsWith("f") && !key.includes(" ") && !key.includes("/")) expect(r).toMatchObject({ key, variant: Number(key.slice(1)) % 2 ? "a" : "b" });
+        else expect(r.errorCode).toBe("FLAG_NOT_FOUND");
+      }
+    }
   });
 
   it("a key defined twice answers PARSE_ERROR with the eager compile's issue, as does a flag needing it; single and bulk alike", () => {

@@ -1,12 +1,12 @@
 /**
  * The snapshot's KV text (snapshot-text.ts): every part reads back as written, the whole value is
- * still the JSON document a reader of the earlier layout parses, and values of the earlier layout
+ * still the JSON document a reader of an earlier layout parses, and values of the earlier layouts
  * (or an unknown later one) are read whole.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc } from "../../src/core/model";
-import { encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
 
 const head = { environment: "prod", version: 42, publishedAt: "2026-12-03T17:00:00.000Z" };
 // Strings that could confuse a reader looking for line breaks or the doc field.
@@ -28,7 +28,7 @@ const docGen: fc.Arbitrary<EnvironmentDoc> = fc.record({
 
 const roundTrip = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-describe("snapshot text, layout 2", () => {
+describe(`snapshot text, layout ${SNAPSHOT_LAYOUT}`, () => {
   it("reads every flag, segment and document part back as written, and parses whole as the earlier layout's readers expect", () => {
     fc.assert(
       fc.property(docGen, (doc) => {
@@ -40,10 +40,14 @@ describe("snapshot text, layout 2", () => {
         expect(JSON.stringify(whole.doc)).toBe(JSON.stringify(doc));
 
         const read = readSnapshot(text)!;
-        expect(read).toMatchObject({ ...head, layout: 2 });
+        expect(read).toMatchObject({ ...head, layout: SNAPSHOT_LAYOUT });
         expect(read.source.flagKeys).toEqual(doc.flags.map((f) => f.key));
         expect(read.source.segmentKeys).toEqual(doc.segments.map((s) => s.key));
-        doc.flags.forEach((f, i) => expect(read.source.flagAt(i)).toEqual(roundTrip(f)));
+        doc.flags.forEach((f, i) => {
+          expect(read.source.findFlag(f.key)).toBe(i);
+          expect(read.source.findFlag(f.key, true)).toBe(-1);
+          expect(read.source.flagAt(i)).toEqual(roundTrip(f));
+        });
         expect(read.source.allFlags()).toEqual(roundTrip(doc.flags));
         for (const s of doc.segments) expect(read.source.segment(s.key)).toEqual(roundTrip(s));
         expect(read.source.segment("not-a-segment-key!")).toBeUndefined();
@@ -59,8 +63,47 @@ describe("snapshot text, layout 2", () => {
   it("keeps its index and document apart: the first line is the head, each flag one line", () => {
     const doc: EnvironmentDoc = { flags: [{ key: "a", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false }, { key: "b", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false }], segments: [] };
     const lines = snapshotText(head, encodeDoc(doc)).split("\n");
-    expect(lines[0]).toMatch(/^\{"environment":"prod","version":42,"publishedAt":"[^"]+","layout":\{"v":2,.*\},"doc":$/);
+    expect(lines[0]).toMatch(/^\{"environment":"prod","version":42,"publishedAt":"[^"]+","layout":\{"v":3,.*\},"doc":$/);
+    // The keys are one string, not a list: reading the index allocates no string per key.
+    expect(JSON.parse(lines[0]!.slice(0, -',"doc":'.length) + "}").layout).toMatchObject({ flagCount: 2, flags: " a/0 b/1" });
     expect(lines.slice(1)).toEqual(['{"flags":[', `${JSON.stringify(doc.flags[0])},`, JSON.stringify(doc.flags[1]), '],"segments":[', "]}}"]);
+  });
+});
+
+describe("finding a flag in the packed key list", () => {
+  const flag = (key: string) => ({ key, type: "boolean" as const, variants: { on: true }, enabled: true, clientVisible: false });
+  // 40 flags: ordinals past 9 and 35 take more base-36 digits than one.
+  const keys = ["a", "a.b", "a-1", "b:c", ...Array.from({ length: 36 }, (_, i) => `k${i}`)];
+  const read = readSnapshot(snapshotText(head, encodeDoc({ flags: [...keys.map(flag), flag("a-1")], segments: [{ key: "s", included: ["u"], excluded: [], rules: [] }] })))!;
+
+  it("finds each key exactly, and the second definition of a key defined twice", () => {
+    expect(read.layout).toBe(SNAPSHOT_LAYOUT);
+    keys.forEach((k, i) => expect(read.source.findFlag(k)).toBe(i));
+    expect(read.source.findFlag("a-1", true)).toBe(keys.length);
+    expect(read.source.flagAt(keys.length)).toEqual(flag("a-1"));
+    expect(read.source.segment("s")).toMatchObject({ key: "s" });
+  });
+
+  it("finds nothing for a prefix, a suffix, or a key that spells part of the index", () => {
+    for (const k of ["", "k", "k3 ", " a", "a/", "a/0", "a/0 a.b", "b", "c", "k35/z", "k1/1 k2", "s", "/", " "]) {
+      expect(read.source.findFlag(k), JSON.stringify(k)).toBe(-1);
+    }
+    expect(read.source.segment("s/0")).toBeUndefined();
+    expect(read.source.segment("a")).toBeUndefined();
+  });
+});
+
+describe("a document whose keys the index cannot hold", () => {
+  it("is published as layout 1 and read whole, as every reader does", () => {
+    for (const key of ["has space", "has/slash", ""]) {
+      const doc = { flags: [{ key, type: "boolean" as const, variants: { on: true }, enabled: true, clientVisible: false }], segments: [] } as EnvironmentDoc;
+      const text = snapshotText(head, encodeDoc(doc));
+      expect(JSON.parse(text)).toMatchObject({ layout: { v: 1 }, doc: roundTrip(doc) });
+      const read = readSnapshot(text)!;
+      expect(read.layout).toBe(1);
+      expect(read.source.findFlag(key)).toBe(0);
+      expect(read.source.flagAt(0)).toEqual(doc.flags[0]);
+    }
   });
 });
 
@@ -77,8 +120,20 @@ describe("snapshot text of the earlier layout, and of an unknown one", () => {
     expect(read.doc()).toEqual(doc);
   });
 
+  it("reads a value of layout 2 (the deploy before layout 3: keys as a JSON array) whole", () => {
+    const encoded = encodeDoc(doc);
+    const layout2 = { v: 2, w: 2, flags: ["x"], flagAt: "0b", segments: ["s"], segmentAt: "2t", metadataAt: [100, 110] };
+    const text = JSON.stringify({ ...head, layout: layout2 }).slice(0, -1) + ',"doc":\n' + encoded.text + "}";
+    const read = readSnapshot(text)!;
+    expect(read).toMatchObject({ ...head, layout: 1 });
+    expect(read.source.findFlag("x")).toBe(0);
+    expect(read.source.flagAt(0)).toEqual(doc.flags[0]);
+    expect(read.source.segment("s")).toEqual(doc.segments[0]);
+    expect(read.doc()).toEqual(doc);
+  });
+
   it("reads a later layout version it does not know whole, through its doc field", () => {
-    const text = snapshotText(head, encodeDoc(doc)).replace('"layout":{"v":2,', '"layout":{"v":3,');
+    const text = snapshotText(head, encodeDoc(doc)).replace('"layout":{"v":3,', '"layout":{"v":4,');
     const read = readSnapshot(text)!;
     expect(read.layout).toBe(1);
     expect(read.source.flagAt(0)).toEqual(doc.flags[0]);

@@ -1,15 +1,16 @@
 /**
- * The edge answers the same, byte for byte and ETag for ETag, from a snapshot in layout 2
- * (per-flag fragments, what the store publishes now) and from the same document in the earlier
- * one-line layout (what the previous deploy published, read during a rollout). A flag whose
- * segment is broken answers PARSE_ERROR; the others answer.
+ * The edge answers the same, byte for byte and ETag for ETag, from a snapshot in the current
+ * layout (per-flag fragments behind a packed key index, what the store publishes now), from the
+ * same document in layout 2 (keys as a JSON array: what the previous deploy published, read whole
+ * during a rollout) and in the earlier one-line layout. A flag whose segment is broken answers
+ * PARSE_ERROR; the others answer.
  */
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind } from "../../src/core/kv-contract";
-import { encodeDoc, snapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, encodeDoc, snapshotText } from "../../src/core/snapshot-text";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 
@@ -22,15 +23,25 @@ async function mintKey(environment: string, kind: KeyKind): Promise<string> {
   return key;
 }
 
-async function publish(environment: string, doc: EnvironmentDoc, layout: 1 | 2): Promise<void> {
+/** A value as the deploy before layout 3 wrote it: the same document lines, the keys as a JSON array. */
+function layout2Text(head: { environment: string; version: number; publishedAt: string }, doc: EnvironmentDoc): string {
+  const encoded = encodeDoc(doc);
+  const current = JSON.parse(encoded.layout) as { w: number; flags: string; flagAt: string; segments: string; segmentAt: string; metadataAt?: unknown };
+  const keys = (packed: string) => (packed === "" ? [] : packed.slice(1).split(" ").map((k) => k.slice(0, k.lastIndexOf("/"))));
+  const layout = { v: 2, w: current.w, flags: keys(current.flags), flagAt: current.flagAt, segments: keys(current.segments), segmentAt: current.segmentAt, metadataAt: current.metadataAt };
+  return JSON.stringify({ ...head, layout }).slice(0, -1) + ',"doc":\n' + encoded.text + "}";
+}
+
+async function publish(environment: string, doc: EnvironmentDoc, layout: 1 | 2 | typeof SNAPSHOT_LAYOUT): Promise<void> {
   const head = { environment, version: 3, publishedAt: "2026-12-03T17:00:00.000Z" };
-  await kv().put(kvKey.snapshot(environment, 3), layout === 2 ? snapshotText(head, encodeDoc(doc)) : JSON.stringify({ ...head, doc }));
+  const text = layout === SNAPSHOT_LAYOUT ? snapshotText(head, encodeDoc(doc)) : layout === 2 ? layout2Text(head, doc) : JSON.stringify({ ...head, doc });
+  await kv().put(kvKey.snapshot(environment, 3), text);
   await kv().put(kvKey.pointer(environment), JSON.stringify({ version: 3, publishedAt: head.publishedAt }));
 }
 
 const flag = (f: Partial<Flag> & Pick<Flag, "key">): Flag => ({ type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "b", enabled: true, clientVisible: true, ...f });
 
-// Key order as the store writes documents (and as layout 2 always writes them).
+// Key order as the store writes documents (and as the layouts with fragments always write them).
 const DOC: EnvironmentDoc = {
   flags: [
     flag({ key: "static" }),
@@ -66,32 +77,36 @@ async function answers(environment: string, kind: KeyKind) {
 }
 
 describe("snapshot layouts at the edge", () => {
-  it("answers single, bulk and 304 the same from layout 2 as from the earlier layout", async () => {
+  it("answers single, bulk and 304 the same from the current layout as from layout 2 and the earlier one-line layout", async () => {
     await publish("layout-one", DOC, 1);
     await publish("layout-two", DOC, 2);
+    await publish("layout-now", DOC, SNAPSHOT_LAYOUT);
     for (const kind of ["client", "server"] as const) {
       const one = await answers("layout-one", kind);
-      const two = await answers("layout-two", kind);
-      expect(two).toEqual(one);
+      expect(await answers("layout-two", kind)).toEqual(one);
+      expect(await answers("layout-now", kind)).toEqual(one);
       expect(one.filter(([status]) => status === 304).length).toBe(3);
     }
-    const r = await post("/ofrep/v1/evaluate/flags/vip", await mintKey("layout-two", "server"), { context: { targetingKey: "u1" } });
+    const r = await post("/ofrep/v1/evaluate/flags/vip", await mintKey("layout-now", "server"), { context: { targetingKey: "u1" } });
     expect(await r.text()).toBe('{"key":"vip","reason":"TARGETING_MATCH","value":"alpha","variant":"a","metadata":{"team":"web","owner":"growth"}}');
   });
 
-  it("serves the SDK snapshot of layout 2 as it served the earlier layout", async () => {
-    const server1 = await mintKey("layout-one", "server"), server2 = await mintKey("layout-two", "server");
-    for (const format of ["native", "flagd"]) {
-      const a = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server1}` } });
-      const b = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server2}` } });
-      expect(b.status).toBe(200);
-      expect((await b.text()).replaceAll("layout-two", "layout-one")).toBe(await a.text());
+  it("serves the SDK snapshot of every layout as it served the earlier layout", async () => {
+    const server1 = await mintKey("layout-one", "server");
+    for (const other of ["layout-two", "layout-now"]) {
+      const server2 = await mintKey(other, "server");
+      for (const format of ["native", "flagd"]) {
+        const a = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server1}` } });
+        const b = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server2}` } });
+        expect(b.status).toBe(200);
+        expect((await b.text()).replaceAll(other, "layout-one")).toBe(await a.text());
+      }
     }
   });
 
   it("a flag whose segment is broken answers PARSE_ERROR; a flag needing it too; the others answer", async () => {
     const broken: EnvironmentDoc = { ...DOC, segments: [{ key: "vips", included: [], excluded: [], rules: [{ segment: "vips" }] }] };
-    await publish("layout-broken", broken, 2);
+    await publish("layout-broken", broken, SNAPSHOT_LAYOUT);
     const key = await mintKey("layout-broken", "server");
     for (const f of ["vip", "needs-vip"]) {
       const r = await post(`/ofrep/v1/evaluate/flags/${f}`, key, { context: {} });

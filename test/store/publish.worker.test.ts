@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
 import { kvKey, type Snapshot } from "../../src/core/kv-contract";
-import { readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
 import { E, boolFlag, instrumentKv, must, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -27,18 +27,19 @@ describe("publishing to KV", () => {
     expect(snapshot).toMatchObject({ environment: name, version: put.version, doc: { flags: [{ key: "f" }] } });
   });
 
-  it("publishes the snapshot in layout 2 (one flag per fragment) that still parses whole as the earlier layout", async () => {
+  it("publishes the snapshot in the current layout (one flag per fragment) that still parses whole as the earlier layouts", async () => {
     const { name, stub } = await newStore("pub-layout");
     must(await stub.putSegment({ key: "s", included: ["u1"], excluded: [], rules: [] }, "t"));
     must(await stub.putFlag(boolFlag("a"), "t"));
     const put = must(await stub.putFlag({ ...boolFlag("b"), rules: [{ when: { segment: "s" }, serve: { variant: "on" } }] }, "t"));
     const text = (await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!;
     const read = readSnapshotText(text)!;
-    expect(read).toMatchObject({ environment: name, version: put.version, layout: 2 });
+    expect(read).toMatchObject({ environment: name, version: put.version, layout: SNAPSHOT_LAYOUT });
     expect(read.source.flagKeys).toEqual(["a", "b"]);
+    expect(read.source.findFlag("b")).toBe(1);
     expect(read.source.flagAt(1)).toMatchObject({ key: "b", rules: [{ when: { segment: "s" } }] });
     expect(read.source.segment("s")).toMatchObject({ key: "s", included: ["u1"] });
-    // An isolate of the previous deploy JSON-parses the value and reads `doc`.
+    // An isolate of an earlier deploy JSON-parses the value and reads `doc`.
     const whole = JSON.parse(text) as Snapshot;
     expect(whole.doc).toEqual(read.doc());
     expect(whole.doc.flags.map((f) => f.key)).toEqual(["a", "b"]);

@@ -8,14 +8,14 @@ import type { CompiledEnvironment } from "../../src/core/engine";
 import { openEnvironment } from "../../src/core/lazy-compile";
 import type { EnvironmentDoc } from "../../src/core/model";
 import type { Result } from "../../src/core/result";
-import { encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
 
 export type CompileFn = (doc: EnvironmentDoc, options?: CompileOptions) => Result<CompiledEnvironment>;
 
-/** The edge's path: KV text in layout 2 → head read → flags compiled when first evaluated. */
+/** The edge's path: KV text in the current layout → head read → flags compiled when first evaluated. */
 export const compileLazily: CompileFn = (doc, options) => {
   const read = readSnapshot(snapshotText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encodeDoc(doc)));
-  if (!read || read.layout !== 2) throw new Error("snapshot text does not read back in layout 2");
+  if (!read || read.layout !== SNAPSHOT_LAYOUT) throw new Error(`snapshot text does not read back in layout ${SNAPSHOT_LAYOUT}`);
   return openEnvironment(read.source, options);
 };
 
