@@ -66,10 +66,16 @@ export function ofrepJson(result: EvaluationResult): string {
 
 /** A bulk answer's `flags` array: the results' texts joined (equal to JSON.stringify of the items). */
 export function ofrepItemsJson(results: readonly EvaluationResult[]): string {
-  // join() makes one flat string; `+=` makes a rope the response write must flatten (measured slower).
-  const texts = new Array<string>(results.length);
-  for (let i = 0; i < results.length; i++) texts[i] = ofrepJson(results[i]!);
-  return `[${texts.join(",")}]`;
+  // A rope: `+=` links the kept texts (flat strings) without copying them, and writing the body
+  // copies each once. join() costs ~40 ns per piece before its copy, and the body's template then
+  // copies its flat result again: `npm run bench` measured bulk500_us ~15 % lower this way.
+  if (results.length === 0) return "[]";
+  let text = "[" + ofrepJson(results[0]!);
+  for (let i = 1; i < results.length; i++) {
+    text += ",";
+    text += ofrepJson(results[i]!);
+  }
+  return text + "]";
 }
 
 /** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */

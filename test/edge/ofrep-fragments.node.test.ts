@@ -127,6 +127,10 @@ describe.each(COMPILERS)("OFREP fragments (%s compile)", (_name, compile) => {
     const text = ofrepJson(r);
     expect(text).toBe('{"key":"s","reason":"STATIC","value":"A","variant":"a","metadata":{"team":"t"}}');
     expect(renderSlot(env.value.evaluate("s", { other: 1 }))?.text).toBe(text);
+    // A bulk answer of none, one and two results.
+    expect(ofrepItemsJson([])).toBe("[]");
+    expect(ofrepItemsJson([r])).toBe(`[${text}]`);
+    expect(ofrepItemsJson([r, r])).toBe(`[${text},${text}]`);
     // The slot is invisible to spreads, JSON and equality.
     expect(Object.keys(r)).toEqual(["key", "value", "variant", "reason", "metadata"]);
     expect(renderSlot({ ...r })).toBeUndefined();
