@@ -8,7 +8,7 @@ import type { EnvironmentDoc } from "./model";
 
 /**
  * `snap:<env>:<version>`. Its text is laid out so that one flag can be read without parsing the
- * others (snapshot-text.ts, layout 2: an extra `layout` field and one flag per line); it stays
+ * others (snapshot-text.ts, layout 3: an extra `layout` field and one flag per line); it stays
  * one JSON document with these fields, which is all a reader of the earlier layout needs.
  */
 export interface Snapshot {
