@@ -26,9 +26,19 @@ export interface OfrepFailure {
   metadata?: Record<string, string | number | boolean>;
 }
 
-export function toOfrep(result: EvaluationResult): { status: 200 | 400 | 404 | 500; body: OfrepSuccess | OfrepFailure } {
+export type OfrepStatus = 200 | 400 | 404 | 500;
+
+/** The HTTP status of a single answer, without building its body (the body text is kept: ofrepJson). */
+export function ofrepStatus(result: EvaluationResult): OfrepStatus {
+  if (!result.errorCode && result.reason !== "ERROR") return 200;
+  const errorCode = result.errorCode ?? "GENERAL";
+  return errorCode === "FLAG_NOT_FOUND" ? 404 : errorCode === "GENERAL" ? 500 : 400;
+}
+
+export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: OfrepSuccess | OfrepFailure } {
   const metadata = result.metadata && Object.keys(result.metadata).length > 0 ? { ...result.metadata } : undefined;
-  if (result.errorCode || result.reason === "ERROR") {
+  const status = ofrepStatus(result);
+  if (status !== 200) {
     const errorCode = result.errorCode ?? "GENERAL";
     const body: OfrepFailure = {
       key: result.key,
@@ -36,7 +46,6 @@ export function toOfrep(result: EvaluationResult): { status: 200 | 400 | 404 | 5
       errorDetails: result.errorMessage ?? (errorCode === "FLAG_NOT_FOUND" ? `flag '${result.key}' was not found` : errorCode),
     };
     if (metadata && errorCode !== "FLAG_NOT_FOUND") body.metadata = metadata;
-    const status = errorCode === "FLAG_NOT_FOUND" ? 404 : errorCode === "GENERAL" ? 500 : 400;
     return { status, body };
   }
   const body: OfrepSuccess = { key: result.key, reason: result.reason };

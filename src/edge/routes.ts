@@ -36,7 +36,7 @@ import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
 import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, ifNoneMatchTags, snapshotEtag } from "./etag";
-import { ofrepError, ofrepItemsJson, ofrepJson, toOfrep } from "./ofrep";
+import { ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
@@ -142,7 +142,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   noteSnapshot(c.req.raw, lookup.snapshot);
   const result = compiled.evaluate(flagKey, read.context);
   noteResults(c.req.raw, c.env, [result]);
-  return new Response(ofrepJson(result), { status: toOfrep(result).status, headers: { "Content-Type": "application/json" } });
+  return new Response(ofrepJson(result), { status: ofrepStatus(result), headers: { "Content-Type": "application/json" } });
 });
 
 edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { EvaluationContext, EvaluationResult } from "../../src/core/engine";
 import { renderSlot } from "../../src/core/flag-results";
 import type { Condition, EnvironmentDoc, Flag, FlagType, Serve } from "../../src/core/model";
-import { ofrepItemsJson, ofrepJson, toOfrep, toOfrepItem } from "../../src/edge/ofrep";
+import { ofrepItemsJson, ofrepJson, ofrepStatus, toOfrep, toOfrepItem } from "../../src/edge/ofrep";
 import { COMPILERS } from "../support/compilers";
 
 const NAMES = ["on", "off", "x"] as const;
@@ -102,6 +102,7 @@ describe.each(COMPILERS)("OFREP fragments (%s compile)", (_name, compile) => {
               for (const options of [undefined, { expectedType: "boolean" as const }, { explain: true }]) {
                 const r = env.value.evaluate(f.key, ctx, options);
                 expect(ofrepJson(r)).toBe(JSON.stringify(toOfrep(r).body));
+                expect(ofrepStatus(r)).toBe(toOfrep(r).status);
                 seen.add(`${r.reason}/${r.errorCode ?? (r.value === undefined ? "no value" : typeof r.value)}`);
                 if (renderSlot(r)?.text !== undefined) kept++;
               }
@@ -109,6 +110,7 @@ describe.each(COMPILERS)("OFREP fragments (%s compile)", (_name, compile) => {
           }
           const missing = env.value.evaluate("no-such-flag", ctx);
           expect(ofrepJson(missing)).toBe(JSON.stringify(toOfrep(missing).body));
+          expect(ofrepStatus(missing)).toBe(404);
         }
       }),
       { seed: 42, numRuns: 250 },

@@ -5,7 +5,7 @@ import { kvKey } from "../../src/core/kv-contract";
 import { canonicalJson } from "../../src/core/canonical";
 import { contentHash as contextHash } from "../../src/core/canonical";
 import { bulkEtagVersion, ifNoneMatchHits as hitsTags, ifNoneMatchTags } from "../../src/edge/etag";
-import { toOfrep } from "../../src/edge/ofrep";
+import { ofrepStatus, toOfrep } from "../../src/edge/ofrep";
 import { edgeApp } from "../../src/edge/routes";
 import { sha256Hex } from "../../src/core/sha256";
 import type { Env } from "../../src/env";
@@ -30,6 +30,7 @@ describe("toOfrep", () => {
   ] as const)("%s", (_label, result, status, body) => {
     const out = toOfrep(result as EvaluationResult);
     expect(out.status).toBe(status);
+    expect(ofrepStatus(result)).toBe(status);
     expect(out.body).toEqual(body);
   });
 });
