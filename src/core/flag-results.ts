@@ -34,6 +34,8 @@ export function frozenJson(value: unknown): JsonValue {
 export const RENDERED: unique symbol = Symbol("edgeflags.rendered");
 export interface RenderSlot {
   text: string | undefined;
+  /** `text` after a comma: a bulk item past the first, kept flat so a bulk answer links one piece per flag. */
+  item: string | undefined;
   /** The counter that owns `client`/`server` now; another owner starts them again from 0. */
   countedBy: object | undefined;
   client: number;
@@ -46,7 +48,7 @@ export function renderSlot(result: EvaluationResult): RenderSlot | undefined {
 }
 
 function sealed(result: EvaluationResult): EvaluationResult {
-  Object.defineProperty(result, RENDERED, { value: { text: undefined, countedBy: undefined, client: 0, server: 0 } satisfies RenderSlot });
+  Object.defineProperty(result, RENDERED, { value: { text: undefined, item: undefined, countedBy: undefined, client: 0, server: 0 } satisfies RenderSlot });
   return Object.freeze(result);
 }
 

@@ -77,14 +77,26 @@ export function ofrepJson(result: EvaluationResult): string {
 export function ofrepItemsJson(results: readonly EvaluationResult[]): string {
   // A rope: `+=` links the kept texts (flat strings) without copying them, and writing the body
   // copies each once. join() costs ~40 ns per piece before its copy, and the body's template then
-  // copies its flat result again: `npm run bench` measured bulk500_us ~15 % lower this way.
+  // copies its flat result again: `npm run bench` measured bulk500_us ~15 % lower this way. Items
+  // after the first are kept with their comma (laterItem): one link per flag instead of two,
+  // bulk500_us 52.9–61.4 µs against 71.4–90.4 without, six alternated runs at load ~1.2.
   if (results.length === 0) return "[]";
   let text = "[" + ofrepJson(results[0]!);
-  for (let i = 1; i < results.length; i++) {
-    text += ",";
-    text += ofrepJson(results[i]!);
-  }
+  for (let i = 1; i < results.length; i++) text += laterItem(results[i]!);
   return text + "]";
+}
+
+/** `,` + the result's text, kept flat in its slot (charCodeAt flattens the two-piece rope once). */
+function laterItem(result: EvaluationResult): string {
+  const slot = renderSlot(result);
+  if (slot === undefined) return "," + ofrepJson(result);
+  let item = slot.item;
+  if (item === undefined) {
+    item = "," + ofrepJson(result);
+    item.charCodeAt(0);
+    slot.item = item;
+  }
+  return item;
 }
 
 /** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */
