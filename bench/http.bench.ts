@@ -78,7 +78,7 @@ async function load(route: string, url: string, init: { method?: string; headers
   await autocannon({ url, ...init, connections: CONNECTIONS, duration: Math.min(2, SECONDS) });
   const r = await autocannon({ url, ...init, connections: CONNECTIONS, duration: SECONDS });
   const row = { route, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
-  process.stderr.write(`  ${route}: ${row.rps.toFixed(0)} req/s\n`);
+  process.stderr.write(`  ${route}: ${row.rps.toFixed(0)} req/s${row.non2xx ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts})` : ""}\n`);
   return row;
 }
 
