@@ -7,6 +7,7 @@
 import {
   applyLifecyclePatch, DEFAULT_FLAG_KIND, flagStatus, LifecyclePatch, lifecycleSettings, staleAt, type FlagFacts, type LifecycleSettings,
 } from "../core/lifecycle";
+import { zodIssues } from "../core/issues";
 import type { Flag } from "../core/model";
 import type { UsageMessage } from "../queue/messages";
 import type { Stored, StoreResult } from "./api";
@@ -165,7 +166,7 @@ export class StoreInsights {
   setLifecycleSettings(patch: unknown): StoreResult<LifecycleSettings> {
     if (!this.host.live()) return unknownEnvironment;
     const parsed = LifecyclePatch.safeParse(patch);
-    if (!parsed.success) return invalid(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+    if (!parsed.success) return invalid(zodIssues(parsed.error.issues));
     const next = applyLifecyclePatch(this.settings(), parsed.data);
     writeLifecycleSettings(this.host.sql, next);
     return done(next);
