@@ -24,6 +24,26 @@ export interface Pointer {
   publishedAt: string;
 }
 
+/**
+ * What `ptr:<env>` holds once the environment is deleted. Only the store may say an environment
+ * is gone: a pointer that reads as null (a KV hiccup, a read racing a write) is not a deletion, so
+ * the edge keeps its last-known-good snapshot then, and drops it only for this tombstone. It has
+ * no `version`, so an edge of the earlier release reads it as "no pointer", as before.
+ */
+export interface PointerTombstone {
+  deleted: true;
+  /** ISO time of the deletion. */
+  deletedAt: string;
+}
+
+export function isPointer(v: unknown): v is Pointer {
+  return !!v && typeof v === "object" && Number.isInteger((v as Pointer).version);
+}
+
+export function isPointerTombstone(v: unknown): v is PointerTombstone {
+  return !!v && typeof v === "object" && (v as PointerTombstone).deleted === true;
+}
+
 export type KeyKind = "client" | "server";
 
 /** The edge's view of an SDK key, stored under the SHA-256 hex of the key. */

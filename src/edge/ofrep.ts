@@ -4,8 +4,12 @@
  * - Success: 200 `{key, value, reason, variant, metadata}`; `metadata` only when non-empty.
  * - Disabled, or no default variant and no rule matched: 200 `{key, reason}` with no `value`
  *   (OFREP `codeDefaultFlag`: the provider uses its code default). Metadata is kept when present.
- * - `FLAG_NOT_FOUND` → 404; `GENERAL` → 500; every other error code → 400 (as flagd's OFREP
- *   service does), body `{key, errorCode, errorDetails}`.
+ * - `FLAG_NOT_FOUND` → 404; every other error code → 400, body `{key, errorCode, errorDetails}`.
+ *   `GENERAL` included: the engine answers it when a rule cannot evaluate the caller's context
+ *   (a value of a type the rule cannot compare, a variant the targeting names that the flag lacks),
+ *   as flagd-core does; that is the caller's doing, and the OFREP spec lists GENERAL among its
+ *   400 codes. A 5xx would count toward the `error-rate` alert, which pauses release plans: a
+ *   public client key could pause them. 5xx is kept for what the server gets wrong.
  * - Bodies as JSON text: {@link ofrepJson}, kept per result (bulk answers join these fragments).
  * @module
  */
@@ -26,13 +30,13 @@ export interface OfrepFailure {
   metadata?: Record<string, string | number | boolean>;
 }
 
-export type OfrepStatus = 200 | 400 | 404 | 500;
+export type OfrepStatus = 200 | 400 | 404;
 
 /** The HTTP status of a single answer, without building its body (the body text is kept: ofrepJson). */
 export function ofrepStatus(result: EvaluationResult): OfrepStatus {
   if (!result.errorCode && result.reason !== "ERROR") return 200;
   const errorCode = result.errorCode ?? "GENERAL";
-  return errorCode === "FLAG_NOT_FOUND" ? 404 : errorCode === "GENERAL" ? 500 : 400;
+  return errorCode === "FLAG_NOT_FOUND" ? 404 : 400;
 }
 
 export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: OfrepSuccess | OfrepFailure } {

@@ -3,7 +3,7 @@
  *
  * | route | auth | answers |
  * |---|---|---|
- * | `POST /ofrep/v1/evaluate/flags/{key}` | SDK key | 200, 400 (PARSE_ERROR, INVALID_CONTEXT, other evaluation errors), 401, 404 FLAG_NOT_FOUND (also: nothing published), 429, 500 (GENERAL), 503 |
+ * | `POST /ofrep/v1/evaluate/flags/{key}` | SDK key | 200, 400 (PARSE_ERROR, INVALID_CONTEXT, GENERAL and other evaluation errors), 401, 404 FLAG_NOT_FOUND (also: nothing published), 429, 503 |
  * | `POST /ofrep/v1/evaluate/flags` | SDK key | 200 (+ETag unless time-dependent; `{flags:[],metadata:{version:0}}` when nothing is published), 304, 400, 401, 429, 503 |
  * | `GET /ofrep/v1/stream?token=` | signed token | 200 text/event-stream, 401, 404 (no secret configured / unknown environment), 503 |
  * | `GET /sdk/v1/snapshot[?format=flagd]` | server key | 200 (+ETag), 304, 400 (format), 401, 403 (client key), 404 (never published), 429, 503 |

@@ -15,6 +15,13 @@
  *   runs and refunded when the key is valid; a key found in memory is answered without consulting
  *   it, so one bad client behind a shared address cannot lock out the others.
  *
+ * A key this isolate has seen valid is never refused because of a read: the store never deletes a
+ * key record (revocation and environment deletion rewrite it as `revoked`), so a record that
+ * reads as null, a read that throws or one that outlasts {@link KEY_KV_TIMEOUT_MS} keeps the
+ * remembered answer (re-checked after another ttl). Lookups of one key run one at a time, and no
+ * request awaits another's (load-marks.ts): while one request refreshes a remembered key the
+ * others answer from memory; a first lookup's concurrent requests wait on their own timers.
+ *
  * Stream re-checks look records up by digest (a stream token carries the key's digest, never the
  * key): the same maps, under `#<digest>`, which no well-formed key can collide with.
  *
@@ -24,6 +31,8 @@
  */
 import { sha256Hex } from "../core/sha256";
 import { kvKey, type KeyRecord } from "../core/kv-contract";
+import { withTimeout } from "../core/timeout";
+import { LoadMarks, waitStep } from "./load-marks";
 import type { Take } from "./rate-limit";
 import type { KvReader } from "./snapshot-cache";
 
@@ -31,6 +40,8 @@ import type { KvReader } from "./snapshot-cache";
 export const DEFAULT_KEY_CACHE_MS = 250;
 /** KV's own edge cache for key records: 30 s is the smallest `cacheTtl` KV accepts. */
 export const KEY_KV_CACHE_TTL = 30;
+/** A key lookup that has not answered by then counts as a KV failure (never as "unknown"). */
+export const KEY_KV_TIMEOUT_MS = 1_000;
 /** Bound on remembered known keys per isolate (oldest dropped first). */
 const KNOWN_MAX = 10_000;
 /** Bound on remembered unknown keys per isolate, kept apart so they never evict known ones. */
@@ -55,6 +66,8 @@ export interface AuthOptions {
   ttlMs?: number;
   now?: number;
   failures?: FailureGate;
+  /** Deadline of one KV read (default {@link KEY_KV_TIMEOUT_MS}). */
+  kvTimeoutMs?: number;
 }
 
 interface Known {
@@ -84,23 +97,17 @@ function isKeyRecord(v: unknown): v is KeyRecord {
     typeof r.environment === "string" && typeof r.revoked === "boolean";
 }
 
-const inflight = new Map<string, Promise<KeyRecord | null | Error>>();
+/** Lookups in progress, by cache id; a lookup is one bounded KV read, so 2 × its deadline is overdue. */
+const lookups = new LoadMarks(2 * KEY_KV_TIMEOUT_MS);
 
-/** One KV read per cache id at a time: concurrent requests after expiry share it. */
-function fetchRecord(id: string, digest: string, kv: KvReader): Promise<KeyRecord | null | Error> {
-  let p = inflight.get(id);
-  if (!p) {
-    p = (async () => {
-      try {
-        const raw = await kv.get(kvKey.sdkKey(digest), { type: "json", cacheTtl: KEY_KV_CACHE_TTL });
-        return isKeyRecord(raw) ? raw : null;
-      } catch (err) {
-        return err instanceof Error ? err : new Error(String(err));
-      }
-    })().finally(() => inflight.delete(id));
-    inflight.set(id, p);
+/** The record as KV has it now: null when absent (or not a record), an Error when KV failed or timed out. */
+async function readRecord(digest: string, kv: KvReader, timeoutMs: number): Promise<KeyRecord | null | Error> {
+  try {
+    const raw = await withTimeout(kv.get(kvKey.sdkKey(digest), { type: "json", cacheTtl: KEY_KV_CACHE_TTL }), timeoutMs, `SDK key lookup timed out after ${timeoutMs} ms`);
+    return isKeyRecord(raw) ? raw : null;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
-  return p;
 }
 
 function remember<V>(map: Map<string, V>, max: number, id: string, value: V): void {
@@ -117,39 +124,57 @@ function verdict(record: KeyRecord | null, digest: string): AuthResult {
 
 /**
  * The record under cache id `id` (a presented key, or `#<digest>`): from memory while fresh, else
- * one shared KV read. Through a KV failure a remembered answer keeps working; with nothing
- * remembered the answer is 503 (the key may well be valid), never a 401.
+ * one KV read (see the module note for what a failed or empty read means for a remembered key).
+ * With nothing remembered and KV failing the answer is 503 (the key may well be valid), never 401.
  */
 async function resolve(id: string, digestOf: () => Promise<string>, kv: KvReader, o: AuthOptions): Promise<AuthResult> {
-  const now = o.now ?? Date.now();
   const ttlMs = o.ttlMs ?? DEFAULT_KEY_CACHE_MS;
-  const hit = known.get(id);
-  if (hit && hit.until > now) return verdict(hit.record, hit.digest);
-  const miss = unknown.get(id);
-  if (!hit && miss !== undefined && miss > now) return refused(o, verdict(null, ""));
+  let now: number;
+  let hit: Known | undefined;
+  let miss: number | undefined;
+  for (;;) {
+    now = o.now ?? Date.now();
+    hit = known.get(id);
+    if (hit && hit.until > now) return verdict(hit.record, hit.digest);
+    miss = unknown.get(id);
+    if (!hit && miss !== undefined && miss > now) return refused(o, verdict(null, ""));
+    if (!lookups.busy(id, now)) break;
+    // Another request is looking this key up: a remembered answer serves meanwhile; with none,
+    // wait for that lookup to land (on this request's own timer, never on its promise).
+    if (hit) return verdict(hit.record, hit.digest);
+    await waitStep();
+  }
   // From here on the lookup costs a digest and a KV read. For a key not known to be real, the
   // address's failure budget pays for it up front; a known key's refresh is one read per ttl.
   const gate = hit ? undefined : o.failures;
   const spent = gate?.spend();
   if (spent && !spent.ok) return tooMany(spent.retryAfterSeconds);
-  const digest = hit?.digest ?? await digestOf();
-  const fetched = await fetchRecord(id, digest, kv);
-  if (fetched instanceof Error) {
-    console.error("sdk key lookup failed", fetched.message);
-    gate?.refund();
-    if (hit) return verdict(hit.record, hit.digest);
-    if (miss !== undefined) return refused(o, verdict(null, ""));
-    return { ok: false, status: 503, detail: "SDK key could not be verified: flag storage unavailable" };
+  const mark = lookups.begin(id, now);
+  try {
+    const digest = hit?.digest ?? await digestOf();
+    const fetched = await readRecord(digest, kv, o.kvTimeoutMs ?? KEY_KV_TIMEOUT_MS);
+    if (fetched instanceof Error || (fetched === null && hit)) {
+      if (fetched instanceof Error) console.error("sdk key lookup failed", fetched.message);
+      else console.error(`sdk key ${hit!.record.id} read as absent; keeping what this isolate knows`);
+      gate?.refund();
+      if (hit) {
+        remember(known, KNOWN_MAX, id, { ...hit, until: now + ttlMs });
+        return verdict(hit.record, hit.digest);
+      }
+      if (miss !== undefined) return refused(o, verdict(null, ""));
+      return { ok: false, status: 503, detail: "SDK key could not be verified: flag storage unavailable" };
+    }
+    if (fetched) {
+      unknown.delete(id);
+      remember(known, KNOWN_MAX, id, { record: fetched, digest, until: now + ttlMs });
+      if (!fetched.revoked) gate?.refund();
+    } else {
+      remember(unknown, UNKNOWN_MAX, id, now + ttlMs);
+    }
+    return verdict(fetched, digest);
+  } finally {
+    lookups.end(id, mark);
   }
-  if (fetched) {
-    unknown.delete(id);
-    remember(known, KNOWN_MAX, id, { record: fetched, digest, until: now + ttlMs });
-    if (!fetched.revoked) gate?.refund();
-  } else {
-    known.delete(id);
-    remember(unknown, UNKNOWN_MAX, id, now + ttlMs);
-  }
-  return verdict(fetched, digest);
 }
 
 /** A refusal decided without a lookup still spends from the address's budget. */

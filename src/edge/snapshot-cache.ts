@@ -7,10 +7,16 @@
  *    (SNAPSHOT_REFRESH_SECONDS, default 0.25 s); after that the next request re-reads the pointer.
  * 2. KV: the pointer `ptr:<env>` with the smallest `cacheTtl` KV allows (30 s), and the immutable
  *    snapshot `snap:<env>:<version>` with a long one (a version's content never changes).
- * 3. Last known good: when KV throws or takes longer than `kvTimeoutMs` (1 s), the previous
- *    snapshot keeps answering, marked `stale`, and is re-checked after another refresh interval.
+ * 3. Last known good: when KV throws, takes longer than `kvTimeoutMs` (1 s), or reads the pointer
+ *    as null, the previous snapshot keeps answering, marked `stale`, and is re-checked after
+ *    another refresh interval. Only the store's tombstone (kv-contract.ts) drops it.
  *
- * One in-flight load per environment: concurrent requests after expiry await the same promise.
+ One load per environment runs at a time, and no request awaits another's (load-marks.ts):
+ * while one request loads, others answer from what is held (stale-while-revalidate); a request
+ * with nothing usable held waits on its own timer for that load to land, and takes over with its
+ * own read once it is overdue. Failed lookups are remembered for one interval too, so a KV outage
+ * with nothing held costs one read per interval, not one per request.
+ *
  * A version announced by the change stream ({@link SnapshotCache.noteVersion}) or a client's
  * `flagConfigEtag` is read directly from its versioned key, without waiting for the pointer.
  * The Durable Object is never called from here.
@@ -23,9 +29,10 @@
 import type { CompiledEnvironment } from "../core/engine";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
-import { kvKey, type Pointer } from "../core/kv-contract";
+import { isPointer, isPointerTombstone, kvKey } from "../core/kv-contract";
 import { readSnapshot, type SnapshotRead } from "../core/snapshot-text";
 import { withTimeout } from "../core/timeout";
+import { LoadMarks, waitStep } from "./load-marks";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;
@@ -77,13 +84,11 @@ export interface SnapshotCacheOptions {
   now?: () => number;
 }
 
-function isPointer(v: unknown): v is Pointer {
-  return !!v && typeof v === "object" && Number.isInteger((v as Pointer).version);
-}
-
 export class SnapshotCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<Lookup>>();
+  private readonly loading: LoadMarks;
+  /** The last failed lookup per environment (nothing held): answered again for one interval. */
+  private readonly failed = new Map<string, { lookup: Extract<Lookup, { ok: false }>; at: number }>();
   private readonly hints = new Map<string, number>();
   private readonly compile: Compile;
   readonly refreshMs: number;
@@ -95,6 +100,8 @@ export class SnapshotCache {
     this.refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
     this.kvTimeoutMs = options.kvTimeoutMs ?? DEFAULT_KV_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
+    // A load makes at most two KV reads, each bounded by kvTimeoutMs.
+    this.loading = new LoadMarks(2 * this.kvTimeoutMs + this.refreshMs, MAX_ENVIRONMENTS);
   }
 
   /** A version is known to exist (change stream): the next read loads it without waiting for the pointer. */
@@ -104,30 +111,33 @@ export class SnapshotCache {
   }
 
   /**
-   * The environment's snapshot: from memory when fresh, else one shared KV load.
+   * The environment's snapshot: from memory when fresh, else from KV (see the module note for how
+   * concurrent requests share one load without sharing a promise).
    * `minVersion` (a client's `flagConfigEtag`) asks for at least that version when it exists.
    */
   async get(kv: KvReader, environment: string, minVersion = 0): Promise<Lookup> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (;;) {
+      const now = this.now();
       const entry = this.entries.get(environment);
       const wants = [minVersion, this.hints.get(environment) ?? 0];
-      const expired = !entry || this.now() - entry.checkedAt >= this.refreshMs;
-      if (entry && !expired && (entry.missing.size >= MAX_MISSING_PER_INTERVAL || wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)))) {
-        return { ok: true, snapshot: entry.loaded };
+      const expired = !entry || now - entry.checkedAt >= this.refreshMs;
+      const satisfied = !!entry && (entry.missing.size >= MAX_MISSING_PER_INTERVAL || wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)));
+      if (entry && !expired && satisfied) return { ok: true, snapshot: entry.loaded };
+      const failure = this.failed.get(environment);
+      if (!entry && failure && now - failure.at < this.refreshMs && wants.every((w) => w === 0)) return failure.lookup;
+      if (!this.loading.busy(environment, now)) {
+        const mark = this.loading.begin(environment, now);
+        try {
+          return await this.load(kv, environment, wants, expired);
+        } finally {
+          this.loading.end(environment, mark);
+        }
       }
-      const running = this.inflight.get(environment);
-      if (running) {
-        const result = await running;
-        // A load that started before a newer version was asked for: check once more.
-        if (attempt === 0 && result.ok && wants.some((w) => w > result.snapshot.version)) continue;
-        return result;
-      }
-      const load = this.load(kv, environment, wants, expired).finally(() => this.inflight.delete(environment));
-      this.inflight.set(environment, load);
-      return load;
+      // Another request is loading: what is held answers meanwhile, unless this client needs a
+      // newer version than it (then wait for that load, on this request's own timer).
+      if (entry && (satisfied || entry.missing.size >= MAX_MISSING_PER_INTERVAL)) return { ok: true, snapshot: entry.loaded };
+      await waitStep();
     }
-    const entry = this.entries.get(environment);
-    return entry ? { ok: true, snapshot: entry.loaded } : { ok: false, reason: "unavailable", detail: "snapshot not loaded" };
   }
 
   private async load(kv: KvReader, environment: string, wants: number[], expired: boolean): Promise<Lookup> {
@@ -136,10 +146,19 @@ export class SnapshotCache {
     const missing = expired || !entry ? new Set<number>() : entry.missing;
     try {
       const pointer = await withTimeout(kv.get(kvKey.pointer(environment), { type: "json", cacheTtl: POINTER_CACHE_TTL }), this.kvTimeoutMs);
-      if (!isPointer(pointer)) {
-        // No pointer: never published, or the environment was deleted. Forget what we held.
+      if (isPointerTombstone(pointer)) {
+        // The store deleted the environment: forget what we held.
         this.entries.delete(environment);
-        return { ok: false, reason: "none", detail: "environment has no published snapshot" };
+        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
+      }
+      if (!isPointer(pointer)) {
+        // Never published, or a read that came back empty: with a snapshot held, that is not the
+        // store's word that the environment is gone, so the held one keeps answering.
+        if (entry) {
+          console.error(`KV pointer for ${environment} read as empty; keeping version ${entry.loaded.version}`);
+          return this.keep(environment, entry.loaded, now, missing, true);
+        }
+        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
       }
       // Highest first: an announced version wins over a lagging pointer.
       const candidates = [...new Set([...wants, pointer.version])].filter((v) => v > 0).sort((a, b) => b - a);
@@ -164,15 +183,23 @@ export class SnapshotCache {
         return this.keep(environment, loaded, now, missing, false);
       }
       if (entry) return this.keep(environment, entry.loaded, now, missing, false);
-      return { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` };
+      return this.fail(environment, now, { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` });
     } catch (err) {
       console.error(`KV read for ${environment} failed`, err instanceof Error ? err.message : err);
       if (entry) return this.keep(environment, entry.loaded, now, missing, true);
-      return { ok: false, reason: "unavailable", detail: "flag storage is unavailable" };
+      return this.fail(environment, now, { ok: false, reason: "unavailable", detail: "flag storage is unavailable" });
     }
   }
 
+  private fail(environment: string, now: number, lookup: Extract<Lookup, { ok: false }>): Lookup {
+    this.failed.delete(environment);
+    this.failed.set(environment, { lookup, at: now });
+    if (this.failed.size > MAX_ENVIRONMENTS) this.failed.delete(this.failed.keys().next().value as string);
+    return lookup;
+  }
+
   private keep(environment: string, loaded: Loaded, now: number, missing: Set<number>, stale: boolean): Lookup {
+    this.failed.delete(environment);
     const next = loaded.stale === stale ? loaded : { ...loaded, stale };
     this.entries.delete(environment); // re-insert: Map order is least recently loaded first
     this.entries.set(environment, { loaded: next, checkedAt: now, missing });

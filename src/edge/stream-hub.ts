@@ -46,6 +46,9 @@ function silenceMs(env: StreamBindings): number {
   return Math.max(2_000, 3 * Math.min(5_000, heartbeatMs(env)));
 }
 
+/** A relay connect that has not settled by then belongs to a request that is gone. */
+const CONNECT_OVERDUE_MS = 10_000;
+
 let isolateId: string | undefined;
 /** Random per isolate, made on first use (no randomness at module scope in Workers). */
 function thisIsolate(): string {
@@ -61,6 +64,7 @@ export class EnvironmentHub {
   readonly clients = new Set<HubClient>();
   private socket: WebSocket | null = null;
   private connecting: Promise<Joined> | null = null;
+  private connectingSince = 0;
   /** Last version the relay announced (0: none yet). */
   version = 0;
   private attempt = 0;
@@ -85,7 +89,9 @@ export class EnvironmentHub {
    * only when no socket could be opened and no other client is waiting for one.
    */
   async join(client: HubClient): Promise<Joined> {
-    if (!this.socket && this.clients.size === 0) {
+    // Never await a connect another request started (load-marks.ts says why): while one is under
+    // way the client joins, and hears the version once that socket delivers it.
+    if (!this.socket && this.clients.size === 0 && !this.connectingNow(Date.now())) {
       const opened = await this.open();
       if (opened !== "joined" && this.clients.size === 0) {
         this.forget(this);
@@ -131,8 +137,20 @@ export class EnvironmentHub {
     if (!this.socket && now >= this.retryAt) void this.open();
   }
 
+  /** A connect in progress; one older than {@link CONNECT_OVERDUE_MS} died with its request. */
+  private connectingNow(now: number): boolean {
+    return this.connecting !== null && now - this.connectingSince < CONNECT_OVERDUE_MS;
+  }
+
   private open(): Promise<Joined> {
-    return (this.connecting ??= this.connect().finally(() => (this.connecting = null)));
+    const now = Date.now();
+    if (this.connecting && this.connectingNow(now)) return this.connecting;
+    this.connectingSince = now;
+    const connecting = this.connect().finally(() => {
+      if (this.connecting === connecting) this.connecting = null;
+    });
+    this.connecting = connecting;
+    return connecting;
   }
 
   private async connect(): Promise<Joined> {

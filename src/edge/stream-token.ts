@@ -37,13 +37,16 @@ export interface StreamClaims {
   expiresAt: number;
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    keys.set(secret, key);
-  }
+/**
+ * Imported keys by secret. The key, not the import's promise, is kept: a promise started by one
+ * request and awaited by another gets the second cancelled as hung if the first ends meanwhile.
+ */
+const keys = new Map<string, CryptoKey>();
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  const kept = keys.get(secret);
+  if (kept) return kept;
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  keys.set(secret, key);
   return key;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Publishing to KV after a commit: the immutable snapshot `snap:<env>:<version>` first, then the
- * pointer `ptr:<env>`, then any SDK key records still pending. One flush runs at a time, so the
+ * pointer `ptr:<env>` (a tombstone once the environment is deleted), then any SDK key records
+ * still pending. One flush runs at a time, so the
  * pointer only ever moves forward; commits that land while a flush is busy are folded into the
  * next one (coalescing).
  *
@@ -14,7 +15,7 @@
  * the backstop alarm after each commit, and how long an RPC answer waits for KV.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer } from "../core/kv-contract";
+import { kvKey, type KeyRecord, type Pointer, type PointerTombstone } from "../core/kv-contract";
 import { snapshotText, type EncodedDoc } from "../core/snapshot-text";
 import { withTimeout } from "../core/timeout";
 import type { StoredKey } from "./keys-repo";
@@ -95,7 +96,12 @@ export class Publisher {
         if (!state) return true;
         const done = this.source.published();
         if (state.deleted) {
-          if (done.pointer !== 0) await kvCall(this.kv.delete(kvKey.pointer(state.name)), "delete");
+          // A tombstone, not a delete: an edge drops its last-known-good snapshot only on the
+          // store's word (kv-contract.ts PointerTombstone), never on a pointer that reads empty.
+          if (done.pointer !== 0) {
+            const tombstone: PointerTombstone = { deleted: true, deletedAt: new Date().toISOString() };
+            await kvCall(this.kv.put(kvKey.pointer(state.name), JSON.stringify(tombstone)), "put");
+          }
           // Also when no pointer was ever written: snapshots written before the delete are superseded.
           this.source.markPointer(0);
         } else {

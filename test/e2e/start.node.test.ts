@@ -4,6 +4,7 @@
  * the README's curl flow (create env, mint key, import flagd, read it back) works.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePrintedKeys, repoRoot, startDevServer, tempDir, TEST_ADMIN_TOKEN, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
@@ -24,6 +25,34 @@ function parseCurl(output: string): { url: string; method: string; headers: Reco
   }
   const body = /-d\s+'([^']*)'/.exec(line)?.[1];
   return { url, method, headers, body };
+}
+
+/** A POST through node:http: with `chunked`, the body is written in 16 KiB pieces while the answer may already be coming. */
+function postRaw(url: URL, key: string, body: Buffer, chunked: boolean): Promise<{ status: number; errorCode?: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    if (!chunked) headers["content-length"] = body.length;
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => {
+        let errorCode: string | undefined;
+        try { errorCode = JSON.parse(text).errorCode; } catch { /* not JSON: the status says enough */ }
+        resolve({ status: res.statusCode ?? 0, errorCode });
+      });
+    });
+    req.on("error", reject);
+    if (!chunked) return void req.end(body);
+    let at = 0;
+    const next = () => {
+      if (at >= body.length) return void req.end();
+      const piece = body.subarray(at, (at += 16_384));
+      if (req.write(piece)) setImmediate(next);
+      else req.once("drain", next);
+    };
+    next();
+  });
 }
 
 function environmentNames(listing: any): string[] {
@@ -91,6 +120,22 @@ describe("npm start", { timeout: 60_000 }, () => {
     const res = await fetch(`${server.baseUrl}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
+  });
+
+  // wrangler dev's proxy turns an answer sent while the client is still sending into
+  // `503 "Your worker restarted mid-request"`: a refusal must be drained so the 400 arrives.
+  it("refuses an oversized OFREP body with 400 PARSE_ERROR, never the local proxy's 503", async () => {
+    const url = new URL(`${server.baseUrl}/ofrep/v1/evaluate/flags`);
+    const bodies = {
+      ascii: Buffer.from(JSON.stringify({ context: { s: "a".repeat(70_000) } })),
+      threeByteChars: Buffer.from(JSON.stringify({ context: { s: "€".repeat(70_000) } })),
+    };
+    for (const [name, body] of Object.entries(bodies)) {
+      for (const chunked of [false, true]) {
+        const answer = await postRaw(url, server.keys.server!, body, chunked);
+        expect(answer, `${name}, ${chunked ? "chunked" : "Content-Length"}`).toMatchObject({ status: 400, errorCode: "PARSE_ERROR" });
+      }
+    }
   });
 
   it("serves the admin page at / while /admin/v1/* reaches the Worker", async () => {

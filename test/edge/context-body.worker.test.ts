@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CONTEXT_LIMITS, MAX_OFREP_BODY_BYTES as MAX_BODY_BYTES } from "../../src/core/limits";
 import { readContext } from "../../src/edge/context-body";
+import { DRAIN_MAX_BYTES } from "../../src/http/bounded-body";
 
 const post = (body: BodyInit, headers: Record<string, string> = {}) =>
   new Request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", body, headers, duplex: "half" } as RequestInit);
@@ -23,11 +24,11 @@ function chunkedBody(total: number, chunk = 16 * 1024) {
 }
 
 describe("readContext limits", () => {
-  it("stops reading a chunked 60 MB body at the limit", async () => {
+  it("stops reading a chunked 60 MB body once the limit and the drain bound are passed", async () => {
     const { stream, pulled } = chunkedBody(60 * 1024 * 1024);
     const read = await readContext(post(stream));
     expect(read).toEqual({ ok: false, errorCode: "PARSE_ERROR", errorDetails: `request body exceeds ${MAX_BODY_BYTES} bytes` });
-    expect(pulled.bytes).toBeLessThan(MAX_BODY_BYTES * 2);
+    expect(pulled.bytes).toBeLessThan(MAX_BODY_BYTES + DRAIN_MAX_BYTES + 64 * 1024);
     expect(pulled.cancelled).toBe(true);
   });
 

@@ -217,4 +217,46 @@ describe("insights aggregator", () => {
     expect(messages.map((m) => m.requests.length + m.stale)).toEqual([2, ...messages.slice(1).map(() => 0)]);
     expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
   });
+
+  // A flush runs in one request's waitUntil; another request awaiting it would be cancelled as
+  // hung by the runtime when the first request ends, and a hung send would stall every flush after.
+  it("a flush never waits on another request's flush; one whose request died is taken over with the same ids", async () => {
+    let hang = true;
+    const sent: UsageMessage[][] = [];
+    const clock = { now: T0 };
+    const agg = new Aggregator({
+      windowMs: 10_000, isolateId: "iso", now: () => clock.now, sendTimeoutMs: 600_000,
+      send: (messages) => (hang ? new Promise<void>(() => {}) : (sent.push(structuredClone(messages)), Promise.resolve())),
+    });
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    clock.now += 10_000;
+    void agg.flush(); // request A: its send never settles (A was cancelled)
+    agg.results("prod", "server", [result("a", "on", "STATIC")]);
+    clock.now += 10_000;
+    // Request B: answered at once, not chained on A's send.
+    expect(await agg.flush()).toEqual({ sent: 0, failed: 0, dropped: 0 });
+    expect(agg.stats().pending).toBe(1);
+    // Long past A's deadline, the next flush sends A's message again (same id) and B's window.
+    hang = false;
+    clock.now += 700_000;
+    expect(await agg.flush()).toMatchObject({ sent: 2 });
+    expect(sent.flat().map((m) => [m.id, total(m)])).toEqual([["iso-1", 1], ["iso-2", 1]]);
+  });
+
+  it("a send that never answers times out and keeps its messages for the next flush", async () => {
+    let hang = true;
+    const sent: UsageMessage[] = [];
+    const clock = { now: T0 };
+    const agg = new Aggregator({
+      windowMs: 10_000, isolateId: "iso", now: () => clock.now, sendTimeoutMs: 20,
+      send: (messages) => (hang ? new Promise<void>(() => {}) : (sent.push(...structuredClone(messages)), Promise.resolve())),
+    });
+    agg.results("prod", "server", [result("a", "on", "STATIC"), result("b", "on", "STATIC")]);
+    clock.now += 10_000;
+    expect(await agg.flush()).toMatchObject({ sent: 0, failed: 1 });
+    hang = false;
+    clock.now += 1;
+    expect(await agg.flush()).toMatchObject({ sent: 1 });
+    expect(sent.map((m) => [m.id, total(m)])).toEqual([["iso-1", 2]]);
+  });
 });

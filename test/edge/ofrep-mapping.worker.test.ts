@@ -26,7 +26,7 @@ describe("toOfrep", () => {
     ["not found", base({ reason: "ERROR", errorCode: "FLAG_NOT_FOUND" }), 404, { key: "f", errorCode: "FLAG_NOT_FOUND", errorDetails: "flag 'f' was not found" }],
     ["parse error", base({ reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "bad rule" }), 400, { key: "f", errorCode: "PARSE_ERROR", errorDetails: "bad rule" }],
     ["targeting key", base({ reason: "ERROR", errorCode: "TARGETING_KEY_MISSING", errorMessage: "m" }), 400, { key: "f", errorCode: "TARGETING_KEY_MISSING", errorDetails: "m" }],
-    ["general", base({ reason: "ERROR", errorCode: "GENERAL", errorMessage: "boom" }), 500, { key: "f", errorCode: "GENERAL", errorDetails: "boom" }],
+    ["general", base({ reason: "ERROR", errorCode: "GENERAL", errorMessage: "boom" }), 400, { key: "f", errorCode: "GENERAL", errorDetails: "boom" }],
   ] as const)("%s", (_label, result, status, body) => {
     const out = toOfrep(result as EvaluationResult);
     expect(out.status).toBe(status);

@@ -390,3 +390,45 @@ describe("change stream token", () => {
     }
   });
 });
+
+// A public client key must not be able to cause 5xx: they count toward the error-rate alert,
+// which pauses release plans. flagd-core answers such contexts ERROR/GENERAL; so do we, as a 400.
+describe("evaluation errors caused by the caller's context", () => {
+  let key: string;
+  beforeAll(async () => {
+    await publish("caller-errors", 1, {
+      segments: [],
+      flags: [
+        flag({ key: "score-gate", type: "string", variants: { low: "low", high: "high" }, defaultVariant: "high", clientVisible: true,
+          targeting: { if: [{ "<": [{ var: "score" }, 10] }, "low", "high"] } }),
+        flag({ key: "picked", type: "string", variants: { a: "alpha" }, defaultVariant: "a", clientVisible: true,
+          targeting: { var: "color" } }),
+        flag({ key: "plain", type: "boolean", variants: { on: true }, defaultVariant: "on", clientVisible: true }),
+      ],
+    });
+    key = await mintKey("caller-errors", "client");
+  });
+
+  it("single: a value the rule cannot compare → 400 GENERAL (flagd's result), not 500", async () => {
+    const ok = await post("/ofrep/v1/evaluate/flags/score-gate", key, { context: { score: 3 } });
+    expect(await ok.json()).toMatchObject({ value: "low" });
+    for (const score of ["not a number", { nested: true }, [1, 2]]) {
+      const res = await post("/ofrep/v1/evaluate/flags/score-gate", key, { context: { score } });
+      expect(res.status, JSON.stringify(score)).toBe(400);
+      expect(await res.json()).toMatchObject({ key: "score-gate", errorCode: "GENERAL" });
+    }
+    const unknownVariant = await post("/ofrep/v1/evaluate/flags/picked", key, { context: { color: "purple" } });
+    expect(unknownVariant.status).toBe(400);
+    expect(await unknownVariant.json()).toMatchObject({ key: "picked", errorCode: "GENERAL" });
+  });
+
+  it("bulk: the failing flag is an error item; the answer and the other flags stay 200", async () => {
+    const res = await post("/ofrep/v1/evaluate/flags", key, { context: { score: "x", color: "purple" } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Json;
+    const byKey = Object.fromEntries(body.flags.map((f: Json) => [f.key, f]));
+    expect(byKey["score-gate"]).toMatchObject({ errorCode: "GENERAL" });
+    expect(byKey["picked"]).toMatchObject({ errorCode: "GENERAL" });
+    expect(byKey["plain"]).toMatchObject({ value: true });
+  });
+});

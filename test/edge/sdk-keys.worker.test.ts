@@ -12,10 +12,14 @@ const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 class CountingKv implements KvReader {
   reads = 0;
   down = false;
+  /** "null": the record reads as absent for a moment; "hang": the read never settles. */
+  glitch: "null" | "hang" | undefined;
   get = (async (key: string, options?: unknown) => {
     this.reads++;
     await new Promise((r) => setTimeout(r, 5));
     if (this.down) throw new Error("KV down");
+    if (this.glitch === "null") return null;
+    if (this.glitch === "hang") return new Promise(() => {});
     return realKv().get(key, options as { type: "json" });
   }) as KvReader["get"];
 }
@@ -126,5 +130,52 @@ describe("SDK key authentication", () => {
     expect(kv.reads).toBe(1);
     await store(key, true);
     expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2000 })).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
+  });
+
+  it("a key seen valid is never refused because its record read as absent for a moment", async () => {
+    const key = testKey("server");
+    await store(key);
+    const kv = new CountingKv();
+    expect((await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_000_000 })).ok).toBe(true);
+    kv.glitch = "null";
+    for (const dt of [300, 600, 900]) {
+      expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_000_000 + dt })).toMatchObject({ ok: true, key: { id: "k1" } });
+    }
+    // One read per ttl through the glitch, not one per request.
+    expect(kv.reads).toBe(4);
+    kv.glitch = undefined;
+    await store(key, true);
+    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_002_000 })).toMatchObject({ ok: false, status: 401, detail: "revoked SDK key" });
+  });
+
+  it("a lookup that hangs ends at its deadline: 503 for an unverified key, the remembered answer for a known one", async () => {
+    const fresh = testKey("client");
+    await store(fresh);
+    const kv = new CountingKv();
+    kv.glitch = "hang";
+    expect(await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000, kvTimeoutMs: 30 })).toMatchObject({ ok: false, status: 503 });
+    kv.glitch = undefined;
+    expect((await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000 + 10_000 })).ok).toBe(true);
+    kv.glitch = "hang";
+    expect((await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000 + 20_000, kvTimeoutMs: 30 })).ok).toBe(true);
+  });
+
+  // The runtime cancels a request that awaits a promise another request started (hung, 500).
+  it("a request never waits on another request's lookup: a remembered key answers meanwhile", async () => {
+    const key = testKey("server");
+    await store(key);
+    const kv = new CountingKv();
+    expect((await authenticate(bearer(key), kv, { ttlMs: 250, now: 9_000_000 })).ok).toBe(true);
+    const hung = new CountingKv();
+    hung.glitch = "hang";
+    // Request A refreshes the key; its read never settles (its client went away).
+    void authenticate(bearer(key), hung, { ttlMs: 250, now: 9_000_500, kvTimeoutMs: 600_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    const other = new CountingKv();
+    expect((await authenticate(bearer(key), other, { ttlMs: 250, now: 9_000_501 })).ok).toBe(true);
+    expect(other.reads).toBe(0);
+    // Long after A's deadline its mark is overdue: the next request looks the key up itself.
+    expect((await authenticate(bearer(key), other, { ttlMs: 250, now: 9_100_000 })).ok).toBe(true);
+    expect(other.reads).toBe(1);
   });
 });

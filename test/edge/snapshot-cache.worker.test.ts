@@ -17,11 +17,12 @@ function fakeCompile(snapshot: SnapshotRead) {
 
 class FlakyKv implements KvReader {
   reads: string[] = [];
-  mode: "ok" | "throw" | "hang" = "ok";
+  mode: "ok" | "throw" | "hang" | "null" = "ok";
   get = ((key: string, options?: unknown) => {
     this.reads.push(key);
     if (this.mode === "throw") return Promise.reject(new Error("KV down"));
     if (this.mode === "hang") return new Promise(() => {});
+    if (this.mode === "null") return Promise.resolve(null);
     return realKv().get(key, options as { type: "json" });
   }) as KvReader["get"];
 }
@@ -162,5 +163,72 @@ describe("SnapshotCache", () => {
     t.t += 500;
     const r = await cache.get(kv, "c7");
     expect(r.ok && r.snapshot.version).toBe(1);
+  });
+
+  // The runtime kills a request that awaits a promise another request started (that request may
+  // be cancelled with its client, and its I/O with it): the 500s "code had hung" under load.
+  it("a request never waits on another request's load: what is held answers meanwhile", async () => {
+    await publish("h1", 1, "one");
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 600_000, now: t.now });
+    expect((await cache.get(new FlakyKv(), "h1")).ok).toBe(true);
+    t.t += 1000;
+    const hung = new FlakyKv();
+    hung.mode = "hang";
+    void cache.get(hung, "h1"); // request A: its KV read never settles (its client went away)
+    const other = new FlakyKv();
+    const b = await cache.get(other, "h1"); // request B: answered from memory, no read of its own
+    expect(b.ok && b.snapshot.version).toBe(1);
+    expect(other.reads).toEqual([]);
+  });
+
+  it("with nothing held, a request takes over a load whose request is gone, with its own read", async () => {
+    await publish("h2", 4, "four");
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 50, now: t.now });
+    const hung = new FlakyKv();
+    hung.mode = "hang";
+    // Request A's KV read never settles and, cancelled, it never reaches its own deadline either
+    // (the fake clock stands still for it): B must not wait for A's promise.
+    const a = cache.get(hung, "h2");
+    t.t += 10_000;
+    const own = new FlakyKv();
+    const b = await cache.get(own, "h2");
+    expect(b.ok && b.snapshot.version).toBe(4);
+    expect(own.reads).toEqual([kvKey.pointer("h2"), kvKey.snapshot("h2", 4)]);
+    void a;
+  });
+
+  it("a pointer that reads as null keeps the held snapshot; only the store's tombstone drops it", async () => {
+    await publish("n1", 3, "three");
+    const kv = new FlakyKv();
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 100, now: t.now });
+    expect((await cache.get(kv, "n1")).ok).toBe(true);
+    kv.mode = "null";
+    t.t += 500;
+    const blip = await cache.get(kv, "n1");
+    expect(blip.ok && blip.snapshot.version).toBe(3);
+    expect(blip.ok && blip.snapshot.stale).toBe(true);
+    kv.mode = "ok";
+    t.t += 500;
+    const back = await cache.get(kv, "n1");
+    expect(back.ok && back.snapshot.stale).toBe(false);
+    await realKv().put(kvKey.pointer("n1"), JSON.stringify({ deleted: true, deletedAt: "t" }));
+    t.t += 500;
+    expect(await cache.get(kv, "n1")).toMatchObject({ ok: false, reason: "none" });
+  });
+
+  it("KV down with nothing held costs one read per interval, not one per request", async () => {
+    const kv = new FlakyKv();
+    kv.mode = "throw";
+    const t = clock();
+    const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
+    for (let i = 0; i < 20; i++) expect(await cache.get(kv, "down")).toMatchObject({ ok: false, reason: "unavailable" });
+    expect(kv.reads).toHaveLength(1);
+    t.t += 300;
+    kv.mode = "ok";
+    await publish("down", 1, "one");
+    expect((await cache.get(kv, "down")).ok).toBe(true);
   });
 });

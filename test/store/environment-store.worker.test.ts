@@ -25,7 +25,7 @@ describe("EnvironmentStore: environment lifecycle", () => {
     expect(await stub.create("Not A Name!", "t")).toMatchObject(refused({ code: "invalid" }));
   });
 
-  it("destroy removes definitions, revokes keys at the edge, deletes the pointer; re-create never reuses a version", async () => {
+  it("destroy removes definitions, revokes keys at the edge, tombstones the pointer; re-create never reuses a version", async () => {
     const { name, stub } = await newStore("destroy");
     must(await stub.putFlag(boolFlag("a"), "t"));
     const minted = must(await stub.mintKey("server", "t"));
@@ -34,7 +34,7 @@ describe("EnvironmentStore: environment lifecycle", () => {
 
     expect(await stub.destroy("t")).toEqual(answered({ deleted: true }));
     expect(await stub.info()).toMatchObject(refused({ code: "no_environment" }));
-    expect(await readPointer(name)).toBeNull();
+    expect(await readPointer(name)).toEqual({ deleted: true, deletedAt: expect.any(String) });
     expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toMatchObject({ revoked: true });
     expect(await stub.listFlags()).toMatchObject(refused({ code: "no_environment" }));
 

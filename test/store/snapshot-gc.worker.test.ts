@@ -123,7 +123,7 @@ describe("superseded snapshot deletion", () => {
     await putFlags(stub, 2);
     expect(await stub.destroy("t")).toEqual(answered({ deleted: true }));
     await alarmUntil(stub, async () => (await snapshotVersions(name)).length === 0);
-    expect(await readPointer(name)).toBeNull();
+    expect(await readPointer(name)).toMatchObject({ deleted: true });
     expect(await query<Row>(stub, `SELECT version FROM snapshots`)).toEqual([]);
   });
 

@@ -12,7 +12,7 @@
  *
  * Bounds. At most `2 × maxKeys` distinct counters (a new counter past that is counted as lost, an
  * existing one still increments), at most `maxShapes` remembered bulk answers, and at most
- * `maxPending` unsent messages: a failed send keeps its messages (same ids, so a send that did get
+ * `maxPending` unsent messages: a failed (or timed-out) send keeps its messages (same ids, so a send that did get
  * through is still counted once) for the next flush; past the bound the oldest are dropped and
  * their counts added to `lost`, which rides along in the environment's next message. Nothing is
  * dropped without being counted.
@@ -21,6 +21,7 @@
 import type { EvaluationResult } from "../../core/engine";
 import { renderSlot } from "../../core/flag-results";
 import type { KeyKind } from "../../core/kv-contract";
+import { withTimeout } from "../../core/timeout";
 import type { EdgeRoute, StatusClass, UsageMessage } from "../../queue/messages";
 
 export interface AggregatorOptions {
@@ -36,6 +37,8 @@ export interface AggregatorOptions {
   maxMessageBytes?: number;
   /** Sends one batch; a rejection keeps the batch for the next flush. */
   send: (messages: UsageMessage[]) => Promise<void>;
+  /** A send not settled by then counts as failed (its messages stay pending). */
+  sendTimeoutMs?: number;
   now?: () => number;
   /** Prefix of message ids; unique per isolate. */
   isolateId?: string;
@@ -46,6 +49,9 @@ export const DEFAULT_MAX_PENDING = 200;
 export const DEFAULT_MAX_SHAPES = 1_000;
 /** Under 64 KB, the unit Queues bills an operation in (a row is estimated above its JSON size). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 60_000;
+export const DEFAULT_SEND_TIMEOUT_MS = 5_000;
+/** Past its send deadline, a flush that has not finished died with its request. */
+const FLUSH_GRACE_MS = 1_000;
 const MINUTE_MS = 60_000;
 const SEP = "\u0000";
 
@@ -118,7 +124,9 @@ export class Aggregator {
   private readonly lost = new Map<string, Lost>();
   private readonly shapeMemo = new Map<string, Shape>();
   private seq = 0;
-  private inFlight: Promise<FlushOutcome> | null = null;
+  /** When the running flush started (undefined: none runs). */
+  private flushingSince: number | undefined;
+  private readonly sendTimeoutMs: number;
 
   constructor(options: AggregatorOptions) {
     this.windowMs = Math.max(1, options.windowMs);
@@ -129,6 +137,7 @@ export class Aggregator {
     this.now = options.now ?? Date.now;
     this.isolateId = options.isolateId ?? crypto.randomUUID();
     this.send = options.send;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   }
 
   // ---- counting (request path) ------------------------------------------------------------------
@@ -207,41 +216,56 @@ export class Aggregator {
 
   /**
    * Seals the current window if it has ended, then sends everything sealed or pending. One flush
-   * at a time: a call during a flush returns that flush (what it did not take waits for the next).
+   * at a time, and a call during a flush returns at once rather than awaiting it: that flush runs
+   * in another request, and a request awaiting another's promise is cancelled as hung (see
+   * edge/load-marks.ts). The running flush sends what is sealed meanwhile before it ends; one
+   * overdue (its request died) is taken over.
    */
   flush(): Promise<FlushOutcome> {
-    if (this.current && this.now() >= this.windowEnd) this.seal();
-    // What was sealed while a flush ran goes in one more round right after it.
-    if (this.inFlight) return this.inFlight.then((first) => (this.sealed.length > 0 ? this.flush() : first));
-    const flight = this.sendAll().finally(() => {
-      this.inFlight = null;
+    const now = this.now();
+    if (this.current && now >= this.windowEnd) this.seal();
+    if (this.flushingSince !== undefined && now - this.flushingSince <= this.sendTimeoutMs + FLUSH_GRACE_MS) {
+      return Promise.resolve({ sent: 0, failed: 0, dropped: 0 });
+    }
+    const since = (this.flushingSince = now);
+    return this.sendAll().finally(() => {
+      if (this.flushingSince === since) this.flushingSince = undefined;
     });
-    this.inFlight = flight;
-    return flight;
   }
 
   private async sendAll(): Promise<FlushOutcome> {
-    for (const w of this.sealed.splice(0)) this.pending.push(...this.build(w));
-    // Environments with lost counts but no traffic still get them reported.
-    for (const environment of [...this.lost.keys()]) {
-      if (!this.pending.some((m) => m.environment === environment)) this.pending.push(this.message(environment, this.now(), new EnvCounts(), []));
-    }
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return { sent: 0, failed: 0, dropped: 0 };
-    try {
-      await this.send(batch);
-      return { sent: batch.length, failed: 0, dropped: 0 };
-    } catch (err) {
-      console.error(JSON.stringify({ level: "error", message: "insights: queue send failed, kept for the next flush", messages: batch.length, error: String(err) }));
-      // Older first, then anything sealed meanwhile; the oldest go first when over the bound.
-      this.pending.unshift(...batch);
-      const dropped = this.pending.length > this.maxPending ? this.pending.splice(0, this.pending.length - this.maxPending) : [];
-      for (const m of dropped) {
-        const lost = this.lostOf(m.environment);
-        lost.evaluations += m.evaluations.reduce((s, row) => s + row[4], 0) + m.lost.evaluations;
-        lost.requests += m.requests.reduce((s, row) => s + row[2], 0) + m.lost.requests;
+    const outcome: FlushOutcome = { sent: 0, failed: 0, dropped: 0 };
+    for (;;) {
+      for (const w of this.sealed.splice(0)) this.pending.push(...this.build(w));
+      // Environments with lost counts but no traffic still get them reported.
+      for (const environment of [...this.lost.keys()]) {
+        if (!this.pending.some((m) => m.environment === environment)) this.pending.push(this.message(environment, this.now(), new EnvCounts(), []));
       }
-      return { sent: 0, failed: batch.length, dropped: dropped.length };
+      if (this.pending.length === 0) return outcome;
+      // Messages stay pending until their send succeeds: a flush that dies with its request (or a
+      // send that times out) leaves them for the next one, under the same ids, so the consumer
+      // counts a message that did get through once.
+      const batch = this.pending.slice();
+      try {
+        await withTimeout(this.send(batch), this.sendTimeoutMs, "insights: queue send timed out");
+      } catch (err) {
+        console.error(JSON.stringify({ level: "error", message: "insights: queue send failed, kept for the next flush", messages: batch.length, error: String(err) }));
+        // The oldest go first when over the bound; what they counted is reported as lost.
+        const dropped = this.pending.length > this.maxPending ? this.pending.splice(0, this.pending.length - this.maxPending) : [];
+        for (const m of dropped) {
+          const lost = this.lostOf(m.environment);
+          lost.evaluations += m.evaluations.reduce((s, row) => s + row[4], 0) + m.lost.evaluations;
+          lost.requests += m.requests.reduce((s, row) => s + row[2], 0) + m.lost.requests;
+        }
+        outcome.failed += batch.length;
+        outcome.dropped += dropped.length;
+        return outcome;
+      }
+      const sent = new Set(batch);
+      const rest = this.pending.filter((m) => !sent.has(m));
+      this.pending.length = 0;
+      this.pending.push(...rest);
+      outcome.sent += batch.length;
     }
   }
 
