@@ -10,7 +10,7 @@ import type { Issue } from "../core/result";
 
 export type ErrorCode =
   | "UNAUTHORIZED" | "ADMIN_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "MALFORMED_JSON"
-  | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL";
+  | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL" | "STORE_UNAVAILABLE";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };

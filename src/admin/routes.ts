@@ -59,5 +59,17 @@ adminApp.onError((err, c) => {
     return apiError(c, status, code, err.message || "request refused");
   }
   console.error("admin error", err);
+  if (storeUnavailable(err)) {
+    // The object was reset, overloaded or unreachable mid-call: its transaction either committed
+    // whole or not at all, so the caller may retry (with If-Match, a committed write then answers 412).
+    c.header("Retry-After", "1");
+    return apiError(c, 503, "STORE_UNAVAILABLE", "the environment's store did not answer; nothing was half-applied, retry");
+  }
   return apiError(c, 500, "INTERNAL", "internal error");
 });
+
+/** A Durable Object call that failed in transit (the runtime marks those `retryable` or `overloaded`). */
+function storeUnavailable(err: unknown): boolean {
+  const e = err as { retryable?: unknown; overloaded?: unknown } | null;
+  return !!e && typeof e === "object" && (e.retryable === true || e.overloaded === true);
+}

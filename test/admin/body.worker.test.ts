@@ -95,3 +95,37 @@ describe("request bodies: deep nesting and hostile keys answer 400, never 500", 
     }
   });
 });
+
+describe("a Durable Object that fails mid-call", () => {
+  it("answers 503 STORE_UNAVAILABLE with Retry-After, not a bare 500; the next call goes through", async () => {
+    const name = await createEnv("do-reset");
+    let failNext = true;
+    const real = env as unknown as { ENV_STORE: DurableObjectNamespace };
+    // The runtime's error for an object reset or overloaded mid-call carries `retryable`/`overloaded`.
+    const flaky = {
+      ...env,
+      ENV_STORE: {
+        getByName: (n: string) => {
+          const stub = real.ENV_STORE.getByName(n) as unknown as Record<string, unknown>;
+          return new Proxy(stub, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop);
+              if (typeof value !== "function" || !failNext) return value;
+              return () => {
+                failNext = false;
+                return Promise.reject(Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true }));
+              };
+            },
+          });
+        },
+      },
+    };
+    const put = () => adminApp.request(`/environments/${name}/flags/f`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(boolFlag("f")) }, flaky);
+    const failed = await put();
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get("retry-after")).toBe("1");
+    expect(((await failed.json()) as { error: { code: string } }).error.code).toBe("STORE_UNAVAILABLE");
+    const retried = await put();
+    expect(retried.status).toBe(201);
+  });
+});
