@@ -6,7 +6,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signature, webhookHeaders } from "../../src/core/standard-webhooks";
-import { changeEventType, webhookUrlProblem } from "../../src/core/webhook-events";
+import { changeEventType } from "../../src/core/webhook-events";
+import { webhookUrlProblem } from "../../src/core/webhook-target";
 import { deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher } from "../../src/queue/webhook-delivery";
 import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/queue/messages";
 import type { Env } from "../../src/env";
@@ -74,11 +75,30 @@ describe("webhook admin routes", () => {
     expect((await api("GET", `/environments/${env}/webhooks`)).body.webhooks).toEqual([]);
   });
 
-  it("refuses a plain-http URL to another host, bad event filters, and unknown environments", async () => {
+  it("refuses a plain-http URL to another host, non-public targets (naming why), bad event filters, and unknown environments", async () => {
     const env = await createEnv("wh-bad");
     const http = await api("POST", `/environments/${env}/webhooks`, { body: { url: "http://hooks.example.com/in" } });
     expect(http.status).toBe(400);
     expect(http.body.error.issues[0].path).toBe("url");
+    // Non-public targets, in spellings the URL parser normalizes: 400 naming what the address is.
+    for (const [url, words] of [
+      ["https://169.254.169.254/latest/meta-data/", "cloud metadata"],
+      ["https://0xa9fea9fe/", "cloud metadata"],
+      ["https://167772161/", "private address (10.0.0.1)"],
+      ["https://[::ffff:7f00:1]/", "IPv4-mapped a loopback"],
+      ["https://[fd00::1]/", "unique-local"],
+      ["https://100.64.1.1/", "CGNAT"],
+      ["https://metadata.google.internal/", "internal name"],
+    ]) {
+      const refused = await api("POST", `/environments/${env}/webhooks`, { body: { url } });
+      expect(refused.status, url).toBe(400);
+      expect(refused.body.error.issues[0]).toMatchObject({ path: "url", message: expect.stringContaining(words) });
+    }
+    expect((await api("GET", `/environments/${env}/webhooks`)).body.webhooks).toEqual([]);
+    // The documented local receivers stay accepted.
+    for (const url of ["http://127.0.0.1:9/in", "http://2130706433/in", "https://127.0.0.1:9/in", "http://[::1]/in"]) {
+      expect((await api("POST", `/environments/${env}/webhooks`, { body: { url } })).status, url).toBe(201);
+    }
     expect((await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://x.example", events: ["Flag Updated"] } })).status).toBe(400);
     expect((await api("POST", `/environments/${env}/webhooks`, { body: {} })).status).toBe(400);
     expect((await api("POST", `/environments/nope-${Date.now()}/webhooks`, { body: { url: "https://x.example" } })).status).toBe(404);
