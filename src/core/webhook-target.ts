@@ -23,8 +23,8 @@ const PUBLIC: TargetClass = { kind: "public" };
 const LOOPBACK: TargetClass = { kind: "loopback" };
 const refused = (reason: string): TargetClass => ({ kind: "refused", reason });
 
-/** [first address, prefix length, what it is]; the first match wins, so narrower ranges come first. */
-type Range4 = readonly [string, number, string | "loopback"];
+/** [first address, prefix length, what it is ("loopback": allowed)]; the first match wins, so narrower ranges come first. */
+type Range4 = readonly [first: string, prefix: number, what: string];
 
 const METADATA = "a cloud metadata address";
 const V4_RANGES: readonly Range4[] = [
@@ -96,7 +96,7 @@ const zeroUpTo = (g: number[], n: number) => g.slice(0, n).every((x) => x === 0)
 function carried(v4: number, how: string): TargetClass {
   const inner = classifyIPv4(v4);
   if (inner.kind === "public") return PUBLIC;
-  return refused(`${how} ${inner.kind === "loopback" ? "a loopback address" : inner.reason}`);
+  return refused(`${how} carrying ${inner.kind === "loopback" ? "a loopback address" : inner.reason}`);
 }
 
 /** Classifies an IPv6 address given as eight groups. */
@@ -104,17 +104,18 @@ export function classifyIPv6(g: number[]): TargetClass {
   const [a, b, c] = [g[0]!, g[1]!, g[2]!];
   if (zeroUpTo(g, 8)) return refused("the unspecified address");
   if (zeroUpTo(g, 7) && g[7] === 1) return LOOPBACK;
-  if (zeroUpTo(g, 5) && g[5] === 0xffff) return carried(embeddedV4(g, 6), "IPv4-mapped");
-  // ::ffff:0:a.b.c.d (SIIT IPv4-translated) and ::a.b.c.d (IPv4-compatible, deprecated).
-  if (zeroUpTo(g, 4) && g[4] === 0xffff && g[5] === 0) return carried(embeddedV4(g, 6), "IPv4-translated");
+  if (zeroUpTo(g, 5) && g[5] === 0xffff) return carried(embeddedV4(g, 6), "an IPv4-mapped address");
+  // ::ffff:0:a.b.c.d (SIIT IPv4-translated).
+  if (zeroUpTo(g, 4) && g[4] === 0xffff && g[5] === 0) return carried(embeddedV4(g, 6), "an IPv4-translated address");
+  // ::a.b.c.d (IPv4-compatible): deprecated, never a real target.
   if (zeroUpTo(g, 6)) return refused("an IPv4-compatible address (deprecated)");
-  if (a === 0x64 && b === 0xff9b && zeroUpTo(g.slice(2), 4)) return carried(embeddedV4(g, 6), "NAT64 of");
+  if (a === 0x64 && b === 0xff9b && zeroUpTo(g.slice(2), 4)) return carried(embeddedV4(g, 6), "a NAT64 address");
   if (a === 0x64 && b === 0xff9b && c === 1) return refused("a local-use NAT64 address");
   if (a === 0x100 && zeroUpTo(g.slice(1), 3)) return refused("a discard-only address");
   if (a === 0x2001 && b < 0x200) return refused("a reserved (IETF protocol, Teredo) address");
   if (a === 0x2001 && b === 0xdb8) return refused("a documentation address");
-  if (a === 0x2002) return carried(embeddedV4(g, 1), "6to4 of");
-  if ((a & 0xfff0) === 0x3ff0) return refused("a documentation address");
+  if (a === 0x2002) return carried(embeddedV4(g, 1), "a 6to4 address");
+  if (a === 0x3fff && b < 0x1000) return refused("a documentation address");
   if ((a & 0xfe00) === 0xfc00) return refused("a unique-local address");
   if ((a & 0xffc0) === 0xfe80) return refused("a link-local address");
   if ((a & 0xffc0) === 0xfec0) return refused("a site-local address (deprecated)");

@@ -85,7 +85,7 @@ describe("webhook admin routes", () => {
       ["https://169.254.169.254/latest/meta-data/", "cloud metadata"],
       ["https://0xa9fea9fe/", "cloud metadata"],
       ["https://167772161/", "private address (10.0.0.1)"],
-      ["https://[::ffff:7f00:1]/", "IPv4-mapped a loopback"],
+      ["https://[::ffff:7f00:1]/", "IPv4-mapped address carrying a loopback"],
       ["https://[fd00::1]/", "unique-local"],
       ["https://100.64.1.1/", "CGNAT"],
       ["https://metadata.google.internal/", "internal name"],
