@@ -29,7 +29,8 @@ export default defineConfig({
           }),
         ],
         extends: true,
-        test: { name: "workers", include: ["test/**/*.worker.test.ts"] },
+        // Webhook receivers on 127.0.0.1 that reset, hang, redirect or fail TLS (test/queue webhooks).
+        test: { name: "workers", include: ["test/**/*.worker.test.ts"], globalSetup: ["./test/support/webhook-receivers.ts"] },
       },
       {
         extends: true,

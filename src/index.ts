@@ -8,7 +8,7 @@ import type { Env } from "./env";
 import { app } from "./app";
 import { consumeQueue } from "./queue/consumer";
 
-export { EnvironmentStore, Registry, StreamRelay } from "./store-worker";
+export { EnvironmentStore, Registry, StreamRelay, WebhookSender } from "./store-worker";
 
 export default {
   fetch: app.fetch,

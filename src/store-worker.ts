@@ -10,6 +10,8 @@ import { consumeQueue } from "./queue/consumer";
 export { EnvironmentStore } from "./store/environment-store";
 export { Registry } from "./store/registry";
 export { StreamRelay } from "./store/relay";
+// Each webhook POST runs in an invocation of its own (queue/webhook-delivery.ts).
+export { WebhookSender } from "./queue/webhook-sender";
 
 export default {
   fetch: () => Response.json({ error: { code: "NOT_FOUND", message: "the store script serves no HTTP; use the edgeflags Worker" } }, { status: 404 }),

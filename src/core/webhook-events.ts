@@ -1,34 +1,19 @@
 /**
  * What a webhook receives and where it may be sent (API.md "Insights"): the change event of a
- * committed version, the event-type filter of a subscription, and the URL rule. Pure.
+ * committed version, the event-type filter of a subscription, and the URL rule (webhook-target.ts). Pure.
  * @module
  */
 import * as z from "zod/mini";
-
-/** `https:` anywhere; `http:` only to this machine (local receivers, tests). */
-export function webhookUrlProblem(raw: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return "must be an absolute URL";
-  }
-  if (url.username || url.password) return "must not carry credentials";
-  if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && isLoopback(url.hostname)) return undefined;
-  return "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])";
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+import { webhookUrlProblem } from "./webhook-target";
 
 /** An event type (`flag.updated`), a family (`flag.*`) or everything (`*`). */
 const EVENT_FILTER = /^(\*|[a-z]+\.(\*|[a-z_]+))$/;
 
 export const WebhookInput = z.object({
-  url: z.string().check(z.maxLength(2048), z.refine((u) => webhookUrlProblem(u) === undefined, {
-    message: "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])",
+  // The issue names the reason (which address class, or which rule), so the 400 says what to fix.
+  url: z.string().check(z.maxLength(2048), z.superRefine((u, ctx) => {
+    const problem = webhookUrlProblem(u);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: u });
   })),
   events: z._default(
     z.array(z.string().check(z.regex(EVENT_FILTER, 'must be an event type ("flag.updated"), a family ("flag.*") or "*"'))).check(z.minLength(1), z.maxLength(50)),

@@ -6,8 +6,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signature, webhookHeaders } from "../../src/core/standard-webhooks";
-import { changeEventType, webhookUrlProblem } from "../../src/core/webhook-events";
-import { deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher } from "../../src/queue/webhook-delivery";
+import { changeEventType } from "../../src/core/webhook-events";
+import { webhookUrlProblem } from "../../src/core/webhook-target";
+import { attemptDelivery, deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher, type Send } from "../../src/queue/webhook-delivery";
 import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/queue/messages";
 import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment-store";
@@ -74,11 +75,30 @@ describe("webhook admin routes", () => {
     expect((await api("GET", `/environments/${env}/webhooks`)).body.webhooks).toEqual([]);
   });
 
-  it("refuses a plain-http URL to another host, bad event filters, and unknown environments", async () => {
+  it("refuses a plain-http URL to another host, non-public targets (naming why), bad event filters, and unknown environments", async () => {
     const env = await createEnv("wh-bad");
     const http = await api("POST", `/environments/${env}/webhooks`, { body: { url: "http://hooks.example.com/in" } });
     expect(http.status).toBe(400);
     expect(http.body.error.issues[0].path).toBe("url");
+    // Non-public targets, in spellings the URL parser normalizes: 400 naming what the address is.
+    for (const [url, words] of [
+      ["https://169.254.169.254/latest/meta-data/", "cloud metadata"],
+      ["https://0xa9fea9fe/", "cloud metadata"],
+      ["https://167772161/", "private address (10.0.0.1)"],
+      ["https://[::ffff:7f00:1]/", "IPv4-mapped address carrying a loopback"],
+      ["https://[fd00::1]/", "unique-local"],
+      ["https://100.64.1.1/", "CGNAT"],
+      ["https://metadata.google.internal/", "internal name"],
+    ]) {
+      const refused = await api("POST", `/environments/${env}/webhooks`, { body: { url } });
+      expect(refused.status, url).toBe(400);
+      expect(refused.body.error.issues[0]).toMatchObject({ path: "url", message: expect.stringContaining(words) });
+    }
+    expect((await api("GET", `/environments/${env}/webhooks`)).body.webhooks).toEqual([]);
+    // The documented local receivers stay accepted.
+    for (const url of ["http://127.0.0.1:9/in", "http://2130706433/in", "https://127.0.0.1:9/in", "http://[::1]/in"]) {
+      expect((await api("POST", `/environments/${env}/webhooks`, { body: { url } })).status, url).toBe(201);
+    }
     expect((await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://x.example", events: ["Flag Updated"] } })).status).toBe(400);
     expect((await api("POST", `/environments/${env}/webhooks`, { body: {} })).status).toBe(400);
     expect((await api("POST", `/environments/nope-${Date.now()}/webhooks`, { body: { url: "https://x.example" } })).status).toBe(404);
@@ -150,13 +170,16 @@ describe("delivery", () => {
     return { env, hook, message };
   }
 
+  /** Attempts in this invocation through `fetcher` (the Worker sends through its WebhookSender entrypoint). */
+  const sendWith = (fetcher: Fetcher): Send => (m, target) => attemptDelivery(m, target, fetcher);
+
   function receiver(statuses: number[]) {
     const seen: { url: string; headers: Record<string, string>; body: string }[] = [];
     const fetcher: Fetcher = async (req) => {
       seen.push({ url: req.url, headers: Object.fromEntries(req.headers), body: await req.text() });
       return new Response(null, { status: statuses.shift() ?? 200 });
     };
-    return { seen, fetcher };
+    return { seen, fetcher, send: sendWith(fetcher) };
   }
 
   function item(body: WebhookMessage) {
@@ -171,9 +194,9 @@ describe("delivery", () => {
 
   it("posts the body with a valid signature; a 2xx acks it", async () => {
     const { hook, message } = await hookFor("wh-ok");
-    const { seen, fetcher } = receiver([204]);
+    const { seen, send } = receiver([204]);
     const { state, item: it1 } = item(message);
-    await deliverWebhooks([it1], E as Env, fetcher);
+    await deliverWebhooks([it1], E as Env, send);
     expect(state.acked).toBe(true);
     expect(seen).toHaveLength(1);
     const h = seen[0]!.headers;
@@ -190,8 +213,9 @@ describe("delivery", () => {
     let current = message;
     const ids: string[] = [];
     for (let attempt = 1; attempt <= RETRY_DELAYS_SECONDS.length + 1; attempt++) {
-      const { seen, fetcher } = receiver([500]);
-      const failing: Fetcher = attempt % 2 ? fetcher : async () => { throw new TypeError("connection refused"); };
+      const { seen, send } = receiver([500]);
+      // Even attempts: the attempt itself rejects (as a call into a failed sender invocation does).
+      const failing: Send = attempt % 2 ? send : async () => { throw new TypeError("connection refused"); };
       const { state, item: i } = item(current);
       await deliverWebhooks([i], env, failing);
       expect(state.acked).toBe(true);
@@ -214,11 +238,47 @@ describe("delivery", () => {
   it("a delivery to a deleted webhook is dropped, not retried", async () => {
     const { env, hook, message } = await hookFor("wh-gone");
     await api("DELETE", `/environments/${env}/webhooks/${hook.id}`);
-    const { seen, fetcher } = receiver([]);
+    const { seen, send } = receiver([]);
     const { state, item: i } = item(message);
-    await deliverWebhooks([i], E as Env, fetcher);
+    await deliverWebhooks([i], E as Env, send);
     expect(state.acked).toBe(true);
     expect(seen).toEqual([]);
+  });
+
+  it("one batch: each message is acked or re-queued on its own, whatever its attempt did", async () => {
+    const deliveries = await Promise.all(["wh-iso-a", "wh-iso-b", "wh-iso-c", "wh-iso-d", "wh-iso-e"].map(hookFor));
+    const [ok, thrown, redirected, errored, ok2] = deliveries.map((d, n) => ({ ...d.message, id: `${d.message.id}_${n}` }));
+    const attempts = new Map<string, number>();
+    const send: Send = async (m, target) => {
+      attempts.set(m.id, (attempts.get(m.id) ?? 0) + 1);
+      if (m.id === thrown!.id) throw new TypeError("Network connection lost.");
+      if (m.id === errored!.id) throw new Error("internal error; reference = x");
+      return attemptDelivery(m, target, async () => new Response(null, { status: m.id === redirected!.id ? 302 : 200 }));
+    };
+    const resent: { body: WebhookMessage; delaySeconds?: number }[] = [];
+    const items = [ok, thrown, redirected, errored, ok2].map((m) => item(m!));
+    await deliverWebhooks(items.map((i) => i.item), envWithQueue(resent), send);
+    // Every message settled by itself, exactly once; the queue's own retry (a replay) is never asked for.
+    for (const { state } of items) expect(state).toEqual({ acked: true, retried: undefined });
+    expect([...attempts.values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(resent.map((r) => [r.body.id, r.body.attempt, r.delaySeconds]).sort()).toEqual(
+      [[thrown!.id, 2, RETRY_DELAYS_SECONDS[0]], [redirected!.id, 2, RETRY_DELAYS_SECONDS[0]], [errored!.id, 2, RETRY_DELAYS_SECONDS[0]]].sort(),
+    );
+  });
+
+  it("re-checks the URL at delivery: a stored private or metadata target is refused for good, never sent", async () => {
+    for (const url of ["https://169.254.169.254/latest/meta-data/", "https://[::ffff:a00:1]/", "http://hooks.example.com/"]) {
+      const { env, hook, message } = await hookFor("wh-recheck");
+      // A row written before the rule existed (or edited by hand).
+      await runInDurableObject(rawStore(env), (s: EnvironmentStore) => { (s as any).sql.exec("UPDATE webhooks SET url = ? WHERE id = ?", url, hook.id); });
+      const { seen, send } = receiver([]);
+      const resent: { body: WebhookMessage; delaySeconds?: number }[] = [];
+      const { state, item: i } = item(message);
+      await deliverWebhooks([i], envWithQueue(resent), send);
+      expect(seen, url).toEqual([]);
+      expect(resent, url).toEqual([]);
+      expect(state, url).toEqual({ acked: true, retried: undefined });
+    }
   });
 
   it("the Worker's queue() handler routes webhook messages to delivery", async () => {
