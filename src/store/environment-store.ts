@@ -117,6 +117,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       sql: this.sql,
       live: () => this.live(),
       mutate: (actor, plan, gate) => this.mutate(actor, plan, gate),
+      check: (plan) => this.check(plan),
       transaction: (fn) => ctx.storage.transactionSync(fn),
       armAlarm: () => this.publishing.armAlarm(),
     });
@@ -637,8 +638,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const required = gate === "policy" ? approvalsRequired(this.sql) : 0;
     if (required > 0) {
       // Only a change that would commit becomes a request: the whole document is validated first.
-      const compiled = compileEnvironment(change.value.next);
-      if (!compiled.ok) return invalid(compiled.errors);
+      const valid = validDoc(change.value.next);
+      if (!valid.ok) return valid;
       let held: StoreFailure | undefined;
       this.ctx.storage.transactionSync(() => { held = holdDocChange(this.sql, actor, live.value, current, change.value as Change<unknown>, required); });
       return held!;
@@ -650,6 +651,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     // The change event's enqueue runs beside the KV publish: the answer waits for the slower one.
     await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
     return done(change.value.answer(version.value));
+  }
+
+  /** `plan` decided and its document validated exactly as `mutate` would, but nothing is written. */
+  private check<T>(plan: (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>): StoreResult<Change<T>> {
+    const live = this.live();
+    if (!live.ok) return live;
+    const change = plan(this.currentDoc(live.value), live.value);
+    if (!change.ok) return change;
+    const valid = validDoc(change.value.next);
+    return valid.ok ? change : valid;
   }
 
   private currentDoc(meta: Meta): EnvironmentDoc {
@@ -683,12 +694,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const compiled = compileEnvironment(next);
-    if (!compiled.ok) return invalid(compiled.errors);
-    const encoded = encodeDoc(next);
-    if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
-      return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
-    }
+    const valid = validDoc(next);
+    if (!valid.ok) return valid;
+    const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
     let version = 0;
     try {
@@ -704,7 +712,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       throw err;
     }
     this.cache = { version, doc: next, encoded };
-    this.compiled = { version, env: compiled.value };
+    this.compiled = { version, env: compiled };
     return done(version);
   }
 
@@ -748,6 +756,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       try { ws.send(text); } catch { /* closing socket: it will be cleaned up */ }
     }
   }
+}
+
+/** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
+function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
+  const compiled = compileEnvironment(next);
+  if (!compiled.ok) return invalid(compiled.errors);
+  const encoded = encodeDoc(next);
+  if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
+    return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
+  }
+  return done({ compiled: compiled.value, encoded });
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

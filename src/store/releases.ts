@@ -36,6 +36,8 @@ export interface ReleaseHost {
   readonly sql: Sql;
   live(): StoreResult<Meta>;
   mutate<T>(actor: Actor, plan: Plan<T>, gate: Gate): Promise<StoreResult<T>>;
+  /** `plan` decided and its resulting document validated as `mutate` would, nothing written. */
+  check<T>(plan: Plan<T>): StoreResult<Change<T>>;
   transaction(fn: () => void): void;
   armAlarm(): Promise<void>;
 }
@@ -118,10 +120,13 @@ export class Releases {
     if (shape) return invalid([shape]);
     if (JSON.stringify(patch).length > MAX_FLAG_JSON) return invalid([{ path: "patch", message: `larger than ${MAX_FLAG_JSON} bytes` }]);
     if (schedules.countPending(this.sql) >= schedules.MAX_PENDING_SCHEDULES) return invalid([{ path: "", message: `at most ${schedules.MAX_PENDING_SCHEDULES} pending schedules per environment` }]);
-    const flag = getFlag(this.sql, input.flag);
-    if (!flag) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
-    const patched = patchFlag(unstore(flag), patch);
-    return patched.ok ? done(at) : patched;
+    if (!getFlag(this.sql, input.flag)) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
+    // The change it would make now, validated whole as applying it will be (the flag in its environment).
+    const tried = this.host.check(this.scheduleChange({ id: "", flag: input.flag, patch, createdBy: "" }));
+    if (tried.ok) return done(at);
+    if (tried.error.code !== "invalid") return tried;
+    const own = `flags.${input.flag}.`;
+    return invalid(tried.error.issues.map((i) => (i.path.startsWith(own) ? { ...i, path: `patch.${i.path.slice(own.length)}` } : i)));
   }
 
   async listSchedules(): Promise<StoreResult<ScheduleInfo[]>> {
@@ -148,7 +153,20 @@ export class Releases {
 
   /** One version, or the schedule marked failed with the reason (never half applied: one transaction). */
   private async applySchedule(schedule: ScheduleInfo): Promise<void> {
-    const result = await this.host.mutate(schedule.createdBy, (current) => {
+    const result = await this.host.mutate(schedule.createdBy, this.scheduleChange(schedule), "approved");
+    if (result.ok) return;
+    const meta = this.host.live();
+    if (!meta.ok) return;
+    const error = message(result);
+    this.host.transaction(() => {
+      schedules.closeSchedule(this.sql, schedule.id, "failed", new Date().toISOString(), { error });
+      appendEvent(this.sql, { version: meta.value.version, actor: schedule.createdBy, operation: "schedule.fail", target: schedule.flag, diff: { schedule: schedule.id, error } });
+    });
+  }
+
+  /** What a schedule does when it applies: one version with its patch on the flag as it is then. Tried at creation too. */
+  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): Plan<number> {
+    return (current) => {
       const existing = getFlag(this.sql, schedule.flag);
       if (!existing) return notFound(`flag "${schedule.flag}" no longer exists`);
       const before = unstore(existing);
@@ -166,15 +184,7 @@ export class Releases {
         },
         answer: (v: number) => v,
       });
-    }, "approved");
-    if (result.ok) return;
-    const meta = this.host.live();
-    if (!meta.ok) return;
-    const error = message(result);
-    this.host.transaction(() => {
-      schedules.closeSchedule(this.sql, schedule.id, "failed", new Date().toISOString(), { error });
-      appendEvent(this.sql, { version: meta.value.version, actor: schedule.createdBy, operation: "schedule.fail", target: schedule.flag, diff: { schedule: schedule.id, error } });
-    });
+    };
   }
 
   // ---- progressive rollouts -------------------------------------------------------------------
