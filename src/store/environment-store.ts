@@ -23,7 +23,7 @@ import {
   type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
   type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
-import { appendAudit, auditTime, clearAudit } from "./audit-repo";
+import { appendAudit, auditTime, generationStart } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "./change-requests";
 import { applyDoc, auditSegment, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
 import * as flags from "./flags-repo";
@@ -31,9 +31,9 @@ import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
-import { pageHistory } from "./events-repo";
+import { appendEvent, pageHistory } from "./events-repo";
 import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
-import type { ChangeRequestInfo, PlanInfo, Policy, ScheduleInfo } from "./releases-api";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "./releases-api";
 import { Releases, type Gate } from "./releases";
 import type { PlanStep } from "../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
@@ -182,16 +182,26 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     }));
   }
 
+  /**
+   * Refused (conflict) while the policy requires approvals: a delete would drop the policy with
+   * everything else, so one token could otherwise undo what N reviewers guard. Lowering the policy
+   * is itself a change request. The audit log and events stay (history reads them after a delete,
+   * and a re-created environment continues them).
+   */
   async destroy(actor: Actor): Promise<StoreResult<{ deleted: true }>> {
     const live = this.live();
     if (!live.ok) return live;
+    const required = approvalsRequired(this.sql);
+    if (required > 0) {
+      return conflict(`environment "${live.value.name}" needs ${required} approval${required === 1 ? "" : "s"} per change: deleting it is refused until its policy is lowered to 0 approvals through an approved change request`);
+    }
     const time = new Date().toISOString();
     // The version counter survives (meta row) so a re-created environment never reuses a version.
     this.ctx.storage.transactionSync(() => {
+      appendEvent(this.sql, { version: live.value.version, time, actor: String(actor), operation: "environment.delete", diff: { flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) } });
       flags.clearFlags(this.sql);
       segments.clearSegments(this.sql);
       clearRevisions(this.sql);
-      clearAudit(this.sql);
       keys.revokeKeys(this.sql, time, String(actor));
       this.releases.clear();
       clearUsage(this.sql);
@@ -366,13 +376,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>> {
     const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
-    return this.read(() => done(pageHistory(this.sql, num(options?.before), num(options?.limit))));
+    // Readable after a delete too: only an environment that never existed has none.
+    if (!readMeta(this.sql)) return noEnvironment;
+    return done(pageHistory(this.sql, num(options?.before), num(options?.limit)));
   }
 
   async rollback(target: number, actor: Actor): Promise<StoreResult<Committed>> {
     return this.mutate(actor, (current, meta) => {
       if (!Number.isInteger(target) || target < 1) return invalid([{ path: "version", message: "must be a positive integer" }]);
       if (target > meta.version || auditTime(this.sql, target) === undefined) return notFound(`version ${target} is not in this environment's history`);
+      const since = generationStart(this.sql);
+      if (target < since) return conflict(`version ${target} is from before the environment was deleted and re-created at version ${since}: its definitions are gone`);
       const { doc: next, keySets } = docAt(this.sql, target);
       return done({
         operation: "rollback",
@@ -431,16 +445,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return this.releases.putPolicy(policy, actor);
   }
 
-  async listChangeRequests(status?: ChangeRequestInfo["status"]): Promise<StoreResult<ChangeRequestInfo[]>> {
-    return this.releases.listChangeRequests(status);
+  async listChangeRequests(options?: ChangeRequestPage): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
+    return this.releases.listChangeRequests(options);
   }
 
   async getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>> {
     return this.releases.getChangeRequest(id);
   }
 
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor): Promise<StoreResult<ChangeRequestInfo>> {
-    return this.releases.reviewChangeRequest(id, action, actor);
+  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+    return this.releases.reviewChangeRequest(id, action, actor, principals);
   }
 
   // ---- SDK keys -------------------------------------------------------------------------------
