@@ -39,7 +39,7 @@ export const MintTokenBody = z.object({
   /** Limits the token to these environments; absent means every environment. */
   environments: z.optional(z.array(EnvironmentName).check(z.minLength(1))),
   /** The person the token is for (a principal of its own); absent, it acts for its minter's principal. */
-  owner: z.optional(z.string().check(z.regex(OWNER_PATTERN, "must be 1–100 letters, digits or ._@+- (a person's name or address), starting with a letter or digit"))),
+  owner: z.optional(z.string().check(z.regex(OWNER_PATTERN, "must be 1–100 letters, digits or _.@+- (a person's name or address), starting with a letter or digit"))),
 });
 
 /** Query strings arrive as text: digits only, then bounded. */

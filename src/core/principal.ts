@@ -10,4 +10,4 @@
  */
 
 /** A person's name or address as an owner: 1–100 characters, no spaces. */
-export const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/;
+export const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$/;
