@@ -70,11 +70,17 @@ const KeyInfo = z.object({
 const MintedKey = z.object({ id: z.string(), kind: z.enum(["client", "server"]), key: z.string().meta({ description: "Shown only in this answer; stored hashed." }) });
 const AdminToken = z.object({
   id: z.string(), role: z.enum(["admin", "read"]), environments: z.optional(z.array(z.string())),
-  prefix: z.string(), createdAt: z.string(), revokedAt: z.optional(z.string()),
+  prefix: z.string(), createdAt: z.string(),
+  createdBy: z.string().meta({ description: "The actor that minted it (`bootstrap` or a token id)." }),
+  owner: z.optional(z.string()).meta({ description: "The person it was minted for (a principal of its own)." }),
+  principal: z.string().meta({ description: "Who it acts for: `owner`, else its minter's principal. Change requests count reviewers by principal." }),
+  revokedAt: z.optional(z.string()),
 });
 const MintedToken = z.intersection(AdminToken, z.object({ token: z.string().meta({ description: "Shown only in this answer; stored hashed." }) }));
 const HistoryEntry = z.object({
-  version: z.int(), time: z.string(), actor: z.string(), operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
+  version: z.int(), time: z.string(), actor: z.string(),
+  principal: z.string().meta({ description: "Who the actor acts for (`bootstrap`, or its token's principal)." }),
+  operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
   event: z.optional(z.literal(true)).meta({ description: "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then." }),
 });
 const StreamCounts = z.object({
@@ -129,8 +135,9 @@ const Plan = z.object({
 });
 const ChangeRequest = z.object({
   id: z.string(), status: z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"]), operation: z.string(), target: z.optional(z.string()),
-  createdBy: z.string(), createdAt: z.string(), baseVersion: z.int(), required: z.int(),
-  approvals: z.array(z.object({ actor: z.string(), at: z.string() })),
+  createdBy: z.string(), createdByPrincipal: z.string().meta({ description: "Who the creator acts for; no reviewer may share it." }),
+  createdAt: z.string(), baseVersion: z.int(), required: z.int(),
+  approvals: z.array(z.object({ actor: z.string(), principal: z.string(), at: z.string() })).meta({ description: "One per principal." }),
   changes: z.array(z.object({ kind: z.string(), key: z.optional(z.string()), action: z.string(), before: z.optional(z.unknown()), after: z.optional(z.unknown()) })),
   changesOmitted: z.optional(z.int()), version: z.optional(z.int()), error: z.optional(z.string()), closedBy: z.optional(z.string()), closedAt: z.optional(z.string()),
 });
@@ -245,7 +252,7 @@ const etagHeader = { ETag: { description: 'Environment version of the last chang
 const ifMatch = { name: "If-Match", in: "header", required: false, schema: { type: "string" }, description: '`"N"` (also `N`, `W/"N"`, `*`): refuse with 412 unless the item is at version N.' };
 const envParam = { name: "env", in: "path", required: true, schema: { type: "string", pattern: ENVIRONMENT_PATTERN.source } };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
-const held = json("Held", "Held as a pending change request (the environment requires approvals); nothing changed.");
+const held = json("Held", "Held as a pending change request (the environment requires approvals); nothing changed. With 1000 requests already pending the write answers 409 instead.");
 const keyParam = (what: string) => ({ name: "key", in: "path", required: true, schema: { type: "string" }, description: `${what} key` });
 const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
 const admin401 = { security: [{ AdminToken: [] }] };
@@ -273,7 +280,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       }),
       delete: op("environments", "Delete the environment, its definitions and keys", {
         parameters: [{ name: "confirm", in: "query", required: true, schema: { type: "string" }, description: "Must repeat the environment name." }],
-        responses: { "200": { description: "Deleted." }, "400": err("`confirm` missing or different."), ...envErrors },
+        responses: { "200": { description: "Deleted; its history stays readable." }, "400": err("`confirm` missing or different."), "409": err("The policy requires approvals: lower it to 0 through an approved change request first."), ...envErrors },
       }),
     },
     [`${E}/flags`]: {
@@ -381,7 +388,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     },
     [`${E}/history`]: {
       parameters: [envParam],
-      get: op("history", "Audit log, newest first", {
+      get: op("history", "Audit log, newest first (also after the environment was deleted)", {
         parameters: [
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
           { name: "before", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "Only versions below this one." },
@@ -414,7 +421,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     },
     [`${E}/schedules`]: {
       parameters: [envParam],
-      post: op("releases", "Schedule a JSON Merge Patch of one flag, applied at `at` as one version", { requestBody: body("ScheduleBody"), responses: { "201": json("Schedule", "Pending."), "202": held, ...bodyErrors, ...envErrors } }),
+      post: op("releases", "Schedule a JSON Merge Patch of one flag, applied at `at` as one version", { requestBody: body("ScheduleBody"), responses: { "201": json("Schedule", "Pending."), "202": held, ...bodyErrors, "400": err("Invalid body, or the patched flag does not compile in the environment: `issues` names each problem."), ...envErrors } }),
       get: op("releases", "Scheduled changes (pending first)", { responses: { "200": { description: "`{schedules:[…]}`", content: { "application/json": { schema: { type: "object", properties: { schedules: { type: "array", items: ref("Schedule") } } } } } }, ...envErrors } }),
     },
     [`${E}/schedules/{id}`]: {
@@ -437,9 +444,13 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     },
     [`${E}/change-requests`]: {
       parameters: [envParam],
-      get: op("releases", "Change requests, newest first", {
-        parameters: [{ name: "status", in: "query", required: false, schema: { type: "string", enum: ["pending", "applied", "rejected", "withdrawn", "conflict"] } }],
-        responses: { "200": { description: "`{changeRequests:[…]}`", content: { "application/json": { schema: { type: "object", properties: { changeRequests: { type: "array", items: ref("ChangeRequest") } } } } } }, ...envErrors },
+      get: op("releases", "Change requests, newest first, a page at a time", {
+        parameters: [
+          { name: "status", in: "query", required: false, schema: { type: "string", enum: ["pending", "applied", "rejected", "withdrawn", "conflict"] } },
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 500 }, description: "Page size (default 200)." },
+          { name: "before", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "A `next` from the previous page." },
+        ],
+        responses: { "200": { description: "`{changeRequests:[…],next?}`", content: { "application/json": { schema: { type: "object", properties: { changeRequests: { type: "array", items: ref("ChangeRequest") }, next: { type: "integer", description: "Pass as `before` for the next page; absent on the last." } } } } } }, "400": err("Invalid paging or status."), ...envErrors },
       }),
     },
     [`${E}/change-requests/{id}`]: {
@@ -449,7 +460,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     ...Object.fromEntries((["approve", "reject", "withdraw"] as const).map((action) => [`${E}/change-requests/{id}/${action}`, {
       parameters: [envParam, idParam],
       post: op("releases", action === "approve" ? "Approve (not the creator); at the required count it applies as one version" : action === "reject" ? "Reject (not the creator)" : "Withdraw (the creator only)", {
-        responses: { ...envErrors, "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this actor (or the token's scope)."), "409": err("Closed already, or (approve) based on something that changed: status `conflict`, nothing applied.") },
+        responses: { ...envErrors, "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this principal (approve and reject: not the creator's; withdraw: only the creator's), or the token's scope."), "409": err("Closed already, already approved by this principal, or (approve) based on something that changed: status `conflict`, nothing applied.") },
       }),
     }])),
     "/admin/v1/tokens": {

@@ -23,6 +23,8 @@ export interface Scope {
 export interface AdminVariables {
   /** "bootstrap" or the scoped token's id; recorded in the audit log by every store call. */
   actor: Actor;
+  /** Who the token acts for (src/core/principal.ts): "bootstrap", or the token's principal. */
+  principal: string;
   scope: Scope;
 }
 
@@ -66,12 +68,14 @@ export function authenticate() {
 
     if (await sameSecret(token, configured)) {
       c.set("actor", BOOTSTRAP_ACTOR);
+      c.set("principal", BOOTSTRAP_ACTOR);
       c.set("scope", { role: "admin" });
       return next();
     }
     const info = await registry(c).findAdminToken(await sha256Hex(token));
     if (!info || info.revokedAt) return unauthorized(c, "UNAUTHORIZED", "unknown or revoked admin token");
     c.set("actor", info.id);
+    c.set("principal", info.principal);
     c.set("scope", { role: info.role, environments: info.environments });
     return next();
   });

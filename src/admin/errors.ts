@@ -61,6 +61,7 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
       return apiError(c, 403, "FORBIDDEN", err.message);
     case "approval_required":
       // The environment's policy (src/store/change-requests.ts) held the write: nothing changed.
-      return c.json({ changeRequest: err.changeRequest }, 202);
+      // Its creator is the caller: the principal is the one authentication found.
+      return c.json({ changeRequest: { ...err.changeRequest, createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy } }, 202);
   }
 }

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
 import { storeErrorResponse } from "./errors";
+import { showHistory } from "./principals";
 import { HistoryQuery, RollbackBody } from "./schemas";
 
 export const historyApp = new Hono<EnvironmentEnv>();
@@ -16,7 +17,8 @@ historyApp.get("/history", readAccess, validate("query", HistoryQuery), async (c
   const answer = await c.var.store.history({ limit, before });
   if (!answer.ok) return storeErrorResponse(c, answer.error);
   const page = answer.value;
-  return c.json(page.next === undefined ? { entries: page.entries } : { entries: page.entries, next: page.next });
+  const entries = await showHistory(c, page.entries);
+  return c.json(page.next === undefined ? { entries } : { entries, next: page.next });
 });
 
 historyApp.post("/rollback", writeAccess, jsonBody(RollbackBody), async (c) => {

@@ -7,6 +7,7 @@
 import * as z from "zod/mini";
 import { Flag, Key, Segment } from "../core/model";
 import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
+import { OWNER_PATTERN } from "../core/principal";
 
 export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
 
@@ -37,6 +38,8 @@ export const MintTokenBody = z.object({
   role: z.enum(["admin", "read"]),
   /** Limits the token to these environments; absent means every environment. */
   environments: z.optional(z.array(EnvironmentName).check(z.minLength(1))),
+  /** The person the token is for (a principal of its own); absent, it acts for its minter's principal. */
+  owner: z.optional(z.string().check(z.regex(OWNER_PATTERN, "must be 1–100 letters, digits or _.@+- (a person's name or address), starting with a letter or digit"))),
 });
 
 /** Query strings arrive as text: digits only, then bounded. */
@@ -69,6 +72,9 @@ export const PolicyBody = z.object({ approvals: z.number().check(z.int(), z.gte(
 
 export const ChangeRequestQuery = z.object({
   status: z.optional(z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"])),
+  limit: z.optional(intText(1, 500)),
+  /** A `next` from the previous page. */
+  before: z.optional(intText(1, 1e9)),
 });
 export const UsageQuery = z.object({ hours: z.optional(intText(1, 720)) });
 export const MetricsQuery = z.object({ minutes: z.optional(intText(1, 1440)) });

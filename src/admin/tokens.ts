@@ -1,6 +1,8 @@
 /**
  * Scoped admin tokens kept in the Registry (hashed): mint (shown once), list, revoke. Only an
- * unrestricted admin may manage them, since a token could otherwise mint a wider one.
+ * unrestricted admin may manage them, since a token could otherwise mint a wider one. A token
+ * minted with `owner` is another person's (a new principal); without, it acts for its minter's
+ * principal (src/core/principal.ts), so it cannot be a second reviewer of its minter's requests.
  * @module
  */
 import { Hono } from "hono";
@@ -16,8 +18,8 @@ export const tokensApp = new Hono<AdminEnv>();
 tokensApp.use("*", requireFullAdmin);
 
 tokensApp.post("/", jsonBody(MintTokenBody), async (c) => {
-  const { role, environments } = c.var.body;
-  const minted = await registry(c).mintAdminToken(role, environments, c.var.actor);
+  const { role, environments, owner } = c.var.body;
+  const minted = await registry(c).mintAdminToken(role, environments, c.var.actor, owner);
   c.header("Cache-Control", "no-store");
   return c.json(minted, 201);
 });

@@ -21,7 +21,7 @@ export type Actor = string;
 /**
  * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
  * precondition_failed 412, conflict 409, forbidden 403. `no_environment`: this environment was
- * never created or was deleted (every call but `create` can answer it); `not_found`: an item in
+ * never created or was deleted (every call but `create` can answer it; `history` only when never created); `not_found`: an item in
  * it is missing. approval_required 202: the environment's policy held the change as a pending
  * change request and nothing changed.
  */
@@ -122,6 +122,7 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   /** The whole environment as a native document plus its version. */
   exportDoc(): Promise<StoreResult<{ doc: EnvironmentDoc; version: number }>>;
 
+  /** Also after a delete (the log outlives it); no_environment only for one never created. */
   history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
   rollback(version: number, actor: Actor): Promise<StoreResult<Committed>>;
   /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
@@ -164,6 +165,12 @@ export interface AdminTokenInfo {
   environments?: string[];
   prefix: string;
   createdAt: string;
+  /** The actor that minted it ("bootstrap" or a token id). */
+  createdBy: Actor;
+  /** The person it was minted for, when named (src/core/principal.ts). */
+  owner?: string;
+  /** Who it acts for: `owner`, else its minter's principal. */
+  principal: string;
   revokedAt?: string;
 }
 
@@ -175,9 +182,12 @@ export interface RegistryApi {
   addEnvironment(name: string): Promise<void>;
   removeEnvironment(name: string): Promise<void>;
   listEnvironments(): Promise<string[]>;
-  mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor): Promise<AdminTokenInfo & { token: string }>;
+  /** `owner`: the person it is for (a new principal); absent, it acts for `actor`'s principal. */
+  mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor, owner?: string): Promise<AdminTokenInfo & { token: string }>;
   listAdminTokens(): Promise<AdminTokenInfo[]>;
   revokeAdminToken(id: string, actor: Actor): Promise<{ revoked: boolean }>;
   /** By SHA-256 hex of the presented token; null when unknown or revoked. */
   findAdminToken(sha256Hex: string): Promise<AdminTokenInfo | null>;
+  /** [actor, principal] for each actor; an actor that is no token (e.g. "bootstrap") is its own principal. */
+  principalsOf(actors: string[]): Promise<[string, string][]>;
 }

@@ -1,5 +1,6 @@
 /**
- * The append-only audit log: exactly one row per environment version.
+ * The append-only audit log: exactly one row per environment version. It is never cleared, not
+ * even by deleting the environment (a re-created one continues it).
  * @module
  */
 import type { HistoryEntry } from "./api";
@@ -34,6 +35,10 @@ export function auditTime(sql: Sql, version: number): string | undefined {
   return first<{ time: string }>(sql, `SELECT time FROM audit WHERE version = ?`, version)?.time;
 }
 
-export function clearAudit(sql: Sql): void {
-  run(sql, `DELETE FROM audit`);
+/**
+ * The version that (re-)created the environment now live. The log outlives a delete (rows of
+ * earlier generations stay readable), but their definitions are gone: nothing rolls back past it.
+ */
+export function generationStart(sql: Sql): number {
+  return first<{ v: number | null }>(sql, `SELECT MAX(version) AS v FROM audit WHERE operation = 'environment.create'`)?.v ?? 0;
 }

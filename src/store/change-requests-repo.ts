@@ -8,7 +8,10 @@ import { all, first, run, type Sql } from "./sql";
 
 /** UTF-16 units per payload chunk: at most 3 UTF-8 bytes each, so a chunk stays below 2 MB. */
 const CHUNK = 600_000;
-const LIST_LIMIT = 200;
+/** Pending requests per environment, as schedules are bounded (schedules-repo.ts): more answers 409 until some close. */
+export const MAX_PENDING_CHANGE_REQUESTS = 1000;
+export const LIST_DEFAULT_LIMIT = 200;
+export const LIST_MAX_LIMIT = 500;
 
 export function readApprovals(sql: Sql): number {
   return first<{ approvals: number }>(sql, `SELECT approvals FROM policy WHERE id = 1`)?.approvals ?? 0;
@@ -43,12 +46,21 @@ export function updateChangeRequest(sql: Sql, info: ChangeRequestInfo): void {
   if (info.status !== "pending") run(sql, `DELETE FROM change_request_payloads WHERE id = ?`, info.id);
 }
 
-/** Newest first. */
-export function listChangeRequests(sql: Sql, status?: ChangeRequestInfo["status"]): ChangeRequestInfo[] {
+export function countPending(sql: Sql): number {
+  return first<{ n: number }>(sql, `SELECT COUNT(*) AS n FROM change_requests WHERE status = 'pending'`)!.n;
+}
+
+/** Newest first; `before` excludes that position and newer. `next` is the `before` of the next page. */
+export function pageChangeRequests(
+  sql: Sql, status: ChangeRequestInfo["status"] | undefined, before: number | undefined, limit: number | undefined,
+): { changeRequests: ChangeRequestInfo[]; next?: number } {
+  const size = Math.min(Math.max(Math.trunc(limit ?? LIST_DEFAULT_LIMIT), 1), LIST_MAX_LIMIT);
+  const below = before ?? Number.MAX_SAFE_INTEGER;
   const rows = status === undefined
-    ? all<{ info: string }>(sql, `SELECT info FROM change_requests ORDER BY seq DESC LIMIT ?`, LIST_LIMIT)
-    : all<{ info: string }>(sql, `SELECT info FROM change_requests WHERE status = ? ORDER BY seq DESC LIMIT ?`, status, LIST_LIMIT);
-  return rows.map((r) => JSON.parse(r.info) as ChangeRequestInfo);
+    ? all<{ seq: number; info: string }>(sql, `SELECT seq, info FROM change_requests WHERE seq < ? ORDER BY seq DESC LIMIT ?`, below, size + 1)
+    : all<{ seq: number; info: string }>(sql, `SELECT seq, info FROM change_requests WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, status, below, size + 1);
+  const changeRequests = rows.slice(0, size).map((r) => JSON.parse(r.info) as ChangeRequestInfo);
+  return rows.length > size ? { changeRequests, next: rows[size - 1]!.seq } : { changeRequests };
 }
 
 export function clearChangeRequests(sql: Sql): void {

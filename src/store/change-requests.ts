@@ -107,6 +107,9 @@ function newInfo(actor: Actor, meta: Meta, required: number, operation: string, 
 }
 
 function record(sql: Sql, info: ChangeRequestInfo, payload: Payload, meta: Meta): StoreFailure {
+  if (repo.countPending(sql) >= repo.MAX_PENDING_CHANGE_REQUESTS) {
+    return conflict(`the environment already has ${repo.MAX_PENDING_CHANGE_REQUESTS} pending change requests: approve, reject or withdraw some first`);
+  }
   repo.insertChangeRequest(sql, info, payload);
   appendEvent(sql, { version: meta.version, actor: info.createdBy, operation: "changeRequest.create", target: info.id, diff: { operation: info.operation, target: info.target ?? null } });
   return { ok: false, error: { code: "approval_required", changeRequest: info } };

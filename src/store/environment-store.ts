@@ -23,7 +23,7 @@ import {
   type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
   type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
-import { appendAudit, auditTime, clearAudit } from "./audit-repo";
+import { appendAudit, auditTime, generationStart } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "./change-requests";
 import { applyDoc, auditSegment, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
 import * as flags from "./flags-repo";
@@ -31,9 +31,9 @@ import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
-import { pageHistory } from "./events-repo";
+import { appendEvent, pageHistory } from "./events-repo";
 import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
-import type { ChangeRequestInfo, PlanInfo, Policy, ScheduleInfo } from "./releases-api";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "./releases-api";
 import { Releases, type Gate } from "./releases";
 import type { PlanStep } from "../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
@@ -117,6 +117,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       sql: this.sql,
       live: () => this.live(),
       mutate: (actor, plan, gate) => this.mutate(actor, plan, gate),
+      check: (plan) => this.check(plan),
       transaction: (fn) => ctx.storage.transactionSync(fn),
       armAlarm: () => this.publishing.armAlarm(),
     });
@@ -181,16 +182,26 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     }));
   }
 
+  /**
+   * Refused (conflict) while the policy requires approvals: a delete would drop the policy with
+   * everything else, so one token could otherwise undo what N reviewers guard. Lowering the policy
+   * is itself a change request. The audit log and events stay (history reads them after a delete,
+   * and a re-created environment continues them).
+   */
   async destroy(actor: Actor): Promise<StoreResult<{ deleted: true }>> {
     const live = this.live();
     if (!live.ok) return live;
+    const required = approvalsRequired(this.sql);
+    if (required > 0) {
+      return conflict(`environment "${live.value.name}" needs ${required} approval${required === 1 ? "" : "s"} per change: deleting it is refused until its policy is lowered to 0 approvals through an approved change request`);
+    }
     const time = new Date().toISOString();
     // The version counter survives (meta row) so a re-created environment never reuses a version.
     this.ctx.storage.transactionSync(() => {
+      appendEvent(this.sql, { version: live.value.version, time, actor: String(actor), operation: "environment.delete", diff: { flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) } });
       flags.clearFlags(this.sql);
       segments.clearSegments(this.sql);
       clearRevisions(this.sql);
-      clearAudit(this.sql);
       keys.revokeKeys(this.sql, time, String(actor));
       this.releases.clear();
       clearUsage(this.sql);
@@ -365,13 +376,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>> {
     const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
-    return this.read(() => done(pageHistory(this.sql, num(options?.before), num(options?.limit))));
+    // Readable after a delete too: only an environment that never existed has none.
+    if (!readMeta(this.sql)) return noEnvironment;
+    return done(pageHistory(this.sql, num(options?.before), num(options?.limit)));
   }
 
   async rollback(target: number, actor: Actor): Promise<StoreResult<Committed>> {
     return this.mutate(actor, (current, meta) => {
       if (!Number.isInteger(target) || target < 1) return invalid([{ path: "version", message: "must be a positive integer" }]);
       if (target > meta.version || auditTime(this.sql, target) === undefined) return notFound(`version ${target} is not in this environment's history`);
+      const since = generationStart(this.sql);
+      if (target < since) return conflict(`version ${target} is from before the environment was deleted and re-created at version ${since}: its definitions are gone`);
       const { doc: next, keySets } = docAt(this.sql, target);
       return done({
         operation: "rollback",
@@ -430,16 +445,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return this.releases.putPolicy(policy, actor);
   }
 
-  async listChangeRequests(status?: ChangeRequestInfo["status"]): Promise<StoreResult<ChangeRequestInfo[]>> {
-    return this.releases.listChangeRequests(status);
+  async listChangeRequests(options?: ChangeRequestPage): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
+    return this.releases.listChangeRequests(options);
   }
 
   async getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>> {
     return this.releases.getChangeRequest(id);
   }
 
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor): Promise<StoreResult<ChangeRequestInfo>> {
-    return this.releases.reviewChangeRequest(id, action, actor);
+  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+    return this.releases.reviewChangeRequest(id, action, actor, principals);
   }
 
   // ---- SDK keys -------------------------------------------------------------------------------
@@ -637,8 +652,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const required = gate === "policy" ? approvalsRequired(this.sql) : 0;
     if (required > 0) {
       // Only a change that would commit becomes a request: the whole document is validated first.
-      const compiled = compileEnvironment(change.value.next);
-      if (!compiled.ok) return invalid(compiled.errors);
+      const valid = validDoc(change.value.next);
+      if (!valid.ok) return valid;
       let held: StoreFailure | undefined;
       this.ctx.storage.transactionSync(() => { held = holdDocChange(this.sql, actor, live.value, current, change.value as Change<unknown>, required); });
       return held!;
@@ -650,6 +665,16 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     // The change event's enqueue runs beside the KV publish: the answer waits for the slower one.
     await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
     return done(change.value.answer(version.value));
+  }
+
+  /** `plan` decided and its document validated exactly as `mutate` would, but nothing is written. */
+  private check<T>(plan: (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>): StoreResult<Change<T>> {
+    const live = this.live();
+    if (!live.ok) return live;
+    const change = plan(this.currentDoc(live.value), live.value);
+    if (!change.ok) return change;
+    const valid = validDoc(change.value.next);
+    return valid.ok ? change : valid;
   }
 
   private currentDoc(meta: Meta): EnvironmentDoc {
@@ -683,12 +708,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const compiled = compileEnvironment(next);
-    if (!compiled.ok) return invalid(compiled.errors);
-    const encoded = encodeDoc(next);
-    if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
-      return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
-    }
+    const valid = validDoc(next);
+    if (!valid.ok) return valid;
+    const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
     let version = 0;
     try {
@@ -704,7 +726,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       throw err;
     }
     this.cache = { version, doc: next, encoded };
-    this.compiled = { version, env: compiled.value };
+    this.compiled = { version, env: compiled };
     return done(version);
   }
 
@@ -748,6 +770,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       try { ws.send(text); } catch { /* closing socket: it will be cleaned up */ }
     }
   }
+}
+
+/** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
+function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
+  const compiled = compileEnvironment(next);
+  if (!compiled.ok) return invalid(compiled.errors);
+  const encoded = encodeDoc(next);
+  if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
+    return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
+  }
+  return done({ compiled: compiled.value, encoded });
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

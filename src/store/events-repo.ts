@@ -15,10 +15,6 @@ export function appendEvent(sql: Sql, entry: Omit<HistoryEntry, "time"> & { time
     entry.version, entry.time ?? new Date().toISOString(), entry.actor, entry.operation, entry.target ?? null, JSON.stringify(entry.diff ?? null));
 }
 
-export function clearEvents(sql: Sql): void {
-  run(sql, `DELETE FROM release_events`);
-}
-
 /**
  * One page of the audit log with the events in between, newest first. An event happened while the
  * environment was at its `version`, so it sorts after that version's row. The pages of version

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
+import { OWNER_PATTERN } from "../core/principal";
 import type { Env } from "../env";
 import type { Actor, AdminTokenInfo, RegistryApi } from "./api";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
@@ -40,19 +41,30 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     return repo.listEnvironments(this.sql);
   }
 
-  async mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor): Promise<AdminTokenInfo & { token: string }> {
+  async mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor, owner?: string): Promise<AdminTokenInfo & { token: string }> {
     if (role !== "admin" && role !== "read") throw new Error(`invalid role ${JSON.stringify(role)}`);
     if (environments !== undefined && (!Array.isArray(environments) || !environments.every((e) => typeof e === "string" && ENVIRONMENT_PATTERN.test(e)))) {
       throw new Error("environments must be a list of environment names");
     }
+    if (owner !== undefined && (typeof owner !== "string" || !OWNER_PATTERN.test(owner))) throw new Error("owner must match " + OWNER_PATTERN.source);
     const token = randomSecret("efa_");
     const hash = await sha256Hex(token);
+    const createdBy = String(actor);
     const info: AdminTokenInfo = {
       id: randomId("tok_"), role, ...(environments === undefined ? {} : { environments: [...new Set(environments)] }),
-      prefix: displayPrefix(token), createdAt: new Date().toISOString(),
+      prefix: displayPrefix(token), createdAt: new Date().toISOString(), createdBy,
+      ...(owner === undefined ? {} : { owner }),
+      // Read after the await: the minter's row is already there (a token cannot mint before it exists).
+      principal: owner ?? repo.principalOf(this.sql, createdBy),
     };
-    repo.insertToken(this.sql, { ...info, hash, created: info.createdAt, actor: String(actor) });
+    repo.insertToken(this.sql, { ...info, hash, created: info.createdAt, actor: createdBy });
     return { ...info, token };
+  }
+
+  async principalsOf(actors: string[]): Promise<[string, string][]> {
+    if (!Array.isArray(actors)) return [];
+    const unique = [...new Set(actors.filter((a): a is string => typeof a === "string"))];
+    return unique.map((actor) => [actor, repo.principalOf(this.sql, actor)]);
   }
 
   async listAdminTokens(): Promise<AdminTokenInfo[]> {

@@ -62,12 +62,15 @@ export interface ChangeRequestInfo {
   operation: string;
   target?: string;
   createdBy: Actor;
+  /** Who `createdBy` acts for (the admin routes add it from the Registry). */
+  createdByPrincipal?: string;
   createdAt: string;
   /** The environment version it was based on. */
   baseVersion: number;
   /** Approvals it needs (the policy when it was made, at least 1). */
   required: number;
-  approvals: { actor: Actor; at: string }[];
+  /** `principal`: who the approving token acts for (absent on approvals recorded before principals existed). */
+  approvals: { actor: Actor; principal?: string; at: string }[];
   /** What it would change; `changesOmitted` counts items left out of a large change. */
   changes: ChangeRequestChange[];
   changesOmitted?: number;
@@ -77,6 +80,24 @@ export interface ChangeRequestInfo {
   error?: string;
   closedBy?: Actor;
   closedAt?: string;
+}
+
+export interface ChangeRequestPage {
+  status?: ChangeRequestInfo["status"];
+  /** A `next` from the previous page. */
+  before?: number;
+  /** 1–500, default 200. */
+  limit?: number;
+}
+
+/**
+ * The principals of a review, resolved by the admin layer from the Registry (a token's principal
+ * never changes): the reviewer's own, and [actor, principal] pairs for the request's creator and
+ * approvers. Reviews compare principals, so a person's second token is not a second reviewer.
+ */
+export interface ReviewPrincipals {
+  principal: string;
+  known?: [Actor, string][];
 }
 
 export interface Policy {
@@ -98,7 +119,9 @@ export interface ReleasesApi {
 
   getPolicy(): Promise<StoreResult<Policy>>;
   putPolicy(policy: Policy, actor: Actor): Promise<StoreResult<Policy>>;
-  listChangeRequests(status?: ChangeRequestInfo["status"]): Promise<StoreResult<ChangeRequestInfo[]>>;
+  /** Newest first, a page at a time; `next` is the `before` of the next page. */
+  listChangeRequests(options?: ChangeRequestPage): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>>;
   getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>>;
-  reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor): Promise<StoreResult<ChangeRequestInfo>>;
+  /** `principals`: who `actor` acts for and who the request's creator and approvers act for; absent, each actor is its own principal. */
+  reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>>;
 }

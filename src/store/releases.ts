@@ -16,13 +16,13 @@ import * as cr from "./change-requests";
 import * as crRepo from "./change-requests-repo";
 import { applyDoc, summarize, unstore } from "./doc";
 import type { Change } from "./environment-store";
-import { appendEvent, clearEvents } from "./events-repo";
+import { appendEvent } from "./events-repo";
 import { flagPosition, getFlag, writeFlag } from "./flags-repo";
 import { randomId } from "./hash";
 import type { Meta } from "./meta-repo";
 import * as plans from "./plans-repo";
 import { conflict, done, invalid, notFound } from "./refusals";
-import type { ChangeRequestInfo, PlanInfo, Policy, ScheduleInfo } from "./releases-api";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "./releases-api";
 import * as schedules from "./schedules-repo";
 import type { Sql } from "./sql";
 import { MAX_FLAG_JSON, parseFlag } from "./validate";
@@ -36,6 +36,8 @@ export interface ReleaseHost {
   readonly sql: Sql;
   live(): StoreResult<Meta>;
   mutate<T>(actor: Actor, plan: Plan<T>, gate: Gate): Promise<StoreResult<T>>;
+  /** `plan` decided and its resulting document validated as `mutate` would, nothing written. */
+  check<T>(plan: Plan<T>): StoreResult<Change<T>>;
   transaction(fn: () => void): void;
   armAlarm(): Promise<void>;
 }
@@ -77,12 +79,11 @@ export class Releases {
     }
   }
 
-  /** Forgets everything (the environment is deleted). Call inside a transaction. */
+  /** Forgets schedules, plans and requests (the environment is deleted); their events stay in the history. Call inside a transaction. */
   clear(): void {
     schedules.clearSchedules(this.sql);
     plans.clearPlans(this.sql);
     crRepo.clearChangeRequests(this.sql);
-    clearEvents(this.sql);
   }
 
   // ---- scheduled changes ----------------------------------------------------------------------
@@ -118,10 +119,13 @@ export class Releases {
     if (shape) return invalid([shape]);
     if (JSON.stringify(patch).length > MAX_FLAG_JSON) return invalid([{ path: "patch", message: `larger than ${MAX_FLAG_JSON} bytes` }]);
     if (schedules.countPending(this.sql) >= schedules.MAX_PENDING_SCHEDULES) return invalid([{ path: "", message: `at most ${schedules.MAX_PENDING_SCHEDULES} pending schedules per environment` }]);
-    const flag = getFlag(this.sql, input.flag);
-    if (!flag) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
-    const patched = patchFlag(unstore(flag), patch);
-    return patched.ok ? done(at) : patched;
+    if (!getFlag(this.sql, input.flag)) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
+    // The change it would make now, validated whole as applying it will be (the flag in its environment).
+    const tried = this.host.check(this.scheduleChange({ id: "", flag: input.flag, patch, createdBy: "" }));
+    if (tried.ok) return done(at);
+    if (tried.error.code !== "invalid") return tried;
+    const own = `flags.${input.flag}.`;
+    return invalid(tried.error.issues.map((i) => (i.path.startsWith(own) ? { ...i, path: `patch.${i.path.slice(own.length)}` } : i)));
   }
 
   async listSchedules(): Promise<StoreResult<ScheduleInfo[]>> {
@@ -148,7 +152,20 @@ export class Releases {
 
   /** One version, or the schedule marked failed with the reason (never half applied: one transaction). */
   private async applySchedule(schedule: ScheduleInfo): Promise<void> {
-    const result = await this.host.mutate(schedule.createdBy, (current) => {
+    const result = await this.host.mutate(schedule.createdBy, this.scheduleChange(schedule), "approved");
+    if (result.ok) return;
+    const meta = this.host.live();
+    if (!meta.ok) return;
+    const error = message(result);
+    this.host.transaction(() => {
+      schedules.closeSchedule(this.sql, schedule.id, "failed", new Date().toISOString(), { error });
+      appendEvent(this.sql, { version: meta.value.version, actor: schedule.createdBy, operation: "schedule.fail", target: schedule.flag, diff: { schedule: schedule.id, error } });
+    });
+  }
+
+  /** What a schedule does when it applies: one version with its patch on the flag as it is then. Tried at creation too. */
+  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): Plan<number> {
+    return (current) => {
       const existing = getFlag(this.sql, schedule.flag);
       if (!existing) return notFound(`flag "${schedule.flag}" no longer exists`);
       const before = unstore(existing);
@@ -166,15 +183,7 @@ export class Releases {
         },
         answer: (v: number) => v,
       });
-    }, "approved");
-    if (result.ok) return;
-    const meta = this.host.live();
-    if (!meta.ok) return;
-    const error = message(result);
-    this.host.transaction(() => {
-      schedules.closeSchedule(this.sql, schedule.id, "failed", new Date().toISOString(), { error });
-      appendEvent(this.sql, { version: meta.value.version, actor: schedule.createdBy, operation: "schedule.fail", target: schedule.flag, diff: { schedule: schedule.id, error } });
-    });
+    };
   }
 
   // ---- progressive rollouts -------------------------------------------------------------------
@@ -357,9 +366,10 @@ export class Releases {
     return done({ approvals });
   }
 
-  async listChangeRequests(status?: ChangeRequestInfo["status"]): Promise<StoreResult<ChangeRequestInfo[]>> {
+  async listChangeRequests(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = this.host.live();
-    return live.ok ? done(crRepo.listChangeRequests(this.sql, status)) : live;
+    const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
+    return live.ok ? done(crRepo.pageChangeRequests(this.sql, options?.status, num(options?.before), num(options?.limit))) : live;
   }
 
   async getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>> {
@@ -370,20 +380,27 @@ export class Releases {
   }
 
   /**
-   * approve (not by its creator; at the required count it applies), reject (not by its creator),
-   * withdraw (by its creator only). A request that can no longer apply answers status `conflict`.
+   * approve (not by its creator's principal; at the required count it applies), reject (not by
+   * its creator's principal), withdraw (by its creator's principal only). Each principal approves
+   * at most once, whichever of its tokens it uses. A request that can no longer apply answers
+   * status `conflict`.
    */
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor): Promise<StoreResult<ChangeRequestInfo>> {
+  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
     const live = this.host.live();
     if (!live.ok) return live;
     const info = crRepo.getChangeRequest(this.sql, id);
     if (!info) return notFound(`no change request "${id}"`);
     if (info.status !== "pending") return conflict(`change request "${id}" is ${info.status}`);
     const who = String(actor);
-    const mine = who === info.createdBy;
-    if (action === "withdraw" && !mine) return { ok: false, error: { code: "forbidden", message: "only the creator of a change request may withdraw it" } };
-    if (action !== "withdraw" && mine) return { ok: false, error: { code: "forbidden", message: `the creator of a change request may not ${action} it` } };
-    if (action === "approve" && info.approvals.some((a) => a.actor === who)) return conflict(`change request "${id}" is already approved by ${who}`);
+    const known = new Map(Array.isArray(principals?.known) ? principals.known : []);
+    const principalOf = (a: string) => known.get(a) ?? a;
+    const me = typeof principals?.principal === "string" ? principals.principal : who;
+    const creator = principalOf(info.createdBy);
+    const mine = me === creator;
+    const acting = who === me ? `"${me}"` : `${who} (acting for "${me}")`;
+    if (action === "withdraw" && !mine) return { ok: false, error: { code: "forbidden", message: `only the creator of a change request ("${creator}") may withdraw it, not ${acting}` } };
+    if (action !== "withdraw" && mine) return { ok: false, error: { code: "forbidden", message: `the creator of a change request may not ${action} it: ${acting} is the principal that made it` } };
+    if (action === "approve" && info.approvals.some((a) => (a.principal ?? principalOf(a.actor)) === me)) return conflict(`change request "${id}" is already approved by "${me}"`);
     const event = (operation: string, diff: unknown, version = live.value.version) =>
       appendEvent(this.sql, { version, actor: who, operation, target: id, diff });
     if (action !== "approve") {
@@ -391,7 +408,7 @@ export class Releases {
       this.host.transaction(() => { crRepo.updateChangeRequest(this.sql, next); event(`changeRequest.${action}`, { operation: info.operation }); });
       return done(next);
     }
-    const approved: ChangeRequestInfo = { ...info, approvals: [...info.approvals, { actor: who, at: new Date().toISOString() }] };
+    const approved: ChangeRequestInfo = { ...info, approvals: [...info.approvals, { actor: who, principal: me, at: new Date().toISOString() }] };
     this.host.transaction(() => { crRepo.updateChangeRequest(this.sql, approved); event("changeRequest.approve", { approvals: approved.approvals.length, required: info.required }); });
     if (approved.approvals.length < info.required) return done(approved);
     return this.applyChangeRequest(approved, who);

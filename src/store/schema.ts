@@ -7,7 +7,7 @@ import { RELEASES_TABLES } from "./releases-schema";
 import { first, run, type Sql } from "./sql";
 
 export const STORE_SCHEMA_VERSION = 6;
-export const REGISTRY_SCHEMA_VERSION = 1;
+export const REGISTRY_SCHEMA_VERSION = 2;
 
 const STORE_V1 = [
   // One row: the environment's name and version counter. `deleted` keeps the counter after
@@ -114,6 +114,19 @@ const REGISTRY_V1 = [
      revoked TEXT, revoked_by TEXT)`,
 ];
 
+const REGISTRY_V2 = [
+  // Principals (src/core/principal.ts): owner is the person a token was minted for (NULL: on its
+  // minter's behalf), principal who it acts for. Tokens minted before this step get their
+  // minter's principal, followed up the minting chain to its root (the bootstrap token): the
+  // conservative reading, since nobody named another person for them.
+  `ALTER TABLE admin_tokens ADD COLUMN owner TEXT`,
+  `ALTER TABLE admin_tokens ADD COLUMN principal TEXT`,
+  `WITH RECURSIVE chain (id, principal) AS (
+     SELECT id, created_by FROM admin_tokens WHERE created_by NOT IN (SELECT id FROM admin_tokens)
+     UNION ALL SELECT t.id, chain.principal FROM admin_tokens t JOIN chain ON t.created_by = chain.id)
+   UPDATE admin_tokens SET principal = (SELECT chain.principal FROM chain WHERE chain.id = admin_tokens.id)`,
+];
+
 function migrate(sql: Sql, target: number, steps: Record<number, string[]>): void {
   run(sql, `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
   const current = first<{ version: number }>(sql, `SELECT version FROM schema_version WHERE id = 1`)?.version ?? 0;
@@ -132,5 +145,5 @@ export function migrateStore(sql: Sql): void {
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateRegistry(sql: Sql): void {
-  migrate(sql, REGISTRY_SCHEMA_VERSION, { 1: REGISTRY_V1 });
+  migrate(sql, REGISTRY_SCHEMA_VERSION, { 1: REGISTRY_V1, 2: REGISTRY_V2 });
 }

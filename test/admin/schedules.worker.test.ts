@@ -83,6 +83,33 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
     expect(notIso.status).toBe(400);
   });
 
+  it("a patch whose flag would not compile in the environment is 400 naming the problem, and nothing is scheduled", async () => {
+    const name = await createEnv();
+    await api("PUT", `/environments/${name}/segments/beta`, { body: { key: "beta", included: ["u1"] } });
+    await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });
+    await api("PUT", `/environments/${name}/flags/g`, { body: boolFlag("g", { prerequisites: [{ flag: "f", variant: "on" }] }) });
+    const refused: [Record<string, unknown>, string, string][] = [
+      [{ defaultVariant: "nope" }, "patch.defaultVariant", 'unknown variant "nope"'],
+      [{ fallthrough: { variant: "nope" } }, "patch.fallthrough", "nope"],
+      [{ rules: [{ when: { segment: "ghost" }, serve: { variant: "on" } }] }, "patch.rules", "ghost"],
+      [{ prerequisites: [{ flag: "missing", variant: "on" }] }, "patch.prerequisites[0].flag", 'unknown flag "missing"'],
+      [{ prerequisites: [{ flag: "g", variant: "on" }] }, "prerequisites", "cycle"],
+      // Valid for f alone, but g's prerequisite names f's variant "on", which the patch renames away.
+      [{ variants: { on: null, yes: true } }, "flags.g.prerequisites[0].variant", 'no variant "on"'],
+    ];
+    for (const [patch, path, message] of refused) {
+      const res = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(600), flag: "f", patch } });
+      expect(res.status, JSON.stringify(patch)).toBe(400);
+      const issue = errorOf(res).issues?.find((i) => i.path.includes(path));
+      expect(issue, `${JSON.stringify(patch)}: ${JSON.stringify(res.body)}`).toBeDefined();
+      expect(issue!.message).toContain(message);
+    }
+    expect((await api("GET", `/environments/${name}/schedules`)).body.schedules).toEqual([]);
+    // A patch that compiles is still accepted, including one that uses the segment.
+    const ok = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(600), flag: "f", patch: { rules: [{ when: { segment: "beta" }, serve: { variant: "on" } }] } } });
+    expect(ok.status).toBe(201);
+  });
+
   it("cancel: 200 for a pending one, 409 once it is no longer pending; a cancelled one never applies", async () => {
     const name = await createEnv();
     await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });

@@ -61,7 +61,7 @@ describe.skipIf(!hasChromium)("admin page: schedules and change requests", () =>
 
   it("under a policy a toggle waits as a change request; a second admin approves it in the Changes tab", async () => {
     expect((await server.admin("PUT", `/environments/${ENV}/policy`, { approvals: 1 })).status).toBe(200);
-    const second = (await server.admin("POST", "/tokens", { role: "admin" })).json.token as string;
+    const second = (await server.admin("POST", "/tokens", { role: "admin", owner: "second-admin" })).json.token as string;
     await signIn(server.adminToken);
     const before = await flagViaApi();
     await page.getByRole("switch", { name: "banner enabled" }).click();
