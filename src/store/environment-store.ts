@@ -137,6 +137,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       now: () => this.insights.now(),
       minutes: (count, now) => this.insights.minutes(count, now),
+      lastDataAt: () => this.insights.lastDataAt(),
       publishLagSeconds: (meta, now) => this.insights.publishLagSeconds(meta, now),
       staleOutlook: () => this.insights.staleOutlook(),
       recordEvent: (event) => this.webhooks.record(event),
