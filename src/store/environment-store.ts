@@ -589,8 +589,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    // Tell the new subscriber where KV stands now; later changes arrive as they are published.
-    if (meta.publishedVersion > 0) server.send(JSON.stringify({ type: "version", version: meta.publishedVersion } satisfies VersionMessage));
+    // Tell the new subscriber where KV stands now (a resync: every relay reconnects at once after a
+    // deploy); later changes arrive as they are published.
+    if (meta.publishedVersion > 0) server.send(JSON.stringify({ type: "version", version: meta.publishedVersion, resync: true } satisfies VersionMessage));
     return new Response(null, { status: 101, webSocket: client });
   }
 
