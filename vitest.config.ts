@@ -21,6 +21,8 @@ export default defineConfig({
                 STREAM_SECRET: "test-stream-secret",
                 // Short, so stream re-checks (revocation, expiry) are seen within a test.
                 STREAM_HEARTBEAT_SECONDS: "0.2",
+                // Refetches after a reconnect spread over 0.5 s (5 s deployed), so reconnect tests stay short.
+                STREAM_RESYNC_SPREAD_SECONDS: "0.5",
                 SNAPSHOT_REFRESH_SECONDS: "0.25",
                 KV_POINTER_MIN_INTERVAL_MS: "0",
                 INSIGHTS_WINDOW_SECONDS: "1",

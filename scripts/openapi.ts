@@ -151,6 +151,7 @@ const AlertSettings = z.object({
   resolveRatio: z.number().meta({ description: "A firing alert resolves at or below threshold × this (hysteresis)." }),
   evaluateEverySeconds: z.int().meta({ description: "Evaluation cadence while there is traffic, a firing alert or publish lag." }),
   pausePlansOnErrorRate: z.boolean().meta({ description: "A firing error-rate alert pauses running release plans." }),
+  noDataAfterSeconds: z.int().meta({ description: "A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120)." }),
   alerts: z.object({
     "error-rate": Threshold("Percent of requests answered 5xx."),
     "stale-answers": Threshold("Percent of answers served from the last known good snapshot."),
@@ -161,11 +162,16 @@ const AlertSettings = z.object({
 const Alert = z.object({
   id: z.string().meta({ description: "The kind, or `flag-stale:<key>`." }),
   kind: z.enum(["error-rate", "stale-answers", "publish-lag", "flag-stale"]), flag: z.optional(z.string()),
+  state: z.enum(["ok", "firing", "no-data"]).meta({ description: "`no-data`: its input stopped arriving; `firing` and `since` stay as they were (absence never resolves an alert)." }),
   firing: z.boolean(), since: z.string().meta({ description: "When it entered its current state." }),
+  noDataSince: z.optional(z.string()).meta({ description: "Only in `no-data`: since when." }),
   value: z.nullable(z.number()).meta({ description: "Last value measured; null under the traffic floor." }), threshold: z.number(),
   unit: z.enum(["percent", "seconds", "boolean"]), requests: z.optional(z.int()), evaluatedAt: z.string(),
 });
-const Alerts = z.object({ alerts: z.array(Alert), nextEvaluationAt: z.nullable(z.string()).meta({ description: "Null while there is nothing to watch." }) });
+const Alerts = z.object({
+  alerts: z.array(Alert), nextEvaluationAt: z.nullable(z.string()).meta({ description: "Null while there is nothing to watch." }),
+  lastDataAt: z.nullable(z.string()).meta({ description: "When the last usage summary reached the store; null when none is remembered." }),
+});
 const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
 const CreatedWebhook = z.object({
   id: z.string(), url: z.string(), events: z.array(z.string()),

@@ -20,6 +20,8 @@ export interface Env {
   SSE_SECRET?: string;
   /** Seconds between stream heartbeats (which also re-check the stream's key and expiry). Default 25. */
   STREAM_HEARTBEAT_SECONDS?: string;
+  /** Seconds over which the refetch events of a reconnect (resync) are spread per client; 0 = at once. Default 5. */
+  STREAM_RESYNC_SPREAD_SECONDS?: string;
   SNAPSHOT_REFRESH_SECONDS?: string;
   RATE_LIMIT_PER_SECOND?: string;
   RATE_LIMIT_BURST?: string;

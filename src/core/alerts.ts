@@ -13,7 +13,19 @@
  * "Once per transition": an alert that is firing stays quiet until it resolves, and the gap
  * between the firing and the resolving threshold (hysteresis) keeps a rate hovering at the
  * threshold from paging on every evaluation. Below the traffic floor a rate is not judged at all:
- * 1 error in 3 requests pages nobody, and an environment gone idle lets its rate alerts resolve.
+ * 1 error in 3 requests pages nobody, and a firing rate alert whose (still arriving) traffic falls
+ * under the floor resolves.
+ *
+ * No data is not "no errors". The edge sends a usage summary only for windows that counted
+ * something (src/edge/insights/aggregator.ts opens a window on the first count), so an idle
+ * environment and a stopped usage queue look the same from here: no summary arrives. The
+ * evaluator therefore judges absence by what was expected: a rate alert that was firing, or whose
+ * window held enough traffic to be judged at the previous evaluation, enters the `no-data` state
+ * when no summary was received for `noDataAfterSeconds` or its window holds no request at all. It
+ * is never resolved by absence: it keeps `firing` as it was (and `since`), announces
+ * `alert.no_data` once, and when summaries arrive again announces `alert.data_resumed` and is
+ * judged on the real figures (still over the resolve level: firing, no second `alert.fired`; at or
+ * under it: `alert.resolved`). An environment too quiet to be judged never enters `no-data`.
  * @module
  */
 import * as z from "zod/mini";
@@ -47,6 +59,12 @@ export interface AlertSettings {
   evaluateEverySeconds: number;
   /** A firing `error-rate` pauses the environment's running release plans. */
   pausePlansOnErrorRate: boolean;
+  /**
+   * A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data`
+   * when no usage summary was received for this long. Summaries arrive every few seconds while
+   * there is traffic (edge windows ≤ 10 s, queue batches ≤ 1 s, consumer retries from 2 s).
+   */
+  noDataAfterSeconds: number;
   alerts: {
     "error-rate": { enabled: boolean; threshold: number };
     "stale-answers": { enabled: boolean; threshold: number };
@@ -61,6 +79,7 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   resolveRatio: 0.8,
   evaluateEverySeconds: 60,
   pausePlansOnErrorRate: true,
+  noDataAfterSeconds: 120,
   alerts: {
     "error-rate": { enabled: true, threshold: 1 },
     "stale-answers": { enabled: true, threshold: 0.5 },
@@ -84,6 +103,7 @@ export const AlertSettingsPatch = z.strictObject({
   resolveRatio: z.optional(z.number().check(z.gte(0), z.lte(1))),
   evaluateEverySeconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3600))),
   pausePlansOnErrorRate: z.optional(z.boolean()),
+  noDataAfterSeconds: z.optional(z.number().check(z.int(), z.gte(10), z.lte(3600))),
   alerts: z.optional(z.strictObject({
     "error-rate": z.optional(rateAlert),
     "stale-answers": z.optional(rateAlert),
@@ -123,6 +143,8 @@ export interface AlertFacts {
   publishLagSeconds: number;
   /** Keys of the flags whose lifecycle is `stale` now. */
   staleFlags: readonly string[];
+  /** When the store last received a usage summary (its own clock), null if it never did. */
+  lastDataAt: number | null;
 }
 
 /** The state of one alert, as stored and as `GET …/alerts` lists it. Times in ms since epoch. */
@@ -140,13 +162,26 @@ export interface AlertState {
   /** Requests in the window of the last evaluation (rate alerts). */
   requests?: number;
   evaluatedAt: number;
+  /**
+   * Present while the alert is in the `no-data` state: since when its input has been missing.
+   * `firing` and `since` then stay what they were when the data stopped.
+   */
+  noDataSince?: number;
 }
 
+/** What `GET …/alerts` shows as `state`: no-data wins over firing (a firing alert without data is still firing). */
+export type AlertCondition = "ok" | "firing" | "no-data";
+export const alertCondition = (s: AlertState): AlertCondition => (s.noDataSince !== undefined ? "no-data" : s.firing ? "firing" : "ok");
+
+export type AlertTransitionType = "alert.fired" | "alert.resolved" | "alert.no_data" | "alert.data_resumed";
+
 export interface AlertTransition {
-  type: "alert.fired" | "alert.resolved";
+  type: AlertTransitionType;
   /** The state after the transition; for a resolution, `firedAt` says when it had fired. */
   alert: AlertState;
   firedAt: number;
+  /** `alert.no_data` / `alert.data_resumed`: since when the data was missing, and when the last summary came. */
+  noData?: { since: number; lastDataAt: number | null };
 }
 
 export interface AlertEvaluation {
@@ -192,21 +227,34 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
     "publish-lag": { value: round(Math.max(0, facts.publishLagSeconds)) },
   };
 
+  const missing = dataMissing(facts, settings, rates.requests);
   for (const kind of ENVIRONMENT_ALERTS) {
     const { enabled, threshold } = settings.alerts[kind];
     const last = before.get(kind);
     const { value, requests } = measured[kind];
+    const count = requests === undefined ? {} : { requests };
     const wasFiring = last?.firing === true;
+    if (enabled && missing && kind !== "publish-lag" && last && expectsData(last)) {
+      // Absence is its own state: firing and since stay as they were, nothing resolves.
+      const noDataSince = last.noDataSince ?? now;
+      const state: AlertState = { id: kind, kind, firing: wasFiring, since: last.since, value, threshold, ...count, evaluatedAt: now, noDataSince };
+      states.push(state);
+      if (last.noDataSince === undefined) {
+        transitions.push({ type: "alert.no_data", alert: state, firedAt: last.since, noData: { since: noDataSince, lastDataAt: facts.lastDataAt } });
+      }
+      continue;
+    }
     let firing: boolean;
     if (!enabled) firing = false;
     else if (wasFiring) firing = value !== null && value > threshold * settings.resolveRatio;
     else firing = value !== null && value > threshold;
     const changed = firing !== wasFiring;
-    const state: AlertState = {
-      id: kind, kind, firing, since: changed || !last ? now : last.since, value, threshold,
-      ...(requests === undefined ? {} : { requests }), evaluatedAt: now,
-    };
+    const state: AlertState = { id: kind, kind, firing, since: changed || !last ? now : last.since, value, threshold, ...count, evaluatedAt: now };
     states.push(state);
+    // Back from no-data (disabling it just clears it): said before what the real figures say.
+    if (enabled && last?.noDataSince !== undefined) {
+      transitions.push({ type: "alert.data_resumed", alert: state, firedAt: last.since, noData: { since: last.noDataSince, lastDataAt: facts.lastDataAt } });
+    }
     if (changed) transitions.push({ type: firing ? "alert.fired" : "alert.resolved", alert: state, firedAt: firing ? now : last!.since });
   }
 
@@ -238,36 +286,73 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
   return { states, transitions, truncated };
 }
 
+/**
+ * Whether the rate alerts' input is missing now: no usage summary received for
+ * `noDataAfterSeconds`, or none of the window's minutes holds a request.
+ */
+export function dataMissing(facts: Pick<AlertFacts, "now" | "lastDataAt">, settings: Pick<AlertSettings, "noDataAfterSeconds">, windowRequests: number): boolean {
+  if (windowRequests === 0 || facts.lastDataAt === null) return true;
+  return facts.now - facts.lastDataAt > settings.noDataAfterSeconds * 1000;
+}
+
+/**
+ * Whether a rate alert's previous state makes absence news: it was firing, already without data,
+ * or judged (its window held at least the traffic floor). An environment too quiet to be judged
+ * going silent is not.
+ */
+function expectsData(last: AlertState): boolean {
+  return last.firing || last.noDataSince !== undefined || last.value !== null;
+}
+
 /** Whether any alert is enabled (with none, the object never evaluates). */
 export function anyAlertEnabled(settings: AlertSettings): boolean {
   return ALERT_KINDS.some((kind) => settings.alerts[kind].enabled);
 }
 
-/** Whether a rate alert or the lag alert is firing (the object keeps its evaluation cadence while one is). */
+/**
+ * Whether a rate alert or the lag alert is firing with data (the object keeps its evaluation
+ * cadence while one is). One in `no-data` does not keep it: only a usage summary can change it,
+ * and each one asks for an evaluation.
+ */
 export function environmentAlertFiring(states: readonly AlertState[]): boolean {
-  return states.some((s) => s.firing && s.kind !== "flag-stale");
+  return states.some((s) => s.firing && s.kind !== "flag-stale" && s.noDataSince === undefined);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The webhook body of a transition: `{type, timestamp, data:{environment, id, kind, flag?, value,
- * threshold, unit, windowSeconds?, requests?, since, resolvedAt?}}`. `since` is when the alert
- * fired (also in the resolution), `timestamp` when this transition happened.
+ * threshold, unit, windowSeconds?, requests?, …}}`.
+ * - `alert.fired` / `alert.resolved`: `since` (when the alert fired, also in the resolution),
+ *   `resolvedAt?`; `timestamp` is when this transition happened.
+ * - `alert.no_data` / `alert.data_resumed`: `firing` (the state kept through the gap), `since?`
+ *   (when it fired, if firing), `noDataSince`, `lastDataAt` (the last usage summary received,
+ *   null if none), `resumedAt?`; `timestamp` is `noDataSince` or `resumedAt`.
  */
 export function alertEvent(environment: string, t: AlertTransition, settings: AlertSettings): WebhookEvent {
   const a = t.alert;
   const rate = a.kind === "error-rate" || a.kind === "stale-answers";
+  const common = {
+    environment, id: a.id, kind: a.kind,
+    ...(a.flag === undefined ? {} : { flag: a.flag }),
+    value: a.value, threshold: a.threshold, unit: ALERT_UNITS[a.kind],
+    ...(rate ? { windowSeconds: settings.windowMinutes * 60, requests: a.requests ?? 0 } : {}),
+  };
+  if (t.noData) {
+    const resumed = t.type === "alert.data_resumed";
+    return {
+      type: t.type,
+      timestamp: iso(resumed ? a.evaluatedAt : t.noData.since),
+      data: {
+        ...common, firing: a.firing, ...(a.firing ? { since: iso(a.since) } : {}),
+        noDataSince: iso(t.noData.since), lastDataAt: t.noData.lastDataAt === null ? null : iso(t.noData.lastDataAt),
+        ...(resumed ? { resumedAt: iso(a.evaluatedAt) } : {}),
+      },
+    };
+  }
   return {
     type: t.type,
     timestamp: iso(a.since),
-    data: {
-      environment, id: a.id, kind: a.kind,
-      ...(a.flag === undefined ? {} : { flag: a.flag }),
-      value: a.value, threshold: a.threshold, unit: ALERT_UNITS[a.kind],
-      ...(rate ? { windowSeconds: settings.windowMinutes * 60, requests: a.requests ?? 0 } : {}),
-      since: iso(t.firedAt),
-      ...(t.type === "alert.resolved" ? { resolvedAt: iso(a.since) } : {}),
-    },
+    data: { ...common, since: iso(t.firedAt), ...(t.type === "alert.resolved" ? { resolvedAt: iso(a.since) } : {}) },
   };
 }

@@ -17,12 +17,26 @@
  * The timer also keeps the client's request alive in the runtime (a response waiting only on
  * another request's events would be cancelled as hung) and gives the hub a turn to replace a
  * lost socket from this request.
+ *
+ * No herds. Each stream suggests its own reconnect delay (`retry:`, drawn in
+ * [RETRY_MIN_MS, RETRY_MIN_MS + RETRY_SPREAD_MS)), so the streams an edge deploy ends all at once
+ * come back spread over seconds, not in the same instant. A refetch the hub sends with a delay (a
+ * resync after a reconnect upstream, stream-hub.ts) waits in this stream, on a timer of this
+ * request; a version told at once (a publish) goes out at once and drops a waiting resync it
+ * supersedes.
  * @module
  */
 import type { HubClient } from "./stream-hub";
 
-/** Suggested EventSource reconnect delay. */
-export const RETRY_MS = 3_000;
+/** Shortest suggested EventSource reconnect delay. */
+export const RETRY_MIN_MS = 2_000;
+/** Width of the window a stream's suggested reconnect delay is drawn from. */
+export const RETRY_SPREAD_MS = 6_000;
+
+/** One stream's `retry:` value: random in [RETRY_MIN_MS, RETRY_MIN_MS + RETRY_SPREAD_MS). */
+export function retryMs(random: () => number = Math.random): number {
+  return RETRY_MIN_MS + Math.floor(random() * RETRY_SPREAD_MS);
+}
 
 export function refetchEvent(version: number): string {
   return `id: ${version}\nevent: message\ndata: ${JSON.stringify({ type: "refetchEvaluation", etag: String(version) })}\n\n`;
@@ -38,6 +52,8 @@ export interface StreamOptions {
   onHeartbeat: () => void;
   /** The client is gone or its stream ended. */
   onGone: (client: HubClient) => void;
+  /** Draws the stream's `retry:` delay (tests pin it). */
+  random?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -58,6 +74,8 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
   let lastBeat = Date.now();
   /** Events queued by the hub, written by {@link deliver} in this request. */
   let queued: number[] = [];
+  /** A resync's refetch, due at `at`: replaced by a newer resync, dropped by a version told at once. */
+  let later: { version: number; at: number } | null = null;
   let wake: (() => void) | null = null;
   const kick = () => {
     const w = wake;
@@ -84,10 +102,20 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
   };
   const deliver = async () => {
     while (open) {
-      await new Promise<void>((resolve) => (wake = resolve));
+      // Woken by the hub, or by this request's own timer when a delayed refetch is due.
+      let due: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (later) due = setTimeout(resolve, Math.max(0, later.at - Date.now()));
+      });
+      if (due !== undefined) clearTimeout(due);
       if (ending) return finish(true);
       const versions = queued;
       queued = [];
+      if (later && later.at <= Date.now()) {
+        versions.push(later.version);
+        later = null;
+      }
       for (const v of versions) if (!write(refetchEvent(v))) return;
     }
   };
@@ -96,10 +124,17 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
     get version() {
       return told;
     },
-    notify: (version) => {
+    notify: (version, delayMs = 0) => {
       if (!open) return false;
       told = Math.max(told, version);
-      queued.push(version);
+      if (delayMs > 0) {
+        // Repeated reconnects never push a waiting refetch further out.
+        const at = Date.now() + delayMs;
+        later = { version, at: later ? Math.min(later.at, at) : at };
+      } else {
+        queued.push(version);
+        if (later && later.version <= version) later = null;
+      }
       kick();
       return true;
     },
@@ -113,7 +148,7 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      write(`retry: ${RETRY_MS}\n: connected\n\n`);
+      write(`retry: ${retryMs(o.random)}\n: connected\n\n`);
       void deliver();
       timer = setInterval(() => {
         lastBeat = Date.now();

@@ -13,19 +13,29 @@
  *   when the relay's tick arrives on it;
  * - a lost socket is replaced from whichever client's heartbeat runs next (in that client's own
  *   request), with backoff; the relay then sends its version, and every client is told to refetch.
+ *
+ * No herds. A version message marked `resync` (sent on a reconnect of this hop or one above it:
+ * a store or relay deploy drops every socket at the same moment) reaches each client after its
+ * own random delay within STREAM_RESYNC_SPREAD_SECONDS (default 5 s), so 2,000 browsers do not
+ * refetch in the same millisecond; a new publish reaches every client at once, and overtakes a
+ * resync still waiting. A client joining gets the hub's version at once: joins are spread already
+ * (each stream asks its browser for its own jittered `retry:` delay, change-stream.ts).
  * @module
  */
 import { hash64 } from "../core/canonical";
 import type { Env } from "../env";
 import {
-  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, relayName, relayShards, SUBSCRIBE_PATH,
+  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, relayName, relayShards, resyncSpreadMs, SUBSCRIBE_PATH,
 } from "../store/stream-protocol";
 
 /** What the hub needs of one SSE client (change-stream.ts). */
 export interface HubClient {
-  /** Tells the client a version exists (an OFREP refetch event); false when the client is gone. */
-  notify(version: number): boolean;
-  /** The newest version it was told of (0: none). */
+  /**
+   * Tells the client a version exists (an OFREP refetch event), after `delayMs` if given (a
+   * resync); false when the client is gone.
+   */
+  notify(version: number, delayMs?: number): boolean;
+  /** The newest version it was told of, or will be once a delayed notify is due (0: none). */
   readonly version: number;
   /** Ends the client's stream (the environment is gone). */
   end(): void;
@@ -37,7 +47,7 @@ export interface HubClient {
   alive(now: number): boolean;
 }
 
-export type StreamBindings = Pick<Env, "STREAM_RELAY" | "STREAM_RELAY_SHARDS" | "STREAM_HEARTBEAT_SECONDS">;
+export type StreamBindings = Pick<Env, "STREAM_RELAY" | "STREAM_RELAY_SHARDS" | "STREAM_HEARTBEAT_SECONDS" | "STREAM_RESYNC_SPREAD_SECONDS">;
 
 export type Joined = "joined" | "unavailable";
 
@@ -77,6 +87,7 @@ export class EnvironmentHub {
     private readonly shardKey: string,
     private readonly onVersion: (version: number) => void,
     private readonly forget: (hub: EnvironmentHub) => void,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Whether an upstream socket is open (tests and stats). */
@@ -183,7 +194,7 @@ export class EnvironmentHub {
     if (msg?.type === "version") {
       this.version = msg.version;
       this.onVersion(msg.version);
-      for (const c of this.clients) if (!c.notify(msg.version)) this.clients.delete(c);
+      this.announce(msg.version, msg.resync);
     } else if (msg?.type === "tick") {
       const now = Date.now();
       for (const c of this.clients) if (!c.alive(now)) this.clients.delete(c);
@@ -194,6 +205,15 @@ export class EnvironmentHub {
         return;
       }
       try { ws.send(JSON.stringify({ type: "clients", count: this.clients.size })); } catch { /* closing */ }
+    }
+  }
+
+  /** A publish: every client at once. A resync: each client after its own delay within the spread. */
+  announce(version: number, resync: boolean): void {
+    const spread = resync ? resyncSpreadMs(this.env) : 0;
+    for (const c of this.clients) {
+      const delay = spread > 0 ? Math.floor(this.random() * spread) : 0;
+      if (!c.notify(version, delay)) this.clients.delete(c);
     }
   }
 

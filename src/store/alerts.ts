@@ -7,13 +7,14 @@
  *
  * Cadence: traffic (a usage batch applied) or a commit asks for an evaluation within
  * `evaluateEverySeconds`; an evaluation keeps that cadence while its window holds requests, an
- * environment alert fires or KV lags the store. Otherwise the next evaluation is when the next
+ * environment alert fires (with data: one in `no-data` waits for the next usage batch, which asks
+ * for an evaluation) or KV lags the store. Otherwise the next evaluation is when the next
  * flag could turn stale with nothing happening (lifecycle.ts `staleAt`), or none at all: an idle
  * environment whose flags are all stale or permanent sets no alarm for alerts.
  * @module
  */
 import {
-  alertEvent, alertSettings, AlertSettingsPatch, ALERT_UNITS, anyAlertEnabled, environmentAlertFiring, evaluateAlerts,
+  alertCondition, alertEvent, alertSettings, AlertSettingsPatch, ALERT_UNITS, anyAlertEnabled, environmentAlertFiring, evaluateAlerts,
   type AlertSettings, type AlertState, type AlertTransition,
 } from "../core/alerts";
 import { zodIssues } from "../core/issues";
@@ -36,6 +37,8 @@ export interface AlertsHost {
   /** The insights clock (tests move it). */
   now(): number;
   minutes(count: number, now: number): MinuteBucket[];
+  /** When the last usage summary was received (insights clock), if one was. */
+  lastDataAt(): number | undefined;
   publishLagSeconds(meta: Meta, now: number): number;
   staleOutlook(): { stale: string[]; nextAt: number | undefined };
   /** Inside the transaction: one outbox row per webhook that wants the event. */
@@ -47,7 +50,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function alertInfo(s: AlertState): AlertInfo {
   return {
-    id: s.id, kind: s.kind, ...(s.flag === undefined ? {} : { flag: s.flag }), firing: s.firing, since: iso(s.since),
+    id: s.id, kind: s.kind, ...(s.flag === undefined ? {} : { flag: s.flag }), state: alertCondition(s), firing: s.firing, since: iso(s.since),
+    ...(s.noDataSince === undefined ? {} : { noDataSince: iso(s.noDataSince) }),
     value: s.value, threshold: s.threshold, unit: ALERT_UNITS[s.kind],
     ...(s.requests === undefined ? {} : { requests: s.requests }), evaluatedAt: iso(s.evaluatedAt),
   };
@@ -59,7 +63,12 @@ export class StoreAlerts {
   list(): StoreResult<AlertsOverview> {
     if (!this.host.live()) return noEnvironment;
     const next = repo.nextEvaluationAt(this.host.sql);
-    return done({ alerts: repo.readAlertStates(this.host.sql).map(alertInfo), nextEvaluationAt: next === undefined ? null : iso(next) });
+    const lastData = this.host.lastDataAt();
+    return done({
+      alerts: repo.readAlertStates(this.host.sql).map(alertInfo),
+      nextEvaluationAt: next === undefined ? null : iso(next),
+      lastDataAt: lastData === undefined ? null : iso(lastData),
+    });
   }
 
   settings(): StoreResult<AlertSettings> {
@@ -120,7 +129,7 @@ export class StoreAlerts {
     const outlook = this.host.staleOutlook();
     const previous = repo.readAlertStates(this.host.sql);
     const result = evaluateAlerts(
-      { now, minutes, publishLagSeconds: this.host.publishLagSeconds(meta, now), staleFlags: outlook.stale },
+      { now, minutes, publishLagSeconds: this.host.publishLagSeconds(meta, now), staleFlags: outlook.stale, lastDataAt: this.host.lastDataAt() ?? null },
       settings,
       previous,
     );

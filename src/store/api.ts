@@ -149,13 +149,19 @@ export interface EnvironmentStoreApi extends ReleasesApi {
 /**
  * Change stream: `fetch` on an environment's stub with `Upgrade: websocket` at path `/subscribe`
  * accepts a hibernatable WebSocket (a relay shard's, src/store/relay.ts); after every committed and
- * published change the DO sends `{"type":"version","version":N}` to every socket. The protocol of
- * all hops is in stream-protocol.ts.
+ * published change the DO sends `{"type":"version","version":N}` to every socket, and on accepting
+ * one `{"type":"version","version":N,"resync":true}`. The protocol of all hops is in
+ * stream-protocol.ts.
  */
 export const SUBSCRIBE_PATH = "/subscribe";
 export interface VersionMessage {
   type: "version";
   version: number;
+  /**
+   * Sent on a (re)connect, not for a new publish: the receiver's clients may refetch spread over
+   * a window instead of all at once (a deploy reconnects every hop at the same moment).
+   */
+  resync?: true;
 }
 
 export interface AdminTokenInfo {

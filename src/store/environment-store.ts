@@ -138,6 +138,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       now: () => this.insights.now(),
       minutes: (count, now) => this.insights.minutes(count, now),
+      lastDataAt: () => this.insights.lastDataAt(),
       publishLagSeconds: (meta, now) => this.insights.publishLagSeconds(meta, now),
       staleOutlook: () => this.insights.staleOutlook(),
       recordEvent: (event) => this.webhooks.record(event),
@@ -603,8 +604,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    // Tell the new subscriber where KV stands now; later changes arrive as they are published.
-    if (meta.publishedVersion > 0) server.send(JSON.stringify({ type: "version", version: meta.publishedVersion } satisfies VersionMessage));
+    // Tell the new subscriber where KV stands now (a resync: every relay reconnects at once after a
+    // deploy); later changes arrive as they are published.
+    if (meta.publishedVersion > 0) server.send(JSON.stringify({ type: "version", version: meta.publishedVersion, resync: true } satisfies VersionMessage));
     return new Response(null, { status: 101, webSocket: client });
   }
 

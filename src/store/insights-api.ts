@@ -3,7 +3,7 @@
  * admin routes see it (implemented by environment-store.ts through insights.ts).
  * @module
  */
-import type { AlertKind, AlertSettings } from "../core/alerts";
+import type { AlertCondition, AlertKind, AlertSettings } from "../core/alerts";
 import type { FlagKind, FlagStatus, LifecycleSettings } from "../core/lifecycle";
 import type { UsageMessage } from "../queue/messages";
 import type { StoreResult } from "./api";
@@ -57,8 +57,12 @@ export interface AlertInfo {
   id: string;
   kind: AlertKind;
   flag?: string;
+  /** `no-data`: the alert's input stopped arriving; `firing` and `since` stay as they were. */
+  state: AlertCondition;
   firing: boolean;
   since: string;
+  /** Only in `no-data`: since when. */
+  noDataSince?: string;
   value: number | null;
   threshold: number;
   unit: "percent" | "seconds" | "boolean";
@@ -70,6 +74,8 @@ export interface AlertsOverview {
   alerts: AlertInfo[];
   /** When the alarm evaluates next; null while there is nothing to watch. */
   nextEvaluationAt: string | null;
+  /** When the last usage summary reached the store (null: none remembered). */
+  lastDataAt: string | null;
 }
 
 export interface AlertsStoreApi {

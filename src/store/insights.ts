@@ -17,7 +17,9 @@ import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./life
 import type { Meta } from "./meta-repo";
 import { done, invalid, noEnvironment } from "./refusals";
 import type { Sql } from "./sql";
-import { addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, maintainUsage, MINUTE_MS, seen, type FlagUsage, type MinuteBucket } from "./usage-repo";
+import {
+  addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, type FlagUsage, type MinuteBucket,
+} from "./usage-repo";
 
 /** Retention runs at most this often per object (and on its first write after waking). */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
@@ -113,6 +115,11 @@ export class StoreInsights {
   /** The last `minutes` per-minute edge buckets up to now (the alert window). */
   minutes(minutes: number, now = this.now()): MinuteBucket[] {
     return edgeMinutes(this.host.sql, minutes, now);
+  }
+
+  /** When the last usage summary arrived (the alerts' "no data" judgement), if one did. */
+  lastDataAt(): number | undefined {
+    return lastUsageAt(this.host.sql);
   }
 
   flagLifecycles(): StoreResult<Record<string, FlagLifecycle>> {

@@ -11,8 +11,8 @@
  *
  * Surviving the other side going away (protocol in stream-protocol.ts):
  * - upstream lost (environment DO restarted, deploy): reconnect with backoff while isolates
- *   remain; the environment DO sends its version on connect and the relay forwards it, so every
- *   client is told to refetch;
+ *   remain; the environment DO sends its version on connect (a resync) and the relay forwards it
+ *   as one, so every client is told to refetch, spread over a few seconds by its isolate;
  * - environment gone (subscribe answers 404): isolate sockets are closed with GONE_CLOSE_CODE;
  * - the relay itself restarted: isolates reconnect (stream-hub.ts) and get its version once the
  *   upstream answers;
@@ -73,8 +73,9 @@ export class StreamRelay extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ environment, clients: 0 } satisfies Attachment);
-    // What this relay knows now; a relay that has not heard from upstream yet sends it when it does.
-    if (this.version > 0) server.send(versionMessage(this.version));
+    // What this relay knows now (a resync for the reconnecting isolate); a relay that has not
+    // heard from upstream yet sends it when it does.
+    if (this.version > 0) server.send(versionMessage(this.version, true));
     this.ensureUpstream();
     this.ensureTicker();
     return new Response(null, { status: 101, webSocket: client });
@@ -143,7 +144,7 @@ export class StreamRelay extends DurableObject<Env> {
       this.attempt = 0;
       ws.addEventListener("message", (event) => {
         const msg = parseStreamMessage(event.data);
-        if (msg?.type === "version") this.forward(msg.version);
+        if (msg?.type === "version") this.forward(msg.version, msg.resync);
       });
       const lost = () => {
         if (this.upstream !== ws) return;
@@ -169,10 +170,10 @@ export class StreamRelay extends DurableObject<Env> {
     }, reconnectDelayMs(this.attempt++));
   }
 
-  /** Always forwarded, even an unchanged version: after a reconnect it is the "refetch" signal. */
-  private forward(version: number): void {
+  /** Always forwarded, even an unchanged version: after a reconnect it is the "refetch" signal (a resync stays one). */
+  private forward(version: number, resync: boolean): void {
     this.version = version;
-    const text = versionMessage(version);
+    const text = versionMessage(version, resync);
     for (const ws of this.isolates()) try { ws.send(text); } catch { /* closing: cleaned up */ }
   }
 

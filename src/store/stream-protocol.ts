@@ -4,8 +4,12 @@
  *   environment DO ──ws──► relay DO (K shards per environment) ──ws──► isolate hub ──SSE──► browsers
  *
  * - Down every hop: {@link VersionMessage} `{"type":"version","version":N}` after each publish, and
- *   once on every (re)connect with the version the sender knows, so a hop that was away tells its
- *   clients to refetch (a change may have been missed; a refetch of an unchanged version is a 304).
+ *   once on every (re)connect with the version the sender knows and `"resync":true`, so a hop that
+ *   was away tells its clients to refetch (a change may have been missed; a refetch of an
+ *   unchanged version is a 304). A relay forwards the flag as it came. Isolates tell their SSE
+ *   clients of a publish at once, and of a resync each after its own random delay within
+ *   {@link resyncSpreadMs}: a store or relay deploy drops every hop at the same moment, and
+ *   2,000 browsers refetching in the same millisecond are a herd.
  * - Relay → isolate: `{"type":"tick"}` every few seconds. Workers forbid touching a WebSocket from
  *   any request but the one that opened it, so the isolate does its socket work (report its client
  *   count, close the socket once its last client has left) when a tick arrives on that socket.
@@ -40,11 +44,21 @@ export const DEFAULT_RELAY_SHARDS = 16;
 /** Most relay shards an environment may be configured with (the admin count asks each one). */
 export const MAX_RELAY_SHARDS = 256;
 
-export function versionMessage(version: number): string {
-  return JSON.stringify({ type: "version", version } satisfies VersionMessage);
+export function versionMessage(version: number, resync = false): string {
+  return JSON.stringify((resync ? { type: "version", version, resync: true } : { type: "version", version }) satisfies VersionMessage);
 }
 
-type Parsed = { type: "version"; version: number } | { type: "clients"; count: number } | { type: "tick" } | null;
+/** Default window a resync's refetch events are spread over. */
+export const RESYNC_SPREAD_MS = 5_000;
+
+/** STREAM_RESYNC_SPREAD_SECONDS (0 turns the spread off), else {@link RESYNC_SPREAD_MS}; at most 60 s. */
+export function resyncSpreadMs(env: { STREAM_RESYNC_SPREAD_SECONDS?: string }): number {
+  const raw = env.STREAM_RESYNC_SPREAD_SECONDS;
+  const seconds = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(60_000, Math.round(seconds * 1000)) : RESYNC_SPREAD_MS;
+}
+
+type Parsed = { type: "version"; version: number; resync: boolean } | { type: "clients"; count: number } | { type: "tick" } | null;
 
 /** One message of the protocol, or null for anything else (including autoresponse pongs). */
 export function parseStreamMessage(data: unknown): Parsed {
@@ -58,7 +72,7 @@ export function parseStreamMessage(data: unknown): Parsed {
   }
   if (!msg || typeof msg !== "object") return null;
   const m = msg as Record<string, unknown>;
-  if (m.type === "version" && Number.isInteger(m.version) && (m.version as number) >= 0) return { type: "version", version: m.version as number };
+  if (m.type === "version" && Number.isInteger(m.version) && (m.version as number) >= 0) return { type: "version", version: m.version as number, resync: m.resync === true };
   if (m.type === "clients" && Number.isInteger(m.count) && (m.count as number) >= 0) return { type: "clients", count: m.count as number };
   return null;
 }

@@ -33,6 +33,15 @@ export function seen(sql: Sql, id: string): boolean {
   return first(sql, `SELECT 1 AS x FROM usage_seen WHERE id = ?`, id) !== undefined;
 }
 
+/**
+ * When the last usage summary was applied (the store's clock), undefined if none is remembered.
+ * Dead-letter counts (`dlq:` ids) are not data about traffic. Reads the newest rows of the
+ * `usage_seen_at` index only.
+ */
+export function lastUsageAt(sql: Sql): number | undefined {
+  return first<{ at: number }>(sql, `SELECT at FROM usage_seen WHERE id NOT LIKE 'dlq:%' ORDER BY at DESC LIMIT 1`)?.at;
+}
+
 /** Adds one message's counts. Call inside a transaction, after {@link seen} said no. */
 export function applyUsage(sql: Sql, m: UsageMessage, receivedAt: number): void {
   run(sql, `INSERT INTO usage_seen (id, at) VALUES (?, ?)`, m.id, receivedAt);

@@ -28,6 +28,7 @@ describe("alert routes: /environments/{env}/alerts", () => {
     ["a negative lag threshold", { alerts: { "publish-lag": { threshold: -1 } } }, "alerts.publish-lag.threshold"],
     ["a string where a number goes", { minRequests: "100" }, "minRequests"],
     ["a cadence over an hour", { evaluateEverySeconds: 7200 }, "evaluateEverySeconds"],
+    ["a no-data bound under 10 s", { noDataAfterSeconds: 1 }, "noDataAfterSeconds"],
   ])("PUT refuses %s with a 400 naming the field, and changes nothing", async (_label, body, path) => {
     const env = await createEnv("al-bad");
     const res = await api("PUT", settingsOf(env), { body });
@@ -54,7 +55,7 @@ describe("alert routes: /environments/{env}/alerts", () => {
     const env = await createEnv("al-read");
     const listed = await api("GET", `/environments/${env}/alerts`);
     expect(listed.status).toBe(200);
-    expect(listed.body).toEqual({ alerts: [], nextEvaluationAt: null });
+    expect(listed.body).toEqual({ alerts: [], nextEvaluationAt: null, lastDataAt: null });
     const minted = await api("POST", "/tokens", { body: { role: "read", environments: [env] } });
     const token = minted.body.token as string;
     expect((await api("GET", settingsOf(env), { token })).status).toBe(200);

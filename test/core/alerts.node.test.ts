@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  alertEvent, alertSettings, AlertSettingsPatch, DEFAULT_ALERT_SETTINGS, evaluateAlerts, MAX_FLAG_TRANSITIONS,
+  alertCondition, alertEvent, alertSettings, AlertSettingsPatch, DEFAULT_ALERT_SETTINGS, environmentAlertFiring, evaluateAlerts, MAX_FLAG_TRANSITIONS,
   type AlertFacts, type AlertSettings, type AlertState,
 } from "../../src/core/alerts";
 import { DEFAULT_LIFECYCLE, flagStatus, staleAt, type FlagFacts } from "../../src/core/lifecycle";
@@ -13,7 +13,8 @@ const window = (requests: number, errors = 0, stale = 0) => [
   { requests, status: { "5xx": errors }, stale },
   ...Array.from({ length: 4 }, () => ({ requests: 0, status: { "5xx": 0 }, stale: 0 })),
 ];
-const facts = (f: Partial<AlertFacts> = {}): AlertFacts => ({ now: T0, minutes: window(0), publishLagSeconds: 0, staleFlags: [], ...f });
+/** Facts at `now`; unless told otherwise a usage summary has just arrived (data is flowing). */
+const facts = (f: Partial<AlertFacts> = {}): AlertFacts => ({ now: T0, minutes: window(0), publishLagSeconds: 0, staleFlags: [], lastDataAt: f.now ?? T0, ...f });
 
 /** Runs the evaluator over a sequence of facts, carrying the states, and answers each step's transitions. */
 function run(steps: Partial<AlertFacts>[], settings: AlertSettings = DEFAULT_ALERT_SETTINGS): { transitions: string[][]; states: AlertState[] } {
@@ -52,8 +53,8 @@ describe("environment alerts: fire once, stay quiet while firing, resolve once",
     expect(transitions).toEqual([["alert.fired error-rate"], [], ["alert.resolved error-rate"]]);
   });
 
-  it("a firing rate alert resolves when traffic falls under the floor (an idle environment goes quiet)", () => {
-    const { transitions, states } = run([{ minutes: window(1000, 50) }, { minutes: window(0) }]);
+  it("a firing rate alert resolves when its traffic, still arriving, falls under the floor", () => {
+    const { transitions, states } = run([{ minutes: window(1000, 50) }, { minutes: window(40, 20) }]);
     expect(transitions).toEqual([["alert.fired error-rate"], ["alert.resolved error-rate"]]);
     expect(states.every((s) => !s.firing)).toBe(true);
   });
@@ -120,6 +121,106 @@ describe("flag-stale: one alert per flag key", () => {
   });
 });
 
+describe("no data: absence is its own state, never a recovery", () => {
+  const firing = { minutes: window(1000, 50) };
+  /** No summary since `at` and nothing in the window. */
+  const silentSince = (at: number) => ({ minutes: window(0), lastDataAt: at });
+  const errorRate = (states: AlertState[]) => states.find((s) => s.id === "error-rate")!;
+
+  it("a firing error-rate whose data stops enters no-data once, keeps firing, and does not resolve", () => {
+    const { transitions, states } = run([firing, silentSince(T0), silentSince(T0), silentSince(T0)]);
+    expect(transitions).toEqual([
+      ["alert.fired error-rate"],
+      // stale-answers was judged (0 % of 1000 requests) and silent too: it is told apart from "0 %".
+      ["alert.no_data error-rate", "alert.no_data stale-answers"],
+      [],
+      [],
+    ]);
+    expect(errorRate(states)).toMatchObject({ firing: true, since: T0, noDataSince: T0 + MIN, value: null, requests: 0, evaluatedAt: T0 + 3 * MIN });
+    expect(alertCondition(errorRate(states))).toBe("no-data");
+    // No cadence is kept for it: the next usage summary asks for an evaluation.
+    expect(environmentAlertFiring(states)).toBe(false);
+  });
+
+  it("data returning still over the resolve level: data_resumed, still firing since it fired, no second alert.fired", () => {
+    const { transitions, states } = run([firing, silentSince(T0), silentSince(T0), { minutes: window(1000, 9) }]);
+    expect(transitions[3]).toEqual(["alert.data_resumed error-rate", "alert.data_resumed stale-answers"]);
+    expect(errorRate(states)).toEqual({
+      id: "error-rate", kind: "error-rate", firing: true, since: T0, value: 0.9, threshold: 1, requests: 1000, evaluatedAt: T0 + 3 * MIN,
+    });
+    expect(alertCondition(errorRate(states))).toBe("firing");
+  });
+
+  it("data returning under the resolve level resolves then, after saying the data is back", () => {
+    const { transitions, states } = run([firing, silentSince(T0), { minutes: window(1000, 1) }]);
+    expect(transitions[2]).toEqual(["alert.data_resumed error-rate", "alert.resolved error-rate", "alert.data_resumed stale-answers"]);
+    expect(errorRate(states)).toMatchObject({ firing: false, since: T0 + 2 * MIN, value: 0.1 });
+    expect(errorRate(states).noDataSince).toBeUndefined();
+  });
+
+  it("summaries stopping count even while the window still holds older traffic", () => {
+    // The window still holds the first minute's 1000 requests, but nothing arrived for 3 minutes (> 120 s).
+    const { transitions, states } = run([firing, { ...firing, lastDataAt: T0 }, { ...firing, lastDataAt: T0 }, { ...firing, lastDataAt: T0 }]);
+    // 120 s without a summary is still within the bound; 180 s is past it.
+    expect(transitions.map((t) => t.filter((x) => x.endsWith("error-rate")))).toEqual([["alert.fired error-rate"], [], [], ["alert.no_data error-rate"]]);
+    expect(errorRate(states)).toMatchObject({ firing: true, noDataSince: T0 + 3 * MIN, value: 5, requests: 1000 });
+    // A shorter bound notices it sooner.
+    const quick = alertSettings(undefined, { noDataAfterSeconds: 30 });
+    expect(run([firing, { ...firing, lastDataAt: T0 }], quick).transitions[1]).toContain("alert.no_data error-rate");
+  });
+
+  it("a judged, quiet alert going silent enters no-data too, and fires on the real figures when data returns", () => {
+    const { transitions, states } = run([{ minutes: window(1000) }, silentSince(T0), { minutes: window(1000, 50) }]);
+    expect(transitions).toEqual([
+      [],
+      ["alert.no_data error-rate", "alert.no_data stale-answers"],
+      ["alert.data_resumed error-rate", "alert.fired error-rate", "alert.data_resumed stale-answers"],
+    ]);
+    expect(errorRate(states)).toMatchObject({ firing: true, since: T0 + 2 * MIN });
+  });
+
+  it("an environment too quiet to be judged, or never seen, going silent is not news", () => {
+    expect(run([{ minutes: window(3, 1) }, silentSince(T0), silentSince(T0)]).transitions).toEqual([[], [], []]);
+    const never = run([{ minutes: window(0), lastDataAt: null }]);
+    expect(never.transitions).toEqual([[]]);
+    expect(never.states.every((s) => alertCondition(s) === "ok")).toBe(true);
+  });
+
+  it("disabling an alert in no-data clears it (a firing one resolves once, no data_resumed)", () => {
+    const first = run([firing, silentSince(T0)]).states;
+    const off = alertSettings(undefined, { alerts: { "error-rate": { enabled: false } } });
+    const r = evaluateAlerts(facts({ now: T0 + 2 * MIN, ...silentSince(T0) }), off, first);
+    expect(r.transitions.map((t) => `${t.type} ${t.alert.id}`)).toEqual(["alert.resolved error-rate"]);
+    expect(alertCondition(errorRate(r.states))).toBe("ok");
+  });
+
+  it("publish-lag does not depend on usage data", () => {
+    const { transitions } = run([{ publishLagSeconds: 90 }, { publishLagSeconds: 90, lastDataAt: null }, { lastDataAt: null }]);
+    expect(transitions).toEqual([["alert.fired publish-lag"], [], ["alert.resolved publish-lag"]]);
+  });
+
+  it("no_data and data_resumed events say what was kept and when the data stopped and came back", () => {
+    const steps = run([firing, silentSince(T0 + 10_000)]);
+    const noData = evaluateAlerts(facts({ now: T0 + 2 * MIN, ...silentSince(T0 + 10_000) }), DEFAULT_ALERT_SETTINGS, run([firing]).states).transitions[0]!;
+    expect(alertEvent("prod", noData, DEFAULT_ALERT_SETTINGS)).toEqual({
+      type: "alert.no_data", timestamp: new Date(T0 + 2 * MIN).toISOString(),
+      data: {
+        environment: "prod", id: "error-rate", kind: "error-rate", value: null, threshold: 1, unit: "percent", windowSeconds: 300, requests: 0,
+        firing: true, since: new Date(T0).toISOString(), noDataSince: new Date(T0 + 2 * MIN).toISOString(), lastDataAt: new Date(T0 + 10_000).toISOString(),
+      },
+    });
+    const back = evaluateAlerts(facts({ now: T0 + 5 * MIN, minutes: window(1000, 50) }), DEFAULT_ALERT_SETTINGS, steps.states).transitions[0]!;
+    expect(alertEvent("prod", back, DEFAULT_ALERT_SETTINGS)).toEqual({
+      type: "alert.data_resumed", timestamp: new Date(T0 + 5 * MIN).toISOString(),
+      data: {
+        environment: "prod", id: "error-rate", kind: "error-rate", value: 5, threshold: 1, unit: "percent", windowSeconds: 300, requests: 1000,
+        firing: true, since: new Date(T0).toISOString(), noDataSince: new Date(T0 + MIN).toISOString(), lastDataAt: new Date(T0 + 5 * MIN).toISOString(),
+        resumedAt: new Date(T0 + 5 * MIN).toISOString(),
+      },
+    });
+  });
+});
+
 describe("alert settings", () => {
   it("merges a partial patch over stored settings over the defaults", () => {
     const stored = alertSettings(undefined, { windowMinutes: 2, alerts: { "error-rate": { threshold: 5 } } });
@@ -137,6 +238,9 @@ describe("alert settings", () => {
     ["an unknown alert", { alerts: { "cpu": { enabled: true } } }],
     ["a threshold on flag-stale", { alerts: { "flag-stale": { threshold: 2 } } }],
     ["a cadence of 0", { evaluateEverySeconds: 0 }],
+    ["a no-data bound under 10 s", { noDataAfterSeconds: 5 }],
+    ["a no-data bound over an hour", { noDataAfterSeconds: 3601 }],
+    ["a fractional no-data bound", { noDataAfterSeconds: 30.5 }],
   ])("refuses %s", (_label, patch) => {
     expect(AlertSettingsPatch.safeParse(patch).success).toBe(false);
   });

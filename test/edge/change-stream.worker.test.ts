@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { refetchEvent, sseStream } from "../../src/edge/change-stream";
+import { refetchEvent, RETRY_MIN_MS, RETRY_SPREAD_MS, sseStream } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
 import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
 import { sha256Hex } from "../../src/core/sha256";
@@ -44,6 +44,56 @@ describe("sseStream (one client)", () => {
     await reader.cancel();
     expect(gone).toEqual([client]);
     expect(client.notify(44)).toBe(false);
+  });
+
+  it("suggests its own reconnect delay per stream, so streams ended together do not come back together", async () => {
+    const retryOf = async (random?: () => number) => {
+      const { body } = sseStream({
+        heartbeatMs: 1_000, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {}, random,
+      });
+      const reader = body.getReader();
+      const text = await readUntil(reader, ": connected");
+      await reader.cancel();
+      return Number(/^retry: (\d+)\n/.exec(text)![1]);
+    };
+    expect(await retryOf(() => 0)).toBe(RETRY_MIN_MS);
+    expect(await retryOf(() => 0.999_999)).toBe(RETRY_MIN_MS + RETRY_SPREAD_MS - 1);
+    const drawn = await Promise.all(Array.from({ length: 20 }, () => retryOf()));
+    for (const ms of drawn) {
+      expect(ms).toBeGreaterThanOrEqual(RETRY_MIN_MS);
+      expect(ms).toBeLessThan(RETRY_MIN_MS + RETRY_SPREAD_MS);
+    }
+    expect(new Set(drawn).size).toBeGreaterThan(5);
+  });
+
+  it("a delayed refetch waits in the stream; one told at once goes out at once and drops a waiting one it supersedes", async () => {
+    const { body, client } = sseStream({
+      heartbeatMs: 50, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {},
+    });
+    const reader = body.getReader();
+    const seen = { text: "" };
+    await readUntil(reader, ": connected", seen);
+    const asked = Date.now();
+    client.notify(5, 300);
+    // Counted as told already: the hub's heartbeat mending does not send it early.
+    expect(client.version).toBe(5);
+    await readUntil(reader, "id: 5", seen);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(290);
+
+    const second = Date.now();
+    client.notify(6, 400);
+    client.notify(7);
+    await readUntil(reader, "id: 7", seen);
+    // Out before 6 would have been due.
+    expect(Date.now() - second).toBeLessThan(400);
+    // Well past 6's due time (read through the heartbeats written meanwhile), 6 never went out.
+    while (Date.now() - second < 1_000) {
+      const chunk = { text: "" };
+      await readUntil(reader, ": ping", chunk);
+      seen.text += chunk.text;
+    }
+    expect(seen.text).not.toContain("id: 6");
+    await reader.cancel();
   });
 
   it("ends when the hub ends it, when its key is refused, or when its token expires", async () => {

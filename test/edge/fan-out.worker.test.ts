@@ -29,9 +29,10 @@ async function eventually<T>(read: () => Promise<T> | T, done: (v: T) => boolean
   }
 }
 
-/** One SSE client that records the refetch etags it is sent. */
+/** One SSE client that records the refetch etags it is sent, and when each arrived. */
 class Client {
   etags: string[] = [];
+  times: number[] = [];
   ended = false;
   private constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {
     void this.pump();
@@ -41,8 +42,8 @@ class Client {
    * request, and the pool's test runner may not read a stream that another request writes to
    * (the deployed runtime does: test/e2e/fan-out.node.test.ts covers that against wrangler dev).
    */
-  static async open(url: string): Promise<Client> {
-    const res = await edgeApp.request(url, {}, bindings());
+  static async open(url: string, env: Env = bindings()): Promise<Client> {
+    const res = await edgeApp.request(url, {}, env);
     expect(res.status).toBe(200);
     return new Client(res.body!.getReader());
   }
@@ -57,7 +58,10 @@ class Client {
         const event = text.slice(0, cut);
         text = text.slice(cut + 2);
         const data = /^data: (.*)$/m.exec(event);
-        if (data) this.etags.push(JSON.parse(data[1]).etag);
+        if (data) {
+          this.etags.push(JSON.parse(data[1]).etag);
+          this.times.push(Date.now());
+        }
       }
     }
   }
@@ -160,6 +164,34 @@ describe("change stream fan-out", () => {
     const version = await change();
     await eventually(() => clients.every((c) => c.etags.includes(String(version))), Boolean);
     expect(clients.every((c) => c.etags.includes(String(version)))).toBe(true);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it("no herd: after the environment DO drops its sockets the refetches are spread over the window; a publish still reaches everyone at once", async () => {
+    const { url, change } = await setUp("herd");
+    // The hub of this environment is made by the first client, with these bindings: a 3 s spread.
+    const spread: Env = { ...bindings(), STREAM_RESYNC_SPREAD_SECONDS: "3" };
+    const clients = await Promise.all(Array.from({ length: 20 }, () => Client.open(url, spread)));
+    await eventually(() => clients.every((c) => c.etags.length === 1), Boolean);
+    const dropped = Date.now();
+    await runInDurableObject(bindings().ENV_STORE.getByName("herd"), (_, state) => {
+      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+    });
+    await eventually(() => clients.every((c) => c.etags.length >= 2), Boolean, 15_000);
+    const resync = clients.map((c) => c.times[1]!);
+    expect(clients.every((c) => c.etags[1] === c.etags[0])).toBe(true);
+    // 20 uniform draws over 3 s: all within 1 s of each other has odds of about 1e-8. Before, one tick.
+    expect(Math.max(...resync) - Math.min(...resync)).toBeGreaterThan(1_000);
+    // Nobody waits past the window (plus the relay's reconnect and a busy machine).
+    expect(Math.max(...resync) - dropped).toBeLessThan(3_000 + 5_000);
+
+    // A fresh write is not spread: every client hears it at once (well within the 1 s local promise).
+    const written = Date.now();
+    const version = String(await change());
+    await eventually(() => clients.every((c) => c.etags.includes(version)), Boolean);
+    const fresh = clients.map((c) => c.times[c.etags.indexOf(version)]!);
+    expect(Math.max(...fresh) - written).toBeLessThan(1_000);
+    expect(Math.max(...fresh) - Math.min(...fresh)).toBeLessThan(500);
     await Promise.all(clients.map((c) => c.close()));
   });
 

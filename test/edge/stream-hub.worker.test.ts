@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EnvironmentHub, type HubClient, type StreamBindings } from "../../src/edge/stream-hub";
+import { parseStreamMessage, resyncSpreadMs, versionMessage } from "../../src/store/stream-protocol";
 
 /** A relay binding that cannot be reached: these tests are about the hub's own bookkeeping. */
 const unreachable = {
@@ -43,5 +44,38 @@ describe("EnvironmentHub heartbeat", () => {
     hub.heartbeat(client);
     expect(client.told).toEqual([]);
     expect(hub.clients.size).toBe(1);
+  });
+});
+
+describe("EnvironmentHub announcing a version", () => {
+  /** A client that records the delay each version was given. */
+  function delayed(): HubClient & { got: [number, number][] } {
+    const got: [number, number][] = [];
+    return { got, get version() { return got.at(-1)?.[0] ?? 0; }, notify: (v, d = 0) => (got.push([v, d]), true), end: () => {}, alive: () => true };
+  }
+  const draws = [0, 0.25, 0.5, 0.999];
+
+  it("a publish reaches every client at once; a resync gives each its own delay within the spread", () => {
+    let i = 0;
+    const hub = new EnvironmentHub("env", { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "4" }, "k", () => {}, () => {}, () => draws[i++ % draws.length]!);
+    const clients = draws.map(() => delayed());
+    for (const c of clients) hub.clients.add(c);
+    hub.announce(8, false);
+    expect(clients.map((c) => c.got)).toEqual(draws.map(() => [[8, 0]]));
+    hub.announce(8, true);
+    expect(clients.map((c) => c.got[1])).toEqual([[8, 0], [8, 1000], [8, 2000], [8, 3996]]);
+  });
+
+  it("a spread of 0 turns it off; the default is 5 s; the flag survives the wire", () => {
+    const hub = new EnvironmentHub("env", { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "0" }, "k", () => {}, () => {}, () => 0.9);
+    const c = delayed();
+    hub.clients.add(c);
+    hub.announce(3, true);
+    expect(c.got).toEqual([[3, 0]]);
+    expect(resyncSpreadMs({})).toBe(5_000);
+    expect(resyncSpreadMs({ STREAM_RESYNC_SPREAD_SECONDS: "nope" })).toBe(5_000);
+    expect(resyncSpreadMs({ STREAM_RESYNC_SPREAD_SECONDS: "600" })).toBe(60_000);
+    expect(parseStreamMessage(versionMessage(4, true))).toEqual({ type: "version", version: 4, resync: true });
+    expect(parseStreamMessage(versionMessage(4))).toEqual({ type: "version", version: 4, resync: false });
   });
 });

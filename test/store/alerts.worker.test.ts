@@ -2,8 +2,9 @@
  * Alerts in the environment's Durable Object, with a pinned insights clock and shortened
  * thresholds: the alarm evaluates, each transition puts exactly one `alert.fired` or
  * `alert.resolved` event per webhook in the outbox (then on the queue), a restarted object reads
- * the states back and does not re-fire, a firing 5xx rate pauses running plans, and per-flag
- * staleness fires and resolves per key.
+ * the states back and does not re-fire, a firing 5xx rate pauses running plans, usage data that
+ * stops puts a firing rate alert in `no-data` instead of resolving it, and per-flag staleness
+ * fires and resolves per key.
  */
 import { createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
@@ -52,6 +53,12 @@ async function sentExactly(sent: { type: string; data: Record<string, unknown> }
   await vi.waitFor(() => expect(types(sent)).toEqual(expected), { timeout: 10_000, interval: 50 });
 }
 
+/** The same, in any order (one evaluation's events leave the outbox in no promised order). */
+async function sentAll(sent: { type: string; data: Record<string, unknown> }[], expected: string[]) {
+  await vi.waitFor(() => expect([...types(sent)].sort()).toEqual([...expected].sort()), { timeout: 10_000, interval: 50 });
+}
+const event = (sent: { type: string; data: Record<string, unknown> }[], type: string, id: string) => sent.find((e) => e.type === type && e.data.id === id)!;
+
 describe("alerts evaluated by the environment's alarm", () => {
   it("one alert.fired and one alert.resolved per transition; quiet while firing; a restart does not re-fire", async () => {
     const env = await createEnv("al-rate");
@@ -93,12 +100,13 @@ describe("alerts evaluated by the environment's alarm", () => {
     expect(listed.status).toBe(200);
     expect(listed.body.alerts.find((a: any) => a.id === "error-rate")).toMatchObject({ firing: true, since: firedAt, value: 28.571, requests: 35 });
 
-    // The window passes with no traffic: under the floor, the alert resolves, once.
+    // Traffic keeps arriving but the window falls under the floor: the alert resolves, once.
     clock.t = T + 3 * MIN;
+    await traffic(env, T + 3 * MIN, 3, 0);
     await alarm(env);
     await sentExactly(sent, ["alert.fired error-rate", "alert.resolved error-rate"]);
-    expect(sent[1]!.data).toMatchObject({ id: "error-rate", value: null, since: firedAt, resolvedAt: new Date(T + 3 * MIN).toISOString() });
-    clock.t = T + 4 * MIN;
+    expect(sent[1]!.data).toMatchObject({ id: "error-rate", value: null, requests: 3, since: firedAt, resolvedAt: new Date(T + 3 * MIN).toISOString() });
+    clock.t = T + 6 * MIN;
     await alarm(env);
     expect(types(sent)).toHaveLength(2);
 
@@ -106,6 +114,56 @@ describe("alerts evaluated by the environment's alarm", () => {
     const quiet = await api("GET", `/environments/${env}/alerts`);
     expect(quiet.body.nextEvaluationAt).toBeNull();
     expect(quiet.body.alerts.every((a: any) => !a.firing)).toBe(true);
+  });
+
+  it("a firing error-rate whose usage data stops is not resolved: no-data, visible; data back, judged on real figures", async () => {
+    const env = await createEnv("al-nodata");
+    await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://hooks.example/in", events: ["alert.*"] } });
+    const T = Date.now();
+    const { clock, sent } = await instrument(env, T);
+    await api("PUT", `/environments/${env}/alerts/settings`, { body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1, pausePlansOnErrorRate: false } });
+    await traffic(env, T, 15, 5);
+    clock.t = T + 1000;
+    await alarm(env);
+    await sentExactly(sent, ["alert.fired error-rate"]);
+    const firedAt = sent[0]!.data.since as string;
+
+    // The usage queue stops: no summary for 3 minutes, the window is empty. Not "0 % errors".
+    clock.t = T + 3 * MIN;
+    await alarm(env);
+    await sentAll(sent, ["alert.fired error-rate", "alert.no_data error-rate", "alert.no_data stale-answers"]);
+    expect(event(sent, "alert.no_data", "error-rate").data).toMatchObject({
+      id: "error-rate", firing: true, since: firedAt, noDataSince: new Date(T + 3 * MIN).toISOString(), lastDataAt: new Date(T).toISOString(),
+    });
+    const silent = await api("GET", `/environments/${env}/alerts`);
+    expect(silent.body.lastDataAt).toBe(new Date(T).toISOString());
+    expect(silent.body.alerts.find((a: any) => a.id === "error-rate")).toMatchObject({
+      state: "no-data", firing: true, since: firedAt, noDataSince: new Date(T + 3 * MIN).toISOString(),
+    });
+    // Still nothing: quiet, and still not resolved.
+    clock.t = T + 4 * MIN;
+    await alarm(env);
+    expect(types(sent)).toHaveLength(3);
+
+    // Data comes back, still failing: data_resumed, still firing since it fired, no second alert.fired.
+    clock.t = T + 5 * MIN;
+    await traffic(env, T + 5 * MIN, 10, 10);
+    clock.t = T + 5 * MIN + 1000;
+    await alarm(env);
+    await sentAll(sent, [
+      "alert.fired error-rate", "alert.no_data error-rate", "alert.no_data stale-answers", "alert.data_resumed error-rate", "alert.data_resumed stale-answers",
+    ]);
+    const back = (await api("GET", `/environments/${env}/alerts`)).body.alerts.find((a: any) => a.id === "error-rate");
+    expect(back).toMatchObject({ state: "firing", firing: true, since: firedAt, value: 50 });
+    expect(back.noDataSince).toBeUndefined();
+
+    // Healthy traffic: it resolves, once, on the real figures.
+    clock.t = T + 8 * MIN;
+    await traffic(env, T + 8 * MIN, 100, 0);
+    clock.t = T + 8 * MIN + 1000;
+    await alarm(env);
+    await vi.waitFor(() => expect(types(sent).slice(5)).toEqual(["alert.resolved error-rate"]), { timeout: 10_000, interval: 50 });
+    expect(event(sent, "alert.resolved", "error-rate").data).toMatchObject({ value: 0, since: firedAt });
   });
 
   it("a firing 5xx-rate alert pauses running release plans", async () => {

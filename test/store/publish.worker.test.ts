@@ -112,10 +112,13 @@ describe("change stream", () => {
     ws.addEventListener("message", (event) => { messages.push(String(event.data)); });
     ws.accept();
     await waitFor(async () => messages.length >= 1);
-    expect(JSON.parse(messages[0])).toEqual({ type: "version", version: 1 });
+    // On connect: where KV stands, marked as a resync (receivers may spread the refetches it causes).
+    expect(JSON.parse(messages[0])).toEqual({ type: "version", version: 1, resync: true });
 
     const put = must(await stub.putFlag(boolFlag("f"), "t"));
     await waitFor(async () => messages.some((m) => m.includes(`"version":${put.version}`)));
+    // A publish is not a resync: it goes to every client at once.
+    expect(JSON.parse(messages.find((m) => m.includes(`"version":${put.version}`))!)).toEqual({ type: "version", version: put.version });
     ws.send("ping");
     await waitFor(async () => messages.includes("pong"));
     ws.close(1000, "done");
