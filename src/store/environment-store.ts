@@ -471,7 +471,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     if (!after.ok) return after;
     const id = randomId("key_");
     keys.insertKey(this.sql, { id, kind, hash, prefix: displayPrefix(key), created: new Date().toISOString(), actor: String(actor) });
-    await this.publishing.afterCommit();
+    // Answered once the record is in KV: a key shown before the edge can find it answers 401.
+    await this.publishing.afterKeyChange();
     return done({ id, kind, key });
   }
 
@@ -491,7 +492,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     if (!key) return notFound(`no key "${id}"`);
     if (key.revokedAt !== undefined) return done({ revoked: false });
     keys.revokeKeys(this.sql, new Date().toISOString(), String(actor), id);
-    await this.publishing.afterCommit();
+    await this.publishing.afterKeyChange();
     return done({ revoked: true });
   }
 

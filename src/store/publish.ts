@@ -1,7 +1,7 @@
 /**
  * Publishing to KV after a commit: the immutable snapshot `snap:<env>:<version>` first, then the
  * pointer `ptr:<env>` (a tombstone once the environment is deleted), then any SDK key records
- * still pending. One flush runs at a time, so the
+ * still pending (key records also have a lane of their own: {@link Publisher.flushKeys}). One flush runs at a time, so the
  * pointer only ever moves forward; commits that land while a flush is busy are folded into the
  * next one (coalescing).
  *
@@ -69,6 +69,7 @@ export class Publisher {
   kv: KvWriter;
   minIntervalMs: number;
   private tail: Promise<boolean> = Promise.resolve(true);
+  private keysTail: Promise<unknown> = Promise.resolve();
   private lastPointerWrite = 0;
   private failures = 0;
 
@@ -82,6 +83,28 @@ export class Publisher {
     const run = this.tail.then(() => this.syncOnce());
     this.tail = run;
     return run;
+  }
+
+  /**
+   * Writes the SDK key records still pending. Key writes run one after another on a lane of their
+   * own, never behind a snapshot write or a pointer slot: a minted key is useless (401 at the
+   * edge) until its record is in KV, and each record is its own KV key, so nothing spaces them.
+   * Serialised among themselves, so a revocation's write always lands after an earlier mint's.
+   */
+  flushKeys(): Promise<void> {
+    const run = this.keysTail.then(() => this.writeKeys());
+    this.keysTail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeKeys(): Promise<void> {
+    const state = this.source.state();
+    if (!state) return;
+    for (const key of this.source.pendingKeys()) {
+      const record: KeyRecord = { id: key.id, kind: key.kind, environment: state.name, revoked: key.revokedAt !== undefined };
+      await kvCall(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
+      this.source.markKey(key.id, record.revoked);
+    }
   }
 
   /** The delay before the next retry after `failures` consecutive failures. */
@@ -122,11 +145,7 @@ export class Publisher {
             this.source.onPublished(state.version);
           }
         }
-        for (const key of this.source.pendingKeys()) {
-          const record: KeyRecord = { id: key.id, kind: key.kind, environment: state.name, revoked: key.revokedAt !== undefined };
-          await kvCall(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
-          this.source.markKey(key.id, record.revoked);
-        }
+        await this.flushKeys();
         const now = this.source.state();
         if (!now || (now.version === state.version && now.deleted === state.deleted)) break;
       }
@@ -183,6 +202,23 @@ export class Publishing {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, RPC_PUBLISH_WAIT_MS); });
     await Promise.race([this.publisher.flush(), waited]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
+  }
+
+  /**
+   * After a change to SDK keys alone (mint, revoke): answers once the records are in KV (or after
+   * KV_TIMEOUT_MS; a failure leaves them pending for the alarm's flush), without waiting behind a
+   * snapshot or pointer write.
+   */
+  async afterKeyChange(): Promise<void> {
+    this.dueAt = Date.now() + BACKSTOP_ALARM_MS;
+    await this.armAlarm();
+    try {
+      await this.publisher.flushKeys();
+    } catch (err) {
+      console.warn("KV key record write failed; the alarm retries it:", err);
+      this.dueAt = Date.now() + Publisher.backoff(1);
+      await this.armAlarm();
+    }
   }
 
   /** The alarm's publishing part; on failure the publisher has set `dueAt` to the retry time. */

@@ -4,7 +4,7 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
 import { kvKey, type Snapshot } from "../../src/core/kv-contract";
 import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
-import { E, boolFlag, instrumentKv, must, answered, newStore, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
+import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -83,6 +83,23 @@ describe("publishing to KV", () => {
     expect(pointerWrites).toBeLessThanOrEqual(3);
     expect(await readPointer(name)).toMatchObject({ version: last });
     expect(await readSnapshot(name, last)).toMatchObject({ version: last });
+  });
+
+  // A key shown to the caller before its record is in KV answers 401 at the edge: a mint must not
+  // wait behind a pointer write that waits for its slot (deployed: up to a second per write).
+  it("a minted key's record is in KV when the mint answers, even while a pointer write waits for its slot", async () => {
+    const { name, stub } = await newStore("mint-lane", 60_000);
+    await stub.putFlag(boolFlag("a"), "t");
+    // This commit's pointer write waits a minute for its slot; the call answers after its bounded wait.
+    await stub.putFlag(boolFlag("b"), "t");
+    const started = Date.now();
+    const key = must(await stub.mintKey("server", "t"));
+    const hash = (await query<{ hash: string }>(stub, "SELECT hash FROM sdk_keys WHERE id = ?", key.id))[0].hash;
+    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({ id: key.id, kind: "server", environment: name, revoked: false });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(must(await stub.revokeKey(key.id, "t"))).toEqual({ revoked: true });
+    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toMatchObject({ revoked: true });
+    expect(await readPointer(name)).not.toMatchObject({ version: 3 });
   });
 
   it("republish rebuilds snapshot, pointer and key records from the DO alone", async () => {
