@@ -1,5 +1,8 @@
+// @ts-check
 // The admin page shell: sign-in, environment picker, tabs and the `#/<env>/<tab>` location.
-// Each tab lives in its own module and renders into its panel with a shared context.
+// Each tab lives in its own module and renders into its panel with a shared context. The page
+// tracks each environment's version: its own writes move it along (no refetch), and a tab that
+// keeps data (flags, segments) asks for the current version when shown.
 import { api, tokenStore } from "./api.js";
 import { byId, errorBox, h, mount } from "./dom.js";
 import { renderFlags } from "./flags.js";
@@ -10,24 +13,38 @@ import { renderChangeRequests } from "./releases.js";
 import { renderFlagd } from "./flagd.js";
 import { renderSegments } from "./segments.js";
 import { renderSettings } from "./settings.js";
+import { stores } from "./store.js";
 
 const TABS = { flags: renderFlags, segments: renderSegments, insights: renderInsights, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
 
-/** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
+/** @type {{envs: import("./api.js").Environment[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };
 
+/** Moves the known version of `name` forward (never back). @param {string} name @param {number} version */
+function noteVersion(name, version) {
+  const env = state.envs.find((e) => e.name === name);
+  if (!env || version <= env.version) return;
+  env.version = version;
+  if (name === state.env) renderEnvPicker();
+}
+
 /**
- * What every tab receives. `handle` shows an error inline (or signs out on 401);
- * `changed` refreshes the environment's version after a write.
+ * What every tab receives. `handle` shows an error inline (or signs out on 401); `version` is the
+ * environment's version as the page knows it; `changed(version)` records a write's new version
+ * (without one, e.g. a held write, the environments are read again); `currentVersion()` asks the
+ * server for it (one small call).
  */
 const ctx = {
   get env() { return /** @type {string} */ (state.env); },
+  get version() { return state.envs.find((e) => e.name === state.env)?.version ?? 0; },
   /** @param {any} err @param {HTMLElement} where */
   handle(err, where) {
     if (err?.status === 401) return signOut("The token was rejected (401). Sign in again.");
     mount(where, errorBox(err));
   },
-  async changed() {
+  /** @param {number} [version] */
+  async changed(version) {
+    if (typeof version === "number") return noteVersion(ctx.env, version);
     try {
       state.envs = await api.environments();
       renderEnvPicker();
@@ -35,7 +52,14 @@ const ctx = {
       ctx.handle(err, byId("app-error"));
     }
   },
-  /** After deleting `name`: refresh the list and move the picker to another environment. */
+  /** @returns {Promise<number>} */
+  async currentVersion() {
+    const name = ctx.env;
+    const { version } = await api.environment(name);
+    noteVersion(name, version);
+    return version;
+  },
+  /** After deleting `name`: refresh the list and move the picker to another environment. @param {string} name */
   async removed(name) {
     try {
       state.envs = (await api.environments()).filter((e) => e.name !== name);
@@ -48,7 +72,7 @@ const ctx = {
     renderEnvPicker();
     showEnv();
   },
-  /** Switches tab from inside a view (e.g. after an import, show the flags). */
+  /** Switches tab from inside a view (e.g. after an import, show the flags). @param {keyof typeof TABS} tab */
   go(tab) {
     state.tab = tab;
     writeLocation();
@@ -58,7 +82,7 @@ const ctx = {
 
 // ---- location: "#/<env>/<tab>" (never the token) ----
 
-/** A malformed escape ("%E0") is no environment, not an exception that stops the page. */
+/** A malformed escape ("%E0") is no environment, not an exception that stops the page. @param {string} text */
 function decodeSegment(text) {
   try { return decodeURIComponent(text); } catch { return null; }
 }
@@ -76,8 +100,11 @@ function writeLocation() {
 
 // ---- sign-in ----
 
+/** @param {string} [message] */
 function signOut(message) {
   tokenStore.clear();
+  stores.flags.reset("");
+  stores.segments.reset("");
   byId("app").hidden = true;
   byId("env-picker").hidden = true;
   byId("sign-out").hidden = true;

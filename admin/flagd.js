@@ -30,7 +30,7 @@ export function renderFlagd(panel, ctx) {
       mount(importMessages, h("div", { class: "alert alert-ok", role: "status" },
         h("span", { text: `Imported ${count} flag${count === 1 ? "" : "s"} from ${chosen.name}; ${ctx.env} is now at v${data?.version ?? "?"}. ` }),
         h("button", { type: "button", class: "btn btn-small", on: { click: () => ctx.go("flags") }, text: "View flags" })));
-      void ctx.changed();
+      void ctx.changed(data?.version);
     } catch (err) {
       ctx.handle(err, importMessages);
     }

@@ -83,7 +83,7 @@ export async function renderHistory(panel, ctx) {
       const { data } = await api.rollback(ctx.env, version);
       await renderHistory(panel, ctx);
       panel.querySelector("div")?.after(notice(`Rolled back to v${version}; now at v${data?.version ?? "?"}.`));
-      void ctx.changed();
+      void ctx.changed(data?.version);
     } catch (err) {
       ctx.handle(err, messages);
     }

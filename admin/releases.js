@@ -1,7 +1,7 @@
 // Changes tab: the environment's change requests (pending first) with what each would change,
 // before and after, and the review buttons. Approving needs another admin token than the one that
 // made the request (the server answers 403 for the creator).
-import { releasesApi } from "./releases-api.js";
+import { api } from "./api.js";
 import { h, mount, notice, pretty, timeEl } from "./dom.js";
 
 const STATUSES = ["pending", "applied", "conflict", "rejected", "withdrawn"];
@@ -23,10 +23,10 @@ export async function renderChangeRequests(panel, ctx) {
 
   async function review(cr, action) {
     try {
-      const result = await releasesApi.review(ctx.env, cr.id, action);
+      const result = await api.review(ctx.env, cr.id, action);
       const status = result.data?.changeRequest?.status;
       mount(messages, notice(status === "applied" ? `Applied as version ${result.data.version}.` : `Change request ${status}.`));
-      void ctx.changed();
+      void ctx.changed(typeof result.data?.version === "number" ? result.data.version : undefined);
     } catch (err) {
       if (err?.status === 409 && err.body?.error?.changeRequest) mount(messages, notice(`Not applied: ${err.message}`, "warn"));
       else ctx.handle(err, messages);
@@ -52,7 +52,7 @@ export async function renderChangeRequests(panel, ctx) {
   async function draw() {
     listSlot.setAttribute("aria-busy", "true");
     try {
-      const [list, policy] = await Promise.all([releasesApi.changeRequests(ctx.env, filter.value || undefined), releasesApi.policy(ctx.env)]);
+      const [list, policy] = await Promise.all([api.changeRequests(ctx.env, filter.value || undefined), api.policy(ctx.env)]);
       policySlot.textContent = policy.approvals > 0 ? `Writes need ${policy.approvals} approval(s).` : "Writes apply at once (no approvals required; see Settings).";
       mount(listSlot, list.length ? list.map(card) : h("p", { class: "muted pad", text: "No change requests." }));
     } catch (err) {

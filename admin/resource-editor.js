@@ -13,8 +13,8 @@ import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
  * @property {string} titleNew heading of a new item
  * @property {object} template what a new item starts as
  * @property {(key: string) => Promise<{ version: number, item: any }>} get
- * @property {(key: string, body: any, ifMatch: number | undefined) => Promise<{ status: number }>} put
- * @property {(key: string, version: number | undefined) => Promise<unknown>} remove
+ * @property {(key: string, body: any, ifMatch: number | undefined) => Promise<{ status: number, data: any }>} put answers the stored item (with its `version`), or a held change request (202)
+ * @property {(key: string, version: number | undefined) => Promise<{ data: any }>} remove answers `{deleted, version}`
  * @property {(key: string) => boolean} exists whether the list already has this key (refuse to overwrite on create)
  * @property {(dirty: boolean) => void} setDirty
  * @property {(item: any) => any[]} badges header badges of a loaded item
@@ -52,7 +52,8 @@ export function editable(item) {
  * @param {HTMLElement} slot
  * @param {any} ctx the page context (`env`, `handle`)
  * @param {string | null} key null for a new item
- * @param {{close: () => void, saved: (key: string) => Promise<void>, deleted: () => Promise<void>}} on
+ * @param {{close: () => void, saved: (key: string, version: number | undefined) => Promise<void>, deleted: (version: number | undefined) => Promise<void>}} on
+ *   `version`: the environment's version after the write (undefined: held as a change request)
  * @param {EditorSpec} spec
  */
 export async function resourceEditor(slot, ctx, key, on, spec) {
@@ -132,9 +133,9 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     }
     saveButton.disabled = true;
     try {
-      const { status: code } = await spec.put(newKey, body, isNew ? undefined : version);
+      const { status: code, data } = await spec.put(newKey, body, isNew ? undefined : version);
       mount(messages, notice(code === 201 ? `Created ${newKey}.` : `Saved ${newKey}.`));
-      await on.saved(newKey);
+      await on.saved(newKey, code === 202 ? undefined : data?.version);
     } catch (err) {
       saveButton.disabled = false;
       if (err?.status === 412) return showConflict();
@@ -165,8 +166,8 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     });
     if (!ok) return;
     try {
-      await spec.remove(/** @type {string} */ (key), version);
-      await on.deleted();
+      const { data } = await spec.remove(/** @type {string} */ (key), version);
+      await on.deleted(typeof data?.version === "number" ? data.version : undefined);
     } catch (err) {
       if (err?.status === 412) return showConflict("delete");
       ctx.handle(err, messages);
