@@ -3,7 +3,7 @@
 // Each tab lives in its own module and renders into its panel with a shared context. The page
 // tracks each environment's version: its own writes move it along (no refetch), and a tab that
 // keeps data (flags, segments) asks for the current version when shown.
-import { api, tokenStore } from "./api.js";
+import { api, ApiError, tokenStore } from "./api.js";
 import { byId, errorBox, h, mount } from "./dom.js";
 import { renderFlags } from "./flags.js";
 import { renderHistory } from "./history.js";
@@ -120,7 +120,7 @@ async function signIn() {
   try {
     state.envs = await api.environments();
   } catch (err) {
-    if (err?.status === 401) return signOut("That token was not accepted (401).");
+    if (err instanceof ApiError && err.status === 401) return signOut("That token was not accepted (401).");
     byId("login").hidden = false;
     mount(byId("login-error"), errorBox(err));
     return;
@@ -196,7 +196,7 @@ function showTab() {
 for (const button of document.querySelectorAll('[role="tab"]')) {
   button.addEventListener("click", () => ctx.go(/** @type {any} */ (button).dataset.tab));
   // Arrow keys move between tabs (WAI-ARIA tabs pattern).
-  button.addEventListener("keydown", (ev) => {
+  button.addEventListener("keydown", (/** @type {Event} */ ev) => {
     const e = /** @type {KeyboardEvent} */ (ev);
     if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
     const order = Object.keys(TABS);
@@ -222,7 +222,7 @@ byId("env-form").addEventListener("submit", async (ev) => {
     await api.createEnvironment(name);
     state.envs = await api.environments();
   } catch (err) {
-    if (err?.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
+    if (err instanceof ApiError && err.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
     mount(byId("env-form-error"), errorBox(err));
     return;
   }

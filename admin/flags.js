@@ -46,7 +46,7 @@ export const renderFlags = resourcePage({
   ],
   keyCell: (flag) => [
     flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
-    lifecycleBadges(flag),
+    ...(lifecycleBadges(flag) ?? []),
     flag.description ? h("div", { class: "muted desc", title: flag.description, text: flag.description }) : null,
   ],
   cells: (flag, page) => [
@@ -218,10 +218,11 @@ function whoGetsWhat(contexts, answers) {
     })));
 }
 
+/** @param {any} r */
 function explainResult(r) {
   if (!r || typeof r !== "object") return errorBox({ code: "UNEXPECTED", message: "The server answered without a result." });
   const ex = r.explanation ?? {};
-  const rows = [
+  const rows = /** @type {[string, HTMLElement][]} */ ([
     ["Value", r.value === undefined ? h("span", { class: "muted", text: "none — the client uses its code default" }) : h("code", { text: JSON.stringify(r.value) })],
     ["Variant", r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })],
     ["Reason", h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" })],
@@ -230,12 +231,13 @@ function explainResult(r) {
     ex.bucket ? ["Bucket", h("span", { text: `${ex.bucket.value} of ${ex.bucket.total} (by ${ex.bucket.by})` })] : null,
     ex.prerequisite ? ["Prerequisite", h("span", { text: `${ex.prerequisite.flag} expected ${ex.prerequisite.expected}, got ${ex.prerequisite.got ?? "nothing"}` })] : null,
     ex.detail ? ["Detail", h("span", { text: ex.detail })] : null,
-  ].filter(Boolean);
+  ].filter(Boolean));
   return h("div", {},
     h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)])),
     h("details", {}, h("summary", { text: "Raw result" }), h("pre", { class: "code small", text: pretty(r) })));
 }
 
+/** @param {any} ex */
 function describeStep(ex) {
   switch (ex.step) {
     case "rule": return `rule ${ex.ruleIndex !== undefined ? `#${ex.ruleIndex + 1}` : ""}${ex.ruleId ? ` (${ex.ruleId})` : ""}${ex.segment ? `, segment ${ex.segment}` : ""}`.trim();

@@ -1,3 +1,4 @@
+// @ts-check
 // Insights tab: the environment's edge health (requests, error and 429 rates, stale answers,
 // publish lag) over the last hour, and per flag its status, stale badge, last evaluation, a 24-hour
 // usage sparkline and the variant split, with a filter for the flags that can probably go.
@@ -6,6 +7,9 @@ import { h, mount, timeEl } from "./dom.js";
 import { sparkline, splitBar, stackedBars } from "./insights-charts.js";
 import { stores } from "./store.js";
 
+/** @typedef {import("./api.js").FlagSummary} FlagSummary */
+
+/** @type {Record<string, { label: string, test: (f: FlagSummary) => boolean }>} */
 const FILTERS = {
   all: { label: "All flags", test: () => true },
   stale: { label: "Stale", test: (f) => f.stale === true },
@@ -19,9 +23,9 @@ const FILTERS = {
 const CONCURRENCY = 6;
 const MAX_USAGE_ROWS = 100;
 
-const view = { env: "", filter: /** @type {keyof typeof FILTERS} */ ("all") };
+const view = { env: "", filter: "all" };
 
-/** Status and stale badges for a flag row (also used by the Flags tab). */
+/** Status and stale badges for a flag row (also used by the Flags tab). @param {{ status?: string, stale?: boolean }} flag */
 export function lifecycleBadges(flag) {
   if (!flag || typeof flag.status !== "string") return null;
   return [
@@ -30,6 +34,7 @@ export function lifecycleBadges(flag) {
   ];
 }
 
+/** @type {Record<string, string>} */
 const STATUS_HELP = {
   new: "Created recently and never evaluated",
   active: "Evaluated recently, serving more than one variant or changed recently",
@@ -76,10 +81,14 @@ export async function renderInsights(panel, ctx) {
   }
   drawFlags();
 
+  /** The `GET …/metrics` answer (docs/api.md). @param {any} m */
   function drawHealth(m) {
+    /** @type {any[]} */
     const buckets = Array.isArray(m?.buckets) ? m.buckets : [];
+    /** @param {(b: any) => number | undefined} pick */
     const sum = (pick) => buckets.reduce((a, b) => a + (pick(b) || 0), 0);
     const requests = sum((b) => b.requests);
+    /** @param {number} n */
     const pct = (n) => (requests === 0 ? "—" : `${((n / requests) * 100).toFixed(n && n / requests < 0.001 ? 3 : 1)}%`);
     const lag = m?.publish?.lagSeconds ?? 0;
     const tiles = [
@@ -124,7 +133,7 @@ export async function renderInsights(panel, ctx) {
       const fill = () => {
         const u = usage.get(flag.key);
         if (!u) return;
-        mount(spark, sparkline(u.buckets.map((b) => b.total), { label: `${flag.key}: ${u.total} evaluations in 24 hours` }));
+        mount(spark, sparkline(u.buckets.map((/** @type {{ total: number }} */ b) => b.total), { label: `${flag.key}: ${u.total} evaluations in 24 hours` }));
         mount(split, splitBar(u.variants, colors));
         total.textContent = String(u.total);
       };

@@ -1,3 +1,4 @@
+// @ts-check
 // Per flag, below its editor: the timeline of its scheduled changes and release plan, with forms
 // to schedule a change (a JSON Merge Patch, or the on/off shortcut) and to start, pause, resume
 // or abort a progressive rollout.
@@ -11,6 +12,7 @@ export function flagReleases(ctx, key) {
   const section = h("section", { class: "releases", "aria-labelledby": `releases-${key}` },
     h("h3", { id: `releases-${key}`, text: "Schedule and rollout" }), timeline, messages);
 
+  /** @param {Promise<import("./api.js").Answer>} promise @param {string} done */
   async function act(promise, done) {
     try {
       const result = await promise;
@@ -37,6 +39,7 @@ export function flagReleases(ctx, key) {
     mount(section, section.firstChild, timeline, scheduleForm(), plan && (plan.status === "running" || plan.status === "paused") ? null : planForm(), messages);
   }
 
+  /** @param {import("./api.js").Schedule} s */
   function scheduleItem(s) {
     return h("li", { class: `timeline-item status-${s.status}`, dataset: { schedule: s.id } },
       timeEl(s.at), " ",
@@ -47,8 +50,10 @@ export function flagReleases(ctx, key) {
       s.status === "pending" ? h("button", { type: "button", class: "btn btn-small", text: "Cancel", on: { click: () => void act(api.cancelSchedule(ctx.env, s.id), "Schedule cancelled.") } }) : null);
   }
 
+  /** A release plan as `GET …/plan` answers it. @param {any} p */
   function planItem(p) {
-    const steps = p.steps.map((s, i) => h("span", { class: i < p.step ? "step done" : "step", text: `${s.percent}%` }));
+    const steps = p.steps.map((/** @type {{ percent: number }} */ s, /** @type {number} */ i) => h("span", { class: i < p.step ? "step done" : "step", text: `${s.percent}%` }));
+    /** @param {"pause" | "resume" | "abort"} action @param {string} label */
     const button = (action, label) => h("button", { type: "button", class: "btn btn-small", text: label, on: { click: () => void act(api.controlPlan(ctx.env, key, action), `Plan ${action}d.`) } });
     return h("li", { class: `timeline-item status-${p.status}`, dataset: { plan: key } },
       timeEl(p.createdAt), " ", h("span", { class: "badge", text: `plan ${p.status}` }), " ",

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings: the environment's approval policy. With N > 0 every write (this one included) becomes
 // a change request that N other admin tokens must approve.
 import { api, heldMessage } from "./api.js";

@@ -1,7 +1,9 @@
+// @ts-check
 // The JSON editor of one keyed, versioned resource (a flag or a segment): load, edit, save with
 // If-Match (a concurrent change answers 412 and keeps the user's edits), delete, conflict help.
 // Flags and segments differ only in the `spec` they pass; the API they edit is one shape too
 // (src/admin/versioned-resource.ts).
+import { ApiError } from "./api.js";
 import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
 
 /**
@@ -43,7 +45,7 @@ const canonical = (value) => JSON.stringify(value, (_k, v) => (v && typeof v ===
  * (`version`, and a flag's computed `status`, `stale`, `lastEvaluatedAt`: the server ignores them
  * on PUT, and they change while the editor is open).
  */
-export function editable(item) {
+export function editable(/** @type {any} */ item) {
   const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, ...rest } = item ?? {};
   return rest;
 }
@@ -65,6 +67,7 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     id: spec.id, class: "code", spellcheck: "false", rows: String(spec.rows), "aria-describedby": `${spec.id}-status`,
   }));
   let version = /** @type {number | undefined} */ (undefined);
+  /** @type {any} */
   let item = null;
   let original = "";
 
@@ -138,7 +141,7 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
       await on.saved(newKey, code === 202 ? undefined : data?.version);
     } catch (err) {
       saveButton.disabled = false;
-      if (err?.status === 412) return showConflict();
+      if (err instanceof ApiError && err.status === 412) return showConflict();
       ctx.handle(err, messages);
     }
   }
@@ -169,7 +172,7 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
       const { data } = await spec.remove(/** @type {string} */ (key), version);
       await on.deleted(typeof data?.version === "number" ? data.version : undefined);
     } catch (err) {
-      if (err?.status === 412) return showConflict("delete");
+      if (err instanceof ApiError && err.status === 412) return showConflict("delete");
       ctx.handle(err, messages);
     }
   }
