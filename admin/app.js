@@ -30,9 +30,10 @@ function noteVersion(name, version) {
 
 /**
  * What every tab receives. `handle` shows an error inline (or signs out on 401); `version` is the
- * environment's version as the page knows it; `changed(version)` records a write's new version
- * (without one, e.g. a held write, the environments are read again); `currentVersion()` asks the
- * server for it (one small call).
+ * environment's version as the page knows it; `changed(version, store)` records the new version
+ * of a write that touched only `store`'s resource, so the other stores stay current (without a
+ * store: anything may have changed; without a version, e.g. a held write, the environments are
+ * read again); `currentVersion()` asks the server for it (one small call).
  */
 const ctx = {
   get env() { return /** @type {string} */ (state.env); },
@@ -42,9 +43,12 @@ const ctx = {
     if (err?.status === 401) return signOut("The token was rejected (401). Sign in again.");
     mount(where, errorBox(err));
   },
-  /** @param {number} [version] */
-  async changed(version) {
-    if (typeof version === "number") return noteVersion(ctx.env, version);
+  /** @param {number} [version] @param {import("./store.js").ResourceStore<any>} [store] */
+  async changed(version, store) {
+    if (typeof version === "number") {
+      if (store) for (const other of Object.values(stores)) if (other !== store) other.unaffected(ctx.env, version);
+      return noteVersion(ctx.env, version);
+    }
     try {
       state.envs = await api.environments();
       renderEnvPicker();

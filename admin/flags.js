@@ -82,7 +82,7 @@ function toggleSwitch(flag, page) {
           // The answer is the updated flag: only `enabled` and the version changed.
           const current = stores.flags.items.get(flag.key) ?? flag;
           stores.flags.upsert(env, { ...current, enabled: data.enabled, version: data.version }, data.version);
-          ctx.changed(data.version);
+          ctx.changed(data.version, stores.flags);
           // Reload an open editor unless it holds edits (its Save then answers 412, clearly).
           page.reopen(flag.key);
         } catch (err) {

@@ -10,11 +10,14 @@ import { confirmDialog, h, mount } from "./dom.js";
 import { resourceEditor } from "./resource-editor.js";
 
 /** Rows drawn beyond each edge of the viewport, so a scroll shows drawn rows before the next draw. */
-const OVERSCAN = 20;
+const OVERSCAN = 10;
 /** Row height assumed until the first rows are measured (px). */
 const ROW_HEIGHT = 49;
-/** Search input quiet time before the list is filtered. */
-const SEARCH_DEBOUNCE_MS = 40;
+/**
+ * Search debounce: the first keystroke after a pause filters at once; keystrokes within this
+ * many ms of the last filtering are coalesced into one filtering at the end of the window.
+ */
+const SEARCH_DEBOUNCE_MS = 50;
 
 /**
  * @template {{ key: string, version: number }} T
@@ -91,8 +94,16 @@ export function resourcePage(spec) {
   const split = h("div", { class: spec.splitClass }, listSlot, detailSlot);
   const search = /** @type {HTMLInputElement} */ (h("input", {
     type: "search", id: `${spec.noun}-search`, placeholder: spec.searchPlaceholder, autocomplete: "off",
-    on: { input: () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => { query = search.value; filter(); }, SEARCH_DEBOUNCE_MS); } },
+    on: { input: () => searchTyped() },
   }));
+  let lastSearch = 0;
+  function searchTyped() {
+    clearTimeout(searchTimer);
+    const run = () => { lastSearch = performance.now(); query = search.value; filter(); };
+    const wait = lastSearch + SEARCH_DEBOUNCE_MS - performance.now();
+    if (wait <= 0) run();
+    else searchTimer = setTimeout(run, wait);
+  }
   const toolbar = h("div", { class: "toolbar" },
     h("label", { for: `${spec.noun}-search`, class: "sr-only", text: `Search ${spec.plural}` }),
     search,
@@ -201,7 +212,7 @@ export function resourcePage(spec) {
     const first = Math.min(shown.length, Math.floor(above / rowHeight));
     const last = Math.min(shown.length, Math.ceil((above + window.innerHeight) / rowHeight));
     // Within the drawn overscan: nothing to do.
-    if (!force && first >= start && last <= end && (start === 0 || first - start >= OVERSCAN / 4) && (end === shown.length || end - last >= OVERSCAN / 4)) return;
+    if (!force && first >= start && last <= end && (start === 0 || first - start >= OVERSCAN / 2) && (end === shown.length || end - last >= OVERSCAN / 2)) return;
     start = Math.max(0, first - OVERSCAN);
     end = Math.min(shown.length, last + OVERSCAN);
     const items = spec.store.items;
@@ -259,7 +270,7 @@ export function resourcePage(spec) {
       saved: async (key, version) => {
         dirty = false;
         selected = key;
-        ctx.changed(version);
+        ctx.changed(version, spec.store);
         // The list holds summaries: the saved one is read back with the list (by version, only
         // the changed row is redrawn).
         spec.store.invalidate();
@@ -269,7 +280,7 @@ export function resourcePage(spec) {
       deleted: async (version) => {
         dirty = false;
         selected = null;
-        ctx.changed(version);
+        ctx.changed(version, spec.store);
         spec.store.invalidate();
         await refresh(false);
         drawDetail();
@@ -310,9 +321,10 @@ export function resourcePage(spec) {
       if (!spec.store.fresh(env, version)) await refresh(false);
       return;
     }
-    // Shown again: the rows are still here (drawn now if the list changed while hidden); the
-    // list is refetched only when the environment moved on.
-    drawWindow(false);
+    // Shown again: the rows are still here. The window is checked against the scroll position
+    // after the tab is painted (a check forces a layout); the list is refetched only when the
+    // environment moved on.
+    setTimeout(() => drawWindow(false), 0);
     try {
       const version = await ctx.currentVersion();
       if (!spec.store.fresh(env, version)) await refresh(false);

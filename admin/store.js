@@ -91,6 +91,15 @@ export class ResourceStore {
     this.emit(isNew ? { kind: "reset" } : { kind: "upsert", item });
   }
 
+  /**
+   * The page wrote something this store does not hold, moving the environment to `envVersion`:
+   * items that were current just before are still current.
+   * @param {string} env @param {number} envVersion
+   */
+  unaffected(env, envVersion) {
+    if (this.env === env && this.version === envVersion - 1) this.version = envVersion;
+  }
+
   /** Marks the items as older than any environment version: the next `ensure` fetches. */
   invalidate() {
     this.version = -1;
