@@ -333,6 +333,3 @@ export function resourcePage(spec) {
     }
   };
 }
-
-/** A count word: `1 flag`, `2,000 flags`. @param {number} n @param {string} word */
-export const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
