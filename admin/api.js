@@ -1,5 +1,35 @@
-// The admin API client: one `request` that adds the bearer token, sends JSON, and turns every
-// non-2xx answer into an ApiError carrying the server's `{"error":{code,message,issues}}`.
+// @ts-check
+// The admin page's one API client: `request` adds the bearer token, sends JSON, and turns every
+// non-2xx answer into an ApiError carrying the server's `{"error":{code,message,issues}}`. Each
+// call below reads exactly the shape the server sends (docs/api.md); nothing guesses.
+
+/**
+ * @typedef {{ name: string, version: number, flags: number, segments: number }} Environment
+ * @typedef {{ logic: boolean, targets: number, rules: number, rollout: boolean, prerequisites: number }} TargetingCounts
+ * @typedef {object} FlagSummary one row of `GET …/flags?view=summary` (src/core/flag-summary.ts)
+ * @property {string} key
+ * @property {"boolean" | "string" | "number" | "object"} type
+ * @property {string} [kind]
+ * @property {string} [description]
+ * @property {string[]} [tags]
+ * @property {boolean} enabled
+ * @property {boolean} clientVisible
+ * @property {number} version
+ * @property {string | null} defaultVariant
+ * @property {string} [defaultValue] JSON text, cut to 40 characters
+ * @property {string[]} variants
+ * @property {TargetingCounts} targeting
+ * @property {string} [status] lifecycle (insights)
+ * @property {boolean} [stale]
+ * @property {string | null} [lastEvaluatedAt]
+ * @typedef {{ key: string, description?: string, includedCount: number, excludedCount: number, rules: number, version: number }} SegmentSummary
+ * @typedef {Record<string, any> & { key: string, version: number }} Stored a full flag or segment as GET answers it
+ * @typedef {{ id: string, kind: "client" | "server", prefix?: string, createdAt: string, revokedAt?: string }} KeyInfo
+ * @typedef {{ version: number, time: string, actor?: string, operation: string, target?: string, diff?: any, event?: boolean }} HistoryEntry
+ * @typedef {{ id: string, at: string, flag: string, patch: any, status: string, version?: number, error?: string }} Schedule
+ * @typedef {{ id: string, operation: string, required: number, status: string }} ChangeRequestRef
+ * @typedef {{ status: number, data: any, etag: string | null }} Answer
+ */
 
 export class ApiError extends Error {
   /**
@@ -23,19 +53,24 @@ const TOKEN_KEY = "edgeflags.adminToken";
 // sessionStorage: the token lives as long as the tab and never appears in a URL or a cookie.
 export const tokenStore = {
   get: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
+  /** @param {string} token */
   set: (token) => sessionStorage.setItem(TOKEN_KEY, token),
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+/** @param {string} s */
 const seg = (s) => encodeURIComponent(s);
+/** @param {string} env */
+const envPath = (env) => `/environments/${seg(env)}`;
 
 /**
  * @param {string} method
  * @param {string} path below /admin/v1
  * @param {{body?: any, ifMatch?: number, query?: Record<string, string | number | undefined>}} [opts]
- * @returns {Promise<{status: number, data: any, etag: string | null}>}
+ * @returns {Promise<Answer>}
  */
 export async function request(method, path, opts = {}) {
+  /** @type {Record<string, string>} */
   const headers = { authorization: `Bearer ${tokenStore.get()}`, accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.ifMatch !== undefined) headers["if-match"] = `"${opts.ifMatch}"`;
@@ -57,6 +92,7 @@ export async function request(method, path, opts = {}) {
     throw new ApiError(0, "NETWORK", `The server did not answer (${e instanceof Error ? e.message : e}).`);
   }
   const text = await res.text();
+  /** @type {any} */
   let data = null;
   if (text) {
     try { data = JSON.parse(text); } catch { data = text; }
@@ -76,64 +112,118 @@ export async function request(method, path, opts = {}) {
   return { status: res.status, data, etag: res.headers.get("etag") };
 }
 
-/** Lists may come bare or wrapped (`{"flags":[...]}`); accept both. */
-function list(data, field) {
-  if (Array.isArray(data)) return data;
-  if (data && Array.isArray(data[field])) return data[field];
-  if (data && Array.isArray(data.items)) return data.items;
-  return [];
-}
-
-/** An ETag like `"12"` or `W/"12"` → 12. */
-export function etagVersion(etag) {
-  const m = etag ? /(\d+)"?$/.exec(etag) : null;
-  return m ? Number(m[1]) : undefined;
+/** A write the environment's policy held: the notice to show instead of "saved". @param {Answer} result */
+export function heldMessage(result) {
+  /** @type {ChangeRequestRef | undefined} */
+  const cr = result?.status === 202 ? result.data?.changeRequest : undefined;
+  return cr ? `Change request ${cr.id} is waiting for ${cr.required} approval(s): nothing changed yet (see the Changes tab).` : null;
 }
 
 export const api = {
-  /** @returns {Promise<{name: string, version: number}[]>} */
+  /** @returns {Promise<Environment[]>} */
   async environments() {
-    const { data } = await request("GET", "/environments");
-    return list(data, "environments").map((e) => (typeof e === "string" ? { name: e, version: 0 } : e));
+    return (await request("GET", "/environments")).data.environments;
   },
-  createEnvironment: (env) => request("PUT", `/environments/${seg(env)}`),
-  deleteEnvironment: (env) => request("DELETE", `/environments/${seg(env)}`, { query: { confirm: env } }),
-  async flags(env) {
-    const { data } = await request("GET", `/environments/${seg(env)}/flags`);
-    return list(data, "flags");
+  /** @param {string} env @returns {Promise<Environment>} */
+  async environment(env) {
+    return (await request("GET", envPath(env))).data;
   },
+  /** @param {string} env */
+  createEnvironment: (env) => request("PUT", envPath(env)),
+  /** @param {string} env */
+  deleteEnvironment: (env) => request("DELETE", envPath(env), { query: { confirm: env } }),
+
+  /** @param {string} env @returns {Promise<FlagSummary[]>} */
+  async flagSummaries(env) {
+    return (await request("GET", `${envPath(env)}/flags`, { query: { view: "summary" } })).data.flags;
+  },
+  /** @param {string} env @param {string} key @returns {Promise<Stored>} */
   async flag(env, key) {
-    const { data, etag } = await request("GET", `/environments/${seg(env)}/flags/${seg(key)}`);
-    const flag = data && data.flag && typeof data.flag === "object" ? data.flag : data;
-    return { flag, version: flag?.version ?? etagVersion(etag) };
+    return (await request("GET", `${envPath(env)}/flags/${seg(key)}`)).data;
   },
-  putFlag: (env, key, body, ifMatch) => request("PUT", `/environments/${seg(env)}/flags/${seg(key)}`, { body, ifMatch }),
-  deleteFlag: (env, key, ifMatch) => request("DELETE", `/environments/${seg(env)}/flags/${seg(key)}`, { ifMatch }),
-  async segments(env) {
-    const { data } = await request("GET", `/environments/${seg(env)}/segments`);
-    return list(data, "segments");
+  /** @param {string} env @param {string} key @param {any} body @param {number | undefined} ifMatch */
+  putFlag: (env, key, body, ifMatch) => request("PUT", `${envPath(env)}/flags/${seg(key)}`, { body, ifMatch }),
+  /** @param {string} env @param {string} key @param {number | undefined} ifMatch */
+  deleteFlag: (env, key, ifMatch) => request("DELETE", `${envPath(env)}/flags/${seg(key)}`, { ifMatch }),
+  /** Answers the updated flag (200), or a held change request (202). @param {string} env @param {string} key @param {boolean} enabled */
+  toggle: (env, key, enabled) => request("POST", `${envPath(env)}/flags/${seg(key)}/toggle`, { body: { enabled } }),
+
+  /** @param {string} env @returns {Promise<SegmentSummary[]>} */
+  async segmentSummaries(env) {
+    return (await request("GET", `${envPath(env)}/segments`)).data.segments;
   },
+  /** @param {string} env @param {string} key @returns {Promise<Stored>} */
   async segment(env, key) {
-    const { data, etag } = await request("GET", `/environments/${seg(env)}/segments/${seg(key)}`);
-    const segment = data && data.segment && typeof data.segment === "object" ? data.segment : data;
-    return { segment, version: segment?.version ?? etagVersion(etag) };
+    return (await request("GET", `${envPath(env)}/segments/${seg(key)}`)).data;
   },
-  putSegment: (env, key, body, ifMatch) => request("PUT", `/environments/${seg(env)}/segments/${seg(key)}`, { body, ifMatch }),
-  deleteSegment: (env, key, ifMatch) => request("DELETE", `/environments/${seg(env)}/segments/${seg(key)}`, { ifMatch }),
-  toggle: (env, key, enabled) => request("POST", `/environments/${seg(env)}/flags/${seg(key)}/toggle`, { body: { enabled } }),
+  /** @param {string} env @param {string} key @param {any} body @param {number | undefined} ifMatch */
+  putSegment: (env, key, body, ifMatch) => request("PUT", `${envPath(env)}/segments/${seg(key)}`, { body, ifMatch }),
+  /** @param {string} env @param {string} key @param {number | undefined} ifMatch */
+  deleteSegment: (env, key, ifMatch) => request("DELETE", `${envPath(env)}/segments/${seg(key)}`, { ifMatch }),
+
+  /** @param {string} env @param {number | undefined} before @param {number} [limit] @returns {Promise<{entries: HistoryEntry[], next?: number}>} */
   async history(env, before, limit = 50) {
-    const { data } = await request("GET", `/environments/${seg(env)}/history`, { query: { limit, before } });
-    return { entries: list(data, "entries"), next: data && typeof data.next === "number" ? data.next : undefined };
+    return (await request("GET", `${envPath(env)}/history`, { query: { limit, before } })).data;
   },
-  rollback: (env, version) => request("POST", `/environments/${seg(env)}/rollback`, { body: { version } }),
-  mintKey: (env, kind) => request("POST", `/environments/${seg(env)}/keys`, { body: { kind } }),
+  /** @param {string} env @param {number} version */
+  rollback: (env, version) => request("POST", `${envPath(env)}/rollback`, { body: { version } }),
+  /** @param {string} env @param {"client" | "server"} kind */
+  mintKey: (env, kind) => request("POST", `${envPath(env)}/keys`, { body: { kind } }),
+  /** @param {string} env @returns {Promise<KeyInfo[]>} */
   async keys(env) {
-    const { data } = await request("GET", `/environments/${seg(env)}/keys`);
-    return list(data, "keys");
+    return (await request("GET", `${envPath(env)}/keys`)).data.keys;
   },
-  revokeKey: (env, id) => request("DELETE", `/environments/${seg(env)}/keys/${seg(id)}`),
-  importFlagd: (env, text) => request("PUT", `/environments/${seg(env)}/flagd`, { body: text }),
-  exportFlagd: (env) => request("GET", `/environments/${seg(env)}/flagd`),
-  /** `draft`: an unsaved definition of `flag` to evaluate instead of the stored one. */
-  explain: (env, flag, context, draft) => request("POST", `/environments/${seg(env)}/explain`, { body: { flag, context, draft } }),
+  /** @param {string} env @param {string} id */
+  revokeKey: (env, id) => request("DELETE", `${envPath(env)}/keys/${seg(id)}`),
+  /** @param {string} env @param {string} text */
+  importFlagd: (env, text) => request("PUT", `${envPath(env)}/flagd`, { body: text }),
+  /** @param {string} env */
+  exportFlagd: (env) => request("GET", `${envPath(env)}/flagd`),
+  /** `draft`: an unsaved definition of `flag` to evaluate instead of the stored one. @param {string} env @param {string} flag @param {any} context @param {any} draft */
+  explain: (env, flag, context, draft) => request("POST", `${envPath(env)}/explain`, { body: { flag, context, draft } }),
+
+  // Insights
+  /** @param {string} env @param {number} minutes */
+  async metrics(env, minutes) {
+    return (await request("GET", `${envPath(env)}/metrics`, { query: { minutes } })).data;
+  },
+  /** @param {string} env @param {string} key @param {number} hours */
+  async usage(env, key, hours) {
+    return (await request("GET", `${envPath(env)}/flags/${seg(key)}/usage`, { query: { hours } })).data;
+  },
+
+  // Releases: schedules, plans, the approval policy and change requests
+  /** One flag's scheduled changes. @param {string} env @param {string} flag @returns {Promise<Schedule[]>} */
+  async schedules(env, flag) {
+    return (await request("GET", `${envPath(env)}/schedules`, { query: { flag } })).data.schedules;
+  },
+  /** @param {string} env @param {{at: string, flag: string, patch: any}} body */
+  schedule: (env, body) => request("POST", `${envPath(env)}/schedules`, { body }),
+  /** @param {string} env @param {string} id */
+  cancelSchedule: (env, id) => request("DELETE", `${envPath(env)}/schedules/${seg(id)}`),
+  /** The flag's plan, or null when it never had one. @param {string} env @param {string} key */
+  async plan(env, key) {
+    try {
+      return (await request("GET", `${envPath(env)}/flags/${seg(key)}/plan`)).data;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  },
+  /** @param {string} env @param {string} key @param {any} body */
+  startPlan: (env, key, body) => request("PUT", `${envPath(env)}/flags/${seg(key)}/plan`, { body }),
+  /** @param {string} env @param {string} key @param {"pause" | "resume" | "abort"} action */
+  controlPlan: (env, key, action) => request("POST", `${envPath(env)}/flags/${seg(key)}/plan/${action}`),
+  /** @param {string} env @returns {Promise<{approvals: number}>} */
+  async policy(env) {
+    return (await request("GET", `${envPath(env)}/policy`)).data;
+  },
+  /** @param {string} env @param {number} approvals */
+  putPolicy: (env, approvals) => request("PUT", `${envPath(env)}/policy`, { body: { approvals } }),
+  /** @param {string} env @param {string | undefined} status */
+  async changeRequests(env, status) {
+    return (await request("GET", `${envPath(env)}/change-requests`, { query: { status } })).data.changeRequests;
+  },
+  /** @param {string} env @param {string} id @param {"approve" | "reject" | "withdraw"} action */
+  review: (env, id, action) => request("POST", `${envPath(env)}/change-requests/${seg(id)}/${action}`),
 };

@@ -1,6 +1,9 @@
+// @ts-check
 // The admin page shell: sign-in, environment picker, tabs and the `#/<env>/<tab>` location.
-// Each tab lives in its own module and renders into its panel with a shared context.
-import { api, tokenStore } from "./api.js";
+// Each tab lives in its own module and renders into its panel with a shared context. The page
+// tracks each environment's version: its own writes move it along (no refetch), and a tab that
+// keeps data (flags, segments) asks for the current version when shown.
+import { api, ApiError, tokenStore } from "./api.js";
 import { byId, errorBox, h, mount } from "./dom.js";
 import { renderFlags } from "./flags.js";
 import { renderHistory } from "./history.js";
@@ -10,24 +13,42 @@ import { renderChangeRequests } from "./releases.js";
 import { renderFlagd } from "./flagd.js";
 import { renderSegments } from "./segments.js";
 import { renderSettings } from "./settings.js";
+import { stores } from "./store.js";
 
 const TABS = { flags: renderFlags, segments: renderSegments, insights: renderInsights, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
 
-/** @type {{envs: {name: string, version: number}[], env: string | null, tab: keyof typeof TABS}} */
+/** @type {{envs: import("./api.js").Environment[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };
 
+/** Moves the known version of `name` forward (never back). @param {string} name @param {number} version */
+function noteVersion(name, version) {
+  const env = state.envs.find((e) => e.name === name);
+  if (!env || version <= env.version) return;
+  env.version = version;
+  if (name === state.env) renderEnvPicker();
+}
+
 /**
- * What every tab receives. `handle` shows an error inline (or signs out on 401);
- * `changed` refreshes the environment's version after a write.
+ * What every tab receives. `handle` shows an error inline (or signs out on 401); `version` is the
+ * environment's version as the page knows it; `changed(version, store)` records the new version
+ * of a write that touched only `store`'s resource, so the other stores stay current (without a
+ * store: anything may have changed; without a version, e.g. a held write, the environments are
+ * read again); `currentVersion()` asks the server for it (one small call).
  */
 const ctx = {
   get env() { return /** @type {string} */ (state.env); },
+  get version() { return state.envs.find((e) => e.name === state.env)?.version ?? 0; },
   /** @param {any} err @param {HTMLElement} where */
   handle(err, where) {
     if (err?.status === 401) return signOut("The token was rejected (401). Sign in again.");
     mount(where, errorBox(err));
   },
-  async changed() {
+  /** @param {number} [version] @param {import("./store.js").ResourceStore<any>} [store] */
+  async changed(version, store) {
+    if (typeof version === "number") {
+      if (store) for (const other of Object.values(stores)) if (other !== store) other.unaffected(ctx.env, version);
+      return noteVersion(ctx.env, version);
+    }
     try {
       state.envs = await api.environments();
       renderEnvPicker();
@@ -35,7 +56,14 @@ const ctx = {
       ctx.handle(err, byId("app-error"));
     }
   },
-  /** After deleting `name`: refresh the list and move the picker to another environment. */
+  /** @returns {Promise<number>} */
+  async currentVersion() {
+    const name = ctx.env;
+    const { version } = await api.environment(name);
+    noteVersion(name, version);
+    return version;
+  },
+  /** After deleting `name`: refresh the list and move the picker to another environment. @param {string} name */
   async removed(name) {
     try {
       state.envs = (await api.environments()).filter((e) => e.name !== name);
@@ -48,7 +76,7 @@ const ctx = {
     renderEnvPicker();
     showEnv();
   },
-  /** Switches tab from inside a view (e.g. after an import, show the flags). */
+  /** Switches tab from inside a view (e.g. after an import, show the flags). @param {keyof typeof TABS} tab */
   go(tab) {
     state.tab = tab;
     writeLocation();
@@ -58,7 +86,7 @@ const ctx = {
 
 // ---- location: "#/<env>/<tab>" (never the token) ----
 
-/** A malformed escape ("%E0") is no environment, not an exception that stops the page. */
+/** A malformed escape ("%E0") is no environment, not an exception that stops the page. @param {string} text */
 function decodeSegment(text) {
   try { return decodeURIComponent(text); } catch { return null; }
 }
@@ -76,8 +104,11 @@ function writeLocation() {
 
 // ---- sign-in ----
 
+/** @param {string} [message] */
 function signOut(message) {
   tokenStore.clear();
+  stores.flags.reset("");
+  stores.segments.reset("");
   byId("app").hidden = true;
   byId("env-picker").hidden = true;
   byId("sign-out").hidden = true;
@@ -93,7 +124,7 @@ async function signIn() {
   try {
     state.envs = await api.environments();
   } catch (err) {
-    if (err?.status === 401) return signOut("That token was not accepted (401).");
+    if (err instanceof ApiError && err.status === 401) return signOut("That token was not accepted (401).");
     byId("login").hidden = false;
     mount(byId("login-error"), errorBox(err));
     return;
@@ -169,7 +200,7 @@ function showTab() {
 for (const button of document.querySelectorAll('[role="tab"]')) {
   button.addEventListener("click", () => ctx.go(/** @type {any} */ (button).dataset.tab));
   // Arrow keys move between tabs (WAI-ARIA tabs pattern).
-  button.addEventListener("keydown", (ev) => {
+  button.addEventListener("keydown", (/** @type {Event} */ ev) => {
     const e = /** @type {KeyboardEvent} */ (ev);
     if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
     const order = Object.keys(TABS);
@@ -195,7 +226,7 @@ byId("env-form").addEventListener("submit", async (ev) => {
     await api.createEnvironment(name);
     state.envs = await api.environments();
   } catch (err) {
-    if (err?.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
+    if (err instanceof ApiError && err.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
     mount(byId("env-form-error"), errorBox(err));
     return;
   }

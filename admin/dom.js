@@ -1,3 +1,4 @@
+// @ts-check
 // Tiny DOM helpers. Every piece of text goes in through text nodes or attributes, never innerHTML,
 // so flag keys, descriptions and error messages from the API cannot inject markup.
 
@@ -35,7 +36,7 @@ function append(parent, children) {
   }
 }
 
-/** Replaces all children of `el`. */
+/** Replaces all children of `el`. @param {Element} el @param {...any} children */
 export function mount(el, ...children) {
   el.replaceChildren();
   append(el, children);
@@ -49,7 +50,7 @@ export function byId(id) {
   return el;
 }
 
-/** Local, readable time for an ISO string; the ISO form stays in the title. */
+/** Local, readable time for an ISO string; the ISO form stays in the title. @param {string | null | undefined} iso */
 export function timeEl(iso) {
   if (!iso) return h("span", { class: "muted", text: "—" });
   const d = new Date(iso);
@@ -67,13 +68,13 @@ export function errorBox(err) {
     h("strong", { text: err?.code ? `${err.code}: ` : "Error: " }),
     h("span", { text: err?.message ?? String(err) }),
     issues.length > 0 && h("ul", { class: "issues" },
-      issues.map((i) => h("li", {},
+      issues.map((/** @type {any} */ i) => h("li", {},
         i.path ? h("code", { text: i.path }) : null,
         i.path ? " — " : null,
         String(i.message ?? JSON.stringify(i))))));
 }
 
-/** A green or neutral one-line notice. */
+/** A green or neutral one-line notice. @param {string} text @param {"ok" | "warn"} [kind] */
 export function notice(text, kind = "ok") {
   return h("div", { class: `alert alert-${kind}`, role: "status", text });
 }
@@ -101,5 +102,5 @@ export function confirmDialog({ title, body, confirm, danger = false }) {
   });
 }
 
-/** Pretty JSON for editors and raw views. */
+/** Pretty JSON for editors and raw views. @param {unknown} value */
 export const pretty = (value) => JSON.stringify(value, null, 2);

@@ -1,3 +1,4 @@
+// @ts-check
 // Import / export tab: replace the environment's flags from a flagd file (one atomic version),
 // and download the environment as a flagd document.
 import { api } from "./api.js";
@@ -30,7 +31,7 @@ export function renderFlagd(panel, ctx) {
       mount(importMessages, h("div", { class: "alert alert-ok", role: "status" },
         h("span", { text: `Imported ${count} flag${count === 1 ? "" : "s"} from ${chosen.name}; ${ctx.env} is now at v${data?.version ?? "?"}. ` }),
         h("button", { type: "button", class: "btn btn-small", on: { click: () => ctx.go("flags") }, text: "View flags" })));
-      void ctx.changed();
+      void ctx.changed(data?.version);
     } catch (err) {
       ctx.handle(err, importMessages);
     }
@@ -48,7 +49,7 @@ export function renderFlagd(panel, ctx) {
         notice(`Exported ${data?.flags ? Object.keys(data.flags).length : 0} flags.`),
         warnings.length ? h("div", { class: "alert alert-warn" },
           h("strong", { text: "flagd cannot express everything: " }),
-          h("ul", {}, warnings.map((w) => h("li", { text: typeof w === "string" ? w : w?.message ?? JSON.stringify(w) })))) : null,
+          h("ul", {}, warnings.map((/** @type {any} */ w) => h("li", { text: typeof w === "string" ? w : w?.message ?? JSON.stringify(w) })))) : null,
         h("div", { class: "actions-inline" }, link),
         h("details", {}, h("summary", { text: "Preview" }), h("pre", { class: "code small preview", text })));
       link.click();

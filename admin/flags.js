@@ -1,15 +1,17 @@
-// Flags tab: searchable list with on/off switches, and a detail pane with the JSON editor
-// (saved with If-Match so a concurrent change answers 412 instead of being overwritten) and
-// the Explain panel.
+// @ts-check
+// Flags tab: the shared list/detail page (resource-page.js) over flag summaries, with on/off
+// switches in the rows, and a detail pane with the visual or JSON editor (saved with If-Match so
+// a concurrent change answers 412 instead of being overwritten), Explain, and the flag's releases.
 import { api } from "./api.js";
-import { confirmDialog, errorBox, h, mount, pretty } from "./dom.js";
+import { errorBox, h, mount, pretty } from "./dom.js";
 import { flagReleases } from "./releases-flag.js";
-import { resourceEditor } from "./resource-editor.js";
-import { flagKinds } from "./editor/kinds.js";
+import { resourcePage } from "./resource-page.js";
+import { stores } from "./store.js";
+import { FLAG_KINDS } from "./editor/kinds.js";
 import { visualEditor } from "./editor/visual.js";
 import { lifecycleBadges } from "./insights.js";
 
-const NEW = Symbol("new flag");
+/** @typedef {import("./api.js").FlagSummary} FlagSummary */
 
 const TEMPLATE = {
   key: "new-flag",
@@ -23,225 +25,122 @@ const TEMPLATE = {
   rules: [],
 };
 
-/** Per-page state of this tab; reset when the environment changes. */
-const view = {
-  env: "",
-  /** @type {any[]} */ flags: [],
-  query: "",
-  /** @type {string | typeof NEW | null} */ selected: null,
-  /** The open editor holds unsaved edits: don't replace it without asking. */
-  dirty: false,
-  contexts: /** @type {Record<string, string>} */ ({}),
-  /** Segment keys for the editor's pickers, loaded once per environment (and on Refresh). @type {Promise<string[]> | null} */
-  segments: null,
-};
+/** Explain contexts typed per flag (by key; "" for a new flag), kept while the page lives. @type {Record<string, string>} */
+const contexts = {};
 
-/** @param {HTMLElement} panel @param {any} ctx */
-export async function renderFlags(panel, ctx) {
-  if (view.env !== ctx.env) Object.assign(view, { env: ctx.env, flags: [], query: "", selected: null, dirty: false, segments: null });
-  const errorSlot = h("div");
-  const listSlot = h("div", { class: "flag-list", "aria-busy": "true" }, h("p", { class: "muted pad", text: "Loading flags…" }));
-  const detailSlot = h("aside", { class: "flag-detail", "aria-label": "Flag details", hidden: true });
-  const count = h("span", { class: "muted count" });
+export const renderFlags = resourcePage({
+  noun: "flag",
+  plural: "flags",
+  tableClass: "flags-table",
+  splitClass: "split flags-split",
+  detailClass: "flag-detail",
+  store: stores.flags,
+  searchPlaceholder: "Search key, description or tag",
+  searchText: (f) => [f.key, f.description ?? "", ...(f.tags ?? [])].join(" ").toLowerCase(),
+  emptyText: [
+    h("p", { text: "No flags in this environment yet." }),
+    h("p", { class: "muted", text: "Create one with “New flag”, or import a flagd file under Import / export." }),
+  ],
+  columns: [
+    { text: "Type" }, { text: "Status" }, { text: "Default" }, { text: "Targeting", class: "col-opt" }, { text: "Tags" }, { text: "Version", class: "num" },
+  ],
+  keyCell: (flag) => [
+    flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
+    ...(lifecycleBadges(flag) ?? []),
+    flag.description ? h("div", { class: "muted desc", title: flag.description, text: flag.description }) : null,
+  ],
+  cells: (flag, page) => [
+    h("td", {}, h("span", { class: `type type-${flag.type}`, text: flag.type })),
+    h("td", {}, toggleSwitch(flag, page)),
+    h("td", {}, defaultCell(flag)),
+    h("td", { class: "col-opt muted" }, targetingSummary(flag)),
+    h("td", { class: "tags" }, (flag.tags ?? []).map((t) => h("span", { class: "tag", text: t }))),
+    h("td", { class: "num muted", text: flag.version }),
+  ],
+  editor: (ctx, page) => FLAG_EDITOR(ctx, page),
+});
 
-  const search = /** @type {HTMLInputElement} */ (h("input", {
-    type: "search", id: "flag-search", placeholder: "Search key, description or tag", value: view.query, autocomplete: "off",
-    on: { input: () => { view.query = search.value; drawList(); } },
-  }));
-
-  mount(panel,
-    h("div", { class: "toolbar" },
-      h("label", { for: "flag-search", class: "sr-only", text: "Search flags" }),
-      search,
-      count,
-      h("span", { class: "spacer" }),
-      h("button", { type: "button", class: "btn", on: { click: () => void load() } , text: "Refresh" }),
-      h("button", { type: "button", class: "btn btn-primary", id: "flag-new", on: { click: () => void select(NEW) }, text: "New flag" })),
-    errorSlot,
-    h("div", { class: "split flags-split" }, listSlot, detailSlot));
-
-  async function load() {
-    view.segments = null;
-    try {
-      view.flags = (await api.flags(ctx.env)).sort((a, b) => String(a.key).localeCompare(String(b.key)));
-      mount(errorSlot);
-    } catch (err) {
-      ctx.handle(err, errorSlot);
-    }
-    listSlot.removeAttribute("aria-busy");
-    drawList();
-  }
-
-  async function select(key) {
-    if (view.dirty && key !== view.selected) {
-      const discard = await confirmDialog({
-        title: "Discard unsaved changes?",
-        body: "The open flag has edits that are not saved.",
-        confirm: "Discard changes",
-        danger: true,
-      });
-      if (!discard) return;
-    }
-    view.dirty = false;
-    view.selected = key;
-    markSelected();
-    drawDetail();
-  }
-
-  function matches(flag) {
-    const q = view.query.trim().toLowerCase();
-    if (!q) return true;
-    const hay = [flag.key, describe(flag), ...(Array.isArray(flag.tags) ? flag.tags : [])].join(" ").toLowerCase();
-    return q.split(/\s+/).every((word) => hay.includes(word));
-  }
-
-  function drawList() {
-    const shown = view.flags.filter(matches);
-    count.textContent = view.flags.length === shown.length ? `${shown.length} flag${shown.length === 1 ? "" : "s"}` : `${shown.length} of ${view.flags.length}`;
-    panel.querySelector(".split")?.classList.toggle("with-detail", view.selected !== null);
-    if (view.flags.length === 0) {
-      mount(listSlot, h("div", { class: "empty" },
-        h("p", { text: "No flags in this environment yet." }),
-        h("p", { class: "muted", text: "Create one with “New flag”, or import a flagd file under Import / export." })));
-      return;
-    }
-    mount(listSlot, h("table", { class: "table flags-table" },
-      h("caption", { class: "sr-only", text: `Flags in ${ctx.env}` }),
-      h("thead", {}, h("tr", {},
-        h("th", { scope: "col", text: "Flag" }),
-        h("th", { scope: "col", text: "Type" }),
-        h("th", { scope: "col", text: "Status" }),
-        h("th", { scope: "col", text: "Default" }),
-        h("th", { scope: "col", class: "col-opt", text: "Targeting" }),
-        h("th", { scope: "col", text: "Tags" }),
-        h("th", { scope: "col", class: "num", text: "Version" }))),
-      h("tbody", {}, shown.map(row)),
-    ));
-    if (shown.length === 0) listSlot.appendChild(h("p", { class: "muted pad", text: "No flag matches the search." }));
-  }
-
-  /** Moves the selection highlight without rebuilding the list (2,000 rows take a while to draw). */
-  function markSelected() {
-    panel.querySelector(".split")?.classList.toggle("with-detail", view.selected !== null);
-    for (const tr of listSlot.querySelectorAll("tbody tr[data-key]")) {
-      const on = /** @type {HTMLElement} */ (tr).dataset.key === view.selected;
-      tr.classList.toggle("selected", on);
-      const button = tr.querySelector(".flag-key");
-      if (on) button?.setAttribute("aria-current", "true");
-      else button?.removeAttribute("aria-current");
-    }
-  }
-
-  function row(flag) {
-    const selected = view.selected === flag.key;
-    return h("tr", { class: selected ? "selected" : "", dataset: { key: flag.key } },
-      h("td", { class: "flag-cell" },
-        h("button", {
-          type: "button", class: "link flag-key", "aria-current": selected ? "true" : null,
-          on: { click: () => void select(flag.key) }, text: flag.key,
-        }),
-        flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
-        lifecycleBadges(flag),
-        describe(flag) ? h("div", { class: "muted desc", title: describe(flag), text: describe(flag) }) : null),
-      h("td", {}, h("span", { class: `type type-${flag.type}`, text: flag.type })),
-      h("td", {}, toggleSwitch(flag)),
-      h("td", {}, defaultCell(flag)),
-      h("td", { class: "col-opt muted" }, targetingSummary(flag)),
-      h("td", { class: "tags" }, (Array.isArray(flag.tags) ? flag.tags : []).map((t) => h("span", { class: "tag", text: t }))),
-      h("td", { class: "num muted", text: flag.version ?? "" }),
-    );
-  }
-
-  function toggleSwitch(flag) {
-    const on = flag.enabled !== false;
-    const button = h("button", {
-      type: "button", role: "switch", class: "switch", "aria-checked": String(on),
-      "aria-label": `${flag.key} enabled`, title: on ? "On: serving targeting" : "Off: answers DISABLED, clients use code defaults",
-      on: {
-        click: async () => {
-          button.setAttribute("disabled", "");
-          try {
-            const { status, data } = await api.toggle(ctx.env, flag.key, !on);
-            // 202: held as a change request (app.js shows it); the flag has not changed.
-            if (status === 202) return void button.removeAttribute("disabled");
-            // The server answers the updated flag (with its new version).
-            const updated = data && typeof data === "object" && data.key === flag.key ? data : { ...flag, enabled: !on };
-            view.flags = view.flags.map((f) => (f.key === flag.key ? updated : f));
-            mount(errorSlot);
-            drawList();
-            // Reload an open editor unless it holds edits (its Save then answers 412, clearly).
-            if (view.selected === flag.key && !view.dirty) drawDetail();
-            void ctx.changed();
-          } catch (err) {
-            button.removeAttribute("disabled");
-            ctx.handle(err, errorSlot);
-          }
-        },
+/**
+ * The on/off switch of a row: one call, then that row alone is redrawn from the answer.
+ * @param {FlagSummary} flag @param {import("./resource-page.js").PageApi} page
+ */
+function toggleSwitch(flag, page) {
+  const on = flag.enabled;
+  const button = h("button", {
+    type: "button", role: "switch", class: "switch", "aria-checked": String(on),
+    "aria-label": `${flag.key} enabled`, title: on ? "On: serving targeting" : "Off: answers DISABLED, clients use code defaults",
+    on: {
+      click: async () => {
+        const ctx = page.ctx();
+        button.setAttribute("disabled", "");
+        try {
+          const env = ctx.env;
+          const { status, data } = await api.toggle(env, flag.key, !on);
+          // 202: held as a change request (app.js shows it); the flag has not changed.
+          if (status === 202) return void button.removeAttribute("disabled");
+          page.clearError();
+          // The answer is the updated flag: only `enabled` and the version changed.
+          const current = stores.flags.items.get(flag.key) ?? flag;
+          stores.flags.upsert(env, { ...current, enabled: data.enabled, version: data.version }, data.version);
+          ctx.changed(data.version, stores.flags);
+          // Reload an open editor unless it holds edits (its Save then answers 412, clearly).
+          page.reopen(flag.key);
+        } catch (err) {
+          button.removeAttribute("disabled");
+          page.fail(err);
+        }
       },
-    }, h("span", { class: "switch-knob", "aria-hidden": "true" }));
-    return h("span", { class: "switch-wrap" }, button, h("span", { class: on ? "state-on" : "state-off", "aria-hidden": "true", text: on ? "On" : "Off" }));
-  }
-
-  function drawDetail() {
-    if (view.selected === null) {
-      detailSlot.hidden = true;
-      mount(detailSlot);
-      return;
-    }
-    detailSlot.hidden = false;
-    resourceEditor(detailSlot, ctx, view.selected === NEW ? null : view.selected, {
-      close: () => void select(null),
-      saved: async (key) => { view.dirty = false; view.selected = key; await load(); drawDetail(); void ctx.changed(); },
-      deleted: async () => { view.dirty = false; view.selected = null; await load(); drawDetail(); void ctx.changed(); },
-    }, FLAG_EDITOR(ctx));
-  }
-
-  await load();
-  drawDetail();
+    },
+  }, h("span", { class: "switch-knob", "aria-hidden": "true" }));
+  return h("span", { class: "switch-wrap" }, button, h("span", { class: on ? "state-on" : "state-off", "aria-hidden": "true", text: on ? "On" : "Off" }));
 }
 
-/** The description, or flagd's habit of keeping it in metadata. */
-function describe(flag) {
-  if (typeof flag.description === "string" && flag.description) return flag.description;
-  const fromMeta = flag.metadata?.description;
-  return typeof fromMeta === "string" ? fromMeta : "";
-}
-
+/** @param {FlagSummary} flag */
 function defaultCell(flag) {
-  const variant = flag.defaultVariant;
-  if (variant === null || variant === undefined) return h("span", { class: "muted", title: "No default variant: clients use their code default", text: "—" });
-  const value = flag.variants?.[variant];
-  const shown = value === undefined ? "" : JSON.stringify(value);
+  if (flag.defaultVariant === null) return h("span", { class: "muted", title: "No default variant: clients use their code default", text: "—" });
   return h("span", { class: "default" },
-    h("code", { text: variant }),
-    shown && flag.type !== "object" ? h("span", { class: "muted value", title: shown, text: ` ${shown.length > 24 ? shown.slice(0, 23) + "…" : shown}` }) : null);
+    h("code", { text: flag.defaultVariant }),
+    flag.defaultValue ? h("span", { class: "muted value", title: flag.defaultValue, text: ` ${flag.defaultValue.length > 24 ? flag.defaultValue.slice(0, 23) + "…" : flag.defaultValue}` }) : null);
 }
 
+/** @param {FlagSummary} flag */
 function targetingSummary(flag) {
-  if (flag.targeting !== undefined && flag.targeting !== null) return "JSON Logic";
+  const t = flag.targeting;
+  if (t.logic) return "JSON Logic";
   const parts = [];
-  const targets = Array.isArray(flag.targets) ? flag.targets.reduce((n, t) => n + (t.values?.length ?? 0), 0) : 0;
-  const rules = Array.isArray(flag.rules) ? flag.rules.length : 0;
-  if (targets) parts.push(`${targets} target${targets === 1 ? "" : "s"}`);
-  if (rules) parts.push(`${rules} rule${rules === 1 ? "" : "s"}`);
-  if (flag.fallthrough && "rollout" in flag.fallthrough) parts.push("rollout");
-  if (Array.isArray(flag.prerequisites) && flag.prerequisites.length) parts.push("prereqs");
+  if (t.targets) parts.push(`${t.targets} target${t.targets === 1 ? "" : "s"}`);
+  if (t.rules) parts.push(`${t.rules} rule${t.rules === 1 ? "" : "s"}`);
+  if (t.rollout) parts.push("rollout");
+  if (t.prerequisites) parts.push("prereqs");
   return parts.length ? parts.join(" · ") : "static";
 }
 
-/** How the shared editor edits flags; Explain sits below it. */
-const FLAG_EDITOR = (ctx) => ({
+/** Segment keys for the editor's segment pickers, from the segments store (loaded once per version). @param {any} ctx */
+async function segmentKeys(ctx) {
+  try {
+    return [...(await stores.segments.ensure(ctx.env, ctx.version)).keys()];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * How the shared editor edits flags; Explain and the flag's releases sit below it.
+ * @param {any} ctx @param {import("./resource-page.js").PageApi} page
+ * @returns {import("./resource-editor.js").EditorSpec}
+ */
+const FLAG_EDITOR = (ctx, page) => ({
   noun: "flag",
   id: "flag-json",
   label: "Definition (native JSON)",
   rows: 12,
   titleNew: "New flag",
   template: TEMPLATE,
-  get: async (key) => { const got = await api.flag(ctx.env, key); return { version: got.version, item: got.flag }; },
+  get: async (key) => { const item = await api.flag(ctx.env, key); return { version: item.version, item }; },
   put: (key, body, ifMatch) => api.putFlag(ctx.env, key, body, ifMatch),
   remove: (key, version) => api.deleteFlag(ctx.env, key, version),
-  exists: (key) => view.flags.some((f) => f.key === key),
-  setDirty: (dirty) => { view.dirty = dirty; },
+  exists: (key) => stores.flags.items.has(key),
+  setDirty: page.setDirty,
   badges: (flag) => [
     h("span", { class: `type type-${flag.type}`, text: flag.type }),
     flag.enabled === false ? h("span", { class: "badge badge-off", text: "off" }) : null,
@@ -250,10 +149,10 @@ const FLAG_EDITOR = (ctx) => ({
   deleteWarning: (key) => `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
   extra: (key, draft) => h("div", {}, explainPanel(ctx, key, draft), key ? flagReleases(ctx, key) : null),
   visual: async (flag, onChange) => {
-    view.segments ??= api.segments(ctx.env).then((list) => list.map((s) => String(s.key)), () => []);
-    const [segments, kinds] = await Promise.all([view.segments, flagKinds()]);
-    const flags = view.flags.map((f) => ({ key: String(f.key), variants: Object.keys(f.variants ?? {}) }));
-    return visualEditor(flag, { flags, segments, kinds, isNew: !view.flags.some((f) => f.key === flag.key) }, onChange);
+    const segments = await segmentKeys(ctx);
+    // The other flags for the prerequisite picker: read when it opens, not copied per flag.
+    const flags = () => stores.flags.items;
+    return visualEditor(flag, { flags, segments, kinds: FLAG_KINDS, isNew: !stores.flags.items.has(flag.key) }, onChange);
   },
 });
 
@@ -269,8 +168,8 @@ function explainPanel(ctx, key, draft) {
   const result = h("div", { class: "explain-result", "aria-live": "polite" });
   const slot = key ?? "";
   const input = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "explain-context", class: "code", rows: "4", spellcheck: "false", "aria-describedby": "explain-hint" }));
-  input.value = view.contexts[slot] ?? pretty({ targetingKey: "user-123", email: "ada@example.com" });
-  input.addEventListener("input", () => { view.contexts[slot] = input.value; });
+  input.value = contexts[slot] ?? pretty({ targetingKey: "user-123", email: "ada@example.com" });
+  input.addEventListener("input", () => { contexts[slot] = input.value; });
 
   async function run() {
     let parsed;
@@ -319,10 +218,11 @@ function whoGetsWhat(contexts, answers) {
     })));
 }
 
+/** @param {any} r */
 function explainResult(r) {
   if (!r || typeof r !== "object") return errorBox({ code: "UNEXPECTED", message: "The server answered without a result." });
   const ex = r.explanation ?? {};
-  const rows = [
+  const rows = /** @type {[string, HTMLElement][]} */ ([
     ["Value", r.value === undefined ? h("span", { class: "muted", text: "none — the client uses its code default" }) : h("code", { text: JSON.stringify(r.value) })],
     ["Variant", r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })],
     ["Reason", h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" })],
@@ -331,12 +231,13 @@ function explainResult(r) {
     ex.bucket ? ["Bucket", h("span", { text: `${ex.bucket.value} of ${ex.bucket.total} (by ${ex.bucket.by})` })] : null,
     ex.prerequisite ? ["Prerequisite", h("span", { text: `${ex.prerequisite.flag} expected ${ex.prerequisite.expected}, got ${ex.prerequisite.got ?? "nothing"}` })] : null,
     ex.detail ? ["Detail", h("span", { text: ex.detail })] : null,
-  ].filter(Boolean);
+  ].filter(Boolean));
   return h("div", {},
     h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)])),
     h("details", {}, h("summary", { text: "Raw result" }), h("pre", { class: "code small", text: pretty(r) })));
 }
 
+/** @param {any} ex */
 function describeStep(ex) {
   switch (ex.step) {
     case "rule": return `rule ${ex.ruleIndex !== undefined ? `#${ex.ruleIndex + 1}` : ""}${ex.ruleId ? ` (${ex.ruleId})` : ""}${ex.segment ? `, segment ${ex.segment}` : ""}`.trim();

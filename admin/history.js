@@ -1,3 +1,4 @@
+// @ts-check
 // History tab: the audit log, newest first, paged with `before`, and a Rollback per version.
 import { api } from "./api.js";
 import { confirmDialog, h, mount, notice, pretty, timeEl } from "./dom.js";
@@ -31,6 +32,7 @@ export async function renderHistory(panel, ctx) {
       body),
     more);
 
+  /** @param {number | undefined} before */
   async function page(before) {
     try {
       const got = await api.history(ctx.env, before, PAGE);
@@ -47,6 +49,7 @@ export async function renderHistory(panel, ctx) {
 
   await page(undefined);
 
+  /** @param {import("./api.js").HistoryEntry} entry @param {number} newest */
   function row(entry, newest) {
     const current = entry.version === newest;
     return h("tr", { dataset: { version: entry.version } },
@@ -66,12 +69,14 @@ export async function renderHistory(panel, ctx) {
         })));
   }
 
+  /** @param {any} diff */
   function diffCell(diff) {
     const empty = diff === undefined || diff === null || (typeof diff === "object" && Object.keys(diff).length === 0);
     if (empty) return h("span", { class: "muted", text: "—" });
     return h("details", {}, h("summary", { text: summarize(diff) }), h("pre", { class: "code small", text: pretty(diff) }));
   }
 
+  /** @param {number} version */
   async function rollback(version) {
     const ok = await confirmDialog({
       title: `Roll back ${ctx.env} to v${version}?`,
@@ -83,14 +88,14 @@ export async function renderHistory(panel, ctx) {
       const { data } = await api.rollback(ctx.env, version);
       await renderHistory(panel, ctx);
       panel.querySelector("div")?.after(notice(`Rolled back to v${version}; now at v${data?.version ?? "?"}.`));
-      void ctx.changed();
+      void ctx.changed(data?.version);
     } catch (err) {
       ctx.handle(err, messages);
     }
   }
 }
 
-/** One line for the Change column: which fields changed, or counts for bulk changes. */
+/** One line for the Change column: which fields changed, or counts for bulk changes. @param {any} diff @returns {string} */
 function summarize(diff) {
   if (typeof diff === "string") return diff.length > 60 ? diff.slice(0, 59) + "…" : diff;
   if (!diff || typeof diff !== "object") return String(diff);
@@ -114,11 +119,11 @@ function summarize(diff) {
   return keys.length ? keys.slice(0, 3).join(", ") + (keys.length > 3 ? "…" : "") : "";
 }
 
-/** `enabled: true → false, rules` — scalar fields with their values, others by name. */
+/** `enabled: true → false, rules` — scalar fields with their values, others by name. @param {Record<string, unknown>} before @param {Record<string, unknown>} after */
 function fieldChanges(before, after) {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-  const scalar = (v) => v === undefined || v === null || typeof v !== "object";
+  const scalar = (/** @type {unknown} */ v) => v === undefined || v === null || typeof v !== "object";
   const shown = changed.slice(0, 3).map((k) =>
     scalar(before[k]) && scalar(after[k]) && String(before[k] ?? "").length + String(after[k] ?? "").length < 40
       ? `${k}: ${before[k] === undefined ? "∅" : JSON.stringify(before[k])} → ${after[k] === undefined ? "∅" : JSON.stringify(after[k])}`

@@ -1,3 +1,4 @@
+// @ts-check
 // Small charts in plain SVG for the Insights tab: a sparkline, a stacked variant split bar and a
 // bar chart over time. Built with createElementNS and text nodes only (no innerHTML), so flag and
 // variant names from the API cannot inject markup.
@@ -14,6 +15,7 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** @param {string} text */
 function title(text) {
   const t = document.createElementNS(NS, "title");
   t.textContent = text;
@@ -84,6 +86,7 @@ export function stackedBars(buckets, { names, colors, width = 560, height = 120,
         title(`${new Date(b.start).toLocaleTimeString()}: ${names[p]} ${v}`)));
     });
   });
+  /** @param {number} x @param {number} y @param {string} anchor @param {string} value */
   const text = (x, y, anchor, value) => {
     const t = s("text", { x, y, "text-anchor": anchor, class: "axis" });
     t.textContent = value;

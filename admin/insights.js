@@ -1,11 +1,15 @@
+// @ts-check
 // Insights tab: the environment's edge health (requests, error and 429 rates, stale answers,
 // publish lag) over the last hour, and per flag its status, stale badge, last evaluation, a 24-hour
 // usage sparkline and the variant split, with a filter for the flags that can probably go.
-import { request } from "./api.js";
+import { api } from "./api.js";
 import { h, mount, timeEl } from "./dom.js";
 import { sparkline, splitBar, stackedBars } from "./insights-charts.js";
+import { stores } from "./store.js";
 
-const seg = (s) => encodeURIComponent(s);
+/** @typedef {import("./api.js").FlagSummary} FlagSummary */
+
+/** @type {Record<string, { label: string, test: (f: FlagSummary) => boolean }>} */
 const FILTERS = {
   all: { label: "All flags", test: () => true },
   stale: { label: "Stale", test: (f) => f.stale === true },
@@ -19,9 +23,9 @@ const FILTERS = {
 const CONCURRENCY = 6;
 const MAX_USAGE_ROWS = 100;
 
-const view = { env: "", filter: /** @type {keyof typeof FILTERS} */ ("all") };
+const view = { env: "", filter: "all" };
 
-/** Status and stale badges for a flag row (also used by the Flags tab). */
+/** Status and stale badges for a flag row (also used by the Flags tab). @param {{ status?: string, stale?: boolean }} flag */
 export function lifecycleBadges(flag) {
   if (!flag || typeof flag.status !== "string") return null;
   return [
@@ -30,6 +34,7 @@ export function lifecycleBadges(flag) {
   ];
 }
 
+/** @type {Record<string, string>} */
 const STATUS_HELP = {
   new: "Created recently and never evaluated",
   active: "Evaluated recently, serving more than one variant or changed recently",
@@ -65,22 +70,25 @@ export async function renderInsights(panel, ctx) {
   const queue = [];
 
   try {
-    const [{ data: metrics }, { data: list }] = await Promise.all([
-      request("GET", `/environments/${seg(env)}/metrics`, { query: { minutes: 60 } }),
-      request("GET", `/environments/${seg(env)}/flags`),
-    ]);
+    // Flag summaries from the page's store (the Flags tab's): statuses change without versions,
+    // so this tab always reads them afresh.
+    const [metrics, list] = await Promise.all([api.metrics(env, 60), stores.flags.ensure(env, ctx.version, true)]);
     drawHealth(metrics);
-    flags = (Array.isArray(list?.flags) ? list.flags : []).sort((a, b) => String(a.key).localeCompare(String(b.key)));
+    flags = [...list.values()];
   } catch (err) {
     ctx.handle(err, errorSlot);
     return;
   }
   drawFlags();
 
+  /** The `GET …/metrics` answer (docs/api.md). @param {any} m */
   function drawHealth(m) {
+    /** @type {any[]} */
     const buckets = Array.isArray(m?.buckets) ? m.buckets : [];
+    /** @param {(b: any) => number | undefined} pick */
     const sum = (pick) => buckets.reduce((a, b) => a + (pick(b) || 0), 0);
     const requests = sum((b) => b.requests);
+    /** @param {number} n */
     const pct = (n) => (requests === 0 ? "—" : `${((n / requests) * 100).toFixed(n && n / requests < 0.001 ? 3 : 1)}%`);
     const lag = m?.publish?.lagSeconds ?? 0;
     const tiles = [
@@ -104,9 +112,10 @@ export async function renderInsights(panel, ctx) {
         colors: ["#16a34a", "#94a3b8", "#f59e0b", "#ea580c", "#dc2626"],
         label: `Requests per minute, last 60 minutes: ${requests} in total`,
       }),
+      // Swatch colours are classes (style.css): the page's CSP blocks style attributes.
       h("p", { class: "muted small legend" },
-        ["2xx", "3xx (304)", "4xx", "429", "5xx"].map((n, i) => h("span", { class: "legend-item" },
-          h("span", { class: "swatch", style: `background:${["#16a34a", "#94a3b8", "#f59e0b", "#ea580c", "#dc2626"][i]}` }), n))),
+        [["2xx", "2xx"], ["3xx", "3xx (304)"], ["4xx", "4xx"], ["429", "429"], ["5xx", "5xx"]].map(([name, label]) => h("span", { class: "legend-item" },
+          h("span", { class: `swatch swatch-${name}` }), label))),
     );
   }
 
@@ -124,7 +133,7 @@ export async function renderInsights(panel, ctx) {
       const fill = () => {
         const u = usage.get(flag.key);
         if (!u) return;
-        mount(spark, sparkline(u.buckets.map((b) => b.total), { label: `${flag.key}: ${u.total} evaluations in 24 hours` }));
+        mount(spark, sparkline(u.buckets.map((/** @type {{ total: number }} */ b) => b.total), { label: `${flag.key}: ${u.total} evaluations in 24 hours` }));
         mount(split, splitBar(u.variants, colors));
         total.textContent = String(u.total);
       };
@@ -150,8 +159,7 @@ export async function renderInsights(panel, ctx) {
       for (let job = queue.shift(); job; job = queue.shift()) {
         if (!usage.has(job.key)) {
           try {
-            const { data } = await request("GET", `/environments/${seg(env)}/flags/${seg(job.key)}/usage`, { query: { hours: 24 } });
-            usage.set(job.key, data);
+            usage.set(job.key, await api.usage(env, job.key, 24));
           } catch (err) {
             ctx.handle(err, errorSlot);
             queue.length = 0;

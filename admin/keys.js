@@ -1,3 +1,4 @@
+// @ts-check
 // SDK keys tab: mint a client or server key (shown once, with a copy button), list, revoke.
 import { api } from "./api.js";
 import { confirmDialog, h, mount, timeEl } from "./dom.js";
@@ -18,6 +19,7 @@ export async function renderKeys(panel, ctx) {
     messages,
     listSlot);
 
+  /** @param {"client" | "server"} kind */
   async function mint(kind) {
     try {
       const { data } = await api.mintKey(ctx.env, kind);
@@ -60,6 +62,7 @@ export async function renderKeys(panel, ctx) {
           })))))));
   }
 
+  /** @param {import("./api.js").KeyInfo} k */
   async function revoke(k) {
     const ok = await confirmDialog({
       title: `Revoke ${k.kind} key ${k.prefix ?? k.id}…?`,
@@ -79,7 +82,7 @@ export async function renderKeys(panel, ctx) {
   await drawList();
 }
 
-/** The freshly minted key, shown once: a read-only field and a copy button. */
+/** The freshly minted key, shown once: a read-only field and a copy button. @param {{ key: string, kind: string }} data */
 function shownOnce(data) {
   const input = /** @type {HTMLInputElement} */ (h("input", { id: "minted-key", class: "code", readonly: true, value: data?.key ?? "", spellcheck: "false" }));
   const copied = h("span", { class: "muted small", role: "status" });

@@ -1,7 +1,8 @@
+// @ts-check
 // Per flag, below its editor: the timeline of its scheduled changes and release plan, with forms
 // to schedule a change (a JSON Merge Patch, or the on/off shortcut) and to start, pause, resume
 // or abort a progressive rollout.
-import { heldMessage, releasesApi } from "./releases-api.js";
+import { api, heldMessage } from "./api.js";
 import { errorBox, h, mount, notice, timeEl } from "./dom.js";
 
 /** @param {any} ctx @param {string} key @returns {HTMLElement} */
@@ -11,6 +12,7 @@ export function flagReleases(ctx, key) {
   const section = h("section", { class: "releases", "aria-labelledby": `releases-${key}` },
     h("h3", { id: `releases-${key}`, text: "Schedule and rollout" }), timeline, messages);
 
+  /** @param {Promise<import("./api.js").Answer>} promise @param {string} done */
   async function act(promise, done) {
     try {
       const result = await promise;
@@ -26,17 +28,18 @@ export function flagReleases(ctx, key) {
     let schedules = [];
     let plan = null;
     try {
-      [schedules, plan] = await Promise.all([releasesApi.schedules(ctx.env), releasesApi.plan(ctx.env, key)]);
+      [schedules, plan] = await Promise.all([api.schedules(ctx.env, key), api.plan(ctx.env, key)]);
     } catch (err) {
       return ctx.handle(err, messages);
     }
-    const items = schedules.filter((s) => s.flag === key).map((s) => ({ at: s.at, node: scheduleItem(s) }));
+    const items = schedules.map((s) => ({ at: s.at, node: scheduleItem(s) }));
     if (plan) items.push({ at: plan.createdAt, node: planItem(plan) });
     items.sort((a, b) => String(b.at).localeCompare(String(a.at)));
     mount(timeline, items.length ? items.map((i) => i.node) : h("li", { class: "muted", text: "Nothing scheduled, no rollout plan." }));
     mount(section, section.firstChild, timeline, scheduleForm(), plan && (plan.status === "running" || plan.status === "paused") ? null : planForm(), messages);
   }
 
+  /** @param {import("./api.js").Schedule} s */
   function scheduleItem(s) {
     return h("li", { class: `timeline-item status-${s.status}`, dataset: { schedule: s.id } },
       timeEl(s.at), " ",
@@ -44,12 +47,14 @@ export function flagReleases(ctx, key) {
       h("code", { text: JSON.stringify(s.patch) }),
       s.version ? h("span", { class: "muted", text: ` → v${s.version}` }) : null,
       s.error ? h("span", { class: "muted", text: ` — ${s.error}` }) : null,
-      s.status === "pending" ? h("button", { type: "button", class: "btn btn-small", text: "Cancel", on: { click: () => void act(releasesApi.cancelSchedule(ctx.env, s.id), "Schedule cancelled.") } }) : null);
+      s.status === "pending" ? h("button", { type: "button", class: "btn btn-small", text: "Cancel", on: { click: () => void act(api.cancelSchedule(ctx.env, s.id), "Schedule cancelled.") } }) : null);
   }
 
+  /** A release plan as `GET …/plan` answers it. @param {any} p */
   function planItem(p) {
-    const steps = p.steps.map((s, i) => h("span", { class: i < p.step ? "step done" : "step", text: `${s.percent}%` }));
-    const button = (action, label) => h("button", { type: "button", class: "btn btn-small", text: label, on: { click: () => void act(releasesApi.controlPlan(ctx.env, key, action), `Plan ${action}d.`) } });
+    const steps = p.steps.map((/** @type {{ percent: number }} */ s, /** @type {number} */ i) => h("span", { class: i < p.step ? "step done" : "step", text: `${s.percent}%` }));
+    /** @param {"pause" | "resume" | "abort"} action @param {string} label */
+    const button = (action, label) => h("button", { type: "button", class: "btn btn-small", text: label, on: { click: () => void act(api.controlPlan(ctx.env, key, action), `Plan ${action}d.`) } });
     return h("li", { class: `timeline-item status-${p.status}`, dataset: { plan: key } },
       timeEl(p.createdAt), " ", h("span", { class: "badge", text: `plan ${p.status}` }), " ",
       h("span", { text: `rolling out “${p.variant}”: ` }), steps,
@@ -69,7 +74,7 @@ export function flagReleases(ctx, key) {
       try { body = JSON.parse(patch.value); } catch (e) { return mount(messages, errorBox({ code: "INVALID", message: `The patch is not JSON: ${e instanceof Error ? e.message : e}` })); }
       const when = at.value ? new Date(at.value) : null;
       if (!when || Number.isNaN(when.getTime())) return mount(messages, errorBox({ code: "INVALID", message: "Pick a time." }));
-      void act(releasesApi.schedule(ctx.env, { at: when.toISOString(), flag: key, patch: body }), `Scheduled for ${when.toLocaleString()}.`);
+      void act(api.schedule(ctx.env, { at: when.toISOString(), flag: key, patch: body }), `Scheduled for ${when.toLocaleString()}.`);
     };
     return h("details", { class: "release-form" }, h("summary", { text: "Schedule a change" }),
       h("label", { for: id, text: "At (local time)" }), at,
@@ -86,7 +91,7 @@ export function flagReleases(ctx, key) {
     const wait = /** @type {HTMLInputElement} */ (h("input", { id: `plan-wait-${key}`, type: "number", min: "0", value: "3600" }));
     const submit = () => {
       const steps = percents.value.split(",").map((p) => ({ percent: Number(p.trim()), waitSeconds: Number(wait.value) }));
-      void act(releasesApi.startPlan(ctx.env, key, { variant: variant.value.trim(), steps }), "Rollout started.");
+      void act(api.startPlan(ctx.env, key, { variant: variant.value.trim(), steps }), "Rollout started.");
     };
     return h("details", { class: "release-form" }, h("summary", { text: "Start a progressive rollout" }),
       h("label", { for: `plan-variant-${key}`, text: "Variant to roll out" }), variant,

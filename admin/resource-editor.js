@@ -1,7 +1,9 @@
+// @ts-check
 // The JSON editor of one keyed, versioned resource (a flag or a segment): load, edit, save with
 // If-Match (a concurrent change answers 412 and keeps the user's edits), delete, conflict help.
 // Flags and segments differ only in the `spec` they pass; the API they edit is one shape too
 // (src/admin/versioned-resource.ts).
+import { ApiError } from "./api.js";
 import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
 
 /**
@@ -13,8 +15,8 @@ import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
  * @property {string} titleNew heading of a new item
  * @property {object} template what a new item starts as
  * @property {(key: string) => Promise<{ version: number, item: any }>} get
- * @property {(key: string, body: any, ifMatch: number | undefined) => Promise<{ status: number }>} put
- * @property {(key: string, version: number | undefined) => Promise<unknown>} remove
+ * @property {(key: string, body: any, ifMatch: number | undefined) => Promise<{ status: number, data: any }>} put answers the stored item (with its `version`), or a held change request (202)
+ * @property {(key: string, version: number | undefined) => Promise<{ data: any }>} remove answers `{deleted, version}`
  * @property {(key: string) => boolean} exists whether the list already has this key (refuse to overwrite on create)
  * @property {(dirty: boolean) => void} setDirty
  * @property {(item: any) => any[]} badges header badges of a loaded item
@@ -43,7 +45,7 @@ const canonical = (value) => JSON.stringify(value, (_k, v) => (v && typeof v ===
  * (`version`, and a flag's computed `status`, `stale`, `lastEvaluatedAt`: the server ignores them
  * on PUT, and they change while the editor is open).
  */
-export function editable(item) {
+export function editable(/** @type {any} */ item) {
   const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, ...rest } = item ?? {};
   return rest;
 }
@@ -52,7 +54,8 @@ export function editable(item) {
  * @param {HTMLElement} slot
  * @param {any} ctx the page context (`env`, `handle`)
  * @param {string | null} key null for a new item
- * @param {{close: () => void, saved: (key: string) => Promise<void>, deleted: () => Promise<void>}} on
+ * @param {{close: () => void, saved: (key: string, version: number | undefined) => Promise<void>, deleted: (version: number | undefined) => Promise<void>}} on
+ *   `version`: the environment's version after the write (undefined: held as a change request)
  * @param {EditorSpec} spec
  */
 export async function resourceEditor(slot, ctx, key, on, spec) {
@@ -64,6 +67,7 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     id: spec.id, class: "code", spellcheck: "false", rows: String(spec.rows), "aria-describedby": `${spec.id}-status`,
   }));
   let version = /** @type {number | undefined} */ (undefined);
+  /** @type {any} */
   let item = null;
   let original = "";
 
@@ -132,12 +136,12 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     }
     saveButton.disabled = true;
     try {
-      const { status: code } = await spec.put(newKey, body, isNew ? undefined : version);
+      const { status: code, data } = await spec.put(newKey, body, isNew ? undefined : version);
       mount(messages, notice(code === 201 ? `Created ${newKey}.` : `Saved ${newKey}.`));
-      await on.saved(newKey);
+      await on.saved(newKey, code === 202 ? undefined : data?.version);
     } catch (err) {
       saveButton.disabled = false;
-      if (err?.status === 412) return showConflict();
+      if (err instanceof ApiError && err.status === 412) return showConflict();
       ctx.handle(err, messages);
     }
   }
@@ -165,10 +169,10 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     });
     if (!ok) return;
     try {
-      await spec.remove(/** @type {string} */ (key), version);
-      await on.deleted();
+      const { data } = await spec.remove(/** @type {string} */ (key), version);
+      await on.deleted(typeof data?.version === "number" ? data.version : undefined);
     } catch (err) {
-      if (err?.status === 412) return showConflict("delete");
+      if (err instanceof ApiError && err.status === 412) return showConflict("delete");
       ctx.handle(err, messages);
     }
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings tab: the environment's one dangerous action, deleting it. The button stays disabled
 // until the environment's name is typed, and the API itself also demands `?confirm=<name>`.
 import { api } from "./api.js";

@@ -3,9 +3,13 @@
  * Debian Chromium against the real local server (`npm start` via the e2e harness). An environment
  * of BENCH_FLAGS flags (default 2,000) is imported in one version, and the flags opened get two
  * rules and a rollout. Per round, measured in the page: from clicking a flag in the list until its
- * visual editor is drawn (including its GET), from “+ Prerequisite” until the picker listing every
- * other flag is drawn, from a search input until the list is filtered, and from clearing it until
- * every row is drawn again. Prints p50/p90/max in ms; last line is JSON. Env: BENCH_ROUNDS (default 20).
+ * visual editor is drawn (including its GET), from “+ Prerequisite” until the type-ahead picker is
+ * drawn (then typing into it must list that flag), from a search input until the list is filtered
+ * (the page debounces typing: included), from clearing it until the list shows every flag again
+ * (counted, with the rows in view drawn: the list draws only those, at any size), from
+ * clicking a row's on/off switch until that row shows the new state (the API call included), and
+ * from switching to the Segments tab and back until the flag list is shown again. Prints
+ * p50/p90/max in ms; last line is JSON. Env: BENCH_FLAGS (default 2,000), BENCH_ROUNDS (default 20).
  * @module
  */
 import { chromium } from "playwright-core";
@@ -50,7 +54,7 @@ try {
   await page.goto(`${server.baseUrl}/#/${ENV}/flags`);
   await page.getByLabel("Admin token").fill(server.adminToken);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator(`.flags-table tr[data-key="${flag(FLAGS - 1).key}"]`).waitFor({ timeout: 60_000 });
+  await page.locator(`.flags-table tr[data-key="${flag(0).key}"]`).waitFor({ timeout: 60_000 });
 
   // Timed inside the page (click → the next animation frame after the result is in the DOM), so
   // the figures are the page's own work plus its admin API calls, not the test driver's lookups.
@@ -70,8 +74,22 @@ try {
   const prereqScript: number[] = [];
   const search: number[] = [];
   const listAll: number[] = [];
+  const toggle: number[] = [];
+  const tabs: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const key = flag(opened[r]).key;
+    // Untimed: scroll the page until the row is drawn (as a user scrolls to it).
+    await page.evaluate(async (key) => {
+      window.scrollTo(0, 0);
+      for (let i = 0; !document.querySelector(`.flags-table tr[data-key="${key}"]`); i++) {
+        if (i > 2000) throw new Error(`row ${key} is not in the list`);
+        window.scrollBy(0, 600);
+        await new Promise((r) => requestAnimationFrame(r));
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      document.querySelector(`.flags-table tr[data-key="${key}"]`)!.scrollIntoView({ block: "center" });
+      await new Promise((r) => requestAnimationFrame(r));
+    }, key);
     open.push(await until(
       `document.querySelector('.flags-table tr[data-key="' + arg + '"] .flag-key').click()`,
       `document.querySelector(".flag-detail h2")?.textContent === arg && !!document.querySelector(".flag-detail .visual-editor .fe-bar")`, key));
@@ -79,8 +97,11 @@ try {
       `[...document.querySelectorAll(".flag-detail button")].find((b) => b.textContent === "+ Prerequisite").click()`,
       `!!document.getElementById("fe-prereq-0-flag")`, key));
     prereqScript.push(await page.evaluate(() => (window as unknown as { __syncMs: number }).__syncMs));
-    const options = await page.locator("#fe-prereq-0-flag option").count();
-    if (options !== FLAGS - 1) throw new Error(`prerequisite picker lists ${options} flags, expected ${FLAGS - 1}`);
+    // The picker finds any other flag by typing part of its key.
+    const wanted = flag((opened[r] + 1) % FLAGS).key;
+    await page.locator("#fe-prereq-0-flag").fill(wanted);
+    const listed = await page.locator("#fe-prereq-0-flag-list [role=option]").allTextContents();
+    if (!listed.includes(wanted)) throw new Error(`prerequisite picker does not list ${wanted} when typed: ${listed.join(", ")}`);
     // Discard the edit (the page asks before replacing an editor with unsaved changes).
     await page.getByRole("button", { name: "Revert" }).click();
     search.push(await until(
@@ -88,15 +109,31 @@ try {
       `document.querySelectorAll(".flags-table tbody tr").length === 1`, key));
     listAll.push(await until(
       `const input = document.getElementById("flag-search"); input.value = ""; input.dispatchEvent(new Event("input"))`,
-      `document.querySelectorAll(".flags-table tbody tr").length === ${FLAGS}`, key));
+      `document.querySelector("#panel-flags .count")?.textContent === ${JSON.stringify(`${FLAGS.toLocaleString("en-US")} flags`)} && document.querySelectorAll(".flags-table tbody tr").length > 1`, key));
+    // On/off switch of the second row (a flag no round opens): until that row shows the flipped state.
+    const first = flag(1).key;
+    await page.evaluate(async () => { window.scrollTo(0, 0); await new Promise((r) => requestAnimationFrame(r)); await new Promise((r) => requestAnimationFrame(r)); });
+    const was = await page.locator(`.flags-table tr[data-key="${first}"] [role=switch]`).getAttribute("aria-checked");
+    toggle.push(await until(
+      `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]').click()`,
+      `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]')?.getAttribute("aria-checked") === ${JSON.stringify(was === "true" ? "false" : "true")}`, first));
+    // To Segments and back to Flags: until the flag list is shown again.
+    tabs.push(await until(
+      `document.getElementById("tab-segments").click(); document.getElementById("tab-flags").click()`,
+      `!document.getElementById("panel-flags").hidden && document.getElementById("panel-segments").hidden && !!document.querySelector('.flags-table tr[data-key="' + arg + '"]')`, first));
   }
-  const result = { flags: FLAGS, rounds: ROUNDS, openEditorMs: summary(open), prerequisitePickerMs: summary(prereq), prerequisiteScriptMs: summary(prereqScript), searchMs: summary(search), clearSearchMs: summary(listAll) };
+  const result = {
+    flags: FLAGS, rounds: ROUNDS, openEditorMs: summary(open), prerequisitePickerMs: summary(prereq), prerequisiteScriptMs: summary(prereqScript),
+    searchMs: summary(search), clearSearchMs: summary(listAll), toggleMs: summary(toggle), switchTabsMs: summary(tabs),
+  };
   console.log(`visual editor, ${FLAGS} flags, ${ROUNDS} rounds`);
   console.log(`  open a flag's visual editor   p50 ${result.openEditorMs.p50} ms  p90 ${result.openEditorMs.p90} ms  max ${result.openEditorMs.max} ms`);
   console.log(`  prerequisite picker (${FLAGS - 1} flags)  p50 ${result.prerequisitePickerMs.p50} ms  p90 ${result.prerequisitePickerMs.p90} ms  max ${result.prerequisitePickerMs.max} ms`);
   console.log(`    of which the click handler    p50 ${result.prerequisiteScriptMs.p50} ms  p90 ${result.prerequisiteScriptMs.p90} ms  max ${result.prerequisiteScriptMs.max} ms`);
   console.log(`  search filters the list       p50 ${result.searchMs.p50} ms  p90 ${result.searchMs.p90} ms  max ${result.searchMs.max} ms`);
-  console.log(`  clearing it draws all ${FLAGS} rows p50 ${result.clearSearchMs.p50} ms  p90 ${result.clearSearchMs.p90} ms  max ${result.clearSearchMs.max} ms`);
+  console.log(`  clearing it lists all ${FLAGS}    p50 ${result.clearSearchMs.p50} ms  p90 ${result.clearSearchMs.p90} ms  max ${result.clearSearchMs.max} ms`);
+  console.log(`  toggling a flag (row redrawn) p50 ${result.toggleMs.p50} ms  p90 ${result.toggleMs.p90} ms  max ${result.toggleMs.max} ms`);
+  console.log(`  Segments tab and back         p50 ${result.switchTabsMs.p50} ms  p90 ${result.switchTabsMs.p90} ms  max ${result.switchTabsMs.max} ms`);
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

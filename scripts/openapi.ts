@@ -291,7 +291,10 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     },
     [`${E}/flags`]: {
       parameters: [envParam],
-      get: op("flags", "List flags", { responses: { "200": { description: "Flags.", content: { "application/json": { schema: { type: "object", properties: { flags: { type: "array", items: ref("StoredFlag") } } } } } }, ...envErrors } }),
+      get: op("flags", "List flags", {
+        parameters: [{ name: "view", in: "query", required: false, schema: { type: "string", enum: ["full", "summary"], default: "full" }, description: "`summary`: one row per flag (key, type, kind, description, tags, enabled, clientVisible, version, defaultVariant, defaultValue as cut JSON text, variant names, targeting counts) instead of definitions." }],
+        responses: { "200": { description: "Flags (definitions, or summaries with `view=summary`).", content: { "application/json": { schema: { type: "object", properties: { flags: { type: "array", items: ref("StoredFlag") } } } } } }, "400": err("Unknown `view`."), ...envErrors },
+      }),
     },
     [`${E}/flags/{key}`]: {
       parameters: [envParam, keyParam("Flag")],
@@ -428,7 +431,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/schedules`]: {
       parameters: [envParam],
       post: op("releases", "Schedule a JSON Merge Patch of one flag, applied at `at` as one version", { requestBody: body("ScheduleBody"), responses: { "201": json("Schedule", "Pending."), "202": held, ...bodyErrors, "400": err("Invalid body, or the patched flag does not compile in the environment: `issues` names each problem."), ...envErrors } }),
-      get: op("releases", "Scheduled changes (pending first)", { responses: { "200": { description: "`{schedules:[…]}`", content: { "application/json": { schema: { type: "object", properties: { schedules: { type: "array", items: ref("Schedule") } } } } } }, ...envErrors } }),
+      get: op("releases", "Scheduled changes (pending first)", { parameters: [{ name: "flag", in: "query", required: false, schema: { type: "string" }, description: "Only this flag's schedules." }], responses: { "200": { description: "`{schedules:[…]}`", content: { "application/json": { schema: { type: "object", properties: { schedules: { type: "array", items: ref("Schedule") } } } } } }, ...envErrors } }),
     },
     [`${E}/schedules/{id}`]: {
       parameters: [envParam, idParam],

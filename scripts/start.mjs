@@ -34,6 +34,7 @@ const baseUrl = `http://${host}:${port}`;
 const persistTo = resolve(root, process.env.EDGEFLAGS_PERSIST_TO || ".wrangler/state");
 const devStateFile = join(persistTo, "edgeflags-dev.json");
 const exampleFile = join(root, "examples", "flags.flagd.json");
+const nativeExampleFile = join(root, "examples", "native-flags.json");
 const ENV_NAME = "development";
 const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "INSIGHTS"];
 const LOCAL_REFRESH_SECONDS = "0.25";
@@ -240,6 +241,24 @@ async function mintKeys(state) {
   state.serverKey = server.key;
 }
 
+/**
+ * The native flags and segments of the example (rules, segments, targets, rollouts: what the
+ * visual editor edits), added after the flagd import on the first start only (a restart finds
+ * the environment and seeds nothing), segments first because rules name them.
+ * @returns {Promise<string | undefined>} the file it came from, for the banner
+ */
+async function seedNative() {
+  if (!existsSync(nativeExampleFile)) return undefined;
+  const doc = JSON.parse(readFileSync(nativeExampleFile, "utf8"));
+  for (const segment of doc.segments ?? []) {
+    expectOk(`PUT segment ${segment.key}`, await admin("PUT", `/environments/${ENV_NAME}/segments/${encodeURIComponent(segment.key)}`, segment));
+  }
+  for (const flag of doc.flags ?? []) {
+    expectOk(`PUT flag ${flag.key}`, await admin("PUT", `/environments/${ENV_NAME}/flags/${encodeURIComponent(flag.key)}`, flag));
+  }
+  return relative(root, nativeExampleFile);
+}
+
 async function ensureSeeded() {
   const listing = expectOk("GET /admin/v1/environments", await admin("GET", "/environments"));
   const state = readDevState();
@@ -250,7 +269,8 @@ async function ensureSeeded() {
       const doc = JSON.parse(readFileSync(exampleFile, "utf8"));
       expectOk(`import ${relative(root, exampleFile)}`, await admin("PUT", `/environments/${ENV_NAME}/flagd`, doc));
       state.exampleFlag = pickExampleFlag(doc);
-      notes.push(`seeded environment "${ENV_NAME}" from ${relative(root, exampleFile)}`);
+      const native = await seedNative();
+      notes.push(`seeded environment "${ENV_NAME}" from ${relative(root, exampleFile)}${native ? ` and ${native}` : ""}`);
     } else {
       notes.push(`created environment "${ENV_NAME}" (no ${relative(root, exampleFile)} to import)`);
     }
@@ -282,6 +302,9 @@ function printBanner(info) {
       `Evaluate a flag of "${ENV_NAME}" via OFREP:`,
       `  curl -s -X POST ${baseUrl}/ofrep/v1/evaluate/flags/${info.exampleFlag} -H 'Authorization: Bearer ${info.serverKey}' -H 'Content-Type: application/json' -d '{"context":{"targetingKey":"user-1"}}'`,
     );
+  }
+  if (info.clientKey) {
+    lines.push("", `The client key sees the flags marked client-visible (new-checkout, one-click-reorder, …): README "In a browser".`);
   }
   lines.push("", "Ready. Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));

@@ -4,6 +4,7 @@
 // kind or adding/removing one redraws the tree (focus is restored by control id).
 import { h } from "../dom.js";
 import { button, section, select, textInput } from "./controls.js";
+import { typeahead } from "./picker.js";
 import { formatValues, newCondition, parseValues, valueTypeOf } from "./model.js";
 import { COMMON_ATTRIBUTES, OPERATOR_INFO, OPERATOR_NAMES, valueWarning } from "./operators.js";
 
@@ -42,11 +43,10 @@ export function conditionEditor(id, get, set, env, remove, listId = "fe-attribut
 
     if (c.kind === "attribute") return h("div", { class: "fe-cond-row" }, head, attributeFields(id, c, env, listId), removeButton);
     if (c.kind === "segment") {
-      const options = env.segments.map((k) => ({ value: k, label: k }));
       return h("div", { class: "fe-cond-row" }, head,
         h("label", { for: `${id}-segment`, class: "sr-only", text: "Segment" }),
-        options.length || c.segment
-          ? select(`${id}-segment`, options, c.segment, (value) => { c.segment = value; env.changed(); })
+        env.segments.length || c.segment
+          ? typeahead(`${id}-segment`, () => env.segments, c.segment, (value) => { c.segment = value; env.changed(); }, { noun: "segment" })
           : h("span", { class: "muted small", text: "No segments in this environment yet (Segments tab)." }),
         removeButton);
     }

@@ -1,20 +1,6 @@
 // @ts-check
-// The flag kinds (release, experiment, …) the server's model accepts, read from the OpenAPI
-// document served next to the page: the editor shows a Kind picker only when the model has `kind`.
+// The flag kinds (release, experiment, …) the server's model accepts (src/core/lifecycle.ts
+// FLAG_KINDS), shipped with the page instead of read from the 200 KB OpenAPI document; a test
+// (test/admin-page/kinds.node.test.ts) keeps the two lists equal.
 
-/** @type {Promise<string[] | null> | null} */
-let kinds = null;
-
-/** @returns {Promise<string[] | null>} the enum of Flag.kind, or null when the model has no `kind` */
-export function flagKinds() {
-  kinds ??= fetch("./openapi.json", { cache: "no-store" })
-    .then((res) => (res.ok ? res.json() : null))
-    .then((doc) => {
-      const kind = doc?.components?.schemas?.Flag?.properties?.kind;
-      if (!kind) return null;
-      const values = kind.enum ?? kind.anyOf?.find((/** @type {any} */ s) => Array.isArray(s.enum))?.enum;
-      return Array.isArray(values) ? values.map(String) : [];
-    })
-    .catch(() => null);
-  return kinds;
-}
+export const FLAG_KINDS = ["release", "experiment", "operational", "kill-switch", "permission"];

@@ -5,6 +5,7 @@
 import { h } from "../dom.js";
 import { attributeList, conditionEditor } from "./conditions.js";
 import { button, checkbox, field, section, select, textInput } from "./controls.js";
+import { typeahead } from "./picker.js";
 import { checkModel, defaultValue, newCondition, renameVariant, toJson, toModel } from "./model.js";
 import { colourOf, serveEditor } from "./serve.js";
 
@@ -13,7 +14,7 @@ import { colourOf, serveEditor } from "./serve.js";
 /**
  * What the form needs from the environment.
  * @typedef {object} EditorEnv
- * @property {{ key: string, variants: string[] }[]} flags the other flags (prerequisite picker)
+ * @property {() => Map<string, { key: string, variants: string[] }>} flags the environment's flags by key (prerequisite picker), read when needed
  * @property {string[]} segments segment keys (segment picker)
  * @property {string[] | null} kinds flag kinds when the model has `kind`, else null (not shown)
  * @property {boolean} isNew the key can still be chosen
@@ -130,27 +131,39 @@ export function visualEditor(flag, env, onChange) {
     h("h4", { text: "Prerequisites" }),
     h("p", { class: "hint", text: "This flag serves its targeting only when each of these flags serves the given variant; otherwise the default variant." }),
     m.prerequisites.map((p, i) => {
-      const other = env.flags.find((f) => f.key === p.flag);
+      const other = env.flags().get(p.flag);
       return h("div", { class: "fe-row" },
         h("label", { for: `fe-prereq-${i}-flag`, class: "sr-only", text: `Prerequisite ${i + 1} flag` }),
-        select(`fe-prereq-${i}-flag`, env.flags.filter((f) => f.key !== m.key).map((f) => ({ value: f.key, label: f.key })), p.flag, (value) => {
+        typeahead(`fe-prereq-${i}-flag`, otherFlags, p.flag, (value) => {
           p.flag = value;
-          p.variant = env.flags.find((f) => f.key === value)?.variants[0] ?? "";
+          p.variant = env.flags().get(value)?.variants[0] ?? "";
           prereqs.redraw();
           changed();
-        }),
+        }, { noun: "flag" }),
         h("span", { class: "muted", text: "serves" }),
         h("label", { for: `fe-prereq-${i}-variant`, class: "sr-only", text: `Prerequisite ${i + 1} variant` }),
         select(`fe-prereq-${i}-variant`, (other?.variants ?? []).map((k) => ({ value: k, label: k })), p.variant, (value) => { p.variant = value; changed(); }),
         button("✕", () => { m.prerequisites.splice(i, 1); prereqs.redraw(); changed(); }, { label: `Remove prerequisite ${p.flag}` }));
     }),
     h("div", { class: "fe-row" }, button("+ Prerequisite", () => {
-      const first = env.flags.find((f) => f.key !== m.key);
+      const first = firstOther();
       m.prerequisites.push({ flag: first?.key ?? "", variant: first?.variants[0] ?? "" });
       prereqs.redraw();
       changed();
-    }, { disabled: !env.flags.some((f) => f.key !== m.key) })),
+      // Straight into the picker: type to find the flag.
+      /** @type {HTMLElement | null} */ (document.getElementById(`fe-prereq-${m.prerequisites.length - 1}-flag`))?.focus();
+    }, { disabled: !firstOther() })),
   ]);
+
+  /** The keys of the flags other than this one (the picker filters them as the user types). */
+  function* otherFlags() {
+    for (const key of env.flags().keys()) if (key !== m.key) yield key;
+  }
+
+  function firstOther() {
+    for (const f of env.flags().values()) if (f.key !== m.key) return f;
+    return undefined;
+  }
 
   const targeting = section("fe-targeting", () => m.targeting !== undefined ? jsonLogicNotice(m.targeting) : [
     h("div", { class: "fe-section" },

@@ -3,6 +3,7 @@
  * (versioned-resource.ts) plus the one-call on/off switch, which needs no full definition.
  * @module
  */
+import { flagSummary } from "../core/flag-summary";
 import { KEY_PATTERN } from "../core/model";
 import { writeAccess } from "./access";
 import { jsonBody } from "./body";
@@ -12,8 +13,9 @@ import { withLifecycle } from "./insights";
 import { ToggleBody } from "./schemas";
 import { expectedVersion, notFoundResponse, versionedResource } from "./versioned-resource";
 
-// GET answers carry the read-only `kind`, `status`, `stale` and `lastEvaluatedAt` (insights.ts).
-export const flagsApp = versionedResource("flag", withLifecycle);
+// GET answers carry the read-only `kind`, `status`, `stale` and `lastEvaluatedAt` (insights.ts);
+// `GET /?view=summary` answers core/flag-summary.ts rows instead of definitions.
+export const flagsApp = versionedResource("flag", withLifecycle, flagSummary);
 
 flagsApp.post("/:key/toggle", writeAccess, jsonBody(ToggleBody), async (c) => {
   const key = c.req.param("key");

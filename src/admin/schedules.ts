@@ -17,10 +17,12 @@ schedulesApp.post("/", writeAccess, jsonBody(ScheduleBody), async (c) => {
   return c.json(result.value, 201);
 });
 
+// `?flag=<key>`: that flag's schedules only (a flag's editor shows its own, not the environment's).
 schedulesApp.get("/", readAccess, async (c) => {
+  const flag = c.req.query("flag");
   const result = await c.var.store.listSchedules();
   if (!result.ok) return storeErrorResponse(c, result.error);
-  return c.json({ schedules: result.value });
+  return c.json({ schedules: flag === undefined ? result.value : result.value.filter((s) => s.flag === flag) });
 });
 
 schedulesApp.delete("/:id", writeAccess, async (c) => {

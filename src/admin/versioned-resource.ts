@@ -52,17 +52,24 @@ export type Decorate = (c: Context<EnvironmentEnv>) => Promise<<T extends { key:
  * The URL names the key, so the body's own `key` is optional (checked against the URL here). The
  * body is validated once, by the store (FlagBody/SegmentBody in schemas.ts document it).
  */
-export function versionedResource(noun: Noun, decorate?: Decorate): Hono<EnvironmentEnv> {
+export function versionedResource(noun: Noun, decorate?: Decorate, summarize?: (item: Stored<Flag>) => { key: string }): Hono<EnvironmentEnv> {
   const methods = STORE_METHODS[noun];
   const app = new Hono<EnvironmentEnv>();
   const same = async () => <T>(item: T) => item;
 
+  // `?view=summary`: one row per item, no definitions (the list of a resource whose plain list
+  // already answers summaries, segments, answers the same either way).
   app.get("/", readAccess, async (c) => {
+    const view = c.req.query("view");
+    if (view !== undefined && view !== "summary" && view !== "full") {
+      return invalid(c, [{ path: "view", message: 'must be "summary" or "full"' }], "query");
+    }
     const decorating = (decorate ?? same)(c);
     const items = await c.var.store[methods.list]();
     if (!items.ok) return storeErrorResponse(c, items.error);
     const add = await decorating;
-    return c.json({ [methods.plural]: (items.value as { key: string }[]).map(add) });
+    const rows = view === "summary" && summarize ? (items.value as Stored<Flag>[]).map(summarize) : (items.value as { key: string }[]);
+    return c.json({ [methods.plural]: rows.map(add) });
   });
 
   app.get("/:key", readAccess, async (c) => {

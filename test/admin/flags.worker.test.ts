@@ -113,6 +113,50 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
     expect(list.status).toBe(200);
     expect(list.body.flags.map((f: { key: string }) => f.key).sort()).toEqual(["a", "b"]);
   });
+
+  it("?view=summary lists one row per flag without definitions; the plain list keeps full definitions", async () => {
+    const env = await createEnv();
+    const longText = "x".repeat(100);
+    expect((await api("PUT", `/environments/${env}/flags/plain`, { body: boolFlag("plain", { enabled: false, metadata: { description: "from flagd" } }) })).status).toBe(201);
+    expect((await api("PUT", `/environments/${env}/flags/native`, { body: {
+      key: "native", type: "string", kind: "experiment", description: "d", tags: ["web"], clientVisible: true,
+      variants: { a: "A", b: longText, c: "C" }, defaultVariant: "b",
+      prerequisites: [{ flag: "plain", variant: "on" }],
+      targets: [{ variant: "a", values: ["u1", "u2"] }],
+      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@x"] }, serve: { variant: "c" } }],
+      fallthrough: { rollout: { variants: [{ variant: "a", weight: 1 }, { variant: "c", weight: 1 }] } },
+    } })).status).toBe(201);
+    await api("PUT", `/environments/${env}/flags/logic`, { body: { key: "logic", type: "object", variants: { v: { n: 1 } }, defaultVariant: "v", targeting: { if: [true, "v", null] } } });
+
+    const full = await api("GET", `/environments/${env}/flags`);
+    expect(full.body.flags.find((f: { key: string }) => f.key === "native").rules).toHaveLength(1);
+
+    const list = await api("GET", `/environments/${env}/flags?view=summary`);
+    expect(list.status).toBe(200);
+    const byKey = Object.fromEntries(list.body.flags.map((f: { key: string }) => [f.key, f]));
+    expect(Object.keys(byKey).sort()).toEqual(["logic", "native", "plain"]);
+    expect(byKey.native).toMatchObject({
+      key: "native", type: "string", kind: "experiment", description: "d", tags: ["web"], enabled: true, clientVisible: true,
+      defaultVariant: "b", variants: ["a", "b", "c"],
+      targeting: { logic: false, targets: 2, rules: 1, rollout: true, prerequisites: 1 },
+    });
+    expect(byKey.native.defaultValue).toHaveLength(40);
+    expect(byKey.native.defaultValue.endsWith("…")).toBe(true);
+    expect(byKey.native.version).toBeGreaterThan(0);
+    expect(byKey.native).not.toHaveProperty("rules");
+    expect(byKey.native).not.toHaveProperty("targets");
+    // Lifecycle decorates summaries too (the Insights tab lists them).
+    expect(typeof byKey.native.status).toBe("string");
+    expect(byKey.plain).toMatchObject({ enabled: false, clientVisible: false, description: "from flagd", defaultValue: "false", targeting: { logic: false, targets: 0, rules: 0, rollout: false, prerequisites: 0 } });
+    expect(byKey.logic).toMatchObject({ type: "object", targeting: { logic: true } });
+    expect(byKey.logic).not.toHaveProperty("defaultValue");
+    expect(byKey.logic).not.toHaveProperty("targeting.if");
+
+    expect((await api("GET", `/environments/${env}/flags?view=full`)).body).toEqual(full.body);
+    const bad = await api("GET", `/environments/${env}/flags?view=tiny`);
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad).issues?.[0].path).toBe("view");
+  });
 });
 
 describe("If-Match", () => {

@@ -50,6 +50,24 @@ describe("scheduled changes: /environments/{env}/schedules", () => {
     expect(row).toMatchObject({ actor: "bootstrap", target: "banner", diff: { schedule: created.body.id, createdBy: "bootstrap", before: { enabled: true }, after: { enabled: false } } });
   });
 
+  it("?flag= lists that flag's schedules only", async () => {
+    const name = await createEnv();
+    for (const key of ["a", "b"]) await api("PUT", `/environments/${name}/flags/${key}`, { body: boolFlag(key) });
+    const ids: Record<string, string> = {};
+    for (const key of ["a", "b", "a"]) {
+      const created = await api("POST", `/environments/${name}/schedules`, { body: { at: inSeconds(3600), flag: key, patch: { enabled: false } } });
+      expect(created.status).toBe(201);
+      ids[`${key}${Object.keys(ids).length}`] = created.body.id;
+    }
+    const all = await api("GET", `/environments/${name}/schedules`);
+    expect(all.body.schedules).toHaveLength(3);
+    const onlyA = await api("GET", `/environments/${name}/schedules?flag=a`);
+    expect(onlyA.status).toBe(200);
+    expect(onlyA.body.schedules.map((s: { flag: string }) => s.flag)).toEqual(["a", "a"]);
+    expect(onlyA.body.schedules.map((s: { id: string }) => s.id).sort()).toEqual([ids.a0, ids.a2].sort());
+    expect((await api("GET", `/environments/${name}/schedules?flag=none`)).body.schedules).toEqual([]);
+  });
+
   it("the DO alarm applies it by itself, within about a second of its time", async () => {
     const name = await createEnv();
     await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });

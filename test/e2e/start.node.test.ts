@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePrintedKeys, repoRoot, startDevServer, tempDir, TEST_ADMIN_TOKEN, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
 const exampleDoc = JSON.parse(readFileSync(join(repoRoot, "examples", "flags.flagd.json"), "utf8"));
+const nativeExample = JSON.parse(readFileSync(join(repoRoot, "examples", "native-flags.json"), "utf8"));
 
 /** The `curl ...` line npm start printed, turned into a fetch call. */
 function parseCurl(output: string): { url: string; method: string; headers: Record<string, string>; body?: string } {
@@ -91,10 +92,32 @@ describe("npm start", { timeout: 60_000 }, () => {
     expect(list.status).toBe(200);
     expect(environmentNames(list.json)).toContain("development");
 
-    // What was seeded is the example file: every flag of it is exported back.
+    // What was seeded is the example flagd file plus the native example flags and segments.
     const exported = await server.admin("GET", "/environments/development/flagd");
     expect(exported.status).toBe(200);
-    expect(Object.keys(exported.json.flags).sort()).toEqual(Object.keys(exampleDoc.flags).sort());
+    const nativeKeys = nativeExample.flags.map((f: { key: string }) => f.key);
+    expect(Object.keys(exported.json.flags).sort()).toEqual([...Object.keys(exampleDoc.flags), ...nativeKeys].sort());
+    const segments = await server.admin("GET", "/environments/development/segments");
+    expect(segments.json.segments.map((s: { key: string }) => s.key).sort()).toEqual(nativeExample.segments.map((s: { key: string }) => s.key).sort());
+    // The native flags stay native: rules and rollouts, not JSON Logic.
+    for (const key of nativeKeys) {
+      const flag = (await server.admin("GET", `/environments/development/flags/${key}`)).json;
+      expect(flag.targeting, key).toBeUndefined();
+    }
+  });
+
+  it("prints a client key that sees client-visible flags, new-checkout among them, and no server-only one", async () => {
+    const bulk = await server.ofrep(server.keys.client!, undefined, { targetingKey: "user-42", email: "ada@example.com" });
+    expect(bulk.status).toBe(200);
+    const flags = ((await bulk.json()).flags as { key: string; value?: unknown; errorCode?: string }[]);
+    const keys = flags.map((f) => f.key);
+    expect(keys).toEqual(expect.arrayContaining(["new-checkout", "welcome-banner", "one-click-reorder", "checkout-button-copy"]));
+    expect(keys).not.toContain("api-page-size");
+    expect(keys).not.toContain("checkout-kill-switch");
+    expect(flags.find((f) => f.key === "new-checkout")).toMatchObject({ value: expect.any(Boolean) });
+    // user-42 is a beta tester (a segment) and an individual target of the experiment.
+    expect(flags.find((f) => f.key === "one-click-reorder")).toMatchObject({ value: true });
+    expect(flags.find((f) => f.key === "checkout-button-copy")).toMatchObject({ value: "Pay securely" });
   });
 
   it("prints a curl line that actually evaluates a flag", async () => {
