@@ -1,7 +1,8 @@
 /**
  * One environment's single writer and source of truth (a SQLite Durable Object, one per
- * environment via `ENV_STORE.idFromName(env)`). Thin on purpose: SQL lives in the *-repo modules,
- * validation in validate.ts, KV publishing in publish.ts.
+ * environment via `ENV_STORE.idFromName(env)`). SQL lives in the *-repo modules, validation in
+ * validate.ts, KV publishing in publish.ts, and the releases, insights, webhooks and alerts halves
+ * in classes of their own; the document writes, SDK keys and the change stream are still here.
  *
  * Every document change goes through `mutate`: its whole read-validate-write (zod,
  * `compileEnvironment` of the resulting document, If-Match, the writes, the version bump and the
@@ -126,6 +127,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       transaction: (fn) => ctx.storage.transactionSync(fn),
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       flags: () => flags.listFlags(this.sql),
+      flag: (key) => flags.getFlag(this.sql, key),
     });
     this.webhooks = new StoreWebhooks({
       sql: this.sql,
@@ -536,6 +538,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>> {
     return this.insights.flagLifecycles();
+  }
+
+  async flagLifecycle(key: string): Promise<StoreResult<FlagLifecycle>> {
+    return this.insights.flagLifecycle(key);
   }
 
   async lifecycleSettings(): Promise<StoreResult<LifecycleSettings>> {
