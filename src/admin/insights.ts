@@ -1,6 +1,7 @@
 /**
- * Insights of one environment (API.md "Insights"): a flag's hourly usage, the edge's per-minute
- * request metrics with publish lag, and the lifecycle settings behind flag `status` and `stale`.
+ * Insights of one environment (README "Insights: usage, staleness, edge metrics"): a flag's
+ * hourly usage, the edge's per-minute request metrics with publish lag, and the lifecycle
+ * settings behind flag `status` and `stale`.
  * Counts come from the edge through the insights queue (src/edge/insights, src/queue).
  *
  * | route | answers |
@@ -28,19 +29,25 @@ export const insightsApp = new Hono<EnvironmentEnv>();
 const insights = (c: Context) => (c.var as EnvironmentEnv["Variables"]).store as unknown as InsightsStoreApi;
 
 /**
- * The read-only lifecycle fields of GET flag answers. Best effort: when they cannot be computed
- * the flag is still answered, without them (and the failure is logged).
+ * The read-only lifecycle fields of GET flag answers: a list's for every flag, one flag's for
+ * that flag alone. Best effort: when they cannot be computed the flag is still answered, without
+ * them (and the failure is logged).
  */
-export const withLifecycle: Decorate = async (c) => {
+export const withLifecycle: Decorate = async (c, key) => {
   let lifecycles: Record<string, object> = {};
   try {
-    const result = await insights(c).flagLifecycles();
-    if (result.ok) lifecycles = result.value;
+    if (key === undefined) {
+      const result = await insights(c).flagLifecycles();
+      if (result.ok) lifecycles = result.value;
+    } else {
+      const result = await insights(c).flagLifecycle(key);
+      if (result.ok) lifecycles = { [key]: result.value };
+    }
   } catch (err) {
     logError("admin: flag lifecycle unavailable", err, { environment: c.var.environment }, c.req.raw);
   }
   return (item) => {
-    const extra = lifecycles[item.key];
+    const extra = Object.hasOwn(lifecycles, item.key) ? lifecycles[item.key] : undefined;
     return (extra ? { ...item, ...extra } : item);
   };
 };

@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Condition, EnvironmentDoc, Flag, Segment } from "../core/model";
+import type { Condition, Flag, Segment } from "../core/model";
 import type { Issue } from "../core/result";
 import { writeAccess, type EnvironmentEnv } from "./access";
 import { forbidden, scopeRefusal } from "./auth";
@@ -44,15 +44,6 @@ export function segmentsUsedBy(flags: readonly Flag[], segments: readonly Segmen
   return used;
 }
 
-/** The target document with the promoted items replacing (or joining) its own, order kept. */
-function merge<T extends { key: string }>(existing: readonly T[], incoming: readonly T[]): T[] {
-  const replacements = new Map(incoming.map((item) => [item.key, item]));
-  const merged = existing.map((item) => replacements.get(item.key) ?? item);
-  const present = new Set(existing.map((item) => item.key));
-  for (const item of incoming) if (!present.has(item.key)) merged.push(item);
-  return merged;
-}
-
 promoteApp.post("/promote", writeAccess, jsonBody(PromoteBody), async (c) => {
   const { to, flags: wanted } = c.var.body;
   const from = c.var.environment;
@@ -60,32 +51,32 @@ promoteApp.post("/promote", writeAccess, jsonBody(PromoteBody), async (c) => {
   const refusal = scopeRefusal(c.var.scope, to, true);
   if (refusal) return forbidden(c, refusal);
 
-  const target = environmentStore(c, to);
-  const [exported, existing] = await Promise.all([c.var.store.exportDoc(), target.exportDoc()]);
+  const exported = await c.var.store.exportDoc();
   if (!exported.ok) return storeErrorResponse(c, exported.error);
-  if (!existing.ok) return storeErrorResponse(c, existing.error, to);
-  const [source, current] = [exported.value, existing.value];
+  const source = exported.value.doc;
+  const target = environmentStore(c, to);
 
-  let flags = source.doc.flags;
+  let flags = source.flags;
   if (wanted) {
     const byKey = new Map(flags.map((f) => [f.key, f]));
     const missing: Issue[] = [];
     wanted.forEach((key, i) => {
       if (!byKey.has(key)) missing.push({ path: `flags[${i}]`, message: `flag "${key}" does not exist in "${from}"` });
     });
-    if (missing.length > 0) return invalid(c, missing, "request body");
+    if (missing.length > 0) {
+      // Only on this refusal: an unknown target still answers 404 before the 400.
+      const info = await target.info();
+      return info.ok ? invalid(c, missing, "request body") : storeErrorResponse(c, info.error, to);
+    }
     flags = [...new Set(wanted)].map((key) => byKey.get(key)!);
   }
-  const segmentKeys = segmentsUsedBy(flags, source.doc.segments);
-  const segments = source.doc.segments.filter((s) => segmentKeys.has(s.key));
+  const segmentKeys = segmentsUsedBy(flags, source.segments);
+  const segments = source.segments.filter((s) => segmentKeys.has(s.key));
 
-  const doc: EnvironmentDoc = {
-    ...current.doc,
-    flags: merge(current.doc.flags, flags),
-    segments: merge(current.doc.segments, segments),
-  };
-  // The store validates the result as a whole (e.g. a prerequisite left behind) → 400, nothing changed.
-  const committed = await target.replaceAll(doc, c.var.actor, "promote");
+  // Merged into the target inside its own write transaction: a write that reaches the target
+  // meanwhile is kept, not reverted. The result is validated whole (e.g. a prerequisite left
+  // behind) → 400, nothing changed; under an approvals policy it is held (202).
+  const committed = await target.mergePromoted({ flags, segments }, c.var.actor);
   if (!committed.ok) return storeErrorResponse(c, committed.error, to);
   return c.json({
     from,

@@ -44,9 +44,10 @@ export const expectedVersion = (ifMatch: ReturnType<typeof parseIfMatch>) =>
 
 /**
  * Adds read-only fields to items answered by GET (flags: lifecycle status). Started before the
- * store read so both calls run at once; it resolves to the function applied to each item.
+ * store read so both calls run at once; it resolves to the function applied to each item. `key`:
+ * a GET of that one item, which needs that item's fields only (a list: every item's).
  */
-export type Decorate = (c: Context<EnvironmentEnv>) => Promise<<T extends { key: string }>(item: T) => T>;
+export type Decorate = (c: Context<EnvironmentEnv>, key?: string) => Promise<<T extends { key: string }>(item: T) => T>;
 
 /**
  * The URL names the key, so the body's own `key` is optional (checked against the URL here). The
@@ -76,7 +77,7 @@ export function versionedResource(noun: Noun, decorate?: Decorate, summarize?: (
     const key = c.req.param("key");
     // A key the pattern refuses can never have been stored.
     if (!KEY_PATTERN.test(key)) return notFoundResponse(c, noun, key);
-    const decorating = (decorate ?? same)(c);
+    const decorating = (decorate ?? same)(c, key);
     const item = await c.var.store[methods.get](key);
     if (!item.ok) {
       return item.error.code === "not_found" ? notFoundResponse(c, noun, key) : storeErrorResponse(c, item.error);

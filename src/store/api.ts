@@ -53,6 +53,9 @@ export interface SegmentSummary {
   version: number;
 }
 
+/** What a promote copies into another environment: the flags, and the segments they use. */
+export type PromotedItems = Pick<EnvironmentDoc, "flags" | "segments">;
+
 export interface Committed {
   /** The new environment version. */
   version: number;
@@ -93,10 +96,14 @@ export interface EnvironmentInfo {
 export interface EnvironmentStoreApi extends ReleasesApi {
   /** Idempotent: `created` is false when it existed. */
   create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
-  /** not_found when this environment was never created (or was deleted). */
+  /** no_environment when this environment was never created (or was deleted). */
   info(): Promise<StoreResult<EnvironmentInfo>>;
-  /** Removes definitions, keys (revoked at the edge) and the KV snapshot pointer. */
-  destroy(actor: Actor): Promise<StoreResult<{ deleted: boolean }>>;
+  /**
+   * Removes definitions, keys (revoked at the edge), schedules, plans, change requests, usage,
+   * lifecycle and alert settings, webhooks, and the KV snapshot pointer; the history stays. conflict while the policy requires
+   * approvals; no_environment when there is none.
+   */
+  destroy(actor: Actor): Promise<StoreResult<{ deleted: true }>>;
 
   listFlags(): Promise<StoreResult<Stored<Flag>[]>>;
   getFlag(key: string): Promise<StoreResult<Stored<Flag>>>;
@@ -112,8 +119,18 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; segment: Stored<Segment> }>>;
   deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;
 
-  /** Replaces every flag and segment in one version (flagd import, promote). Nothing changes on error. */
+  /**
+   * Replaces every flag and segment in one version, audited as `operation`. Nothing changes on
+   * error. A caller that merges into what it read must not use it (a write landing between its
+   * read and this call would be reverted): promote has `mergePromoted`, flagd import `importFlagd`.
+   */
   replaceAll(doc: unknown, actor: Actor, operation: string): Promise<StoreResult<Committed>>;
+  /**
+   * Promote into this environment (operation "promote"): each promoted flag and segment replaces
+   * the item of its key or joins at the end, merged in the transaction that commits it. Validated
+   * whole (a prerequisite left behind: invalid); held as a change request under an approvals policy.
+   */
+  mergePromoted(items: PromotedItems, actor: Actor): Promise<StoreResult<Committed>>;
   /**
    * flagd import (core/flagd/import.ts): what the document does not state about a flag that
    * exists keeps its current value, merged inside the transaction. Nothing changes on error.
@@ -132,7 +149,6 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   listKeys(): Promise<StoreResult<KeyInfo[]>>;
   revokeKey(id: string, actor: Actor): Promise<StoreResult<{ revoked: boolean }>>;
 
-  /** Rewrites the current snapshot, pointer and key index to KV from the DO alone. */
   /** Webhooks (webhooks.ts): the secret is answered by createWebhook only. */
   createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & { secret: string }>>;
   listWebhooks(): Promise<StoreResult<WebhookInfo[]>>;
@@ -140,6 +156,7 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   /** For the queue consumer: where and with what secret to send a delivery. */
   webhookTarget(id: string): Promise<StoreResult<{ url: string; secret: string }>>;
 
+  /** Rewrites the current snapshot, pointer and key index to KV from the DO alone. */
   republish(): Promise<StoreResult<{ version: number }>>;
 
   /** Change-stream WebSockets this object holds (its relays'), for `GET …/streams`. */

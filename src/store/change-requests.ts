@@ -13,7 +13,7 @@
  */
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
 import type { Actor, StoreFailure } from "./api";
-import { auditSegment, extraOf } from "./doc";
+import { auditSegment, extraOf, overlay } from "./doc";
 import type { Change } from "./environment-store";
 import { appendEvent } from "./events-repo";
 import { getFlag } from "./flags-repo";
@@ -59,18 +59,6 @@ function changedItems<T extends { key: string }>(before: readonly T[], after: re
     if (!was || JSON.stringify(was) !== JSON.stringify(item)) out.push([item.key, item]);
   }
   for (const key of old.keys()) out.push([key, null]);
-  return out;
-}
-
-function overlay<T extends { key: string }>(items: readonly T[], changes: readonly [string, T | null][]): T[] {
-  const byKey = new Map(changes);
-  const out: T[] = [];
-  for (const item of items) {
-    if (!byKey.has(item.key)) out.push(item);
-    else if (byKey.get(item.key)) out.push(byKey.get(item.key)!);
-    byKey.delete(item.key);
-  }
-  for (const value of byKey.values()) if (value) out.push(value);
   return out;
 }
 

@@ -79,6 +79,22 @@ export function summarize(changes: DocChanges): unknown {
   return { flags: cap(changes.flags), segments: cap(changes.segments), metadataChanged: changes.metadataChanged };
 }
 
+/**
+ * `items` with `changes` laid over them, order kept: a key present is replaced in place (or
+ * removed, for null), a new key joins at the end in the order of `changes`.
+ */
+export function overlay<T extends { key: string }>(items: readonly T[], changes: readonly (readonly [string, T | null])[]): T[] {
+  const byKey = new Map(changes);
+  const out: T[] = [];
+  for (const item of items) {
+    if (!byKey.has(item.key)) out.push(item);
+    else if (byKey.get(item.key)) out.push(byKey.get(item.key)!);
+    byKey.delete(item.key);
+  }
+  for (const value of byKey.values()) if (value) out.push(value);
+  return out;
+}
+
 export function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -1,7 +1,8 @@
 /**
  * One environment's single writer and source of truth (a SQLite Durable Object, one per
- * environment via `ENV_STORE.idFromName(env)`). Thin on purpose: SQL lives in the *-repo modules,
- * validation in validate.ts, KV publishing in publish.ts.
+ * environment via `ENV_STORE.idFromName(env)`). SQL lives in the *-repo modules, validation in
+ * validate.ts, KV publishing in publish.ts, and the releases, insights, webhooks and alerts halves
+ * in classes of their own; the document writes, SDK keys and the change stream are still here.
  *
  * Every document change goes through `mutate`: its whole read-validate-write (zod,
  * `compileEnvironment` of the resulting document, If-Match, the writes, the version bump and the
@@ -20,12 +21,12 @@ import { encodeDoc, type EncodedDoc } from "../core/snapshot-text";
 import type { Env } from "../env";
 import {
   SUBSCRIBE_PATH,
-  type Actor, type Committed, type EnvironmentInfo, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
+  type Actor, type Committed, type EnvironmentInfo, type PromotedItems, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
   type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
 } from "./api";
 import { appendAudit, auditTime, generationStart } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "./change-requests";
-import { applyDoc, auditSegment, docAt, loadDoc, sameList, summarize, unstore } from "./doc";
+import { applyDoc, auditSegment, docAt, loadDoc, overlay, sameList, summarize, unstore } from "./doc";
 import * as flags from "./flags-repo";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import * as keys from "./keys-repo";
@@ -126,6 +127,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       transaction: (fn) => ctx.storage.transactionSync(fn),
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       flags: () => flags.listFlags(this.sql),
+      flag: (key) => flags.getFlag(this.sql, key),
     });
     this.webhooks = new StoreWebhooks({
       sql: this.sql,
@@ -359,6 +361,23 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return this.mutate(actor, (current) => this.replacement(current, mergeFlagdImport(imported, current), "flagd.import"));
   }
 
+  /**
+   * Promote into this environment: the promoted flags and segments replace this environment's
+   * items of the same key in place, or join them at the end; the rest stay. Merged with the
+   * document the write's own transaction reads, so a write that lands while the promote is on its
+   * way is kept, never reverted; the result is validated whole, as a replaceAll of it would be.
+   */
+  async mergePromoted(items: PromotedItems, actor: Actor): Promise<StoreResult<Committed>> {
+    return this.mutate(actor, (current) => {
+      const flagsIn = keyedList(items?.flags, "flags");
+      if (!flagsIn.ok) return flagsIn;
+      const segmentsIn = keyedList(items?.segments, "segments");
+      if (!segmentsIn.ok) return segmentsIn;
+      const next = { ...current, flags: overlay(current.flags, flagsIn.value), segments: overlay(current.segments, segmentsIn.value) };
+      return this.replacement(current, next, "promote");
+    });
+  }
+
   private replacement(current: EnvironmentDoc, input: unknown, operation: string): StoreResult<Change<Committed>> {
     const parsed = parseDoc(input);
     if (!parsed.ok) return invalid(parsed.errors);
@@ -519,6 +538,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   async flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>> {
     return this.insights.flagLifecycles();
+  }
+
+  async flagLifecycle(key: string): Promise<StoreResult<FlagLifecycle>> {
+    return this.insights.flagLifecycle(key);
   }
 
   async lifecycleSettings(): Promise<StoreResult<LifecycleSettings>> {
@@ -788,6 +811,14 @@ function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnviron
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/** An RPC argument as `[key, item]` pairs for `overlay`; the items themselves are validated with the whole resulting document. */
+function keyedList<T extends { key: string }>(items: readonly T[] | undefined, path: string): StoreResult<[string, T][]> {
+  if (!Array.isArray(items) || !items.every((i) => typeof i === "object" && i !== null && !Array.isArray(i))) {
+    return invalid([{ path, message: "must be a list of objects" }]);
+  }
+  return done(items.map((i): [string, T] => [i.key, i]));
 }
 
 function found<T>(item: T | undefined, missing: string): StoreResult<T> {

@@ -38,7 +38,7 @@ export interface FlagLifecycle {
   lastEvaluatedAt: string | null;
 }
 
-/** Every read answers not_found for an environment never created (or deleted), like the other store calls. */
+/** Every read answers no_environment for an environment never created (or deleted), like the other store calls. */
 export interface InsightsStoreApi {
   /** Messages for a deleted environment are `ignored` (acked by the consumer, never retried). */
   recordUsage(messages: UsageMessage[]): Promise<RecordOutcome>;
@@ -47,6 +47,8 @@ export interface InsightsStoreApi {
   edgeMetrics(minutes: number): Promise<StoreResult<EdgeMetrics>>;
   /** Lifecycle fields of every current flag, by key. */
   flagLifecycles(): Promise<StoreResult<Record<string, FlagLifecycle>>>;
+  /** The same fields for one flag, computed from its rows alone; not_found when it does not exist. */
+  flagLifecycle(key: string): Promise<StoreResult<FlagLifecycle>>;
   lifecycleSettings(): Promise<StoreResult<LifecycleSettings>>;
   /** Merges a partial `{lifetimeDays?, statusWindowDays?}` into the stored settings (invalid: 400 issues). */
   setLifecycleSettings(patch: unknown): Promise<StoreResult<LifecycleSettings>>;

@@ -15,11 +15,17 @@ import { auditTime } from "./audit-repo";
 import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "./insights-api";
 import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./lifecycle-repo";
 import type { Meta } from "./meta-repo";
-import { done, invalid, noEnvironment } from "./refusals";
+import { done, invalid, noEnvironment, notFound } from "./refusals";
 import type { Sql } from "./sql";
 import {
   addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, type FlagUsage, type MinuteBucket,
 } from "./usage-repo";
+
+/** The read-only lifecycle fields of one flag, judged at `now`. */
+function lifecycleOf(facts: FlagFacts, now: number, settings: LifecycleSettings): FlagLifecycle {
+  const { status, stale } = flagStatus(facts, now, settings);
+  return { kind: facts.kind, status, stale, lastEvaluatedAt: facts.lastEvaluatedAt ? new Date(facts.lastEvaluatedAt).toISOString() : null };
+}
 
 /** Retention runs at most this often per object (and on its first write after waking). */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
@@ -32,6 +38,7 @@ export interface InsightsHost {
   /** The meta row of a created, not deleted environment; undefined otherwise. */
   live(): Meta | undefined;
   flags(): Stored<Flag>[];
+  flag(key: string): Stored<Flag> | undefined;
 }
 
 const unknownEnvironment = noEnvironment;
@@ -125,12 +132,15 @@ export class StoreInsights {
   flagLifecycles(): StoreResult<Record<string, FlagLifecycle>> {
     if (!this.host.live()) return unknownEnvironment;
     const { settings, now, flags } = this.flagFacts();
-    const out: Record<string, FlagLifecycle> = {};
-    for (const { key, facts } of flags) {
-      const { status, stale } = flagStatus(facts, now, settings);
-      out[key] = { kind: facts.kind, status, stale, lastEvaluatedAt: facts.lastEvaluatedAt ? new Date(facts.lastEvaluatedAt).toISOString() : null };
-    }
-    return done(out);
+    return done(Object.fromEntries(flags.map(({ key, facts }) => [key, lifecycleOf(facts, now, settings)])));
+  }
+
+  /** One flag's lifecycle fields, from its own rows only (GET of one flag); not_found when it does not exist. */
+  flagLifecycle(key: string): StoreResult<FlagLifecycle> {
+    if (!this.host.live()) return unknownEnvironment;
+    const { settings, now, flags } = this.flagFacts(String(key));
+    const [flag] = flags;
+    return flag ? done(lifecycleOf(flag.facts, now, settings)) : notFound(`no flag "${key}"`);
   }
 
   /** What the flag-stale alerts need: the flags stale now, and when the next one could turn stale if nothing happens. */
@@ -146,14 +156,18 @@ export class StoreInsights {
     return { stale, nextAt };
   }
 
-  /** The status facts of every current flag, with the settings and clock they are judged by. */
-  private flagFacts(): { settings: LifecycleSettings; now: number; flags: { key: string; facts: FlagFacts }[] } {
+  /**
+   * The status facts of every current flag (or, with `key`, of that flag alone: its rows only,
+   * none of the others'), with the settings and clock they are judged by.
+   */
+  private flagFacts(key?: string): { settings: LifecycleSettings; now: number; flags: { key: string; facts: FlagFacts }[] } {
     const settings = this.settings();
     const now = this.now();
     const since = now - settings.statusWindowDays * 86_400_000;
-    const use = flagUse(this.host.sql, since);
-    const times = flagTimes(this.host.sql);
-    const flags = this.host.flags().map((flag) => {
+    const use = flagUse(this.host.sql, since, key);
+    const times = flagTimes(this.host.sql, key);
+    const current = key === undefined ? this.host.flags() : [this.host.flag(key)].filter((f) => f !== undefined);
+    const flags = current.map((flag) => {
       const u = use.get(flag.key);
       const t = times.get(flag.key) ?? { createdAt: now, changedAt: now };
       const facts: FlagFacts = {

@@ -13,7 +13,8 @@ export interface FlagTimes {
   changedAt: number;
 }
 
-export function flagTimes(sql: Sql): Map<string, FlagTimes> {
+/** Every current flag's times, or (with `key`) that one flag's. */
+export function flagTimes(sql: Sql, key?: string): Map<string, FlagTimes> {
   const rows = all<{ key: string; created: string | null; changed: string | null }>(sql,
     `SELECT f.key,
             (SELECT a.time FROM audit a WHERE a.version = (
@@ -21,7 +22,7 @@ export function flagTimes(sql: Sql): Map<string, FlagTimes> {
                 WHERE r.kind = 'flag' AND r.key = f.key AND r.version > coalesce(
                   (SELECT max(d.version) FROM revisions d WHERE d.kind = 'flag' AND d.key = f.key AND d.json IS NULL), 0))) AS created,
             (SELECT a.time FROM audit a WHERE a.version = f.version) AS changed
-       FROM flags f`);
+       FROM flags f${key === undefined ? "" : " WHERE f.key = ?"}`, ...(key === undefined ? [] : [key]));
   const out = new Map<string, FlagTimes>();
   for (const r of rows) {
     const changedAt = r.changed ? Date.parse(r.changed) : Date.now();

@@ -187,13 +187,15 @@ export interface FlagUse {
   variantsSince: number;
 }
 
-export function flagUse(sql: Sql, since: number): Map<string, FlagUse> {
+/** Every flag's use since `since`, or (with `key`) that one flag's: a lookup by key, not a scan. */
+export function flagUse(sql: Sql, since: number, key?: string): Map<string, FlagUse> {
+  const [where, only] = key === undefined ? ["", []] : ["flag = ? AND", [key]];
   const out = new Map<string, FlagUse>();
-  for (const r of all<{ flag: string; last_at: number }>(sql, `SELECT flag, last_at FROM usage_flags`)) {
+  for (const r of all<{ flag: string; last_at: number }>(sql, `SELECT flag, last_at FROM usage_flags WHERE ${where} true`, ...only)) {
     out.set(r.flag, { lastEvaluatedAt: r.last_at, variantsSince: 0 });
   }
   for (const r of all<{ flag: string; n: number }>(sql,
-    `SELECT flag, count(DISTINCT variant) AS n FROM usage_hourly WHERE hour >= ? GROUP BY flag`, floorTo(since, HOUR_MS))) {
+    `SELECT flag, count(DISTINCT variant) AS n FROM usage_hourly WHERE ${where} hour >= ? GROUP BY flag`, ...only, floorTo(since, HOUR_MS))) {
     const use = out.get(r.flag);
     if (use) use.variantsSince = r.n;
   }

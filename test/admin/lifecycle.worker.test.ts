@@ -1,24 +1,11 @@
-import { createMessageBatch, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import type { Env } from "../../src/env";
-import { INSIGHTS_QUEUE, type UsageMessage } from "../../src/queue/messages";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import { E } from "../store/helpers";
 import { api, boolFlag, createEnv } from "./support";
+import { evaluated } from "./usage";
 
 const SECOND_IN_DAYS = 1 / 86_400;
-let seq = 0;
-
-async function evaluated(env: string, flag: string, variant: string, at = Date.now()) {
-  const body: UsageMessage = {
-    type: "usage", id: `lc-${Date.now()}-${++seq}`, environment: env, at,
-    evaluations: [[flag, variant, "STATIC", "server", 1]], requests: [], rateLimited: 0, stale: 0,
-    cache: { memory: 0, cache: 0, miss: 0 }, lost: { evaluations: 0, requests: 0 },
-  };
-  const batch = createMessageBatch(INSIGHTS_QUEUE, [{ id: body.id, timestamp: new Date(), attempts: 1, body }]);
-  await worker.queue(batch as MessageBatch<unknown>, E as Env);
-}
 
 /** Moves the environment's insights clock `ms` ahead of real time. */
 async function clockAhead(env: string, ms: number) {
