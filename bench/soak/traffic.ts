@@ -1,0 +1,227 @@
+/**
+ * The soak's traffic: workers that each send one request at a time (plain `fetch`, keep-alive)
+ * over a weighted mix of routes, and the admin writer. Every 200 answer's flags are tallied
+ * (flags.ts) so the usage the server reports can be compared with what was actually answered.
+ * @module
+ */
+import { prng } from "../workloads";
+import { ADMIN_FLAG, adminFlag, UsageTally, type AnswerItem } from "./flags";
+import type { Recorder } from "./stats";
+import { sleep } from "../../test/support/wrangler-dev";
+
+/** An answer that takes longer counts as a network error (`TimeoutError`); its usage is unknown. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** How long an SSE client waits for its first event, and at most stays after it. */
+const SSE_FIRST_EVENT_MS = 10_000;
+const SSE_STAY_MS = 500;
+/** How long the admin writer waits for an evaluation to reflect a write before giving up. */
+const VISIBLE_DEADLINE_MS = 10_000;
+
+export const ROUTES = ["single", "bulk server", "bulk client", "bulk anonymous", "revalidate", "sse"] as const;
+export type TrafficRoute = (typeof ROUTES)[number];
+/** Share of each route in every worker's mix. */
+const WEIGHTS: Record<TrafficRoute, number> = {
+  single: 30, "bulk server": 22, "bulk client": 15, "bulk anonymous": 15, revalidate: 15, sse: 3,
+};
+const SINGLE_FLAGS = ["soak-on", "soak-split", "soak-plan", "soak-limit", "soak-off", ADMIN_FLAG];
+const PLANS = ["free", "pro"];
+/** Contexts revalidated with If-None-Match: few, so most revalidations find their ETag current. */
+const REVALIDATED_CONTEXTS = 4;
+
+export interface AdminWrite {
+  write: number;
+  status: number | "error";
+  /** Write sent → its answer. */
+  answerMs: number;
+  /** Write answered → answer of the first evaluation (sent after it) that carried the new value; null: not within 10 s. */
+  visibleMs: number | null;
+}
+
+export interface TrafficTarget {
+  baseUrl: string;
+  adminToken: string;
+  env: string;
+  keys: { server: string; client: string };
+}
+
+interface Answer {
+  status: number;
+  json: any;
+  headers: Headers;
+}
+
+export class Traffic {
+  readonly tally: UsageTally;
+  readonly adminWrites: AdminWrite[] = [];
+  /** The first body of each unexpected status per route (evidence for the report). */
+  readonly samples: Record<string, string> = {};
+  private readonly etags = new Map<number, string>();
+  private streamUrl: string | undefined;
+
+  constructor(
+    private readonly target: TrafficTarget,
+    private readonly recorder: Recorder,
+    /** The phase a request started in ("sustained", "spike"). */
+    private readonly phase: () => string,
+    flagKeys: readonly string[],
+  ) {
+    this.tally = new UsageTally(flagKeys);
+  }
+
+  /** One worker: requests back to back until `until` (ms since the epoch). */
+  async worker(seed: number, until: number): Promise<void> {
+    const rand = prng(seed);
+    const total = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
+    while (Date.now() < until) {
+      let pick = rand() * total;
+      const route = ROUTES.find((r) => (pick -= WEIGHTS[r]) < 0) ?? "single";
+      await this.run(route, rand);
+    }
+  }
+
+  private run(route: TrafficRoute, rand: () => number): Promise<unknown> {
+    const user = () => `user-${Math.floor(rand() * 10_000)}`;
+    const plan = () => PLANS[Math.floor(rand() * PLANS.length)];
+    const { server, client } = this.target.keys;
+    switch (route) {
+      case "single": {
+        const flag = SINGLE_FLAGS[Math.floor(rand() * SINGLE_FLAGS.length)];
+        return this.evaluate(route, server, flag, { targetingKey: user(), plan: plan() });
+      }
+      case "bulk server":
+        return this.evaluate(route, server, undefined, { targetingKey: user(), plan: plan() });
+      case "bulk client":
+        return this.evaluate(route, client, undefined, { targetingKey: user(), plan: plan() });
+      case "bulk anonymous":
+        // No targetingKey: the shared-answer path (memo and Cache API), counted through its shape.
+        return this.evaluate(route, rand() < 0.5 ? server : client, undefined, { plan: plan() });
+      case "revalidate":
+        return this.revalidate(Math.floor(rand() * REVALIDATED_CONTEXTS));
+      case "sse":
+        return this.stream(rand() * SSE_STAY_MS);
+    }
+  }
+
+  /** An OFREP call (`flag` undefined: bulk); a 200's flags go into the tally. */
+  async evaluate(route: string, key: string, flag: string | undefined, context: unknown, headers: Record<string, string> = {}): Promise<Answer | undefined> {
+    const phase = this.phase();
+    const started = performance.now();
+    try {
+      const res = await fetch(`${this.target.baseUrl}/ofrep/v1/evaluate/flags${flag === undefined ? "" : `/${flag}`}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ context }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const text = await res.text();
+      this.recorder.answer(phase, route, res.status, performance.now() - started);
+      if (res.status !== 200) {
+        if (res.status !== 304) this.sample(route, res.status, text);
+        return { status: res.status, json: undefined, headers: res.headers };
+      }
+      const json = JSON.parse(text);
+      const items: AnswerItem[] = flag === undefined ? json.flags : [json];
+      this.tally.add(items);
+      if (flag === undefined && json.eventStreams?.[0]?.url) this.streamUrl = json.eventStreams[0].url;
+      return { status: 200, json, headers: res.headers };
+    } catch (err) {
+      this.recorder.error(phase, route, err);
+      return undefined;
+    }
+  }
+
+  /** A bulk call naming the ETag last seen for this context: 304 while the version holds. */
+  private async revalidate(i: number): Promise<void> {
+    const etag = this.etags.get(i);
+    const answer = await this.evaluate("revalidate", this.target.keys.server, undefined, { targetingKey: `reval-${i}` }, etag ? { "if-none-match": etag } : {});
+    const next = answer?.status === 200 ? answer.headers.get("etag") : null;
+    if (next) this.etags.set(i, next);
+  }
+
+  /** An SSE client: connects, reads up to its first event, stays a moment, leaves. */
+  private async stream(stayMs: number): Promise<void> {
+    const phase = this.phase();
+    const url = this.streamUrl;
+    if (!url) return this.evaluate("bulk server", this.target.keys.server, undefined, {}).then(() => undefined);
+    const started = performance.now();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new TimeoutError("no event")), SSE_FIRST_EVENT_MS);
+    try {
+      const res = await fetch(url, { headers: { accept: "text/event-stream" }, signal: abort.signal });
+      if (res.status !== 200) {
+        this.recorder.answer(phase, "sse", res.status, performance.now() - started);
+        this.sample("sse", res.status, await res.text());
+        return;
+      }
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      while (!/^data: /m.test(buffer)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stream ended before its first event");
+        buffer += value;
+      }
+      // Answered when the first event (the current version) arrived.
+      this.recorder.answer(phase, "sse", 200, performance.now() - started);
+      clearTimeout(timer);
+      await sleep(stayMs);
+    } catch (err) {
+      this.recorder.error(phase, "sse", abort.signal.aborted ? abort.signal.reason : err);
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
+  }
+
+  /**
+   * One admin write per second (a new value for ADMIN_FLAG) until `until`, each followed by
+   * single evaluations of that flag until one carries the new value; a write that takes longer
+   * than a second delays the next one.
+   */
+  async adminWriter(until: number): Promise<void> {
+    const start = Date.now();
+    for (let write = 1; Date.now() < until; write++) {
+      const wait = start + (write - 1) * 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (Date.now() >= until) break;
+      this.adminWrites.push(await this.adminWrite(write));
+    }
+  }
+
+  private async adminWrite(write: number): Promise<AdminWrite> {
+    const phase = this.phase();
+    const sent = performance.now();
+    let status: number;
+    try {
+      const res = await fetch(`${this.target.baseUrl}/admin/v1/environments/${this.target.env}/flags/${ADMIN_FLAG}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${this.target.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(adminFlag(write)),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const text = await res.text();
+      status = res.status;
+      this.recorder.answer(phase, "admin write", status, performance.now() - sent);
+      if (status !== 200) this.sample("admin write", status, text);
+    } catch (err) {
+      this.recorder.error(phase, "admin write", err);
+      return { write, status: "error", answerMs: performance.now() - sent, visibleMs: null };
+    }
+    const answered = performance.now();
+    const answerMs = answered - sent;
+    if (status !== 200) return { write, status, answerMs, visibleMs: null };
+    while (performance.now() - answered < VISIBLE_DEADLINE_MS) {
+      const probe = await this.evaluate("admin probe", this.target.keys.server, ADMIN_FLAG, { targetingKey: "probe" });
+      if (probe?.status === 200 && probe.json.value === write) return { write, status, answerMs, visibleMs: performance.now() - answered };
+      await sleep(10);
+    }
+    return { write, status, answerMs, visibleMs: null };
+  }
+
+  private sample(route: string, status: number, text: string): void {
+    this.samples[`${route} ${status}`] ??= text.slice(0, 300);
+  }
+}
+
+class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
