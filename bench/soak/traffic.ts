@@ -4,6 +4,7 @@
  * (flags.ts) so the usage the server reports can be compared with what was actually answered.
  * @module
  */
+import { Agent, request } from "node:http";
 import { prng } from "../workloads";
 import { ADMIN_FLAG, adminFlag, UsageTally, type AnswerItem } from "./flags";
 import type { Recorder } from "./stats";
@@ -14,6 +15,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** How long an SSE client waits for its first event, and at most stays after it. */
 const SSE_FIRST_EVENT_MS = 10_000;
 const SSE_STAY_MS = 500;
+/** No keep-alive: each SSE client is its own connection, as each browser tab is. */
+const sseAgent = new Agent({ keepAlive: false });
 /** How long the admin writer waits for an evaluation to reflect a write before giving up. */
 const VISIBLE_DEADLINE_MS = 10_000;
 
@@ -138,38 +141,55 @@ export class Traffic {
     if (next) this.etags.set(i, next);
   }
 
-  /** An SSE client: connects, reads up to its first event, stays a moment, leaves. */
-  private async stream(stayMs: number): Promise<void> {
-    const phase = this.phase();
+  /**
+   * An SSE client: connects, reads up to its first event, stays a moment, leaves. Through
+   * node:http, whose `destroy()` is a plain disconnect: here, aborting Node 20's `fetch` in flight
+   * left that process's later fetches waiting for ever (the server still answered curl).
+   */
+  private stream(stayMs: number): Promise<void> {
     const url = this.streamUrl;
     if (!url) return this.evaluate("bulk server", this.target.keys.server, undefined, {}).then(() => undefined);
+    const phase = this.phase();
     const started = performance.now();
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new TimeoutError("no event")), SSE_FIRST_EVENT_MS);
-    try {
-      const res = await fetch(url, { headers: { accept: "text/event-stream" }, signal: abort.signal });
-      if (res.status !== 200) {
-        this.recorder.answer(phase, "sse", res.status, performance.now() - started);
-        this.sample("sse", res.status, await res.text());
-        return;
-      }
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      while (!/^data: /m.test(buffer)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("stream ended before its first event");
-        buffer += value;
-      }
-      // Answered when the first event (the current version) arrived.
-      this.recorder.answer(phase, "sse", 200, performance.now() - started);
-      clearTimeout(timer);
-      await sleep(stayMs);
-    } catch (err) {
-      this.recorder.error(phase, "sse", abort.signal.aborted ? abort.signal.reason : err);
-    } finally {
-      clearTimeout(timer);
-      abort.abort();
-    }
+    return new Promise((resolve) => {
+      let settled = false;
+      let gotEvent = false;
+      const finish = (record?: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        record?.();
+        req.destroy();
+        resolve();
+      };
+      const failed = (err: unknown) => finish(gotEvent ? undefined : () => this.recorder.error(phase, "sse", err));
+      const req = request(url, { agent: sseAgent, headers: { accept: "text/event-stream" } }, (res) => {
+        res.setEncoding("utf8");
+        let buffer = "";
+        res.on("error", failed);
+        if (res.statusCode !== 200) {
+          res.on("data", (chunk: string) => (buffer += chunk));
+          res.on("end", () => finish(() => {
+            this.recorder.answer(phase, "sse", res.statusCode!, performance.now() - started);
+            this.sample("sse", res.statusCode!, buffer);
+          }));
+          return;
+        }
+        res.on("data", (chunk: string) => {
+          buffer += chunk;
+          if (gotEvent || !/^data: /m.test(buffer)) return;
+          // Answered when the first event (the current version) arrived.
+          gotEvent = true;
+          this.recorder.answer(phase, "sse", 200, performance.now() - started);
+          clearTimeout(timer);
+          setTimeout(() => finish(), stayMs);
+        });
+        res.on("end", () => failed(new Error("stream ended before its first event")));
+      });
+      req.on("error", failed);
+      const timer = setTimeout(() => failed(new TimeoutError("no event")), SSE_FIRST_EVENT_MS);
+      req.end();
+    });
   }
 
   /**
