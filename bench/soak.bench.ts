@@ -8,10 +8,12 @@
  *
  * Prints per phase and route the answers by status, p50/p99/max and network errors, then the
  * checks: no 5xx; no 401/403 and no 429 for the valid keys (limits configured far above the load);
- * every request answered; every admin write answered within 1 s AND an evaluation sent after its
- * answer carrying the new value within 1 s of that answer (API.md's "within 1 second"); usage per
- * flag and variant equal to what the 200 answers carried; `/healthz` and a bulk evaluation 200
- * after. Last line: one JSON object with every figure and `pass`; exits 1 when a check fails.
+ * every request answered; every answered flag right for its request (a hidden flag never reaches a
+ * client key, rules and static values as defined, a split stable per targetingKey); every admin
+ * write answered within 1 s AND an evaluation sent after its answer reflecting it within 1 s of
+ * that answer (API.md's "within 1 second"); usage per flag and variant equal to what the 200
+ * answers carried; `/healthz` and a bulk evaluation 200 after. Last line: one JSON object with
+ * every figure and `pass`; exits 1 when a check fails.
  * @module
  */
 import { loadavg } from "node:os";
@@ -42,6 +44,7 @@ function print(report: SoakReport): void {
     const diff = u.counted - u.expected;
     console.log(`${flag.padEnd(12)}${String(u.expected).padStart(10)}${String(u.counted).padStart(10)}${((diff > 0 ? "+" : "") + diff).padStart(8)}  ${JSON.stringify(u.variantsExpected)} → ${JSON.stringify(u.variantsCounted)}`);
   }
+  if (report.wrongAnswers.count) console.log(`wrong answers: ${report.wrongAnswers.count}, e.g. ${report.wrongAnswers.samples.join("; ")}`);
   if (report.unanswered) console.log(`(${report.unanswered} evaluation requests got no answer: the server may have counted them)`);
   for (const [what, body] of Object.entries(report.samples)) console.log(`first ${what}: ${body}`);
   if (report.serverErrors.lines) console.log(`server error lines: ${report.serverErrors.lines}, e.g.\n  ${report.serverErrors.samples.join("\n  ")}`);

@@ -5,7 +5,12 @@
  */
 import type { DevServer } from "../../test/support/wrangler-dev";
 
-/** The flag the admin writer rewrites every second: its one variant's value is the write number. */
+/**
+ * The flag the admin writer rewrites every second: write N gives it the value N under variant
+ * `w<N mod 3>`, and every fifth write disables it, so versions differ in which variant the bulk
+ * answers carry and in whether they carry the flag's value at all (what a remembered answer
+ * shape must not get wrong).
+ */
 export const ADMIN_FLAG = "soak-admin";
 
 /** Native flags (README, "The native flag model"); three visible to client keys, one disabled. */
@@ -37,7 +42,16 @@ export const SOAK_FLAGS = [
 ] as const;
 
 export function adminFlag(write: number) {
-  return { key: ADMIN_FLAG, type: "number", variants: { w: write }, defaultVariant: "w", enabled: true, clientVisible: true, fallthrough: { variant: "w" } };
+  const variant = `w${write % 3}`;
+  return {
+    key: ADMIN_FLAG, type: "number", variants: { [variant]: write }, defaultVariant: variant,
+    enabled: write % 5 !== 4, clientVisible: true, fallthrough: { variant },
+  };
+}
+
+/** Whether an evaluation of ADMIN_FLAG answered what write N made of it. */
+export function reflectsAdminWrite(write: number, item: AnswerItem): boolean {
+  return adminFlag(write).enabled ? item.value === write : item.reason === "DISABLED" && item.value === undefined;
 }
 
 export const FLAG_KEYS: readonly string[] = [...SOAK_FLAGS.map((f) => f.key), ADMIN_FLAG];
@@ -68,6 +82,28 @@ export interface AnswerItem {
  */
 export function countsAsEvaluation(item: AnswerItem): boolean {
   return item.value !== undefined && item.reason !== "DISABLED" && item.reason !== "ERROR" && item.errorCode === undefined;
+}
+
+/**
+ * What is wrong with one answered item for `context` and key `kind`, or undefined when it is right
+ * or not predictable here (the admin flag changes every second; a split depends on the hash, so it
+ * is checked for consistency per targetingKey by the caller).
+ */
+export function wrongAnswer(item: AnswerItem, context: { plan?: string }, kind: "server" | "client"): string | undefined {
+  const hidden = SOAK_FLAGS.some((f) => f.key === item.key && !f.clientVisible);
+  if (kind === "client" && hidden) return `${String(item.key)} is hidden from client keys`;
+  const expected: Record<string, Partial<AnswerItem>> = {
+    "soak-on": { value: true, variant: "on" },
+    "soak-plan": { value: context.plan === "pro" ? "pro" : "basic" },
+    "soak-limit": { value: 1000 },
+    "soak-off": { value: undefined, reason: "DISABLED" },
+  };
+  const want = expected[String(item.key)];
+  if (!want) return undefined;
+  for (const [field, value] of Object.entries(want)) {
+    if (item[field as keyof AnswerItem] !== value) return `${String(item.key)}.${field} ${JSON.stringify(item[field as keyof AnswerItem])}, expected ${JSON.stringify(value)}`;
+  }
+  return undefined;
 }
 
 /** Evaluations the answers carried, per flag and variant: what `…/usage` must report. */

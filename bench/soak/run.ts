@@ -36,6 +36,8 @@ export interface SoakReport {
   routes: Record<string, Record<string, RouteFigures>>;
   admin: { writes: number; failed: number; answerP50: number; answerP99: number; answerMax: number; visibleP50: number; visibleP99: number; visibleMax: number; notVisible: number };
   usage: Record<string, FlagUsageCheck>;
+  /** Answered flags that were wrong for their request (a hidden flag to a client key, a value not the rule's), first few named. */
+  wrongAnswers: { count: number; samples: string[] };
   /** Evaluation requests that got no answer: their usage, if the server counted them, is unknown. */
   unanswered: number;
   healthyAfter: boolean;
@@ -46,7 +48,7 @@ export interface SoakReport {
   pass: boolean;
 }
 
-export type SoakCheck = "no5xx" | "noRefusedKey" | "no429" | "everyRequestAnswered" | "adminWithin1s" | "usageExact" | "healthyAfter";
+export type SoakCheck = "no5xx" | "noRefusedKey" | "no429" | "everyRequestAnswered" | "answersRight" | "adminWithin1s" | "usageExact" | "healthyAfter";
 
 /** `npm start` with per-key rate limits far above anything the soak sends, usage windows of 1 s. */
 export function startSoakServer(): Promise<DevServer> {
@@ -81,7 +83,8 @@ export async function runSoak(server: DevServer, options: SoakOptions): Promise<
   const healthyAfter = await healthy(server, keys.server);
   const routes = recorder.figures({ sustained: options.seconds, spike: options.spikeSeconds });
   const serverErrors = errorLines(server.output().slice(outputBefore));
-  return judge({ ...withoutLog(options), env }, routes, traffic.adminWrites, usage, healthyAfter, serverErrors, traffic.samples);
+  const wrongAnswers = { count: traffic.wrong, samples: traffic.wrongSamples };
+  return judge({ ...withoutLog(options), env }, routes, traffic.adminWrites, usage, wrongAnswers, healthyAfter, serverErrors, traffic.samples);
 }
 
 /**
@@ -131,6 +134,7 @@ function judge(
   routes: SoakReport["routes"],
   writes: AdminWrite[],
   usage: Record<string, FlagUsageCheck>,
+  wrongAnswers: SoakReport["wrongAnswers"],
   healthyAfter: boolean,
   serverErrors: SoakReport["serverErrors"],
   samples: Record<string, string>,
@@ -159,11 +163,12 @@ function judge(
     noRefusedKey: statuses((s) => s === 401 || s === 403) === 0,
     no429: statuses((s) => s === 429) === 0,
     everyRequestAnswered: unanswered === 0,
+    answersRight: wrongAnswers.count === 0,
     adminWithin1s: writes.length > 0 && writes.every((w) => w.status === 200 && w.answerMs <= 1000 && w.visibleMs !== null && w.visibleMs <= 1000),
     usageExact: Object.values(usage).every((u) => u.counted === u.expected && sameCounts(u.variantsCounted, u.variantsExpected)),
     healthyAfter,
   };
-  return { options, routes, admin, usage, unanswered, healthyAfter, serverErrors, samples, checks, pass: Object.values(checks).every(Boolean) };
+  return { options, routes, admin, usage, wrongAnswers, unanswered, healthyAfter, serverErrors, samples, checks, pass: Object.values(checks).every(Boolean) };
 }
 
 function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {

@@ -6,7 +6,7 @@
  */
 import { Agent, request } from "node:http";
 import { prng } from "../workloads";
-import { ADMIN_FLAG, adminFlag, UsageTally, type AnswerItem } from "./flags";
+import { ADMIN_FLAG, adminFlag, reflectsAdminWrite, UsageTally, wrongAnswer, type AnswerItem } from "./flags";
 import type { Recorder } from "./stats";
 import { sleep } from "../../test/support/wrangler-dev";
 
@@ -36,7 +36,7 @@ export interface AdminWrite {
   status: number | "error";
   /** Write sent → its answer. */
   answerMs: number;
-  /** Write answered → answer of the first evaluation (sent after it) that carried the new value; null: not within 10 s. */
+  /** Write answered → answer of the first evaluation (sent after it) that reflected the write; null: not within 10 s. */
   visibleMs: number | null;
 }
 
@@ -58,7 +58,12 @@ export class Traffic {
   readonly adminWrites: AdminWrite[] = [];
   /** The first body of each unexpected status per route (evidence for the report). */
   readonly samples: Record<string, string> = {};
+  /** Answered items that were wrong for their request (flags.ts wrongAnswer), and the first few. */
+  wrong = 0;
+  readonly wrongSamples: string[] = [];
   private readonly etags = new Map<number, string>();
+  /** The variant of soak-split each targetingKey got first: a split must not change its mind. */
+  private readonly splits = new Map<string, unknown>();
   private streamUrl: string | undefined;
 
   constructor(
@@ -125,6 +130,7 @@ export class Traffic {
       const json = JSON.parse(text);
       const items: AnswerItem[] = flag === undefined ? json.flags : [json];
       this.tally.add(items);
+      this.check(items, context as { targetingKey?: string; plan?: string }, key === this.target.keys.client ? "client" : "server");
       if (flag === undefined && json.eventStreams?.[0]?.url) this.streamUrl = json.eventStreams[0].url;
       return { status: 200, json, headers: res.headers };
     } catch (err) {
@@ -193,9 +199,9 @@ export class Traffic {
   }
 
   /**
-   * One admin write per second (a new value for ADMIN_FLAG) until `until`, each followed by
-   * single evaluations of that flag until one carries the new value; a write that takes longer
-   * than a second delays the next one.
+   * One admin write per second (flags.ts adminFlag) until `until`, each followed by single
+   * evaluations of that flag until one answers what the write made of it; a write that takes
+   * longer than a second delays the next one.
    */
   async adminWriter(until: number): Promise<void> {
     const start = Date.now();
@@ -231,10 +237,24 @@ export class Traffic {
     if (status !== 200) return { write, status, answerMs, visibleMs: null };
     while (performance.now() - answered < VISIBLE_DEADLINE_MS) {
       const probe = await this.evaluate("admin probe", this.target.keys.server, ADMIN_FLAG, { targetingKey: "probe" });
-      if (probe?.status === 200 && probe.json.value === write) return { write, status, answerMs, visibleMs: performance.now() - answered };
+      if (probe?.status === 200 && reflectsAdminWrite(write, probe.json)) return { write, status, answerMs, visibleMs: performance.now() - answered };
       await sleep(10);
     }
     return { write, status, answerMs, visibleMs: null };
+  }
+
+  private check(items: readonly AnswerItem[], context: { targetingKey?: string; plan?: string }, kind: "server" | "client"): void {
+    for (const item of items) {
+      let wrong = wrongAnswer(item, context, kind);
+      if (!wrong && item.key === "soak-split" && context.targetingKey !== undefined) {
+        const first = this.splits.get(context.targetingKey);
+        if (first === undefined) this.splits.set(context.targetingKey, item.variant);
+        else if (first !== item.variant) wrong = `soak-split for ${context.targetingKey}: ${String(item.variant)}, earlier ${String(first)}`;
+      }
+      if (!wrong) continue;
+      this.wrong++;
+      if (this.wrongSamples.length < 5) this.wrongSamples.push(wrong);
+    }
   }
 
   private sample(route: string, status: number, text: string): void {
