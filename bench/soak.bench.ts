@@ -44,6 +44,11 @@ function print(report: SoakReport): void {
     const diff = u.counted - u.expected;
     console.log(`${flag.padEnd(12)}${String(u.expected).padStart(10)}${String(u.counted).padStart(10)}${((diff > 0 ? "+" : "") + diff).padStart(8)}  ${JSON.stringify(u.variantsExpected)} → ${JSON.stringify(u.variantsCounted)}`);
   }
+  const m = report.serverMetrics;
+  const answers = (pick: (route: string) => boolean) =>
+    Object.values(report.routes).flatMap((r) => Object.entries(r)).filter(([route]) => pick(route)).reduce((sum, [, f]) => sum + Object.values(f.status).reduce((a, b) => a + b, 0), 0);
+  const evaluations = answers((route) => route !== "sse" && route !== "admin write");
+  console.log(`server metrics: ${m.requests} edge requests counted (the soak got ${evaluations} evaluation answers and ${answers((route) => route === "sse")} streams) ${JSON.stringify(m.status)}; lost ${JSON.stringify(m.lost)}; dead-lettered ${JSON.stringify(m.deadLettered)}; publish lag ${m.publishLagSeconds ?? "?"} s`);
   if (report.wrongAnswers.count) console.log(`wrong answers: ${report.wrongAnswers.count}, e.g. ${report.wrongAnswers.samples.join("; ")}`);
   if (report.unanswered) console.log(`(${report.unanswered} evaluation requests got no answer: the server may have counted them)`);
   for (const [what, body] of Object.entries(report.samples)) console.log(`first ${what}: ${body}`);

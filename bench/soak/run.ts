@@ -36,6 +36,11 @@ export interface SoakReport {
   routes: Record<string, Record<string, RouteFigures>>;
   admin: { writes: number; failed: number; answerP50: number; answerP99: number; answerMax: number; visibleP50: number; visibleP99: number; visibleMax: number; notVisible: number };
   usage: Record<string, FlagUsageCheck>;
+  /**
+   * The environment's edge metrics over the soak (`GET …/metrics`), summed: evidence for a usage
+   * difference (requests the edge counted, counts it reported lost, messages dead-lettered).
+   */
+  serverMetrics: { requests: number; status: Record<string, number>; lost: { evaluations: number; requests: number }; deadLettered: { messages: number; evaluations: number }; publishLagSeconds?: number };
   /** Answered flags that were wrong for their request (a hidden flag to a client key, a value not the rule's), first few named. */
   wrongAnswers: { count: number; samples: string[] };
   /** Evaluation requests that got no answer: their usage, if the server counted them, is unknown. */
@@ -80,11 +85,13 @@ export async function runSoak(server: DevServer, options: SoakOptions): Promise<
   log(`traffic done in ${((Date.now() - t0) / 1000).toFixed(1)} s; reading usage back`);
 
   const usage = await readUsage(server, env, traffic, options.usageDeadlineMs);
+  const serverMetrics = await readMetrics(server, env, Math.ceil((Date.now() - t0) / 60_000) + 1);
   const healthyAfter = await healthy(server, keys.server);
   const routes = recorder.figures({ sustained: options.seconds, spike: options.spikeSeconds });
   const serverErrors = errorLines(server.output().slice(outputBefore));
   const wrongAnswers = { count: traffic.wrong, samples: traffic.wrongSamples };
-  return judge({ ...withoutLog(options), env }, routes, traffic.adminWrites, usage, wrongAnswers, healthyAfter, serverErrors, traffic.samples);
+  const report = judge({ ...withoutLog(options), env }, routes, traffic.adminWrites, usage, wrongAnswers, healthyAfter, serverErrors, traffic.samples);
+  return { ...report, serverMetrics };
 }
 
 /**
@@ -110,6 +117,21 @@ async function readUsage(server: DevServer, env: string, traffic: Traffic, deadl
   }
   await sleep(2500);
   return read();
+}
+
+async function readMetrics(server: DevServer, env: string, minutes: number): Promise<SoakReport["serverMetrics"]> {
+  const res = await server.admin("GET", `/environments/${env}/metrics?minutes=${minutes}`);
+  if (res.status !== 200) throw new Error(`metrics: ${res.status} ${res.text}`);
+  const sum: SoakReport["serverMetrics"] = { requests: 0, status: {}, lost: { evaluations: 0, requests: 0 }, deadLettered: { messages: 0, evaluations: 0 }, publishLagSeconds: res.json.publish?.lagSeconds };
+  for (const b of res.json.buckets as any[]) {
+    sum.requests += b.requests ?? 0;
+    for (const [k, n] of Object.entries(b.status ?? {})) sum.status[k] = (sum.status[k] ?? 0) + (n as number);
+    sum.lost.evaluations += b.lost?.evaluations ?? 0;
+    sum.lost.requests += b.lost?.requests ?? 0;
+    sum.deadLettered.messages += b.deadLettered?.messages ?? 0;
+    sum.deadLettered.evaluations += b.deadLettered?.evaluations ?? 0;
+  }
+  return sum;
 }
 
 async function healthy(server: DevServer, serverKey: string): Promise<boolean> {
@@ -138,7 +160,7 @@ function judge(
   healthyAfter: boolean,
   serverErrors: SoakReport["serverErrors"],
   samples: Record<string, string>,
-): SoakReport {
+): Omit<SoakReport, "serverMetrics"> {
   const all = Object.values(routes).flatMap((byRoute) => Object.entries(byRoute));
   const statuses = (pick: (status: number, route: string) => boolean) =>
     all.reduce((sum, [route, f]) => sum + Object.entries(f.status).reduce((s, [code, n]) => s + (pick(Number(code), route) ? n : 0), 0), 0);
