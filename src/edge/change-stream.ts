@@ -23,7 +23,7 @@
  * come back spread over seconds, not in the same instant. A refetch the hub sends with a delay (a
  * resync after a reconnect upstream, stream-hub.ts) waits in this stream, on a timer of this
  * request; a version told at once (a publish) goes out at once and drops a waiting resync it
- * supersedes.
+ * supersedes. Events reach a stream at most {@link DELIVER_POLL_MS} after the hub has them.
  * @module
  */
 import type { HubClient } from "./stream-hub";
@@ -59,16 +59,20 @@ export interface StreamOptions {
 const encoder = new TextEncoder();
 
 /**
- * A `text/event-stream` body and the hub client that feeds it.
- *
- * The hub calls {@link HubClient.notify} from the request that owns the upstream socket, not this
- * one, and Workers forbid one request's code to settle another request's stream reads. So notify
- * only queues the event and settles a promise this stream created in its own request; the runtime
- * runs the continuation in this request, and that is where the event is written.
+ * How often a stream looks for events the hub queued for it (on its own timer). The hub runs in
+ * the request that owns the upstream socket, so it cannot write to this stream, and settling a
+ * promise this stream awaits from there is what the runtime warns about for every client whose
+ * request has ended unnoticed (a disconnect is only seen at the next write): with thousands of
+ * such clients between heartbeats, that flood stalled the local runtime. The hub only queues;
+ * each stream delivers from its own request, at most this much later.
  */
+export const DELIVER_POLL_MS = 250;
+
+/** A `text/event-stream` body and the hub client that feeds it (see {@link DELIVER_POLL_MS}). */
 export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>; client: HubClient } {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined;
   let open = true;
   let ending = false;
   let lastBeat = Date.now();
@@ -76,17 +80,11 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
   let queued: number[] = [];
   /** A resync's refetch, due at `at`: replaced by a newer resync, dropped by a version told at once. */
   let later: { version: number; at: number } | null = null;
-  let wake: (() => void) | null = null;
-  const kick = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
   const finish = (close: boolean) => {
     if (!open) return;
     open = false;
     if (timer !== undefined) clearInterval(timer);
-    kick();
+    if (poll !== undefined) clearInterval(poll);
     o.onGone(client);
     if (close) try { controller.close(); } catch { /* already closed */ }
   };
@@ -100,24 +98,18 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
       return false;
     }
   };
-  const deliver = async () => {
-    while (open) {
-      // Woken by the hub, or by this request's own timer when a delayed refetch is due.
-      let due: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (later) due = setTimeout(resolve, Math.max(0, later.at - Date.now()));
-      });
-      if (due !== undefined) clearTimeout(due);
-      if (ending) return finish(true);
-      const versions = queued;
-      queued = [];
-      if (later && later.at <= Date.now()) {
-        versions.push(later.version);
-        later = null;
-      }
-      for (const v of versions) if (!write(refetchEvent(v))) return;
+  /** Runs on this request's poll timer: writes what the hub queued and a resync that is due. */
+  const deliver = () => {
+    if (!open) return;
+    if (ending) return finish(true);
+    if (queued.length === 0 && !(later && later.at <= Date.now())) return;
+    const versions = queued;
+    queued = [];
+    if (later && later.at <= Date.now()) {
+      versions.push(later.version);
+      later = null;
     }
+    for (const v of versions) if (!write(refetchEvent(v))) return;
   };
   let told = 0;
   const client: HubClient = {
@@ -135,12 +127,10 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
         queued.push(version);
         if (later && later.version <= version) later = null;
       }
-      kick();
       return true;
     },
     end: () => {
       ending = true;
-      kick();
     },
     // Three heartbeats (and at least 2 s) of silence: this request is gone.
     alive: (now) => open && now - lastBeat < Math.max(3 * o.heartbeatMs, 2_000),
@@ -149,7 +139,7 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
     start(c) {
       controller = c;
       write(`retry: ${retryMs(o.random)}\n: connected\n\n`);
-      void deliver();
+      poll = setInterval(deliver, DELIVER_POLL_MS);
       timer = setInterval(() => {
         lastBeat = Date.now();
         if (lastBeat >= o.expiresAt) return finish(true);

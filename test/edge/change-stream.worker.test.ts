@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { refetchEvent, RETRY_MIN_MS, RETRY_SPREAD_MS, sseStream } from "../../src/edge/change-stream";
+import { DELIVER_POLL_MS, refetchEvent, RETRY_MIN_MS, RETRY_SPREAD_MS, sseStream } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
 import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
 import { sha256Hex } from "../../src/core/sha256";
@@ -44,6 +44,31 @@ describe("sseStream (one client)", () => {
     await reader.cancel();
     expect(gone).toEqual([client]);
     expect(client.notify(44)).toBe(false);
+  });
+
+  // The hub calls notify from the request that owns the upstream socket. Settling a promise this
+  // stream awaits from there makes the runtime warn for every client whose request already ended
+  // unnoticed; under SSE churn that flood stalled `wrangler dev` (503 "worker restarted
+  // mid-request", usage counts lost). So notify runs none of the stream's code: it only queues,
+  // and the stream's own timer writes the event.
+  it("notify only queues: the event is written by the stream's own timer, never by the notifying code", async () => {
+    const { body, client } = sseStream({
+      heartbeatMs: 60_000, expiresAt: Date.now() + 120_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {},
+    });
+    const reader = body.getReader();
+    const seen = { text: "" };
+    await readUntil(reader, ": connected", seen);
+    let written = false;
+    const read = reader.read().then((r) => { written = true; return r; });
+    client.notify(7);
+    // Let every microtask the notify could have started run: nothing of the stream may have run.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(written).toBe(false);
+    const started = Date.now();
+    seen.text += decoder.decode((await read).value);
+    expect(seen.text).toContain(refetchEvent(7));
+    expect(Date.now() - started).toBeLessThanOrEqual(DELIVER_POLL_MS + 1_000);
+    await reader.cancel();
   });
 
   it("suggests its own reconnect delay per stream, so streams ended together do not come back together", async () => {
