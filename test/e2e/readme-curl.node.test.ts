@@ -1,15 +1,16 @@
 /**
- * Every curl line of README.md, run with the real curl against a real `npm start`, in README order,
- * as a reader would paste them: the placeholders of the README's `T=<…>`, `B=…` and `K=<…>` lines
- * become this server's admin token, base URL and the key the README's own mint call answered.
+ * Every curl line of README.md and of docs/*.md, run with the real curl against a real `npm start`,
+ * README first, then docs/ by file name, each in document order, as a reader would paste them: the
+ * placeholders of the `T=<…>`, `B=…` and `K=<…>` lines become this server's admin token, base URL
+ * and the key README's own mint call answered (docs/ blocks use README's `staging` environment).
  *
  * Runnable blocks are the fenced `sh` blocks right after a `<!-- readme-curl -->` marker. Every
- * other curl in README must be deliberately excluded with `<!-- readme-curl: skip -->` (none is
- * today), so a new example cannot slip in untested. A line answers 2xx unless the comment line
- * right above it says `expect NNN`.
+ * other curl in these files must be deliberately excluded with `<!-- readme-curl: skip -->`, so a
+ * new example cannot slip in untested. A line answers 2xx unless the comment line right above it
+ * says `expect NNN`.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, SERVER_HOOK_TIMEOUT, startDevServer, type DevServer } from "../support/wrangler-dev";
@@ -17,6 +18,7 @@ import { repoRoot, SERVER_HOOK_TIMEOUT, startDevServer, type DevServer } from ".
 interface Block {
   marker: "run" | "skip" | "none";
   text: string;
+  file: string;
 }
 interface Command {
   /** Shell text with continuations joined. */
@@ -24,16 +26,17 @@ interface Command {
   expect?: number;
 }
 
-const README = readFileSync(join(repoRoot, "README.md"), "utf8");
+/** README.md, then every docs/*.md by name: the order the blocks run in. */
+const DOC_FILES = ["README.md", ...readdirSync(join(repoRoot, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 
 /** Fenced code blocks with the marker (if any) on the last non-blank line before the fence. */
-function codeBlocks(markdown: string): Block[] {
+function codeBlocks(markdown: string, file: string): Block[] {
   const blocks: Block[] = [];
   const re = /```[a-z]*\n([\s\S]*?)```/g;
   for (let m = re.exec(markdown); m; m = re.exec(markdown)) {
     const before = markdown.slice(0, m.index).trimEnd().split("\n").pop() ?? "";
     const marker = /<!--\s*readme-curl:\s*skip\s*-->/.test(before) ? "skip" : /<!--\s*readme-curl\s*-->/.test(before) ? "run" : "none";
-    blocks.push({ marker, text: m[1] });
+    blocks.push({ marker, text: m[1], file });
   }
   return blocks;
 }
@@ -52,11 +55,11 @@ function parseBlock(text: string): { vars: string[]; commands: Command[] } {
   return { vars, commands };
 }
 
-const blocks = codeBlocks(README);
+const blocks = DOC_FILES.flatMap((file) => codeBlocks(readFileSync(join(repoRoot, file), "utf8"), file));
 const runnable = blocks.filter((b) => b.marker === "run").map((b) => parseBlock(b.text));
 const commands = runnable.flatMap((b) => b.commands);
 
-describe("README curl lines", () => {
+describe("README and docs/ curl lines", () => {
   let server: DevServer;
   /** What the README's variables stand for here; K appears once the mint call has answered. */
   const vars: Record<string, string> = {};
@@ -70,10 +73,14 @@ describe("README curl lines", () => {
     await server?.stop();
   }, SERVER_HOOK_TIMEOUT);
 
-  it("every curl in README is in a block marked to run (or explicitly skipped)", () => {
+  it("every curl in README and docs/ is in a block marked to run (or explicitly skipped)", () => {
     const unmarked = blocks.filter((b) => b.marker === "none" && /(^|\n)\s*curl\s/.test(b.text));
-    expect(unmarked.map((b) => b.text.slice(0, 80))).toEqual([]);
+    expect(unmarked.map((b) => `${b.file}: ${b.text.slice(0, 80)}`)).toEqual([]);
     expect(commands.length).toBeGreaterThanOrEqual(6);
+    // README's own block comes first: it creates the environment and mints the key the others use.
+    expect(blocks.find((b) => b.marker === "run")?.file).toBe("README.md");
+    // The releases examples moved to docs/ with the move of their section; they must still run.
+    expect(blocks.filter((b) => b.marker === "run").map((b) => b.file)).toContain("docs/releases.md");
     // Only variables this test knows how to fill may appear.
     for (const name of runnable.flatMap((b) => b.vars)) expect(["T", "B", "K"]).toContain(name);
   });
