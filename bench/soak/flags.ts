@@ -13,7 +13,7 @@ import type { DevServer } from "../../test/support/wrangler-dev";
  */
 export const ADMIN_FLAG = "soak-admin";
 
-/** Native flags (README, "The native flag model"); three visible to client keys, one disabled. */
+/** Native flags (docs/api.md, "The native flag model"); three visible to client keys, one disabled. */
 export const SOAK_FLAGS = [
   {
     key: "soak-on", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",

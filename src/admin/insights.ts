@@ -1,5 +1,5 @@
 /**
- * Insights of one environment (README "Insights: usage, staleness, edge metrics"): a flag's
+ * Insights of one environment (docs/insights.md): a flag's
  * hourly usage, the edge's per-minute request metrics with publish lag, and the lifecycle
  * settings behind flag `status` and `stale`.
  * Counts come from the edge through the insights queue (src/edge/insights, src/queue).

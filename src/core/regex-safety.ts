@@ -15,7 +15,7 @@
  * one in all); an unanchored pattern adds one for the start positions. A pattern of degree above 2 is refused
  * (`.*.*.*`, unanchored `.*@.*\.com`), and each accepted pattern gets the longest input whose
  * bound stays within REGEX_STEP_BUDGET; a longer value does not match.
- * Why not re2js (linear time): it alone is ~46 KB of gzip in the Worker bundle (see README).
+ * Why not re2js (linear time): it alone is ~46 KB of gzip in the Worker bundle (see docs/api.md, "Limits").
  * @module
  */
 import { MAX_REGEX_INPUT_LENGTH, MIN_REGEX_INPUT_LENGTH, REGEX_STEP_BUDGET } from "./limits";

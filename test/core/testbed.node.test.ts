@@ -6,7 +6,7 @@
  * typed, and the fallback value stands in whenever the engine answers without a value.
  *
  * The suite lives outside the repo: `../shared/conformance/flagd-testbed` from the working
- * directory, or FLAGD_TESTBED_DIR (e.g. the `evaluator/` folder of a flagd-testbed clone, README). Absent → a skipped test saying so; on CI (CI=true) absent fails.
+ * directory, or FLAGD_TESTBED_DIR (e.g. the `evaluator/` folder of a flagd-testbed clone, CONTRIBUTING.md). Absent → a skipped test saying so; on CI (CI=true) absent fails.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
