@@ -1,8 +1,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Two projects in one run: Worker code inside workerd, everything else (core, end-to-end against a
-// spawned `wrangler dev`, browser) in plain Node. `include` on each keeps Node tests out of workerd.
+// Three projects (lanes) in one run: Worker code inside workerd; pure code in plain Node; end-to-end
+// files (a spawned `npm start`/`wrangler dev`, Chromium) in plain Node. `npm run test:unit`,
+// `test:workers` and `test:e2e` run one lane; `npm test` runs all three.
+
+/** Node files that start a server or a browser, or run wrangler (deploy): the only lane with a retry. */
+const E2E = ["test/e2e/**/*.node.test.ts", "test/deploy/**/*.node.test.ts", "test/admin-page/resource-page.node.test.ts", "test/admin-page/visual-editor.node.test.ts"];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -36,9 +41,16 @@ export default defineConfig({
       },
       {
         extends: true,
-        // One retry: the end-to-end files drive a spawned `wrangler dev` and Chromium on 2 cores, where
-        // a timing-sensitive step can miss once; a test that fails twice still fails the run.
-        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node", retry: 1 },
+        // Pure code in plain Node (core, the admin page's model, bench workloads, docs): deterministic,
+        // so no retry; a flaky test here is a bug. Files share one module graph (no per-file worker):
+        // the code under test holds no state a file could leak, and it halves the lane's time.
+        test: { name: "unit", include: ["test/**/*.node.test.ts"], exclude: E2E, environment: "node", isolate: false },
+      },
+      {
+        extends: true,
+        // One retry: these files drive a spawned `wrangler dev`, Chromium or wrangler's bundler on
+        // 2 cores, where a timing-sensitive step can miss once; a test that fails twice still fails.
+        test: { name: "e2e", include: E2E, environment: "node", retry: 1 },
       },
     ],
   },

@@ -6,7 +6,7 @@
 import { OpenFeature } from "@openfeature/server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlagdEnv, ofrepClient } from "../support/openfeature";
-import { sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
+import { eventually, sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
 const ENV = "insights";
 const N = 60;
@@ -44,12 +44,10 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
     expect(Object.keys(seen).length).toBeGreaterThan(1);
     const evaluatedAt = Date.now();
 
-    let usage: any;
-    while (Date.now() - evaluatedAt < 20_000) {
-      usage = (await server.admin("GET", `/environments/${ENV}/flags/colour/usage?hours=1`)).json;
-      if (usage.total >= N) break;
-      await sleep(250);
-    }
+    const usage = await eventually(async () => {
+      const u = (await server.admin("GET", `/environments/${ENV}/flags/colour/usage?hours=1`)).json;
+      return u.total >= N && u;
+    }, 20_000, 250);
     expect(usage.total, `counted within ${Date.now() - evaluatedAt} ms`).toBe(N);
     expect(usage.variants).toEqual(seen);
     expect(usage.buckets.at(-1)).toMatchObject({ total: N, variants: seen });

@@ -8,7 +8,7 @@
 import { ErrorCode, OpenFeature, type Client } from "@openfeature/server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlagdEnv, ofrepClient } from "../support/openfeature";
-import { sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
+import { eventually, sleep, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
 
 const ENV = "openfeature";
 
@@ -88,16 +88,8 @@ describe("OpenFeature server SDK + OFREP provider", { timeout: 60_000 }, () => {
     const changed = await server.admin("PUT", `/environments/${ENV}/flags/live-toggle`, { ...current.json, defaultVariant: "on" });
     expect(changed.status, changed.text).toBe(200);
 
-    const t0 = Date.now();
-    let seen = false;
-    while (Date.now() - t0 < 1500) {
-      if ((await client.getBooleanValue("live-toggle", false, { targetingKey: "u1" })) === true) {
-        seen = true;
-        break;
-      }
-      await sleep(100);
-    }
-    expect(seen, "change not visible within 1.5 s").toBe(true);
+    // Within 1.5 s, or this throws.
+    await eventually(async () => (await client.getBooleanValue("live-toggle", false, { targetingKey: "u1" })) === true, 1_500, 100);
   });
 
   it("a bad key: the SDK returns the code default with an error code", async () => {

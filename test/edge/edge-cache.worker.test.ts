@@ -2,12 +2,14 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/kv-contract";
+import { kvKey, type KeyKind } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, snapshotCacheUrl } from "../../src/edge/edge-cache";
 import { canonicalJson } from "../../src/core/canonical";
 import worker from "../../src/index";
 import { testKey } from "./test-keys";
+import { eventually } from "../support/eventually";
+import { putSnapshot } from "../support/kv-snapshot";
 
 // The Worker is called in this isolate (not through SELF) so that each request's waitUntil work,
 // the Cache API put, is awaited before the next request, and so the test shares the module whose
@@ -15,7 +17,6 @@ import { testKey } from "./test-keys";
 const realEnv = env as unknown as { FLAGS_KV: KVNamespace } & Record<string, unknown>;
 const kv = () => realEnv.FLAGS_KV;
 const BASE = "http://edge.test";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Json = Record<string, any>;
 
 let seq = 0;
@@ -27,9 +28,7 @@ async function mintKey(environment: string, kind: KeyKind): Promise<string> {
 }
 
 async function publish(environment: string, version: number, doc: EnvironmentDoc): Promise<void> {
-  const publishedAt = new Date().toISOString();
-  await kv().put(kvKey.snapshot(environment, version), JSON.stringify({ environment, version, publishedAt, doc } satisfies Snapshot));
-  await kv().put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt } satisfies Pointer));
+  await putSnapshot(kv(), environment, version, doc);
 }
 
 const flag = (f: Partial<Flag> & Pick<Flag, "key" | "type" | "variants">): Flag => ({ enabled: true, clientVisible: false, ...f }) as Flag;
@@ -162,11 +161,13 @@ describe("Cache API level behind isolate memory", () => {
     const greeting = async (res: Response) => ((await res.json()) as Json).flags.find((f: Json) => f.key === "greeting").value;
     expect(await greeting(await bulk(key, {}))).toBe("v1");
     await publish("ec-version", 2, doc("v2"));
-    await sleep(400); // SNAPSHOT_REFRESH_SECONDS = 0.25
-    clearMemoryLevel();
-    const next = await bulk(key, {});
+    // The first answer from v2 (once the isolate's snapshot refresh sees it) is computed, not cached.
+    const next = await eventually(async () => {
+      clearMemoryLevel();
+      const res = await bulk(key, {});
+      return (await greeting(res.clone())) === "v2" && res;
+    }, 5_000);
     expect(next.headers.get(CACHE_HEADER)).toBe("miss");
-    expect(await greeting(next)).toBe("v2");
     expect(JSON.parse(await (await storedBulk("ec-version", 1, "server", {}))!.text())[1].value).toBe("v1");
     expect(JSON.parse(await (await storedBulk("ec-version", 2, "server", {}))!.text())[1].value).toBe("v2");
   });
@@ -221,10 +222,13 @@ describe("bulk through a KV outage", () => {
     const ok = (await (await bulk(key, { n: 1 }, bindings)).json()) as Json;
     expect(ok.metadata).toEqual({ version: 5 });
     failing = true;
-    await sleep(400); // past the snapshot and key refresh interval, so both go back to KV
-    const res = await bulk(key, { n: 1 }, bindings);
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Json;
+    // Once the snapshot and the key are due for a refresh, both go back to KV, fail, and the held ones answer.
+    const body = await eventually(async () => {
+      const res = await bulk(key, { n: 1 }, bindings);
+      expect(res.status).toBe(200);
+      const json = (await res.json()) as Json;
+      return json.metadata.stale === true && json;
+    }, 5_000);
     expect(body.metadata).toEqual({ version: 5, stale: true });
     expect(body.flags).toEqual(ok.flags);
   });

@@ -7,6 +7,7 @@ import type { Env } from "../../src/env";
 import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
 import type { RelayStats } from "../../src/store/relay";
 import { relayName, relayShards } from "../../src/store/stream-protocol";
+import { eventually } from "../support/eventually";
 
 const bindings = () => env as unknown as Env;
 const decoder = new TextDecoder();
@@ -15,18 +16,6 @@ const ADMIN = { Authorization: "Bearer test-admin-token" };
 function ok<T>(r: StoreResult<T>): T {
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.value;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `read` until `done` holds (counts travel with relay ticks: 0.2 s in tests). */
-async function eventually<T>(read: () => Promise<T> | T, done: (v: T) => boolean, ms = 5_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > until) return v;
-    await sleep(50);
-  }
 }
 
 /** One SSE client that records the refetch etags it is sent, and when each arrived. */
@@ -107,14 +96,14 @@ describe("change stream fan-out", () => {
     const { url, change } = await setUp("fan");
     const clients = await Promise.all(Array.from({ length: 25 }, () => Client.open(url)));
     expect(hubOf("fan")).toEqual({ environment: "fan", clients: 25, connected: true });
-    const got = await eventually(() => streams("fan"), (s) => s.clients === 25);
+    const got = await eventually(async () => { const s = await streams("fan"); return s.clients === 25 && s; }, 5_000);
     expect(got).toEqual({ clients: 25, sockets: 1, relays: 1 });
     // The DO's only socket is one it accepted with the hibernation API (getWebSockets lists only those).
     const held = await runInDurableObject(bindings().ENV_STORE.getByName("fan"), (_, state) => state.getWebSockets().length);
     expect(held).toBe(1);
 
     const version = await change();
-    await eventually(() => clients.every((c) => c.etags.includes(String(version))), Boolean);
+    await eventually(() => clients.every((c) => c.etags.includes(String(version))), 5_000);
     expect(clients.every((c) => c.etags.at(-1) === String(version))).toBe(true);
     await Promise.all(clients.map((c) => c.close()));
   });
@@ -123,28 +112,28 @@ describe("change stream fan-out", () => {
     const { url } = await setUp("leave");
     const a = await Client.open(url);
     const b = await Client.open(url);
-    await eventually(() => streams("leave"), (s) => s.clients === 2);
+    await eventually(async () => (await streams("leave")).clients === 2, 5_000);
     await a.close();
     expect(hubOf("leave")?.clients).toBe(1);
     expect((await streams("leave")).sockets).toBe(1);
     await b.close();
-    expect(await eventually(() => hubOf("leave"), (h) => h === undefined)).toBeUndefined();
-    expect(await eventually(() => streams("leave"), (s) => s.sockets === 0 && s.relays === 0)).toEqual({ clients: 0, sockets: 0, relays: 0 });
+    await eventually(async () => (await hubOf("leave")) === undefined, 5_000);
+    expect(await eventually(async () => { const s = await streams("leave"); return s.sockets === 0 && s.relays === 0 && s; }, 5_000)).toEqual({ clients: 0, sockets: 0, relays: 0 });
   });
 
   it("the environment DO restarting mid-stream: the relay reconnects and every client is told to refetch", async () => {
     const { url, change } = await setUp("envdrop");
     const clients = await Promise.all(Array.from({ length: 5 }, () => Client.open(url)));
-    await eventually(() => clients.every((c) => c.etags.length === 1), Boolean);
+    await eventually(() => clients.every((c) => c.etags.length === 1), 5_000);
     // What a restart looks like from outside: every socket the DO held closes.
     await runInDurableObject(bindings().ENV_STORE.getByName("envdrop"), (_, state) => {
       for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
     });
-    await eventually(() => clients.every((c) => c.etags.length >= 2), Boolean);
+    await eventually(() => clients.every((c) => c.etags.length >= 2), 5_000);
     expect(clients.every((c) => c.etags.length >= 2 && !c.ended)).toBe(true);
     // And the new socket carries the next change.
     const version = await change();
-    await eventually(() => clients.every((c) => c.etags.includes(String(version))), Boolean);
+    await eventually(() => clients.every((c) => c.etags.includes(String(version))), 5_000);
     expect(clients.every((c) => c.etags.includes(String(version)))).toBe(true);
     expect((await streams("envdrop")).sockets).toBe(1);
     await Promise.all(clients.map((c) => c.close()));
@@ -153,16 +142,16 @@ describe("change stream fan-out", () => {
   it("a relay restarting mid-stream: the isolate reconnects and every client is told to refetch", async () => {
     const { url, change } = await setUp("relaydrop");
     const clients = await Promise.all(Array.from({ length: 5 }, () => Client.open(url)));
-    await eventually(() => clients.every((c) => c.etags.length === 1), Boolean);
+    await eventually(() => clients.every((c) => c.etags.length === 1), 5_000);
     const [relay] = await busyRelays("relaydrop");
     await runInDurableObject(relay, (_, state) => {
       for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
     });
-    await eventually(() => clients.every((c) => c.etags.length >= 2), Boolean);
+    await eventually(() => clients.every((c) => c.etags.length >= 2), 5_000);
     expect(clients.every((c) => c.etags.length >= 2 && !c.ended)).toBe(true);
     expect(hubOf("relaydrop")).toMatchObject({ clients: 5, connected: true });
     const version = await change();
-    await eventually(() => clients.every((c) => c.etags.includes(String(version))), Boolean);
+    await eventually(() => clients.every((c) => c.etags.includes(String(version))), 5_000);
     expect(clients.every((c) => c.etags.includes(String(version)))).toBe(true);
     await Promise.all(clients.map((c) => c.close()));
   });
@@ -172,12 +161,12 @@ describe("change stream fan-out", () => {
     // The hub of this environment is made by the first client, with these bindings: a 3 s spread.
     const spread: Env = { ...bindings(), STREAM_RESYNC_SPREAD_SECONDS: "3" };
     const clients = await Promise.all(Array.from({ length: 20 }, () => Client.open(url, spread)));
-    await eventually(() => clients.every((c) => c.etags.length === 1), Boolean);
+    await eventually(() => clients.every((c) => c.etags.length === 1), 5_000);
     const dropped = Date.now();
     await runInDurableObject(bindings().ENV_STORE.getByName("herd"), (_, state) => {
       for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
     });
-    await eventually(() => clients.every((c) => c.etags.length >= 2), Boolean, 15_000);
+    await eventually(() => clients.every((c) => c.etags.length >= 2), 15_000);
     const resync = clients.map((c) => c.times[1]!);
     expect(clients.every((c) => c.etags[1] === c.etags[0])).toBe(true);
     // 20 uniform draws over 3 s: all within 1 s of each other has odds of about 1e-8. Before, one tick.
@@ -188,7 +177,7 @@ describe("change stream fan-out", () => {
     // A fresh write is not spread: every client hears it at once (well within the 1 s local promise).
     const written = Date.now();
     const version = String(await change());
-    await eventually(() => clients.every((c) => c.etags.includes(version)), Boolean);
+    await eventually(() => clients.every((c) => c.etags.includes(version)), 5_000);
     const fresh = clients.map((c) => c.times[c.etags.indexOf(version)]!);
     expect(Math.max(...fresh) - written).toBeLessThan(1_000);
     expect(Math.max(...fresh) - Math.min(...fresh)).toBeLessThan(500);

@@ -6,6 +6,7 @@ import { sha256Hex } from "../../src/core/sha256";
 import { kvKey } from "../../src/core/kv-contract";
 import { AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND } from "../../src/edge/rate-limit";
 import { testKey } from "./test-keys";
+import { putSnapshot } from "../support/kv-snapshot";
 
 const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 const BASE = "http://edge.test";
@@ -31,9 +32,7 @@ function post(path: string, key: string, body: string, headers: Record<string, s
 describe("hostile contexts on the OFREP routes", () => {
   let key: string;
   beforeAll(async () => {
-    const publishedAt = new Date().toISOString();
-    await kv().put(kvKey.snapshot("hostile", 1), JSON.stringify({ environment: "hostile", version: 1, publishedAt, doc: DOC }));
-    await kv().put(kvKey.pointer("hostile"), JSON.stringify({ version: 1, publishedAt }));
+    await putSnapshot(kv(), "hostile", 1, DOC);
     key = await storeKey("hostile");
   });
 

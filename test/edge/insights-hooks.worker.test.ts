@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { routeOf } from "../../src/edge/insights/hooks";
 import { api, boolFlag, createEnv } from "../admin/support";
+import { eventually } from "../support/eventually";
 
 const BASE = "http://edge.test";
 
@@ -11,16 +12,6 @@ function evaluate(key: string, flag: string | null, context: Record<string, unkn
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}`, ...headers },
     body: JSON.stringify({ context }),
   });
-}
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!done(last) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
 }
 
 describe("edge → queue → store: what the evaluation routes count", () => {
@@ -51,11 +42,14 @@ describe("edge → queue → store: what the evaluation routes count", () => {
       await res.arrayBuffer();
     }
 
-    const usage = await until(() => api("GET", `/environments/${env}/flags/banner/usage?hours=1`), (r) => r.body.total >= 8);
+    const usage = await eventually(async () => { const r = await api("GET", `/environments/${env}/flags/banner/usage?hours=1`); return r.body.total >= 8 && r; }, 15_000, 200);
     expect(usage.body).toMatchObject({ total: 8, variants: { on: 3, off: 5 } });
     expect((await api("GET", `/environments/${env}/flags/dark/usage?hours=1`)).body.total).toBe(0);
 
-    const metrics = await until(() => api("GET", `/environments/${env}/metrics?minutes=3`), (r) => r.body.buckets.reduce((s: number, b: any) => s + b.requests, 0) >= 11);
+    const metrics = await eventually(async () => {
+      const r = await api("GET", `/environments/${env}/metrics?minutes=3`);
+      return r.body.buckets.reduce((s: number, b: any) => s + b.requests, 0) >= 11 && r;
+    }, 15_000, 200);
     const sum = (pick: (b: any) => number) => metrics.body.buckets.reduce((s: number, b: any) => s + pick(b), 0);
     expect(sum((b) => b.requests)).toBe(11);
     expect(sum((b) => b.status["2xx"])).toBe(9);

@@ -7,9 +7,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/env";
-import { kvKey, type Pointer, type Snapshot } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
+import { putSnapshot } from "../support/kv-snapshot";
 
 const realKv = () => (env as unknown as Env).FLAGS_KV;
 
@@ -33,9 +34,7 @@ async function seed(environment: string): Promise<string> {
     segments: [],
     flags: [{ key: "banner", type: "boolean" as const, variants: { on: true, off: false }, defaultVariant: "on", enabled: true, clientVisible: true }],
   };
-  const publishedAt = new Date().toISOString();
-  await realKv().put(kvKey.snapshot(environment, 1), JSON.stringify({ environment, version: 1, publishedAt, doc } satisfies Snapshot));
-  await realKv().put(kvKey.pointer(environment), JSON.stringify({ version: 1, publishedAt } satisfies Pointer));
+  await putSnapshot(realKv(), environment, 1, doc);
   const key = testKey("server");
   await realKv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `kf-${environment}`, kind: "server", environment, revoked: false }));
   return key;

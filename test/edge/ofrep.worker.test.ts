@@ -2,8 +2,10 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind, type Pointer, type Snapshot } from "../../src/core/kv-contract";
+import { kvKey, type KeyKind } from "../../src/core/kv-contract";
 import { testKey } from "./test-keys";
+import { eventually } from "../support/eventually";
+import { putSnapshot } from "../support/kv-snapshot";
 
 // Everything is written to KV directly (the DO that normally publishes is another module).
 const kv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
@@ -23,11 +25,7 @@ async function mintKey(environment: string, kind: KeyKind, revoked = false): Pro
 }
 
 async function publish(environment: string, version: number, doc: EnvironmentDoc): Promise<void> {
-  const publishedAt = new Date().toISOString();
-  const snap: Snapshot = { environment, version, publishedAt, doc };
-  await kv().put(kvKey.snapshot(environment, version), JSON.stringify(snap));
-  const ptr: Pointer = { version, publishedAt };
-  await kv().put(kvKey.pointer(environment), JSON.stringify(ptr));
+  await putSnapshot(kv(), environment, version, doc);
 }
 
 function flag(f: Partial<Flag> & Pick<Flag, "key" | "type" | "variants">): Flag {
@@ -155,9 +153,10 @@ describe("authentication", () => {
     const hash = await sha256Hex(key);
     const record = (await kv().get(kvKey.sdkKey(hash), "json")) as Json;
     await kv().put(kvKey.sdkKey(hash), JSON.stringify({ ...record, revoked: true }));
-    await new Promise((r) => setTimeout(r, 400));
-    const res = await post("/ofrep/v1/evaluate/flags/banner", key, { context: {} });
-    expect(res.status).toBe(401);
+    const res = await eventually(async () => {
+      const r = await post("/ofrep/v1/evaluate/flags/banner", key, { context: {} });
+      return r.status === 401 && r;
+    }, 1_000);
     expect(((await res.json()) as Json).errorDetails).toBe("revoked SDK key");
   });
 
@@ -225,7 +224,7 @@ describe("OFREP bulk evaluation", () => {
     const etag = first.headers.get("etag")!;
     const changed: EnvironmentDoc = { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] };
     // Version 2 exists but the pointer still says 1 (KV propagation lag).
-    await kv().put(kvKey.snapshot("bulk2", 2), JSON.stringify({ environment: "bulk2", version: 2, publishedAt: new Date().toISOString(), doc: changed }));
+    await putSnapshot(kv(), "bulk2", 2, changed, { pointer: false });
     const hinted = await post("/ofrep/v1/evaluate/flags?flagConfigEtag=2", key, { context: {} }, { "If-None-Match": etag });
     expect(hinted.status).toBe(200);
     const body = (await hinted.json()) as Json;
@@ -238,7 +237,7 @@ describe("OFREP bulk evaluation", () => {
     const key = await mintKey("bulk3", "server");
     const first = await post("/ofrep/v1/evaluate/flags", key, { context: {} });
     const changed: EnvironmentDoc = { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha" }, defaultVariant: "a" })] };
-    await kv().put(kvKey.snapshot("bulk3", 2), JSON.stringify({ environment: "bulk3", version: 2, publishedAt: new Date().toISOString(), doc: changed }));
+    await putSnapshot(kv(), "bulk3", 2, changed, { pointer: false });
     const tagOfV2 = first.headers.get("etag")!.replace(/^"1-/, '"2-');
     const res = await post("/ofrep/v1/evaluate/flags", key, { context: {} }, { "If-None-Match": tagOfV2 });
     expect(res.status).toBe(304);
@@ -252,9 +251,10 @@ describe("OFREP bulk evaluation", () => {
     const before = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(before.value).toBe("beta");
     await publish("refresh", 2, { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] });
-    await new Promise((r) => setTimeout(r, 400)); // SNAPSHOT_REFRESH_SECONDS = 0.25 in vitest.config.ts
-    const after = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
-    expect(after.value).toBe("alpha");
+    await eventually(async () => {
+      const after = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
+      return after.value === "alpha";
+    }, 5_000);
     const bulk = (await (await post("/ofrep/v1/evaluate/flags", key, { context: {} })).json()) as Json;
     expect(bulk.metadata.version).toBe(2);
   });

@@ -5,6 +5,7 @@ import type { SnapshotRead } from "../../src/core/snapshot-text";
 import { ok } from "../../src/core/result";
 import { kvKey } from "../../src/core/kv-contract";
 import { MAX_MISSING_PER_INTERVAL, SnapshotCache, type KvReader } from "../../src/edge/snapshot-cache";
+import { putSnapshot } from "../support/kv-snapshot";
 
 // The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a
 // stand-in that records the metadata of the snapshot it was given (the real compiler is exercised by the route tests).
@@ -28,9 +29,7 @@ class FlakyKv implements KvReader {
 }
 
 async function publish(environment: string, version: number, marker: string, pointer = true) {
-  const doc = { flags: [], segments: [], metadata: { marker } };
-  await realKv().put(kvKey.snapshot(environment, version), JSON.stringify({ environment, version, publishedAt: "t", doc }));
-  if (pointer) await realKv().put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt: "t" }));
+  await putSnapshot(realKv(), environment, version, { flags: [], segments: [], metadata: { marker } }, { publishedAt: "t", pointer });
 }
 
 function clock(start = 1_000_000) {

@@ -11,6 +11,7 @@ import type { WebhookMessage } from "../../src/queue/messages";
 import { RETRY_DELAYS_SECONDS } from "../../src/queue/webhook-delivery";
 import type { Seen, WebhookReceivers } from "../support/webhook-receivers-contract";
 import { api, createEnv } from "../admin/support";
+import { eventually } from "../support/eventually";
 import { E } from "../store/helpers";
 
 const ports = inject("webhookReceivers");
@@ -20,15 +21,12 @@ async function seen(): Promise<Seen[]> {
 }
 
 /** Polls what the receivers saw until `done` holds, or fails after `timeoutMs`. */
-async function seenUntil(done: (s: Seen[]) => boolean, timeoutMs: number): Promise<Seen[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+const seenUntil = (done: (s: Seen[]) => boolean, timeoutMs: number): Promise<Seen[]> =>
+  eventually(async () => {
     const s = await seen();
     if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`receivers never got there; saw ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+    throw new Error(`receivers never got there; saw ${JSON.stringify(s)}`);
+  }, timeoutMs, 200);
 
 let seq = 0;
 /** An environment with one webhook at `url`, and the first delivery of one event to it. */

@@ -4,15 +4,8 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
 import { kvKey, type Snapshot } from "../../src/core/kv-contract";
 import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
+import { eventually } from "../support/eventually";
 import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
 
@@ -61,10 +54,10 @@ describe("publishing to KV", () => {
     expect(await readPointer(name)).toMatchObject({ version: put.version - 1 });
 
     control.fail = false;
-    await waitFor(async () => {
+    await eventually(async () => {
       await runDurableObjectAlarm(rawStub(stub));
       return (await readPointer(name))?.version === put.version;
-    });
+    }, 5_000);
     expect((await readSnapshot(name, put.version))?.doc.flags).toMatchObject([{ key: "f" }]);
   });
 
@@ -128,16 +121,16 @@ describe("change stream", () => {
     const messages: string[] = [];
     ws.addEventListener("message", (event) => { messages.push(String(event.data)); });
     ws.accept();
-    await waitFor(async () => messages.length >= 1);
+    await eventually(() => messages.length >= 1, 5_000);
     // On connect: where KV stands, marked as a resync (receivers may spread the refetches it causes).
     expect(JSON.parse(messages[0])).toEqual({ type: "version", version: 1, resync: true });
 
     const put = must(await stub.putFlag(boolFlag("f"), "t"));
-    await waitFor(async () => messages.some((m) => m.includes(`"version":${put.version}`)));
+    await eventually(() => messages.some((m) => m.includes(`"version":${put.version}`)), 5_000);
     // A publish is not a resync: it goes to every client at once.
     expect(JSON.parse(messages.find((m) => m.includes(`"version":${put.version}`))!)).toEqual({ type: "version", version: put.version });
     ws.send("ping");
-    await waitFor(async () => messages.includes("pong"));
+    await eventually(() => messages.includes("pong"), 5_000);
     ws.close(1000, "done");
 
     const plain = await stub.fetch("http://store/subscribe");

@@ -4,17 +4,10 @@ import type { EnvironmentStore } from "../../src/store/environment-store";
 import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
 import { SNAPSHOT_GRACE_MS } from "../../src/store/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
+import { eventually } from "../support/eventually";
 import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
 
 type Row = { version: number; superseded_at: number | null; retry_at: number };
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const configure = (stub: StoreStub, settings: { graceMs?: number; retryMs?: number }) =>
   runInDurableObject(rawStub(stub), (store: EnvironmentStore) => { Object.assign(store.snapshots, settings); });
@@ -34,7 +27,7 @@ async function snapshotVersions(name: string): Promise<number[]> {
 
 /** Runs the alarm (if one is set; it may already have fired on its own) until `check` holds. */
 const alarmUntil = (stub: StoreStub, check: () => Promise<boolean>) =>
-  waitFor(async () => { await runDurableObjectAlarm(rawStub(stub)); return check(); });
+  eventually(async () => { await runDurableObjectAlarm(rawStub(stub)); return check(); }, 5_000);
 
 async function putFlags(stub: StoreStub, n: number): Promise<number> {
   let version = 0;

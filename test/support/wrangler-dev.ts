@@ -77,21 +77,7 @@ export function tempDir(prefix = "edgeflags-e2e-"): string {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-    await sleep(intervalMs);
-  }
-}
+export { eventually } from "./eventually";
 
 /** Servers still running: killed if this process exits without stopping them (a failed hook). */
 const live = new Set<ChildProcess>();
