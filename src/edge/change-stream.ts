@@ -72,7 +72,6 @@ export const DELIVER_POLL_MS = 250;
 export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>; client: HubClient } {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let poll: ReturnType<typeof setInterval> | undefined;
   let open = true;
   let ending = false;
   let lastBeat = Date.now();
@@ -84,7 +83,6 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
     if (!open) return;
     open = false;
     if (timer !== undefined) clearInterval(timer);
-    if (poll !== undefined) clearInterval(poll);
     o.onGone(client);
     if (close) try { controller.close(); } catch { /* already closed */ }
   };
@@ -98,7 +96,7 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
       return false;
     }
   };
-  /** Runs on this request's poll timer: writes what the hub queued and a resync that is due. */
+  /** Runs on this request's timer: writes what the hub queued and a resync that is due. */
   const deliver = () => {
     if (!open) return;
     if (ending) return finish(true);
@@ -139,14 +137,16 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
     start(c) {
       controller = c;
       write(`retry: ${retryMs(o.random)}\n: connected\n\n`);
-      poll = setInterval(deliver, DELIVER_POLL_MS);
+      // One timer per stream: it delivers what the hub queued and, once due, sends the heartbeat.
       timer = setInterval(() => {
+        deliver();
+        if (!open || Date.now() - lastBeat < o.heartbeatMs) return;
         lastBeat = Date.now();
         if (lastBeat >= o.expiresAt) return finish(true);
         if (!write(": ping\n\n")) return;
         void o.stillAllowed().then((ok) => { if (!ok) finish(true); });
         o.onHeartbeat();
-      }, o.heartbeatMs);
+      }, Math.min(DELIVER_POLL_MS, o.heartbeatMs));
     },
     cancel() {
       finish(false);

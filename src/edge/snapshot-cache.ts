@@ -135,7 +135,7 @@ export class SnapshotCache {
       }
       // Another request is loading: what is held answers meanwhile, unless this client needs a
       // newer version than it (then wait for that load, on this request's own timer).
-      if (entry && (satisfied || entry.missing.size >= MAX_MISSING_PER_INTERVAL)) return { ok: true, snapshot: entry.loaded };
+      if (entry && satisfied) return { ok: true, snapshot: entry.loaded };
       await waitStep();
     }
   }

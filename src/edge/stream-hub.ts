@@ -155,7 +155,7 @@ export class EnvironmentHub {
 
   private open(): Promise<Joined> {
     const now = Date.now();
-    if (this.connecting && this.connectingNow(now)) return this.connecting;
+    if (this.connectingNow(now)) return this.connecting!;
     this.connectingSince = now;
     const connecting = this.connect().finally(() => {
       if (this.connecting === connecting) this.connecting = null;

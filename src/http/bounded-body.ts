@@ -60,11 +60,10 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
 /** Reads and drops up to `maxBytes` more (within {@link DRAIN_MAX_MS}), then cancels whatever is left. */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, maxBytes: number): Promise<void> {
   if (!reader) return;
-  const until = Date.now() + DRAIN_MAX_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), DRAIN_MAX_MS); });
   try {
-    for (let read = 0; read <= maxBytes && Date.now() < until;) {
+    for (let read = 0; read < maxBytes;) {
       const next = await Promise.race([reader.read(), late]);
       if (next === "late" || next.done) break;
       read += next.value.byteLength;

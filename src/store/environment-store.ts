@@ -52,7 +52,7 @@ import type { LifecycleSettings } from "../core/lifecycle";
 import type { UsageMessage } from "../queue/messages";
 import { clearUsage, type FlagUsage } from "./usage-repo";
 import { clearLifecycleSettings } from "./lifecycle-repo";
-import { parseDoc, parseFlag, parseSegment } from "./validate";
+import { optionalNumber, parseDoc, parseFlag, parseSegment } from "./validate";
 import { StoreWebhooks } from "./webhooks";
 import { clearWebhooks, type WebhookInfo } from "./webhooks-repo";
 
@@ -395,10 +395,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 
   async history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>> {
-    const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
     // Readable after a delete too: only an environment that never existed has none.
     if (!readMeta(this.sql)) return noEnvironment;
-    return done(pageHistory(this.sql, num(options?.before), num(options?.limit)));
+    return done(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit)));
   }
 
   async rollback(target: number, actor: Actor): Promise<StoreResult<Committed>> {

@@ -25,7 +25,7 @@ import { conflict, done, invalid, notFound } from "./refusals";
 import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "./releases-api";
 import * as schedules from "./schedules-repo";
 import type { Sql } from "./sql";
-import { MAX_FLAG_JSON, parseFlag } from "./validate";
+import { MAX_FLAG_JSON, optionalNumber, parseFlag } from "./validate";
 
 /** "policy": the write passes the approval gate; "approved": it already did (a request applied, an alarm step). */
 export type Gate = "policy" | "approved";
@@ -368,8 +368,7 @@ export class Releases {
 
   async listChangeRequests(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = this.host.live();
-    const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
-    return live.ok ? done(crRepo.pageChangeRequests(this.sql, options?.status, num(options?.before), num(options?.limit))) : live;
+    return live.ok ? done(crRepo.pageChangeRequests(this.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;
   }
 
   async getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>> {

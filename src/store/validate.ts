@@ -60,3 +60,8 @@ export function parseDoc(input: unknown): Result<EnvironmentDoc> {
   }
   return issues.length ? { ok: false, errors: issues } : parsed;
 }
+
+/** A paging argument from an RPC caller: a finite number, or absent. */
+export function optionalNumber(n: unknown): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+}

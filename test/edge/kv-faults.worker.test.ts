@@ -11,26 +11,9 @@ import { kvKey } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 import { putSnapshot } from "../support/kv-snapshot";
+import { FaultyKv } from "../support/faulty-kv";
 
 const realKv = () => (env as unknown as Env).FLAGS_KV;
-
-type Mode = "ok" | "throw" | "hang" | "null";
-
-/** The real namespace behind a switch; counts reads so a test can wait until one went through the fault. */
-class FaultyKv {
-  mode: Mode = "ok";
-  reads = 0;
-  /** Names read, in order. */
-  names: string[] = [];
-  get = ((key: string, options?: unknown) => {
-    this.reads++;
-    this.names.push(key);
-    if (this.mode === "throw") return Promise.reject(new Error("KV: internal error"));
-    if (this.mode === "hang") return new Promise(() => {});
-    if (this.mode === "null") return Promise.resolve(null);
-    return realKv().get(key, options as { type: "json" });
-  }) as KVNamespace["get"];
-}
 
 async function seed(environment: string): Promise<string> {
   const doc = {
@@ -58,7 +41,7 @@ type Body = Record<string, unknown> & { metadata?: { version?: number; stale?: b
  * the call began and the latest bulk answer satisfies `settled`; every answer must be 200.
  */
 async function through(kv: FaultyKv, key: string, settled: (bulk: Body) => boolean): Promise<Body[]> {
-  const from = kv.names.length;
+  const from = kv.reads.length;
   const bodies: Body[] = [];
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -70,7 +53,7 @@ async function through(kv: FaultyKv, key: string, settled: (bulk: Body) => boole
       bodies.push(body);
       if (!flag) bulk = body;
     }
-    const asked = kv.names.slice(from);
+    const asked = kv.reads.slice(from);
     if (asked.some((n) => n.startsWith("key:")) && asked.some((n) => n.startsWith("ptr:")) && bulk && settled(bulk)) return bodies;
     if (Date.now() > deadline) throw new Error(`not settled within 20 s (mode ${kv.mode}; KV asked for ${asked.length} names)`);
     await new Promise((r) => setTimeout(r, 20));
@@ -82,7 +65,7 @@ describe("the edge through KV faults", () => {
     it(`KV that ${mode === "null" ? "reads null for a moment" : mode === "hang" ? "hangs past the deadline" : "throws"}: known key and held snapshot keep answering 200, then recover`, async () => {
       const environment = `kv-fault-${mode}`;
       const key = await seed(environment);
-      const kv = new FaultyKv();
+      const kv = new FaultyKv(realKv);
       await through(kv, key, () => true);
       kv.mode = mode;
       // Both the key record and the pointer expire (0.25 s locally) and are re-read under the

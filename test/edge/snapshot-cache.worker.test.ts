@@ -4,8 +4,9 @@ import type { CompiledEnvironment } from "../../src/core/engine";
 import type { SnapshotRead } from "../../src/core/snapshot-text";
 import { ok } from "../../src/core/result";
 import { kvKey } from "../../src/core/kv-contract";
-import { MAX_MISSING_PER_INTERVAL, SnapshotCache, type KvReader } from "../../src/edge/snapshot-cache";
+import { MAX_MISSING_PER_INTERVAL, SnapshotCache } from "../../src/edge/snapshot-cache";
 import { putSnapshot } from "../support/kv-snapshot";
+import { FaultyKv } from "../support/faulty-kv";
 
 // The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a
 // stand-in that records the metadata of the snapshot it was given (the real compiler is exercised by the route tests).
@@ -14,18 +15,6 @@ const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 function fakeCompile(snapshot: SnapshotRead) {
   const compiled = { flags: [], timeDependent: false, metadata: snapshot.source.metadata } as unknown as CompiledEnvironment;
   return ok(compiled);
-}
-
-class FlakyKv implements KvReader {
-  reads: string[] = [];
-  mode: "ok" | "throw" | "hang" | "null" = "ok";
-  get = ((key: string, options?: unknown) => {
-    this.reads.push(key);
-    if (this.mode === "throw") return Promise.reject(new Error("KV down"));
-    if (this.mode === "hang") return new Promise(() => {});
-    if (this.mode === "null") return Promise.resolve(null);
-    return realKv().get(key, options as { type: "json" });
-  }) as KvReader["get"];
 }
 
 async function publish(environment: string, version: number, marker: string, pointer = true) {
@@ -40,7 +29,7 @@ function clock(start = 1_000_000) {
 describe("SnapshotCache", () => {
   it("serves from memory within the refresh interval, re-reads the pointer after it", async () => {
     await publish("c1", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
     const a = await cache.get(kv, "c1");
@@ -63,7 +52,7 @@ describe("SnapshotCache", () => {
 
   it("keeps answering from last-known-good (stale) when KV throws or hangs, and recovers", async () => {
     await publish("c2", 5, "five");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 50, now: t.now });
     expect((await cache.get(kv, "c2")).ok).toBe(true);
@@ -83,7 +72,7 @@ describe("SnapshotCache", () => {
   });
 
   it("KV down with nothing cached → unavailable (not a throw); no pointer → none", async () => {
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     kv.mode = "throw";
     const cache = new SnapshotCache({ compile: fakeCompile });
     expect(await cache.get(kv, "c3")).toMatchObject({ ok: false, reason: "unavailable" });
@@ -93,7 +82,7 @@ describe("SnapshotCache", () => {
 
   it("concurrent requests share one load", async () => {
     await publish("c4", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const cache = new SnapshotCache({ compile: fakeCompile });
     const results = await Promise.all(Array.from({ length: 50 }, () => cache.get(kv, "c4")));
     expect(results.every((r) => r.ok && r.snapshot.version === 1)).toBe(true);
@@ -102,7 +91,7 @@ describe("SnapshotCache", () => {
 
   it("noteVersion reads the announced version before the pointer moves; a missing one falls back", async () => {
     await publish("c5", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 10_000, now: t.now });
     await cache.get(kv, "c5");
@@ -125,7 +114,7 @@ describe("SnapshotCache", () => {
 
   it("made-up hinted versions cost at most a few KV reads per interval", async () => {
     await publish("c8", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 1000, now: t.now });
     await cache.get(kv, "c8");
@@ -139,7 +128,7 @@ describe("SnapshotCache", () => {
 
   it("never goes back to an older version when the pointer lags", async () => {
     await publish("c6", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 100, now: t.now });
     await publish("c6", 2, "two", false);
@@ -152,7 +141,7 @@ describe("SnapshotCache", () => {
 
   it("a snapshot that does not compile keeps the previous one", async () => {
     await publish("c7", 1, "one");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const compile = (snapshot: SnapshotRead) =>
       snapshot.source.metadata?.marker === "bad" ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] } : fakeCompile(snapshot);
@@ -170,12 +159,12 @@ describe("SnapshotCache", () => {
     await publish("h1", 1, "one");
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 600_000, now: t.now });
-    expect((await cache.get(new FlakyKv(), "h1")).ok).toBe(true);
+    expect((await cache.get(new FaultyKv(realKv), "h1")).ok).toBe(true);
     t.t += 1000;
-    const hung = new FlakyKv();
+    const hung = new FaultyKv(realKv);
     hung.mode = "hang";
     void cache.get(hung, "h1"); // request A: its KV read never settles (its client went away)
-    const other = new FlakyKv();
+    const other = new FaultyKv(realKv);
     const b = await cache.get(other, "h1"); // request B: answered from memory, no read of its own
     expect(b.ok && b.snapshot.version).toBe(1);
     expect(other.reads).toEqual([]);
@@ -185,13 +174,13 @@ describe("SnapshotCache", () => {
     await publish("h2", 4, "four");
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, kvTimeoutMs: 50, now: t.now });
-    const hung = new FlakyKv();
+    const hung = new FaultyKv(realKv);
     hung.mode = "hang";
     // Request A's KV read never settles and, cancelled, it never reaches its own deadline either
     // (the fake clock stands still for it): B must not wait for A's promise.
     const a = cache.get(hung, "h2");
     t.t += 10_000;
-    const own = new FlakyKv();
+    const own = new FaultyKv(realKv);
     const b = await cache.get(own, "h2");
     expect(b.ok && b.snapshot.version).toBe(4);
     expect(own.reads).toEqual([kvKey.pointer("h2"), kvKey.snapshot("h2", 4)]);
@@ -200,7 +189,7 @@ describe("SnapshotCache", () => {
 
   it("a pointer that reads as null keeps the held snapshot; only the store's tombstone drops it", async () => {
     await publish("n1", 3, "three");
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 100, now: t.now });
     expect((await cache.get(kv, "n1")).ok).toBe(true);
@@ -219,7 +208,7 @@ describe("SnapshotCache", () => {
   });
 
   it("KV down with nothing held costs one read per interval, not one per request", async () => {
-    const kv = new FlakyKv();
+    const kv = new FaultyKv(realKv);
     kv.mode = "throw";
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
