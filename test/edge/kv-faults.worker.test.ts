@@ -11,7 +11,7 @@ import { kvKey } from "../../src/core/kv-contract";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 import { putSnapshot } from "../support/kv-snapshot";
-import { FaultyKv } from "../support/faulty-kv";
+import { FaultyKv } from "./faulty-kv";
 
 const realKv = () => (env as unknown as Env).FLAGS_KV;
 

@@ -6,7 +6,7 @@ import { ok } from "../../src/core/result";
 import { kvKey } from "../../src/core/kv-contract";
 import { MAX_MISSING_PER_INTERVAL, SnapshotCache } from "../../src/edge/snapshot-cache";
 import { putSnapshot } from "../support/kv-snapshot";
-import { FaultyKv } from "../support/faulty-kv";
+import { FaultyKv } from "./faulty-kv";
 
 // The cache is tested through a KV wrapper that can fail, stall and count reads; compile is a
 // stand-in that records the metadata of the snapshot it was given (the real compiler is exercised by the route tests).
