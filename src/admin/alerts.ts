@@ -12,7 +12,7 @@
  * @module
  */
 import { Hono, type Context } from "hono";
-import type { AlertsStoreApi } from "../store/insights-api";
+import type { AlertsStoreApi } from "../core/wire/insights-rpc";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody } from "./body";
 import { answer } from "./insights";

@@ -23,10 +23,10 @@
  * @module
  */
 import { hash64 } from "../core/canonical";
-import type { Env } from "../env";
+import type { EdgeBindings as Env } from "./bindings";
 import {
   GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, relayName, relayShards, resyncSpreadMs, SUBSCRIBE_PATH,
-} from "../store/stream-protocol";
+} from "../core/wire/stream-protocol";
 
 /** What the hub needs of one SSE client (change-stream.ts). */
 export interface HubClient {

@@ -19,13 +19,13 @@ import {
 } from "../core/alerts";
 import { zodIssues } from "../core/issues";
 import type { WebhookEvent } from "../core/webhook-events";
-import type { StoreResult } from "./api";
+import type { StoreResult } from "../core/wire/store-rpc";
 import * as repo from "./alerts-repo";
-import type { AlertInfo, AlertsOverview } from "./insights-api";
+import type { AlertInfo, AlertsOverview } from "../core/wire/insights-rpc";
 import type { Meta } from "./meta-repo";
 import { done, invalid, noEnvironment } from "./refusals";
 import type { Sql } from "./sql";
-import type { MinuteBucket } from "./usage-repo";
+import type { MinuteBucket } from "../core/wire/insights-rpc";
 
 /** The actor named in the history when an alert pauses release plans. */
 export const ALERT_ACTOR = "alert:error-rate";

@@ -3,7 +3,7 @@
  * even by deleting the environment (a re-created one continues it).
  * @module
  */
-import type { HistoryEntry } from "./api";
+import type { HistoryEntry } from "../core/wire/store-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 type AuditRow = { version: number; time: string; actor: string; operation: string; target: string | null; diff: string };

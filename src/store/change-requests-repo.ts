@@ -3,7 +3,7 @@
  * applying writes, kept in chunks so a whole flagd import fits under SQLite's 2 MB value limit.
  * @module
  */
-import type { ChangeRequestInfo } from "./releases-api";
+import type { ChangeRequestInfo } from "../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 /** UTF-16 units per payload chunk: at most 3 UTF-8 bytes each, so a chunk stays below 2 MB. */

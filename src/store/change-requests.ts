@@ -12,7 +12,7 @@
  * @module
  */
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { Actor, StoreFailure } from "./api";
+import type { Actor, StoreFailure } from "../core/wire/store-rpc";
 import { auditSegment, extraOf, overlay } from "./doc";
 import type { Change } from "./environment-store";
 import { appendEvent } from "./events-repo";
@@ -20,7 +20,7 @@ import { getFlag } from "./flags-repo";
 import { randomId } from "./hash";
 import type { Meta } from "./meta-repo";
 import { conflict } from "./refusals";
-import type { ChangeRequestChange, ChangeRequestInfo } from "./releases-api";
+import type { ChangeRequestChange, ChangeRequestInfo } from "../core/wire/releases-rpc";
 import * as repo from "./change-requests-repo";
 import { segmentPlace } from "./segments-repo";
 import type { Sql } from "./sql";

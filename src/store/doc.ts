@@ -4,7 +4,7 @@
  * @module
  */
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { Stored } from "./api";
+import type { Stored } from "../core/wire/store-rpc";
 import { listFlags, removeFlag, setFlagPosition, writeFlag } from "./flags-repo";
 import { setExtra } from "./meta-repo";
 import { appendRevision, stateAt } from "./revisions-repo";

@@ -16,14 +16,14 @@ import { compileEnvironment } from "../core/compile";
 import { mergeFlagdImport, type FlagdImport } from "../core/flagd/import";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
-import { encodeDoc, type EncodedDoc } from "../core/snapshot-text";
-import type { Env } from "../env";
+import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/wire/kv-layout";
+import { encodeDoc, type EncodedDoc } from "../core/wire/snapshot-text";
+import type { StoreBindings as Env } from "./bindings";
 import {
   SUBSCRIBE_PATH,
   type Actor, type Committed, type EnvironmentInfo, type PromotedItems, type EnvironmentStoreApi, type HistoryEntry, type KeyInfo, type Stored,
   type SegmentSummary, type StoreFailure, type StoreResult, type VersionMessage,
-} from "./api";
+} from "../core/wire/store-rpc";
 import { appendAudit, auditTime, generationStart } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "./change-requests";
 import { applyDoc, auditSegment, docAt, loadDoc, overlay, sameList, summarize, unstore } from "./doc";
@@ -34,7 +34,7 @@ import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta 
 import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "./publish";
 import { appendEvent, pageHistory } from "./events-repo";
 import { conflict, done, invalid, noEnvironment, notFound, stale } from "./refusals";
-import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "./releases-api";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "../core/wire/releases-rpc";
 import { Releases, type Gate } from "./releases";
 import type { PlanStep } from "../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
@@ -43,18 +43,20 @@ import * as segments from "./segments-repo";
 import { SnapshotCollector } from "./snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "./snapshots-repo";
 import type { Sql } from "./sql";
-import type { AlertsOverview, AlertsStoreApi, DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "./insights-api";
+import type { AlertsOverview, AlertsStoreApi, DeadLetter, EdgeMetrics, FlagLifecycle, InsightsStoreApi, RecordOutcome } from "../core/wire/insights-rpc";
 import { StoreAlerts } from "./alerts";
 import { clearAlerts } from "./alerts-repo";
 import type { AlertSettings } from "../core/alerts";
 import { StoreInsights } from "./insights";
 import type { LifecycleSettings } from "../core/lifecycle";
-import type { UsageMessage } from "../queue/messages";
-import { clearUsage, type FlagUsage } from "./usage-repo";
+import type { UsageMessage } from "../core/wire/queue-messages";
+import { clearUsage } from "./usage-repo";
+import type { FlagUsage } from "../core/wire/insights-rpc";
 import { clearLifecycleSettings } from "./lifecycle-repo";
 import { optionalNumber, parseDoc, parseFlag, parseSegment } from "./validate";
 import { StoreWebhooks } from "./webhooks";
-import { clearWebhooks, type WebhookInfo } from "./webhooks-repo";
+import { clearWebhooks } from "./webhooks-repo";
+import type { WebhookInfo } from "../core/wire/store-rpc";
 
 /**
  * One document change, decided synchronously from the current state by a `mutate` plan:

@@ -4,7 +4,7 @@
  * with the one-row-per-version audit log.
  * @module
  */
-import type { HistoryEntry } from "./api";
+import type { HistoryEntry } from "../core/wire/store-rpc";
 import { pageAudit } from "./audit-repo";
 import { all, run, type Sql } from "./sql";
 

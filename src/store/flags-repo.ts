@@ -4,7 +4,7 @@
  * @module
  */
 import type { Flag } from "../core/model";
-import type { Stored } from "./api";
+import type { Stored } from "../core/wire/store-rpc";
 import { appendRevision } from "./revisions-repo";
 import { all, first, run, type Sql } from "./sql";
 

@@ -4,21 +4,22 @@
  * InsightsStoreApi methods here; SQL lives in usage-repo.ts and lifecycle-repo.ts.
  * @module
  */
+import type { FlagUsage, MinuteBucket } from "../core/wire/insights-rpc";
 import {
   applyLifecyclePatch, DEFAULT_FLAG_KIND, flagStatus, LifecyclePatch, lifecycleSettings, staleAt, type FlagFacts, type LifecycleSettings,
 } from "../core/lifecycle";
 import { zodIssues } from "../core/issues";
 import type { Flag } from "../core/model";
-import type { UsageMessage } from "../queue/messages";
-import type { Stored, StoreResult } from "./api";
+import type { UsageMessage } from "../core/wire/queue-messages";
+import type { Stored, StoreResult } from "../core/wire/store-rpc";
 import { auditTime } from "./audit-repo";
-import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "./insights-api";
+import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "../core/wire/insights-rpc";
 import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./lifecycle-repo";
 import type { Meta } from "./meta-repo";
 import { done, invalid, noEnvironment, notFound } from "./refusals";
 import type { Sql } from "./sql";
 import {
-  addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, type FlagUsage, type MinuteBucket,
+  addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen,
 } from "./usage-repo";
 
 /** The read-only lifecycle fields of one flag, judged at `now`. */

@@ -3,8 +3,8 @@
  * prefix); the key itself is returned once by mintKey and never kept.
  * @module
  */
-import type { KeyKind } from "../core/kv-contract";
-import type { KeyInfo } from "./api";
+import type { KeyKind } from "../core/wire/kv-layout";
+import type { KeyInfo } from "../core/wire/store-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 type KeyRow = { id: string; kind: KeyKind; hash: string; prefix: string; created: string; revoked: string | null; kv_pending: number };

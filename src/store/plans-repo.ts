@@ -3,7 +3,7 @@
  * the split it started from; `next_at` is when the alarm applies the next step (running only).
  * @module
  */
-import type { PlanInfo } from "./releases-api";
+import type { PlanInfo } from "../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 /** The split of the fallthrough the plan started from (rollout-plan.ts `baseSplit`). */

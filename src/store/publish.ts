@@ -15,8 +15,8 @@
  * the backstop alarm after each commit, and how long an RPC answer waits for KV.
  * @module
  */
-import { kvKey, type KeyRecord, type Pointer, type PointerTombstone } from "../core/kv-contract";
-import { snapshotText, type EncodedDoc } from "../core/snapshot-text";
+import { kvKey, type KeyRecord, type Pointer, type PointerTombstone } from "../core/wire/kv-layout";
+import { snapshotText, type EncodedDoc } from "../core/wire/snapshot-text";
 import { withTimeout } from "../core/timeout";
 import type { StoredKey } from "./keys-repo";
 
@@ -120,7 +120,7 @@ export class Publisher {
         const done = this.source.published();
         if (state.deleted) {
           // A tombstone, not a delete: an edge drops its last-known-good snapshot only on the
-          // store's word (kv-contract.ts PointerTombstone), never on a pointer that reads empty.
+          // store's word (core/wire/kv-layout.ts PointerTombstone), never on a pointer that reads empty.
           if (done.pointer !== 0) {
             const tombstone: PointerTombstone = { deleted: true, deletedAt: new Date().toISOString() };
             await kvCall(this.kv.put(kvKey.pointer(state.name), JSON.stringify(tombstone)), "put");

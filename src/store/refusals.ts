@@ -1,10 +1,10 @@
 /**
- * Building the store's answers (`StoreResult`, see api.ts): one constructor per refusal, so every
+ * Building the store's answers (`StoreResult`, see core/wire/store-rpc.ts): one constructor per refusal, so every
  * RPC method words the same failure the same way.
  * @module
  */
 import type { Issue } from "../core/result";
-import type { StoreFailure } from "./api";
+import type { StoreFailure } from "../core/wire/store-rpc";
 
 export const done = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 

@@ -1,14 +1,14 @@
 /**
- * The single registry (`REGISTRY.getByName(REGISTRY_NAME)`, api.ts): which environments exist, and scoped
+ * The single registry (`REGISTRY.getByName(REGISTRY_NAME)`, core/wire/store-rpc.ts): which environments exist, and scoped
  * admin tokens. A token is shown once by mintAdminToken; only its SHA-256 hex is stored, and the
  * admin middleware looks tokens up by the digest of what was presented.
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
+import { ENVIRONMENT_PATTERN } from "../core/wire/kv-layout";
 import { OWNER_PATTERN } from "../core/principal";
-import type { Env } from "../env";
-import type { Actor, AdminTokenInfo, RegistryApi } from "./api";
+import type { StoreBindings as Env } from "./bindings";
+import type { Actor, AdminTokenInfo, RegistryApi } from "../core/wire/store-rpc";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "./hash";
 import { migrateRegistry } from "./schema";
 import type { Sql } from "./sql";

@@ -9,7 +9,7 @@
  * keeps a Durable Object in memory), so up to K relays per environment stay awake while any
  * isolate of their shard streams; they do no work but forwarding and a tick every few seconds.
  *
- * Surviving the other side going away (protocol in stream-protocol.ts):
+ * Surviving the other side going away (protocol in core/wire/stream-protocol.ts):
  * - upstream lost (environment DO restarted, deploy): reconnect with backoff while isolates
  *   remain; the environment DO sends its version on connect (a resync) and the relay forwards it
  *   as one, so every client is told to refetch, spread over a few seconds by its isolate;
@@ -20,11 +20,11 @@
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
-import type { Env } from "../env";
+import { ENVIRONMENT_PATTERN } from "../core/wire/kv-layout";
+import type { StoreBindings as Env } from "./bindings";
 import {
-  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, SUBSCRIBE_PATH, TICK_MESSAGE, versionMessage,
-} from "./stream-protocol";
+  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, SUBSCRIBE_PATH, TICK_MESSAGE, versionMessage, type RelayStats,
+} from "../core/wire/stream-protocol";
 
 /** Per isolate socket, kept across hibernation. */
 interface Attachment {
@@ -35,15 +35,6 @@ interface Attachment {
 
 /** Ticks to isolates at least this often (they report counts and close idle sockets on a tick). */
 const MAX_TICK_MS = 5_000;
-
-export interface RelayStats {
-  /** Isolate sockets held. */
-  isolates: number;
-  /** SSE clients those isolates last reported. */
-  clients: number;
-  /** Whether the relay's own socket to the environment DO is open. */
-  upstream: boolean;
-}
 
 export class StreamRelay extends DurableObject<Env> {
   private environment: string | undefined;

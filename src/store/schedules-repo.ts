@@ -3,7 +3,7 @@
  * cancelled). Rows are kept afterwards as the schedule's record.
  * @module
  */
-import type { ScheduleInfo } from "./releases-api";
+import type { ScheduleInfo } from "../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 type ScheduleRow = {

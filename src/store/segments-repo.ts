@@ -5,7 +5,7 @@
  * @module
  */
 import type { Segment } from "../core/model";
-import type { Stored, SegmentSummary } from "./api";
+import type { Stored, SegmentSummary } from "../core/wire/store-rpc";
 import { appendRevision } from "./revisions-repo";
 import { all, first, jsonChunks, run, type Sql } from "./sql";
 

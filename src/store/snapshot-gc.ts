@@ -8,7 +8,7 @@
  * after publishing, and never holds up a publish: a failed delete is simply tried again later.
  * @module
  */
-import { kvKey } from "../core/kv-contract";
+import { kvKey } from "../core/wire/kv-layout";
 import { kvCall, type KvWriter } from "./publish";
 import { deferSnapshot, dueSnapshots, forgetSnapshot, nextDeletionAt } from "./snapshots-repo";
 import type { Sql } from "./sql";

@@ -2,7 +2,7 @@
  * The Registry's tables: environment names and scoped admin tokens (SHA-256 hex only).
  * @module
  */
-import type { AdminTokenInfo } from "./api";
+import type { AdminTokenInfo } from "../core/wire/store-rpc";
 import { all, first, run, type Sql } from "./sql";
 
 type TokenRow = {

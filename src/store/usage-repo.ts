@@ -1,6 +1,6 @@
 /**
  * Evaluation usage and edge request counters of one environment, as the queue consumer delivers
- * them (src/queue/messages.ts). Tables in schema.ts (version 3).
+ * them (src/core/wire/queue-messages.ts). Tables in schema.ts (version 3).
  *
  * - usage_hourly: one row per (flag, hour, variant, reason) for {@link HOURLY_RETENTION_MS}; then
  *   rolled up into usage_daily (per day), kept {@link DAILY_RETENTION_MS}. Rows are bounded by
@@ -14,8 +14,9 @@
  * Times are ms since epoch (bucket starts).
  * @module
  */
-import type { UsageMessage } from "../queue/messages";
+import type { UsageMessage } from "../core/wire/queue-messages";
 import { all, first, run, type Sql } from "./sql";
+import type { FlagUsage, MinuteBucket, UsageBucket } from "../core/wire/insights-rpc";
 
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
@@ -102,20 +103,6 @@ export function maintainUsage(sql: Sql, now: number): void {
   run(sql, `DELETE FROM usage_seen WHERE at <= (SELECT at FROM usage_seen ORDER BY at DESC LIMIT 1 OFFSET ?)`, SEEN_MAX_ROWS);
 }
 
-export interface UsageBucket {
-  start: string;
-  total: number;
-  variants: Record<string, number>;
-}
-
-export interface FlagUsage {
-  flag: string;
-  total: number;
-  variants: Record<string, number>;
-  lastEvaluatedAt: string | null;
-  buckets: UsageBucket[];
-}
-
 /** The last `hours` hourly buckets up to the current hour (every hour present, zeros included). */
 export function flagUsage(sql: Sql, flag: string, hours: number, now: number): FlagUsage {
   const last = floorTo(now, HOUR_MS);
@@ -140,19 +127,6 @@ export function flagUsage(sql: Sql, flag: string, hours: number, now: number): F
 function lastEvaluated(sql: Sql, flag: string): string | null {
   const at = first<{ last_at: number }>(sql, `SELECT last_at FROM usage_flags WHERE flag = ?`, flag)?.last_at;
   return at === undefined ? null : new Date(at).toISOString();
-}
-
-export interface MinuteBucket {
-  start: string;
-  requests: number;
-  status: { "2xx": number; "3xx": number; "4xx": number; "5xx": number };
-  rateLimited: number;
-  stale: number;
-  cache: { memory: number; cache: number; miss: number };
-  /** Counts the edge could not send (dropped after failed sends), reported when it could. */
-  lost: { evaluations: number; requests: number };
-  /** Summaries that reached the dead-letter queue (the consumer failed on them repeatedly). */
-  deadLettered: { messages: number; evaluations: number };
 }
 
 type MinuteRow = Record<MinuteColumn | "minute", number>;

@@ -3,13 +3,7 @@
  * @module
  */
 import { all, first, run, type Sql } from "./sql";
-
-export interface WebhookInfo {
-  id: string;
-  url: string;
-  events: string[];
-  createdAt: string;
-}
+import type { WebhookInfo } from "../core/wire/store-rpc";
 
 export interface StoredWebhook extends WebhookInfo {
   secret: string;

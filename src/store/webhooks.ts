@@ -11,12 +11,13 @@
 import { newSecret } from "../core/standard-webhooks";
 import { changeEvent, WebhookInput, wantsEvent, type ChangeEventInput, type WebhookEvent } from "../core/webhook-events";
 import { zodIssues } from "../core/issues";
-import type { WebhookMessage } from "../queue/messages";
-import type { StoreResult } from "./api";
+import type { WebhookMessage } from "../core/wire/queue-messages";
+import type { StoreResult } from "../core/wire/store-rpc";
 import { randomId } from "./hash";
 import { done, invalid, noEnvironment, notFound } from "./refusals";
 import type { Sql } from "./sql";
 import * as repo from "./webhooks-repo";
+import type { WebhookInfo } from "../core/wire/store-rpc";
 
 /** Deliveries in the outbox longer than this are due on the alarm (a flush that never ran). */
 const STUCK_MS = 30_000;
@@ -39,7 +40,7 @@ export class StoreWebhooks {
 
   constructor(private readonly host: WebhooksHost) {}
 
-  create(input: unknown, actor: string): StoreResult<repo.WebhookInfo & { secret: string }> {
+  create(input: unknown, actor: string): StoreResult<WebhookInfo & { secret: string }> {
     if (!this.host.liveName()) return noEnvironment;
     const parsed = WebhookInput.safeParse(input);
     if (!parsed.success) return invalid(zodIssues(parsed.error.issues));
@@ -53,7 +54,7 @@ export class StoreWebhooks {
     return done(hook);
   }
 
-  list(): StoreResult<repo.WebhookInfo[]> {
+  list(): StoreResult<WebhookInfo[]> {
     if (!this.host.liveName()) return noEnvironment;
     return done(repo.listWebhooks(this.host.sql).map(({ secret: _s, ...info }) => info));
   }

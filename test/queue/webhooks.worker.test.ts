@@ -9,7 +9,7 @@ import { signature, webhookHeaders } from "../../src/core/standard-webhooks";
 import { changeEventType } from "../../src/core/webhook-events";
 import { webhookUrlProblem } from "../../src/core/webhook-target";
 import { attemptDelivery, deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher, type Send } from "../../src/queue/webhook-delivery";
-import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/queue/messages";
+import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/core/wire/queue-messages";
 import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment-store";
 import { outbox } from "../../src/store/webhooks-repo";

@@ -10,7 +10,7 @@ import { createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
-import { INSIGHTS_QUEUE, type UsageMessage, type WebhookMessage } from "../../src/queue/messages";
+import { INSIGHTS_QUEUE, type UsageMessage, type WebhookMessage } from "../../src/core/wire/queue-messages";
 import { EnvironmentStore } from "../../src/store/environment-store";
 import { outbox } from "../../src/store/webhooks-repo";
 import { api, boolFlag, createEnv } from "../admin/support";

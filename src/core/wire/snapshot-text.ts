@@ -29,9 +29,9 @@
  * packed) or with a `layout.v` this code does not know, is parsed whole, as before.
  * @module
  */
-import { docSource, type DocSource } from "./doc-source";
-import type { Snapshot } from "./kv-contract";
-import type { EnvironmentDoc, Flag, Metadata, Segment } from "./model";
+import { docSource, type DocSource } from "../doc-source";
+import type { Snapshot } from "./kv-layout";
+import type { EnvironmentDoc, Flag, Metadata, Segment } from "../model";
 
 export const SNAPSHOT_LAYOUT = 3;
 

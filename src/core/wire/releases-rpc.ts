@@ -3,9 +3,9 @@
  * requests and the approval policy), as the admin routes see them. Part of EnvironmentStoreApi.
  * @module
  */
-import type { Serve } from "../core/model";
-import type { PlanStep } from "../core/rollout-plan";
-import type { Actor, StoreResult } from "./api";
+import type { Serve } from "../model";
+import type { PlanStep } from "../rollout-plan";
+import type { Actor, StoreResult } from "./store-rpc";
 
 export interface ScheduleInfo {
   id: string;

@@ -4,7 +4,7 @@
  * Pure data and key naming; the I/O lives in src/store (writes) and src/edge (reads).
  * @module
  */
-import type { EnvironmentDoc } from "./model";
+import type { EnvironmentDoc } from "../model";
 
 /**
  * `snap:<env>:<version>`. Its text is laid out so that one flag can be read without parsing the

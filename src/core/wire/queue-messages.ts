@@ -9,8 +9,8 @@
  * re-send of a failed batch, so the store counts it once.
  * @module
  */
-import { KEY_PATTERN } from "../core/model";
-import { ENVIRONMENT_PATTERN, type KeyKind } from "../core/kv-contract";
+import { KEY_PATTERN } from "../model";
+import { ENVIRONMENT_PATTERN, type KeyKind } from "./kv-layout";
 
 /** Routes the edge counts requests for (the metrics route reports their sum). */
 export const EDGE_ROUTES = ["single", "bulk", "stream", "snapshot", "preflight", "other"] as const;

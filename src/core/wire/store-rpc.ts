@@ -7,13 +7,19 @@
  * User errors are values, never exceptions; both shapes survive RPC serialization.
  * @module
  */
-import type { FlagdImport } from "../core/flagd/import";
-import type { EnvironmentDoc, Flag, Segment } from "../core/model";
-import type { Issue } from "../core/result";
-import type { EvaluationContext, EvaluationResult } from "../core/engine";
-import type { KeyKind } from "../core/kv-contract";
-import type { ChangeRequestInfo, ReleasesApi } from "./releases-api";
-import type { WebhookInfo } from "./webhooks-repo";
+import type { FlagdImport } from "../flagd/import";
+import type { EnvironmentDoc, Flag, Segment } from "../model";
+import type { Issue } from "../result";
+import type { EvaluationContext, EvaluationResult } from "../engine";
+import type { KeyKind } from "./kv-layout";
+import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
+
+export interface WebhookInfo {
+  id: string;
+  url: string;
+  events: string[];
+  createdAt: string;
+}
 
 /** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
 export type Actor = string;

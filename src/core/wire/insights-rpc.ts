@@ -3,11 +3,37 @@
  * admin routes see it (implemented by environment-store.ts through insights.ts).
  * @module
  */
-import type { AlertCondition, AlertKind, AlertSettings } from "../core/alerts";
-import type { FlagKind, FlagStatus, LifecycleSettings } from "../core/lifecycle";
-import type { UsageMessage } from "../queue/messages";
-import type { StoreResult } from "./api";
-import type { FlagUsage, MinuteBucket } from "./usage-repo";
+import type { AlertCondition, AlertKind, AlertSettings } from "../alerts";
+import type { FlagKind, FlagStatus, LifecycleSettings } from "../lifecycle";
+import type { UsageMessage } from "./queue-messages";
+import type { StoreResult } from "./store-rpc";
+
+export interface UsageBucket {
+  start: string;
+  total: number;
+  variants: Record<string, number>;
+}
+
+export interface FlagUsage {
+  flag: string;
+  total: number;
+  variants: Record<string, number>;
+  lastEvaluatedAt: string | null;
+  buckets: UsageBucket[];
+}
+
+export interface MinuteBucket {
+  start: string;
+  requests: number;
+  status: { "2xx": number; "3xx": number; "4xx": number; "5xx": number };
+  rateLimited: number;
+  stale: number;
+  cache: { memory: number; cache: number; miss: number };
+  /** Counts the edge could not send (dropped after failed sends), reported when it could. */
+  lost: { evaluations: number; requests: number };
+  /** Summaries that reached the dead-letter queue (the consumer failed on them repeatedly). */
+  deadLettered: { messages: number; evaluations: number };
+}
 
 export interface RecordOutcome {
   /** Messages counted now. */
