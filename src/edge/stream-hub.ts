@@ -1,7 +1,7 @@
 /**
  * Per isolate and environment, ONE upstream WebSocket for all of the isolate's SSE clients of that
  * environment: opened by the first client, closed after the last, to one relay shard
- * (src/store/relay.ts) picked by a hash of the colo (or, where the runtime reports none, of this
+ * (src/store/relay/relay.ts) picked by a hash of the colo (or, where the runtime reports none, of this
  * isolate's id) among STREAM_RELAY_SHARDS.
  *
  * Workers allow a WebSocket to be touched only from the request that opened it; other requests

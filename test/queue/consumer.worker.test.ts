@@ -4,8 +4,8 @@ import worker from "../../src/index";
 import type { Env } from "../../src/env";
 import { retryDelaySeconds } from "../../src/queue/consumer";
 import { INSIGHTS_DLQ, INSIGHTS_QUEUE, type UsageMessage } from "../../src/core/wire/queue-messages";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import { DAY_MS, HOUR_MS } from "../../src/store/usage-repo";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import { DAY_MS, HOUR_MS } from "../../src/store/insights/usage-repo";
 import { api, boolFlag, createEnv } from "../admin/support";
 import { E } from "../store/helpers";
 

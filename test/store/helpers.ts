@@ -2,8 +2,8 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import type { KvWriter } from "../../src/store/publish";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import type { KvWriter } from "../../src/store/publishing/publish";
 import type { EnvironmentStoreApi, StoreError, StoreResult } from "../../src/core/wire/store-rpc";
 import { kvKey, type Pointer, type Snapshot } from "../../src/core/wire/kv-layout";
 

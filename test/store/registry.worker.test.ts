@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RegistryApi } from "../../src/core/wire/store-rpc";
-import type { Registry } from "../../src/store/registry";
+import type { Registry } from "../../src/store/registry/registry";
 import { migrateRegistry } from "../../src/store/schema";
 import type { Sql } from "../../src/store/sql";
 import { E, sha256Hex, uniqueName } from "./helpers";

@@ -171,7 +171,7 @@ export interface EnvironmentStoreApi extends ReleasesApi {
 
 /**
  * Change stream: `fetch` on an environment's stub with `Upgrade: websocket` at path `/subscribe`
- * accepts a hibernatable WebSocket (a relay shard's, src/store/relay.ts); after every committed and
+ * accepts a hibernatable WebSocket (a relay shard's, src/store/relay/relay.ts); after every committed and
  * published change the DO sends `{"type":"version","version":N}` to every socket, and on accepting
  * one `{"type":"version","version":N,"resync":true}`. The protocol of all hops is in
  * stream-protocol.ts.
