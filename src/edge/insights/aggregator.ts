@@ -20,9 +20,9 @@
  */
 import type { EvaluationResult } from "../../core/engine";
 import { renderSlot } from "../../core/flag-results";
-import type { KeyKind } from "../../core/kv-contract";
+import type { KeyKind } from "../../core/wire/kv-layout";
 import { withTimeout } from "../../core/timeout";
-import type { EdgeRoute, StatusClass, UsageMessage } from "../../queue/messages";
+import type { EdgeRoute, StatusClass, UsageMessage } from "../../core/wire/queue-messages";
 
 export interface AggregatorOptions {
   /** Longest a count waits in memory before it is sent (≤ 10 s in production). */
