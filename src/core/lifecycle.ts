@@ -19,12 +19,14 @@ export const FLAG_KINDS = ["release", "experiment", "operational", "kill-switch"
 export type FlagKind = (typeof FLAG_KINDS)[number];
 export const DEFAULT_FLAG_KIND: FlagKind = "release";
 
-export type FlagStatus = "new" | "active" | "inactive" | "launched";
+export const FLAG_STATUSES = ["new", "active", "inactive", "launched"] as const;
+export type FlagStatus = (typeof FLAG_STATUSES)[number];
 
 const DAY_MS = 86_400_000;
 
 /** Expected lifetime per kind in days; null: permanent (never stale). */
-export type Lifetimes = Record<FlagKind, number | null>;
+const Lifetimes = z.record(z.enum(FLAG_KINDS), z.nullable(z.number())).check(z.describe("Expected lifetime per kind; null: permanent."));
+export type Lifetimes = z.infer<typeof Lifetimes>;
 export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
   release: 40,
   experiment: 40,
@@ -35,11 +37,12 @@ export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
 export const DEFAULT_STATUS_WINDOW_DAYS = 7;
 
 /** Per-environment settings (stored by the environment; every field optional, defaults above). */
-export interface LifecycleSettings {
-  lifetimeDays: Lifetimes;
+export const LifecycleSettings = z.object({
+  lifetimeDays: Lifetimes,
   /** The new/inactive/launched window, in days (fractions allowed: tests shorten it). */
-  statusWindowDays: number;
-}
+  statusWindowDays: z.number(),
+});
+export type LifecycleSettings = z.infer<typeof LifecycleSettings>;
 
 export const DEFAULT_LIFECYCLE: LifecycleSettings = { lifetimeDays: DEFAULT_LIFETIME_DAYS, statusWindowDays: DEFAULT_STATUS_WINDOW_DAYS };
 
