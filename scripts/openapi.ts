@@ -117,7 +117,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
         responses: { "200": json("EnvironmentInfo", "The environment."), ...envErrors },
       }),
       put: op("environments", "Create the environment if absent (idempotent)", {
-        responses: { "201": json("EnvironmentInfo", "Created."), "200": json("EnvironmentInfo", "Already existed."), "400": err("Invalid environment name."), ...adminErrors },
+        responses: { "201": json("CreatedEnvironment", "Created."), "200": json("CreatedEnvironment", "Already existed."), "400": err("Invalid environment name."), ...adminErrors },
       }),
       delete: op("environments", "Delete the environment, its definitions and keys", {
         parameters: [{ name: "confirm", in: "query", required: true, schema: { type: "string" }, description: "Must repeat the environment name." }],

@@ -9,7 +9,7 @@ import type * as z from "zod/mini";
 import { AlertSettings } from "../../alerts";
 import { LifecycleSettings } from "../../lifecycle";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../../model";
-import { Committed, EnvironmentInfo, HistoryPage, KeyInfo, MintedKey, SegmentSummary, StoredFlag, StoredSegment } from "./environments";
+import { Committed, CreatedEnvironment, EnvironmentInfo, HistoryPage, KeyInfo, MintedKey, SegmentSummary, StoredFlag, StoredSegment } from "./environments";
 import { ErrorBody } from "./errors";
 import { EvaluationResult, OfrepBulk, OfrepFailure, OfrepGeneralError, OfrepRequest, OfrepSuccess, Snapshot } from "./evaluation";
 import { FlagdDocument, FlagdExport } from "./flagd";
@@ -26,7 +26,7 @@ export const COMPONENTS: Record<string, z.core.$ZodType> = {
   MintKeyBody: body.MintKeyBody, RollbackBody: body.RollbackBody, ExplainBody: body.ExplainBody,
   PromoteBody: body.PromoteBody, MintTokenBody: body.MintTokenBody,
   Error: ErrorBody, Version: Committed, StoredFlag, StoredSegment, SegmentSummary,
-  EnvironmentInfo, KeyInfo, MintedKey, AdminToken: AdminTokenInfo,
+  EnvironmentInfo, CreatedEnvironment, KeyInfo, MintedKey, AdminToken: AdminTokenInfo,
   MintedToken, HistoryPage, StreamCounts, EvaluationResult,
   FlagdDocument, FlagdExport, OfrepRequest,
   OfrepSuccess, OfrepFailure, OfrepBulk,

@@ -22,6 +22,9 @@ export type Committed = z.infer<typeof Committed>;
 export const EnvironmentInfo = z.object({ name: z.string(), version: z.int(), flags: z.int(), segments: z.int() });
 export type EnvironmentInfo = z.infer<typeof EnvironmentInfo>;
 
+/** `PUT …/environments/{env}`: its name and current version (201 created, 200 it existed). */
+export const CreatedEnvironment = z.pick(EnvironmentInfo, { name: true, version: true });
+
 const Versioned = z.object({
   /** Environment version of this item's last change: its ETag. */
   version: z.int().check(z.describe("Environment version of the item's last change (its ETag).")),
