@@ -13,7 +13,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
 import { COMPONENTS } from "../src/core/wire/dto/components";
-import { PLAN_ACTIONS, REVIEW_ACTIONS } from "../src/core/wire/dto/releases";
+import { PLAN_ACTIONS, REVIEW_ACTIONS } from "../src/core/wire/dto/enums";
 import { ChangeRequestQuery, HistoryQuery, MetricsQuery, UsageQuery } from "../src/core/wire/dto/requests";
 import { ENVIRONMENT_PATTERN } from "../src/core/wire/kv-layout";
 

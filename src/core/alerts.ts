@@ -30,6 +30,7 @@
  */
 import * as z from "zod/mini";
 import type { WebhookEvent } from "./webhook-events";
+import type { AlertSettings } from "./wire/dto/insights";
 
 export const ALERT_KINDS = ["error-rate", "stale-answers", "publish-lag", "flag-stale"] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -50,33 +51,8 @@ export const ALERT_UNITS: Record<AlertKind, AlertUnit> = {
 /** A bound on the flag-stale transitions one evaluation announces (each is one outbox row per webhook); the rest follow at the next. */
 export const MAX_FLAG_TRANSITIONS = 100;
 
-const threshold = (unit: string) => z.object({ enabled: z.boolean(), threshold: z.number().check(z.describe(unit)) });
-/** An environment's alert settings, as stored (over the defaults) and as `GET …/alerts/settings` answers them. */
-export const AlertSettings = z.object({
-  /** The rate alerts look at the last this many minute buckets (the current one included). */
-  windowMinutes: z.int().check(z.describe("Minute buckets the rate alerts look at (current one included).")),
-  /** Requests the window must hold before a rate alert is judged (the traffic floor). */
-  minRequests: z.int().check(z.describe("Traffic floor: requests the window must hold before a rate alert is judged.")),
-  /** A firing alert resolves once its value is at or below threshold × this (hysteresis). */
-  resolveRatio: z.number().check(z.describe("A firing alert resolves at or below threshold × this (hysteresis).")),
-  /** How often the Durable Object evaluates while the environment has traffic or something firing. */
-  evaluateEverySeconds: z.int().check(z.describe("Evaluation cadence while there is traffic, a firing alert or publish lag.")),
-  /** A firing `error-rate` pauses the environment's running release plans. */
-  pausePlansOnErrorRate: z.boolean().check(z.describe("A firing error-rate alert pauses running release plans.")),
-  /**
-   * A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data`
-   * when no usage summary was received for this long. Summaries arrive every few seconds while
-   * there is traffic (edge windows ≤ 10 s, queue batches ≤ 1 s, consumer retries from 2 s).
-   */
-  noDataAfterSeconds: z.int().check(z.describe("A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120).")),
-  alerts: z.object({
-    "error-rate": threshold("Percent of requests answered 5xx."),
-    "stale-answers": threshold("Percent of answers served from the last known good snapshot."),
-    "publish-lag": threshold("Seconds since the oldest commit KV does not have yet."),
-    "flag-stale": z.object({ enabled: z.boolean() }),
-  }),
-});
-export type AlertSettings = z.infer<typeof AlertSettings>;
+/** An environment's alert settings: declared with the other insights answers (wire/dto/insights.ts). */
+export type { AlertSettings } from "./wire/dto/insights";
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   windowMinutes: 5,
@@ -98,7 +74,7 @@ const strict = {
   error: (issue: { code?: string; keys?: string[] }) =>
     issue.code === "unrecognized_keys" ? `unknown field${issue.keys!.length === 1 ? "" : "s"}: ${issue.keys!.join(", ")}` : undefined,
 };
-const lagSeconds = z.number().check(z.gte(0), z.lte(1e9));
+const threshold = z.number().check(z.gte(0), z.lte(1e9));
 const percent = z.number().check(z.gte(0), z.lte(100));
 const rateAlert = z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(percent) }, strict);
 /** A partial update of {@link AlertSettings}; unknown fields are refused. */
@@ -112,7 +88,7 @@ export const AlertSettingsPatch = z.strictObject({
   alerts: z.optional(z.strictObject({
     "error-rate": z.optional(rateAlert),
     "stale-answers": z.optional(rateAlert),
-    "publish-lag": z.optional(z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(lagSeconds) }, strict)),
+    "publish-lag": z.optional(z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(threshold) }, strict)),
     "flag-stale": z.optional(z.strictObject({ enabled: z.optional(z.boolean()) }, strict)),
   }, strict)),
 }, strict);

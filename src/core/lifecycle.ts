@@ -14,6 +14,7 @@
  * @module
  */
 import * as z from "zod/mini";
+import type { LifecycleSettings } from "./wire/dto/insights";
 
 export const FLAG_KINDS = ["release", "experiment", "operational", "kill-switch", "permission"] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
@@ -25,8 +26,7 @@ export type FlagStatus = (typeof FLAG_STATUSES)[number];
 const DAY_MS = 86_400_000;
 
 /** Expected lifetime per kind in days; null: permanent (never stale). */
-const Lifetimes = z.record(z.enum(FLAG_KINDS), z.nullable(z.number())).check(z.describe("Expected lifetime per kind; null: permanent."));
-export type Lifetimes = z.infer<typeof Lifetimes>;
+export type Lifetimes = LifecycleSettings["lifetimeDays"];
 export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
   release: 40,
   experiment: 40,
@@ -36,13 +36,8 @@ export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
 };
 export const DEFAULT_STATUS_WINDOW_DAYS = 7;
 
-/** Per-environment settings (stored by the environment; every field optional, defaults above). */
-export const LifecycleSettings = z.object({
-  lifetimeDays: Lifetimes,
-  /** The new/inactive/launched window, in days (fractions allowed: tests shorten it). */
-  statusWindowDays: z.number(),
-});
-export type LifecycleSettings = z.infer<typeof LifecycleSettings>;
+/** Per-environment settings: declared with the other insights answers (wire/dto/insights.ts). */
+export type { LifecycleSettings } from "./wire/dto/insights";
 
 export const DEFAULT_LIFECYCLE: LifecycleSettings = { lifetimeDays: DEFAULT_LIFETIME_DAYS, statusWindowDays: DEFAULT_STATUS_WINDOW_DAYS };
 

@@ -15,7 +15,7 @@
  */
 import type { Flag, Serve } from "./model";
 import type { Issue, Result } from "./result";
-import type { PlanStep } from "./wire/dto/releases";
+import type { PlanStep } from "./wire/dto/requests";
 
 export type { PlanStep };
 

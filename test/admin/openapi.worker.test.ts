@@ -1,21 +1,20 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import committed from "../../admin/openapi.json";
-import { AlertSettings } from "../../src/core/alerts";
-import { LifecycleSettings } from "../../src/core/lifecycle";
 import * as environments from "../../src/core/wire/dto/environments";
 import { ErrorBody } from "../../src/core/wire/dto/errors";
 import { EvaluationResult } from "../../src/core/wire/dto/evaluation";
 import { FlagdExport } from "../../src/core/wire/dto/flagd";
-import { AlertsOverview, EdgeMetrics, FlagUsage } from "../../src/core/wire/dto/insights";
+import { AlertSettings, AlertsOverview, EdgeMetrics, FlagUsage, LifecycleSettings } from "../../src/core/wire/dto/insights";
 import * as releases from "../../src/core/wire/dto/releases";
+import { Policy } from "../../src/core/wire/dto/requests";
 import { StreamCounts } from "../../src/core/wire/dto/streams";
 import { AdminTokenInfo, MintedToken } from "../../src/core/wire/dto/tokens";
 import { api, boolFlag, createEnv, envName, errorOf } from "./support";
 
 const dto = {
   ...environments, ...releases, ErrorBody, EvaluationResult, FlagdExport, AlertsOverview, EdgeMetrics, FlagUsage,
-  StreamCounts, AdminTokenInfo, MintedToken,
+  StreamCounts, AdminTokenInfo, MintedToken, Policy,
 };
 
 describe("the OpenAPI document covers the admin routes", () => {

@@ -4,8 +4,9 @@
  * @module
  */
 import type { Actor, StoreResult } from "./store-rpc";
-import type { ChangeRequestChange, ChangeRequestInfo, PlanAction, PlanInfo, PlanStep, Policy, ReviewAction, ScheduleInfo } from "./dto/releases";
-import type { ChangeRequestPage } from "./dto/requests";
+import type { PlanAction, ReviewAction } from "./dto/enums";
+import type { ChangeRequestChange, ChangeRequestInfo, PlanInfo, ScheduleInfo } from "./dto/releases";
+import type { ChangeRequestPage, PlanStep, Policy } from "./dto/requests";
 
 // The answers are declared once, as zod schemas, in ./dto/releases.ts (scripts/openapi.ts documents them).
 export type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ScheduleInfo };

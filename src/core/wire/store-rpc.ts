@@ -14,7 +14,8 @@ import type { EvaluationContext, EvaluationResult } from "../engine";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
 import type { Actor, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, MintedKey, SegmentSummary, Stored } from "./dto/environments";
-import type { AdminTokenInfo, AdminRole, MintedToken } from "./dto/tokens";
+import type { AdminRole } from "./dto/enums";
+import type { AdminTokenInfo, MintedToken } from "./dto/tokens";
 import type { WebhookInfo, CreatedWebhook } from "./dto/webhooks";
 
 // The answers are declared once, as zod schemas, in ./dto (scripts/openapi.ts documents them).

@@ -6,14 +6,12 @@
  * @module
  */
 import type * as z from "zod/mini";
-import { AlertSettings } from "../../alerts";
-import { LifecycleSettings } from "../../lifecycle";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../../model";
 import { Committed, CreatedEnvironment, EnvironmentInfo, HistoryPage, KeyInfo, MintedKey, SegmentSummary, StoredFlag, StoredSegment } from "./environments";
 import { ErrorBody } from "./errors";
 import { EvaluationResult, OfrepBulk, OfrepFailure, OfrepGeneralError, OfrepRequest, OfrepSuccess, Snapshot } from "./evaluation";
 import { FlagdDocument, FlagdExport } from "./flagd";
-import { AlertsOverview, EdgeMetrics, FlagUsage } from "./insights";
+import { AlertSettings, AlertsOverview, EdgeMetrics, FlagUsage, LifecycleSettings } from "./insights";
 import { ChangeRequest, Held, PlanInfo, Reviewed, ScheduleInfo } from "./releases";
 import * as body from "./requests";
 import { StreamCounts } from "./streams";

@@ -1,7 +1,7 @@
 /**
  * Insights answers of an environment's store: usage per flag, edge metrics, the lifecycle fields
- * of a flag, alert states. (Their settings live beside their patches and defaults, in
- * src/core/lifecycle.ts and src/core/alerts.ts.)
+ * of a flag and the lifecycle settings, alert states and alert settings (their defaults, patches
+ * and logic: src/core/lifecycle.ts, src/core/alerts.ts).
  * @module
  */
 import * as z from "zod/mini";
@@ -55,6 +55,17 @@ export const FlagLifecycle = z.object({
 });
 export type FlagLifecycle = z.infer<typeof FlagLifecycle>;
 
+/** Expected lifetime per kind in days; null: permanent (never stale). */
+const Lifetimes = z.record(z.enum(FLAG_KINDS), z.nullable(z.number())).check(z.describe("Expected lifetime per kind; null: permanent."));
+
+/** Per-environment settings (stored by the environment; every field optional, defaults in lifecycle.ts). */
+export const LifecycleSettings = z.object({
+  lifetimeDays: Lifetimes,
+  /** The new/inactive/launched window, in days (fractions allowed: tests shorten it). */
+  statusWindowDays: z.number(),
+});
+export type LifecycleSettings = z.infer<typeof LifecycleSettings>;
+
 /** What the store did with a batch of usage messages (or dead letters). */
 export const RecordOutcome = z.object({
   /** Messages counted now. */
@@ -93,3 +104,31 @@ export const AlertsOverview = z.object({
   lastDataAt: z.nullable(z.string()).check(z.describe("When the last usage summary reached the store; null when none is remembered.")),
 });
 export type AlertsOverview = z.infer<typeof AlertsOverview>;
+
+const threshold = (unit: string) => z.object({ enabled: z.boolean(), threshold: z.number().check(z.describe(unit)) });
+/** An environment's alert settings, as stored (over the defaults) and as `GET …/alerts/settings` answers them. */
+export const AlertSettings = z.object({
+  /** The rate alerts look at the last this many minute buckets (the current one included). */
+  windowMinutes: z.int().check(z.describe("Minute buckets the rate alerts look at (current one included).")),
+  /** Requests the window must hold before a rate alert is judged (the traffic floor). */
+  minRequests: z.int().check(z.describe("Traffic floor: requests the window must hold before a rate alert is judged.")),
+  /** A firing alert resolves once its value is at or below threshold × this (hysteresis). */
+  resolveRatio: z.number().check(z.describe("A firing alert resolves at or below threshold × this (hysteresis).")),
+  /** How often the Durable Object evaluates while the environment has traffic or something firing. */
+  evaluateEverySeconds: z.int().check(z.describe("Evaluation cadence while there is traffic, a firing alert or publish lag.")),
+  /** A firing `error-rate` pauses the environment's running release plans. */
+  pausePlansOnErrorRate: z.boolean().check(z.describe("A firing error-rate alert pauses running release plans.")),
+  /**
+   * A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data`
+   * when no usage summary was received for this long. Summaries arrive every few seconds while
+   * there is traffic (edge windows ≤ 10 s, queue batches ≤ 1 s, consumer retries from 2 s).
+   */
+  noDataAfterSeconds: z.int().check(z.describe("A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120).")),
+  alerts: z.object({
+    "error-rate": threshold("Percent of requests answered 5xx."),
+    "stale-answers": threshold("Percent of answers served from the last known good snapshot."),
+    "publish-lag": threshold("Seconds since the oldest commit KV does not have yet."),
+    "flag-stale": z.object({ enabled: z.boolean() }),
+  }),
+});
+export type AlertSettings = z.infer<typeof AlertSettings>;

@@ -6,15 +6,8 @@
 import * as z from "zod/mini";
 import { Serve } from "../../model";
 import { Actor } from "./environments";
-
-export const SCHEDULE_STATUSES = ["pending", "applied", "failed", "cancelled"] as const;
-export const PLAN_STATUSES = ["running", "paused", "completed", "aborted"] as const;
-export const PLAN_ACTIONS = ["pause", "resume", "abort"] as const;
-export type PlanAction = (typeof PLAN_ACTIONS)[number];
-export const CHANGE_REQUEST_STATUSES = ["pending", "applied", "rejected", "withdrawn", "conflict"] as const;
-export const REVIEW_ACTIONS = ["approve", "reject", "withdraw"] as const;
-export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
-export const CHANGE_KINDS = ["flag", "segment", "metadata", "schedule", "plan", "policy"] as const;
+import { CHANGE_KINDS, CHANGE_REQUEST_STATUSES, PLAN_STATUSES, SCHEDULE_STATUSES } from "./enums";
+import { PlanStep } from "./requests";
 
 export const ScheduleInfo = z.object({
   id: z.string(),
@@ -35,15 +28,6 @@ export const ScheduleInfo = z.object({
   cancelledBy: z.optional(Actor),
 });
 export type ScheduleInfo = z.infer<typeof ScheduleInfo>;
-
-/** One step of a release plan: the plan body's and the plan's (checked further by core/rollout-plan.ts `checkSteps`). */
-export const PlanStep = z.object({
-  /** Share of users served the plan's variant from this step on: 0 < percent ≤ 100, at most two decimals. */
-  percent: z.number(),
-  /** How long this step holds before the next one applies (the last step's is not used). */
-  waitSeconds: z.int(),
-});
-export type PlanStep = z.infer<typeof PlanStep>;
 
 export const PlanInfo = z.object({
   flag: z.string(),
@@ -123,9 +107,3 @@ export const Held = z.object({ changeRequest: ChangeRequest })
 
 /** 200 of approve, reject, withdraw. */
 export const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.enum(CHANGE_REQUEST_STATUSES), version: z.optional(z.int()) });
-
-export const Policy = z.object({
-  /** Approvals every write needs (0: none, writes apply at once). */
-  approvals: z.number().check(z.int(), z.gte(0), z.lte(10)),
-});
-export type Policy = z.infer<typeof Policy>;

@@ -12,8 +12,7 @@ import { OWNER_PATTERN } from "../../principal";
 import { MAX_PLAN_STEPS } from "../../rollout-plan";
 import { WebhookInput } from "../../webhook-events";
 import { ENVIRONMENT_PATTERN, KEY_KINDS } from "../kv-layout";
-import { CHANGE_REQUEST_STATUSES, PlanStep, Policy } from "./releases";
-import { ADMIN_ROLES } from "./tokens";
+import { ADMIN_ROLES, CHANGE_REQUEST_STATUSES } from "./enums";
 
 export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
 
@@ -55,12 +54,26 @@ export const ScheduleBody = z.object({
   patch: z.record(z.string(), z.unknown()),
 });
 
+/** One step of a release plan: the plan body's and the plan's (checked further by core/rollout-plan.ts `checkSteps`). */
+export const PlanStep = z.object({
+  /** Share of users served the plan's variant from this step on: 0 < percent ≤ 100, at most two decimals. */
+  percent: z.number(),
+  /** How long this step holds before the next one applies (the last step's is not used). */
+  waitSeconds: z.int(),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
 /** The steps are the plan's own (PlanStep): `waitSeconds` is a whole number in both. */
 export const PlanBody = z.object({
   variant: Key,
   steps: z.array(PlanStep).check(z.minLength(1), z.maxLength(MAX_PLAN_STEPS)),
 });
 
+export const Policy = z.object({
+  /** Approvals every write needs (0: none, writes apply at once). */
+  approvals: z.number().check(z.int(), z.gte(0), z.lte(10)),
+});
+export type Policy = z.infer<typeof Policy>;
 export const PolicyBody = Policy;
 
 export { AlertSettingsPatch, LifecyclePatch, WebhookInput as WebhookBody };

@@ -4,10 +4,7 @@
  * @module
  */
 import * as z from "zod/mini";
-
-/** "admin" (everything), "read" (GET only); `environments` limits either to those names. */
-export const ADMIN_ROLES = ["admin", "read"] as const;
-export type AdminRole = (typeof ADMIN_ROLES)[number];
+import { ADMIN_ROLES } from "./enums";
 
 export const AdminTokenInfo = z.object({
   id: z.string(),
