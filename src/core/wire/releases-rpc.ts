@@ -9,7 +9,7 @@ import type { ChangeRequestChange, ChangeRequestInfo, PlanInfo, ScheduleInfo } f
 import type { ChangeRequestPage, PlanStep, Policy } from "./dto/requests";
 
 // The answers are declared once, as zod schemas, in ./dto/releases.ts (scripts/openapi.ts documents them).
-export type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ScheduleInfo };
+export type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, PlanAction, PlanInfo, Policy, ReviewAction, ScheduleInfo };
 
 /**
  * The principals of a review, resolved by the admin layer from the Registry (a token's principal
