@@ -6,9 +6,10 @@
  * `hash64(canonicalJson(context))` (core/canonical.ts).
  * @module
  */
+import type { KeyKind } from "../core/wire/kv-layout";
 
 /** Strong tag for one bulk answer: `"<version>-<c|s>-<context hash>"`. */
-export function bulkEtag(version: number, kind: "client" | "server", ctxHash: string): string {
+export function bulkEtag(version: number, kind: KeyKind, ctxHash: string): string {
   return `"${version}-${kind === "client" ? "c" : "s"}-${ctxHash}"`;
 }
 

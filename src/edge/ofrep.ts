@@ -15,20 +15,9 @@
  */
 import type { EvaluationResult, JsonValue } from "../core/engine";
 import { renderSlot } from "../core/flag-results";
+import type { OfrepFailure, OfrepSuccess } from "../core/wire/dto/evaluation";
 
-export interface OfrepSuccess {
-  key: string;
-  value?: JsonValue;
-  reason: string;
-  variant?: string;
-  metadata?: Record<string, string | number | boolean>;
-}
-export interface OfrepFailure {
-  key: string;
-  errorCode: string;
-  errorDetails?: string;
-  metadata?: Record<string, string | number | boolean>;
-}
+export type { OfrepFailure, OfrepSuccess };
 
 export type OfrepStatus = 200 | 400 | 404;
 

@@ -22,7 +22,7 @@ import { randomId } from "../secrets";
 import type { Meta } from "../environment/meta-repo";
 import * as plans from "./plans-repo";
 import { conflict, done, invalid, notFound } from "../results";
-import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "../../core/wire/releases-rpc";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanAction, PlanInfo, Policy, ReviewAction, ReviewPrincipals, ScheduleInfo } from "../../core/wire/releases-rpc";
 import * as schedules from "./schedules-repo";
 import type { Sql } from "../sql";
 import { MAX_FLAG_JSON, optionalNumber, parseFlag } from "../environment/validate";
@@ -249,7 +249,7 @@ export class Releases {
     return plan ? done(plans.publicPlan(plan)) : notFound(`flag "${flagKey}" has no plan`);
   }
 
-  async controlPlan(flagKey: string, action: "pause" | "resume" | "abort", actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
+  async controlPlan(flagKey: string, action: PlanAction, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
     const live = this.host.live();
     if (!live.ok) return live;
     const plan = plans.getPlan(this.sql, flagKey);
@@ -377,7 +377,7 @@ export class Releases {
    * at most once, whichever of its tokens it uses. A request that can no longer apply answers
    * status `conflict`.
    */
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
     const live = this.host.live();
     if (!live.ok) return live;
     const info = crRepo.getChangeRequest(this.sql, id);
