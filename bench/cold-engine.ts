@@ -14,8 +14,8 @@
 import { compileEnvironment } from "../src/core/compile";
 import type { EvaluationContext } from "../src/core/engine";
 import { openEnvironment } from "../src/core/lazy-compile";
-import type { Snapshot } from "../src/core/kv-contract";
-import { encodeDoc, readSnapshot, snapshotText } from "../src/core/snapshot-text";
+import type { Snapshot } from "../src/core/wire/kv-layout";
+import { encodeDoc, readSnapshot, snapshotText } from "../src/core/wire/snapshot-text";
 import { ofrepItemsJson, ofrepJson } from "../src/edge/ofrep";
 import { toNativeDoc } from "./peers/ours";
 import { asParsedJson, generateMixedFlags } from "./workloads";

@@ -18,7 +18,7 @@ import { spawnSync } from "node:child_process";
 import { EnvironmentDoc as EnvironmentDocSchema } from "../src/core/model";
 import type { EvaluationContext } from "../src/core/engine";
 import { openEnvironment } from "../src/core/lazy-compile";
-import { encodeDoc, readSnapshot, snapshotText } from "../src/core/snapshot-text";
+import { encodeDoc, readSnapshot, snapshotText } from "../src/core/wire/snapshot-text";
 import { ofrepItemsJson, toOfrepItem } from "../src/edge/ofrep";
 import { COLD_MODES, type ColdMode } from "./cold-engine";
 import { toNativeDoc } from "./peers/ours";

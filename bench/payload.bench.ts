@@ -6,7 +6,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { compileEnvironment } from "../src/core/compile";
-import { encodeDoc, snapshotText } from "../src/core/snapshot-text";
+import { encodeDoc, snapshotText } from "../src/core/wire/snapshot-text";
 import { ofrepItemsJson } from "../src/edge/ofrep";
 import { toNativeDoc } from "./peers/ours";
 import { generateContexts, generateMixedFlags } from "./workloads";

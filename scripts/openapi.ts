@@ -13,8 +13,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
 import * as admin from "../src/admin/schemas";
 import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
-import { ENVIRONMENT_PATTERN } from "../src/core/kv-contract";
-import type { SegmentSummary as StoreSegmentSummary } from "../src/store/api";
+import { ENVIRONMENT_PATTERN } from "../src/core/wire/kv-layout";
+import type { SegmentSummary as StoreSegmentSummary } from "../src/core/wire/store-rpc";
 
 export const OUTPUT = fileURLToPath(new URL("../admin/openapi.json", import.meta.url));
 
@@ -60,7 +60,7 @@ const SegmentSummary = z.object({
   key: z.string(), description: z.optional(z.string()),
   includedCount: z.int(), excludedCount: z.int(), rules: z.int().meta({ description: "How many rules." }), version: z.int(),
 }).meta({ description: "A segment in the list: its key lists as counts (GET of one segment has the keys)." });
-// Documents the store's DTO (src/store/api.ts): if either drifts from the other, typecheck fails.
+// Documents the store's DTO (src/core/wire/store-rpc.ts): if either drifts from the other, typecheck fails.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _segmentSummaryMatches: Same<z.output<typeof SegmentSummary>, StoreSegmentSummary> = true;
 const EnvironmentInfo = z.object({ name: z.string(), version: z.int(), flags: z.int(), segments: z.int() });
@@ -120,7 +120,7 @@ const OfrepBulk = z.object({ flags: z.array(z.union([OfrepSuccess, OfrepFailure]
 const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
 const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
 
-// ---- releases (src/store/releases-api.ts) ----
+// ---- releases (src/core/wire/releases-rpc.ts) ----
 const Schedule = z.object({
   id: z.string(), at: z.string(), flag: z.string(), patch: z.record(z.string(), z.unknown()),
   status: z.enum(["pending", "applied", "failed", "cancelled"]), createdBy: z.string(), createdAt: z.string(),

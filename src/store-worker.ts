@@ -7,9 +7,9 @@
 import type { Env } from "./env";
 import { consumeQueue } from "./queue/consumer";
 
-export { EnvironmentStore } from "./store/environment-store";
-export { Registry } from "./store/registry";
-export { StreamRelay } from "./store/relay";
+export { EnvironmentStore } from "./store/environment/environment-store";
+export { Registry } from "./store/registry/registry";
+export { StreamRelay } from "./store/relay/relay";
 // Each webhook POST runs in an invocation of its own (queue/webhook-delivery.ts).
 export { WebhookSender } from "./queue/webhook-sender";
 

@@ -10,9 +10,9 @@
  * @module
  */
 import { createMiddleware } from "hono/factory";
-import type { Env } from "../env";
-import type { EnvironmentStoreApi } from "../store/api";
-import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
+import type { AdminBindings as Env } from "./bindings";
+import type { EnvironmentStoreApi } from "../core/wire/store-rpc";
+import { ENVIRONMENT_PATTERN } from "../core/wire/kv-layout";
 import type { AdminVariables } from "./auth";
 import { forbidden, scopeRefusal } from "./auth";
 import { apiError, invalid } from "./errors";

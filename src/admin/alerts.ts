@@ -1,7 +1,7 @@
 /**
  * Alerts of one environment (API.md "Insights"): the current state of each alert, and the
  * per-environment thresholds, window, traffic floor and cadence the Durable Object's alarm
- * evaluates them with (src/core/alerts.ts, src/store/alerts.ts). Transitions go out as
+ * evaluates them with (src/core/alerts.ts, src/store/alerts/alerts.ts). Transitions go out as
  * `alert.fired` / `alert.resolved` webhook events.
  *
  * | route | answers |
@@ -12,7 +12,7 @@
  * @module
  */
 import { Hono, type Context } from "hono";
-import type { AlertsStoreApi } from "../store/insights-api";
+import type { AlertsStoreApi } from "../core/wire/insights-rpc";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody } from "./body";
 import { answer } from "./insights";

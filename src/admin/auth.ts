@@ -7,8 +7,8 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Env } from "../env";
-import type { Actor, AdminTokenInfo } from "../store/api";
+import type { AdminBindings as Env } from "./bindings";
+import type { Actor, AdminTokenInfo } from "../core/wire/store-rpc";
 import { sha256Hex } from "../core/sha256";
 import { apiError } from "./errors";
 import { registry } from "./stores";

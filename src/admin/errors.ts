@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { StoreError } from "../store/api";
+import type { StoreError } from "../core/wire/store-rpc";
 import type { Issue } from "../core/result";
 
 export type ErrorCode =
@@ -38,7 +38,7 @@ export function invalid(c: Context, issues: Issue[], what = "request"): Response
 }
 
 /**
- * The HTTP face of a store refusal (mapping fixed in src/store/api.ts). `environment` names the
+ * The HTTP face of a store refusal (mapping fixed in src/core/wire/store-rpc.ts). `environment` names the
  * store's environment in a no_environment 404; by default the one the route is under.
  */
 export function storeErrorResponse(c: Context, err: StoreError, environment?: string): Response {
@@ -60,7 +60,7 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
     case "forbidden":
       return apiError(c, 403, "FORBIDDEN", err.message);
     case "approval_required":
-      // The environment's policy (src/store/change-requests.ts) held the write: nothing changed.
+      // The environment's policy (src/store/releases/change-requests.ts) held the write: nothing changed.
       // Its creator is the caller: the principal is the one authentication found.
       return c.json({ changeRequest: { ...err.changeRequest, createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy } }, 202);
   }

@@ -14,8 +14,8 @@
  */
 import { Hono, type Context } from "hono";
 import { KEY_PATTERN } from "../core/model";
-import type { StoreResult } from "../store/api";
-import type { InsightsStoreApi } from "../store/insights-api";
+import type { StoreResult } from "../core/wire/store-rpc";
+import type { InsightsStoreApi } from "../core/wire/insights-rpc";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, validate } from "./body";
 import { apiError, storeErrorResponse } from "./errors";

@@ -5,9 +5,9 @@
  * row was written, for rows older than principals too; the stores keep only actors.
  * @module
  */
-import type { HistoryEntry } from "../store/api";
-import type { ChangeRequestInfo } from "../store/releases-api";
-import type { Env } from "../env";
+import type { HistoryEntry } from "../core/wire/store-rpc";
+import type { ChangeRequestInfo } from "../core/wire/releases-rpc";
+import type { AdminBindings as Env } from "./bindings";
 import { registry } from "./stores";
 
 export type Principals = ReadonlyMap<string, string>;

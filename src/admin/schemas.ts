@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { Flag, Key, Segment } from "../core/model";
-import { ENVIRONMENT_PATTERN } from "../core/kv-contract";
+import { ENVIRONMENT_PATTERN } from "../core/wire/kv-layout";
 import { OWNER_PATTERN } from "../core/principal";
 
 export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));

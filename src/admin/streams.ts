@@ -10,8 +10,8 @@
 import { Hono } from "hono";
 import { readAccess, type EnvironmentEnv } from "./access";
 import { storeErrorResponse } from "./errors";
-import type { RelayStats } from "../store/relay";
-import { relayName, relayShards } from "../store/stream-protocol";
+import type { RelayStats } from "../core/wire/stream-protocol";
+import { relayName, relayShards } from "../core/wire/stream-protocol";
 
 export const streamsApp = new Hono<EnvironmentEnv>();
 

@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { type Flag, KEY_PATTERN, type Segment } from "../core/model";
-import type { EnvironmentStoreApi, Stored } from "../store/api";
+import type { EnvironmentStoreApi, Stored } from "../core/wire/store-rpc";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, MAX_BODY_BYTES, MAX_FLAGD_BYTES } from "./body";
 import { apiError, invalid, storeErrorResponse } from "./errors";

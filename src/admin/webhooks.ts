@@ -1,7 +1,7 @@
 /**
  * Webhooks of one environment (API.md "Insights"): create (the secret is shown only in that
  * answer), list (no secret), delete. What they receive and how it is signed and retried:
- * src/store/webhooks.ts and src/queue/webhook-delivery.ts.
+ * src/store/webhooks/webhooks.ts and src/queue/webhook-delivery.ts.
  * @module
  */
 import { Hono } from "hono";

@@ -1,6 +1,6 @@
 /**
  * Where a lazy compile (lazy-compile.ts) reads definitions from: an EnvironmentDoc already in
- * memory, or a snapshot's KV text (snapshot-text.ts) that parses a flag or a segment only when
+ * memory, or a snapshot's KV text (core/wire/snapshot-text.ts) that parses a flag or a segment only when
  * it is first asked for.
  * @module
  */

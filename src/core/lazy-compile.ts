@@ -40,7 +40,7 @@ export function openEnvironment(source: DocSource, options: CompileOptions = {})
 /**
  * Flag key → position in the key list. A cold isolate must not build a list or Map of 10,000 keys
  * before its first answer, so the first lookups ask the source (a native search of the snapshot's
- * packed key string, see snapshot-text.ts), each key once, and the Map is built once lookups
+ * packed key string, see wire/snapshot-text.ts), each key once, and the Map is built once lookups
  * become many.
  */
 class KeyIndex {

@@ -24,11 +24,11 @@
  */
 import { Hono, type Context } from "hono";
 import type { CompiledEnvironment } from "../core/engine";
-import type { KeyKind, KeyRecord } from "../core/kv-contract";
+import type { KeyKind, KeyRecord } from "../core/wire/kv-layout";
 import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";
-import { heartbeatMs } from "../store/stream-protocol";
-import type { Env } from "../env";
+import { heartbeatMs } from "../core/wire/stream-protocol";
+import type { EdgeBindings as Env } from "./bindings";
 import { sseStream, SSE_HEADERS } from "./change-stream";
 import { hubFor } from "./stream-hub";
 import { readContext } from "./context-body";
@@ -41,7 +41,7 @@ import { notFoundDetails, ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } f
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
-import type { SnapshotRead } from "../core/snapshot-text";
+import type { SnapshotRead } from "../core/wire/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 import { insightsEnabled, noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
 import { readUsageBatch, sdkUsageMessage } from "./insights/sdk-usage";

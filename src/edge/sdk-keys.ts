@@ -30,7 +30,7 @@
  * @module
  */
 import { sha256Hex } from "../core/sha256";
-import { kvKey, type KeyRecord } from "../core/kv-contract";
+import { kvKey, type KeyRecord } from "../core/wire/kv-layout";
 import { withTimeout } from "../core/timeout";
 import { LoadMarks, waitStep } from "./load-marks";
 import type { Take } from "./rate-limit";

@@ -9,7 +9,7 @@
  *    snapshot `snap:<env>:<version>` with a long one (a version's content never changes).
  * 3. Last known good: when KV throws, takes longer than `kvTimeoutMs` (1 s), or reads the pointer
  *    as null, the previous snapshot keeps answering, marked `stale`, and is re-checked after
- *    another refresh interval. Only the store's tombstone (kv-contract.ts) drops it.
+ *    another refresh interval. Only the store's tombstone (core/wire/kv-layout.ts) drops it.
  *
  One load per environment runs at a time, and no request awaits another's (load-marks.ts):
  * while one request loads, others answer from what is held (stale-while-revalidate); a request
@@ -21,7 +21,7 @@
  * `flagConfigEtag` is read directly from its versioned key, without waiting for the pointer.
  * The Durable Object is never called from here.
  *
- * A snapshot is read as text and only its head parsed (snapshot-text.ts); `compile` opens it so
+ * A snapshot is read as text and only its head parsed (core/wire/snapshot-text.ts); `compile` opens it so
  * that each flag is parsed and compiled when first evaluated, and the whole document only when a
  * route asks for it ({@link Loaded.doc}).
  * @module
@@ -29,8 +29,8 @@
 import type { CompiledEnvironment } from "../core/engine";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
-import { isPointer, isPointerTombstone, kvKey } from "../core/kv-contract";
-import { readSnapshot, type SnapshotRead } from "../core/snapshot-text";
+import { isPointer, isPointerTombstone, kvKey } from "../core/wire/kv-layout";
+import { readSnapshot, type SnapshotRead } from "../core/wire/snapshot-text";
 import { withTimeout } from "../core/timeout";
 import { LoadMarks, waitStep } from "./load-marks";
 
@@ -166,7 +166,7 @@ export class SnapshotCache {
         // Never go backwards: the pointer may lag a version already held.
         if (entry && entry.loaded.version >= version) return this.keep(environment, entry.loaded, now, missing, false);
         if (missing.has(version)) continue;
-        // As text: only the head is parsed here, each flag when first evaluated (snapshot-text.ts).
+        // As text: only the head is parsed here, each flag when first evaluated (core/wire/snapshot-text.ts).
         const text = await withTimeout(kv.get(kvKey.snapshot(environment, version), { type: "text", cacheTtl: SNAPSHOT_CACHE_TTL }), this.kvTimeoutMs);
         const raw = text === null ? undefined : readSnapshot(text);
         if (!raw) {

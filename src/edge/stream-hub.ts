@@ -1,7 +1,7 @@
 /**
  * Per isolate and environment, ONE upstream WebSocket for all of the isolate's SSE clients of that
  * environment: opened by the first client, closed after the last, to one relay shard
- * (src/store/relay.ts) picked by a hash of the colo (or, where the runtime reports none, of this
+ * (src/store/relay/relay.ts) picked by a hash of the colo (or, where the runtime reports none, of this
  * isolate's id) among STREAM_RELAY_SHARDS.
  *
  * Workers allow a WebSocket to be touched only from the request that opened it; other requests
@@ -23,10 +23,10 @@
  * @module
  */
 import { hash64 } from "../core/canonical";
-import type { Env } from "../env";
+import type { EdgeBindings as Env } from "./bindings";
 import {
   GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, relayName, relayShards, resyncSpreadMs, SUBSCRIBE_PATH,
-} from "../store/stream-protocol";
+} from "../core/wire/stream-protocol";
 
 /** What the hub needs of one SSE client (change-stream.ts). */
 export interface HubClient {

@@ -18,7 +18,7 @@
  * stream ends when its token expires; the provider's next bulk answer carries a fresh URL.
  * @module
  */
-import type { KeyKind } from "../core/kv-contract";
+import type { KeyKind } from "../core/wire/kv-layout";
 
 const HOUR_MS = 3_600_000;
 /** Longer than any well-formed token (environment 63, key id, 64-hex digest, expiry, signature). */

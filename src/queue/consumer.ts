@@ -12,11 +12,11 @@
  * route) so operators see what never made it, then acked.
  * @module
  */
-import type { Env } from "../env";
-import type { InsightsStoreApi } from "../store/insights-api";
+import type { QueueBindings as Env } from "./bindings";
+import type { InsightsStoreApi } from "../core/wire/insights-rpc";
 import { logError } from "../log";
 import { deliverWebhooks } from "./webhook-delivery";
-import { INSIGHTS_DLQ, parseQueueMessage, type QueueMessage, type UsageMessage } from "./messages";
+import { INSIGHTS_DLQ, parseQueueMessage, type QueueMessage, type UsageMessage } from "../core/wire/queue-messages";
 
 type Item<T> = { message: Message<unknown>; body: T };
 type Handlers = { [K in QueueMessage["type"]]: (items: Item<Extract<QueueMessage, { type: K }>>[], env: Env) => Promise<void> };

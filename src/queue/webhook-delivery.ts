@@ -22,13 +22,13 @@
  * @module
  */
 import { exports } from "cloudflare:workers";
-import type { Env } from "../env";
+import type { QueueBindings as Env } from "./bindings";
 import { logError } from "../log";
 import { webhookHeaders } from "../core/standard-webhooks";
 import { withTimeout } from "../core/timeout";
 import { webhookUrlProblem } from "../core/webhook-target";
-import type { EnvironmentStoreApi } from "../store/api";
-import type { WebhookMessage } from "./messages";
+import type { EnvironmentStoreApi } from "../core/wire/store-rpc";
+import type { WebhookMessage } from "../core/wire/queue-messages";
 
 /**
  * Delay before attempt n+1 after attempt n failed (the Standard Webhooks recommendation: 5 s,

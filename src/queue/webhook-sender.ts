@@ -7,8 +7,8 @@
  * @module
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { Env } from "../env";
-import type { WebhookMessage } from "./messages";
+import type { QueueBindings as Env } from "./bindings";
+import type { WebhookMessage } from "../core/wire/queue-messages";
 import { attemptDelivery, type AttemptOutcome, type WebhookTarget } from "./webhook-delivery";
 
 export class WebhookSender extends WorkerEntrypoint<Env> {

@@ -1,5 +1,5 @@
 /**
- * An in-process SDK's evaluation counts, reported in batches (core/usage-batch.ts), never one
+ * An in-process SDK's evaluation counts, reported in batches (core/wire/usage-batch.ts), never one
  * request per evaluation.
  *
  * Counting is one Map increment keyed by the result object: the engine answers preallocated,
@@ -17,7 +17,7 @@
  * @module
  */
 import type { EvaluationResult } from "../core/engine";
-import { USAGE_BATCH_MAX_BYTES, type UsageBatch } from "../core/usage-batch";
+import { USAGE_BATCH_MAX_BYTES, type UsageBatch } from "../core/wire/usage-batch";
 import { backoffMs, type Backoff } from "./backoff";
 import { unref } from "./timers";
 

@@ -4,7 +4,7 @@
  * "drop" (any other refusal, e.g. a revoked key or a server without the route: retrying cannot help).
  * @module
  */
-import type { UsageBatch } from "../core/usage-batch";
+import type { UsageBatch } from "../core/wire/usage-batch";
 import type { SendOutcome } from "./usage-reporter";
 
 export interface UsageRouteOptions {

@@ -3,7 +3,7 @@
  * in each constructor; when the stored version equals the current one it issues no DDL.
  * @module
  */
-import { RELEASES_TABLES } from "./releases-schema";
+import { RELEASES_TABLES } from "./releases/releases-schema";
 import { first, run, type Sql } from "./sql";
 
 export const STORE_SCHEMA_VERSION = 6;

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import type { InsightsStoreApi } from "../../src/store/insights-api";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import type { InsightsStoreApi } from "../../src/core/wire/insights-rpc";
 import { E } from "../store/helpers";
 import { api, boolFlag, createEnv } from "./support";
 import { evaluated } from "./usage";

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentStore } from "../../src/store/environment-store";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
 import { E } from "../store/helpers";
 import { api, boolFlag, createEnv } from "./support";
 import { evaluated } from "./usage";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
-import type { EnvironmentStore } from "../../src/store/environment-store";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
 import { api, boolFlag, createEnv, errorOf } from "./support";
 
 const E = env as unknown as Env;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { adminApp } from "../../src/admin/routes";
-import type { EnvironmentStoreApi } from "../../src/store/api";
+import type { EnvironmentStoreApi } from "../../src/core/wire/store-rpc";
 import { ADMIN_TOKEN, api, boolFlag, createEnv } from "./support";
 
 const base = env as unknown as Record<string, unknown> & { ENV_STORE: DurableObjectNamespace };

@@ -2,7 +2,7 @@
 import { createMessageBatch } from "cloudflare:test";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
-import { INSIGHTS_QUEUE, type UsageMessage } from "../../src/queue/messages";
+import { INSIGHTS_QUEUE, type UsageMessage } from "../../src/core/wire/queue-messages";
 import { E } from "../store/helpers";
 
 let seq = 0;

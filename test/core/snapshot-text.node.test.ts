@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc } from "../../src/core/model";
-import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/wire/snapshot-text";
 
 const head = { environment: "prod", version: 42, publishedAt: "2026-12-03T17:00:00.000Z" };
 // Strings that could confuse a reader looking for line breaks or the doc field.

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refetchEvent, RETRY_MIN_MS, RETRY_SPREAD_MS, sseStream } from "../../src/edge/change-stream";
 import type { Env } from "../../src/env";
-import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
+import type { EnvironmentStoreApi, StoreResult } from "../../src/core/wire/store-rpc";
 import { sha256Hex } from "../../src/core/sha256";
 import { edgeApp } from "../../src/edge/routes";
 import { currentStreamToken, signStreamToken, streamSecret, verifyStreamToken } from "../../src/edge/stream-token";

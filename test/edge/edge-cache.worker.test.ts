@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind } from "../../src/core/kv-contract";
+import { kvKey, type KeyKind } from "../../src/core/wire/kv-layout";
 import { sha256Hex } from "../../src/core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, clearMemoryLevel, snapshotCacheUrl } from "../../src/edge/edge-cache";
 import { canonicalJson } from "../../src/core/canonical";

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { edgeApp } from "../../src/edge/routes";
 import { hubStats } from "../../src/edge/stream-hub";
 import type { Env } from "../../src/env";
-import type { EnvironmentStoreApi, StoreResult } from "../../src/store/api";
-import type { RelayStats } from "../../src/store/relay";
-import { relayName, relayShards } from "../../src/store/stream-protocol";
+import type { EnvironmentStoreApi, StoreResult } from "../../src/core/wire/store-rpc";
+import type { RelayStats } from "../../src/core/wire/stream-protocol";
+import { relayName, relayShards } from "../../src/core/wire/stream-protocol";
 import { eventually } from "../support/eventually";
 
 const bindings = () => env as unknown as Env;

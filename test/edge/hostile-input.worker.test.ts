@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentDoc } from "../../src/core/model";
 import { sha256Hex } from "../../src/core/sha256";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND } from "../../src/edge/rate-limit";
 import { testKey } from "./test-keys";
 import { putSnapshot } from "../support/kv-snapshot";

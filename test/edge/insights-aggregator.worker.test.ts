@@ -3,7 +3,7 @@ import type { EvaluationResult } from "../../src/core/engine";
 import { compileEnvironment } from "../../src/core/compile";
 import { FlagResults } from "../../src/core/flag-results";
 import { Aggregator } from "../../src/edge/insights/aggregator";
-import type { UsageMessage } from "../../src/queue/messages";
+import type { UsageMessage } from "../../src/core/wire/queue-messages";
 
 const T0 = Date.UTC(2026, 11, 3, 17, 0, 5); // 5 s into a minute
 

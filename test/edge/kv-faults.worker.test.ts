@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/env";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 import { putSnapshot } from "../support/kv-snapshot";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EvaluationResult } from "../../src/core/engine";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { canonicalJson } from "../../src/core/canonical";
 import { contentHash as contextHash } from "../../src/core/canonical";
 import { bulkEtagVersion, ifNoneMatchHits as hitsTags, ifNoneMatchTags } from "../../src/edge/etag";

@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind } from "../../src/core/kv-contract";
+import { kvKey, type KeyKind } from "../../src/core/wire/kv-layout";
 import { testKey } from "./test-keys";
 import { eventually } from "../support/eventually";
 import { putSnapshot } from "../support/kv-snapshot";

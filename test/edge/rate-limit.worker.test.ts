@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { edgeApp } from "../../src/edge/routes";
 import { TokenBuckets } from "../../src/edge/rate-limit";
 import { sha256Hex } from "../../src/core/sha256";

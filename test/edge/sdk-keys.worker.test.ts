@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { sha256Hex } from "../../src/core/sha256";
 import { failureGate, TokenBuckets } from "../../src/edge/rate-limit";
 import { authenticate, authenticateDigest, presentedKey } from "../../src/edge/sdk-keys";

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CompiledEnvironment } from "../../src/core/engine";
-import type { SnapshotRead } from "../../src/core/snapshot-text";
+import type { SnapshotRead } from "../../src/core/wire/snapshot-text";
 import { ok } from "../../src/core/result";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { MAX_MISSING_PER_INTERVAL, SnapshotCache } from "../../src/edge/snapshot-cache";
 import { putSnapshot } from "../support/kv-snapshot";
 import { FaultyKv } from "./faulty-kv";

@@ -9,8 +9,8 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
-import { kvKey, type KeyKind } from "../../src/core/kv-contract";
-import { SNAPSHOT_LAYOUT, encodeDoc, snapshotText } from "../../src/core/snapshot-text";
+import { kvKey, type KeyKind } from "../../src/core/wire/kv-layout";
+import { SNAPSHOT_LAYOUT, encodeDoc, snapshotText } from "../../src/core/wire/snapshot-text";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 

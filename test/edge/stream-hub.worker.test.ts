@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EnvironmentHub, type HubClient, type StreamBindings } from "../../src/edge/stream-hub";
-import { parseStreamMessage, resyncSpreadMs, versionMessage } from "../../src/store/stream-protocol";
+import { parseStreamMessage, resyncSpreadMs, versionMessage } from "../../src/core/wire/stream-protocol";
 
 /** A relay binding that cannot be reached: these tests are about the hub's own bookkeeping. */
 const unreachable = {

@@ -1,4 +1,4 @@
-import type { KeyKind } from "../../src/core/kv-contract";
+import type { KeyKind } from "../../src/core/wire/kv-layout";
 
 /** A random SDK key in the minted format (`efc_`/`efs_` + 43 base64url characters), as the edge requires. */
 export function testKey(kind: KeyKind = "server"): string {

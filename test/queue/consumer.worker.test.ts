@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
 import { retryDelaySeconds } from "../../src/queue/consumer";
-import { INSIGHTS_DLQ, INSIGHTS_QUEUE, type UsageMessage } from "../../src/queue/messages";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import { DAY_MS, HOUR_MS } from "../../src/store/usage-repo";
+import { INSIGHTS_DLQ, INSIGHTS_QUEUE, type UsageMessage } from "../../src/core/wire/queue-messages";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import { DAY_MS, HOUR_MS } from "../../src/store/insights/usage-repo";
 import { api, boolFlag, createEnv } from "../admin/support";
 import { E } from "../store/helpers";
 

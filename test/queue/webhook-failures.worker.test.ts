@@ -7,7 +7,7 @@
  * The receivers are Node servers on 127.0.0.1 (test/support/webhook-receivers.ts).
  */
 import { describe, expect, inject, it } from "vitest";
-import type { WebhookMessage } from "../../src/queue/messages";
+import type { WebhookMessage } from "../../src/core/wire/queue-messages";
 import { RETRY_DELAYS_SECONDS } from "../../src/queue/webhook-delivery";
 import type { Seen, WebhookReceivers } from "../support/webhook-receivers-contract";
 import { api, createEnv } from "../admin/support";

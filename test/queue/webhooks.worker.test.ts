@@ -9,10 +9,10 @@ import { signature, webhookHeaders } from "../../src/core/standard-webhooks";
 import { changeEventType } from "../../src/core/webhook-events";
 import { webhookUrlProblem } from "../../src/core/webhook-target";
 import { attemptDelivery, deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher, type Send } from "../../src/queue/webhook-delivery";
-import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/queue/messages";
+import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/core/wire/queue-messages";
 import type { Env } from "../../src/env";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import { outbox } from "../../src/store/webhooks-repo";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import { outbox } from "../../src/store/webhooks/webhooks-repo";
 import { api, boolFlag, createEnv } from "../admin/support";
 import { E } from "../store/helpers";
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EvaluationResult } from "../../src/core/engine";
-import type { UsageBatch } from "../../src/core/usage-batch";
+import type { UsageBatch } from "../../src/core/wire/usage-batch";
 import { backoffMs } from "../../src/sdk/backoff";
 import { UsageReporter, type SendOutcome } from "../../src/sdk/usage-reporter";
 import { eventually } from "../support/eventually";

@@ -10,9 +10,9 @@ import { createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
-import { INSIGHTS_QUEUE, type UsageMessage, type WebhookMessage } from "../../src/queue/messages";
-import { EnvironmentStore } from "../../src/store/environment-store";
-import { outbox } from "../../src/store/webhooks-repo";
+import { INSIGHTS_QUEUE, type UsageMessage, type WebhookMessage } from "../../src/core/wire/queue-messages";
+import { EnvironmentStore } from "../../src/store/environment/environment-store";
+import { outbox } from "../../src/store/webhooks/webhooks-repo";
 import { api, boolFlag, createEnv } from "../admin/support";
 import { E } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentStore } from "../../src/store/environment-store";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
 import { E, boolFlag, must, refused, answered, newStore, query, rawStub, readPointer, readSnapshot, uniqueName, type StoreStub } from "./helpers";
 
 describe("EnvironmentStore: environment lifecycle", () => {

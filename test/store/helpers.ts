@@ -2,10 +2,10 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import type { KvWriter } from "../../src/store/publish";
-import type { EnvironmentStoreApi, StoreError, StoreResult } from "../../src/store/api";
-import { kvKey, type Pointer, type Snapshot } from "../../src/core/kv-contract";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import type { KvWriter } from "../../src/store/publishing/publish";
+import type { EnvironmentStoreApi, StoreError, StoreResult } from "../../src/core/wire/store-rpc";
+import { kvKey, type Pointer, type Snapshot } from "../../src/core/wire/kv-layout";
 
 export const E = env as unknown as Env;
 

@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentStore } from "../../src/store/environment-store";
-import { Publisher, RETRY_CAP_MS } from "../../src/store/publish";
-import { kvKey, type Snapshot } from "../../src/core/kv-contract";
-import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/snapshot-text";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
+import { Publisher, RETRY_CAP_MS } from "../../src/store/publishing/publish";
+import { kvKey, type Snapshot } from "../../src/core/wire/kv-layout";
+import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/wire/snapshot-text";
 import { eventually } from "../support/eventually";
 import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RegistryApi } from "../../src/store/api";
-import type { Registry } from "../../src/store/registry";
+import type { RegistryApi } from "../../src/core/wire/store-rpc";
+import type { Registry } from "../../src/store/registry/registry";
 import { migrateRegistry } from "../../src/store/schema";
 import type { Sql } from "../../src/store/sql";
 import { E, sha256Hex, uniqueName } from "./helpers";
@@ -56,7 +56,7 @@ describe("Registry", () => {
   });
 
   it("tokens stored before principals existed get their minter's principal (conservative), transitively", async () => {
-    const reg = E.REGISTRY.getByName(uniqueName("registry"));
+    const reg = E.REGISTRY.getByName(uniqueName("registry")) as unknown as DurableObjectStub<Registry>;
     await runInDurableObject(reg, (_r: Registry, state) => {
       const sql = state.storage.sql;
       // Back to schema 1: no owner or principal columns.

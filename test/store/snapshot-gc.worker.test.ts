@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentStore } from "../../src/store/environment-store";
+import type { EnvironmentStore } from "../../src/store/environment/environment-store";
 import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
-import { SNAPSHOT_GRACE_MS } from "../../src/store/snapshot-gc";
+import { SNAPSHOT_GRACE_MS } from "../../src/store/publishing/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
 import { eventually } from "../support/eventually";
 import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";

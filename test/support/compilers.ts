@@ -8,7 +8,7 @@ import type { CompiledEnvironment } from "../../src/core/engine";
 import { openEnvironment } from "../../src/core/lazy-compile";
 import type { EnvironmentDoc } from "../../src/core/model";
 import type { Result } from "../../src/core/result";
-import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/snapshot-text";
+import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../src/core/wire/snapshot-text";
 
 export type CompileFn = (doc: EnvironmentDoc, options?: CompileOptions) => Result<CompiledEnvironment>;
 

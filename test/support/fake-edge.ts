@@ -4,7 +4,7 @@
  * refusals and publishes without a server. Answers follow docs/api.md.
  */
 import type { EnvironmentDoc } from "../../src/core/model";
-import type { UsageBatch } from "../../src/core/usage-batch";
+import type { UsageBatch } from "../../src/core/wire/usage-batch";
 
 export const FAKE_BASE = "http://fake-edge.test";
 

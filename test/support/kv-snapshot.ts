@@ -3,9 +3,9 @@
  * store's own writer), for edge tests that seed KV without a Durable Object. Readers still accept
  * the older layouts; test/edge/snapshot-layout.worker.test.ts is the one place that writes them.
  */
-import { kvKey, type Pointer } from "../../src/core/kv-contract";
+import { kvKey, type Pointer } from "../../src/core/wire/kv-layout";
 import type { EnvironmentDoc } from "../../src/core/model";
-import { encodeDoc, snapshotText } from "../../src/core/snapshot-text";
+import { encodeDoc, snapshotText } from "../../src/core/wire/snapshot-text";
 
 /** The part of a KV binding this needs (a test's own fake will do). */
 interface KvWriter {

@@ -20,10 +20,10 @@
  */
 import type { EvaluationResult } from "../../core/engine";
 import { renderSlot } from "../../core/flag-results";
-import { answeredWithValue } from "../../core/usage-batch";
-import type { KeyKind } from "../../core/kv-contract";
+import { answeredWithValue } from "../../core/wire/usage-batch";
+import type { KeyKind } from "../../core/wire/kv-layout";
 import { withTimeout } from "../../core/timeout";
-import type { EdgeRoute, StatusClass, UsageMessage } from "../../queue/messages";
+import type { EdgeRoute, StatusClass, UsageMessage } from "../../core/wire/queue-messages";
 
 export interface AggregatorOptions {
   /** Longest a count waits in memory before it is sent (≤ 10 s in production). */

@@ -14,9 +14,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { EvaluationResult } from "../../core/engine";
-import type { KeyKind, KeyRecord } from "../../core/kv-contract";
-import type { Env } from "../../env";
-import type { EdgeRoute, UsageMessage } from "../../queue/messages";
+import type { KeyKind, KeyRecord } from "../../core/wire/kv-layout";
+import type { EdgeBindings as Env } from "../bindings";
+import type { EdgeRoute, UsageMessage } from "../../core/wire/queue-messages";
 import { Aggregator, statusClass } from "./aggregator";
 
 /** Seconds a count may wait in the isolate before it is sent (INSIGHTS_WINDOW_SECONDS). */

@@ -1,5 +1,5 @@
 /**
- * `POST /sdk/v1/usage`: an in-process SDK's usage batch (core/usage-batch.ts) read, checked and
+ * `POST /sdk/v1/usage`: an in-process SDK's usage batch (core/wire/usage-batch.ts) read, checked and
  * turned into one insights `usage` message on the same queue the edge's own summaries take, so
  * the store counts backends' evaluations exactly as it counts OFREP answers.
  *
@@ -12,12 +12,12 @@
  */
 import { safeParse } from "zod/v4/core";
 import { zodIssues } from "../../core/issues";
-import type { KeyRecord } from "../../core/kv-contract";
+import type { KeyRecord } from "../../core/wire/kv-layout";
 import type { Issue } from "../../core/result";
 import {
   UsageBatch, USAGE_BATCH_MAX_AGE_MS, USAGE_BATCH_MAX_AHEAD_MS, USAGE_BATCH_MAX_BYTES,
-} from "../../core/usage-batch";
-import type { UsageMessage } from "../../queue/messages";
+} from "../../core/wire/usage-batch";
+import type { UsageMessage } from "../../core/wire/queue-messages";
 import { readBoundedText } from "../../http/bounded-body";
 
 export type UsageRead =

@@ -1,0 +1,64 @@
+/**
+ * What the Durable Object publishes to KV and the edge reads: one immutable snapshot per
+ * environment version, a small pointer to the current version, and an SDK-key index.
+ * Pure data and key naming; the I/O lives in src/store (writes) and src/edge (reads).
+ * @module
+ */
+import type { EnvironmentDoc } from "../model";
+
+/**
+ * `snap:<env>:<version>`. Its text is laid out so that one flag can be read without parsing the
+ * others (snapshot-text.ts, layout 3: an extra `layout` field and one flag per line); it stays
+ * one JSON document with these fields, which is all a reader of the earlier layout needs.
+ */
+export interface Snapshot {
+  environment: string;
+  version: number;
+  /** ISO time of the commit that produced this version. */
+  publishedAt: string;
+  doc: EnvironmentDoc;
+}
+
+export interface Pointer {
+  version: number;
+  publishedAt: string;
+}
+
+/**
+ * What `ptr:<env>` holds once the environment is deleted. Only the store may say an environment
+ * is gone: a pointer that reads as null (a KV hiccup, a read racing a write) is not a deletion, so
+ * the edge keeps its last-known-good snapshot then, and drops it only for this tombstone. It has
+ * no `version`, so an edge of the earlier release reads it as "no pointer", as before.
+ */
+export interface PointerTombstone {
+  deleted: true;
+  /** ISO time of the deletion. */
+  deletedAt: string;
+}
+
+export function isPointer(v: unknown): v is Pointer {
+  return !!v && typeof v === "object" && Number.isInteger((v as Pointer).version);
+}
+
+export function isPointerTombstone(v: unknown): v is PointerTombstone {
+  return !!v && typeof v === "object" && (v as PointerTombstone).deleted === true;
+}
+
+export type KeyKind = "client" | "server";
+
+/** The edge's view of an SDK key, stored under the SHA-256 hex of the key. */
+export interface KeyRecord {
+  id: string;
+  kind: KeyKind;
+  environment: string;
+  revoked: boolean;
+}
+
+export const kvKey = {
+  snapshot: (environment: string, version: number) => `snap:${environment}:${version}`,
+  pointer: (environment: string) => `ptr:${environment}`,
+  sdkKey: (sha256Hex: string) => `key:${sha256Hex}`,
+} as const;
+
+/** Environment names: lowercase, URL- and KV-key-safe. */
+export const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
