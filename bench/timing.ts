@@ -14,15 +14,18 @@ export const nowNs = () => process.hrtime.bigint();
 /**
  * Calibrates a batch size of about `batchMs` for `run(start, n)` (n operations), then runs
  * batches for `warmupMs`. Returns the batch size, the next start index and the checksum so far.
+ * Sized by the process's CPU time, not wall time: on a busy machine a batch descheduled for a few
+ * milliseconds would otherwise look long and be sized at a fraction of `batchMs`.
  */
 export async function calibrate(run: Runner, batchMs: number, warmupMs: number): Promise<{ n: number; start: number; checksum: number }> {
   let n = 16;
   let start = 0;
   let checksum = 0;
   for (;;) {
-    const t0 = nowNs();
+    const c0 = process.cpuUsage();
     checksum += await run(start, n);
-    const ms = Number(nowNs() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    const ms = (c.user + c.system) / 1000;
     start += n;
     if (ms >= 5 || n >= 1 << 24) { n = Math.max(1, Math.round((n * batchMs) / Math.max(ms, 0.001))); break; }
     n *= 4;
