@@ -54,7 +54,7 @@ export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: 
     const body: OfrepFailure = {
       key: result.key,
       errorCode,
-      errorDetails: result.errorMessage ?? (errorCode === "FLAG_NOT_FOUND" ? `flag '${result.key}' was not found` : errorCode),
+      errorDetails: errorCode === "FLAG_NOT_FOUND" ? notFoundDetails(result.key) : result.errorMessage ?? errorCode,
     };
     if (metadata && errorCode !== "FLAG_NOT_FOUND") body.metadata = metadata;
     return { status, body };
@@ -71,6 +71,11 @@ export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: 
 /** A bulk item never changes the status of the whole answer: it is the body alone. */
 export function toOfrepItem(result: EvaluationResult): OfrepSuccess | OfrepFailure {
   return toOfrep(result).body;
+}
+
+/** The `errorDetails` of FLAG_NOT_FOUND, however the flag was found missing (route or engine). */
+export function notFoundDetails(key: string): string {
+  return `flag '${key}' was not found`;
 }
 
 /** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */

@@ -37,7 +37,7 @@ import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
 import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, ifNoneMatchTags, snapshotEtag, snapshotEtagVersion } from "./etag";
-import { ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } from "./ofrep";
+import { notFoundDetails, ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
@@ -140,7 +140,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   const flag = compiled.get(flagKey);
   // A flag hidden from client keys is indistinguishable from an absent one.
   if (!flag || (key.kind === "client" && !flag.clientVisible)) {
-    return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found`, flagKey), 404);
+    return json(ofrepError("FLAG_NOT_FOUND", notFoundDetails(flagKey), flagKey), 404);
   }
   noteSnapshot(c.req.raw, lookup.snapshot);
   const result = compiled.evaluate(flagKey, read.context);

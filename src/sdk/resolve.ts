@@ -54,8 +54,9 @@ export function resolution<T extends FlagValue>(
 
 /**
  * The context as the OFREP route would receive it, JSON-encoded by an OFREP provider: Date values
- * (which OpenFeature contexts may hold) become ISO strings, and `undefined` members vanish. The
- * context itself, not a copy, when it holds neither (the usual case: no allocation).
+ * (which OpenFeature contexts may hold) become ISO strings, `undefined` members vanish, and
+ * numbers JSON cannot write (-0, NaN, ±Infinity) become what it writes for them. The context
+ * itself, not a copy, when it holds none of these (the usual case: no allocation).
  */
 export function asJsonContext(context: OpenFeatureContext): EvaluationContext {
   return needsEncoding(context, 0) ? (JSON.parse(JSON.stringify(context)) as EvaluationContext) : (context as EvaluationContext);
@@ -63,7 +64,8 @@ export function asJsonContext(context: OpenFeatureContext): EvaluationContext {
 
 function needsEncoding(value: unknown, depth: number): boolean {
   if (value === undefined || value instanceof Date) return true;
-  if (typeof value !== "object" || value === null) return typeof value === "number" ? !Number.isFinite(value) : false;
+  // JSON has no -0, Infinity or NaN: they arrive as 0 and null.
+  if (typeof value !== "object" || value === null) return typeof value === "number" ? !Number.isFinite(value) || Object.is(value, -0) : false;
   // Deeper than any context the OFREP route accepts (core/limits.ts): encode rather than walk on.
   if (depth > 32) return true;
   if (Array.isArray(value)) {
