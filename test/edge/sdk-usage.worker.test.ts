@@ -7,7 +7,7 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { USAGE_BATCH_MAX_BYTES } from "../../src/core/usage-batch";
-import { kvKey } from "../../src/core/kv-contract";
+import { kvKey } from "../../src/core/wire/kv-layout";
 import { putSnapshot } from "../support/kv-snapshot";
 import { testKey } from "./test-keys";
 import { eventually } from "../support/eventually";
