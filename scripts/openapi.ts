@@ -181,7 +181,7 @@ const CreatedWebhook = z.object({
 const components: [string, z.core.$ZodType][] = [
   ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
   ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
-  ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody],
+  ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody], ["NativeRulesBody", admin.NativeRulesBody],
   ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
   ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment], ["SegmentSummary", SegmentSummary],
   ["EnvironmentInfo", EnvironmentInfo], ["KeyInfo", KeyInfo], ["MintedKey", MintedKey], ["AdminToken", AdminToken],
@@ -416,6 +416,13 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/explain`]: {
       parameters: [envParam],
       post: op("flags", "Evaluate one flag with its decision trail (read-only)", { requestBody: body("ExplainBody"), responses: { "200": json("EvaluationResult", "Result with `explanation`."), ...bodyErrors, ...envErrors } }),
+    },
+    [`${E}/native-rules`]: {
+      parameters: [envParam],
+      post: op("flags", "The native rules a flag's JSON Logic converts to with every answer unchanged, or where and why it does not (read-only)", {
+        requestBody: body("NativeRulesBody"),
+        responses: { "200": { description: "`{convertible:true, flag}` (the definition with `rules` instead of `targeting`) or `{convertible:false, path, reason}`." }, ...bodyErrors, ...envErrors },
+      }),
     },
     [`${E}/promote`]: {
       parameters: [envParam],

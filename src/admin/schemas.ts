@@ -28,6 +28,9 @@ export const ExplainBody = z.object({
   draft: z.optional(Flag),
 });
 
+/** A flag definition (saved or not) whose JSON Logic the page offers to turn into native rules. */
+export const NativeRulesBody = z.object({ draft: Flag });
+
 export const PromoteBody = z.object({
   to: EnvironmentName,
   /** Keys to copy; absent copies every flag. Segments they use come along. */
