@@ -44,7 +44,8 @@ import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache"
 import type { SnapshotRead } from "../core/wire/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 import { insightsEnabled, noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
-import { readUsageBatch, sdkUsageMessage } from "./insights/sdk-usage";
+import { readUsageBatch } from "./insights/sdk-usage";
+import { sdkUsageMessage } from "../core/wire/usage-batch";
 
 type C = Context<{ Bindings: Env }>;
 

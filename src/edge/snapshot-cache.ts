@@ -1,25 +1,12 @@
 /**
- * The edge's view of each environment: the compiled snapshot in isolate memory, refreshed from KV.
+ * The edge's view of each environment: core/wire/snapshot-reader.ts (memory → KV → last known
+ * good, stale-while-revalidate, one load per environment without shared promises, failed-lookup
+ * memo, the pointer tombstone) over the isolate's KV binding, plus what only the edge decides: how
+ * long KV's own edge cache may keep each read, and one reader per isolate.
  *
- * Levels, fastest first:
- * 1. Isolate memory: one {@link Loaded} per environment in a module-level Map, replaced whole on
- *    change (never mutated in place while requests read it). Trusted for `refreshMs`
- *    (SNAPSHOT_REFRESH_SECONDS, default 0.25 s); after that the next request re-reads the pointer.
- * 2. KV: the pointer `ptr:<env>` with the smallest `cacheTtl` KV allows (30 s), and the immutable
- *    snapshot `snap:<env>:<version>` with a long one (a version's content never changes).
- * 3. Last known good: when KV throws, takes longer than `kvTimeoutMs` (1 s), or reads the pointer
- *    as null, the previous snapshot keeps answering, marked `stale`, and is re-checked after
- *    another refresh interval. Only the store's tombstone (core/wire/kv-layout.ts) drops it.
- *
- One load per environment runs at a time, and no request awaits another's (load-marks.ts):
- * while one request loads, others answer from what is held (stale-while-revalidate); a request
- * with nothing usable held waits on its own timer for that load to land, and takes over with its
- * own read once it is overdue. Failed lookups are remembered for one interval too, so a KV outage
- * with nothing held costs one read per interval, not one per request.
- *
- * A version announced by the change stream ({@link SnapshotCache.noteVersion}) or a client's
- * `flagConfigEtag` is read directly from its versioned key, without waiting for the pointer.
- * The Durable Object is never called from here.
+ * The pointer `ptr:<env>` is read with the smallest `cacheTtl` KV allows (30 s); every other key
+ * the reader reads (versioned snapshots, their chunks) is immutable, so it gets a long one. The
+ * Durable Object is never called from here.
  *
  * A snapshot is read as text and only its head parsed (core/wire/snapshot-text.ts); `compile` opens it so
  * that each flag is parsed and compiled when first evaluated, and the whole document only when a
@@ -27,184 +14,50 @@
  * @module
  */
 import type { CompiledEnvironment } from "../core/engine";
-import type { EnvironmentDoc } from "../core/model";
-import type { Result } from "../core/result";
-import { isPointer, isPointerTombstone, kvKey } from "../core/wire/kv-layout";
-import { readSnapshot, type SnapshotRead } from "../core/wire/snapshot-text";
-import { withTimeout } from "../core/timeout";
-import { LoadMarks, waitStep } from "./load-marks";
+import { isMutableKey } from "../core/wire/kv-layout";
+import {
+  DEFAULT_REFRESH_MS, SnapshotReader, type Compile as ReaderCompile, type KvGet, type Loaded as ReaderLoaded,
+  type Lookup as ReaderLookup, type SnapshotReaderOptions,
+} from "../core/wire/snapshot-reader";
+
+export { DEFAULT_KV_TIMEOUT_MS, DEFAULT_REFRESH_MS, MAX_ENVIRONMENTS, MAX_MISSING_PER_INTERVAL } from "../core/wire/snapshot-reader";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;
-/** KV edge cache for versioned snapshots: immutable, so a day is safe. */
+/** KV edge cache for versioned snapshots and their chunks: immutable, so a day is safe. */
 export const SNAPSHOT_CACHE_TTL = 86_400;
-/** Environments held per isolate; the least recently loaded is dropped first. */
-export const MAX_ENVIRONMENTS = 100;
-export const DEFAULT_REFRESH_MS = 250;
-export const DEFAULT_KV_TIMEOUT_MS = 1_000;
-/**
- * Hinted versions found missing per environment per refresh interval before further hints are
- * ignored until the next interval: hints come from clients too (`flagConfigEtag`, `If-None-Match`),
- * so made-up versions must not turn into one KV read per request.
- */
-export const MAX_MISSING_PER_INTERVAL = 4;
 
 /** The part of KV the edge uses (the real namespace, or a wrapper in tests). */
 export type KvReader = Pick<KVNamespace, "get">;
-/** Opens a snapshot for evaluation; the edge compiles each flag on first use (lazy-compile.ts). */
-export type Compile = (snapshot: SnapshotRead) => Result<CompiledEnvironment>;
+export type Compile = ReaderCompile<CompiledEnvironment>;
+export type Loaded = ReaderLoaded<CompiledEnvironment>;
+export type Lookup = ReaderLookup<CompiledEnvironment>;
+export type SnapshotCacheOptions = SnapshotReaderOptions<CompiledEnvironment>;
 
-export interface Loaded {
-  environment: string;
-  version: number;
-  publishedAt: string;
-  /** The whole document, parsed on first call (the snapshot routes); undefined if it does not parse. */
-  doc(): EnvironmentDoc | undefined;
-  compiled: CompiledEnvironment;
-  /** Served from last-known-good because KV failed at the last check. */
-  stale: boolean;
-}
-
-interface Entry {
-  loaded: Loaded;
-  checkedAt: number;
-  /**
-   * Versions asked for (change stream, flagConfigEtag) but not readable at the last check, so a
-   * missing version costs one KV read per refresh interval, not one per request.
-   */
-  missing: Set<number>;
-}
-
-export type Lookup = { ok: true; snapshot: Loaded } | { ok: false; reason: "none" | "unavailable"; detail: string };
-
-export interface SnapshotCacheOptions {
-  compile: Compile;
-  refreshMs?: number;
-  kvTimeoutMs?: number;
-  now?: () => number;
+/** The reader's KV calls on a binding, each with the `cacheTtl` its key allows. */
+function readerKv(kv: KvReader): KvGet {
+  return {
+    get: (key, type) => kv.get(key, { type: type as "text", cacheTtl: isMutableKey(key) ? POINTER_CACHE_TTL : SNAPSHOT_CACHE_TTL }),
+  };
 }
 
 export class SnapshotCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly loading: LoadMarks;
-  /** The last failed lookup per environment (nothing held): answered again for one interval. */
-  private readonly failed = new Map<string, { lookup: Extract<Lookup, { ok: false }>; at: number }>();
-  private readonly hints = new Map<string, number>();
-  private readonly compile: Compile;
+  private readonly reader: SnapshotReader<CompiledEnvironment>;
   readonly refreshMs: number;
-  private readonly kvTimeoutMs: number;
-  private readonly now: () => number;
 
   constructor(options: SnapshotCacheOptions) {
-    this.compile = options.compile;
-    this.refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
-    this.kvTimeoutMs = options.kvTimeoutMs ?? DEFAULT_KV_TIMEOUT_MS;
-    this.now = options.now ?? Date.now;
-    // A load makes at most two KV reads, each bounded by kvTimeoutMs.
-    this.loading = new LoadMarks(2 * this.kvTimeoutMs + this.refreshMs, MAX_ENVIRONMENTS);
+    this.reader = new SnapshotReader(options);
+    this.refreshMs = this.reader.refreshMs;
   }
 
   /** A version is known to exist (change stream): the next read loads it without waiting for the pointer. */
   noteVersion(environment: string, version: number): void {
-    if (!Number.isInteger(version) || version < 1) return;
-    if ((this.hints.get(environment) ?? 0) < version) this.hints.set(environment, version);
+    this.reader.noteVersion(environment, version);
   }
 
-  /**
-   * The environment's snapshot: from memory when fresh, else from KV (see the module note for how
-   * concurrent requests share one load without sharing a promise).
-   * `minVersion` (a client's `flagConfigEtag`) asks for at least that version when it exists.
-   */
-  async get(kv: KvReader, environment: string, minVersion = 0): Promise<Lookup> {
-    for (;;) {
-      const now = this.now();
-      const entry = this.entries.get(environment);
-      const wants = [minVersion, this.hints.get(environment) ?? 0];
-      const expired = !entry || now - entry.checkedAt >= this.refreshMs;
-      const satisfied = !!entry && (entry.missing.size >= MAX_MISSING_PER_INTERVAL || wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)));
-      if (entry && !expired && satisfied) return { ok: true, snapshot: entry.loaded };
-      const failure = this.failed.get(environment);
-      if (!entry && failure && now - failure.at < this.refreshMs && wants.every((w) => w === 0)) return failure.lookup;
-      if (!this.loading.busy(environment, now)) {
-        const mark = this.loading.begin(environment, now);
-        try {
-          return await this.load(kv, environment, wants, expired);
-        } finally {
-          this.loading.end(environment, mark);
-        }
-      }
-      // Another request is loading: what is held answers meanwhile, unless this client needs a
-      // newer version than it (then wait for that load, on this request's own timer).
-      if (entry && satisfied) return { ok: true, snapshot: entry.loaded };
-      await waitStep();
-    }
-  }
-
-  private async load(kv: KvReader, environment: string, wants: number[], expired: boolean): Promise<Lookup> {
-    const entry = this.entries.get(environment);
-    const now = this.now();
-    const missing = expired || !entry ? new Set<number>() : entry.missing;
-    try {
-      const pointer = await withTimeout(kv.get(kvKey.pointer(environment), { type: "json", cacheTtl: POINTER_CACHE_TTL }), this.kvTimeoutMs);
-      if (isPointerTombstone(pointer)) {
-        // The store deleted the environment: forget what we held.
-        this.entries.delete(environment);
-        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
-      }
-      if (!isPointer(pointer)) {
-        // Never published, or a read that came back empty: with a snapshot held, that is not the
-        // store's word that the environment is gone, so the held one keeps answering.
-        if (entry) {
-          console.error(`KV pointer for ${environment} read as empty; keeping version ${entry.loaded.version}`);
-          return this.keep(environment, entry.loaded, now, missing, true);
-        }
-        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
-      }
-      // Highest first: an announced version wins over a lagging pointer.
-      const candidates = [...new Set([...wants, pointer.version])].filter((v) => v > 0).sort((a, b) => b - a);
-      for (const version of candidates) {
-        // Never go backwards: the pointer may lag a version already held.
-        if (entry && entry.loaded.version >= version) return this.keep(environment, entry.loaded, now, missing, false);
-        if (missing.has(version)) continue;
-        // As text: only the head is parsed here, each flag when first evaluated (core/wire/snapshot-text.ts).
-        const text = await withTimeout(kv.get(kvKey.snapshot(environment, version), { type: "text", cacheTtl: SNAPSHOT_CACHE_TTL }), this.kvTimeoutMs);
-        const raw = text === null ? undefined : readSnapshot(text);
-        if (!raw) {
-          missing.add(version); // announced but not visible here yet: fall back to a lower candidate
-          continue;
-        }
-        const compiled = this.compile(raw);
-        if (!compiled.ok) {
-          console.error(`snapshot ${environment}@${version} does not compile`, compiled.errors.slice(0, 5));
-          missing.add(version);
-          continue;
-        }
-        const loaded: Loaded = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: () => raw.doc(), compiled: compiled.value, stale: false };
-        return this.keep(environment, loaded, now, missing, false);
-      }
-      if (entry) return this.keep(environment, entry.loaded, now, missing, false);
-      return this.fail(environment, now, { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` });
-    } catch (err) {
-      console.error(`KV read for ${environment} failed`, err instanceof Error ? err.message : err);
-      if (entry) return this.keep(environment, entry.loaded, now, missing, true);
-      return this.fail(environment, now, { ok: false, reason: "unavailable", detail: "flag storage is unavailable" });
-    }
-  }
-
-  private fail(environment: string, now: number, lookup: Extract<Lookup, { ok: false }>): Lookup {
-    this.failed.delete(environment);
-    this.failed.set(environment, { lookup, at: now });
-    if (this.failed.size > MAX_ENVIRONMENTS) this.failed.delete(this.failed.keys().next().value as string);
-    return lookup;
-  }
-
-  private keep(environment: string, loaded: Loaded, now: number, missing: Set<number>, stale: boolean): Lookup {
-    this.failed.delete(environment);
-    const next = loaded.stale === stale ? loaded : { ...loaded, stale };
-    this.entries.delete(environment); // re-insert: Map order is least recently loaded first
-    this.entries.set(environment, { loaded: next, checkedAt: now, missing });
-    if (this.entries.size > MAX_ENVIRONMENTS) this.entries.delete(this.entries.keys().next().value as string);
-    return { ok: true, snapshot: next };
+  /** The environment's snapshot (core/wire/snapshot-reader.ts); `minVersion` is a client's `flagConfigEtag`. */
+  get(kv: KvReader, environment: string, minVersion = 0): Promise<Lookup> {
+    return this.reader.get(readerKv(kv), environment, minVersion);
   }
 }
 

@@ -55,11 +55,21 @@ export interface KeyRecord {
   revoked: boolean;
 }
 
+const POINTER_PREFIX = "ptr:";
+
 export const kvKey = {
   snapshot: (environment: string, version: number) => `snap:${environment}:${version}`,
-  pointer: (environment: string) => `ptr:${environment}`,
+  pointer: (environment: string) => `${POINTER_PREFIX}${environment}`,
   sdkKey: (sha256Hex: string) => `key:${sha256Hex}`,
 } as const;
+
+/**
+ * Whether a key's value changes in place: only the pointer does (snapshots and their chunks are
+ * written once under a name no other content takes), so only it must not sit long in a read cache.
+ */
+export function isMutableKey(key: string): boolean {
+  return key.startsWith(POINTER_PREFIX);
+}
 
 /** Environment names: lowercase, URL- and KV-key-safe. */
 export const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
