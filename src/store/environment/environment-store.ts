@@ -51,6 +51,7 @@ import { StoreInsights } from "../insights/insights";
 import type { LifecycleSettings } from "../../core/lifecycle";
 import type { UsageMessage } from "../../core/wire/queue-messages";
 import { clearUsage } from "../insights/usage-repo";
+import { usageFlushMs } from "../insights/usage-buffer";
 import type { FlagUsage } from "../../core/wire/insights-rpc";
 import { clearLifecycleSettings } from "../insights/lifecycle-repo";
 import { optionalNumber, parseDoc, parseFlag, parseSegment } from "./validate";
@@ -130,6 +131,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       live: () => { const live = this.live(); return live.ok ? live.value : undefined; },
       flags: () => flags.listFlags(this.sql),
       flag: (key) => flags.getFlag(this.sql, key),
+      usageFlushMs: usageFlushMs(env),
     });
     this.webhooks = new StoreWebhooks({
       sql: this.sql,
@@ -519,7 +521,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   // ---- insights (usage from the queue consumer, metrics, lifecycle; see insights.ts) -----------
 
   async recordUsage(messages: UsageMessage[]): Promise<RecordOutcome> {
-    const outcome = this.insights.recordUsage(messages);
+    const outcome = await this.insights.recordUsage(messages);
     // Traffic: the alerts look at it within one cadence.
     if (outcome.applied > 0 && this.alerts.soon()) await this.publishing.armAlarm();
     return outcome;
