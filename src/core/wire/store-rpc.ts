@@ -13,6 +13,7 @@ import type { Issue } from "../result";
 import type { EvaluationContext, EvaluationResult } from "../engine";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
+import type { BigSegmentsApi } from "./big-segments";
 
 export interface WebhookInfo {
   id: string;
@@ -56,6 +57,8 @@ export interface SegmentSummary {
   excludedCount: number;
   /** How many rules. */
   rules: number;
+  /** Keys added through `POST …/keys` (big segments only). */
+  keyCount?: number;
   version: number;
 }
 
@@ -99,7 +102,7 @@ export interface EnvironmentInfo {
 }
 
 /** One environment's store. The environment's name is fixed by `create`. */
-export interface EnvironmentStoreApi extends ReleasesApi {
+export interface EnvironmentStoreApi extends ReleasesApi, BigSegmentsApi {
   /** Idempotent: `created` is false when it existed. */
   create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
   /** no_environment when this environment was never created (or was deleted). */

@@ -26,7 +26,7 @@ import {
 } from "../../core/wire/store-rpc";
 import { appendAudit, auditTime, generationStart } from "./audit-repo";
 import { approvalsRequired, holdDocChange } from "../releases/change-requests";
-import { applyDoc, auditSegment, docAt, loadDoc, overlay, sameList, summarize, unstore } from "./document-rows";
+import { applyDoc, auditSegment, docAt, loadDoc, overlay, sameList, summarize, unstore, withOwnBigKeys } from "./document-rows";
 import * as flags from "./flags-repo";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "../secrets";
 import * as keys from "./keys-repo";
@@ -40,6 +40,8 @@ import type { PlanStep } from "../../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "../schema";
 import * as segments from "./segments-repo";
+import { BigSegments, MAX_PAGE_KEYS } from "./big-segments";
+import type { KeyBatch, KeysChanged, KeysPage } from "../../core/wire/big-segments";
 import { SnapshotCollector } from "../publishing/snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "../publishing/snapshots-repo";
 import type { Sql } from "../sql";
@@ -105,6 +107,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly alerts: StoreAlerts;
   /** The current document, kept per version: validation of the next change starts from it. */
   private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
+  /** Big segments' key batches and pages (big-segments.ts). */
+  private readonly bigSegments: BigSegments;
   /** The compiled current document (explain), kept per version. */
   private compiled: { version: number; env: CompiledEnvironment } | undefined;
 
@@ -115,6 +119,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       setAlarm: (at) => ctx.storage.setAlarm(at),
       // The other users of the one alarm: snapshot deletion, schedules and plan steps, the webhook outbox, alerts.
       otherDueAt: () => earliest(earliest(this.snapshots.nextAt(), this.releases.nextAt()), earliest(this.webhooks.dueAt(), this.alerts.dueAt())),
+    });
+    this.bigSegments = new BigSegments({
+      sql: this.sql,
+      live: () => this.live(),
+      kv: () => this.publishing.publisher.kv,
+      mutate: (actor, plan) => this.mutate(actor, plan),
+      segment: (key) => { const live = this.live(); return live.ok ? this.currentDoc(live.value).segments.find((s) => s.key === key) : undefined; },
     });
     this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
     this.releases = new Releases({
@@ -315,7 +326,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     return this.mutate(actor, (current) => {
       const parsed = parseSegment(input);
       if (!parsed.ok) return invalid(parsed.errors);
-      const segment = parsed.value;
+      const segment = withOwnBigKeys(current, { ...current, segments: [parsed.value] }).segments[0]!;
       const place = segments.segmentPlace(this.sql, segment.key);
       const refused = stale(`segment "${segment.key}"`, place?.version ?? 0, ifMatch);
       if (refused) return refused;
@@ -356,6 +367,14 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- whole document -------------------------------------------------------------------------
 
+  async changeSegmentKeys(key: string, batch: KeyBatch, actor: Actor): Promise<StoreResult<KeysChanged>> {
+    return this.bigSegments.change(key, batch, actor);
+  }
+
+  async segmentKeys(key: string, after?: string, limit?: number): Promise<StoreResult<KeysPage>> {
+    return this.bigSegments.page(key, typeof after === "string" ? after : undefined, optionalNumber(limit) ?? MAX_PAGE_KEYS);
+  }
+
   async replaceAll(input: unknown, actor: Actor, operation: string): Promise<StoreResult<Committed>> {
     return this.mutate(actor, (current) => this.replacement(current, input, operation));
   }
@@ -385,7 +404,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private replacement(current: EnvironmentDoc, input: unknown, operation: string): StoreResult<Change<Committed>> {
     const parsed = parseDoc(input);
     if (!parsed.ok) return invalid(parsed.errors);
-    const next = parsed.value;
+    const next = withOwnBigKeys(current, parsed.value);
     return done({
       operation: typeof operation === "string" && /^[a-z][a-z0-9._-]{0,63}$/i.test(operation) ? operation : "replace",
       next,
