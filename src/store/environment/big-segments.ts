@@ -10,14 +10,14 @@
 import type { BigKeys, EnvironmentDoc, Segment } from "../../core/model";
 import {
   bigShardKey, encodeShard, MAX_SEGMENT_KEYS, shardCountFor, shardHash, shardIndex,
-  type KeyBatch, type KeysChanged, type KeysPage,
+  type BigKeyLookup, type KeyBatch, type KeysChanged, type KeysPage,
 } from "../../core/wire/big-segments";
 import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import { approvalsRequired } from "../releases/change-requests";
 import type { KvWriter } from "../publishing/publish";
 import { conflict, done, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
-import { currentMembers, pageKeys, shardKeys, writeBatch } from "./big-segments-repo";
+import { currentMembers, isMember, pageKeys, shardKeys, writeBatch } from "./big-segments-repo";
 import { segmentPlace, writeSegment } from "./segments-repo";
 import type { Change } from "./environment-store";
 import type { Meta } from "./meta-repo";
@@ -39,6 +39,11 @@ interface BatchPlan {
   removed: string[];
   keys: Omit<BigKeys, "version">;
   shards: { name: string; text: string }[];
+}
+
+/** Membership from SQL, for the store's own evaluations (explain): one indexed lookup each. */
+export function sqlMembership(sql: Sql): BigKeyLookup {
+  return (segment) => (targetingKey) => isMember(sql, segment, targetingKey);
 }
 
 export class BigSegments {

@@ -40,8 +40,8 @@ import type { PlanStep } from "../../core/rollout-plan";
 import { appendRevision, clearRevisions } from "./revisions-repo";
 import { migrateStore } from "../schema";
 import * as segments from "./segments-repo";
-import { BigSegments, MAX_PAGE_KEYS } from "./big-segments";
-import type { KeyBatch, KeysChanged, KeysPage } from "../../core/wire/big-segments";
+import { BigSegments, MAX_PAGE_KEYS, sqlMembership } from "./big-segments";
+import type { BigKeyLookup, KeyBatch, KeysChanged, KeysPage } from "../../core/wire/big-segments";
 import { SnapshotCollector } from "../publishing/snapshot-gc";
 import { recordSnapshot, supersedeBelow } from "../publishing/snapshots-repo";
 import type { Sql } from "../sql";
@@ -737,13 +737,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const draft = parsed.value;
     const current = this.currentDoc(meta);
     const exists = current.flags.some((f) => f.key === draft.key);
-    const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) });
+    const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) }, { bigKeys: sqlMembership(this.sql) });
     return result.ok ? done(result.value) : invalid(result.errors);
   }
 
   private currentCompiled(meta: Meta): StoreResult<CompiledEnvironment> {
     if (this.compiled?.version === meta.version) return done(this.compiled.env);
-    const result = compileEnvironment(this.currentDoc(meta));
+    const result = compileEnvironment(this.currentDoc(meta), { bigKeys: sqlMembership(this.sql) });
     if (!result.ok) return invalid(result.errors);
     this.compiled = { version: meta.version, env: result.value };
     return done(result.value);
@@ -756,7 +756,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const valid = validDoc(next);
+    // Compiled with big-segment membership from SQL: it becomes the cached explain environment.
+    const valid = validDoc(next, sqlMembership(this.sql));
     if (!valid.ok) return valid;
     const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
@@ -821,8 +822,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 }
 
 /** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
-function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
-  const compiled = compileEnvironment(next);
+function validDoc(next: EnvironmentDoc, bigKeys?: BigKeyLookup): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
+  const compiled = compileEnvironment(next, bigKeys ? { bigKeys } : {});
   if (!compiled.ok) return invalid(compiled.errors);
   const encoded = encodeDoc(next);
   if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
