@@ -9,7 +9,11 @@
  */
 import { bigShardKey, EMPTY_SHARD, parseShard, shardHash, shardIndex, type BigKeyLookup } from "../core/wire/big-segments";
 import { withTimeout } from "../core/timeout";
-import type { KvReader } from "./snapshot-cache";
+
+/** The part of KV shards are read through (the namespace, or a fake in tests and the bench). */
+export interface ShardReader {
+  get(key: string, options: { type: "text"; cacheTtl: number }): Promise<string | null>;
+}
 
 /** Keys held across all shards; the least recently read shard goes first past it (~40 MB of strings). */
 export const MAX_HELD_KEYS = 500_000;
@@ -50,7 +54,7 @@ export class BigSegmentShards {
   }
 
   /** Runs `evaluate` until every shard it reached is held (or could not be read); see the module note. */
-  async evaluateWithShards<T>(kv: KvReader, evaluate: () => T): Promise<T> {
+  async evaluateWithShards<T>(kv: ShardReader, evaluate: () => T): Promise<T> {
     for (let round = 1; ; round++) {
       this.wanted.clear();
       const result = evaluate();
@@ -67,7 +71,7 @@ export class BigSegmentShards {
     return old !== undefined && old.has(targetingKey);
   }
 
-  private async read(kv: KvReader, shards: Map<string, string>): Promise<void> {
+  private async read(kv: ShardReader, shards: Map<string, string>): Promise<void> {
     await Promise.all([...shards].map(async ([name, place]) => {
       try {
         const text = await withTimeout(kv.get(name, { type: "text", cacheTtl: SHARD_CACHE_TTL }), KV_TIMEOUT_MS);
