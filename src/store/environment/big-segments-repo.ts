@@ -4,7 +4,7 @@
  * with `removed` NULL and the keys at any version V are those with added <= V < removed.
  * @module
  */
-import { shardRange } from "../../core/wire/big-segments";
+import { shardRange, type BigKeyLookup } from "../../core/wire/big-segments";
 import { all, first, jsonChunks, run, type Sql } from "../sql";
 
 /** Of `keys`, those that are members now. */
@@ -66,6 +66,11 @@ export function pageKeys(sql: Sql, segment: string, after: string | undefined, l
 /** Whether `key` is a member now (the store's own evaluations: explain). */
 export function isMember(sql: Sql, segment: string, key: string): boolean {
   return first(sql, `SELECT 1 AS x FROM big_segment_keys WHERE segment = ? AND removed IS NULL AND key = ?`, segment, key) !== undefined;
+}
+
+/** Membership from SQL, for the store's own evaluations (explain): one indexed lookup each. */
+export function sqlMembership(sql: Sql): BigKeyLookup {
+  return (segment) => (targetingKey) => isMember(sql, segment, targetingKey);
 }
 
 export function clearBigKeys(sql: Sql): void {

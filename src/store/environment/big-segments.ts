@@ -7,26 +7,26 @@
  * segment between the two steps (another batch) makes the batch start again from the new state.
  * @module
  */
-import type { BigKeys, EnvironmentDoc, Segment } from "../../core/model";
+import type { BigKeys, Segment } from "../../core/model";
 import {
   bigShardKey, encodeShard, MAX_SEGMENT_KEYS, shardCountFor, shardHash, shardIndex,
-  type BigKeyLookup, type KeyBatch, type KeysChanged, type KeysPage,
+  type KeyBatch, type KeysChanged, type KeysPage,
 } from "../../core/wire/big-segments";
 import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import { approvalsRequired } from "../releases/change-requests";
 import type { KvWriter } from "../publishing/publish";
 import { conflict, done, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
-import { currentMembers, isMember, pageKeys, shardKeys, writeBatch } from "./big-segments-repo";
+import { currentMembers, pageKeys, shardKeys, writeBatch } from "./big-segments-repo";
 import { segmentPlace, writeSegment } from "./segments-repo";
-import type { Change } from "./environment-store";
+import type { ChangePlanner } from "./change";
 import type { Meta } from "./meta-repo";
 
 export interface BigSegmentsHost {
   sql: Sql;
   live(): StoreResult<Meta>;
   kv(): KvWriter;
-  mutate<T>(actor: Actor, plan: (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>): Promise<StoreResult<T>>;
+  mutate<T>(actor: Actor, plan: ChangePlanner<T>): Promise<StoreResult<T>>;
   segment(key: string): Segment | undefined;
 }
 
@@ -39,11 +39,6 @@ interface BatchPlan {
   removed: string[];
   keys: Omit<BigKeys, "version">;
   shards: { name: string; text: string }[];
-}
-
-/** Membership from SQL, for the store's own evaluations (explain): one indexed lookup each. */
-export function sqlMembership(sql: Sql): BigKeyLookup {
-  return (segment) => (targetingKey) => isMember(sql, segment, targetingKey);
 }
 
 export class BigSegments {

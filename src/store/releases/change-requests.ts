@@ -14,7 +14,7 @@
 import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import type { Actor, StoreFailure } from "../../core/wire/store-rpc";
 import { auditSegment, extraOf, overlay } from "../environment/document-rows";
-import type { Change } from "../environment/environment-store";
+import type { Change } from "../environment/change";
 import { appendEvent } from "../environment/events-repo";
 import { getFlag } from "../environment/flags-repo";
 import { randomId } from "../secrets";

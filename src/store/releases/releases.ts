@@ -15,7 +15,7 @@ import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc
 import * as cr from "./change-requests";
 import * as crRepo from "./change-requests-repo";
 import { applyDoc, summarize, unstore } from "../environment/document-rows";
-import type { Change } from "../environment/environment-store";
+import type { Change, ChangePlanner, Gate, Writer } from "../environment/change";
 import { appendEvent } from "../environment/events-repo";
 import { flagPosition, getFlag, writeFlag } from "../environment/flags-repo";
 import { randomId } from "../secrets";
@@ -27,17 +27,10 @@ import * as schedules from "./schedules-repo";
 import type { Sql } from "../sql";
 import { MAX_FLAG_JSON, optionalNumber, parseFlag } from "../environment/validate";
 
-/** "policy": the write passes the approval gate; "approved": it already did (a request applied, an alarm step). */
-export type Gate = "policy" | "approved";
-export type Plan<T> = (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>;
-
 /** What the store lends: its SQL, its liveness check, its one write path and its alarm. */
-export interface ReleaseHost {
+export interface ReleaseHost extends Writer {
   readonly sql: Sql;
   live(): StoreResult<Meta>;
-  mutate<T>(actor: Actor, plan: Plan<T>, gate: Gate): Promise<StoreResult<T>>;
-  /** `plan` decided and its resulting document validated as `mutate` would, nothing written. */
-  check<T>(plan: Plan<T>): StoreResult<Change<T>>;
   transaction(fn: () => void): void;
   armAlarm(): Promise<void>;
 }
@@ -164,7 +157,7 @@ export class Releases {
   }
 
   /** What a schedule does when it applies: one version with its patch on the flag as it is then. Tried at creation too. */
-  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): Plan<number> {
+  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): ChangePlanner<number> {
     return (current) => {
       const existing = getFlag(this.sql, schedule.flag);
       if (!existing) return notFound(`flag "${schedule.flag}" no longer exists`);
