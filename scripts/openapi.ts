@@ -58,7 +58,8 @@ const LifecycleSettings = z.object({
 const StoredSegment = z.intersection(Segment, z.object({ version: z.int() }));
 const SegmentSummary = z.object({
   key: z.string(), description: z.optional(z.string()),
-  includedCount: z.int(), excludedCount: z.int(), rules: z.int().meta({ description: "How many rules." }), version: z.int(),
+  includedCount: z.int(), excludedCount: z.int(), rules: z.int().meta({ description: "How many rules." }),
+  keyCount: z.optional(z.int().meta({ description: "Keys added through …/keys (big segments only)." })), version: z.int(),
 }).meta({ description: "A segment in the list: its key lists as counts (GET of one segment has the keys)." });
 // Documents the store's DTO (src/core/wire/store-rpc.ts): if either drifts from the other, typecheck fails.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -180,7 +181,7 @@ const CreatedWebhook = z.object({
 
 const components: [string, z.core.$ZodType][] = [
   ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
-  ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
+  ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["KeyBatchBody", admin.KeyBatchBody], ["ToggleBody", admin.ToggleBody],
   ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody],
   ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
   ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment], ["SegmentSummary", SegmentSummary],
@@ -377,6 +378,20 @@ function adminPaths(): Record<string, Record<string, unknown>> {
         responses: { "201": json("StoredSegment", "Created."), "200": json("StoredSegment", "Replaced."), ...bodyErrors, "412": err("Stale If-Match."), ...envErrors },
       }),
       delete: op("segments", "Delete one segment", { parameters: [ifMatch], responses: { "200": { description: "Deleted." }, "412": err("Stale If-Match."), ...envErrors } }),
+    },
+    [`${E}/segments/{key}/keys`]: {
+      parameters: [envParam, keyParam("Segment")],
+      get: op("segments", "Page a big segment's batch-added keys (`after`, `limit` ≤ 100,000)", {
+        parameters: [
+          { name: "after", in: "query", required: false, schema: { type: "string" }, description: "The `next` of the previous page" },
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100000 } },
+        ],
+        responses: { "200": { description: "`{segment, count, keys, next?}` in key order." }, "400": err("Bad limit."), ...envErrors },
+      }),
+      post: op("segments", "Add and remove a big segment's keys (≤ 100,000 per call, ≤ 1,000,000 per segment), one version", {
+        requestBody: body("KeyBatchBody"),
+        responses: { "200": { description: "`{version, segment, added, removed, count}` (counts)." }, ...bodyErrors, "409": err("Approvals required, or the keys kept changing."), "413": err("Body over 10 MB."), ...envErrors },
+      }),
     },
     [`${E}/keys`]: {
       parameters: [envParam],

@@ -7,6 +7,7 @@
 import * as z from "zod/mini";
 import { Flag, Key, Segment } from "../core/model";
 import { ENVIRONMENT_PATTERN } from "../core/wire/kv-layout";
+import { MAX_BATCH_KEYS, MAX_BIG_KEY_LENGTH } from "../core/wire/big-segments";
 import { OWNER_PATTERN } from "../core/principal";
 
 export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
@@ -14,6 +15,13 @@ export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "mu
 /** The URL names the key, so the body may omit it; when present it must agree (checked in the route). */
 export const FlagBody = z.extend(Flag, { key: z.optional(Key) });
 export const SegmentBody = z.extend(Segment, { key: z.optional(Key) });
+
+const BigKey = z.string().check(z.minLength(1), z.maxLength(MAX_BIG_KEY_LENGTH));
+/** `POST …/segments/{key}/keys`: at most 100,000 keys in all (the route checks the sum). */
+export const KeyBatchBody = z.object({
+  add: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
+  remove: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
+});
 
 export const ToggleBody = z.object({ enabled: z.boolean() });
 

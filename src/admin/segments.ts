@@ -13,19 +13,14 @@
  * @module
  */
 import type { Context } from "hono";
-import * as z from "zod/mini";
 import { KEY_PATTERN } from "../core/model";
-import { MAX_BATCH_KEYS, MAX_BIG_KEY_LENGTH } from "../core/wire/big-segments";
+import { MAX_BATCH_KEYS } from "../core/wire/big-segments";
+import { KeyBatchBody } from "./schemas";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody, MAX_FLAGD_BYTES } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { notFoundResponse, versionedResource } from "./versioned-resource";
 
-const BigKey = z.string().check(z.minLength(1), z.maxLength(MAX_BIG_KEY_LENGTH));
-export const KeyBatchBody = z.object({
-  add: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
-  remove: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
-});
 
 /** A GET of one segment carries its batch-added keys (first page) instead of where they are stored. */
 async function withKeys(c: Context<EnvironmentEnv>, key?: string) {
