@@ -57,6 +57,7 @@ export default defineConfig({
                 SNAPSHOT_REFRESH_SECONDS: "0.25",
                 KV_POINTER_MIN_INTERVAL_MS: "0",
                 INSIGHTS_WINDOW_SECONDS: "1",
+                USAGE_FLUSH_SECONDS: "0.1",
               },
               serviceBindings: { CUSTOMER: "customer" },
               workers: [customerWorker],

@@ -23,6 +23,8 @@ import type { Sql } from "../sql";
 import { appendAudit } from "./audit-repo";
 import type { Change, ChangePlanner, Gate, Writer } from "./change";
 import { loadDoc } from "./document-rows";
+import { sqlMembership } from "./big-segments-repo";
+import type { BigKeyLookup } from "../../core/wire/big-segments";
 import { liveMeta } from "./liveness";
 import { bumpVersion, type Meta } from "./meta-repo";
 
@@ -96,7 +98,7 @@ export class WritePath implements Writer {
   /** The document at `meta.version`, compiled once per version. */
   compiledAt(meta: Meta): StoreResult<CompiledEnvironment> {
     if (this.compiled?.version === meta.version) return done(this.compiled.env);
-    const result = compileEnvironment(this.current(meta));
+    const result = compileEnvironment(this.current(meta), { bigKeys: sqlMembership(this.host.sql) });
     if (!result.ok) return invalid(result.errors);
     this.compiled = { version: meta.version, env: result.value };
     return done(result.value);
@@ -115,7 +117,8 @@ export class WritePath implements Writer {
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const valid = validDoc(next);
+    // Compiled with big-segment membership from SQL: it becomes the cached explain environment.
+    const valid = validDoc(next, sqlMembership(this.host.sql));
     if (!valid.ok) return valid;
     const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
@@ -140,8 +143,8 @@ export class WritePath implements Writer {
 }
 
 /** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
-function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
-  const compiled = compileEnvironment(next);
+function validDoc(next: EnvironmentDoc, bigKeys?: BigKeyLookup): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
+  const compiled = compileEnvironment(next, bigKeys ? { bigKeys } : {});
   if (!compiled.ok) return invalid(compiled.errors);
   const encoded = encodeDoc(next);
   if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
