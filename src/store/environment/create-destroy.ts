@@ -8,7 +8,7 @@ import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import { clearAlerts } from "../alerts/alerts-repo";
 import { clearLifecycleSettings } from "../insights/lifecycle-repo";
 import { clearUsage } from "../insights/usage-repo";
-import { approvalsRequired } from "../releases/change-requests";
+import { approvalsRequired } from "../releases/approval-gate";
 import { conflict, done, invalid } from "../results";
 import type { Sql } from "../sql";
 import { clearWebhooks } from "../webhooks/webhooks-repo";

@@ -25,7 +25,13 @@ import type { StoreBindings as Env } from "../bindings";
 import { StoreInsights } from "../insights/insights";
 import { DEFAULT_POINTER_INTERVAL_MS, Publishing } from "../publishing/publish";
 import { SnapshotCollector } from "../publishing/snapshot-gc";
-import { Releases } from "../releases/releases";
+import { ApprovalPolicy } from "../releases/approval-gate";
+import { ChangeRequests } from "../releases/change-requests";
+import { repeatHeld } from "../releases/held-actions";
+import type { ReleaseHost } from "../releases/host";
+import { clearPolicy } from "../releases/policy-repo";
+import { RolloutPlans } from "../releases/rollout-plans";
+import { Schedules } from "../releases/schedules";
 import { done, noEnvironment, notFound } from "../results";
 import { migrateStore } from "../schema";
 import type { Sql } from "../sql";
@@ -65,8 +71,11 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly publishing: Publishing;
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
-  /** Schedules, rollout plans, the approval policy and change requests (releases/). */
-  private readonly releases: Releases;
+  /** Releasing (releases/): scheduled changes, rollout plans, the approval policy, change requests. */
+  private readonly schedules: Schedules;
+  private readonly plans: RolloutPlans;
+  private readonly policy: ApprovalPolicy;
+  private readonly changeRequests: ChangeRequests;
   /** Public for tests: usage, metrics and lifecycle (insights/); its `now` can be moved. */
   readonly insights: StoreInsights;
   /** Public for tests: subscriptions and the outbox of change events (webhooks/). */
@@ -92,7 +101,12 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, (v) => this.stream.published(v)), pointerInterval(env), arm);
     this.keys = new SdkKeys(sql, () => this.publishing.afterKeyChange());
     this.snapshots = new SnapshotCollector(sql, () => this.publishing.publisher.kv);
-    this.releases = new Releases({ sql, transaction, live: () => liveMeta(sql), mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm });
+    const releasing: ReleaseHost = { sql, transaction, mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm };
+    this.schedules = new Schedules(releasing);
+    this.plans = new RolloutPlans(releasing);
+    this.policy = new ApprovalPolicy(releasing);
+    const held = { schedules: this.schedules, plans: this.plans, policy: this.policy };
+    this.changeRequests = new ChangeRequests(releasing, (action, actor) => repeatHeld(held, action, actor));
     this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key) });
     this.webhooks = new StoreWebhooks({ sql, liveName: () => liveOrUndefined(sql)?.name, queue: () => env.INSIGHTS_QUEUE });
     this.alerts = new StoreAlerts({
@@ -103,13 +117,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       publishLagSeconds: (meta, now) => this.insights.publishLagSeconds(meta, now),
       staleOutlook: () => this.insights.staleOutlook(),
       recordEvent: (event) => this.webhooks.record(event),
-      pausePlans: (reason, actor) => this.releases.pauseRunningPlans(reason, actor),
+      pausePlans: (reason, actor) => this.plans.pauseRunning(reason, actor),
     });
     this.scheduler = new AlarmScheduler(ctx.storage, [
-      this.publishing, { dueAt: () => this.snapshots.nextAt() }, { dueAt: () => this.releases.nextAt() }, this.webhooks, this.alerts,
+      this.publishing, { dueAt: () => this.snapshots.nextAt() }, this.schedules, this.plans, this.webhooks, this.alerts,
     ]);
     this.existence = {
-      sql, transaction, writes: this.writes, clearParts: () => this.releases.clear(),
+      sql, transaction, writes: this.writes, clearParts: () => { this.schedules.clear(); this.plans.clear(); this.changeRequests.clear(); clearPolicy(sql); },
       publish: () => this.publishing.afterCommit(), closeStream: () => this.stream.closeAll(),
     };
     void ctx.blockConcurrencyWhile(async () => {
@@ -145,19 +159,19 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? done(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
   async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, meta, flagKey, context, draft)); }
 
-  // ---- releases (releases/) ---------------------------------------------------------------------
-  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.releases.createSchedule(input, actor); }
-  async listSchedules() { return this.releases.listSchedules(); }
-  async cancelSchedule(id: string, actor: Actor) { return this.releases.cancelSchedule(id, actor); }
-  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.releases.putPlan(flag, input, actor); }
-  async getPlan(flag: string) { return this.releases.getPlan(flag); }
-  async controlPlan(flag: string, action: "pause" | "resume" | "abort", actor: Actor) { return this.releases.controlPlan(flag, action, actor); }
-  async pauseRunningPlans(reason: string, actor: Actor) { return this.releases.pauseRunningPlans(reason, actor); }
-  async getPolicy() { return this.releases.getPolicy(); }
-  async putPolicy(policy: Policy, actor: Actor) { return this.releases.putPolicy(policy, actor); }
-  async listChangeRequests(options?: ChangeRequestPage) { return this.releases.listChangeRequests(options); }
-  async getChangeRequest(id: string) { return this.releases.getChangeRequest(id); }
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals) { return this.releases.reviewChangeRequest(id, action, actor, principals); }
+  // ---- releases (releases/: schedules, rollout plans, the approval policy, change requests) ------
+  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.schedules.create(input, actor); }
+  async listSchedules() { return this.schedules.list(); }
+  async cancelSchedule(id: string, actor: Actor) { return this.schedules.cancel(id, actor); }
+  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.plans.put(flag, input, actor); }
+  async getPlan(flag: string) { return this.plans.get(flag); }
+  async controlPlan(flag: string, action: "pause" | "resume" | "abort", actor: Actor) { return this.plans.control(flag, action, actor); }
+  async pauseRunningPlans(reason: string, actor: Actor) { return this.plans.pauseRunning(reason, actor); }
+  async getPolicy() { return this.policy.get(); }
+  async putPolicy(policy: Policy, actor: Actor) { return this.policy.put(policy, actor); }
+  async listChangeRequests(options?: ChangeRequestPage) { return this.changeRequests.list(options); }
+  async getChangeRequest(id: string) { return this.changeRequests.get(id); }
+  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals) { return this.changeRequests.review(id, action, actor, principals); }
 
   // ---- SDK keys (sdk-keys.ts) -------------------------------------------------------------------
   async mintKey(kind: KeyKind, actor: Actor) { return this.keys.mint(kind, actor); }
@@ -192,7 +206,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   /** Publishing first (retries, backstop) beside the outbox, then due schedules and plan steps, then alerts, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
     await Promise.all([this.publishing.onAlarm(), this.webhooks.flush()]);
-    await this.releases.runDue();
+    await this.schedules.runDue();
+    await this.plans.runDue();
     // After publishing had its try, so a lag it just closed is not announced; the events go out at once.
     if (await this.alerts.runDue()) await this.webhooks.flush();
     const name = readMeta(this.sql)?.name;

@@ -17,7 +17,7 @@ import type { ChangeEventInput } from "../../core/webhook-events";
 import { encodeDoc, type EncodedDoc } from "../../core/wire/snapshot-text";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { MAX_SNAPSHOT_BYTES } from "../publishing/publish";
-import { approvalsRequired, holdDocChange } from "../releases/change-requests";
+import { approvalsRequired, holdDocChange } from "../releases/approval-gate";
 import { done, invalid } from "../results";
 import type { Sql } from "../sql";
 import { appendAudit } from "./audit-repo";
@@ -44,18 +44,18 @@ export class WritePath implements Writer {
   constructor(private readonly host: WriteHost) {}
 
   /**
-   * `plan` reads and checks (If-Match, zod) against the current document, then `commit` validates
+   * `planner` reads and checks (If-Match, zod) against the current document, then `commit` validates
    * and writes the result, then `afterCommit` follows. Everything before the `await` is
    * synchronous, so no other call can interleave with it. `gate` "policy": an environment that
    * requires approvals keeps the checked change as a pending change request instead (answered
    * `approval_required`, nothing changed); "approved" is for changes that already passed it (an
    * approved request, a schedule or rollout step).
    */
-  async mutate<T>(actor: Actor, plan: ChangePlanner<T>, gate: Gate = "policy"): Promise<StoreResult<T>> {
+  async mutate<T>(actor: Actor, planner: ChangePlanner<T>, gate: Gate = "policy"): Promise<StoreResult<T>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
     const current = this.current(live.value);
-    const change = plan(current, live.value);
+    const change = planner(current, live.value);
     if (!change.ok) return change;
     const required = gate === "policy" ? approvalsRequired(this.host.sql) : 0;
     if (required > 0) {
@@ -72,10 +72,10 @@ export class WritePath implements Writer {
     return done(change.value.answer(version.value));
   }
 
-  check<T>(plan: ChangePlanner<T>): StoreResult<Change<T>> {
+  check<T>(planner: ChangePlanner<T>): StoreResult<Change<T>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
-    const change = plan(this.current(live.value), live.value);
+    const change = planner(this.current(live.value), live.value);
     if (!change.ok) return change;
     const valid = validDoc(change.value.next);
     return valid.ok ? change : valid;
