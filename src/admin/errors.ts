@@ -8,22 +8,23 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StoreError } from "../core/wire/store-rpc";
 import type { Issue } from "../core/result";
 
-export type ErrorCode =
+/** `error.code` of an admin HTTP error body (not an evaluation's OpenFeature error code). */
+export type HttpErrorCode =
   | "UNAUTHORIZED" | "ADMIN_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "MALFORMED_JSON"
   | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL" | "STORE_UNAVAILABLE";
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };
+  error: { code: HttpErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };
 }
 
-export function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
+export function errorBody(code: HttpErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
   return { error: { code, message, ...extra } };
 }
 
 export function apiError(
   c: Context,
   status: ContentfulStatusCode,
-  code: ErrorCode,
+  code: HttpErrorCode,
   message: string,
   extra?: Record<string, unknown>,
 ): Response {

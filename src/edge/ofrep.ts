@@ -13,7 +13,7 @@
  * - Bodies as JSON text: {@link ofrepJson}, kept per result (bulk answers join these fragments).
  * @module
  */
-import type { EvaluationResult, JsonValue } from "../core/engine";
+import type { EvaluationResult, JsonValue } from "../core/evaluation-types";
 import { renderSlot } from "../core/flag-results";
 
 export interface OfrepSuccess {

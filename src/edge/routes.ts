@@ -22,7 +22,7 @@
  * @module
  */
 import { Hono, type Context } from "hono";
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment } from "../core/evaluation-types";
 import type { KeyKind, KeyRecord } from "../core/wire/kv-layout";
 import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";

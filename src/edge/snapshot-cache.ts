@@ -26,7 +26,7 @@
  * route asks for it ({@link Loaded.doc}).
  * @module
  */
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment } from "../core/evaluation-types";
 import type { EnvironmentDoc } from "../core/model";
 import type { Result } from "../core/result";
 import { isPointer, isPointerTombstone, kvKey } from "../core/wire/kv-layout";

@@ -12,6 +12,10 @@ export interface StoreBindings {
   STREAM_RESYNC_SPREAD_SECONDS?: string;
   /** Minimum ms between KV pointer writes (KV takes ~1 write/s per key); commits in between coalesce. Default 1000; local dev sets 0. */
   KV_POINTER_MIN_INTERVAL_MS?: string;
-  /** The queue webhook deliveries go through (the same queue as the edge's usage summaries). */
+  /**
+   * The queue webhook deliveries go through. Named for its first use, it carries the edge's usage
+   * summaries and webhook deliveries alike (core/wire/queue-messages.ts); the name stays because
+   * deployed wrangler configs bind it.
+   */
   INSIGHTS_QUEUE?: Queue;
 }

@@ -6,7 +6,8 @@
 import type { Issue } from "../core/result";
 import type { StoreFailure } from "../core/wire/store-rpc";
 
-export const done = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+/** The success answer (every refusal below is a `StoreFailure`). */
+export const success = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
 export const noEnvironment: StoreFailure = { ok: false, error: { code: "no_environment", message: "unknown environment" } };
 export const notFound = (message: string): StoreFailure => ({ ok: false, error: { code: "not_found", message } });

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/evaluation-types";
 import { importFlagd } from "../../src/core/flagd/import";
 import { compileLazily } from "../support/compilers";
 

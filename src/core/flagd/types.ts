@@ -4,7 +4,7 @@
  * features through a flagd document unchanged.
  * @module
  */
-import type { JsonValue } from "../engine";
+import type { JsonValue } from "../evaluation-types";
 
 export type FlagdState = "ENABLED" | "DISABLED";
 export type FlagdMetadata = Record<string, string | number | boolean>;

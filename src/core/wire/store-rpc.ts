@@ -10,7 +10,7 @@
 import type { FlagdImport } from "../flagd/import";
 import type { EnvironmentDoc, Flag, Segment } from "../model";
 import type { Issue } from "../result";
-import type { EvaluationContext, EvaluationResult } from "../engine";
+import type { EvaluationContext, EvaluationResult } from "../evaluation-types";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
 

@@ -9,7 +9,7 @@ import { clearAlerts } from "../alerts/alerts-repo";
 import { clearLifecycleSettings } from "../insights/lifecycle-repo";
 import { clearUsage } from "../insights/usage-repo";
 import { approvalsRequired } from "../releases/approval-gate";
-import { conflict, done, invalid } from "../results";
+import { conflict, success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { clearWebhooks } from "../webhooks/webhooks-repo";
 import { appendAudit } from "./audit-repo";
@@ -41,7 +41,7 @@ export async function createEnvironment(host: ExistenceHost, name: string, actor
   const { sql } = host;
   const meta = readMeta(sql);
   if (meta && meta.name !== name) return conflict(`this store belongs to environment "${meta.name}", not "${name}"`);
-  if (meta && !meta.deleted) return done({ created: false, version: meta.version });
+  if (meta && !meta.deleted) return success({ created: false, version: meta.version });
   const time = new Date().toISOString();
   let version = 0;
   host.transaction(() => {
@@ -53,7 +53,7 @@ export async function createEnvironment(host: ExistenceHost, name: string, actor
   });
   host.writes.reset(version, { flags: [], segments: [] });
   await host.publish();
-  return done({ created: true, version });
+  return success({ created: true, version });
 }
 
 /**
@@ -88,5 +88,5 @@ export async function destroyEnvironment(host: ExistenceHost, actor: Actor): Pro
   host.writes.reset();
   host.closeStream();
   await host.publish();
-  return done({ deleted: true });
+  return success({ deleted: true });
 }

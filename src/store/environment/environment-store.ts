@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { FlagdImport } from "../../core/flagd/import";
-import type { EvaluationContext } from "../../core/engine";
+import type { EvaluationContext } from "../../core/evaluation-types";
 import type { Flag } from "../../core/model";
 import type { PlanStep } from "../../core/rollout-plan";
 import type { AlertsStoreApi, DeadLetter, InsightsStoreApi } from "../../core/wire/insights-rpc";
@@ -32,7 +32,7 @@ import type { ReleaseHost } from "../releases/host";
 import { clearPolicy } from "../releases/policy-repo";
 import { RolloutPlans } from "../releases/rollout-plans";
 import { Schedules } from "../releases/schedules";
-import { done, noEnvironment, notFound } from "../results";
+import { success, noEnvironment, notFound } from "../results";
 import { migrateStore } from "../schema";
 import type { Sql } from "../sql";
 import { StoreWebhooks } from "../webhooks/webhooks";
@@ -134,17 +134,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- environment ----------------------------------------------------------------------------
   async create(name: string, actor: Actor) { return createEnvironment(this.existence, name, actor); }
-  async info() { return whenLive(this.sql, (meta) => done({ name: meta.name, version: meta.version, flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) })); }
+  async info() { return whenLive(this.sql, (meta) => success({ name: meta.name, version: meta.version, flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) })); }
   async destroy(actor: Actor) { return destroyEnvironment(this.existence, actor); }
 
   // ---- flags and segments (keyed-items.ts) -----------------------------------------------------
-  async listFlags() { return whenLive(this.sql, () => done(flags.listFlags(this.sql))); }
+  async listFlags() { return whenLive(this.sql, () => success(flags.listFlags(this.sql))); }
   async getFlag(key: string) { return whenLive(this.sql, () => found(flags.getFlag(this.sql, key), `no flag "${key}"`)); }
   async putFlag(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(FLAGS, input, ifMatch)); }
   async deleteFlag(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(FLAGS, key, ifMatch)); }
   async setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.toggle(key, enabled, ifMatch)); }
-  async listSegments() { return whenLive(this.sql, () => done(segments.listSegments(this.sql))); }
-  async listSegmentSummaries() { return whenLive(this.sql, () => done(segments.listSegmentSummaries(this.sql))); }
+  async listSegments() { return whenLive(this.sql, () => success(segments.listSegments(this.sql))); }
+  async listSegmentSummaries() { return whenLive(this.sql, () => success(segments.listSegmentSummaries(this.sql))); }
   async getSegment(key: string) { return whenLive(this.sql, () => found(segments.getSegment(this.sql, key), `no segment "${key}"`)); }
   async putSegment(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(SEGMENTS, input, ifMatch)); }
   async deleteSegment(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(SEGMENTS, key, ifMatch)); }
@@ -154,9 +154,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async importFlagd(imported: FlagdImport, actor: Actor) { return this.writes.mutate(actor, this.docs.importFlagd(imported)); }
   async mergePromoted(items: PromotedItems, actor: Actor) { return this.writes.mutate(actor, this.docs.promote(items)); }
   async rollback(target: number, actor: Actor) { return this.writes.mutate(actor, this.docs.rollback(target)); }
-  async exportDoc() { return whenLive(this.sql, (meta) => done({ doc: this.writes.current(meta), version: meta.version })); }
+  async exportDoc() { return whenLive(this.sql, (meta) => success({ doc: this.writes.current(meta), version: meta.version })); }
   // Readable after a delete too: only an environment that never existed has none.
-  async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? done(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
+  async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? success(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
   async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, meta, flagKey, context, draft)); }
 
   // ---- releases (releases/: schedules, rollout plans, the approval policy, change requests) ------
@@ -218,7 +218,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- change stream (change-stream.ts) -----------------------------------------------------------
   override async fetch(request: Request): Promise<Response> { return this.stream.subscribe(request); }
-  async streamSockets() { return whenLive(this.sql, () => done({ sockets: this.stream.sockets() })); }
+  async streamSockets() { return whenLive(this.sql, () => success({ sockets: this.stream.sockets() })); }
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> { this.stream.message(ws, message); }
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> { this.stream.close(ws, code, reason); }
 
@@ -240,10 +240,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();
-    return done({ version: live.value.version });
+    return success({ version: live.value.version });
   }
 }
 
 function found<T>(item: T | undefined, missing: string): StoreResult<T> {
-  return item === undefined ? notFound(missing) : done(item);
+  return item === undefined ? notFound(missing) : success(item);
 }

@@ -11,14 +11,14 @@
  * @module
  */
 import { compileEnvironment } from "../../core/compile";
-import type { CompiledEnvironment } from "../../core/engine";
+import type { CompiledEnvironment } from "../../core/evaluation-types";
 import type { EnvironmentDoc } from "../../core/model";
 import type { ChangeEventInput } from "../../core/webhook-events";
 import { encodeDoc, type EncodedDoc } from "../../core/wire/snapshot-text";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { MAX_SNAPSHOT_BYTES } from "../publishing/publish";
 import { approvalsRequired, holdDocChange } from "../releases/approval-gate";
-import { done, invalid } from "../results";
+import { success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { appendAudit } from "./audit-repo";
 import type { Change, ChangePlanner, Gate, Writer } from "./change";
@@ -69,7 +69,7 @@ export class WritePath implements Writer {
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
     await this.host.afterCommit();
-    return done(change.value.answer(version.value));
+    return success(change.value.answer(version.value));
   }
 
   check<T>(planner: ChangePlanner<T>): StoreResult<Change<T>> {
@@ -95,11 +95,11 @@ export class WritePath implements Writer {
 
   /** The document at `meta.version`, compiled once per version. */
   compiledAt(meta: Meta): StoreResult<CompiledEnvironment> {
-    if (this.compiled?.version === meta.version) return done(this.compiled.env);
+    if (this.compiled?.version === meta.version) return success(this.compiled.env);
     const result = compileEnvironment(this.current(meta));
     if (!result.ok) return invalid(result.errors);
     this.compiled = { version: meta.version, env: result.value };
-    return done(result.value);
+    return success(result.value);
   }
 
   /** After a write outside `mutate` (create, destroy): the document it left, if known. */
@@ -135,7 +135,7 @@ export class WritePath implements Writer {
     }
     this.cache = { version, doc: next, encoded };
     this.compiled = { version, env: compiled };
-    return done(version);
+    return success(version);
   }
 }
 
@@ -147,7 +147,7 @@ function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnviron
   if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
     return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
   }
-  return done({ compiled: compiled.value, encoded });
+  return success({ compiled: compiled.value, encoded });
 }
 
 /** SQLite refuses rows over 2 MB: a user error (too large a definition), not a crash. */

@@ -11,7 +11,7 @@ import type { Change, Gate } from "../environment/change";
 import { appendEvent } from "../environment/events-repo";
 import { liveMeta } from "../environment/liveness";
 import type { Meta } from "../environment/meta-repo";
-import { done, invalid } from "../results";
+import { success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { describe, docPayload } from "./change-request-payload";
 import { openChangeRequest } from "./change-requests";
@@ -48,7 +48,7 @@ export class ApprovalPolicy {
 
   async get(): Promise<StoreResult<Policy>> {
     const live = liveMeta(this.host.sql);
-    return live.ok ? done({ approvals: readApprovals(this.host.sql) }) : live;
+    return live.ok ? success({ approvals: readApprovals(this.host.sql) }) : live;
   }
 
   async put(policy: Policy, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<Policy>> {
@@ -66,6 +66,6 @@ export class ApprovalPolicy {
       writeApprovals(sql, approvals);
       appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "policy.put", diff: { before: { approvals: before }, after: { approvals } } });
     });
-    return done({ approvals });
+    return success({ approvals });
   }
 }

@@ -9,7 +9,7 @@ import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import type { ChangeRequestChange, ChangeRequestInfo } from "../../core/wire/releases-rpc";
 import type { StoreFailure } from "../../core/wire/store-rpc";
 import type { Change } from "../environment/change";
-import { auditSegment, extraOf, overlay } from "../environment/document-rows";
+import { auditSegment, docLevelJson, overlay } from "../environment/document-rows";
 import { getFlag } from "../environment/flags-repo";
 import type { Meta } from "../environment/meta-repo";
 import { segmentPlace } from "../environment/segments-repo";
@@ -24,7 +24,7 @@ export interface DocPayload {
   target?: string;
   flags: [string, Flag | null][];
   segments: [string, Segment | null][];
-  /** The document-level metadata JSON (document-rows.ts `extraOf`), when it changes. */
+  /** The document-level metadata JSON (document-rows.ts `docLevelJson`), when it changes. */
   extra?: string;
   bases: { flags: [string, number][]; segments: [string, number][]; extra?: string };
 }
@@ -66,7 +66,7 @@ export function describe(current: EnvironmentDoc, payload: DocPayload): { change
     const before = segmentsBefore.get(key);
     add("segment", key, before && auditSegment(before), segment && auditSegment(segment));
   }
-  if (payload.extra !== undefined) changes.push({ kind: "metadata", action: "change", before: JSON.parse(extraOf(current)), after: JSON.parse(payload.extra) });
+  if (payload.extra !== undefined) changes.push({ kind: "metadata", action: "change", before: JSON.parse(docLevelJson(current)), after: JSON.parse(payload.extra) });
   return { changes, omitted };
 }
 
@@ -74,7 +74,7 @@ export function describe(current: EnvironmentDoc, payload: DocPayload): { change
 export function docPayload(sql: Sql, meta: Meta, current: EnvironmentDoc, change: Change<unknown>): DocPayload {
   const flags = changedItems(current.flags, change.next.flags);
   const segments = changedItems(current.segments, change.next.segments);
-  const extra = extraOf(change.next) === extraOf(current) ? undefined : extraOf(change.next);
+  const extra = docLevelJson(change.next) === docLevelJson(current) ? undefined : docLevelJson(change.next);
   return {
     type: "doc", operation: change.operation, ...(change.target === undefined ? {} : { target: change.target }), flags, segments,
     ...(extra === undefined ? {} : { extra }),

@@ -13,7 +13,7 @@ import { appendEvent } from "../environment/events-repo";
 import { liveMeta } from "../environment/liveness";
 import type { Meta } from "../environment/meta-repo";
 import { optionalNumber } from "../environment/validate";
-import { conflict, done, failureMessage, notFound } from "../results";
+import { conflict, success, failureMessage, notFound } from "../results";
 import { randomId } from "../secrets";
 import type { Sql } from "../sql";
 import { appliedDiff, appliedDoc, staleBase, type Payload } from "./change-request-payload";
@@ -61,14 +61,14 @@ export class ChangeRequests {
 
   async list(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = liveMeta(this.host.sql);
-    return live.ok ? done(repo.pageChangeRequests(this.host.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;
+    return live.ok ? success(repo.pageChangeRequests(this.host.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;
   }
 
   async get(id: string): Promise<StoreResult<ChangeRequestInfo>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
     const info = repo.getChangeRequest(this.host.sql, id);
-    return info ? done(info) : notFound(`no change request "${id}"`);
+    return info ? success(info) : notFound(`no change request "${id}"`);
   }
 
   /**
@@ -98,11 +98,11 @@ export class ChangeRequests {
     if (action !== "approve") {
       const next = closed(info, action === "reject" ? "rejected" : "withdrawn", who);
       this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, next); event(`changeRequest.${action}`, { operation: info.operation }); });
-      return done(next);
+      return success(next);
     }
     const approved: ChangeRequestInfo = { ...info, approvals: [...info.approvals, { actor: who, principal: me, at: new Date().toISOString() }] };
     this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, approved); event("changeRequest.approve", { approvals: approved.approvals.length, required: info.required }); });
-    if (approved.approvals.length < info.required) return done(approved);
+    if (approved.approvals.length < info.required) return success(approved);
     return this.apply(approved, who);
   }
 
@@ -119,7 +119,7 @@ export class ChangeRequests {
         const again = staleBase(this.host.sql, m, payload);
         if (again) return again;
         const next = appliedDoc(current, payload);
-        return done({
+        return success({
           operation: payload.operation, ...(payload.target === undefined ? {} : { target: payload.target }), next,
           write: (v: number) => {
             const summary = summarize(applyDoc(this.host.sql, current, next, v));
@@ -136,7 +136,7 @@ export class ChangeRequests {
         const version = now.ok ? now.value.version : meta.value.version;
         const closedInfo = applied(version);
         this.host.transaction(() => repo.updateChangeRequest(this.host.sql, closedInfo));
-        result = done(closedInfo);
+        result = success(closedInfo);
       } else result = repeated;
     }
     if (result.ok) return result;
@@ -149,6 +149,6 @@ export class ChangeRequests {
       repo.updateChangeRequest(this.host.sql, conflicted);
       appendEvent(this.host.sql, { version: now.ok ? now.value.version : meta.value.version, actor: approver, operation: "changeRequest.conflict", target: info.id, diff: { error } });
     });
-    return done(conflicted);
+    return success(conflicted);
   }
 }

@@ -14,7 +14,7 @@ import { unstore } from "../environment/document-rows";
 import { appendEvent } from "../environment/events-repo";
 import { flagPosition, getFlag, writeFlag } from "../environment/flags-repo";
 import { liveMeta } from "../environment/liveness";
-import { conflict, done, failureMessage, invalid, notFound } from "../results";
+import { conflict, success, failureMessage, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
 import { holdAction } from "./approval-gate";
 import { iso, type ReleaseHost } from "./host";
@@ -71,7 +71,7 @@ export class RolloutPlans {
         ...(before.fallthrough === undefined ? {} : { before: before.fallthrough }),
         base: base.value, serving,
       };
-      return done(this.change(current, before, { ...before, fallthrough: serving }, "plan.start", plan));
+      return success(this.change(current, before, { ...before, fallthrough: serving }, "plan.start", plan));
     }, "approved");
     if (result.ok) await this.host.armAlarm();
     return result;
@@ -86,7 +86,7 @@ export class RolloutPlans {
     const existing = repo.getPlan(this.sql, flagKey);
     if (existing && (existing.status === "running" || existing.status === "paused")) return conflict(`flag "${flagKey}" already has a ${existing.status} plan: abort it first`);
     const base = baseSplit(flag, input.variant);
-    return base.ok ? done(flag) : invalid(base.errors);
+    return base.ok ? success(flag) : invalid(base.errors);
   }
 
   /** One version: the flag with its new fallthrough, and the plan saved in the same transaction. */
@@ -110,7 +110,7 @@ export class RolloutPlans {
     const live = liveMeta(this.sql);
     if (!live.ok) return live;
     const plan = repo.getPlan(this.sql, flagKey);
-    return plan ? done(repo.publicPlan(plan)) : notFound(`flag "${flagKey}" has no plan`);
+    return plan ? success(repo.publicPlan(plan)) : notFound(`flag "${flagKey}" has no plan`);
   }
 
   async control(flagKey: string, action: "pause" | "resume" | "abort", actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
@@ -132,7 +132,7 @@ export class RolloutPlans {
       appendEvent(this.sql, { version: live.value.version, actor: String(actor), operation: `plan.${action}`, target: flagKey, diff: { step: plan.step, percent: plan.percent } });
     });
     if (action === "resume") await this.host.armAlarm();
-    return done(repo.publicPlan(next));
+    return success(repo.publicPlan(next));
   }
 
   /** The alert hook: every running plan paused, with `reason` in the audit log. */
@@ -147,7 +147,7 @@ export class RolloutPlans {
         appendEvent(this.sql, { version: live.value.version, actor: String(actor), operation: "plan.pause", target: plan.flag, diff: { step: plan.step, percent: plan.percent, reason: String(reason) } });
       }
     });
-    return done({ paused: running.map((p) => p.flag) });
+    return success({ paused: running.map((p) => p.flag) });
   }
 
   /** Restores the fallthrough the flag had before the plan (one version), or only closes the plan when the flag is gone. */
@@ -162,7 +162,7 @@ export class RolloutPlans {
         repo.savePlan(this.sql, aborted);
         appendEvent(this.sql, { version: meta.value.version, actor: String(actor), operation, target: plan.flag, diff: { step: plan.step, reason: reason ?? "flag deleted" } });
       });
-      return done(repo.publicPlan(aborted));
+      return success(repo.publicPlan(aborted));
     }
     return this.host.mutate(actor, (current) => {
       const existing = getFlag(this.sql, plan.flag);
@@ -170,7 +170,7 @@ export class RolloutPlans {
       const before = unstore(existing);
       const { fallthrough: _f, ...withoutFallthrough } = before;
       const restored: Flag = plan.before === undefined ? withoutFallthrough : { ...before, fallthrough: plan.before };
-      return done(this.change(current, before, restored, operation, aborted));
+      return success(this.change(current, before, restored, operation, aborted));
     }, "approved");
   }
 
@@ -194,7 +194,7 @@ export class RolloutPlans {
     };
     const result = await this.host.mutate(plan.createdBy, (current) => {
       const before = unstore(getFlag(this.sql, plan.flag)!);
-      return done(this.change(current, before, { ...before, fallthrough: serving }, "plan.step", next));
+      return success(this.change(current, before, { ...before, fallthrough: serving }, "plan.step", next));
     }, "approved");
     if (!result.ok) await this.abort(plan, plan.createdBy, "plan.stop", `step ${index + 1} could not apply: ${failureMessage(result)}`);
   }

@@ -15,7 +15,7 @@ import { appendEvent } from "../environment/events-repo";
 import { flagPosition, getFlag, writeFlag } from "../environment/flags-repo";
 import { liveMeta } from "../environment/liveness";
 import { MAX_FLAG_JSON, parseFlag } from "../environment/validate";
-import { conflict, done, failureMessage, invalid, notFound } from "../results";
+import { conflict, success, failureMessage, invalid, notFound } from "../results";
 import { randomId } from "../secrets";
 import { holdAction } from "./approval-gate";
 import { iso, type ReleaseHost } from "./host";
@@ -62,12 +62,12 @@ export class Schedules {
       appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "schedule.create", target: input.flag, diff: { schedule: id, at: iso(checked.value), patch: input.patch } });
     });
     await this.host.armAlarm();
-    return done(repo.getSchedule(sql, id)!);
+    return success(repo.getSchedule(sql, id)!);
   }
 
   async list(): Promise<StoreResult<ScheduleInfo[]>> {
     const live = liveMeta(this.host.sql);
-    return live.ok ? done(repo.listSchedules(this.host.sql)) : live;
+    return live.ok ? success(repo.listSchedules(this.host.sql)) : live;
   }
 
   async cancel(id: string, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<ScheduleInfo>> {
@@ -85,7 +85,7 @@ export class Schedules {
       repo.closeSchedule(sql, id, "cancelled", new Date().toISOString(), { by: String(actor) });
       appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "schedule.cancel", target: schedule.flag, diff: { schedule: id } });
     });
-    return done(repo.getSchedule(sql, id)!);
+    return success(repo.getSchedule(sql, id)!);
   }
 
   /** The time of a valid schedule (ms), its patch tried on the flag as it is now. */
@@ -103,7 +103,7 @@ export class Schedules {
     if (!getFlag(this.host.sql, input.flag)) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
     // The change it would make now, validated whole as applying it will be (the flag in its environment).
     const tried = this.host.check(this.change({ id: "", flag: input.flag, patch, createdBy: "" }));
-    if (tried.ok) return done(at);
+    if (tried.ok) return success(at);
     if (tried.error.code !== "invalid") return tried;
     const own = `flags.${input.flag}.`;
     return invalid(tried.error.issues.map((i) => (i.path.startsWith(own) ? { ...i, path: `patch.${i.path.slice(own.length)}` } : i)));
@@ -133,7 +133,7 @@ export class Schedules {
       if (!patched.ok) return patched;
       const flag = patched.value;
       const position = flagPosition(sql, flag.key)!;
-      return done({
+      return success({
         operation: "schedule.apply", target: flag.key,
         next: { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) },
         write: (v: number) => {
@@ -152,5 +152,5 @@ function patchFlag(flag: Flag, patch: unknown): StoreResult<Flag> {
   const patched = mergePatch(flag, patch) as Record<string, unknown>;
   if (patched.key !== flag.key) return invalid([{ path: "patch.key", message: "a schedule may not change the flag's key" }]);
   const parsed = parseFlag(patched);
-  return parsed.ok ? done(parsed.value) : invalid(parsed.errors.map((e) => ({ path: e.path ? `patch.${e.path}` : "patch", message: e.message })));
+  return parsed.ok ? success(parsed.value) : invalid(parsed.errors.map((e) => ({ path: e.path ? `patch.${e.path}` : "patch", message: e.message })));
 }

@@ -1,13 +1,14 @@
 /**
  * The contract between the core and its callers (store, edge, admin): what evaluation reads
  * (context, options), what it answers (results with OpenFeature reasons and error codes, as
- * values) and the compiled environment that answers. Implemented by environment.ts.
+ * values) and the compiled environment that answers. Types only; implemented by evaluator.ts.
  * @module
  */
 import type { EnvironmentDoc, FlagType, Metadata } from "./model";
 
 export type Reason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "DEFAULT" | "ERROR";
-export type ErrorCode =
+/** The OpenFeature error code of an evaluation answered with reason ERROR (not an HTTP error code). */
+export type EvaluationErrorCode =
   | "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "PARSE_ERROR" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT" | "GENERAL";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -36,7 +37,7 @@ export interface EvaluationResult {
   value?: JsonValue;
   variant?: string;
   reason: Reason;
-  errorCode?: ErrorCode;
+  errorCode?: EvaluationErrorCode;
   errorMessage?: string;
   metadata: Readonly<Metadata>;
   explanation?: Explanation;
