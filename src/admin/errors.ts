@@ -61,7 +61,7 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
     case "forbidden":
       return apiError(c, 403, "FORBIDDEN", err.message);
     case "approval_required":
-      // The environment's policy (src/store/releases/change-requests.ts) held the write: nothing changed.
+      // The environment's policy (src/store/releases/approval-gate.ts) held the write: nothing changed.
       // Its creator is the caller: the principal is the one authentication found.
       return c.json({ changeRequest: { ...err.changeRequest, createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy } }, 202);
   }
