@@ -9,6 +9,10 @@ import { clearAlerts } from "../alerts/alerts-repo";
 import { clearLifecycleSettings } from "../insights/lifecycle-repo";
 import { clearUsage } from "../insights/usage-repo";
 import { approvalsRequired } from "../releases/approval-gate";
+import { clearChangeRequests } from "../releases/change-requests-repo";
+import { clearPolicy } from "../releases/policy-repo";
+import { clearPlans } from "../releases/rollout-plans-repo";
+import { clearSchedules } from "../releases/schedules-repo";
 import { conflict, success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { clearWebhooks } from "../webhooks/webhooks-repo";
@@ -26,8 +30,6 @@ export interface ExistenceHost {
   sql: Sql;
   transaction(fn: () => void): void;
   writes: WritePath;
-  /** Inside destroy's transaction: the parts that keep state of their own forget it. */
-  clearParts(): void;
   /** After either: the new state goes to KV (a pointer, or its tombstone). */
   publish(): Promise<void>;
   /** After destroy: the change stream's subscribers are let go. */
@@ -78,7 +80,10 @@ export async function destroyEnvironment(host: ExistenceHost, actor: Actor): Pro
     segments.clearSegments(sql);
     clearRevisions(sql);
     keys.revokeKeys(sql, time, String(actor));
-    host.clearParts();
+    clearSchedules(sql);
+    clearPlans(sql);
+    clearChangeRequests(sql);
+    clearPolicy(sql);
     clearUsage(sql);
     clearLifecycleSettings(sql);
     clearWebhooks(sql);

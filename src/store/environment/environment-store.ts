@@ -29,7 +29,6 @@ import { ApprovalPolicy } from "../releases/approval-gate";
 import { ChangeRequests } from "../releases/change-requests";
 import { repeatHeld } from "../releases/held-actions";
 import type { ReleaseHost } from "../releases/host";
-import { clearPolicy } from "../releases/policy-repo";
 import { RolloutPlans } from "../releases/rollout-plans";
 import { Schedules } from "../releases/schedules";
 import { success, noEnvironment, notFound } from "../results";
@@ -123,7 +122,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       this.publishing, { dueAt: () => this.snapshots.nextAt() }, this.schedules, this.plans, this.webhooks, this.alerts,
     ]);
     this.existence = {
-      sql, transaction, writes: this.writes, clearParts: () => { this.schedules.clear(); this.plans.clear(); this.changeRequests.clear(); clearPolicy(sql); },
+      sql, transaction, writes: this.writes,
       publish: () => this.publishing.afterCommit(), closeStream: () => this.stream.closeAll(),
     };
     void ctx.blockConcurrencyWhile(async () => {

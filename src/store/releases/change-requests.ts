@@ -54,11 +54,6 @@ export class ChangeRequests {
   /** `repeat`: a held call made again past the gate as its creator (held-actions.ts `repeatHeld`). */
   constructor(private readonly host: ReleaseHost, private readonly repeat: (action: HeldAction, actor: Actor) => Promise<StoreResult<unknown>>) {}
 
-  /** Forgets every request (the environment is deleted); their events stay in the history. Call inside a transaction. */
-  clear(): void {
-    repo.clearChangeRequests(this.host.sql);
-  }
-
   async list(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = liveMeta(this.host.sql);
     return live.ok ? success(repo.pageChangeRequests(this.host.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;

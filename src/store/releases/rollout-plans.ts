@@ -40,11 +40,6 @@ export class RolloutPlans {
     }
   }
 
-  /** Forgets every plan (the environment is deleted); their events stay in the history. Call inside a transaction. */
-  clear(): void {
-    repo.clearPlans(this.sql);
-  }
-
   async put(flagKey: string, input: { variant: string; steps: PlanStep[] }, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
     const live = liveMeta(this.sql);
     if (!live.ok) return live;

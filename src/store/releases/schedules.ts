@@ -40,11 +40,6 @@ export class Schedules {
     }
   }
 
-  /** Forgets every schedule (the environment is deleted); their events stay in the history. Call inside a transaction. */
-  clear(): void {
-    repo.clearSchedules(this.host.sql);
-  }
-
   async create(input: { at: string; flag: string; patch: unknown }, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<ScheduleInfo>> {
     const { sql } = this.host;
     const live = liveMeta(sql);
