@@ -7,15 +7,9 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StoreError } from "../core/wire/store-rpc";
 import type { Issue } from "../core/result";
+import type { ErrorBody, HttpErrorCode } from "../core/wire/dto/errors";
 
-/** `error.code` of an admin HTTP error body (not an evaluation's OpenFeature error code). */
-export type HttpErrorCode =
-  | "UNAUTHORIZED" | "ADMIN_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "MALFORMED_JSON"
-  | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL" | "STORE_UNAVAILABLE";
-
-export interface ErrorBody {
-  error: { code: HttpErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };
-}
+export type { ErrorBody, HttpErrorCode };
 
 export function errorBody(code: HttpErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
   return { error: { code, message, ...extra } };

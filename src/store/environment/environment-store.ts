@@ -18,7 +18,7 @@ import type { PlanStep } from "../../core/rollout-plan";
 import type { AlertsStoreApi, DeadLetter, InsightsStoreApi } from "../../core/wire/insights-rpc";
 import type { KeyKind } from "../../core/wire/kv-layout";
 import type { UsageMessage } from "../../core/wire/queue-messages";
-import type { ChangeRequestPage, Policy, ReviewPrincipals } from "../../core/wire/releases-rpc";
+import type { ChangeRequestPage, PlanAction, Policy, ReviewAction, ReviewPrincipals } from "../../core/wire/releases-rpc";
 import type { Actor, EnvironmentStoreApi, PromotedItems, StoreResult } from "../../core/wire/store-rpc";
 import { StoreAlerts } from "../alerts/alerts";
 import type { StoreBindings as Env } from "../bindings";
@@ -164,13 +164,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async cancelSchedule(id: string, actor: Actor) { return this.schedules.cancel(id, actor); }
   async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.plans.put(flag, input, actor); }
   async getPlan(flag: string) { return this.plans.get(flag); }
-  async controlPlan(flag: string, action: "pause" | "resume" | "abort", actor: Actor) { return this.plans.control(flag, action, actor); }
+  async controlPlan(flag: string, action: PlanAction, actor: Actor) { return this.plans.control(flag, action, actor); }
   async pauseRunningPlans(reason: string, actor: Actor) { return this.plans.pauseRunning(reason, actor); }
   async getPolicy() { return this.policy.get(); }
   async putPolicy(policy: Policy, actor: Actor) { return this.policy.put(policy, actor); }
   async listChangeRequests(options?: ChangeRequestPage) { return this.changeRequests.list(options); }
   async getChangeRequest(id: string) { return this.changeRequests.get(id); }
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals) { return this.changeRequests.review(id, action, actor, principals); }
+  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals) { return this.changeRequests.review(id, action, actor, principals); }
 
   // ---- SDK keys (sdk-keys.ts) -------------------------------------------------------------------
   async mintKey(kind: KeyKind, actor: Actor) { return this.keys.mint(kind, actor); }

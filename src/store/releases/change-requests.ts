@@ -6,7 +6,7 @@
  * it past the gate (held-actions.ts). A request that can no longer apply closes as `conflict`.
  * @module
  */
-import type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, ReviewPrincipals } from "../../core/wire/releases-rpc";
+import type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, ReviewAction, ReviewPrincipals } from "../../core/wire/releases-rpc";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { applyDoc, summarize } from "../environment/document-rows";
 import { appendEvent } from "../environment/events-repo";
@@ -72,7 +72,7 @@ export class ChangeRequests {
    * at most once, whichever of its tokens it uses. A request that can no longer apply answers
    * status `conflict`.
    */
-  async review(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+  async review(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
     const info = repo.getChangeRequest(this.host.sql, id);

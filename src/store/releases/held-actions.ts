@@ -4,7 +4,7 @@
  * @module
  */
 import type { PlanStep } from "../../core/rollout-plan";
-import type { Policy } from "../../core/wire/releases-rpc";
+import type { PlanAction, Policy } from "../../core/wire/releases-rpc";
 import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import type { Gate } from "../environment/change";
 
@@ -13,7 +13,7 @@ export type HeldAction =
   | { type: "schedule.create"; input: { at: string; flag: string; patch: unknown } }
   | { type: "schedule.cancel"; id: string }
   | { type: "plan.put"; flag: string; input: { variant: string; steps: PlanStep[] } }
-  | { type: "plan.control"; flag: string; action: "pause" | "resume" | "abort" }
+  | { type: "plan.control"; flag: string; action: PlanAction }
   | { type: "policy.put"; approvals: number };
 
 type Answer = Promise<StoreResult<unknown>>;
@@ -21,7 +21,7 @@ type Answer = Promise<StoreResult<unknown>>;
 /** The parts that make the held calls, as the change requests repeat them. */
 export interface HeldActionParts {
   schedules: { create(input: { at: string; flag: string; patch: unknown }, actor: Actor, gate: Gate): Answer; cancel(id: string, actor: Actor, gate: Gate): Answer };
-  plans: { put(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor, gate: Gate): Answer; control(flag: string, action: "pause" | "resume" | "abort", actor: Actor, gate: Gate): Answer };
+  plans: { put(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor, gate: Gate): Answer; control(flag: string, action: PlanAction, actor: Actor, gate: Gate): Answer };
   policy: { put(policy: Policy, actor: Actor, gate: Gate): Answer };
 }
 

@@ -7,7 +7,7 @@
  */
 import type { EnvironmentDoc, Flag } from "../../core/model";
 import { baseSplit, checkSteps, serveAt, type PlanStep } from "../../core/rollout-plan";
-import type { PlanInfo } from "../../core/wire/releases-rpc";
+import type { PlanAction, PlanInfo } from "../../core/wire/releases-rpc";
 import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import type { Change, Gate } from "../environment/change";
 import { unstore } from "../environment/document-rows";
@@ -108,7 +108,7 @@ export class RolloutPlans {
     return plan ? success(repo.publicPlan(plan)) : notFound(`flag "${flagKey}" has no plan`);
   }
 
-  async control(flagKey: string, action: "pause" | "resume" | "abort", actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
+  async control(flagKey: string, action: PlanAction, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
     const live = liveMeta(this.sql);
     if (!live.ok) return live;
     const plan = repo.getPlan(this.sql, flagKey);
