@@ -12,7 +12,7 @@
  * @module
  */
 import { compileEnvironment } from "../src/core/compile";
-import type { EvaluationContext } from "../src/core/engine";
+import type { EvaluationContext } from "../src/core/evaluation-types";
 import { openEnvironment } from "../src/core/lazy-compile";
 import type { Snapshot } from "../src/core/wire/kv-layout";
 import { encodeDoc, readSnapshot, snapshotText } from "../src/core/wire/snapshot-text";

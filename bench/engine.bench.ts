@@ -16,7 +16,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { EnvironmentDoc as EnvironmentDocSchema } from "../src/core/model";
-import type { EvaluationContext } from "../src/core/engine";
+import type { EvaluationContext } from "../src/core/evaluation-types";
 import { openEnvironment } from "../src/core/lazy-compile";
 import { encodeDoc, readSnapshot, snapshotText } from "../src/core/wire/snapshot-text";
 import { ofrepItemsJson, toOfrepItem } from "../src/edge/ofrep";

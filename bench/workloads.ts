@@ -4,7 +4,7 @@
  * PRNG so every engine sees the same inputs in every run.
  * @module
  */
-import type { JsonValue } from "../src/core/engine";
+import type { JsonValue } from "../src/core/evaluation-types";
 
 /** Conditions every compared engine can express natively. */
 export type LogicalCondition =

@@ -4,7 +4,7 @@
  */
 import { compileEnvironment } from "../../src/core/compile";
 import type { Condition, EnvironmentDoc, Flag, Serve } from "../../src/core/model";
-import type { CompiledEnvironment, EvaluationContext } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext } from "../../src/core/evaluation-types";
 import { consume, type LogicalCondition, type LogicalFlag, type LogicalServe, type Workload } from "../workloads";
 import type { BenchEngine } from "./engine";
 

@@ -1,5 +1,5 @@
 /**
- * Alerts of one environment (API.md "Insights"): the current state of each alert, and the
+ * Alerts of one environment (docs/api.md "Alerts"): the current state of each alert, and the
  * per-environment thresholds, window, traffic floor and cadence the Durable Object's alarm
  * evaluates them with (src/core/alerts.ts, src/store/alerts/alerts.ts). Transitions go out as
  * `alert.fired` / `alert.resolved` webhook events.

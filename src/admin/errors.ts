@@ -7,18 +7,18 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StoreError } from "../core/wire/store-rpc";
 import type { Issue } from "../core/result";
-import type { ErrorBody, ErrorCode } from "../core/wire/dto/errors";
+import type { ErrorBody, HttpErrorCode } from "../core/wire/dto/errors";
 
-export type { ErrorBody, ErrorCode };
+export type { ErrorBody, HttpErrorCode };
 
-export function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
+export function errorBody(code: HttpErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
   return { error: { code, message, ...extra } };
 }
 
 export function apiError(
   c: Context,
   status: ContentfulStatusCode,
-  code: ErrorCode,
+  code: HttpErrorCode,
   message: string,
   extra?: Record<string, unknown>,
 ): Response {
@@ -55,7 +55,7 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
     case "forbidden":
       return apiError(c, 403, "FORBIDDEN", err.message);
     case "approval_required":
-      // The environment's policy (src/store/releases/change-requests.ts) held the write: nothing changed.
+      // The environment's policy (src/store/releases/approval-gate.ts) held the write: nothing changed.
       // Its creator is the caller: the principal is the one authentication found.
       return c.json({ changeRequest: { ...err.changeRequest, createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy } }, 202);
   }

@@ -31,7 +31,7 @@ flagdApp.get("/", readAccess, async (c) => {
   const { document, warnings } = exportFlagd(exported.value.doc);
   c.header("ETag", etag(exported.value.version));
   // flagd's schema leaves the top level open and flagd ignores unknown members, so what flagd
-  // cannot express is listed beside the flags (API.md: "listed in the export's `warnings`");
+  // cannot express is listed beside the flags (docs/api.md "flagd import and export": `warnings`);
   // omitted when empty so a lossless export is a plain flagd document.
   return c.json(warnings.length > 0 ? { ...document, warnings } : document);
 });

@@ -1,6 +1,6 @@
 /**
- * Progressive rollouts: a release plan on a flag's fallthrough, advanced step by step by the
- * environment's Durable Object alarm (src/store/releases/releases.ts, src/core/rollout-plan.ts).
+ * Progressive rollouts: a rollout plan on a flag's fallthrough, advanced step by step by the
+ * environment's Durable Object alarm (src/store/releases/rollout-plans.ts, src/core/rollout-plan.ts).
  * @module
  */
 import { Hono } from "hono";

@@ -1,6 +1,6 @@
 /**
  * Scheduled changes of one environment: a JSON Merge Patch of one flag applied by the
- * environment's Durable Object alarm at a set time, as one version (src/store/releases/releases.ts).
+ * environment's Durable Object alarm at a set time, as one version (src/store/releases/schedules.ts).
  * @module
  */
 import { Hono } from "hono";

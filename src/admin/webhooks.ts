@@ -1,5 +1,5 @@
 /**
- * Webhooks of one environment (API.md "Insights"): create (the secret is shown only in that
+ * Webhooks of one environment (docs/api.md "Webhooks"): create (the secret is shown only in that
  * answer), list (no secret), delete. What they receive and how it is signed and retried:
  * src/store/webhooks/webhooks.ts and src/queue/webhook-delivery.ts.
  * @module

@@ -1,6 +1,6 @@
 /**
  * The evaluation engine's entry point: an EnvironmentDoc validated and compiled once into closures
- * (environment.ts) that answer evaluations without parsing, copying the context or allocating on
+ * (evaluator.ts) that answer evaluations without parsing, copying the context or allocating on
  * the common path.
  *
  * Validation happens here, with JSON paths in every issue (`flags.checkout.rules[2].when`):
@@ -12,8 +12,8 @@
  * to the same closure shape (runtime.ts) and share attribute reads, semver and bucketing.
  * @module
  */
-import type { CompiledEnvironment } from "./engine";
-import { Environment } from "./environment";
+import type { CompiledEnvironment } from "./evaluation-types";
+import { EnvironmentEvaluator } from "./evaluator";
 import { FLAG_TYPES, type EnvironmentDoc, type Flag, type FlagType, type Segment } from "./model";
 import { fail, ok, type Issue, type Result } from "./result";
 import { FlagImpl, type FlagCompileEnv } from "./flag";
@@ -126,7 +126,7 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   issues.push(...prerequisiteCycles([...flagsByKey.values()], flagsByKey));
   if (issues.length > 0) return fail(issues);
 
-  let env: Environment | undefined;
+  let env: EnvironmentEvaluator | undefined;
   const compileEnv = flagCompileEnv(segments, doc, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
   const compiled = [...flagsByKey.values()].map((f) => new FlagImpl(f, compileEnv, issues, `flags.${f.key}`));
   // Every segment is checked, including ones no flag uses yet.
@@ -141,7 +141,7 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   const byKey = new Map(compiled.map((f) => [f.key, f]));
   settleTimeDependence(compiled, byKey);
 
-  env = new Environment(compiled, compileEnv.docMetadata ?? Object.freeze({}));
+  env = new EnvironmentEvaluator(compiled, compileEnv.docMetadata ?? Object.freeze({}));
   return ok(env);
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Metadata } from "./model";
-import type { ErrorCode, EvaluationResult, JsonValue } from "./engine";
+import type { EvaluationErrorCode, EvaluationResult, JsonValue } from "./evaluation-types";
 
 type VariantReason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DEFAULT";
 
@@ -102,7 +102,7 @@ export class FlagResults {
     return (defaultVariant ? this.get(defaultVariant, reason) : undefined) ?? this.noValueDefault;
   }
 
-  error(errorCode: ErrorCode, errorMessage: string): EvaluationResult {
+  error(errorCode: EvaluationErrorCode, errorMessage: string): EvaluationResult {
     return sealed({ key: this.key, reason: "ERROR", errorCode, errorMessage, metadata: this.metadata });
   }
 }

@@ -10,7 +10,7 @@
  * what evaluation reads (never the issue list, JSON paths or compile environment).
  * @module
  */
-import type { CompiledFlag, EvaluationContext, EvaluationResult, Explanation } from "./engine";
+import type { CompiledFlag, EvaluationContext, EvaluationResult, Explanation } from "./evaluation-types";
 import type { Flag, FlagType, Metadata } from "./model";
 import type { Issue } from "./result";
 import { FlagResults } from "./flag-results";

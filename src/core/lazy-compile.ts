@@ -16,10 +16,10 @@
  * refuses both at commit). Opening reads nothing but the key list: no check needs every flag.
  * @module
  */
-import type { CompiledEnvironment } from "./engine";
+import type { CompiledEnvironment } from "./evaluation-types";
 import { dedupe, flagCompileEnv, prerequisiteCycles, settleTimeDependence, validateFlagShape, type CompileOptions } from "./compile";
 import type { DocSource } from "./doc-source";
-import { Environment, type FlagSupply } from "./environment";
+import { EnvironmentEvaluator, type FlagSupply } from "./evaluator";
 import { FlagImpl, type FlagCompileEnv } from "./flag";
 import type { Flag, Segment } from "./model";
 import { fail, ok, type Issue, type Result } from "./result";
@@ -27,10 +27,10 @@ import { fail, ok, type Issue, type Result } from "./result";
 /** Opens `source` for evaluation; nothing is parsed or compiled yet (see the module comment). */
 export function openEnvironment(source: DocSource, options: CompileOptions = {}): Result<CompiledEnvironment> {
   try {
-    let env: Environment | undefined;
+    let env: EnvironmentEvaluator | undefined;
     const segments = new SegmentsOnDemand(source);
     const compileEnv = flagCompileEnv(segments, source, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
-    env = new Environment(new LazyFlags(source, new KeyIndex(source), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
+    env = new EnvironmentEvaluator(new LazyFlags(source, new KeyIndex(source), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
     return ok(env);
   } catch (e) {
     return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);

@@ -13,7 +13,7 @@
  *   public client key could pause them. 5xx is kept for what the server gets wrong.
  * @module
  */
-import type { EvaluationResult } from "./engine";
+import type { EvaluationResult } from "./evaluation-types";
 import type { OfrepFailure, OfrepSuccess } from "./wire/dto/evaluation";
 
 export type { OfrepFailure, OfrepSuccess };

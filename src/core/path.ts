@@ -5,7 +5,7 @@
  * (the flag key is a constant, the timestamp reads the evaluation's clock).
  * @module
  */
-import type { EvaluationContext } from "./engine";
+import type { EvaluationContext } from "./evaluation-types";
 import { nowMs, type Expr, type Runtime } from "./runtime";
 
 /** json-logic-engine's path splitting: "." separates, "\\." escapes a dot. */

@@ -3,7 +3,7 @@
  * (flagd JSON Logic and native conditions) compile to, and the one error type evaluation uses.
  * @module
  */
-import type { EvaluationContext, Explanation } from "./engine";
+import type { EvaluationContext, Explanation } from "./evaluation-types";
 
 /**
  * Per-evaluation state. A shared frozen instance is used when nothing needs it, so ordinary

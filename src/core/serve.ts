@@ -8,7 +8,7 @@ import type { Serve } from "./model";
 import { bucketOf, murmur3Finish, murmur3Prefix, type Murmur3State } from "./murmur3";
 import { compileGetter, FLAGD, isInheritedName, splitPath, type PathCompileState } from "./path";
 import type { Issue } from "./result";
-import type { EvaluationContext, EvaluationResult } from "./engine";
+import type { EvaluationContext, EvaluationResult } from "./evaluation-types";
 import type { FlagResults } from "./flag-results";
 import type { Expr, Runtime } from "./runtime";
 import { MAX_TOTAL_WEIGHT } from "./logic/ops/fractional";

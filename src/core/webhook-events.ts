@@ -1,5 +1,5 @@
 /**
- * What a webhook receives and where it may be sent (API.md "Insights"): the change event of a
+ * What a webhook receives and where it may be sent (docs/api.md "Webhooks"): the change event of a
  * committed version, the event-type filter of a subscription, and the URL rule (webhook-target.ts). Pure.
  * @module
  */

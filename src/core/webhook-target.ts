@@ -1,5 +1,5 @@
 /**
- * Where a webhook may be sent (API.md "Insights → Webhooks"): `https:` to a public host, or
+ * Where a webhook may be sent (docs/api.md "Webhooks"): `https:` to a public host, or
  * `http:`/`https:` to this machine (loopback: the documented local receivers). Every other
  * non-public address is refused — private, CGNAT, link-local, unique-local, unspecified, cloud
  * metadata, multicast and reserved ranges — in whatever spelling reaches us. Pure.

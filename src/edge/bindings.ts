@@ -21,7 +21,7 @@ export interface EdgeBindings {
   SNAPSHOT_REFRESH_SECONDS?: string;
   RATE_LIMIT_PER_SECOND?: string;
   RATE_LIMIT_BURST?: string;
-  /** Producer of the queue the edge's usage summaries go to; absent → nothing is counted. */
+  /** Producer of the queue the edge's usage summaries go to (it carries webhook deliveries too; the name stays for deployed configs); absent → nothing is counted. */
   INSIGHTS_QUEUE?: Queue;
   /** "off" disables counting at the edge (benchmarks compare both). */
   INSIGHTS?: string;

@@ -16,7 +16,7 @@
  *   write as `null` and so share the cache entry and ETag of `{"n":null}` → INVALID_CONTEXT.
  * @module
  */
-import type { EvaluationContext } from "../core/engine";
+import type { EvaluationContext } from "../core/evaluation-types";
 import { checkJsonShape, CONTEXT_LIMITS, MAX_OFREP_BODY_BYTES } from "../core/limits";
 import { readBoundedText } from "../http/bounded-body";
 

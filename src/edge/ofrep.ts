@@ -4,7 +4,7 @@
  * the in-process SDK (re-exported here for the routes).
  * @module
  */
-import type { EvaluationResult } from "../core/engine";
+import type { EvaluationResult } from "../core/evaluation-types";
 import { renderSlot } from "../core/flag-results";
 import { toOfrepItem } from "../core/ofrep-answer";
 

@@ -23,7 +23,7 @@
  * @module
  */
 import { Hono, type Context } from "hono";
-import type { CompiledEnvironment, EvaluationResult } from "../core/engine";
+import type { CompiledEnvironment, EvaluationResult } from "../core/evaluation-types";
 import { bigSegmentShards } from "./big-segment-shards";
 import type { KeyKind, KeyRecord } from "../core/wire/kv-layout";
 import { openEnvironment } from "../core/lazy-compile";

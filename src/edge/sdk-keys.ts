@@ -46,7 +46,7 @@ export const KEY_KV_TIMEOUT_MS = 1_000;
 const KNOWN_MAX = 10_000;
 /** Bound on remembered unknown keys per isolate, kept apart so they never evict known ones. */
 const UNKNOWN_MAX = 10_000;
-/** What the store mints (store/hash.ts `randomSecret`): a kind prefix and 32 random bytes, base64url. */
+/** What the store mints (store/secrets.ts `randomSecret`): a kind prefix and 32 random bytes, base64url. */
 export const SDK_KEY_FORMAT = /^ef[cs]_[A-Za-z0-9_-]{43}$/;
 
 export type AuthResult =

@@ -13,7 +13,7 @@
  * route asks for it ({@link Loaded.doc}).
  * @module
  */
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment } from "../core/evaluation-types";
 import { isMutableKey } from "../core/wire/kv-layout";
 import {
   DEFAULT_REFRESH_MS, SnapshotReader, type Compile as ReaderCompile, type KvGet, type Loaded as ReaderLoaded,

@@ -5,5 +5,6 @@
  */
 export interface QueueBindings {
   ENV_STORE: DurableObjectNamespace;
+  /** The one queue, for usage summaries and webhook deliveries alike (its name predates webhooks; deployed configs bind it). */
   INSIGHTS_QUEUE?: Queue;
 }

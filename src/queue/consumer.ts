@@ -1,7 +1,7 @@
 /**
  * The Worker's `queue()` handler: the insights queue and its dead-letter queue (wrangler.toml).
  *
- * Main queue: messages are checked (messages.ts), grouped by type and handed to that type's
+ * Main queue: messages are checked (core/wire/queue-messages.ts), grouped by type and handed to that type's
  * handler in {@link HANDLERS}; a type is one row there (`webhook`: deliveries, webhook-delivery.ts). `usage` messages are grouped by environment and applied by that environment's Durable
  * Object in one RPC, which skips ids it has applied before, so a redelivered message, or a batch
  * retried after a partial failure, is counted once. A failed RPC retries that environment's

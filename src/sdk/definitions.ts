@@ -6,7 +6,7 @@
  * @module
  */
 import { docSource } from "../core/doc-source";
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment } from "../core/evaluation-types";
 import { openEnvironment } from "../core/lazy-compile";
 import type { EnvironmentDoc, Flag } from "../core/model";
 

@@ -11,7 +11,7 @@
  * @module
  */
 import type { EvaluationContext as OpenFeatureContext, FlagValue, ResolutionDetails } from "@openfeature/server-sdk";
-import type { EvaluationContext, EvaluationResult } from "../core/engine";
+import type { EvaluationContext, EvaluationResult } from "../core/evaluation-types";
 import { ofrepStatus, servesValue, toOfrep } from "../core/ofrep-answer";
 
 export type FlagValueKind = "boolean" | "string" | "number" | "object";

@@ -16,7 +16,7 @@
  * dropped); what is dropped is counted and reported in the next batch's `lost`.
  * @module
  */
-import type { EvaluationResult } from "../core/engine";
+import type { EvaluationResult } from "../core/evaluation-types";
 import { USAGE_BATCH_MAX_BYTES, type UsageBatch } from "../core/wire/usage-batch";
 import { backoffMs, type Backoff } from "./backoff";
 import { unref } from "./timers";

@@ -1,9 +1,18 @@
 /**
- * Table definitions and the schema version row. `migrate` runs inside `blockConcurrencyWhile`
+ * The schema version row and its migration steps. Each concept's tables are declared beside its
+ * repo (releases/*-repo.ts, webhooks-repo.ts, alerts-repo.ts, events-repo.ts) and listed here in
+ * the step that created them; a step's statements and their order never change once released,
+ * because stored databases replay exactly the steps they lack. `migrate` runs inside `blockConcurrencyWhile`
  * in each constructor; when the stored version equals the current one it issues no DDL.
  * @module
  */
-import { RELEASES_TABLES } from "./releases/releases-schema";
+import { ALERT_TABLES } from "./alerts/alerts-repo";
+import { EVENT_TABLES } from "./environment/events-repo";
+import { CHANGE_REQUEST_TABLES } from "./releases/change-requests-repo";
+import { POLICY_TABLES } from "./releases/policy-repo";
+import { PLAN_TABLES } from "./releases/rollout-plans-repo";
+import { SCHEDULE_TABLES } from "./releases/schedules-repo";
+import { WEBHOOK_TABLES } from "./webhooks/webhooks-repo";
 import { first, run, type Sql } from "./sql";
 
 export const STORE_SCHEMA_VERSION = 7;
@@ -101,24 +110,6 @@ const SCALE_TABLES = [
   `CREATE INDEX IF NOT EXISTS big_segment_keys_shard ON big_segment_keys (segment, h) WHERE removed IS NULL`,
 ];
 
-const WEBHOOK_TABLES = [
-  // Webhooks (webhooks-repo.ts). The secret is kept as issued, not hashed: the store must sign
-  // every delivery with it (HMAC needs the key itself), unlike SDK keys and admin tokens.
-  `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
-     created TEXT NOT NULL, created_by TEXT NOT NULL)`,
-  // Deliveries written in the commit's own transaction and removed once on the queue, so a
-  // committed version's event survives a failed enqueue or an evicted object. created: ms since epoch.
-  `CREATE TABLE IF NOT EXISTS webhook_outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)`,
-];
-
-const ALERT_TABLES = [
-  // Alerts (alerts-repo.ts): the last state of each alert (one JSON row per alert id, so a
-  // restarted object never announces a transition twice), the environment's settings and when the
-  // alarm next evaluates them (next_at, ms since epoch; NULL: nothing to watch).
-  `CREATE TABLE IF NOT EXISTS alert_states (id TEXT PRIMARY KEY, json TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS alerts_meta (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT, next_at INTEGER)`,
-];
-
 const REGISTRY_V1 = [
   `CREATE TABLE environments (name TEXT PRIMARY KEY, created TEXT NOT NULL)`,
   `CREATE TABLE admin_tokens (
@@ -153,7 +144,8 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 export function migrateStore(sql: Sql): void {
   // Steps 3–6 were written side by side (releases, insights, webhooks, alerts); each creates only
   // its own tables (IF NOT EXISTS), so their order is free.
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES });
+  const releases = [...SCHEDULE_TABLES, ...PLAN_TABLES, ...POLICY_TABLES, ...CHANGE_REQUEST_TABLES, ...EVENT_TABLES];
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import type { Flag } from "../../src/core/model";
 import { murmur3, murmur3Finish, murmur3Prefix } from "../../src/core/murmur3";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 
 const base = { type: "string", variants: { a: "A", b: "B", c: "C" }, defaultVariant: "c", enabled: true, clientVisible: false } as const;
 const rollout = { rollout: { variants: [{ variant: "a", weight: 30 }, { variant: "b", weight: 70 }] } };

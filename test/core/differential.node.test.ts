@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { FlagdCore } from "@openfeature/flagd-core";
 import { describe, expect, it } from "vitest";
 import { importFlagd } from "../../src/core/flagd/import";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import { COMPILERS } from "../support/compilers";
 
 /**

@@ -6,7 +6,7 @@ import { importFlagd } from "../../src/core/flagd/import";
 import fc from "fast-check";
 import { compileEnvironment } from "../../src/core/compile";
 import { EnvironmentDoc, FLAG_TYPES, type Condition, type EnvironmentDocInput, type FlagInput, type FlagType, type Serve } from "../../src/core/model";
-import type { EvaluationContext, EvaluationResult, JsonValue } from "../../src/core/engine";
+import type { EvaluationContext, EvaluationResult, JsonValue } from "../../src/core/evaluation-types";
 
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 

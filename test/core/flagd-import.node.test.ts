@@ -5,7 +5,7 @@ import { compileEnvironment } from "../../src/core/compile";
 import { importFlagd } from "../../src/core/flagd/import";
 import type { EnvironmentDoc } from "../../src/core/model";
 import type { Issue, Result } from "../../src/core/result";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 
 const TESTKIT = "/work/shared/conformance/flagd-testbed/testkit-flags.json";
 const EXAMPLE = new URL("../../examples/flags.flagd.json", import.meta.url);

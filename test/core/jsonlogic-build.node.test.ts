@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import { conditionToLogic, segmentToLogic, serveToLogic, targetLogic, type BuildContext } from "../../src/core/flagd/jsonlogic-build";
 import type { Condition, Segment } from "../../src/core/model";
 

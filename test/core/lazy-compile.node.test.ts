@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import { docSource, type DocSource } from "../../src/core/doc-source";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import { openEnvironment } from "../../src/core/lazy-compile";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { compileLazily } from "../support/compilers";

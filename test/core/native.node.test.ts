@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { CompiledEnvironment, EvaluationContext } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext } from "../../src/core/evaluation-types";
 import type { Condition, EnvironmentDoc, Flag, Operator, Scalar, Segment } from "../../src/core/model";
 
 function flag(key: string, extra: Partial<Flag> = {}): Flag {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import type { Condition, Flag } from "../../src/core/model";
 import { compileGetter, isInheritedName, ownProperty, splitPath, walkOwn } from "../../src/core/path";
 import { NO_RUNTIME } from "../../src/core/runtime";

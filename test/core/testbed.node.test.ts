@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/evaluation-types";
 import { importFlagd } from "../../src/core/flagd/import";
 import { compileLazily } from "../support/compilers";
 import { TESTBED_DIR, TESTBED_FLAGS_FILE, TESTBED_PRESENT } from "../support/flagd-testbed";

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import { importFlagd } from "../../src/core/flagd/import";
 import { ELSE_RULE_DESCRIPTION, toNativeRules } from "../../src/core/flagd/to-native";
 import type { Flag } from "../../src/core/model";

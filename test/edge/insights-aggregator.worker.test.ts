@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EvaluationResult } from "../../src/core/engine";
+import type { EvaluationResult } from "../../src/core/evaluation-types";
 import { compileEnvironment } from "../../src/core/compile";
 import { FlagResults } from "../../src/core/flag-results";
 import { Aggregator } from "../../src/edge/insights/aggregator";

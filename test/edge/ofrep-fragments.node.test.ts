@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { EvaluationContext, EvaluationResult } from "../../src/core/engine";
+import type { EvaluationContext, EvaluationResult } from "../../src/core/evaluation-types";
 import { renderSlot } from "../../src/core/flag-results";
 import type { Condition, EnvironmentDoc, Flag, FlagType, Serve } from "../../src/core/model";
 import { ofrepItemsJson, ofrepJson, ofrepStatus, toOfrep, toOfrepItem } from "../../src/edge/ofrep";

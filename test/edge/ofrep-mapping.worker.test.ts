@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EvaluationResult } from "../../src/core/engine";
+import type { EvaluationResult } from "../../src/core/evaluation-types";
 import { kvKey } from "../../src/core/wire/kv-layout";
 import { canonicalJson } from "../../src/core/canonical";
 import { contentHash as contextHash } from "../../src/core/canonical";

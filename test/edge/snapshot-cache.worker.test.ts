@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CompiledEnvironment } from "../../src/core/engine";
+import type { CompiledEnvironment } from "../../src/core/evaluation-types";
 import type { SnapshotRead } from "../../src/core/wire/snapshot-text";
 import { ok } from "../../src/core/result";
 import { kvKey } from "../../src/core/wire/kv-layout";

@@ -5,7 +5,7 @@
  * id, so the store counts it once) and what was counted since.
  */
 import { describe, expect, it } from "vitest";
-import type { EvaluationResult } from "../../src/core/engine";
+import type { EvaluationResult } from "../../src/core/evaluation-types";
 import type { UsageBatch } from "../../src/core/wire/usage-batch";
 import { UsageReporter, type SendOutcome } from "../../src/sdk/usage-reporter";
 

@@ -3,7 +3,7 @@
  * on memory and what is reported as lost when they bind.
  */
 import { describe, expect, it } from "vitest";
-import type { EvaluationResult } from "../../src/core/engine";
+import type { EvaluationResult } from "../../src/core/evaluation-types";
 import type { UsageBatch } from "../../src/core/wire/usage-batch";
 import { backoffMs } from "../../src/sdk/backoff";
 import { UsageReporter, type SendOutcome } from "../../src/sdk/usage-reporter";

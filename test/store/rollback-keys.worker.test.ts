@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc } from "../../src/core/model";
-import type { EvaluationContext } from "../../src/core/engine";
+import type { EvaluationContext } from "../../src/core/evaluation-types";
 import { compileEnvironment } from "../../src/core/compile";
 import { E, boolFlag, must, refused, answered, newStore, query, sha256Hex, type StoreStub } from "./helpers";
 

@@ -4,7 +4,7 @@
  * snapshot text, read back, each flag compiled on first use).
  */
 import { compileEnvironment, type CompileOptions } from "../../src/core/compile";
-import type { CompiledEnvironment } from "../../src/core/engine";
+import type { CompiledEnvironment } from "../../src/core/evaluation-types";
 import { openEnvironment } from "../../src/core/lazy-compile";
 import type { EnvironmentDoc } from "../../src/core/model";
 import type { Result } from "../../src/core/result";

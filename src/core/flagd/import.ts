@@ -33,7 +33,7 @@ import {
 } from "../model";
 import { fail, ok, type Issue, type Result } from "../result";
 import { zodIssues, type ZodIssueLike } from "../issues";
-import type { JsonValue } from "../engine";
+import type { JsonValue } from "../evaluation-types";
 import { contentHash } from "../canonical";
 import { FLAG_KINDS, type FlagKind } from "../lifecycle";
 import { checkJsonShape, DOCUMENT_LIMITS } from "../limits";

@@ -8,7 +8,7 @@
  */
 import type { PathCompileState } from "../path";
 import type { Issue } from "../result";
-import type { EvaluationContext } from "../engine";
+import type { EvaluationContext } from "../evaluation-types";
 import { LogicError, NO_RUNTIME, type Expr, type Runtime } from "../runtime";
 import { LOGIC_OPERATORS, UNSUPPORTED_OPERATORS } from "./operators";
 import { ITERATORS } from "./ops/array";

@@ -51,7 +51,8 @@ export interface LogicOperator {
  * flagd's own operators (starts_with, ends_with, sem_ver, fractional) inside an iterator body
  * (`some`, `map`, ...): flagd-core 4.0.1 runs the body with the element as context, where its
  * operators look for their logger and throw ("Logger not found in context"), so the evaluation
- * answers ERROR/GENERAL. edgeflags answers the same, as API.md asks for flagd-core parity.
+ * answers ERROR/GENERAL. edgeflags answers the same, for flagd-core parity (docs/api.md
+ * "Evaluation (OFREP)": the 400 `GENERAL` answer).
  */
 export function flagdOperatorInIterator(name: string): Expr {
   const error = new LogicError(`"${name}" inside an iterator body fails in flagd-core (no logger in the element context)`);

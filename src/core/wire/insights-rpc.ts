@@ -1,6 +1,6 @@
 /**
  * The insights RPC surface of an environment's Durable Object, as the queue consumer and the
- * admin routes see it (implemented by environment-store.ts through insights.ts).
+ * admin routes see it (implemented by environment-store.ts through insights.ts and alerts.ts).
  * @module
  */
 import type { AlertSettings } from "../alerts";

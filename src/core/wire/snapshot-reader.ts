@@ -21,7 +21,7 @@
  * is read directly from its versioned key, without waiting for the pointer.
  * @module
  */
-import type { CompiledEnvironment } from "../engine";
+import type { CompiledEnvironment } from "../evaluation-types";
 import type { EnvironmentDoc } from "../model";
 import type { Result } from "../result";
 import { withTimeout } from "../timeout";

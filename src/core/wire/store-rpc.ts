@@ -10,7 +10,7 @@
 import type { FlagdImport } from "../flagd/import";
 import type { EnvironmentDoc, Flag, Segment } from "../model";
 import type { Issue } from "../result";
-import type { EvaluationContext, EvaluationResult } from "../engine";
+import type { EvaluationContext, EvaluationResult } from "../evaluation-types";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
 import type { Actor, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, MintedKey, SegmentSummary, Stored } from "./dto/environments";
@@ -48,12 +48,15 @@ export type PromotedItems = Pick<EnvironmentDoc, "flags" | "segments">;
 export interface EnvironmentStoreApi extends ReleasesApi, BigSegmentsApi {
   /** Idempotent: `created` is false when it existed. */
   create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
-  /** no_environment when this environment was never created (or was deleted). */
+  /** The name, current version and flag and segment counts; no_environment when it was never created or was deleted. */
   info(): Promise<StoreResult<EnvironmentInfo>>;
   /**
-   * Removes definitions, keys (revoked at the edge), schedules, plans, change requests, usage,
-   * lifecycle and alert settings, webhooks, and the KV snapshot pointer; the history stays. conflict while the policy requires
-   * approvals; no_environment when there is none.
+   * Removes definitions and their revisions, SDK keys (revoked, so the edge refuses them),
+   * schedules, rollout plans, change requests and the approval policy, usage, lifecycle and alert
+   * settings and states, webhooks and their outbox; the KV pointer becomes a tombstone and the
+   * snapshots are deleted after the grace period. The history and the version counter stay (a
+   * re-created environment continues both). Answers `{ deleted: true }`; conflict while the policy
+   * requires approvals; no_environment when there is none.
    */
   destroy(actor: Actor): Promise<StoreResult<{ deleted: true }>>;
 

@@ -13,7 +13,7 @@
  * @module
  */
 import * as z from "zod/mini";
-import type { EvaluationResult } from "../engine";
+import type { EvaluationResult } from "../evaluation-types";
 import { Key } from "../model";
 import type { KeyRecord } from "./kv-layout";
 import type { UsageMessage } from "./queue-messages";

@@ -18,7 +18,7 @@
  * dropped without being counted.
  * @module
  */
-import type { EvaluationResult } from "../../core/engine";
+import type { EvaluationResult } from "../../core/evaluation-types";
 import { renderSlot } from "../../core/flag-results";
 import { answeredWithValue } from "../../core/wire/usage-batch";
 import type { KeyKind } from "../../core/wire/kv-layout";

@@ -13,7 +13,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { EvaluationResult } from "../../core/engine";
+import type { EvaluationResult } from "../../core/evaluation-types";
 import type { KeyKind, KeyRecord } from "../../core/wire/kv-layout";
 import type { EdgeBindings as Env } from "../bindings";
 import type { EdgeRoute, UsageMessage } from "../../core/wire/queue-messages";

@@ -24,7 +24,7 @@ import {
   ErrorCode, OpenFeatureEventEmitter, ProviderEvents,
   type EvaluationContext, type FlagValue, type JsonValue, type Provider, type ResolutionDetails,
 } from "@openfeature/server-sdk";
-import type { CompiledEnvironment } from "../../core/engine";
+import type { CompiledEnvironment } from "../../core/evaluation-types";
 import { openEnvironment } from "../../core/lazy-compile";
 import { SnapshotReader, type KvGet, type Loaded } from "../../core/wire/snapshot-reader";
 import type { SnapshotRead } from "../../core/wire/snapshot-text";

@@ -1,10 +1,19 @@
 /**
- * Alert states, the environment's alert settings and when the alarm next evaluates them (tables in
- * schema.ts, version 6). A state is one JSON row per alert id; only rows that changed are written.
+ * Alert states, the environment's alert settings and when the alarm next evaluates them (schema
+ * step 6). A state is one JSON row per alert id; only rows that changed are written.
  * @module
  */
 import type { AlertSettings, AlertState } from "../../core/alerts";
 import { all, first, run, type Sql } from "../sql";
+
+/** Schema step 6 (schema.ts). */
+export const ALERT_TABLES = [
+  // The last state of each alert (one JSON row per alert id, so a restarted object never announces
+  // a transition twice), the environment's settings and when the alarm next evaluates them
+  // (next_at, ms since epoch; NULL: nothing to watch).
+  `CREATE TABLE IF NOT EXISTS alert_states (id TEXT PRIMARY KEY, json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS alerts_meta (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT, next_at INTEGER)`,
+];
 
 export function readAlertStates(sql: Sql): AlertState[] {
   return all<{ json: string }>(sql, `SELECT json FROM alert_states ORDER BY id`).map((r) => JSON.parse(r.json) as AlertState);

@@ -23,7 +23,7 @@ import type { StoreResult } from "../../core/wire/store-rpc";
 import * as repo from "./alerts-repo";
 import type { AlertInfo, AlertsOverview } from "../../core/wire/insights-rpc";
 import type { Meta } from "../environment/meta-repo";
-import { done, invalid, noEnvironment } from "../results";
+import { success, invalid, noEnvironment } from "../results";
 import type { Sql } from "../sql";
 import type { MinuteBucket } from "../../core/wire/insights-rpc";
 
@@ -64,7 +64,7 @@ export class StoreAlerts {
     if (!this.host.live()) return noEnvironment;
     const next = repo.nextEvaluationAt(this.host.sql);
     const lastData = this.host.lastDataAt();
-    return done({
+    return success({
       alerts: repo.readAlertStates(this.host.sql).map(alertInfo),
       nextEvaluationAt: next === undefined ? null : iso(next),
       lastDataAt: lastData === undefined ? null : iso(lastData),
@@ -73,7 +73,7 @@ export class StoreAlerts {
 
   settings(): StoreResult<AlertSettings> {
     if (!this.host.live()) return noEnvironment;
-    return done(this.current());
+    return success(this.current());
   }
 
   /** Merges a partial update; the next evaluation is due at once (the caller arms the alarm). */
@@ -86,7 +86,7 @@ export class StoreAlerts {
       repo.writeAlertSettings(this.host.sql, next);
       repo.setNextEvaluation(this.host.sql, this.host.now());
     });
-    return done(next);
+    return success(next);
   }
 
   /** When the alarm should evaluate next, if it should. */

@@ -13,9 +13,9 @@ import {
   type KeyBatch, type KeysChanged, type KeysPage,
 } from "../../core/wire/big-segments";
 import type { Actor, StoreResult } from "../../core/wire/store-rpc";
-import { approvalsRequired } from "../releases/change-requests";
+import { approvalsRequired } from "../releases/approval-gate";
 import type { KvWriter } from "../publishing/publish";
-import { conflict, done, invalid, notFound } from "../results";
+import { conflict, success, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
 import { currentMembers, pageKeys, shardKeys, writeBatch } from "./big-segments-repo";
 import { segmentPlace, writeSegment } from "./segments-repo";
@@ -68,7 +68,7 @@ export class BigSegments {
         // mutate runs synchronously from here to the commit: this is the version it writes.
         const version = meta.version + 1;
         const segment: Segment = { ...now, bigKeys: { ...keys, version } };
-        return done({
+        return success({
           operation: "segment.keys", target: key,
           next: { ...current, segments: current.segments.map((s) => (s.key === key ? segment : s)) },
           write: (v) => {
@@ -93,7 +93,7 @@ export class BigSegments {
     const n = Math.max(1, Math.min(MAX_PAGE_KEYS, Math.floor(limit) || MAX_PAGE_KEYS));
     const keys = pageKeys(this.host.sql, key, after, n);
     const count = segment.bigKeys?.count ?? 0;
-    return done({ segment: key, count, keys, ...(keys.length === n ? { next: keys[n - 1] } : {}) });
+    return success({ segment: key, count, keys, ...(keys.length === n ? { next: keys[n - 1] } : {}) });
   }
 
   /** The rows and shards a batch changes, computed from the current keys; nothing is written. */
@@ -139,6 +139,6 @@ export class BigSegments {
       names[i] = shard.name;
       if (shard.name !== "") shards.push(shard);
     }
-    return done({ added, removed, keys: { count, shards: names }, shards });
+    return success({ added, removed, keys: { count, shards: names }, shards });
   }
 }

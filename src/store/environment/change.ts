@@ -28,9 +28,9 @@ export type Gate = "policy" | "approved";
 
 /** The write path as the other parts of the store use it (write-path.ts). */
 export interface Writer {
-  mutate<T>(actor: Actor, plan: ChangePlanner<T>, gate?: Gate): Promise<StoreResult<T>>;
-  /** `plan` decided and its resulting document validated as `mutate` would, nothing written. */
-  check<T>(plan: ChangePlanner<T>): StoreResult<Change<T>>;
+  mutate<T>(actor: Actor, planner: ChangePlanner<T>, gate?: Gate): Promise<StoreResult<T>>;
+  /** `planner`'s change decided and its resulting document validated as `mutate` would, nothing written. */
+  check<T>(planner: ChangePlanner<T>): StoreResult<Change<T>>;
 }
 
 /** `items` with the one keyed `key` replaced by `item`, or `item` appended. */

@@ -8,8 +8,12 @@ import type { Actor, StoreResult } from "../../core/wire/store-rpc";
 import { clearAlerts } from "../alerts/alerts-repo";
 import { clearLifecycleSettings } from "../insights/lifecycle-repo";
 import { clearUsage } from "../insights/usage-repo";
-import { approvalsRequired } from "../releases/change-requests";
-import { conflict, done, invalid } from "../results";
+import { approvalsRequired } from "../releases/approval-gate";
+import { clearChangeRequests } from "../releases/change-requests-repo";
+import { clearPolicy } from "../releases/policy-repo";
+import { clearPlans } from "../releases/rollout-plans-repo";
+import { clearSchedules } from "../releases/schedules-repo";
+import { conflict, success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { clearWebhooks } from "../webhooks/webhooks-repo";
 import { appendAudit } from "./audit-repo";
@@ -26,8 +30,6 @@ export interface ExistenceHost {
   sql: Sql;
   transaction(fn: () => void): void;
   writes: WritePath;
-  /** Inside destroy's transaction: the parts that keep state of their own forget it. */
-  clearParts(): void;
   /** After either: the new state goes to KV (a pointer, or its tombstone). */
   publish(): Promise<void>;
   /** After destroy: the change stream's subscribers are let go. */
@@ -41,7 +43,7 @@ export async function createEnvironment(host: ExistenceHost, name: string, actor
   const { sql } = host;
   const meta = readMeta(sql);
   if (meta && meta.name !== name) return conflict(`this store belongs to environment "${meta.name}", not "${name}"`);
-  if (meta && !meta.deleted) return done({ created: false, version: meta.version });
+  if (meta && !meta.deleted) return success({ created: false, version: meta.version });
   const time = new Date().toISOString();
   let version = 0;
   host.transaction(() => {
@@ -53,7 +55,7 @@ export async function createEnvironment(host: ExistenceHost, name: string, actor
   });
   host.writes.reset(version, { flags: [], segments: [] });
   await host.publish();
-  return done({ created: true, version });
+  return success({ created: true, version });
 }
 
 /**
@@ -78,7 +80,10 @@ export async function destroyEnvironment(host: ExistenceHost, actor: Actor): Pro
     segments.clearSegments(sql);
     clearRevisions(sql);
     keys.revokeKeys(sql, time, String(actor));
-    host.clearParts();
+    clearSchedules(sql);
+    clearPlans(sql);
+    clearChangeRequests(sql);
+    clearPolicy(sql);
     clearUsage(sql);
     clearLifecycleSettings(sql);
     clearWebhooks(sql);
@@ -88,5 +93,5 @@ export async function destroyEnvironment(host: ExistenceHost, actor: Actor): Pro
   host.writes.reset();
   host.closeStream();
   await host.publish();
-  return done({ deleted: true });
+  return success({ deleted: true });
 }

@@ -6,7 +6,7 @@
  */
 import { mergeFlagdImport, type FlagdImport } from "../../core/flagd/import";
 import type { Committed, PromotedItems, StoreResult } from "../../core/wire/store-rpc";
-import { conflict, done, invalid, notFound } from "../results";
+import { conflict, success, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
 import { auditTime, generationStart } from "./audit-repo";
 import type { ChangePlanner } from "./change";
@@ -22,7 +22,7 @@ export class DocumentPlans {
       const parsed = parseDoc(input);
       if (!parsed.ok) return invalid(parsed.errors);
       const next = withOwnBigKeys(current, parsed.value);
-      return done({
+      return success({
         operation: typeof operation === "string" && /^[a-z][a-z0-9._-]{0,63}$/i.test(operation) ? operation : "replace",
         next,
         write: (v) => summarize(applyDoc(this.sql, current, next, v)),
@@ -59,7 +59,7 @@ export class DocumentPlans {
       const since = generationStart(this.sql);
       if (target < since) return conflict(`version ${target} is from before the environment was deleted and re-created at version ${since}: its definitions are gone`);
       const { doc: next, keySets } = docAt(this.sql, target);
-      return done({
+      return success({
         operation: "rollback",
         next,
         write: (v) => ({ to: target, ...(summarize(applyDoc(this.sql, current, next, v, keySets)) as object) }),
@@ -74,5 +74,5 @@ function keyedList<T extends { key: string }>(items: readonly T[] | undefined, p
   if (!Array.isArray(items) || !items.every((i) => typeof i === "object" && i !== null && !Array.isArray(i))) {
     return invalid([{ path, message: "must be a list of objects" }]);
   }
-  return done(items.map((i): [string, T] => [i.key, i]));
+  return success(items.map((i): [string, T] => [i.key, i]));
 }

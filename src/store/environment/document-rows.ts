@@ -6,16 +6,17 @@
 import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import type { Stored } from "../../core/wire/store-rpc";
 import { listFlags, removeFlag, setFlagPosition, writeFlag } from "./flags-repo";
-import { setExtra } from "./meta-repo";
+import { setDocLevelJson } from "./meta-repo";
 import { appendRevision, stateAt } from "./revisions-repo";
 import { listSegments, readKeySet, removeSegment, segmentBody, segmentFrom, segmentPlace, setSegmentPosition, writeSegment } from "./segments-repo";
 import { restoreKeys } from "./big-segments-repo";
 import type { Sql } from "../sql";
 
-/** The document-level parts of an EnvironmentDoc, kept as one JSON value in meta.extra. */
-export type Extra = Pick<EnvironmentDoc, "metadata" | "evaluators">;
+/** The document-level fields of an EnvironmentDoc (metadata, shared evaluators), kept as one JSON value in meta.extra. */
+export type DocLevelFields = Pick<EnvironmentDoc, "metadata" | "evaluators">;
 
-export function extraOf(doc: EnvironmentDoc): string {
+/** The document-level fields as the JSON meta.extra holds (stable key order, so equal fields compare equal). */
+export function docLevelJson(doc: EnvironmentDoc): string {
   return JSON.stringify({
     ...(doc.metadata === undefined ? {} : { metadata: doc.metadata }),
     ...(doc.evaluators === undefined ? {} : { evaluators: doc.evaluators }),
@@ -58,7 +59,7 @@ export function loadDoc(sql: Sql, extra: string): EnvironmentDoc {
   return {
     flags: listFlags(sql).map(unstore<Flag>),
     segments: listSegments(sql).map(unstore<Segment>),
-    ...(JSON.parse(extra) as Extra),
+    ...(JSON.parse(extra) as DocLevelFields),
   };
 }
 
@@ -67,10 +68,10 @@ export function docAt(sql: Sql, version: number): { doc: EnvironmentDoc; keySets
   const flags: Flag[] = [];
   const segments: Segment[] = [];
   const keySets = new Map<string, number>();
-  let extra: Extra = {};
+  let extra: DocLevelFields = {};
   for (const rev of stateAt(sql, version)) {
     if (rev.kind === "flag") flags.push(JSON.parse(rev.json) as Flag);
-    else if (rev.kind === "doc") extra = JSON.parse(rev.json) as Extra;
+    else if (rev.kind === "doc") extra = JSON.parse(rev.json) as DocLevelFields;
     else {
       segments.push(segmentFrom(rev.json, readKeySet(sql, rev.key, rev.keysVersion!)));
       keySets.set(rev.key, rev.keysVersion!);
@@ -153,9 +154,9 @@ export function applyDoc(sql: Sql, current: EnvironmentDoc, next: EnvironmentDoc
   });
   for (const key of oldSegments.keys()) { removeSegment(sql, key, version); changes.segments.removed.push(key); }
 
-  const extra = extraOf(next);
-  if (extra !== extraOf(current)) {
-    setExtra(sql, extra);
+  const extra = docLevelJson(next);
+  if (extra !== docLevelJson(current)) {
+    setDocLevelJson(sql, extra);
     appendRevision(sql, "doc", "", version, 0, extra, null);
     changes.metadataChanged = true;
   }

@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { FlagdImport } from "../../core/flagd/import";
-import type { EvaluationContext } from "../../core/engine";
+import type { EvaluationContext } from "../../core/evaluation-types";
 import type { Flag } from "../../core/model";
 import type { PlanStep } from "../../core/rollout-plan";
 import type { AlertsStoreApi, DeadLetter, InsightsStoreApi } from "../../core/wire/insights-rpc";
@@ -25,8 +25,13 @@ import type { StoreBindings as Env } from "../bindings";
 import { StoreInsights } from "../insights/insights";
 import { DEFAULT_POINTER_INTERVAL_MS, Publishing } from "../publishing/publish";
 import { SnapshotCollector } from "../publishing/snapshot-gc";
-import { Releases } from "../releases/releases";
-import { done, noEnvironment, notFound } from "../results";
+import { ApprovalPolicy } from "../releases/approval-gate";
+import { ChangeRequests } from "../releases/change-requests";
+import { repeatHeld } from "../releases/held-actions";
+import type { ReleaseHost } from "../releases/host";
+import { RolloutPlans } from "../releases/rollout-plans";
+import { Schedules } from "../releases/schedules";
+import { success, noEnvironment, notFound } from "../results";
 import { migrateStore } from "../schema";
 import type { Sql } from "../sql";
 import { StoreWebhooks } from "../webhooks/webhooks";
@@ -70,8 +75,11 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly publishing: Publishing;
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
-  /** Schedules, rollout plans, the approval policy and change requests (releases/). */
-  private readonly releases: Releases;
+  /** Releasing (releases/): scheduled changes, rollout plans, the approval policy, change requests. */
+  private readonly schedules: Schedules;
+  private readonly plans: RolloutPlans;
+  private readonly policy: ApprovalPolicy;
+  private readonly changeRequests: ChangeRequests;
   /** Public for tests: usage, metrics and lifecycle (insights/); its `now` can be moved. */
   readonly insights: StoreInsights;
   /** Public for tests: subscriptions and the outbox of change events (webhooks/). */
@@ -101,7 +109,12 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, (v) => this.stream.published(v)), pointerInterval(env), arm);
     this.keys = new SdkKeys(sql, () => this.publishing.afterKeyChange());
     this.snapshots = new SnapshotCollector(sql, () => this.publishing.publisher.kv);
-    this.releases = new Releases({ sql, transaction, live: () => liveMeta(sql), mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm });
+    const releasing: ReleaseHost = { sql, transaction, mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm };
+    this.schedules = new Schedules(releasing);
+    this.plans = new RolloutPlans(releasing);
+    this.policy = new ApprovalPolicy(releasing);
+    const held = { schedules: this.schedules, plans: this.plans, policy: this.policy };
+    this.changeRequests = new ChangeRequests(releasing, (action, actor) => repeatHeld(held, action, actor));
     this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key), usageFlushMs: usageFlushMs(env) });
     this.webhooks = new StoreWebhooks({ sql, liveName: () => liveOrUndefined(sql)?.name, queue: () => env.INSIGHTS_QUEUE });
     this.alerts = new StoreAlerts({
@@ -112,13 +125,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       publishLagSeconds: (meta, now) => this.insights.publishLagSeconds(meta, now),
       staleOutlook: () => this.insights.staleOutlook(),
       recordEvent: (event) => this.webhooks.record(event),
-      pausePlans: (reason, actor) => this.releases.pauseRunningPlans(reason, actor),
+      pausePlans: (reason, actor) => this.plans.pauseRunning(reason, actor),
     });
     this.scheduler = new AlarmScheduler(ctx.storage, [
-      this.publishing, { dueAt: () => this.snapshots.nextAt() }, { dueAt: () => this.releases.nextAt() }, this.webhooks, this.alerts,
+      this.publishing, { dueAt: () => this.snapshots.nextAt() }, this.schedules, this.plans, this.webhooks, this.alerts,
     ]);
     this.existence = {
-      sql, transaction, writes: this.writes, clearParts: () => this.releases.clear(),
+      sql, transaction, writes: this.writes,
       publish: () => this.publishing.afterCommit(), closeStream: () => this.stream.closeAll(),
     };
     void ctx.blockConcurrencyWhile(async () => {
@@ -129,17 +142,17 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- environment ----------------------------------------------------------------------------
   async create(name: string, actor: Actor) { return createEnvironment(this.existence, name, actor); }
-  async info() { return whenLive(this.sql, (meta) => done({ name: meta.name, version: meta.version, flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) })); }
+  async info() { return whenLive(this.sql, (meta) => success({ name: meta.name, version: meta.version, flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) })); }
   async destroy(actor: Actor) { return destroyEnvironment(this.existence, actor); }
 
   // ---- flags and segments (keyed-items.ts) -----------------------------------------------------
-  async listFlags() { return whenLive(this.sql, () => done(flags.listFlags(this.sql))); }
+  async listFlags() { return whenLive(this.sql, () => success(flags.listFlags(this.sql))); }
   async getFlag(key: string) { return whenLive(this.sql, () => found(flags.getFlag(this.sql, key), `no flag "${key}"`)); }
   async putFlag(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(FLAGS, input, ifMatch)); }
   async deleteFlag(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(FLAGS, key, ifMatch)); }
   async setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.toggle(key, enabled, ifMatch)); }
-  async listSegments() { return whenLive(this.sql, () => done(segments.listSegments(this.sql))); }
-  async listSegmentSummaries() { return whenLive(this.sql, () => done(segments.listSegmentSummaries(this.sql))); }
+  async listSegments() { return whenLive(this.sql, () => success(segments.listSegments(this.sql))); }
+  async listSegmentSummaries() { return whenLive(this.sql, () => success(segments.listSegmentSummaries(this.sql))); }
   async getSegment(key: string) { return whenLive(this.sql, () => found(segments.getSegment(this.sql, key), `no segment "${key}"`)); }
   async putSegment(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(SEGMENTS, input, ifMatch)); }
   async deleteSegment(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(SEGMENTS, key, ifMatch)); }
@@ -151,24 +164,24 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async importFlagd(imported: FlagdImport, actor: Actor) { return this.writes.mutate(actor, this.docs.importFlagd(imported)); }
   async mergePromoted(items: PromotedItems, actor: Actor) { return this.writes.mutate(actor, this.docs.promote(items)); }
   async rollback(target: number, actor: Actor) { return this.writes.mutate(actor, this.docs.rollback(target)); }
-  async exportDoc() { return whenLive(this.sql, (meta) => done({ doc: this.writes.current(meta), version: meta.version })); }
+  async exportDoc() { return whenLive(this.sql, (meta) => success({ doc: this.writes.current(meta), version: meta.version })); }
   // Readable after a delete too: only an environment that never existed has none.
-  async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? done(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
+  async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? success(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
   async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, this.sql, meta, flagKey, context, draft)); }
 
-  // ---- releases (releases/) ---------------------------------------------------------------------
-  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.releases.createSchedule(input, actor); }
-  async listSchedules() { return this.releases.listSchedules(); }
-  async cancelSchedule(id: string, actor: Actor) { return this.releases.cancelSchedule(id, actor); }
-  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.releases.putPlan(flag, input, actor); }
-  async getPlan(flag: string) { return this.releases.getPlan(flag); }
-  async controlPlan(flag: string, action: PlanAction, actor: Actor) { return this.releases.controlPlan(flag, action, actor); }
-  async pauseRunningPlans(reason: string, actor: Actor) { return this.releases.pauseRunningPlans(reason, actor); }
-  async getPolicy() { return this.releases.getPolicy(); }
-  async putPolicy(policy: Policy, actor: Actor) { return this.releases.putPolicy(policy, actor); }
-  async listChangeRequests(options?: ChangeRequestPage) { return this.releases.listChangeRequests(options); }
-  async getChangeRequest(id: string) { return this.releases.getChangeRequest(id); }
-  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals) { return this.releases.reviewChangeRequest(id, action, actor, principals); }
+  // ---- releases (releases/: schedules, rollout plans, the approval policy, change requests) ------
+  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.schedules.create(input, actor); }
+  async listSchedules() { return this.schedules.list(); }
+  async cancelSchedule(id: string, actor: Actor) { return this.schedules.cancel(id, actor); }
+  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.plans.put(flag, input, actor); }
+  async getPlan(flag: string) { return this.plans.get(flag); }
+  async controlPlan(flag: string, action: PlanAction, actor: Actor) { return this.plans.control(flag, action, actor); }
+  async pauseRunningPlans(reason: string, actor: Actor) { return this.plans.pauseRunning(reason, actor); }
+  async getPolicy() { return this.policy.get(); }
+  async putPolicy(policy: Policy, actor: Actor) { return this.policy.put(policy, actor); }
+  async listChangeRequests(options?: ChangeRequestPage) { return this.changeRequests.list(options); }
+  async getChangeRequest(id: string) { return this.changeRequests.get(id); }
+  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals) { return this.changeRequests.review(id, action, actor, principals); }
 
   // ---- SDK keys (sdk-keys.ts) -------------------------------------------------------------------
   async mintKey(kind: KeyKind, actor: Actor) { return this.keys.mint(kind, actor); }
@@ -203,7 +216,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   /** Publishing first (retries, backstop) beside the outbox, then due schedules and plan steps, then alerts, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
     await Promise.all([this.publishing.onAlarm(), this.webhooks.flush()]);
-    await this.releases.runDue();
+    await this.schedules.runDue();
+    await this.plans.runDue();
     // After publishing had its try, so a lag it just closed is not announced; the events go out at once.
     if (await this.alerts.runDue()) await this.webhooks.flush();
     const name = readMeta(this.sql)?.name;
@@ -214,7 +228,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- change stream (change-stream.ts) -----------------------------------------------------------
   override async fetch(request: Request): Promise<Response> { return this.stream.subscribe(request); }
-  async streamSockets() { return whenLive(this.sql, () => done({ sockets: this.stream.sockets() })); }
+  async streamSockets() { return whenLive(this.sql, () => success({ sockets: this.stream.sockets() })); }
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> { this.stream.message(ws, message); }
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> { this.stream.close(ws, code, reason); }
 
@@ -236,10 +250,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();
-    return done({ version: live.value.version });
+    return success({ version: live.value.version });
   }
 }
 
 function found<T>(item: T | undefined, missing: string): StoreResult<T> {
-  return item === undefined ? notFound(missing) : done(item);
+  return item === undefined ? notFound(missing) : success(item);
 }

@@ -1,12 +1,24 @@
 /**
- * Audit entries of release steps that make no environment version (change request approved or
- * rejected, schedule cancelled, plan paused, policy changed), and the history that merges them
+ * Audit entries of steps that make no environment version (change request approved or rejected,
+ * schedule cancelled, plan paused, policy changed, environment deleted), and the history that merges them
  * with the one-row-per-version audit log.
  * @module
  */
 import type { HistoryEntry } from "../../core/wire/store-rpc";
 import { pageAudit } from "./audit-repo";
 import { all, run, type Sql } from "../sql";
+
+/** Part of schema step 3 (schema.ts), written with the releases: the table keeps its name. */
+export const EVENT_TABLES = [
+  // Audit entries of steps that make no environment version (a change request approved, a
+  // schedule cancelled, a plan paused, the policy changed, the environment deleted): `version` is
+  // the environment version current when it happened. The history merges them with the version
+  // rows of the audit table.
+  `CREATE TABLE IF NOT EXISTS release_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL,
+     operation TEXT NOT NULL, target TEXT, diff TEXT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS release_events_version ON release_events (version)`,
+];
 
 type EventRow = { version: number; time: string; actor: string; operation: string; target: string | null; diff: string };
 

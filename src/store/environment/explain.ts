@@ -4,10 +4,10 @@
  * @module
  */
 import { compileEnvironment } from "../../core/compile";
-import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../core/engine";
+import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../core/evaluation-types";
 import type { Flag } from "../../core/model";
 import type { StoreResult } from "../../core/wire/store-rpc";
-import { done, invalid, notFound } from "../results";
+import { success, invalid, notFound } from "../results";
 import { upsert } from "./change";
 import type { Meta } from "./meta-repo";
 import { parseFlag } from "./validate";
@@ -20,7 +20,7 @@ export function explainFlag(writes: WritePath, sql: Sql, meta: Meta, flagKey: st
   if (!compiled.ok) return compiled;
   if (!compiled.value.get(flagKey)) return notFound(`no flag "${flagKey}"`);
   const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
-  return done(compiled.value.evaluate(flagKey, ctx, { explain: true }));
+  return success(compiled.value.evaluate(flagKey, ctx, { explain: true }));
 }
 
 /** The current document with `input` in place of (or added as) its flag, compiled; never cached. */
@@ -31,5 +31,5 @@ function draftCompiled(writes: WritePath, sql: Sql, meta: Meta, input: Flag): St
   const current = writes.current(meta);
   const exists = current.flags.some((f) => f.key === draft.key);
   const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) }, { bigKeys: sqlMembership(sql) });
-  return result.ok ? done(result.value) : invalid(result.errors);
+  return result.ok ? success(result.value) : invalid(result.errors);
 }

@@ -7,7 +7,7 @@
 import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import type { Result } from "../../core/result";
 import type { Committed, Stored, StoreResult } from "../../core/wire/store-rpc";
-import { done, invalid, notFound, stale } from "../results";
+import { success, invalid, notFound, stale } from "../results";
 import type { Sql } from "../sql";
 import { upsert, type Change, type ChangePlanner } from "./change";
 import { auditSegment, sameList, withOwnBigKeys } from "./document-rows";
@@ -80,7 +80,7 @@ export class KeyedItems {
       const place = kind.place(this.sql, item.key);
       const refused = stale(`${kind.noun} "${item.key}"`, place?.version ?? 0, ifMatch);
       if (refused) return refused;
-      return done(this.written(kind, current, item, place, `${kind.noun}.put`,
+      return success(this.written(kind, current, item, place, `${kind.noun}.put`,
         (version) => ({ version, created: !place, [kind.noun]: { ...item, version } }) as Committed & { created: boolean } & Named<N, T>));
     };
   }
@@ -92,7 +92,7 @@ export class KeyedItems {
       const found = this.existing(FLAGS, current.flags, key, ifMatch);
       if (!found.ok) return found;
       const flag: Flag = { ...found.value.before, enabled };
-      return done(this.written(FLAGS, current, flag, found.value.place, "flag.toggle", (version) => ({ version, flag: { ...flag, version } })));
+      return success(this.written(FLAGS, current, flag, found.value.place, "flag.toggle", (version) => ({ version, flag: { ...flag, version } })));
     };
   }
 
@@ -101,7 +101,7 @@ export class KeyedItems {
       const found = this.existing(kind, itemsOf(kind, current), key, ifMatch);
       if (!found.ok) return found;
       const { before } = found.value;
-      return done({
+      return success({
         operation: `${kind.noun}.delete`, target: key,
         next: { ...current, [kind.list]: itemsOf(kind, current).filter((i) => i.key !== key) },
         write: (v) => {
@@ -119,7 +119,7 @@ export class KeyedItems {
     if (!place) return notFound(`no ${kind.noun} "${key}"`);
     const refused = stale(`${kind.noun} "${key}"`, place.version, ifMatch);
     if (refused) return refused;
-    return done({ before: items.find((i) => i.key === key)!, place });
+    return success({ before: items.find((i) => i.key === key)!, place });
   }
 
   /** `item` written in place of its key's item (or at the end), audited before/after. */

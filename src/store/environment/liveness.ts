@@ -4,14 +4,14 @@
  * @module
  */
 import type { StoreResult } from "../../core/wire/store-rpc";
-import { done, noEnvironment } from "../results";
+import { success, noEnvironment } from "../results";
 import type { Sql } from "../sql";
 import { readMeta, type Meta } from "./meta-repo";
 
 /** The meta row of a created, not deleted environment, or no_environment. */
 export function liveMeta(sql: Sql): StoreResult<Meta> {
   const meta = readMeta(sql);
-  return meta && !meta.deleted ? done(meta) : noEnvironment;
+  return meta && !meta.deleted ? success(meta) : noEnvironment;
 }
 
 /** The same, as the parts that only need to know (insights, alerts): the row or undefined. */

@@ -42,7 +42,7 @@ export function bumpVersion(sql: Sql): number {
   return first<{ version: number }>(sql, `SELECT version FROM meta WHERE id = 1`)!.version;
 }
 
-export function setExtra(sql: Sql, extra: string): void {
+export function setDocLevelJson(sql: Sql, extra: string): void {
   run(sql, `UPDATE meta SET extra = ? WHERE id = 1`, extra);
 }
 

@@ -6,7 +6,7 @@
  */
 import type { KeyKind } from "../../core/wire/kv-layout";
 import type { Actor, KeyInfo, StoreResult } from "../../core/wire/store-rpc";
-import { done, invalid, notFound } from "../results";
+import { success, invalid, notFound } from "../results";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "../secrets";
 import type { Sql } from "../sql";
 import * as keys from "./keys-repo";
@@ -29,11 +29,11 @@ export class SdkKeys {
     keys.insertKey(this.sql, { id, kind, hash, prefix: displayPrefix(key), created: new Date().toISOString(), actor: String(actor) });
     // Answered once the record is in KV: a key shown before the edge can find it answers 401.
     await this.published();
-    return done({ id, kind, key });
+    return success({ id, kind, key });
   }
 
   list(): StoreResult<KeyInfo[]> {
-    return whenLive(this.sql, () => done(keys.listKeys(this.sql).map(({ hash: _h, kvPending: _p, ...info }) => info)));
+    return whenLive(this.sql, () => success(keys.listKeys(this.sql).map(({ hash: _h, kvPending: _p, ...info }) => info)));
   }
 
   /**
@@ -46,9 +46,9 @@ export class SdkKeys {
     if (!live.ok) return live;
     const key = keys.getKey(this.sql, id);
     if (!key) return notFound(`no key "${id}"`);
-    if (key.revokedAt !== undefined) return done({ revoked: false });
+    if (key.revokedAt !== undefined) return success({ revoked: false });
     keys.revokeKeys(this.sql, new Date().toISOString(), String(actor), id);
     await this.published();
-    return done({ revoked: true });
+    return success({ revoked: true });
   }
 }

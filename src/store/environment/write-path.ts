@@ -11,14 +11,14 @@
  * @module
  */
 import { compileEnvironment } from "../../core/compile";
-import type { CompiledEnvironment } from "../../core/engine";
+import type { CompiledEnvironment } from "../../core/evaluation-types";
 import type { EnvironmentDoc } from "../../core/model";
 import type { ChangeEventInput } from "../../core/webhook-events";
 import { encodeDoc, type EncodedDoc } from "../../core/wire/snapshot-text";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { MAX_SNAPSHOT_BYTES } from "../publishing/publish";
-import { approvalsRequired, holdDocChange } from "../releases/change-requests";
-import { done, invalid } from "../results";
+import { approvalsRequired, holdDocChange } from "../releases/approval-gate";
+import { success, invalid } from "../results";
 import type { Sql } from "../sql";
 import { appendAudit } from "./audit-repo";
 import type { Change, ChangePlanner, Gate, Writer } from "./change";
@@ -46,18 +46,18 @@ export class WritePath implements Writer {
   constructor(private readonly host: WriteHost) {}
 
   /**
-   * `plan` reads and checks (If-Match, zod) against the current document, then `commit` validates
+   * `planner` reads and checks (If-Match, zod) against the current document, then `commit` validates
    * and writes the result, then `afterCommit` follows. Everything before the `await` is
    * synchronous, so no other call can interleave with it. `gate` "policy": an environment that
    * requires approvals keeps the checked change as a pending change request instead (answered
    * `approval_required`, nothing changed); "approved" is for changes that already passed it (an
    * approved request, a schedule or rollout step).
    */
-  async mutate<T>(actor: Actor, plan: ChangePlanner<T>, gate: Gate = "policy"): Promise<StoreResult<T>> {
+  async mutate<T>(actor: Actor, planner: ChangePlanner<T>, gate: Gate = "policy"): Promise<StoreResult<T>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
     const current = this.current(live.value);
-    const change = plan(current, live.value);
+    const change = planner(current, live.value);
     if (!change.ok) return change;
     const required = gate === "policy" ? approvalsRequired(this.host.sql) : 0;
     if (required > 0) {
@@ -71,13 +71,13 @@ export class WritePath implements Writer {
     const version = this.commit(actor, change.value);
     if (!version.ok) return version;
     await this.host.afterCommit();
-    return done(change.value.answer(version.value));
+    return success(change.value.answer(version.value));
   }
 
-  check<T>(plan: ChangePlanner<T>): StoreResult<Change<T>> {
+  check<T>(planner: ChangePlanner<T>): StoreResult<Change<T>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
-    const change = plan(this.current(live.value), live.value);
+    const change = planner(this.current(live.value), live.value);
     if (!change.ok) return change;
     const valid = validDoc(change.value.next);
     return valid.ok ? change : valid;
@@ -97,11 +97,11 @@ export class WritePath implements Writer {
 
   /** The document at `meta.version`, compiled once per version. */
   compiledAt(meta: Meta): StoreResult<CompiledEnvironment> {
-    if (this.compiled?.version === meta.version) return done(this.compiled.env);
+    if (this.compiled?.version === meta.version) return success(this.compiled.env);
     const result = compileEnvironment(this.current(meta), { bigKeys: sqlMembership(this.host.sql) });
     if (!result.ok) return invalid(result.errors);
     this.compiled = { version: meta.version, env: result.value };
-    return done(result.value);
+    return success(result.value);
   }
 
   /** After a write outside `mutate` (create, destroy): the document it left, if known. */
@@ -138,7 +138,7 @@ export class WritePath implements Writer {
     }
     this.cache = { version, doc: next, encoded };
     this.compiled = { version, env: compiled };
-    return done(version);
+    return success(version);
   }
 }
 
@@ -150,7 +150,7 @@ function validDoc(next: EnvironmentDoc, bigKeys?: BigKeyLookup): StoreResult<{ c
   if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
     return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
   }
-  return done({ compiled: compiled.value, encoded });
+  return success({ compiled: compiled.value, encoded });
 }
 
 /** SQLite refuses rows over 2 MB: a user error (too large a definition), not a crash. */

@@ -16,7 +16,7 @@ import { auditTime } from "../environment/audit-repo";
 import type { DeadLetter, EdgeMetrics, FlagLifecycle, RecordOutcome } from "../../core/wire/insights-rpc";
 import { flagTimes, readLifecycleSettings, writeLifecycleSettings } from "./lifecycle-repo";
 import type { Meta } from "../environment/meta-repo";
-import { done, invalid, noEnvironment, notFound } from "../results";
+import { success, invalid, noEnvironment, notFound } from "../results";
 import type { Sql } from "../sql";
 import {
   addMinute, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, writeMerged,
@@ -125,7 +125,7 @@ export class StoreInsights {
   flagUsage(flag: string, hours: number): StoreResult<FlagUsage> {
     if (!this.host.live()) return unknownEnvironment;
     const h = Math.min(MAX_USAGE_HOURS, Math.max(1, Math.floor(Number(hours) || 24)));
-    return done(flagUsage(this.host.sql, String(flag), h, this.now()));
+    return success(flagUsage(this.host.sql, String(flag), h, this.now()));
   }
 
   edgeMetrics(minutes: number): StoreResult<EdgeMetrics> {
@@ -134,7 +134,7 @@ export class StoreInsights {
     const m = Math.min(MAX_METRICS_MINUTES, Math.max(1, Math.floor(Number(minutes) || 60)));
     const now = this.now();
     const lagSeconds = this.publishLagSeconds(meta, now);
-    return done({
+    return success({
       buckets: edgeMinutes(this.host.sql, m, now),
       publish: { version: meta.version, publishedVersion: meta.publishedVersion, lagSeconds: Math.round(lagSeconds * 10) / 10 },
     });
@@ -159,7 +159,7 @@ export class StoreInsights {
   flagLifecycles(): StoreResult<Record<string, FlagLifecycle>> {
     if (!this.host.live()) return unknownEnvironment;
     const { settings, now, flags } = this.flagFacts();
-    return done(Object.fromEntries(flags.map(({ key, facts }) => [key, lifecycleOf(facts, now, settings)])));
+    return success(Object.fromEntries(flags.map(({ key, facts }) => [key, lifecycleOf(facts, now, settings)])));
   }
 
   /** One flag's lifecycle fields, from its own rows only (GET of one flag); not_found when it does not exist. */
@@ -167,7 +167,7 @@ export class StoreInsights {
     if (!this.host.live()) return unknownEnvironment;
     const { settings, now, flags } = this.flagFacts(String(key));
     const [flag] = flags;
-    return flag ? done(lifecycleOf(flag.facts, now, settings)) : notFound(`no flag "${key}"`);
+    return flag ? success(lifecycleOf(flag.facts, now, settings)) : notFound(`no flag "${key}"`);
   }
 
   /** What the flag-stale alerts need: the flags stale now, and when the next one could turn stale if nothing happens. */
@@ -208,7 +208,7 @@ export class StoreInsights {
 
   lifecycleSettings(): StoreResult<LifecycleSettings> {
     if (!this.host.live()) return unknownEnvironment;
-    return done(this.settings());
+    return success(this.settings());
   }
 
   setLifecycleSettings(patch: unknown): StoreResult<LifecycleSettings> {
@@ -217,7 +217,7 @@ export class StoreInsights {
     if (!parsed.success) return invalid(zodIssues(parsed.error.issues));
     const next = applyLifecyclePatch(this.settings(), parsed.data);
     writeLifecycleSettings(this.host.sql, next);
-    return done(next);
+    return success(next);
   }
 
   private settings(): LifecycleSettings {

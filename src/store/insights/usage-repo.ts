@@ -1,6 +1,6 @@
 /**
  * Evaluation usage and edge request counters of one environment, as the queue consumer delivers
- * them (src/core/wire/queue-messages.ts). Tables in schema.ts (version 3).
+ * them (src/core/wire/queue-messages.ts). Tables in schema.ts (step 4).
  *
  * - usage_hourly: one row per (flag, hour, variant, reason) for {@link HOURLY_RETENTION_MS}; then
  *   rolled up into usage_daily (per day), kept {@link DAILY_RETENTION_MS}. Rows are bounded by

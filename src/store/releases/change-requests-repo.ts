@@ -1,6 +1,6 @@
 /**
- * The approval policy (one row) and change requests: the info shown back, and the payload that
- * applying writes, kept in chunks so a whole flagd import fits under SQLite's 2 MB value limit.
+ * Change requests: the info shown back, and the payload that applying writes, kept in chunks so a
+ * whole flagd import fits under SQLite's 2 MB value limit.
  * @module
  */
 import type { ChangeRequestInfo } from "../../core/wire/releases-rpc";
@@ -13,13 +13,14 @@ export const MAX_PENDING_CHANGE_REQUESTS = 1000;
 export const LIST_DEFAULT_LIMIT = 200;
 export const LIST_MAX_LIMIT = 500;
 
-export function readApprovals(sql: Sql): number {
-  return first<{ approvals: number }>(sql, `SELECT approvals FROM policy WHERE id = 1`)?.approvals ?? 0;
-}
-
-export function writeApprovals(sql: Sql, approvals: number): void {
-  run(sql, `INSERT INTO policy (id, approvals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET approvals = excluded.approvals`, approvals);
-}
+/** Part of schema step 3 (schema.ts). */
+export const CHANGE_REQUEST_TABLES = [
+  // info: the ChangeRequestInfo shown back; its payload (what applying writes, possibly a whole
+  // flagd import) is kept in chunks below SQLite's 2 MB value limit.
+  `CREATE TABLE IF NOT EXISTS change_requests (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL, info TEXT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests (status, seq)`,
+  `CREATE TABLE IF NOT EXISTS change_request_payloads (id TEXT NOT NULL, part INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, part))`,
+];
 
 export function insertChangeRequest(sql: Sql, info: ChangeRequestInfo, payload: unknown): void {
   const seq = (first<{ s: number | null }>(sql, `SELECT MAX(seq) AS s FROM change_requests`)?.s ?? 0) + 1;
@@ -66,5 +67,4 @@ export function pageChangeRequests(
 export function clearChangeRequests(sql: Sql): void {
   run(sql, `DELETE FROM change_requests`);
   run(sql, `DELETE FROM change_request_payloads`);
-  run(sql, `DELETE FROM policy`);
 }

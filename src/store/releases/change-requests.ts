@@ -1,175 +1,149 @@
 /**
- * Change requests: with an approval policy of N > 0, a write is kept as a pending request instead
- * of being applied, and applied as one version once N other actors approved it.
- *
- * A document change (flag/segment put or delete, toggle, flagd import, rollback, promote) is
- * held as what it would write: each flag and segment it adds, replaces or removes, and the
- * document metadata, together with the version each of those had when the request was made (its
- * base). Applying re-checks every base inside the store's single-writer transaction: if any item
- * moved on meanwhile, the request becomes `conflict` and nothing changes; else the items are laid
- * over the current document and committed through the same `mutate` path as any write. Changes
- * that are not document changes (schedules, plans, the policy) are held as the call to repeat.
+ * Change requests: the writes the approval gate (approval-gate.ts) held, listed, reviewed and
+ * applied. A request applies as one version once the policy's count of principals other than its
+ * creator approved it: a document change through the same write path as any write, after every
+ * base it was decided on is checked again (change-request-payload.ts); a held call by repeating
+ * it past the gate (held-actions.ts). A request that can no longer apply closes as `conflict`.
  * @module
  */
-import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
-import type { Actor, StoreFailure } from "../../core/wire/store-rpc";
-import { auditSegment, extraOf, overlay } from "../environment/document-rows";
-import type { Change } from "../environment/change";
+import type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, ReviewAction, ReviewPrincipals } from "../../core/wire/releases-rpc";
+import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
+import { applyDoc, summarize } from "../environment/document-rows";
 import { appendEvent } from "../environment/events-repo";
-import { getFlag } from "../environment/flags-repo";
-import { randomId } from "../secrets";
+import { liveMeta } from "../environment/liveness";
 import type { Meta } from "../environment/meta-repo";
-import { conflict } from "../results";
-import type { ChangeRequestChange, ChangeRequestInfo, PlanAction } from "../../core/wire/releases-rpc";
-import * as repo from "./change-requests-repo";
-import { segmentPlace } from "../environment/segments-repo";
+import { optionalNumber } from "../environment/validate";
+import { conflict, success, failureMessage, notFound } from "../results";
+import { randomId } from "../secrets";
 import type { Sql } from "../sql";
+import { appliedDiff, appliedDoc, staleBase, type Payload } from "./change-request-payload";
+import * as repo from "./change-requests-repo";
+import type { HeldAction } from "./held-actions";
+import type { ReleaseHost } from "./host";
 
-/** A held call that is not a document change, repeated on approval. */
-export type HeldAction =
-  | { type: "schedule.create"; input: { at: string; flag: string; patch: unknown } }
-  | { type: "schedule.cancel"; id: string }
-  | { type: "plan.put"; flag: string; input: { variant: string; steps: { percent: number; waitSeconds: number }[] } }
-  | { type: "plan.control"; flag: string; action: PlanAction }
-  | { type: "policy.put"; approvals: number };
-
-/** Item lists are [key, value] pairs, never objects keyed by user keys (`__proto__` is a valid key). */
-export interface DocPayload {
-  type: "doc";
+/** What a new request shows: the approvals it needs, the call it holds, the changes (and how many are left out). */
+interface Opening {
+  required: number;
   operation: string;
-  target?: string;
-  flags: [string, Flag | null][];
-  segments: [string, Segment | null][];
-  /** The document-level metadata JSON (doc.ts `extraOf`), when it changes. */
-  extra?: string;
-  bases: { flags: [string, number][]; segments: [string, number][]; extra?: string };
+  target: string | undefined;
+  changes: ChangeRequestChange[];
+  omitted?: number;
 }
 
-export type Payload = DocPayload | { type: "action"; action: HeldAction; bases: { flags: [string, number][] } };
-
-/** The before/after values shown in a request stop once they pass this size: later items are listed by key. */
-const SHOWN_CHANGES_BYTES = 256 * 1024;
-
-function changedItems<T extends { key: string }>(before: readonly T[], after: readonly T[]): [string, T | null][] {
-  const old = new Map(before.map((i) => [i.key, i]));
-  const out: [string, T | null][] = [];
-  for (const item of after) {
-    const was = old.get(item.key);
-    old.delete(item.key);
-    if (!was || JSON.stringify(was) !== JSON.stringify(item)) out.push([item.key, item]);
+/** Records a pending request (inside the caller's transaction) and answers the refusal that says so. */
+export function openChangeRequest(sql: Sql, actor: Actor, meta: Meta, opening: Opening, payload: Payload): StoreFailure {
+  if (repo.countPending(sql) >= repo.MAX_PENDING_CHANGE_REQUESTS) {
+    return conflict(`the environment already has ${repo.MAX_PENDING_CHANGE_REQUESTS} pending change requests: approve, reject or withdraw some first`);
   }
-  for (const key of old.keys()) out.push([key, null]);
-  return out;
-}
-
-/** What a request shows: before/after per item while they stay small, then keys only. */
-function describe(current: EnvironmentDoc, payload: DocPayload): { changes: ChangeRequestChange[]; omitted: number } {
-  const flagsBefore = new Map(current.flags.map((f) => [f.key, f]));
-  const segmentsBefore = new Map(current.segments.map((s) => [s.key, s]));
-  const changes: ChangeRequestChange[] = [];
-  let size = 0;
-  let omitted = 0;
-  const add = (kind: "flag" | "segment", key: string, before: unknown, after: unknown) => {
-    const action = before === undefined ? "add" : after === null ? "remove" : "change";
-    const shown = { kind, key, action, before: before ?? null, after };
-    const bytes = JSON.stringify(shown).length;
-    if (size + bytes > SHOWN_CHANGES_BYTES) { omitted++; changes.push({ kind, key, action }); return; }
-    size += bytes;
-    changes.push(shown);
-  };
-  for (const [key, flag] of payload.flags) add("flag", key, flagsBefore.get(key), flag);
-  for (const [key, segment] of payload.segments) {
-    const before = segmentsBefore.get(key);
-    add("segment", key, before && auditSegment(before), segment && auditSegment(segment));
-  }
-  if (payload.extra !== undefined) changes.push({ kind: "metadata", action: "change", before: JSON.parse(extraOf(current)), after: JSON.parse(payload.extra) });
-  return { changes, omitted };
-}
-
-function newInfo(actor: Actor, meta: Meta, required: number, operation: string, target: string | undefined, changes: ChangeRequestChange[], omitted = 0): ChangeRequestInfo {
-  return {
+  const { required, operation, target, changes, omitted = 0 } = opening;
+  const info: ChangeRequestInfo = {
     id: randomId("cr_"), status: "pending", operation, ...(target === undefined ? {} : { target }),
     createdBy: String(actor), createdAt: new Date().toISOString(), baseVersion: meta.version, required, approvals: [],
     changes, ...(omitted > 0 ? { changesOmitted: omitted } : {}),
   };
-}
-
-function record(sql: Sql, info: ChangeRequestInfo, payload: Payload, meta: Meta): StoreFailure {
-  if (repo.countPending(sql) >= repo.MAX_PENDING_CHANGE_REQUESTS) {
-    return conflict(`the environment already has ${repo.MAX_PENDING_CHANGE_REQUESTS} pending change requests: approve, reject or withdraw some first`);
-  }
   repo.insertChangeRequest(sql, info, payload);
   appendEvent(sql, { version: meta.version, actor: info.createdBy, operation: "changeRequest.create", target: info.id, diff: { operation: info.operation, target: info.target ?? null } });
   return { ok: false, error: { code: "approval_required", changeRequest: info } };
 }
 
-/** Approvals a write to this environment needs (0: it applies at once). */
-export const approvalsRequired = (sql: Sql): number => repo.readApprovals(sql);
-
-/**
- * Records a checked document change as a pending request needing `required` approvals (the
- * caller answers 202) instead of applying it. Call inside a transaction.
- */
-export function holdDocChange(sql: Sql, actor: Actor, meta: Meta, current: EnvironmentDoc, change: Change<unknown>, required: number): StoreFailure {
-  const flags = changedItems(current.flags, change.next.flags);
-  const segments = changedItems(current.segments, change.next.segments);
-  const extra = extraOf(change.next) === extraOf(current) ? undefined : extraOf(change.next);
-  const payload: DocPayload = {
-    type: "doc", operation: change.operation, ...(change.target === undefined ? {} : { target: change.target }), flags, segments,
-    ...(extra === undefined ? {} : { extra }),
-    bases: {
-      flags: flags.map(([key]) => [key, getFlag(sql, key)?.version ?? 0]),
-      segments: segments.map(([key]) => [key, segmentPlace(sql, key)?.version ?? 0]),
-      ...(extra === undefined ? {} : { extra: meta.extra }),
-    },
-  };
-  const { changes, omitted } = describe(current, payload);
-  return record(sql, newInfo(actor, meta, required, change.operation, change.target, changes, omitted), payload, meta);
-}
-
-/** The policy gate of a call that is not a document change (see `holdDocChange`). */
-export function holdAction(sql: Sql, actor: Actor, meta: Meta, action: HeldAction, shown: ChangeRequestChange, bases: [string, number][] = []): StoreFailure | undefined {
-  const required = repo.readApprovals(sql);
-  if (required === 0) return undefined;
-  const target = "flag" in action ? action.flag : "id" in action ? action.id : undefined;
-  return record(sql, newInfo(actor, meta, required, action.type, target, [shown]), { type: "action", action, bases: { flags: bases } }, meta);
-}
-
-/** The first base that moved on since the request was made, as a refusal. */
-export function staleBase(sql: Sql, meta: Meta, payload: Payload): StoreFailure | undefined {
-  for (const [key, version] of payload.bases.flags) {
-    const now = getFlag(sql, key)?.version ?? 0;
-    if (now !== version) return conflict(`flag "${key}" changed since the change request was made (version ${now}, was ${version})`);
-  }
-  if (payload.type === "action") return undefined;
-  for (const [key, version] of payload.bases.segments) {
-    const now = segmentPlace(sql, key)?.version ?? 0;
-    if (now !== version) return conflict(`segment "${key}" changed since the change request was made (version ${now}, was ${version})`);
-  }
-  if (payload.bases.extra !== undefined && payload.bases.extra !== meta.extra) return conflict("the environment metadata changed since the change request was made");
-  return undefined;
-}
-
-/** The document with the request's items laid over `current`. */
-export function appliedDoc(current: EnvironmentDoc, payload: DocPayload): EnvironmentDoc {
-  const next: EnvironmentDoc = { ...current, flags: overlay(current.flags, payload.flags), segments: overlay(current.segments, payload.segments) };
-  if (payload.extra === undefined) return next;
-  const { metadata: _m, evaluators: _e, ...rest } = next;
-  return { ...rest, ...(JSON.parse(payload.extra) as Pick<EnvironmentDoc, "metadata" | "evaluators">) };
-}
-
-/** The audit diff of an applied document request: before/after of a single item, else what changed. */
-export function appliedDiff(current: EnvironmentDoc, payload: DocPayload, info: ChangeRequestInfo, summary: unknown): unknown {
-  const changeRequest = { id: info.id, createdBy: info.createdBy, approvedBy: info.approvals.map((a) => a.actor) };
-  if (payload.flags.length + payload.segments.length === 1 && payload.extra === undefined) {
-    const [kind, [key, after]] = payload.flags.length === 1 ? ["flag", payload.flags[0]!] as const : ["segment", payload.segments[0]!] as const;
-    const before = kind === "flag" ? current.flags.find((f) => f.key === key) : current.segments.find((s) => s.key === key);
-    const show = (v: unknown) => (v && kind === "segment" ? auditSegment(v as Segment) : v ?? null);
-    return { changeRequest, before: show(before), after: show(after) };
-  }
-  return { changeRequest, ...(summary as object) };
-}
-
 /** The request closed by `actor` with `status`. */
 export const closed = (info: ChangeRequestInfo, status: ChangeRequestInfo["status"], actor: Actor, extra: Partial<ChangeRequestInfo> = {}): ChangeRequestInfo =>
   ({ ...info, ...extra, status, closedBy: String(actor), closedAt: new Date().toISOString() });
+
+export class ChangeRequests {
+  /** `repeat`: a held call made again past the gate as its creator (held-actions.ts `repeatHeld`). */
+  constructor(private readonly host: ReleaseHost, private readonly repeat: (action: HeldAction, actor: Actor) => Promise<StoreResult<unknown>>) {}
+
+  async list(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
+    const live = liveMeta(this.host.sql);
+    return live.ok ? success(repo.pageChangeRequests(this.host.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;
+  }
+
+  async get(id: string): Promise<StoreResult<ChangeRequestInfo>> {
+    const live = liveMeta(this.host.sql);
+    if (!live.ok) return live;
+    const info = repo.getChangeRequest(this.host.sql, id);
+    return info ? success(info) : notFound(`no change request "${id}"`);
+  }
+
+  /**
+   * approve (not by its creator's principal; at the required count it applies), reject (not by
+   * its creator's principal), withdraw (by its creator's principal only). Each principal approves
+   * at most once, whichever of its tokens it uses. A request that can no longer apply answers
+   * status `conflict`.
+   */
+  async review(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+    const live = liveMeta(this.host.sql);
+    if (!live.ok) return live;
+    const info = repo.getChangeRequest(this.host.sql, id);
+    if (!info) return notFound(`no change request "${id}"`);
+    if (info.status !== "pending") return conflict(`change request "${id}" is ${info.status}`);
+    const who = String(actor);
+    const known = new Map(Array.isArray(principals?.known) ? principals.known : []);
+    const principalOf = (a: string) => known.get(a) ?? a;
+    const me = typeof principals?.principal === "string" ? principals.principal : who;
+    const creator = principalOf(info.createdBy);
+    const mine = me === creator;
+    const acting = who === me ? `"${me}"` : `${who} (acting for "${me}")`;
+    if (action === "withdraw" && !mine) return { ok: false, error: { code: "forbidden", message: `only the creator of a change request ("${creator}") may withdraw it, not ${acting}` } };
+    if (action !== "withdraw" && mine) return { ok: false, error: { code: "forbidden", message: `the creator of a change request may not ${action} it: ${acting} is the principal that made it` } };
+    if (action === "approve" && info.approvals.some((a) => (a.principal ?? principalOf(a.actor)) === me)) return conflict(`change request "${id}" is already approved by "${me}"`);
+    const event = (operation: string, diff: unknown, version = live.value.version) =>
+      appendEvent(this.host.sql, { version, actor: who, operation, target: id, diff });
+    if (action !== "approve") {
+      const next = closed(info, action === "reject" ? "rejected" : "withdrawn", who);
+      this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, next); event(`changeRequest.${action}`, { operation: info.operation }); });
+      return success(next);
+    }
+    const approved: ChangeRequestInfo = { ...info, approvals: [...info.approvals, { actor: who, principal: me, at: new Date().toISOString() }] };
+    this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, approved); event("changeRequest.approve", { approvals: approved.approvals.length, required: info.required }); });
+    if (approved.approvals.length < info.required) return success(approved);
+    return this.apply(approved, who);
+  }
+
+  private async apply(info: ChangeRequestInfo, approver: string): Promise<StoreResult<ChangeRequestInfo>> {
+    const payload = repo.readPayload<Payload>(this.host.sql, info.id);
+    const applied = (version: number) => closed(info, "applied", approver, { version });
+    let result: StoreResult<ChangeRequestInfo>;
+    const meta = liveMeta(this.host.sql);
+    if (!meta.ok) return meta;
+    const stale = staleBase(this.host.sql, meta.value, payload);
+    if (stale) result = stale;
+    else if (payload.type === "doc") {
+      result = await this.host.mutate(info.createdBy, (current, m) => {
+        const again = staleBase(this.host.sql, m, payload);
+        if (again) return again;
+        const next = appliedDoc(current, payload);
+        return success({
+          operation: payload.operation, ...(payload.target === undefined ? {} : { target: payload.target }), next,
+          write: (v: number) => {
+            const summary = summarize(applyDoc(this.host.sql, current, next, v));
+            repo.updateChangeRequest(this.host.sql, applied(v));
+            return appliedDiff(current, payload, info, summary);
+          },
+          answer: (v: number) => applied(v),
+        });
+      }, "approved");
+    } else {
+      const repeated = await this.repeat(payload.action, info.createdBy);
+      if (repeated.ok) {
+        const now = liveMeta(this.host.sql);
+        const version = now.ok ? now.value.version : meta.value.version;
+        const closedInfo = applied(version);
+        this.host.transaction(() => repo.updateChangeRequest(this.host.sql, closedInfo));
+        result = success(closedInfo);
+      } else result = repeated;
+    }
+    if (result.ok) return result;
+    if (result.error.code !== "conflict" && result.error.code !== "invalid" && result.error.code !== "not_found") return result;
+    // Based on something that changed or no longer validates: closed as a conflict, nothing applied.
+    const error = failureMessage(result);
+    const now = liveMeta(this.host.sql);
+    const conflicted = closed(info, "conflict", approver, { error });
+    this.host.transaction(() => {
+      repo.updateChangeRequest(this.host.sql, conflicted);
+      appendEvent(this.host.sql, { version: now.ok ? now.value.version : meta.value.version, actor: approver, operation: "changeRequest.conflict", target: info.id, diff: { error } });
+    });
+    return success(conflicted);
+  }
+}

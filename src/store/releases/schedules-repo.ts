@@ -15,6 +15,19 @@ type ScheduleRow = {
 const LIST_LIMIT = 500;
 export const MAX_PENDING_SCHEDULES = 1000;
 
+/**
+ * Part of schema step 3 (schema.ts). IF NOT EXISTS: a store taken back to an older schema version
+ * re-runs the step. `at` is ms since epoch (the alarm compares it); times shown back are ISO strings.
+ */
+export const SCHEDULE_TABLES = [
+  `CREATE TABLE IF NOT EXISTS schedules (
+     id TEXT PRIMARY KEY, at INTEGER NOT NULL, flag TEXT NOT NULL, patch TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'failed', 'cancelled')),
+     created TEXT NOT NULL, created_by TEXT NOT NULL,
+     version INTEGER, error TEXT, closed TEXT, cancelled_by TEXT)`,
+  `CREATE INDEX IF NOT EXISTS schedules_pending ON schedules (at) WHERE status = 'pending'`,
+];
+
 function toInfo(r: ScheduleRow): ScheduleInfo {
   return {
     id: r.id, at: new Date(r.at).toISOString(), flag: r.flag, patch: JSON.parse(r.patch) as Record<string, unknown>, status: r.status,

@@ -2,8 +2,19 @@
  * Webhook subscriptions of one environment and the outbox of deliveries not yet on the queue.
  * @module
  */
-import { all, first, run, type Sql } from "../sql";
 import type { WebhookInfo } from "../../core/wire/store-rpc";
+import { all, first, run, type Sql } from "../sql";
+
+/** Schema step 5 (schema.ts). */
+export const WEBHOOK_TABLES = [
+  // The secret is kept as issued, not hashed: the store must sign every delivery with it (HMAC
+  // needs the key itself), unlike SDK keys and admin tokens.
+  `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+     created TEXT NOT NULL, created_by TEXT NOT NULL)`,
+  // Deliveries written in the commit's own transaction and removed once on the queue, so a
+  // committed version's event survives a failed enqueue or an evicted object. created: ms since epoch.
+  `CREATE TABLE IF NOT EXISTS webhook_outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)`,
+];
 
 export interface StoredWebhook extends WebhookInfo {
   secret: string;

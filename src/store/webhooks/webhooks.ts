@@ -14,7 +14,7 @@ import { zodIssues } from "../../core/issues";
 import type { WebhookMessage } from "../../core/wire/queue-messages";
 import type { StoreResult } from "../../core/wire/store-rpc";
 import { randomId } from "../secrets";
-import { done, invalid, noEnvironment, notFound } from "../results";
+import { success, invalid, noEnvironment, notFound } from "../results";
 import type { Sql } from "../sql";
 import * as repo from "./webhooks-repo";
 import type { WebhookInfo } from "../../core/wire/store-rpc";
@@ -51,24 +51,24 @@ export class StoreWebhooks {
       id: randomId("wh_"), url: parsed.data.url, events: parsed.data.events, createdAt: new Date().toISOString(), secret: newSecret(),
     };
     repo.insertWebhook(this.host.sql, hook, actor);
-    return done(hook);
+    return success(hook);
   }
 
   list(): StoreResult<WebhookInfo[]> {
     if (!this.host.liveName()) return noEnvironment;
-    return done(repo.listWebhooks(this.host.sql).map(({ secret: _s, ...info }) => info));
+    return success(repo.listWebhooks(this.host.sql).map(({ secret: _s, ...info }) => info));
   }
 
   remove(id: string): StoreResult<{ deleted: true }> {
     if (!this.host.liveName()) return noEnvironment;
-    return repo.deleteWebhook(this.host.sql, String(id)) ? done({ deleted: true }) : notFound(`no webhook "${id}"`);
+    return repo.deleteWebhook(this.host.sql, String(id)) ? success({ deleted: true }) : notFound(`no webhook "${id}"`);
   }
 
   /** What the queue consumer needs to sign and send one delivery. */
   target(id: string): StoreResult<{ url: string; secret: string }> {
     if (!this.host.liveName()) return noEnvironment;
     const hook = repo.getWebhook(this.host.sql, String(id));
-    return hook ? done({ url: hook.url, secret: hook.secret }) : notFound(`no webhook "${id}"`);
+    return hook ? success({ url: hook.url, secret: hook.secret }) : notFound(`no webhook "${id}"`);
   }
 
   /** Inside the commit transaction: one outbox row per webhook that wants this change's event. */

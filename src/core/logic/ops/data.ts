@@ -4,7 +4,7 @@
  * @module
  */
 import { compileGetter, contextRoot, flagdProperties, isInheritedName, ownProperty, splitPath } from "../../path";
-import type { EvaluationContext } from "../../engine";
+import type { EvaluationContext } from "../../evaluation-types";
 import { LogicError, type Expr, type Runtime } from "../../runtime";
 import { prevRegister } from "../prev-register";
 import type { LogicCompiler, LogicOperator } from "../types";

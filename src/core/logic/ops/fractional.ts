@@ -6,7 +6,7 @@
  * @module
  */
 import { bucketOf, murmur3, murmur3Finish, murmur3Prefix } from "../../murmur3";
-import type { EvaluationContext } from "../../engine";
+import type { EvaluationContext } from "../../evaluation-types";
 import type { Expr } from "../../runtime";
 import { flagdOperatorInIterator, NOT_CONSTANT, type LogicOperator } from "../types";
 

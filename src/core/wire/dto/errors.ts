@@ -8,7 +8,8 @@ export const ADMIN_ERROR_CODES = [
   "UNAUTHORIZED", "ADMIN_DISABLED", "FORBIDDEN", "NOT_FOUND", "INVALID", "MALFORMED_JSON",
   "PAYLOAD_TOO_LARGE", "PRECONDITION_FAILED", "CONFLICT", "INTERNAL", "STORE_UNAVAILABLE",
 ] as const;
-export type ErrorCode = (typeof ADMIN_ERROR_CODES)[number];
+/** `error.code` of an admin HTTP error body (not an evaluation's OpenFeature error code). */
+export type HttpErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
 /** A problem in a definition, with its JSON path (e.g. `flags.checkout.rules[2].when.values`). */
 export const Issue = z.object({ path: z.string(), message: z.string() });

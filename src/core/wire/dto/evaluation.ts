@@ -1,5 +1,5 @@
 /**
- * What evaluation answers: the core's result (src/core/engine.ts re-exports its type), the OFREP
+ * What evaluation answers: the core's result (src/core/evaluation-types.ts re-exports its type), the OFREP
  * 0.3.0 bodies the edge builds from it (spec/ofrep/openapi.yaml), and the SDK snapshot.
  * @module
  */
@@ -9,7 +9,8 @@ import { EnvironmentDoc, Metadata } from "../../model";
 export const REASONS = ["STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT", "ERROR"] as const;
 export type Reason = (typeof REASONS)[number];
 export const ERROR_CODES = ["FLAG_NOT_FOUND", "TYPE_MISMATCH", "PARSE_ERROR", "TARGETING_KEY_MISSING", "INVALID_CONTEXT", "GENERAL"] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** The OpenFeature error code of an evaluation answered with reason ERROR (not an HTTP error code). */
+export type EvaluationErrorCode = (typeof ERROR_CODES)[number];
 
 /** Which part of the definition decided, when asked for (`explain: true`). */
 export const Explanation = z.object({

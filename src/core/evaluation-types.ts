@@ -1,13 +1,13 @@
 /**
  * The contract between the core and its callers (store, edge, admin): what evaluation reads
  * (context, options), what it answers (results with OpenFeature reasons and error codes, as
- * values) and the compiled environment that answers. Implemented by environment.ts.
+ * values) and the compiled environment that answers. Types only; implemented by evaluator.ts.
  * @module
  */
 import type { EnvironmentDoc, FlagType } from "./model";
 import type { EvaluationResult } from "./wire/dto/evaluation";
 
-export type { ErrorCode, EvaluationResult, Explanation, Reason } from "./wire/dto/evaluation";
+export type { EvaluationErrorCode, EvaluationResult, Explanation, Reason } from "./wire/dto/evaluation";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 

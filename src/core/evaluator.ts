@@ -5,7 +5,7 @@
  * answers its first evaluation without compiling the other 9,999 flags).
  * @module
  */
-import type { CompiledEnvironment, EvaluateOptions, EvaluationContext, EvaluationResult, Explanation } from "./engine";
+import type { CompiledEnvironment, EvaluateOptions, EvaluationContext, EvaluationResult, Explanation } from "./evaluation-types";
 import { FlagImpl, Shape } from "./flag";
 import type { Metadata } from "./model";
 import { NO_RUNTIME, type Runtime } from "./runtime";
@@ -20,7 +20,7 @@ export interface FlagSupply {
   compileAll(into: Map<string, FlagImpl>): readonly FlagImpl[];
 }
 
-export class Environment implements CompiledEnvironment {
+export class EnvironmentEvaluator implements CompiledEnvironment {
   private readonly byKey: Map<string, FlagImpl>;
   private all: readonly FlagImpl[] | undefined;
   private clientList: readonly FlagImpl[] | undefined = undefined;

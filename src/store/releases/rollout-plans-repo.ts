@@ -1,10 +1,17 @@
 /**
- * Release plans, one row per flag (its latest plan). The row's JSON is the plan as shown back plus
+ * Rollout plans, one row per flag (its latest plan). The row's JSON is the plan as shown back plus
  * the split it started from; `next_at` is when the alarm applies the next step (running only).
  * @module
  */
 import type { PlanInfo } from "../../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "../sql";
+
+/** Part of schema step 3 (schema.ts). */
+export const PLAN_TABLES = [
+  // One plan per flag (the latest); json is the PlanInfo plus the split it started from.
+  // next_at: when the next step is due (ms since epoch), NULL unless running.
+  `CREATE TABLE IF NOT EXISTS plans (flag TEXT PRIMARY KEY, json TEXT NOT NULL, next_at INTEGER)`,
+];
 
 /** The split of the fallthrough the plan started from (rollout-plan.ts `baseSplit`). */
 export interface StoredPlan extends PlanInfo {
