@@ -12,12 +12,11 @@
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import { compileEnvironment } from "../../core/compile";
+import { checkTouchedFlags, compileEnvironment } from "../../core/compile";
 import { mergeFlagdImport, type FlagdImport } from "../../core/flagd/import";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../core/engine";
 import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import { ENVIRONMENT_PATTERN, type KeyKind } from "../../core/wire/kv-layout";
-import { encodeDoc, type EncodedDoc } from "../../core/wire/snapshot-text";
 import type { StoreBindings as Env } from "../bindings";
 import {
   SUBSCRIBE_PATH,
@@ -31,7 +30,8 @@ import * as flags from "./flags-repo";
 import { displayPrefix, randomId, randomSecret, sha256Hex } from "../secrets";
 import * as keys from "./keys-repo";
 import { bumpVersion, insertMeta, readMeta, setDeleted, setPublished, type Meta } from "./meta-repo";
-import { DEFAULT_POINTER_INTERVAL_MS, MAX_SNAPSHOT_BYTES, Publishing, type PublishSource } from "../publishing/publish";
+import { ChunkLedger } from "../publishing/chunk-ledger";
+import { DEFAULT_POINTER_INTERVAL_MS, Publishing, encodeVersion, type Encoded, type PublishSource } from "../publishing/publish";
 import { appendEvent, pageHistory } from "./events-repo";
 import { conflict, done, invalid, noEnvironment, notFound, stale } from "../results";
 import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "../../core/wire/releases-rpc";
@@ -67,6 +67,12 @@ export interface Change<T> {
   operation: string;
   target?: string;
   next: EnvironmentDoc;
+  /**
+   * The flags a change to flags alone puts, patches or deletes: only they and the flags that
+   * name them as prerequisites are compiled to check it (core/compile.ts checkTouchedFlags).
+   * Absent: the whole resulting document is compiled (imports, segments, rollbacks).
+   */
+  touchedFlags?: readonly string[];
   write(version: number): unknown;
   answer(version: number): T;
 }
@@ -103,19 +109,25 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   /** Public for tests: alert evaluation (alerts.ts); it reads the insights clock. */
   readonly alerts: StoreAlerts;
   /** The current document, kept per version: validation of the next change starts from it. */
-  private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
+  private cache: { version: number; doc: EnvironmentDoc; encoded?: Encoded } | undefined;
+  /** Which snapshot chunks KV holds (publishing/chunk-ledger.ts). */
+  private readonly chunks: ChunkLedger;
   /** The compiled current document (explain), kept per version. */
   private compiled: { version: number; env: CompiledEnvironment } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql as unknown as Sql;
+    this.chunks = new ChunkLedger(this.sql);
     this.publishing = new Publishing(env.FLAGS_KV, this.publishSource(), pointerInterval(env), {
       setAlarm: (at) => ctx.storage.setAlarm(at),
       // The other users of the one alarm: snapshot deletion, schedules and plan steps, the webhook outbox, alerts.
       otherDueAt: () => earliest(earliest(this.snapshots.nextAt(), this.releases.nextAt()), earliest(this.webhooks.dueAt(), this.alerts.dueAt())),
     });
-    this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv);
+    this.snapshots = new SnapshotCollector(this.sql, () => this.publishing.publisher.kv, {
+      ledger: this.chunks,
+      inLane: (work) => this.publishing.publisher.inLane(work),
+    });
     this.releases = new Releases({
       sql: this.sql,
       live: () => this.live(),
@@ -244,7 +256,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       if (refused) return refused;
       const position = existing ? flags.flagPosition(this.sql, flag.key)! : flags.nextFlagPosition(this.sql);
       return done({
-        operation: "flag.put", target: flag.key,
+        operation: "flag.put", target: flag.key, touchedFlags: [flag.key],
         next: { ...current, flags: upsert(current.flags, flag, existing !== undefined) },
         write: (v) => {
           flags.writeFlag(this.sql, flag, position, v);
@@ -262,7 +274,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       const refused = stale(`flag "${key}"`, existing.version, ifMatch);
       if (refused) return refused;
       return done({
-        operation: "flag.delete", target: key,
+        operation: "flag.delete", target: key, touchedFlags: [key],
         next: { ...current, flags: current.flags.filter((f) => f.key !== key) },
         write: (v) => {
           flags.removeFlag(this.sql, key, v);
@@ -284,7 +296,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       const flag: Flag = { ...before, enabled };
       const position = flags.flagPosition(this.sql, key)!;
       return done({
-        operation: "flag.toggle", target: key,
+        operation: "flag.toggle", target: key, touchedFlags: [key],
         next: { ...current, flags: upsert(current.flags, flag, true) },
         write: (v) => {
           flags.writeFlag(this.sql, flag, position, v);
@@ -598,6 +610,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.ctx.storage.transactionSync(() => {
       setPublished(this.sql, "published_version", 0);
       setPublished(this.sql, "snapshot_version", 0);
+      this.chunks.unstoreAll();
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();
@@ -611,7 +624,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     // After publishing had its try, so a lag it just closed is not announced; the events go out at once.
     if (await this.alerts.runDue()) await this.webhooks.flush();
     const name = readMeta(this.sql)?.name;
-    if (name !== undefined) await this.snapshots.collect(name);
+    if (name !== undefined) {
+      await this.snapshots.collect(name);
+      await this.snapshots.collectChunks(name);
+    }
     // Set explicitly: a run that sets no new alarm leaves none behind.
     await this.publishing.armAlarm();
   }
@@ -679,7 +695,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const required = gate === "policy" ? approvalsRequired(this.sql) : 0;
     if (required > 0) {
       // Only a change that would commit becomes a request: the whole document is validated first.
-      const valid = validDoc(change.value.next);
+      const valid = validDoc(change.value.next, this.cache?.encoded, change.value.touchedFlags);
       if (!valid.ok) return valid;
       let held: StoreFailure | undefined;
       this.ctx.storage.transactionSync(() => { held = holdDocChange(this.sql, actor, live.value, current, change.value as Change<unknown>, required); });
@@ -700,7 +716,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     if (!live.ok) return live;
     const change = plan(this.currentDoc(live.value), live.value);
     if (!change.ok) return change;
-    const valid = validDoc(change.value.next);
+    const valid = validDoc(change.value.next, this.cache?.encoded, change.value.touchedFlags);
     return valid.ok ? change : valid;
   }
 
@@ -735,7 +751,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const valid = validDoc(next);
+    const valid = validDoc(next, this.cache?.encoded, change.touchedFlags);
     if (!valid.ok) return valid;
     const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
@@ -753,7 +769,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       throw err;
     }
     this.cache = { version, doc: next, encoded };
-    this.compiled = { version, env: compiled };
+    // After a check of touched flags only, explain compiles the document when first asked.
+    this.compiled = compiled && { version, env: compiled };
     return done(version);
   }
 
@@ -767,9 +784,9 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
           version: meta.version,
           deleted: meta.deleted,
           publishedAt: auditTime(this.sql, meta.version) ?? meta.created,
-          doc: () => {
+          encoded: () => {
             const doc = this.currentDoc(meta);
-            return (this.cache!.encoded ??= encodeDoc(doc));
+            return (this.cache!.encoded ??= encodeVersion(doc, undefined).value);
           },
         };
       },
@@ -787,7 +804,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       },
       pendingKeys: () => keys.pendingKeys(this.sql),
       markKey: (id, revoked) => keys.markKeyPublished(this.sql, id, revoked),
-      onPublished: (version) => this.broadcast({ type: "version", version }),
+      onWritten: (version) => this.broadcast({ type: "version", version }),
+      chunks: this.chunks,
     };
   }
 
@@ -799,15 +817,23 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 }
 
-/** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
-function validDoc(next: EnvironmentDoc): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
-  const compiled = compileEnvironment(next);
-  if (!compiled.ok) return invalid(compiled.errors);
-  const encoded = encodeDoc(next);
-  if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
-    return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
+/**
+ * The one validation of a resulting document: it compiles, and its snapshot fits in KV. Encoded
+ * from the version before where it is held, so only the chunks of changed items are serialised.
+ */
+function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFlags?: readonly string[]): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
+  let compiled: CompiledEnvironment | undefined;
+  if (touchedFlags) {
+    const checked = checkTouchedFlags(next, touchedFlags);
+    if (!checked.ok) return invalid(checked.errors);
+  } else {
+    const whole = compileEnvironment(next);
+    if (!whole.ok) return invalid(whole.errors);
+    compiled = whole.value;
   }
-  return done({ compiled: compiled.value, encoded });
+  const encoded = encodeVersion(next, previous);
+  if (encoded.tooBig) return invalid([{ path: "", message: encoded.tooBig }]);
+  return done({ compiled, encoded: encoded.value });
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

@@ -174,7 +174,7 @@ export class Releases {
       const flag = patched.value;
       const position = flagPosition(this.sql, flag.key)!;
       return done({
-        operation: "schedule.apply", target: flag.key,
+        operation: "schedule.apply", target: flag.key, touchedFlags: [flag.key],
         next: { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) },
         write: (v: number) => {
           writeFlag(this.sql, flag, position, v);
