@@ -181,6 +181,10 @@ export const api = {
   exportFlagd: (env) => request("GET", `${envPath(env)}/flagd`),
   /** `draft`: an unsaved definition of `flag` to evaluate instead of the stored one. @param {string} env @param {string} flag @param {any} context @param {any} draft */
   explain: (env, flag, context, draft) => request("POST", `${envPath(env)}/explain`, { body: { flag, context, draft } }),
+  /** @param {string} env @param {Record<string, unknown>} draft @returns {Promise<import("./editor/convert.js").NativeRulesAnswer>} */
+  async nativeRules(env, draft) {
+    return (await request("POST", `${envPath(env)}/native-rules`, { body: { draft } })).data;
+  },
 
   // Insights
   /** @param {string} env @param {number} minutes */

@@ -152,7 +152,8 @@ const FLAG_EDITOR = (ctx, page) => ({
     const segments = await segmentKeys(ctx);
     // The other flags for the prerequisite picker: read when it opens, not copied per flag.
     const flags = () => stores.flags.items;
-    return visualEditor(flag, { flags, segments, kinds: FLAG_KINDS, isNew: !stores.flags.items.has(flag.key) }, onChange);
+    const nativeRules = (/** @type {Record<string, unknown>} */ draft) => api.nativeRules(ctx.env, draft);
+    return visualEditor(flag, { flags, segments, kinds: FLAG_KINDS, isNew: !stores.flags.items.has(flag.key), nativeRules }, onChange);
   },
 });
 

@@ -1,6 +1,7 @@
 /**
  * Builds the OpenAPI 3.1 document of the Worker (admin API, OFREP evaluation, SDK snapshot,
- * health) from the same zod schemas the routes validate with, and writes admin/openapi.json, a
+ * health) from the contract's zod schemas (src/core/wire/dto: the bodies and queries the routes
+ * validate with, the answers the store and routes are typed by), and writes admin/openapi.json, a
  * static asset served at GET /openapi.json: the document and full zod (for `toJSONSchema`) both
  * stay out of the Worker bundle, which every cold start pays for.
  * test/admin/openapi.node.test.ts fails when the committed file drifts.
@@ -11,190 +12,15 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
-import * as admin from "../src/admin/schemas";
-import { Condition, EnvironmentDoc, Flag, Segment } from "../src/core/model";
+import { COMPONENTS } from "../src/core/wire/dto/components";
+import { PLAN_ACTIONS, REVIEW_ACTIONS } from "../src/core/wire/dto/enums";
+import { ChangeRequestQuery, HistoryQuery, MetricsQuery, UsageQuery } from "../src/core/wire/dto/requests";
 import { ENVIRONMENT_PATTERN } from "../src/core/wire/kv-layout";
-import type { SegmentSummary as StoreSegmentSummary } from "../src/core/wire/store-rpc";
 
 export const OUTPUT = fileURLToPath(new URL("../admin/openapi.json", import.meta.url));
 
-// ---- response shapes (documentation only: the routes build these from store results) ----
-const Issue = z.object({ path: z.string(), message: z.string() });
-const ErrorBody = z.object({
-  error: z.object({
-    code: z.string().meta({ description: "UNAUTHORIZED, ADMIN_DISABLED, FORBIDDEN, NOT_FOUND, INVALID, MALFORMED_JSON, PAYLOAD_TOO_LARGE, PRECONDITION_FAILED, CONFLICT, INTERNAL" }),
-    message: z.string(),
-    issues: z.optional(z.array(Issue)).meta({ description: "Each invalid field, by JSON path." }),
-    currentVersion: z.optional(z.number()).meta({ description: "412 only: the current ETag value." }),
-  }),
-});
-const Version = z.object({ version: z.int() });
-const StoredFlag = z.intersection(Flag, z.object({
-  version: z.int().meta({ description: "Environment version of the flag's last change (its ETag)." }),
-  status: z.optional(z.enum(["new", "active", "inactive", "launched"])).meta({ description: "Read-only, computed from usage (ignored on PUT)." }),
-  stale: z.optional(z.boolean()).meta({ description: "Read-only: past its kind's expected lifetime and inactive or launched." }),
-  lastEvaluatedAt: z.optional(z.nullable(z.string())).meta({ description: "Read-only: ISO time of the last counted evaluation, or null." }),
-}));
-const Variants = z.record(z.string(), z.int());
-const FlagUsage = z.object({
-  flag: z.string(), total: z.int(), variants: Variants, lastEvaluatedAt: z.nullable(z.string()),
-  buckets: z.array(z.object({ start: z.string(), total: z.int(), variants: Variants })).meta({ description: "Hourly, oldest first, every hour present." }),
-});
-const Counts = (...names: string[]) => z.object(Object.fromEntries(names.map((n) => [n, z.int()])));
-const EdgeMetrics = z.object({
-  buckets: z.array(z.object({
-    start: z.string(), requests: z.int(), status: Counts("2xx", "3xx", "4xx", "5xx"), rateLimited: z.int(),
-    stale: z.int().meta({ description: "Answers served from the last known good snapshot (KV failing)." }),
-    cache: Counts("memory", "cache", "miss"),
-    lost: Counts("evaluations", "requests").meta({ description: "Counts the edge dropped after repeated send failures." }),
-    deadLettered: Counts("messages", "evaluations").meta({ description: "Summaries the consumer gave up on (dead-letter queue)." }),
-  })).meta({ description: "Per minute, oldest first, every minute present." }),
-  publish: z.object({ version: z.int(), publishedVersion: z.int(), lagSeconds: z.number() }),
-});
-const LifecycleSettings = z.object({
-  lifetimeDays: z.record(z.string(), z.nullable(z.number())).meta({ description: "Expected lifetime per kind; null: permanent." }),
-  statusWindowDays: z.number(),
-});
-const StoredSegment = z.intersection(Segment, z.object({ version: z.int() }));
-const SegmentSummary = z.object({
-  key: z.string(), description: z.optional(z.string()),
-  includedCount: z.int(), excludedCount: z.int(), rules: z.int().meta({ description: "How many rules." }), version: z.int(),
-}).meta({ description: "A segment in the list: its key lists as counts (GET of one segment has the keys)." });
-// Documents the store's DTO (src/core/wire/store-rpc.ts): if either drifts from the other, typecheck fails.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const _segmentSummaryMatches: Same<z.output<typeof SegmentSummary>, StoreSegmentSummary> = true;
-const EnvironmentInfo = z.object({ name: z.string(), version: z.int(), flags: z.int(), segments: z.int() });
-const KeyInfo = z.object({
-  id: z.string(), kind: z.enum(["client", "server"]), prefix: z.string(), createdAt: z.string(), revokedAt: z.optional(z.string()),
-});
-const MintedKey = z.object({ id: z.string(), kind: z.enum(["client", "server"]), key: z.string().meta({ description: "Shown only in this answer; stored hashed." }) });
-const AdminToken = z.object({
-  id: z.string(), role: z.enum(["admin", "read"]), environments: z.optional(z.array(z.string())),
-  prefix: z.string(), createdAt: z.string(),
-  createdBy: z.string().meta({ description: "The actor that minted it (`bootstrap` or a token id)." }),
-  owner: z.optional(z.string()).meta({ description: "The person it was minted for (a principal of its own)." }),
-  principal: z.string().meta({ description: "Who it acts for: `owner`, else its minter's principal. Change requests count reviewers by principal." }),
-  revokedAt: z.optional(z.string()),
-});
-const MintedToken = z.intersection(AdminToken, z.object({ token: z.string().meta({ description: "Shown only in this answer; stored hashed." }) }));
-const HistoryEntry = z.object({
-  version: z.int(), time: z.string(), actor: z.string(),
-  principal: z.string().meta({ description: "Who the actor acts for (`bootstrap`, or its token's principal)." }),
-  operation: z.string(), target: z.optional(z.string()), diff: z.unknown(),
-  event: z.optional(z.literal(true)).meta({ description: "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then." }),
-});
-const StreamCounts = z.object({
-  clients: z.int().meta({ description: "SSE clients connected to the environment, as isolates last reported them (approximate while clients come and go)." }),
-  sockets: z.int().meta({ description: "WebSockets held by the environment's Durable Object itself: at most the relay shard count." }),
-  relays: z.int().meta({ description: "Relay shards holding at least one isolate." }),
-});
-const HistoryPage = z.object({ entries: z.array(HistoryEntry), next: z.optional(z.int()).meta({ description: "Pass as `before` for the next page." }) });
-const Reason = z.string().meta({ description: "STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT or ERROR" });
-const Metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
-const EvaluationResult = z.object({
-  key: z.string(), value: z.optional(z.json()), variant: z.optional(z.string()), reason: Reason,
-  errorCode: z.optional(z.string()), errorMessage: z.optional(z.string()), metadata: Metadata,
-  explanation: z.optional(z.record(z.string(), z.unknown())),
-});
-const FlagdDocument = z.looseObject({
-  $schema: z.optional(z.string()),
-  flags: z.record(z.string(), z.looseObject({
-    state: z.enum(["ENABLED", "DISABLED"]), variants: z.record(z.string(), z.json()),
-    defaultVariant: z.optional(z.nullable(z.string())), targeting: z.optional(z.unknown()), metadata: z.optional(Metadata),
-  })),
-  $evaluators: z.optional(z.record(z.string(), z.unknown())),
-  metadata: z.optional(Metadata),
-}).meta({ description: "A flagd flag-definition document (https://flagd.dev/schema/v0/flags.json)." });
-const FlagdExport = z.intersection(FlagdDocument, z.object({
-  warnings: z.optional(z.array(z.unknown())).meta({ description: "What flagd cannot express (e.g. prerequisites); absent when the export is lossless." }),
-}));
-
-// ---- OFREP 0.3.0 (spec/ofrep/openapi.yaml) ----
-const OfrepRequest = z.object({ context: z.optional(z.record(z.string(), z.unknown())) });
-const OfrepSuccess = z.object({
-  key: z.string(), value: z.optional(z.json()).meta({ description: "Absent when the client should use its code default." }),
-  reason: Reason, variant: z.optional(z.string()), metadata: z.optional(Metadata),
-});
-const OfrepFailure = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.optional(z.string()) });
-const OfrepBulk = z.object({ flags: z.array(z.union([OfrepSuccess, OfrepFailure])), metadata: z.optional(z.looseObject({ version: z.optional(z.int()) })) });
-const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
-const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
-
-// ---- releases (src/core/wire/releases-rpc.ts) ----
-const Schedule = z.object({
-  id: z.string(), at: z.string(), flag: z.string(), patch: z.record(z.string(), z.unknown()),
-  status: z.enum(["pending", "applied", "failed", "cancelled"]), createdBy: z.string(), createdAt: z.string(),
-  version: z.optional(z.int()).meta({ description: "applied: the version it made." }), error: z.optional(z.string()).meta({ description: "failed: why." }),
-  closedAt: z.optional(z.string()), cancelledBy: z.optional(z.string()),
-});
-const Plan = z.object({
-  flag: z.string(), variant: z.string(), steps: z.array(z.object({ percent: z.number(), waitSeconds: z.int() })),
-  status: z.enum(["running", "paused", "completed", "aborted"]), step: z.int().meta({ description: "The step last applied (1-based)." }), percent: z.number(),
-  nextAt: z.optional(z.string()), createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), versions: z.array(z.int()),
-  before: z.optional(z.unknown()).meta({ description: "The fallthrough before the plan (abort restores it)." }), reason: z.optional(z.string()),
-});
-const ChangeRequest = z.object({
-  id: z.string(), status: z.enum(["pending", "applied", "rejected", "withdrawn", "conflict"]), operation: z.string(), target: z.optional(z.string()),
-  createdBy: z.string(), createdByPrincipal: z.string().meta({ description: "Who the creator acts for; no reviewer may share it." }),
-  createdAt: z.string(), baseVersion: z.int(), required: z.int(),
-  approvals: z.array(z.object({ actor: z.string(), principal: z.string(), at: z.string() })).meta({ description: "One per principal." }),
-  changes: z.array(z.object({ kind: z.string(), key: z.optional(z.string()), action: z.string(), before: z.optional(z.unknown()), after: z.optional(z.unknown()) })),
-  changesOmitted: z.optional(z.int()), version: z.optional(z.int()), error: z.optional(z.string()), closedBy: z.optional(z.string()), closedAt: z.optional(z.string()),
-});
-const Held = z.object({ changeRequest: ChangeRequest }).meta({ description: "The environment requires approvals: the write is a pending change request; nothing changed." });
-const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.string(), version: z.optional(z.int()) });
-const Toggle = z.object({ enabled: z.boolean() });
-const Threshold = (unit: string) => z.object({ enabled: z.boolean(), threshold: z.number().meta({ description: unit }) });
-const AlertSettings = z.object({
-  windowMinutes: z.int().meta({ description: "Minute buckets the rate alerts look at (current one included)." }),
-  minRequests: z.int().meta({ description: "Traffic floor: requests the window must hold before a rate alert is judged." }),
-  resolveRatio: z.number().meta({ description: "A firing alert resolves at or below threshold × this (hysteresis)." }),
-  evaluateEverySeconds: z.int().meta({ description: "Evaluation cadence while there is traffic, a firing alert or publish lag." }),
-  pausePlansOnErrorRate: z.boolean().meta({ description: "A firing error-rate alert pauses running release plans." }),
-  noDataAfterSeconds: z.int().meta({ description: "A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120)." }),
-  alerts: z.object({
-    "error-rate": Threshold("Percent of requests answered 5xx."),
-    "stale-answers": Threshold("Percent of answers served from the last known good snapshot."),
-    "publish-lag": Threshold("Seconds since the oldest commit KV does not have yet."),
-    "flag-stale": Toggle,
-  }),
-});
-const Alert = z.object({
-  id: z.string().meta({ description: "The kind, or `flag-stale:<key>`." }),
-  kind: z.enum(["error-rate", "stale-answers", "publish-lag", "flag-stale"]), flag: z.optional(z.string()),
-  state: z.enum(["ok", "firing", "no-data"]).meta({ description: "`no-data`: its input stopped arriving; `firing` and `since` stay as they were (absence never resolves an alert)." }),
-  firing: z.boolean(), since: z.string().meta({ description: "When it entered its current state." }),
-  noDataSince: z.optional(z.string()).meta({ description: "Only in `no-data`: since when." }),
-  value: z.nullable(z.number()).meta({ description: "Last value measured; null under the traffic floor." }), threshold: z.number(),
-  unit: z.enum(["percent", "seconds", "boolean"]), requests: z.optional(z.int()), evaluatedAt: z.string(),
-});
-const Alerts = z.object({
-  alerts: z.array(Alert), nextEvaluationAt: z.nullable(z.string()).meta({ description: "Null while there is nothing to watch." }),
-  lastDataAt: z.nullable(z.string()).meta({ description: "When the last usage summary reached the store; null when none is remembered." }),
-});
-const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
-const CreatedWebhook = z.object({
-  id: z.string(), url: z.string(), events: z.array(z.string()),
-  secret: z.string().meta({ description: "`whsec_` + base64 of the signing key; shown only in this answer." }),
-});
-
-const components: [string, z.core.$ZodType][] = [
-  ["Condition", Condition], ["Flag", Flag], ["Segment", Segment], ["EnvironmentDoc", EnvironmentDoc],
-  ["FlagBody", admin.FlagBody], ["SegmentBody", admin.SegmentBody], ["ToggleBody", admin.ToggleBody],
-  ["MintKeyBody", admin.MintKeyBody], ["RollbackBody", admin.RollbackBody], ["ExplainBody", admin.ExplainBody],
-  ["PromoteBody", admin.PromoteBody], ["MintTokenBody", admin.MintTokenBody],
-  ["Error", ErrorBody], ["Version", Version], ["StoredFlag", StoredFlag], ["StoredSegment", StoredSegment], ["SegmentSummary", SegmentSummary],
-  ["EnvironmentInfo", EnvironmentInfo], ["KeyInfo", KeyInfo], ["MintedKey", MintedKey], ["AdminToken", AdminToken],
-  ["MintedToken", MintedToken], ["HistoryPage", HistoryPage], ["StreamCounts", StreamCounts], ["EvaluationResult", EvaluationResult],
-  ["FlagdDocument", FlagdDocument], ["FlagdExport", FlagdExport], ["OfrepRequest", OfrepRequest],
-  ["OfrepSuccess", OfrepSuccess], ["OfrepFailure", OfrepFailure], ["OfrepBulk", OfrepBulk],
-  ["OfrepGeneralError", OfrepGeneralError], ["Snapshot", Snapshot],
-  ["ScheduleBody", admin.ScheduleBody], ["PlanBody", admin.PlanBody], ["PolicyBody", admin.PolicyBody],
-  ["Schedule", Schedule], ["Plan", Plan], ["ChangeRequest", ChangeRequest], ["Held", Held], ["Reviewed", Reviewed],
-  ["FlagUsage", FlagUsage], ["EdgeMetrics", EdgeMetrics], ["LifecycleSettings", LifecycleSettings], ["LifecyclePatch", admin.LifecyclePatch],
-  ["WebhookBody", admin.WebhookBody], ["Webhook", Webhook], ["CreatedWebhook", CreatedWebhook],
-  ["AlertSettings", AlertSettings], ["AlertSettingsPatch", admin.AlertSettingsPatch], ["Alerts", Alerts],
-];
+/** Every schema under `components`: the contract's own declarations (src/core/wire/dto), none made here. */
+const components = Object.entries(COMPONENTS);
 
 const SHARED = "#/components/schemas/__shared#/$defs/";
 
@@ -261,6 +87,15 @@ const idParam = { name: "id", in: "path", required: true, schema: { type: "strin
 const held = json("Held", "Held as a pending change request (the environment requires approvals); nothing changed. With 1000 requests already pending the write answers 409 instead.");
 const keyParam = (what: string) => ({ name: "key", in: "path", required: true, schema: { type: "string" }, description: `${what} key` });
 const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
+
+/** A query string's parameters from the schema the route validates it with: the parsed types (integers, bounds, defaults), required as sent. */
+function queryParams(schema: z.core.$ZodType): Record<string, unknown>[] {
+  const parsed = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" }) as { properties: Record<string, Record<string, unknown>> };
+  const sent = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { required?: string[] };
+  return Object.entries(parsed.properties).map(([name, { description, ...type }]) => ({
+    name, in: "query", required: sent.required?.includes(name) ?? false, schema: type, ...(description === undefined ? {} : { description }),
+  }));
+}
 const admin401 = { security: [{ AdminToken: [] }] };
 
 type Op = Record<string, unknown>;
@@ -282,7 +117,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
         responses: { "200": json("EnvironmentInfo", "The environment."), ...envErrors },
       }),
       put: op("environments", "Create the environment if absent (idempotent)", {
-        responses: { "201": json("EnvironmentInfo", "Created."), "200": json("EnvironmentInfo", "Already existed."), "400": err("Invalid environment name."), ...adminErrors },
+        responses: { "201": json("CreatedEnvironment", "Created."), "200": json("CreatedEnvironment", "Already existed."), "400": err("Invalid environment name."), ...adminErrors },
       }),
       delete: op("environments", "Delete the environment, its definitions and keys", {
         parameters: [{ name: "confirm", in: "query", required: true, schema: { type: "string" }, description: "Must repeat the environment name." }],
@@ -311,14 +146,14 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/flags/{key}/usage`]: {
       parameters: [envParam, keyParam("Flag")],
       get: op("insights", "Hourly evaluation counts of one flag, split by variant", {
-        parameters: [{ name: "hours", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 720, default: 24 } }],
+        parameters: queryParams(UsageQuery),
         responses: { "200": json("FlagUsage", "Usage."), "400": err("Invalid hours."), ...envErrors },
       }),
     },
     [`${E}/metrics`]: {
       parameters: [envParam],
       get: op("insights", "Per-minute edge request counters and publish lag", {
-        parameters: [{ name: "minutes", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1440, default: 60 } }],
+        parameters: queryParams(MetricsQuery),
         responses: { "200": json("EdgeMetrics", "Metrics."), "400": err("Invalid minutes."), ...envErrors },
       }),
     },
@@ -398,10 +233,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/history`]: {
       parameters: [envParam],
       get: op("history", "Audit log, newest first (also after the environment was deleted)", {
-        parameters: [
-          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
-          { name: "before", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "Only versions below this one." },
-        ],
+        parameters: queryParams(HistoryQuery),
         responses: { "200": json("HistoryPage", "One page."), "400": err("Invalid paging."), ...envErrors },
       }),
     },
@@ -416,6 +248,13 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/explain`]: {
       parameters: [envParam],
       post: op("flags", "Evaluate one flag with its decision trail (read-only)", { requestBody: body("ExplainBody"), responses: { "200": json("EvaluationResult", "Result with `explanation`."), ...bodyErrors, ...envErrors } }),
+    },
+    [`${E}/native-rules`]: {
+      parameters: [envParam],
+      post: op("flags", "The native rules a flag's JSON Logic converts to with every answer unchanged, or where and why it does not (read-only)", {
+        requestBody: body("NativeRulesBody"),
+        responses: { "200": { description: "`{convertible:true, flag}` (the definition with `rules` instead of `targeting`) or `{convertible:false, path, reason}`." }, ...bodyErrors, ...envErrors },
+      }),
     },
     [`${E}/promote`]: {
       parameters: [envParam],
@@ -442,7 +281,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       put: op("releases", "Start a progressive rollout on the flag's fallthrough (step 1 applies at once)", { requestBody: body("PlanBody"), responses: { "200": json("Plan", "Started."), "202": held, "409": err("A plan is running or paused."), ...bodyErrors, ...envErrors } }),
       get: op("releases", "The flag's plan", { responses: { "200": json("Plan", "The plan."), ...envErrors } }),
     },
-    ...Object.fromEntries((["pause", "resume", "abort"] as const).map((action) => [`${E}/flags/{key}/plan/${action}`, {
+    ...Object.fromEntries(PLAN_ACTIONS.map((action) => [`${E}/flags/{key}/plan/${action}`, {
       parameters: [envParam, keyParam("Flag")],
       post: op("releases", action === "abort" ? "Abort the plan, restoring the fallthrough as it was before it" : `${action[0]!.toUpperCase()}${action.slice(1)} the plan`, { responses: { "200": json("Plan", "The plan."), "202": held, "409": err("Not in a state that allows it."), ...envErrors } }),
     }])),
@@ -454,11 +293,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     [`${E}/change-requests`]: {
       parameters: [envParam],
       get: op("releases", "Change requests, newest first, a page at a time", {
-        parameters: [
-          { name: "status", in: "query", required: false, schema: { type: "string", enum: ["pending", "applied", "rejected", "withdrawn", "conflict"] } },
-          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 500 }, description: "Page size (default 200)." },
-          { name: "before", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "A `next` from the previous page." },
-        ],
+        parameters: queryParams(ChangeRequestQuery),
         responses: { "200": { description: "`{changeRequests:[…],next?}`", content: { "application/json": { schema: { type: "object", properties: { changeRequests: { type: "array", items: ref("ChangeRequest") }, next: { type: "integer", description: "Pass as `before` for the next page; absent on the last." } } } } } }, "400": err("Invalid paging or status."), ...envErrors },
       }),
     },
@@ -466,7 +301,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       parameters: [envParam, idParam],
       get: op("releases", "One change request", { responses: { "200": { description: "`{changeRequest}`" }, ...envErrors } }),
     },
-    ...Object.fromEntries((["approve", "reject", "withdraw"] as const).map((action) => [`${E}/change-requests/{id}/${action}`, {
+    ...Object.fromEntries(REVIEW_ACTIONS.map((action) => [`${E}/change-requests/{id}/${action}`, {
       parameters: [envParam, idParam],
       post: op("releases", action === "approve" ? "Approve (not the creator); at the required count it applies as one version" : action === "reject" ? "Reject (not the creator)" : "Withdraw (the creator only)", {
         responses: { ...envErrors, "200": json("Reviewed", "The change request (`applied` with `version` once applied)."), "403": err("Not allowed for this principal (approve and reject: not the creator's; withdraw: only the creator's), or the token's scope."), "409": err("Closed already, already approved by this principal, or (approve) based on something that changed: status `conflict`, nothing applied.") },

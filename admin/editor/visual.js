@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { attributeList, conditionEditor } from "./conditions.js";
 import { button, checkbox, field, section, select, textInput } from "./controls.js";
 import { typeahead } from "./picker.js";
+import { applyConversion, convertOffer } from "./convert.js";
 import { checkModel, defaultValue, newCondition, renameVariant, toJson, toModel } from "./model.js";
 import { colourOf, serveEditor } from "./serve.js";
 
@@ -18,6 +19,8 @@ import { colourOf, serveEditor } from "./serve.js";
  * @property {string[]} segments segment keys (segment picker)
  * @property {string[] | null} kinds flag kinds when the model has `kind`, else null (not shown)
  * @property {boolean} isNew the key can still be chosen
+ * @property {(draft: Record<string, unknown>) => Promise<import("./convert.js").NativeRulesAnswer>} [nativeRules]
+ *   asks the server whether JSON Logic targeting converts to native rules exactly (absent: not offered)
  */
 
 const TYPES = ["boolean", "string", "number", "object"];
@@ -165,7 +168,22 @@ export function visualEditor(flag, env, onChange) {
     return undefined;
   }
 
-  const targeting = section("fe-targeting", () => m.targeting !== undefined ? jsonLogicNotice(m.targeting) : [
+  /** The server's word on converting the JSON Logic: undefined while asked (or never, without env.nativeRules). */
+  /** @type {import("./convert.js").NativeRulesAnswer | Error | undefined} */
+  let conversion;
+  if (m.targeting !== undefined && env.nativeRules) {
+    env.nativeRules(toJson(m)).then(
+      (answer) => { conversion = answer; targeting.redraw(); },
+      (e) => { conversion = e instanceof Error ? e : new Error(String(e)); targeting.redraw(); });
+  }
+  const convert = () => {
+    if (!conversion || conversion instanceof Error || !conversion.convertible) return;
+    applyConversion(m, conversion.flag);
+    targeting.redraw();
+    changed();
+  };
+
+  const targeting = section("fe-targeting", () => m.targeting !== undefined ? jsonLogicNotice(m.targeting, env.nativeRules ? convertOffer(conversion) : null, convert) : [
     h("div", { class: "fe-section" },
       h("h4", { text: "Individual targets" }),
       h("p", { class: "hint", text: "These targeting keys get this variant, before any rule. One key per line." }),
@@ -220,12 +238,18 @@ export function visualEditor(flag, env, onChange) {
   return { element, value: () => toJson(m), issues: () => checkModel(m) };
 }
 
-/** @param {unknown} logic */
-function jsonLogicNotice(logic) {
+/**
+ * @param {unknown} logic
+ * @param {import("./convert.js").ConvertOffer | null} offer null: conversion is not offered here
+ * @param {() => void} convert
+ */
+function jsonLogicNotice(logic, offer, convert) {
   return h("div", { class: "fe-section" },
     h("h4", { text: "Targeting (flagd JSON Logic)" }),
     h("div", { class: "alert alert-warn", role: "note" },
-      "This flag was imported from flagd and its targeting is JSON Logic, which the visual editor does not rewrite: editing it as native rules could change who gets what. It is shown read-only here; edit it in the JSON view, or replace it there with native ",
-      h("code", { text: "rules" }), "."),
+      "This flag was imported from flagd and its targeting is JSON Logic, shown read-only here: edit it in the JSON view. The visual editor converts it only when its rules mean exactly the same."),
+    offer ? h("div", { class: "fe-row fe-convert", "aria-live": "polite" },
+      h("p", { class: "hint", text: offer.note }),
+      offer.button ? button(offer.button, convert) : null) : null,
     h("pre", { class: "code small fe-logic", text: JSON.stringify(logic, null, 2) }));
 }

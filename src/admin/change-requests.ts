@@ -8,6 +8,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { REVIEW_ACTIONS } from "../core/wire/dto/enums";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { validate } from "./body";
 import { apiError, storeErrorResponse } from "./errors";
@@ -29,7 +30,7 @@ changeRequestsApp.get("/:id", readAccess, async (c) => {
   return c.json({ changeRequest: (await showChangeRequests(c, [result.value]))[0] });
 });
 
-for (const action of ["approve", "reject", "withdraw"] as const) {
+for (const action of REVIEW_ACTIONS) {
   changeRequestsApp.post(`/:id/${action}`, writeAccess, async (c) => {
     const id = c.req.param("id");
     const current = await c.var.store.getChangeRequest(id);

@@ -7,14 +7,9 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StoreError } from "../core/wire/store-rpc";
 import type { Issue } from "../core/result";
+import type { ErrorBody, ErrorCode } from "../core/wire/dto/errors";
 
-export type ErrorCode =
-  | "UNAUTHORIZED" | "ADMIN_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "MALFORMED_JSON"
-  | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "CONFLICT" | "INTERNAL" | "STORE_UNAVAILABLE";
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; issues?: Issue[]; [extra: string]: unknown };
-}
+export type { ErrorBody, ErrorCode };
 
 export function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>): ErrorBody {
   return { error: { code, message, ...extra } };

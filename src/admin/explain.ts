@@ -2,14 +2,17 @@
  * Why a context gets what it gets: evaluates one flag in the store with the decision trail
  * (`explanation`: disabled, prerequisite, target, rule index and segment, rollout bucket…).
  * With `draft`, an unsaved definition of that flag is evaluated against the stored environment.
+ * Beside it, `native-rules`: what a flag's JSON Logic converts to as native rules (the page's
+ * "Convert to visual rules").
  * @module
  */
 import { Hono } from "hono";
 import { readAccess, type EnvironmentEnv } from "./access";
 import { jsonBody } from "./body";
 import { checkJsonShape, CONTEXT_LIMITS } from "../core/limits";
+import { toNativeRules } from "../core/flagd/to-native";
 import { apiError, invalid, storeErrorResponse } from "./errors";
-import { ExplainBody } from "./schemas";
+import { ExplainBody, NativeRulesBody } from "./schemas";
 
 export const explainApp = new Hono<EnvironmentEnv>();
 
@@ -27,4 +30,16 @@ explainApp.post("/explain", readAccess, jsonBody(ExplainBody), async (c) => {
     return apiError(c, 404, "NOT_FOUND", `flag "${flag}" does not exist in environment "${c.var.environment}"`);
   }
   return c.json(result);
+});
+
+/**
+ * The native rules a flag's JSON Logic converts to without changing any answer, or where and why
+ * it does not (core/flagd/to-native.ts). Pure: nothing is read or written, so read access; the page
+ * shows the result as an unsaved draft that a save then writes as usual.
+ */
+explainApp.post("/native-rules", readAccess, jsonBody(NativeRulesBody), (c) => {
+  const converted = toNativeRules(c.var.body.draft);
+  if (converted.ok) return c.json({ convertible: true, flag: converted.value });
+  const [why] = converted.errors;
+  return c.json({ convertible: false, path: why!.path, reason: why!.message });
 });

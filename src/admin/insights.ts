@@ -60,11 +60,11 @@ export function answer<T>(c: Context, result: StoreResult<T>): Response {
 insightsApp.get("/flags/:key/usage", readAccess, validate("query", UsageQuery), async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return apiError(c, 404, "NOT_FOUND", `flag "${key}" does not exist in environment "${c.var.environment}"`);
-  return answer(c, await insights(c).flagUsage(key, c.req.valid("query").hours ?? 24));
+  return answer(c, await insights(c).flagUsage(key, c.req.valid("query").hours));
 });
 
 insightsApp.get("/metrics", readAccess, validate("query", MetricsQuery), async (c) => {
-  return answer(c, await insights(c).edgeMetrics(c.req.valid("query").minutes ?? 60));
+  return answer(c, await insights(c).edgeMetrics(c.req.valid("query").minutes));
 });
 
 insightsApp.get("/lifecycle", readAccess, async (c) => {

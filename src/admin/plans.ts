@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { KEY_PATTERN } from "../core/model";
+import { PLAN_ACTIONS } from "../core/wire/dto/enums";
 import { readAccess, writeAccess, type EnvironmentEnv } from "./access";
 import { jsonBody } from "./body";
 import { storeErrorResponse } from "./errors";
@@ -27,7 +28,7 @@ plansApp.get("/:key/plan", readAccess, async (c) => {
   return c.json(result.value);
 });
 
-for (const action of ["pause", "resume", "abort"] as const) {
+for (const action of PLAN_ACTIONS) {
   plansApp.post(`/:key/plan/${action}`, writeAccess, async (c) => {
     const result = await c.var.store.controlPlan(c.req.param("key"), action, c.var.actor);
     if (!result.ok) return storeErrorResponse(c, result.error);

@@ -30,6 +30,7 @@
  */
 import * as z from "zod/mini";
 import type { WebhookEvent } from "./webhook-events";
+import type { AlertSettings } from "./wire/dto/insights";
 
 export const ALERT_KINDS = ["error-rate", "stale-answers", "publish-lag", "flag-stale"] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -37,8 +38,10 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ENVIRONMENT_ALERTS = ["error-rate", "stale-answers", "publish-lag"] as const;
 type EnvironmentAlert = (typeof ENVIRONMENT_ALERTS)[number];
 
+export const UNITS = ["percent", "seconds", "boolean"] as const;
+export type AlertUnit = (typeof UNITS)[number];
 /** The unit of each alert's `value` and `threshold`. */
-export const ALERT_UNITS: Record<AlertKind, "percent" | "seconds" | "boolean"> = {
+export const ALERT_UNITS: Record<AlertKind, AlertUnit> = {
   "error-rate": "percent",
   "stale-answers": "percent",
   "publish-lag": "seconds",
@@ -48,30 +51,8 @@ export const ALERT_UNITS: Record<AlertKind, "percent" | "seconds" | "boolean"> =
 /** A bound on the flag-stale transitions one evaluation announces (each is one outbox row per webhook); the rest follow at the next. */
 export const MAX_FLAG_TRANSITIONS = 100;
 
-export interface AlertSettings {
-  /** The rate alerts look at the last this many minute buckets (the current one included). */
-  windowMinutes: number;
-  /** Requests the window must hold before a rate alert is judged (the traffic floor). */
-  minRequests: number;
-  /** A firing alert resolves once its value is at or below threshold × this (hysteresis). */
-  resolveRatio: number;
-  /** How often the Durable Object evaluates while the environment has traffic or something firing. */
-  evaluateEverySeconds: number;
-  /** A firing `error-rate` pauses the environment's running release plans. */
-  pausePlansOnErrorRate: boolean;
-  /**
-   * A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data`
-   * when no usage summary was received for this long. Summaries arrive every few seconds while
-   * there is traffic (edge windows ≤ 10 s, queue batches ≤ 1 s, consumer retries from 2 s).
-   */
-  noDataAfterSeconds: number;
-  alerts: {
-    "error-rate": { enabled: boolean; threshold: number };
-    "stale-answers": { enabled: boolean; threshold: number };
-    "publish-lag": { enabled: boolean; threshold: number };
-    "flag-stale": { enabled: boolean };
-  };
-}
+/** An environment's alert settings: declared with the other insights answers (wire/dto/insights.ts). */
+export type { AlertSettings } from "./wire/dto/insights";
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   windowMinutes: 5,
@@ -170,7 +151,8 @@ export interface AlertState {
 }
 
 /** What `GET …/alerts` shows as `state`: no-data wins over firing (a firing alert without data is still firing). */
-export type AlertCondition = "ok" | "firing" | "no-data";
+export const ALERT_CONDITIONS = ["ok", "firing", "no-data"] as const;
+export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 export const alertCondition = (s: AlertState): AlertCondition => (s.noDataSince !== undefined ? "no-data" : s.firing ? "firing" : "ok");
 
 export type AlertTransitionType = "alert.fired" | "alert.resolved" | "alert.no_data" | "alert.data_resumed";

@@ -4,11 +4,10 @@
  * values) and the compiled environment that answers. Implemented by environment.ts.
  * @module
  */
-import type { EnvironmentDoc, FlagType, Metadata } from "./model";
+import type { EnvironmentDoc, FlagType } from "./model";
+import type { EvaluationResult } from "./wire/dto/evaluation";
 
-export type Reason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "DEFAULT" | "ERROR";
-export type ErrorCode =
-  | "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "PARSE_ERROR" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT" | "GENERAL";
+export type { ErrorCode, EvaluationResult, Explanation, Reason } from "./wire/dto/evaluation";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
@@ -17,31 +16,6 @@ export interface EvaluationContext {
   targetingKey?: string;
   [attribute: string]: unknown;
 }
-
-/** Which part of the definition decided, when asked for (`explain: true`). */
-export interface Explanation {
-  /** "disabled" | "prerequisite" | "target" | "rule" | "fallthrough" | "targeting" | "default" | "error" */
-  step: string;
-  ruleIndex?: number;
-  ruleId?: string;
-  segment?: string;
-  prerequisite?: { flag: string; expected: string; got?: string };
-  bucket?: { by: string; value: number; total: number };
-  detail?: string;
-}
-
-export interface EvaluationResult {
-  key: string;
-  /** Absent for disabled flags, errors, and flags with no default variant that no rule matched. */
-  value?: JsonValue;
-  variant?: string;
-  reason: Reason;
-  errorCode?: ErrorCode;
-  errorMessage?: string;
-  metadata: Readonly<Metadata>;
-  explanation?: Explanation;
-}
-
 
 export interface EvaluateOptions {
   /** Attach an Explanation to the result. */

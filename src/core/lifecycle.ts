@@ -14,17 +14,19 @@
  * @module
  */
 import * as z from "zod/mini";
+import type { LifecycleSettings } from "./wire/dto/insights";
 
 export const FLAG_KINDS = ["release", "experiment", "operational", "kill-switch", "permission"] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
 export const DEFAULT_FLAG_KIND: FlagKind = "release";
 
-export type FlagStatus = "new" | "active" | "inactive" | "launched";
+export const FLAG_STATUSES = ["new", "active", "inactive", "launched"] as const;
+export type FlagStatus = (typeof FLAG_STATUSES)[number];
 
 const DAY_MS = 86_400_000;
 
 /** Expected lifetime per kind in days; null: permanent (never stale). */
-export type Lifetimes = Record<FlagKind, number | null>;
+export type Lifetimes = LifecycleSettings["lifetimeDays"];
 export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
   release: 40,
   experiment: 40,
@@ -34,12 +36,8 @@ export const DEFAULT_LIFETIME_DAYS: Lifetimes = {
 };
 export const DEFAULT_STATUS_WINDOW_DAYS = 7;
 
-/** Per-environment settings (stored by the environment; every field optional, defaults above). */
-export interface LifecycleSettings {
-  lifetimeDays: Lifetimes;
-  /** The new/inactive/launched window, in days (fractions allowed: tests shorten it). */
-  statusWindowDays: number;
-}
+/** Per-environment settings: declared with the other insights answers (wire/dto/insights.ts). */
+export type { LifecycleSettings } from "./wire/dto/insights";
 
 export const DEFAULT_LIFECYCLE: LifecycleSettings = { lifetimeDays: DEFAULT_LIFETIME_DAYS, statusWindowDays: DEFAULT_STATUS_WINDOW_DAYS };
 

@@ -4,11 +4,8 @@
  * @module
  */
 
-/** A problem in a definition, with its JSON path (e.g. `flags.checkout.rules[2].when.values`). */
-export interface Issue {
-  path: string;
-  message: string;
-}
+import type { Issue } from "./wire/dto/errors";
+export type { Issue };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Issue[] };
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });

@@ -15,13 +15,9 @@
  */
 import type { Flag, Serve } from "./model";
 import type { Issue, Result } from "./result";
+import type { PlanStep } from "./wire/dto/requests";
 
-export interface PlanStep {
-  /** Share of users served the plan's variant from this step on: 0 < percent ≤ 100, at most two decimals. */
-  percent: number;
-  /** How long this step holds before the next one applies (the last step's is not used). */
-  waitSeconds: number;
-}
+export type { PlanStep };
 
 /** Percent is kept in hundredths: 10,000 units make 100 %. */
 const PERCENT_UNITS = 10_000;

@@ -53,6 +53,7 @@
  * isolate, least recently stored dropped first.
  * @module
  */
+import type { KeyKind } from "../core/wire/kv-layout";
 
 export const MEMO_MAX_ENTRIES = 1_000;
 export const MEMO_MAX_CHARS = 8_000_000;
@@ -123,7 +124,7 @@ function requirePart(name: string, value: string | number): string {
 }
 
 /** Cache API key for a bulk answer. All four parts are required. */
-export function bulkCacheUrl(environment: string, version: number, kind: "client" | "server", contextSha256: string): string {
+export function bulkCacheUrl(environment: string, version: number, kind: KeyKind, contextSha256: string): string {
   return `${CACHE_ORIGIN}/v1/bulk/${requirePart("environment", environment)}/${requirePart("version", version)}/${requirePart("kind", kind)}/${requirePart("context", contextSha256)}`;
 }
 

@@ -6,9 +6,10 @@
  * `hash64(canonicalJson(context))` (core/canonical.ts).
  * @module
  */
+import type { KeyKind } from "../core/wire/kv-layout";
 
 /** Strong tag for one bulk answer: `"<version>-<c|s>-<context hash>"`. */
-export function bulkEtag(version: number, kind: "client" | "server", ctxHash: string): string {
+export function bulkEtag(version: number, kind: KeyKind, ctxHash: string): string {
   return `"${version}-${kind === "client" ? "c" : "s"}-${ctxHash}"`;
 }
 
@@ -38,9 +39,13 @@ export function ifNoneMatchTags(header: string | null | undefined): readonly str
  * of {@link bulkEtag}), or 0 when it names none.
  */
 export function bulkEtagVersion(tags: readonly string[]): number {
+  return highestVersion(tags, BULK_ETAG);
+}
+
+function highestVersion(tags: readonly string[], pattern: RegExp): number {
   let version = 0;
   for (const tag of tags) {
-    const m = BULK_ETAG.exec(tag);
+    const m = pattern.exec(tag);
     if (m) version = Math.max(version, Number(m[1]));
   }
   return version;
@@ -49,6 +54,13 @@ export function bulkEtagVersion(tags: readonly string[]): number {
 /** Strong tag for the snapshot route: `"<version>-<format>"`. */
 export function snapshotEtag(version: number, format: string): string {
   return `"${version}-${format}"`;
+}
+
+const SNAPSHOT_ETAG = /^(\d{1,12})-(?:native|flagd)$/;
+
+/** The highest version named by the snapshot tags of an `If-None-Match` header (0: none). */
+export function snapshotEtagVersion(tags: readonly string[]): number {
+  return highestVersion(tags, SNAPSHOT_ETAG);
 }
 
 /**

@@ -1,70 +1,14 @@
 /**
- * Core evaluation result → OFREP 0.3.0 answer (status and body), in one function.
- *
- * - Success: 200 `{key, value, reason, variant, metadata}`; `metadata` only when non-empty.
- * - Disabled, or no default variant and no rule matched: 200 `{key, reason}` with no `value`
- *   (OFREP `codeDefaultFlag`: the provider uses its code default). Metadata is kept when present.
- * - `FLAG_NOT_FOUND` → 404; every other error code → 400, body `{key, errorCode, errorDetails}`.
- *   `GENERAL` included: the engine answers it when a rule cannot evaluate the caller's context
- *   (a value of a type the rule cannot compare, a variant the targeting names that the flag lacks),
- *   as flagd-core does; that is the caller's doing, and the OFREP spec lists GENERAL among its
- *   400 codes. A 5xx would count toward the `error-rate` alert, which pauses release plans: a
- *   public client key could pause them. 5xx is kept for what the server gets wrong.
- * - Bodies as JSON text: {@link ofrepJson}, kept per result (bulk answers join these fragments).
+ * OFREP answers as JSON text: {@link ofrepJson}, kept per result (bulk answers join these
+ * fragments). Which status and body a core result maps to is core/ofrep-answer.ts, shared with
+ * the in-process SDK (re-exported here for the routes).
  * @module
  */
-import type { EvaluationResult, JsonValue } from "../core/engine";
+import type { EvaluationResult } from "../core/engine";
 import { renderSlot } from "../core/flag-results";
+import { toOfrepItem } from "../core/ofrep-answer";
 
-export interface OfrepSuccess {
-  key: string;
-  value?: JsonValue;
-  reason: string;
-  variant?: string;
-  metadata?: Record<string, string | number | boolean>;
-}
-export interface OfrepFailure {
-  key: string;
-  errorCode: string;
-  errorDetails?: string;
-  metadata?: Record<string, string | number | boolean>;
-}
-
-export type OfrepStatus = 200 | 400 | 404;
-
-/** The HTTP status of a single answer, without building its body (the body text is kept: ofrepJson). */
-export function ofrepStatus(result: EvaluationResult): OfrepStatus {
-  if (!result.errorCode && result.reason !== "ERROR") return 200;
-  const errorCode = result.errorCode ?? "GENERAL";
-  return errorCode === "FLAG_NOT_FOUND" ? 404 : 400;
-}
-
-export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: OfrepSuccess | OfrepFailure } {
-  const metadata = result.metadata && Object.keys(result.metadata).length > 0 ? { ...result.metadata } : undefined;
-  const status = ofrepStatus(result);
-  if (status !== 200) {
-    const errorCode = result.errorCode ?? "GENERAL";
-    const body: OfrepFailure = {
-      key: result.key,
-      errorCode,
-      errorDetails: result.errorMessage ?? (errorCode === "FLAG_NOT_FOUND" ? `flag '${result.key}' was not found` : errorCode),
-    };
-    if (metadata && errorCode !== "FLAG_NOT_FOUND") body.metadata = metadata;
-    return { status, body };
-  }
-  const body: OfrepSuccess = { key: result.key, reason: result.reason };
-  if (result.value !== undefined && result.reason !== "DISABLED") {
-    body.value = result.value;
-    if (result.variant !== undefined) body.variant = result.variant;
-  }
-  if (metadata) body.metadata = metadata;
-  return { status: 200, body };
-}
-
-/** A bulk item never changes the status of the whole answer: it is the body alone. */
-export function toOfrepItem(result: EvaluationResult): OfrepSuccess | OfrepFailure {
-  return toOfrep(result).body;
-}
+export { notFoundDetails, ofrepError, ofrepStatus, toOfrep, toOfrepItem, type OfrepFailure, type OfrepStatus, type OfrepSuccess } from "../core/ofrep-answer";
 
 /**
  * The result's OFREP body as JSON (a single answer's body, a bulk answer's item: the same text).
@@ -101,9 +45,4 @@ function laterItem(result: EvaluationResult): string {
     slot.item = item;
   }
   return item;
-}
-
-/** Request-level failures (no flag key involved), in the bulk failure shape `{errorCode, errorDetails}`. */
-export function ofrepError(errorCode: string, errorDetails: string, key?: string): Record<string, string> {
-  return key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails };
 }

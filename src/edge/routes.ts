@@ -6,7 +6,8 @@
  * | `POST /ofrep/v1/evaluate/flags/{key}` | SDK key | 200, 400 (PARSE_ERROR, INVALID_CONTEXT, GENERAL and other evaluation errors), 401, 404 FLAG_NOT_FOUND (also: nothing published), 429, 503 |
  * | `POST /ofrep/v1/evaluate/flags` | SDK key | 200 (+ETag unless time-dependent; `{flags:[],metadata:{version:0}}` when nothing is published), 304, 400, 401, 429, 503 |
  * | `GET /ofrep/v1/stream?token=` | signed token | 200 text/event-stream, 401, 404 (no secret configured / unknown environment), 503 |
- * | `GET /sdk/v1/snapshot[?format=flagd]` | server key | 200 (+ETag), 304, 400 (format), 401, 403 (client key), 404 (never published), 429, 503 |
+ * | `GET /sdk/v1/snapshot[?format=flagd]` | server key | 200 (+ETag, +`X-Edgeflags-Stream`), 304, 400 (format), 401, 403 (client key), 404 (never published), 429, 503 |
+ * | `POST /sdk/v1/usage` | server key | 202, 400, 401, 403, 413, 429, 503 (insights/sdk-usage.ts) |
  * | `OPTIONS /ofrep/*` | none | 204 CORS preflight |
  * | other methods on `/ofrep/v1/evaluate/flags[/{key}]` | none | 405 `{errorCode:"METHOD_NOT_ALLOWED"}` + `Allow` |
  *
@@ -35,14 +36,15 @@ import { cors } from "./cors";
 import { sha256Hex } from "../core/sha256";
 import { bulkCacheUrl, CACHE_HEADER, memoKey, snapshotCacheUrl, throughLevels, type CacheSource } from "./edge-cache";
 import { canonicalJson, hash64 } from "../core/canonical";
-import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, ifNoneMatchTags, snapshotEtag } from "./etag";
-import { ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } from "./ofrep";
+import { bulkEtag, bulkEtagVersion, ifNoneMatchHits, ifNoneMatchTags, snapshotEtag, snapshotEtagVersion } from "./etag";
+import { notFoundDetails, ofrepError, ofrepItemsJson, ofrepJson, ofrepStatus } from "./ofrep";
 import { clientAddress, failureGate, limiterFor } from "./rate-limit";
 import { authenticate, authenticateDigest, type AuthResult, type FailureGate } from "./sdk-keys";
 import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache";
 import type { SnapshotRead } from "../core/wire/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
-import { noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
+import { insightsEnabled, noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
+import { readUsageBatch, sdkUsageMessage } from "./insights/sdk-usage";
 
 type C = Context<{ Bindings: Env }>;
 
@@ -115,10 +117,10 @@ function dependsOnTime(compiled: CompiledEnvironment, kind: KeyKind): boolean {
  * change stream triggered, or the version inside its own `If-None-Match` (it already saw that
  * version, perhaps from another isolate; answering with an older one would step back in time).
  */
-function versionHint(c: C, ifNoneMatch: readonly string[]): number {
+function versionHint(c: C, seen: number): number {
   const raw = c.req.query("flagConfigEtag");
   const asked = raw && /^\d{1,12}$/.test(raw) ? Number(raw) : 0;
-  return Math.max(asked, bulkEtagVersion(ifNoneMatch));
+  return Math.max(asked, seen);
 }
 
 edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
@@ -137,7 +139,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   const flag = compiled.get(flagKey);
   // A flag hidden from client keys is indistinguishable from an absent one.
   if (!flag || (key.kind === "client" && !flag.clientVisible)) {
-    return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found`, flagKey), 404);
+    return json(ofrepError("FLAG_NOT_FOUND", notFoundDetails(flagKey), flagKey), 404);
   }
   noteSnapshot(c.req.raw, lookup.snapshot);
   const result = compiled.evaluate(flagKey, read.context);
@@ -153,7 +155,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails), 400);
   const eventStreams = await eventStreamsFor(c, admitted);
   const ifNoneMatch = ifNoneMatchTags(c.req.header("if-none-match"));
-  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c, ifNoneMatch));
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c, bulkEtagVersion(ifNoneMatch)));
   if (!lookup.ok) {
     // Never published: an empty flag set (every flag then resolves to FLAG_NOT_FOUND in the
     // provider), with the stream so the client hears about the first publish. No ETag.
@@ -222,13 +224,21 @@ function bulkResponse(flagsJson: string, metadata: Record<string, number | boole
 }
 
 /** `,"eventStreams":[…]` for bulk answers, or "" when no signing secret is configured. */
-async function eventStreamsFor(c: C, { key, digest }: { key: KeyRecord; digest: string }): Promise<string> {
-  const secret = streamSecret(c.env);
-  if (!secret) return "";
-  const token = await currentStreamToken(secret, { environment: key.environment, kind: key.kind, keyId: key.id, keyDigest: digest });
-  const url = `${new URL(c.req.url).origin}/ofrep/v1/stream?token=${encodeURIComponent(token)}`;
-  return `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
+async function eventStreamsFor(c: C, admitted: { key: KeyRecord; digest: string }): Promise<string> {
+  const url = await streamUrlFor(c, admitted);
+  return url === undefined ? "" : `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
 }
+
+/** This key's change-stream URL (signed token), or undefined when no signing secret is configured. */
+async function streamUrlFor(c: C, { key, digest }: { key: KeyRecord; digest: string }): Promise<string | undefined> {
+  const secret = streamSecret(c.env);
+  if (!secret) return undefined;
+  const token = await currentStreamToken(secret, { environment: key.environment, kind: key.kind, keyId: key.id, keyDigest: digest });
+  return `${new URL(c.req.url).origin}/ofrep/v1/stream?token=${encodeURIComponent(token)}`;
+}
+
+/** Where the snapshot route tells an in-process SDK its change-stream URL (200 and 304 alike). */
+const STREAM_HEADER = "X-Edgeflags-Stream";
 
 /**
  * The key behind a stream token, as it is now: the same record (id, environment, kind) and not
@@ -298,9 +308,14 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   if (format !== "native" && format !== "flagd") {
     return json({ error: { code: "INVALID_FORMAT", message: "format must be 'native' or 'flagd'" } }, 400);
   }
-  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment);
+  // Like the bulk route, never older than what the client has seen (its If-None-Match) or was
+  // told exists (`flagConfigEtag` from a change event): a lagging pointer must not step it back.
+  const ifNoneMatch = ifNoneMatchTags(c.req.header("if-none-match"));
+  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c, snapshotEtagVersion(ifNoneMatch)));
+  const streamUrl = await streamUrlFor(c, admitted);
+  const streamHeader: Record<string, string> = streamUrl === undefined ? {} : { [STREAM_HEADER]: streamUrl };
   if (!lookup.ok) {
-    if (lookup.reason === "none") return json({ error: { code: "NOT_FOUND", message: lookup.detail } }, 404);
+    if (lookup.reason === "none") return json({ error: { code: "NOT_FOUND", message: lookup.detail } }, 404, streamHeader);
     return unavailable(lookup);
   }
   const snap = lookup.snapshot;
@@ -310,8 +325,8 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   // header picks it), so a shared cache in front must never store it; `no-cache` because a new
   // version changes the body under the same URL, so each reuse revalidates with the ETag (cheap
   // 304). The long `public` lifetime belongs only to the level-2 copy under its versioned URL.
-  const headers: Record<string, string> = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json" };
-  if (ifNoneMatchHits(ifNoneMatchTags(c.req.header("if-none-match")), etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
+  const headers: Record<string, string> = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json", ...streamHeader };
+  if (ifNoneMatchHits(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"], ...streamHeader } });
   const { text, source } = await throughLevels({
     memoryKey: memoKey("snapshot", snap.environment, snap.version, format),
     cacheUrl: async () => snapshotCacheUrl(snap.environment, snap.version, format),
@@ -320,6 +335,22 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   });
   headers[CACHE_HEADER] = source;
   return new Response(text, { status: 200, headers });
+});
+
+edgeApp.post("/sdk/v1/usage", async (c) => {
+  const admitted = await admit(c, true);
+  if (admitted instanceof Response) return admitted;
+  const read = await readUsageBatch(c.req.raw);
+  if (!read.ok) return json({ error: { code: read.code, message: read.message, ...(read.issues ? { issues: read.issues } : {}) } }, read.status);
+  // Insights off: nothing is counted, and there is nothing the SDK could retry into.
+  if (!insightsEnabled(c.env)) return json({ accepted: false }, 202);
+  const message = sdkUsageMessage(read.batch, admitted.key);
+  try {
+    await c.env.INSIGHTS_QUEUE!.send(message, { contentType: "json" });
+  } catch {
+    return json({ error: { code: "QUEUE_UNAVAILABLE", message: "usage could not be queued; send the same batch again" } }, 503, { "Retry-After": "1" });
+  }
+  return json({ accepted: true, id: message.id }, 202);
 });
 
 function renderSnapshot(snap: Loaded, format: "native" | "flagd"): string {

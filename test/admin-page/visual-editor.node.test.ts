@@ -3,7 +3,8 @@
  * flag with two rules and a 30% rollout without touching the JSON view, preview who gets what from
  * the unsaved draft, save, and check evaluations through OFREP with a server key (each rule's
  * variant for contexts matching it, and the rollout's share over 1,000 targeting keys). Then the
- * JSON view shows the same flag, and a stale visual save answers the 412 flow.
+ * JSON view shows the same flag, and a stale visual save answers the 412 flow. Last, "Convert to
+ * visual rules" on a JSON Logic flag that converts exactly, and the reason shown on one that does not.
  *
  * `UPDATE_SCREENSHOT=1` also writes docs/editor.png.
  */
@@ -212,5 +213,29 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     });
     mkdirSync(join(repoRoot, "docs"), { recursive: true });
     await page.screenshot({ path: join(repoRoot, "docs", "editor.png"), fullPage: true });
+  }, 60_000);
+  it("converts JSON Logic that native rules express exactly, and shows why not otherwise", async () => {
+    const logic = (targeting: unknown) => ({ type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", targeting });
+    expect((await server.admin("PUT", `/environments/${ENV}/flags/logic-exact`, logic({ if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] }))).status).toBe(201);
+    expect((await server.admin("PUT", `/environments/${ENV}/flags/logic-split`, logic({ fractional: [["on", 50], ["off", 50]] }))).status).toBe(201);
+    // Leave the earlier tests' conflicted draft without a discard prompt.
+    const reload = detail().getByRole("button", { name: "Reload latest (discard my edits)" });
+    if (await reload.count()) await reload.click();
+    await page.getByRole("button", { name: "Refresh" }).click();
+
+    await page.getByRole("button", { name: "logic-split", exact: true }).click();
+    await expect.poll(() => detail().locator(".fe-convert").textContent()).toContain("It stays JSON Logic: a fractional split answers reason TARGETING_MATCH");
+    expect(await detail().getByRole("button", { name: "Convert to visual rules" }).count()).toBe(0);
+
+    await page.getByRole("button", { name: "logic-exact", exact: true }).click();
+    const convert = detail().getByRole("button", { name: "Convert to visual rules" });
+    await convert.click();
+    await expect.poll(() => detail().getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
+    await detail().getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/flags/logic-exact`)).json.rules?.length).toBe(2);
+    const saved = (await server.admin("GET", `/environments/${ENV}/flags/logic-exact`)).json;
+    expect(saved.targeting).toBeUndefined();
+    expect(saved.rules[0]).toMatchObject({ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } });
+    expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
   }, 60_000);
 });

@@ -13,8 +13,8 @@ const environmentRoutes = [...new Set(
   return { method, path };
 });
 
-/** The routes that change nothing: GETs and the explain POST. Everything else is a write. */
-const isRead = (r: { method: string; path: string }) => r.method === "GET" || r.path.endsWith("/explain");
+/** The routes that change nothing: GETs and the explain and native-rules POSTs. Everything else is a write. */
+const isRead = (r: { method: string; path: string }) => r.method === "GET" || r.path.endsWith("/explain") || r.path.endsWith("/native-rules");
 
 /** A body for the methods that carry one. */
 const withBody = (method: string, body: unknown) => (method === "GET" || method === "HEAD" ? {} : { body });
@@ -55,7 +55,7 @@ describe("authorization by the matched route", () => {
     await api("PUT", `/environments/${name}/flags/f/plan`, { body: { variant: "on", steps: [{ percent: 100, waitSeconds: 0 }] } });
     const read = await mint("read");
     for (const route of environmentRoutes.filter(isRead)) {
-      const res = await api(route.method, concrete(route.path, name), { token: read, ...withBody(route.method, { flag: "f", context: {} }) });
+      const res = await api(route.method, concrete(route.path, name), { token: read, ...withBody(route.method, { flag: "f", context: {}, draft: boolFlag("f") }) });
       // `:id` routes are read with an id that does not exist (a change request): passing the gate is the 404.
       expect(res.status, `${route.method} ${route.path}`).toBe(route.path.includes(":id") ? 404 : 200);
     }

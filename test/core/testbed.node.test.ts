@@ -8,18 +8,18 @@
  * The suite lives outside the repo: `../shared/conformance/flagd-testbed` from the working
  * directory, or FLAGD_TESTBED_DIR (e.g. the `evaluator/` folder of a flagd-testbed clone, CONTRIBUTING.md). Absent → a skipped test saying so; on CI (CI=true) absent fails.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileEnvironment } from "../../src/core/compile";
 import type { CompiledEnvironment, EvaluationContext, EvaluationResult } from "../../src/core/engine";
 import { importFlagd } from "../../src/core/flagd/import";
 import { compileLazily } from "../support/compilers";
+import { TESTBED_DIR, TESTBED_FLAGS_FILE, TESTBED_PRESENT } from "../support/flagd-testbed";
 
-const DIR = process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
-// The shared copy keeps the flags file beside gherkin/; a clone of the testbed's evaluator/ has it in flags/.
-const FLAGS_FILE = [join(DIR, "testkit-flags.json"), join(DIR, "flags", "testkit-flags.json")].find((f) => existsSync(f));
-const PRESENT = FLAGS_FILE !== undefined && existsSync(join(DIR, "gherkin"));
+const DIR = TESTBED_DIR;
+const FLAGS_FILE = TESTBED_FLAGS_FILE;
+const PRESENT = TESTBED_PRESENT;
 
 // ---------- a minimal Gherkin reader: Feature, Background, Scenario (Outline), Examples, tags, tables
 

@@ -6,26 +6,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
+import { headingIds, prose } from "../support/markdown";
 import { repoRoot } from "../support/wrangler-dev";
 
 const DOCS = ["README.md", "CONTRIBUTING.md", ...readdirSync(join(repoRoot, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const read = (file: string) => readFileSync(join(repoRoot, file), "utf8");
-
-/** Markdown without fenced code blocks, where `](…)` and `#` lines are not links or headings. */
-const prose = (markdown: string) => markdown.replace(/```[\s\S]*?```/g, "");
-
-/** GitHub's heading ids: lower case, punctuation dropped, spaces to "-", repeats get "-1", "-2"… */
-export function headingIds(markdown: string): Set<string> {
-  const ids = new Set<string>();
-  const seen = new Map<string, number>();
-  for (const m of prose(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
-    const base = m[1]!.replace(/`/g, "").toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    ids.add(n === 0 ? base : `${base}-${n}`);
-  }
-  return ids;
-}
 
 /** Relative link targets (`[text](target)` and images), without external and mail links. */
 function relativeLinks(markdown: string): string[] {

@@ -4,8 +4,8 @@
  * environment, import a flagd file, toggle a flag (checked through the admin API), see the change
  * in History, explain an evaluation, and get a clear 412 when saving over someone else's change.
  *
- * `UPDATE_SCREENSHOT=1` also writes docs/admin.png from the `development` environment that
- * `npm start` seeds from examples/flags.flagd.json.
+ * `UPDATE_SCREENSHOT=1` also writes docs/admin.png: examples/flags.flagd.json plus generated flags,
+ * 2,000 in all, with a native flag open in the visual editor.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +37,46 @@ const FLAGD_DOC = {
       defaultVariant: "low",
     },
   },
+};
+
+/** Flags in the environment of docs/admin.png: the size docs/admin-page.md budgets the page for. */
+const SCREENSHOT_FLAGS = 2_000;
+
+/**
+ * `n` plausible flagd flags (areas × features × a number), keys sorting after "checkout-…", a
+ * few tagged or described, so the list looks like a real environment of that size.
+ */
+function generatedFlags(n: number): Record<string, unknown> {
+  const areas = ["discovery", "growth", "identity", "messaging", "payments", "pricing", "reviews", "shipping", "storefront", "support"];
+  const features = ["beta", "redesign", "fast-path", "holdout", "limits", "rollout", "v2", "widget"];
+  const flags: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    const area = areas[i % areas.length]!;
+    const feature = features[Math.floor(i / areas.length) % features.length]!;
+    const key = `${area}-${feature}-${String(i).padStart(4, "0")}`;
+    const metadata: Record<string, unknown> = {};
+    if (i % 7 === 0) metadata["edgeflags.tags"] = JSON.stringify([area]); // flagd metadata holds scalars
+    if (i % 11 === 0) metadata["edgeflags.description"] = `${feature} for ${area}, ticket SHOP-${2000 + i}`;
+    flags[key] = i % 3 === 2
+      ? { state: "ENABLED", variants: { control: "control", treatment: "treatment" }, defaultVariant: "control", metadata }
+      : { state: i % 13 === 12 ? "DISABLED" : "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", metadata };
+  }
+  return flags;
+}
+
+/** The flag docs/admin.png opens: native rules (the visual editor) and a rollout. */
+const NATIVE_FLAG = {
+  type: "boolean",
+  description: "Express pay button at checkout: staff and Germany first, then a 20% rollout",
+  tags: ["checkout", "payments"],
+  clientVisible: true,
+  variants: { on: true, off: false },
+  defaultVariant: "off",
+  rules: [
+    { when: { attribute: "email", op: "endsWith", values: ["@shop.example"] }, serve: { variant: "on" } },
+    { when: { attribute: "country", op: "in", values: ["DE", "AT"] }, serve: { variant: "on" } },
+  ],
+  fallthrough: { rollout: { variants: [{ variant: "on", weight: 20 }, { variant: "off", weight: 80 }] } },
 };
 
 describe.skipIf(!hasChromium)("admin web page", () => {
@@ -323,12 +363,16 @@ describe.skipIf(!hasChromium)("admin web page", () => {
   }, 60_000);
 
   it.runIf(process.env.UPDATE_SCREENSHOT === "1")("writes docs/admin.png", async () => {
-    // A realistic environment: the example flagd file, a few flags opened to browsers, one
-    // switched off, keys minted, so the list, badges and History all have something to show.
+    // A realistic environment at the size the page is budgeted for (docs/admin-page.md): the
+    // example flagd file plus generated flags, 2,000 in all, imported in one version; a few opened
+    // to browsers, one switched off, keys minted, and a native flag with rules open in the editor.
     const env = "production";
     const example = JSON.parse(readFileSync(join(repoRoot, "examples", "flags.flagd.json"), "utf8"));
+    const exampleCount = Object.keys(example.flags).length;
+    example.flags = { ...example.flags, ...generatedFlags(SCREENSHOT_FLAGS - exampleCount - 1) };
     expect((await server.admin("PUT", `/environments/${env}`)).status).toBeLessThan(300);
     expect((await server.admin("PUT", `/environments/${env}/flagd`, example)).status).toBe(200);
+    expect((await server.admin("PUT", `/environments/${env}/flags/checkout-express-pay`, NATIVE_FLAG)).status).toBe(201);
     const flags = (await server.admin("GET", `/environments/${env}/flags`)).json.flags as Record<string, unknown>[];
     for (const { version: _v, ...def } of flags.filter((f) => ["welcome-banner", "theme", "new-checkout", "promo-code"].includes(f.key as string))) {
       const patched = { ...def, clientVisible: true, tags: def.key === "new-checkout" ? ["checkout", "experiment"] : ["web"] };
@@ -341,9 +385,14 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     await page.setViewportSize({ width: 1440, height: 1000 });
     await page.goto(`${server.baseUrl}/#/${env}/flags`);
     await expect.poll(() => page.getByRole("combobox", { name: "Environment", exact: true }).inputValue()).toBe(env);
-    await page.getByRole("button", { name: "new-checkout", exact: true }).click();
+    await expect.poll(() => page.locator("#panel-flags .count").textContent(), { timeout: 30_000 }).toBe("2,000 flags");
+    // Keys sort first: the native flag heads the list, above the example's and the generated ones.
+    await page.getByRole("button", { name: "checkout-express-pay", exact: true }).click();
+    // Earlier tests left the editor on its JSON view (the page remembers the last one chosen).
+    await page.locator(".flag-detail").getByRole("button", { name: "Visual", exact: true }).click();
+    await expect.poll(() => page.locator(".flag-detail").getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
     const context = page.getByLabel("Evaluation context (JSON)");
-    await context.fill(JSON.stringify({ targetingKey: "user-42", email: "ada@shop.example" }, null, 2));
+    await context.fill(JSON.stringify({ targetingKey: "user-42", email: "ada@shop.example", country: "DE" }, null, 2));
     await page.getByRole("button", { name: "Explain", exact: true }).click();
     await page.locator(".explain-result dl").waitFor();
     // Show the explanation: scroll the detail pane, keep the page itself at the top.

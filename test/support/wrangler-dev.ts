@@ -18,6 +18,8 @@ const READY_LINE = "Ready. Press Ctrl-C to stop.";
 export interface StartOptions {
   /** Reuse a state directory (restart tests); default: a new temporary one, removed by `stop()`. */
   persistDir?: string;
+  /** Listen on this port (a restart that clients must find again); default: a free one. */
+  port?: number;
   /** Extra environment for `scripts/start.mjs` (e.g. RATE_LIMIT_PER_SECOND). */
   env?: Record<string, string>;
   /** Default 60 s. */
@@ -95,7 +97,7 @@ process.once("exit", () => {
 export const SERVER_HOOK_TIMEOUT = 120_000;
 
 export async function startDevServer(options: StartOptions = {}): Promise<DevServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const ownsDir = options.persistDir === undefined;
   const persistDir = options.persistDir ?? tempDir();
   const baseUrl = `http://127.0.0.1:${port}`;

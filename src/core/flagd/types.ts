@@ -4,27 +4,12 @@
  * features through a flagd document unchanged.
  * @module
  */
-import type { JsonValue } from "../engine";
+import type { Metadata } from "../model";
+import type { FLAGD_STATES } from "../wire/dto/flagd";
 
-export type FlagdState = "ENABLED" | "DISABLED";
-export type FlagdMetadata = Record<string, string | number | boolean>;
-
-export interface FlagdFlag {
-  state: FlagdState;
-  variants: Record<string, JsonValue>;
-  /** null or absent: no default; a flag no rule matched answers without a value. */
-  defaultVariant?: string | null;
-  /** JSON Logic; `{}` or absent means no targeting. */
-  targeting?: unknown;
-  metadata?: FlagdMetadata;
-}
-
-export interface FlagdDocument {
-  $schema?: string;
-  flags: Record<string, FlagdFlag>;
-  $evaluators?: Record<string, unknown>;
-  metadata?: FlagdMetadata;
-}
+export type { FlagdDocument, FlagdFlag } from "../wire/dto/flagd";
+export type FlagdState = (typeof FLAGD_STATES)[number];
+export type FlagdMetadata = Metadata;
 
 export const FLAGD_SCHEMA_URL = "https://flagd.dev/schema/v0/flags.json";
 

@@ -44,7 +44,8 @@ export function isPointerTombstone(v: unknown): v is PointerTombstone {
   return !!v && typeof v === "object" && (v as PointerTombstone).deleted === true;
 }
 
-export type KeyKind = "client" | "server";
+export const KEY_KINDS = ["client", "server"] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** The edge's view of an SDK key, stored under the SHA-256 hex of the key. */
 export interface KeyRecord {

@@ -13,16 +13,13 @@ import type { Issue } from "../result";
 import type { EvaluationContext, EvaluationResult } from "../engine";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
+import type { Actor, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, MintedKey, SegmentSummary, Stored } from "./dto/environments";
+import type { AdminRole } from "./dto/enums";
+import type { AdminTokenInfo, MintedToken } from "./dto/tokens";
+import type { WebhookInfo, CreatedWebhook } from "./dto/webhooks";
 
-export interface WebhookInfo {
-  id: string;
-  url: string;
-  events: string[];
-  createdAt: string;
-}
-
-/** Who made a change: the admin token id ("bootstrap" for ADMIN_TOKEN). Recorded in the audit log. */
-export type Actor = string;
+// The answers are declared once, as zod schemas, in ./dto (scripts/openapi.ts documents them).
+export type { Actor, AdminTokenInfo, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, SegmentSummary, Stored, WebhookInfo };
 
 /**
  * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
@@ -43,60 +40,8 @@ export type StoreError =
 export type StoreFailure = { ok: false; error: StoreError };
 export type StoreResult<T> = { ok: true; value: T } | StoreFailure;
 
-export type Stored<T> = T & {
-  /** Environment version of this item's last change: its ETag. */
-  version: number;
-};
-
-/** A segment as a list shows it: its key lists as counts (a segment may hold 100,000 keys). */
-export interface SegmentSummary {
-  key: string;
-  description?: string;
-  includedCount: number;
-  excludedCount: number;
-  /** How many rules. */
-  rules: number;
-  version: number;
-}
-
 /** What a promote copies into another environment: the flags, and the segments they use. */
 export type PromotedItems = Pick<EnvironmentDoc, "flags" | "segments">;
-
-export interface Committed {
-  /** The new environment version. */
-  version: number;
-}
-
-export interface HistoryEntry {
-  version: number;
-  /** ISO time. */
-  time: string;
-  actor: Actor;
-  /** e.g. "flag.put", "flag.delete", "flag.toggle", "segment.put", "flagd.import", "rollback", "environment.create". */
-  operation: string;
-  /** Flag or segment key, when the change is about one. */
-  target?: string;
-  /** What changed: before/after of the touched item, or a summary for bulk changes. */
-  diff: unknown;
-  /** A release step that made no version (a change request reviewed, a schedule cancelled…); `version` is the one current then. */
-  event?: true;
-}
-
-export interface KeyInfo {
-  id: string;
-  kind: KeyKind;
-  /** First characters of the key, enough to recognise it; never the whole key. */
-  prefix: string;
-  createdAt: string;
-  revokedAt?: string;
-}
-
-export interface EnvironmentInfo {
-  name: string;
-  version: number;
-  flags: number;
-  segments: number;
-}
 
 /** One environment's store. The environment's name is fixed by `create`. */
 export interface EnvironmentStoreApi extends ReleasesApi {
@@ -151,12 +96,12 @@ export interface EnvironmentStoreApi extends ReleasesApi {
   /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
   explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>>;
 
-  mintKey(kind: KeyKind, actor: Actor): Promise<StoreResult<{ id: string; kind: KeyKind; key: string }>>;
+  mintKey(kind: KeyKind, actor: Actor): Promise<StoreResult<MintedKey>>;
   listKeys(): Promise<StoreResult<KeyInfo[]>>;
   revokeKey(id: string, actor: Actor): Promise<StoreResult<{ revoked: boolean }>>;
 
   /** Webhooks (webhooks.ts): the secret is answered by createWebhook only. */
-  createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & { secret: string }>>;
+  createWebhook(input: unknown, actor: Actor): Promise<StoreResult<WebhookInfo & Pick<CreatedWebhook, "secret">>>;
   listWebhooks(): Promise<StoreResult<WebhookInfo[]>>;
   deleteWebhook(id: string): Promise<StoreResult<{ deleted: true }>>;
   /** For the queue consumer: where and with what secret to send a delivery. */
@@ -187,22 +132,6 @@ export interface VersionMessage {
   resync?: true;
 }
 
-export interface AdminTokenInfo {
-  id: string;
-  /** "admin" (everything), "read" (GET only); `environments` limits either to those names. */
-  role: "admin" | "read";
-  environments?: string[];
-  prefix: string;
-  createdAt: string;
-  /** The actor that minted it ("bootstrap" or a token id). */
-  createdBy: Actor;
-  /** The person it was minted for, when named (src/core/principal.ts). */
-  owner?: string;
-  /** Who it acts for: `owner`, else its minter's principal. */
-  principal: string;
-  revokedAt?: string;
-}
-
 /** The registry's Durable Object name: `REGISTRY.getByName(REGISTRY_NAME)`. */
 export const REGISTRY_NAME = "registry";
 
@@ -212,7 +141,7 @@ export interface RegistryApi {
   removeEnvironment(name: string): Promise<void>;
   listEnvironments(): Promise<string[]>;
   /** `owner`: the person it is for (a new principal); absent, it acts for `actor`'s principal. */
-  mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor, owner?: string): Promise<AdminTokenInfo & { token: string }>;
+  mintAdminToken(role: AdminRole, environments: string[] | undefined, actor: Actor, owner?: string): Promise<MintedToken>;
   listAdminTokens(): Promise<AdminTokenInfo[]>;
   revokeAdminToken(id: string, actor: Actor): Promise<{ revoked: boolean }>;
   /** By SHA-256 hex of the presented token; null when unknown or revoked. */

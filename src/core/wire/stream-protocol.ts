@@ -23,14 +23,7 @@ import { SUBSCRIBE_PATH, type VersionMessage } from "./store-rpc";
 export { SUBSCRIBE_PATH, type VersionMessage };
 
 /** What a relay shard holds (admin `…/streams`). */
-export interface RelayStats {
-  /** Isolate sockets held. */
-  isolates: number;
-  /** SSE clients those isolates last reported. */
-  clients: number;
-  /** Whether the relay's own socket to the environment DO is open. */
-  upstream: boolean;
-}
+export type { RelayStats } from "./dto/streams";
 
 export interface ClientsReport {
   type: "clients";

@@ -20,6 +20,7 @@
  */
 import type { EvaluationResult } from "../../core/engine";
 import { renderSlot } from "../../core/flag-results";
+import { answeredWithValue } from "../../core/wire/usage-batch";
 import type { KeyKind } from "../../core/wire/kv-layout";
 import { withTimeout } from "../../core/timeout";
 import type { EdgeRoute, StatusClass, UsageMessage } from "../../core/wire/queue-messages";
@@ -94,11 +95,6 @@ export interface FlushOutcome {
   sent: number;
   failed: number;
   dropped: number;
-}
-
-/** Whether a result counts as an evaluation: a value was answered (OFREP 200 with `value`). */
-export function answeredWithValue(r: EvaluationResult): boolean {
-  return r.value !== undefined && r.reason !== "DISABLED" && r.reason !== "ERROR" && r.errorCode === undefined;
 }
 
 export function statusClass(status: number): StatusClass {

@@ -14,8 +14,9 @@
  * failure schedules the DO alarm with exponential backoff (0.5 s doubling to a 30 s cap) and the
  * alarm flushes again until the pointer in KV names the DO's version.
  *
- * `Publishing` is the Durable Object's side of it: the one alarm (shared with snapshot deletion),
- * the backstop alarm after each commit, and how long an RPC answer waits for KV.
+ * `Publishing` is the Durable Object's side of it: when it needs the alarm (the backstop after each
+ * commit, a retry after a failure; the store's alarm scheduler sets the one alarm for all its
+ * users), and how long an RPC answer waits for KV.
  * @module
  */
 import { kvKey, type KeyRecord, type Pointer, type PointerTombstone } from "../../core/wire/kv-layout";
@@ -242,11 +243,6 @@ export const RPC_PUBLISH_WAIT_MS = 2500;
 /** A safety alarm after each commit, in case the object is evicted before its publish completes. */
 export const BACKSTOP_ALARM_MS = 10_000;
 
-/** The DO alarm as publishing sees it: set it, and learn when the other user of it (snapshot deletion) needs it. */
-export interface AlarmClock {
-  setAlarm(at: number): Promise<void>;
-  otherDueAt(): number | undefined;
-}
 
 export class Publishing {
   /** Public for tests (`runInDurableObject`): its `kv` and `minIntervalMs` can be swapped. */
@@ -256,20 +252,21 @@ export class Publishing {
    * failure); undefined once an alarm run has flushed. In memory only: an evicted object still has
    * its stored alarm, and that run recomputes everything.
    */
-  private dueAt: number | undefined;
+  private due: number | undefined;
 
-  constructor(kv: KvWriter, source: Omit<PublishSource, "scheduleRetry">, minIntervalMs: number, private readonly clock: AlarmClock) {
+  /** `armAlarm`: sets the DO's one alarm to the earliest need of all its users, this one's included. */
+  constructor(kv: KvWriter, source: Omit<PublishSource, "scheduleRetry">, minIntervalMs: number, readonly armAlarm: () => Promise<void>) {
     this.publisher = new Publisher(kv, {
       ...source,
       // A pointer write supersedes snapshots: their deletion may now need the alarm.
       markPointer: (version) => { source.markPointer(version); void this.armAlarm(); },
-      scheduleRetry: (delayMs) => { this.dueAt = Date.now() + delayMs; void this.armAlarm(); },
+      scheduleRetry: (delayMs) => { this.due = Date.now() + delayMs; void this.armAlarm(); },
     }, minIntervalMs);
   }
 
   /** After a commit: arms the backstop, then answers once KV has it or after RPC_PUBLISH_WAIT_MS. */
   async afterCommit(): Promise<void> {
-    this.dueAt = Date.now() + BACKSTOP_ALARM_MS;
+    this.due = Date.now() + BACKSTOP_ALARM_MS;
     await this.armAlarm();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, RPC_PUBLISH_WAIT_MS); });
@@ -282,30 +279,25 @@ export class Publishing {
    * snapshot or pointer write.
    */
   async afterKeyChange(): Promise<void> {
-    this.dueAt = Date.now() + BACKSTOP_ALARM_MS;
+    this.due = Date.now() + BACKSTOP_ALARM_MS;
     await this.armAlarm();
     try {
       await this.publisher.flushKeys();
     } catch (err) {
       console.warn("KV key record write failed; the alarm retries it:", err);
-      this.dueAt = Date.now() + Publisher.backoff(1);
+      this.due = Date.now() + Publisher.backoff(1);
       await this.armAlarm();
     }
   }
 
-  /** The alarm's publishing part; on failure the publisher has set `dueAt` to the retry time. */
-  async onAlarm(): Promise<void> {
-    this.dueAt = undefined;
-    await this.publisher.flush();
+  /** When publishing next needs the alarm, if it does. */
+  dueAt(): number | undefined {
+    return this.due;
   }
 
-  /**
-   * One alarm serves publishing and snapshot deletion: it is set to the earlier of the two needs,
-   * so neither overwrites the other. No await before setAlarm, so callers that do not wait still
-   * have the alarm ordered before their next storage operation.
-   */
-  armAlarm(): Promise<void> {
-    const at = Math.min(this.dueAt ?? Infinity, this.clock.otherDueAt() ?? Infinity);
-    return at === Infinity ? Promise.resolve() : this.clock.setAlarm(at);
+  /** The alarm's publishing part; on failure the publisher has set the due time to the retry. */
+  async onAlarm(): Promise<void> {
+    this.due = undefined;
+    await this.publisher.flush();
   }
 }

@@ -14,13 +14,13 @@
 import type { EnvironmentDoc, Flag, Segment } from "../../core/model";
 import type { Actor, StoreFailure } from "../../core/wire/store-rpc";
 import { auditSegment, extraOf, overlay } from "../environment/document-rows";
-import type { Change } from "../environment/environment-store";
+import type { Change } from "../environment/change";
 import { appendEvent } from "../environment/events-repo";
 import { getFlag } from "../environment/flags-repo";
 import { randomId } from "../secrets";
 import type { Meta } from "../environment/meta-repo";
 import { conflict } from "../results";
-import type { ChangeRequestChange, ChangeRequestInfo } from "../../core/wire/releases-rpc";
+import type { ChangeRequestChange, ChangeRequestInfo, PlanAction } from "../../core/wire/releases-rpc";
 import * as repo from "./change-requests-repo";
 import { segmentPlace } from "../environment/segments-repo";
 import type { Sql } from "../sql";
@@ -30,7 +30,7 @@ export type HeldAction =
   | { type: "schedule.create"; input: { at: string; flag: string; patch: unknown } }
   | { type: "schedule.cancel"; id: string }
   | { type: "plan.put"; flag: string; input: { variant: string; steps: { percent: number; waitSeconds: number }[] } }
-  | { type: "plan.control"; flag: string; action: "pause" | "resume" | "abort" }
+  | { type: "plan.control"; flag: string; action: PlanAction }
   | { type: "policy.put"; approvals: number };
 
 /** Item lists are [key, value] pairs, never objects keyed by user keys (`__proto__` is a valid key). */

@@ -15,29 +15,22 @@ import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc
 import * as cr from "./change-requests";
 import * as crRepo from "./change-requests-repo";
 import { applyDoc, summarize, unstore } from "../environment/document-rows";
-import type { Change } from "../environment/environment-store";
+import type { Change, ChangePlanner, Gate, Writer } from "../environment/change";
 import { appendEvent } from "../environment/events-repo";
 import { flagPosition, getFlag, writeFlag } from "../environment/flags-repo";
 import { randomId } from "../secrets";
 import type { Meta } from "../environment/meta-repo";
 import * as plans from "./plans-repo";
 import { conflict, done, invalid, notFound } from "../results";
-import type { ChangeRequestInfo, ChangeRequestPage, PlanInfo, Policy, ReviewPrincipals, ScheduleInfo } from "../../core/wire/releases-rpc";
+import type { ChangeRequestInfo, ChangeRequestPage, PlanAction, PlanInfo, Policy, ReviewAction, ReviewPrincipals, ScheduleInfo } from "../../core/wire/releases-rpc";
 import * as schedules from "./schedules-repo";
 import type { Sql } from "../sql";
 import { MAX_FLAG_JSON, optionalNumber, parseFlag } from "../environment/validate";
 
-/** "policy": the write passes the approval gate; "approved": it already did (a request applied, an alarm step). */
-export type Gate = "policy" | "approved";
-export type Plan<T> = (current: EnvironmentDoc, meta: Meta) => StoreResult<Change<T>>;
-
 /** What the store lends: its SQL, its liveness check, its one write path and its alarm. */
-export interface ReleaseHost {
+export interface ReleaseHost extends Writer {
   readonly sql: Sql;
   live(): StoreResult<Meta>;
-  mutate<T>(actor: Actor, plan: Plan<T>, gate: Gate): Promise<StoreResult<T>>;
-  /** `plan` decided and its resulting document validated as `mutate` would, nothing written. */
-  check<T>(plan: Plan<T>): StoreResult<Change<T>>;
   transaction(fn: () => void): void;
   armAlarm(): Promise<void>;
 }
@@ -164,7 +157,7 @@ export class Releases {
   }
 
   /** What a schedule does when it applies: one version with its patch on the flag as it is then. Tried at creation too. */
-  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): Plan<number> {
+  private scheduleChange(schedule: { id: string; flag: string; patch: unknown; createdBy: string }): ChangePlanner<number> {
     return (current) => {
       const existing = getFlag(this.sql, schedule.flag);
       if (!existing) return notFound(`flag "${schedule.flag}" no longer exists`);
@@ -256,7 +249,7 @@ export class Releases {
     return plan ? done(plans.publicPlan(plan)) : notFound(`flag "${flagKey}" has no plan`);
   }
 
-  async controlPlan(flagKey: string, action: "pause" | "resume" | "abort", actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
+  async controlPlan(flagKey: string, action: PlanAction, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<PlanInfo>> {
     const live = this.host.live();
     if (!live.ok) return live;
     const plan = plans.getPlan(this.sql, flagKey);
@@ -384,7 +377,7 @@ export class Releases {
    * at most once, whichever of its tokens it uses. A request that can no longer apply answers
    * status `conflict`.
    */
-  async reviewChangeRequest(id: string, action: "approve" | "reject" | "withdraw", actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
     const live = this.host.live();
     if (!live.ok) return live;
     const info = crRepo.getChangeRequest(this.sql, id);
