@@ -1,9 +1,35 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { buildSync } from "esbuild";
 import { defineConfig } from "vitest/config";
 
 // Three projects (lanes) in one run: Worker code inside workerd; pure code in plain Node; end-to-end
 // files (a spawned `npm start`/`wrangler dev`, Chromium) in plain Node. `npm run test:unit`,
 // `test:workers` and `test:e2e` run one lane; `npm test` runs all three.
+
+/**
+ * A customer's Worker beside the test Worker, binding the same KV namespace and insights queue
+ * (test/sdk/workers-provider.worker.test.ts reaches it as CUSTOMER). Auxiliary Workers run as
+ * given, not through vite, so it is bundled here (~0.1 s); node:* modules come from nodejs_compat.
+ */
+const customerWorker = {
+  name: "customer",
+  modules: true,
+  script: buildSync({
+    entryPoints: ["test/sdk/customer-worker.ts"],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    conditions: ["workerd", "worker", "import"],
+    external: ["node:*", "async_hooks", "events"],
+    logLevel: "silent",
+  }).outputFiles[0]!.text,
+  compatibilityDate: "2026-04-20",
+  compatibilityFlags: ["nodejs_compat"],
+  kvNamespaces: { FLAGS_KV: "edgeflags-local" },
+  queueProducers: { INSIGHTS_QUEUE: "edgeflags-insights" },
+};
 
 /** Node files that start a server or a browser, or run wrangler (deploy): the only lane with a retry. */
 const E2E = ["test/e2e/**/*.node.test.ts", "test/deploy/**/*.node.test.ts", "test/admin-page/resource-page.node.test.ts", "test/admin-page/visual-editor.node.test.ts"];
@@ -31,7 +57,10 @@ export default defineConfig({
                 SNAPSHOT_REFRESH_SECONDS: "0.25",
                 KV_POINTER_MIN_INTERVAL_MS: "0",
                 INSIGHTS_WINDOW_SECONDS: "1",
+                USAGE_FLUSH_SECONDS: "0.1",
               },
+              serviceBindings: { CUSTOMER: "customer" },
+              workers: [customerWorker],
             },
           }),
         ],

@@ -21,6 +21,7 @@ import { openEnvironment } from "../src/core/lazy-compile";
 import { encodeDoc, readSnapshot, snapshotText } from "../src/core/wire/snapshot-text";
 import { ofrepItemsJson, toOfrepItem } from "../src/edge/ofrep";
 import { COLD_MODES, type ColdMode } from "./cold-engine";
+import { calibrate, median, nowNs, timeBatch, type Runner } from "./timing";
 import { toNativeDoc } from "./peers/ours";
 import type { BenchEngine, EngineFactory } from "./peers/engine";
 import { loadavg } from "node:os";
@@ -61,26 +62,11 @@ async function loadOurs(): Promise<EngineFactory | undefined> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const nowNs = () => process.hrtime.bigint();
-
-type Runner = (start: number, n: number) => number | Promise<number>;
-
 /** Calibrates a batch size of about BATCH_MS for `run(start, n)` (n operations), then warms up. */
 async function prepare(run: Runner): Promise<{ n: number; start: number }> {
-  let n = 16;
-  let start = 0;
-  for (;;) {
-    const t0 = nowNs();
-    checksum += await run(start, n);
-    const ms = Number(nowNs() - t0) / 1e6;
-    start += n;
-    if (ms >= 5 || n >= 1 << 24) { n = Math.max(1, Math.round((n * BATCH_MS) / Math.max(ms, 0.001))); break; }
-    n *= 4;
-  }
-  const warmEnd = Date.now() + WARMUP_MS;
-  while (Date.now() < warmEnd) { checksum += await run(start, n); start += n; }
-  return { n, start };
+  const s = await calibrate(run, BATCH_MS, WARMUP_MS);
+  checksum += s.checksum;
+  return s;
 }
 
 /**
@@ -97,12 +83,10 @@ async function timeInterleaved(runs: Runner[]): Promise<Array<{ wallNs: number; 
     for (let i = 0; i < runs.length; i++) {
       const s = states[i]!;
       if (process.env.BENCH_GC_BETWEEN === "1") gc?.();
-      const c0 = process.cpuUsage();
-      const t0 = nowNs();
-      checksum += await runs[i]!(s.start, s.n);
-      samples[i]!.push(Number(nowNs() - t0) / s.n);
-      const c = process.cpuUsage(c0);
-      cpuSamples[i]!.push(((c.user + c.system) * 1000) / s.n);
+      const t = await timeBatch(runs[i]!, s.start, s.n);
+      checksum += t.checksum;
+      samples[i]!.push(t.wallNs);
+      cpuSamples[i]!.push(t.cpuNs);
       s.start += s.n;
     }
   }

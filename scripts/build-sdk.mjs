@@ -5,6 +5,7 @@
  * - `openfeature.js`: src/sdk/node/openfeature.ts and everything it imports from src/ bundled into
  *   one ES module for Node.js 20+ (esbuild); `@openfeature/*` stay imports (peer dependencies:
  *   the application's own OpenFeature SDK, one copy).
+ * - `workers.js`: src/sdk/workers/index.ts the same way, for a Worker's bundler (it uses no Node API).
  * - `types/`: declarations from `tsc --emitDeclarationOnly` (tsconfig.sdk.json), only the files the
  *   entry's declarations reach, with `.js` on relative imports so they resolve under every
  *   `moduleResolution` (NodeNext requires it).
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "dist", "sdk");
 const types = join(out, "types");
-const ENTRIES = { openfeature: "src/sdk/node/openfeature.ts" };
+const ENTRIES = { openfeature: "src/sdk/node/openfeature.ts", workers: "src/sdk/workers/index.ts" };
 
 rmSync(out, { recursive: true, force: true });
 

@@ -213,6 +213,20 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       }),
       delete: op("segments", "Delete one segment", { parameters: [ifMatch], responses: { "200": { description: "Deleted." }, "412": err("Stale If-Match."), ...envErrors } }),
     },
+    [`${E}/segments/{key}/keys`]: {
+      parameters: [envParam, keyParam("Segment")],
+      get: op("segments", "Page a big segment's batch-added keys (`after`, `limit` ≤ 100,000)", {
+        parameters: [
+          { name: "after", in: "query", required: false, schema: { type: "string" }, description: "The `next` of the previous page" },
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100000 } },
+        ],
+        responses: { "200": { description: "`{segment, count, keys, next?}` in key order." }, "400": err("Bad limit."), ...envErrors },
+      }),
+      post: op("segments", "Add and remove a big segment's keys (≤ 100,000 per call, ≤ 1,000,000 per segment), one version", {
+        requestBody: body("KeyBatchBody"),
+        responses: { "200": { description: "`{version, segment, added, removed, count}` (counts)." }, ...bodyErrors, "409": err("Approvals required, or the keys kept changing."), "413": err("Body over 10 MB."), ...envErrors },
+      }),
+    },
     [`${E}/keys`]: {
       parameters: [envParam],
       post: op("keys", "Mint an SDK key bound to the environment", { requestBody: body("MintKeyBody"), responses: { "201": json("MintedKey", "The key, shown only here."), ...bodyErrors, ...envErrors } }),

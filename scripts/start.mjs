@@ -12,6 +12,7 @@
  *   SNAPSHOT_REFRESH_SECONDS  local default 0.25 (wrangler.toml's [vars] hold the deployed 30)
  *   KV_POINTER_MIN_INTERVAL_MS  local default 0 (deployed 1000)
  *   INSIGHTS_WINDOW_SECONDS   seconds an isolate keeps usage counts before queueing them: local default 1 (deployed 10)
+ *   USAGE_FLUSH_SECONDS       seconds an environment merges usage before writing it: local default 1 (deployed 60)
  *   RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, INSIGHTS
  *                             passed to the Worker with `--var` when set (INSIGHTS=off: no usage counting)
  *   EDGEFLAGS_WRANGLER_ARGS   extra `wrangler dev` arguments, split on whitespace
@@ -40,6 +41,7 @@ const PASSTHROUGH_VARS = ["RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "INSIGHTS
 const LOCAL_REFRESH_SECONDS = "0.25";
 const LOCAL_POINTER_INTERVAL_MS = "0";
 const LOCAL_INSIGHTS_WINDOW_SECONDS = "1";
+const LOCAL_USAGE_FLUSH_SECONDS = "1";
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
@@ -74,6 +76,7 @@ const args = [
   "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
   // Usage counts show up within seconds locally (deployed, an isolate sends every 10 s).
   "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS || LOCAL_INSIGHTS_WINDOW_SECONDS}`,
+  "--var", `USAGE_FLUSH_SECONDS:${process.env.USAGE_FLUSH_SECONDS || LOCAL_USAGE_FLUSH_SECONDS}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);

@@ -14,7 +14,8 @@ function clause(c: LogicalCondition) {
   return { contextKind: "user", attribute: c.attr, op, values: c.op === "gt" ? [c.value] : c.values, negate: false };
 }
 
-function ldFlag(f: LogicalFlag) {
+/** LaunchDarkly's flag JSON for a logical flag (rules in order, rollout weights in 1/100,000). */
+export function ldFlag(f: LogicalFlag) {
   const names = Object.keys(f.variants);
   const index = (v: string) => names.indexOf(v);
   const serve = (s: LogicalServe) => {

@@ -19,6 +19,7 @@ import { fail, ok, type Issue, type Result } from "./result";
 import { FlagImpl, type FlagCompileEnv } from "./flag";
 import { checkJsonShape, DOCUMENT_LIMITS } from "./limits";
 import type { SegmentKeys } from "./native/condition";
+import type { BigKeyLookup } from "./wire/big-segments";
 
 export interface CompileOptions {
   /**
@@ -29,6 +30,11 @@ export interface CompileOptions {
    *   (the flagd testbed expects this; the edge can use it to stay up on a bad snapshot).
    */
   invalidTargeting?: "reject" | "parse-error";
+  /**
+   * Membership in big segments' batch-added keys (core/wire/big-segments.ts): the edge answers it
+   * from the shards it holds. Absent: those keys match nobody (the keys are not in the document).
+   */
+  bigKeys?: BigKeyLookup;
 }
 
 function typeOk(type: FlagType, value: unknown): boolean {
@@ -183,6 +189,7 @@ export function flagCompileEnv(
     docMetadata: Object.freeze({ ...(doc.metadata ?? {}) }),
     evaluateFlag,
     invalidTargeting: options.invalidTargeting ?? "reject",
+    ...(options.bigKeys ? { bigKeys: options.bigKeys } : {}),
   };
 }
 

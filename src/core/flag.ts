@@ -20,6 +20,7 @@ import { compileCondition, type SegmentKeys, type SegmentLookup } from "./native
 import { compileServe, type ServeFn } from "./serve";
 import type { PathCompileState } from "./path";
 import type { StringIdTables } from "./native/string-ids";
+import type { BigKeyLookup } from "./wire/big-segments";
 
 type Decide = (ctx: EvaluationContext, rt: Runtime) => EvaluationResult;
 
@@ -36,6 +37,8 @@ export interface FlagCompileEnv {
   readonly evaluateFlag: EvaluateFlag;
   /** "reject": invalid targeting is an issue; "parse-error": the flag answers PARSE_ERROR (flagd). */
   readonly invalidTargeting: "reject" | "parse-error";
+  /** Big segments' key membership (CompileOptions.bigKeys). */
+  readonly bigKeys?: BigKeyLookup;
 }
 
 /**
@@ -209,7 +212,7 @@ function nativeDecide(
   const targets = flag.targets ?? [];
   const rules = flag.rules ?? [];
 
-  const nativeEnv = { segments: env.segments, keyCache: env.keyCache, state, issues, segmentPreds: new Map<string, Pred>(), segmentStack: [] as string[], stringIds: env.stringIds };
+  const nativeEnv = { segments: env.segments, keyCache: env.keyCache, state, issues, segmentPreds: new Map<string, Pred>(), segmentStack: [] as string[], stringIds: env.stringIds, bigKeys: env.bigKeys };
   const byTarget = new Map<string, EvaluationResult>();
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;

@@ -122,7 +122,19 @@ export const Segment = z.object({
   /** A context matching any of these is in the segment. */
   rules: z._default(z.array(Condition), []),
 });
-export type Segment = z.infer<typeof Segment>;
+/**
+ * Where a big segment's batch-added keys are (core/wire/big-segments.ts): set by the store only,
+ * never read from input (the zod schema above does not have it, so parsing drops it).
+ */
+export interface BigKeys {
+  /** Keys in the shards. */
+  count: number;
+  /** Shard names by index ("" for an empty shard); a power of two of them. */
+  shards: string[];
+  /** The environment version whose batch wrote this key set (rollback restores it). */
+  version: number;
+}
+export type Segment = z.infer<typeof Segment> & { bigKeys?: BigKeys };
 
 /** One environment's definitions: what a snapshot carries and what compiles. */
 export const EnvironmentDoc = z.object({
@@ -133,5 +145,5 @@ export const EnvironmentDoc = z.object({
   /** flagd `$evaluators` kept for export; imported targeting already has them inlined. */
   evaluators: z.optional(z.record(z.string(), z.unknown())),
 });
-export type EnvironmentDoc = z.infer<typeof EnvironmentDoc>;
+export type EnvironmentDoc = Omit<z.infer<typeof EnvironmentDoc>, "segments"> & { segments: Segment[] };
 export type EnvironmentDocInput = z.input<typeof EnvironmentDoc>;

@@ -23,7 +23,8 @@
  * @module
  */
 import { Hono, type Context } from "hono";
-import type { CompiledEnvironment } from "../core/engine";
+import type { CompiledEnvironment, EvaluationResult } from "../core/engine";
+import { bigSegmentShards } from "./big-segment-shards";
 import type { KeyKind, KeyRecord } from "../core/wire/kv-layout";
 import { openEnvironment } from "../core/lazy-compile";
 import { exportFlagd } from "../core/flagd/export";
@@ -44,13 +45,17 @@ import { sharedSnapshotCache, type Loaded, type Lookup } from "./snapshot-cache"
 import type { SnapshotRead } from "../core/wire/snapshot-text";
 import { currentStreamToken, streamSecret, verifyStreamToken, type StreamClaims } from "./stream-token";
 import { insightsEnabled, noteKey, noteResults, noteReusedBulk, noteSnapshot } from "./insights/hooks";
-import { readUsageBatch, sdkUsageMessage } from "./insights/sdk-usage";
+import { readUsageBatch } from "./insights/sdk-usage";
+import { sdkUsageMessage } from "../core/wire/usage-batch";
 
 type C = Context<{ Bindings: Env }>;
 
 const snapshots = (c: C) => sharedSnapshotCache(c.env, openSnapshot);
-/** Each flag compiles when first evaluated: a cold isolate's first answer parses and compiles one flag. */
-const openSnapshot = (snapshot: SnapshotRead) => openEnvironment(snapshot.source);
+/**
+ * Each flag compiles when first evaluated: a cold isolate's first answer parses and compiles one
+ * flag. Big segments' keys are answered from the shards the isolate holds (big-segment-shards.ts).
+ */
+const openSnapshot = (snapshot: SnapshotRead) => openEnvironment(snapshot.source, { bigKeys: bigSegmentShards.lookup(snapshot.environment) });
 
 export const edgeApp = new Hono<{ Bindings: Env }>();
 
@@ -142,7 +147,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
     return json(ofrepError("FLAG_NOT_FOUND", notFoundDetails(flagKey), flagKey), 404);
   }
   noteSnapshot(c.req.raw, lookup.snapshot);
-  const result = compiled.evaluate(flagKey, read.context);
+  const result = await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, () => compiled.evaluate(flagKey, read.context));
   noteResults(c.req.raw, c.env, [result]);
   return new Response(ofrepJson(result), { status: ofrepStatus(result), headers: { "Content-Type": "application/json" } });
 });
@@ -172,11 +177,13 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   // Only anonymous, time-independent answers may be reused (see edge-cache.ts for why).
   const cacheable = read.context.targetingKey === undefined && !timeDependent;
   const memoryKey = cacheable ? memoKey("bulk", snap.environment, snap.version, key.kind, canonical) : undefined;
-  const render = () => {
-    const results = snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" });
+  const evaluateAll = () => snap.compiled.evaluateAll(read.context, { clientOnly: key.kind === "client" });
+  const rendered = (results: EvaluationResult[]) => {
     noteResults(c.req.raw, c.env, results, memoryKey);
     return ofrepItemsJson(results);
   };
+  // A reusable answer has no targetingKey, so it reaches no big segment's keys: no shard to read.
+  const render = () => rendered(evaluateAll());
   const { text: flagsJson, source } = memoryKey !== undefined
     ? await throughLevels({
         memoryKey,
@@ -184,7 +191,7 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
         render,
         waitUntil: waitUntilOf(c),
       })
-    : { text: render(), source: "miss" as const };
+    : { text: rendered(await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, evaluateAll)), source: "miss" as const };
   noteSnapshot(c.req.raw, snap);
   if (memoryKey !== undefined && source !== "miss") noteReusedBulk(c.req.raw, c.env, memoryKey, flagsJson);
   const metadata: Record<string, number | boolean> = { version: snap.version };

@@ -35,6 +35,12 @@ export interface UsageReporterOptions {
   now?: () => number;
   /** Prefix of batch ids; random per reporter by default. */
   instanceId?: string;
+  /**
+   * A send not settled after this long died with the request that ran it (Workers ends a request's
+   * I/O with it): the next flush sends the same batch again (same id, so it counts once). Default:
+   * never (in Node a send ends by its own timeout).
+   */
+  abandonAfterMs?: number;
   random?: () => number;
 }
 
@@ -64,7 +70,9 @@ export class UsageReporter {
   private readonly pending: UsageBatch[] = [];
   private lost = 0;
   private seq = 0;
-  private sending = false;
+  /** When the running drain started (undefined: none runs). */
+  private sendingSince: number | undefined;
+  private readonly abandonAfterMs: number;
   private failures = 0;
   private retryTimer: Timer | undefined;
   private closed = false;
@@ -79,6 +87,7 @@ export class UsageReporter {
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     this.instanceId = o.instanceId ?? randomId();
+    this.abandonAfterMs = o.abandonAfterMs ?? Infinity;
   }
 
   /** One evaluation that answered `result` (call only for results that served their value). */
@@ -171,15 +180,19 @@ export class UsageReporter {
     // The oldest go first (but never the one being sent: it may get through); what they counted
     // rides along in the newest batch's `lost`.
     while (this.pending.length > this.maxPending) {
-      const [dropped] = this.pending.splice(this.sending ? 1 : 0, 1);
+      const [dropped] = this.pending.splice(this.sendingSince !== undefined ? 1 : 0, 1);
       batch.lost = (batch.lost ?? 0) + evaluationsIn(dropped!);
     }
   }
 
   /** Sends pending batches one at a time until none is left or one must wait for a retry. */
   private async drain(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
+    const since = this.now();
+    if (this.sendingSince !== undefined && since - this.sendingSince < this.abandonAfterMs) return;
+    this.sendingSince = since;
+    // `mine`: no later drain has taken over from this one (it takes over only once this one is
+    // presumed dead, but a slow one may still wake up: then it stops without touching the queue).
+    const mine = () => this.sendingSince === since;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending[0]!;
@@ -189,6 +202,7 @@ export class UsageReporter {
         } catch {
           outcome = "retry";
         }
+        if (!mine()) return;
         if (outcome === "retry") {
           if (!this.closed && this.retryTimer === undefined) {
             this.retryTimer = unref(setTimeout(() => {
@@ -202,7 +216,7 @@ export class UsageReporter {
         this.pending.shift();
       }
     } finally {
-      this.sending = false;
+      if (mine()) this.sendingSince = undefined;
     }
   }
 }

@@ -6,7 +6,7 @@
 import { RELEASES_TABLES } from "./releases/releases-schema";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 7;
+export const STORE_SCHEMA_VERSION = 8;
 export const REGISTRY_SCHEMA_VERSION = 2;
 
 const STORE_V1 = [
@@ -88,6 +88,19 @@ const INSIGHTS_TABLES = [
   `CREATE TABLE IF NOT EXISTS lifecycle_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`,
 ];
 
+const SCALE_TABLES = [
+  // Applied usage message ids, one row per minute of their window start (insights/usage-ledger.ts).
+  `CREATE TABLE IF NOT EXISTS usage_ledger (minute INTEGER PRIMARY KEY, ids TEXT NOT NULL, updated INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS usage_ledger_updated ON usage_ledger (updated)`,
+  // Big segments' keys (environment/big-segments-repo.ts): one row per key and membership span,
+  // added/removed are environment versions (removed NULL: a member now), so the set at any
+  // version can be rebuilt (rollback). h: the key's 32-bit shard hash (core/wire/big-segments.ts),
+  // indexed so one shard's keys are one range read.
+  `CREATE TABLE IF NOT EXISTS big_segment_keys (segment TEXT NOT NULL, key TEXT NOT NULL, h INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS big_segment_keys_current ON big_segment_keys (segment, key) WHERE removed IS NULL`,
+  `CREATE INDEX IF NOT EXISTS big_segment_keys_shard ON big_segment_keys (segment, h) WHERE removed IS NULL`,
+];
+
 const WEBHOOK_TABLES = [
   // Webhooks (webhooks-repo.ts). The secret is kept as issued, not hashed: the store must sign
   // every delivery with it (HMAC needs the key itself), unlike SDK keys and admin tokens.
@@ -145,9 +158,9 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  // Steps 3–7 were written side by side (releases, insights, webhooks, alerts, chunks); each
-  // creates only its own tables (IF NOT EXISTS), so their order is free.
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: CHUNK_TABLES });
+  // Steps 3–8 were written side by side (releases, insights, webhooks, alerts, scale, chunks);
+  // each creates only its own tables (IF NOT EXISTS), so their order is free.
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: RELEASES_TABLES, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES, 8: CHUNK_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -1,6 +1,6 @@
 /**
  * `npm pack` at the repository root, then `npm install <tarball>` in an empty folder: the package
- * `edgeflags` gives `import { EdgeflagsProvider } from "edgeflags/openfeature"` in plain Node, with
+ * `edgeflags` gives `import { EdgeflagsProvider } from "edgeflags/openfeature"` (and `edgeflags/workers`) in plain Node, with
  * declarations a TypeScript consumer (NodeNext resolution) type-checks against, and a tarball of
  * only what a consumer needs. The peer `@openfeature/server-sdk` (and its `@openfeature/core`)
  * come from this checkout's node_modules, so the install needs no network beyond npm's cache.
@@ -30,6 +30,8 @@ describe("the npm package", { timeout: 300_000 }, () => {
     const files = packed[0]!.files.map((f) => f.path);
     expect(files).toContain("dist/sdk/openfeature.js");
     expect(files).toContain("dist/sdk/types/sdk/node/openfeature.d.ts");
+    expect(files).toContain("dist/sdk/workers.js");
+    expect(files).toContain("dist/sdk/types/sdk/workers/index.d.ts");
     // Only what a consumer needs: no sources, tests or server code.
     expect(files.filter((f) => !f.startsWith("dist/sdk/") && !["package.json", "README.md"].includes(f))).toEqual([]);
 
@@ -51,6 +53,14 @@ describe("the npm package", { timeout: 300_000 }, () => {
     `], app);
     expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ name: "edgeflags", value: true, errorCode: "PROVIDER_NOT_READY" });
 
+    // edgeflags/workers loads too (its Worker code needs no Node API); a KV without the key refuses it.
+    const workers = run(process.execPath, ["--input-type=module", "-e", `
+      import { WorkersProvider } from "edgeflags/workers";
+      const p = new WorkersProvider({ kv: { get: async () => null }, sdkKey: "efs_x" });
+      console.log(JSON.stringify({ name: p.metadata.name, error: await p.initialize().then(() => "", (e) => e.message) }));
+    `], app);
+    expect(JSON.parse(workers.trim().split("\n").at(-1)!)).toEqual({ name: "edgeflags-workers", error: "edgeflags: unknown SDK key" });
+
     writeFileSync(join(app, "check.ts"), `
       import { EdgeflagsProvider, type EdgeflagsProviderOptions } from "edgeflags/openfeature";
       const options: EdgeflagsProviderOptions = { baseUrl: "https://flags.example.com", sdkKey: "efs_x", cacheFile: "/tmp/flags.json" };
@@ -58,6 +68,12 @@ describe("the npm package", { timeout: 300_000 }, () => {
       void state;
       // @ts-expect-error baseUrl is a string: the declarations are real types, not any.
       new EdgeflagsProvider({ baseUrl: 1, sdkKey: "efs_x" });
+      import { WorkersProvider, type WorkersProviderOptions } from "edgeflags/workers";
+      const kv = { get: async (_key: string, _o: { type: "text"; cacheTtl?: number }) => null as string | null };
+      const workers: WorkersProviderOptions = { kv, sdkKey: "efs_x", usage: { queue: { send: async () => {} } } };
+      void new WorkersProvider(workers).flushUsage();
+      // @ts-expect-error kv is a KV namespace binding, not a string.
+      new WorkersProvider({ kv: "FLAGS_KV", sdkKey: "efs_x" });
     `);
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(repoRoot, "node_modules", "@types")], types: ["node"] }, files: ["check.ts"] }));
     run(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", app], app);

@@ -140,7 +140,7 @@ describe("queue consumer → environment store", () => {
         hourly: q(`SELECT hour, variant, count FROM usage_hourly ORDER BY hour, variant`),
         daily: q(`SELECT day, variant, count FROM usage_daily ORDER BY day, variant`),
         minutes: q(`SELECT minute FROM edge_minutes`).length,
-        seen: q(`SELECT id FROM usage_seen`).length,
+        ledger: q(`SELECT ids FROM usage_ledger`).map((r) => Object.values(JSON.parse(r.ids as string) as Record<string, unknown[]>).flat().length).reduce((a, b) => a + b, 0),
       };
     });
     expect(rows.hourly).toEqual([{ hour: Math.floor(now / HOUR_MS) * HOUR_MS, variant: "on", count: 1 }]);
@@ -151,10 +151,10 @@ describe("queue consumer → environment store", () => {
       : [{ day: oldDay, variant: "on", count: 2 }, { day: nextDay, variant: "off", count: 1 }, { day: nextDay, variant: "on", count: 3 }];
     expect(rows.daily).toEqual(expected);
     expect(rows.minutes).toBe(1); // the 31-day-old minutes are gone
-    expect(rows.seen).toBe(3); // ids are kept 15 days after they were received (now)
+    expect(rows.ledger).toBe(3); // ids are kept 4 days after their minute was last written (now)
     await runInDurableObject(rawStore(env), (store: EnvironmentStore, state) => {
-      store.insights.maintain(now + 16 * DAY_MS, true);
-      expect(state.storage.sql.exec(`SELECT id FROM usage_seen`).toArray()).toEqual([]);
+      store.insights.maintain(now + 5 * DAY_MS, true);
+      expect(state.storage.sql.exec(`SELECT minute FROM usage_ledger`).toArray()).toEqual([]);
     });
   });
 

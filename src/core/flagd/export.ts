@@ -32,7 +32,12 @@ export interface FlagdExport {
 
 export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
   const warnings: Issue[] = [];
-  const segments: Segment[] = doc.segments ?? [];
+  // A big segment's batch-added keys (up to 1,000,000) stay out of the document: they are named in
+  // the warnings, and re-importing keeps them (the store never takes them from input).
+  const segments: Segment[] = (doc.segments ?? []).map(({ bigKeys, ...segment }) => {
+    if (bigKeys) warnings.push({ path: `segments.${segment.key}`, message: `its ${bigKeys.count} keys added through …/segments/${segment.key}/keys are not exported (read them there); an import into this environment keeps them` });
+    return segment;
+  });
   const segmentMap = new Map(segments.map((s) => [s.key, s]));
 
   const evaluators: Record<string, unknown> = { ...(doc.evaluators ?? {}) };

@@ -11,6 +11,7 @@ import { nowMs, type Expr, type Pred } from "../runtime";
 import { NATIVE_OPERATORS } from "./operators";
 import type { AttributeTest } from "./types";
 import type { StringIdTables } from "./string-ids";
+import type { BigKeyLookup } from "../wire/big-segments";
 
 export interface SegmentKeys {
   readonly included: ReadonlySet<string>;
@@ -30,6 +31,8 @@ export interface NativeCompileEnv {
   readonly segmentStack: string[];
   /** Shared by every flag of an environment (see string-ids.ts). */
   readonly stringIds: StringIdTables;
+  /** Membership in big segments' batch-added keys; absent: those keys match nobody. */
+  readonly bigKeys?: BigKeyLookup;
 }
 
 const NEVER: Pred = () => false;
@@ -181,18 +184,21 @@ function compileSegmentRef(key: string, env: NativeCompileEnv, path: string): Pr
   const rules = Array.isArray(segment.rules) ? compileAll(segment.rules, env, `segments.${key}.rules`, -1) : [];
   env.segmentStack.pop();
   const { included, excluded } = segmentKeys(segment, env);
-  const pred = segmentPred(key, included, excluded, rules);
+  const big = segment.bigKeys && env.bigKeys ? env.bigKeys(key, segment.bigKeys) : undefined;
+  const pred = segmentPred(key, included, excluded, rules, big);
   env.segmentPreds.set(key, pred);
   return pred;
 }
 
-function segmentPred(key: string, included: ReadonlySet<string>, excluded: ReadonlySet<string>, rules: readonly Pred[]): Pred {
+function segmentPred(
+  key: string, included: ReadonlySet<string>, excluded: ReadonlySet<string>, rules: readonly Pred[], big?: (targetingKey: string) => boolean,
+): Pred {
   return (ctx, rt) => {
     const tk = ctx.targetingKey;
     let inSegment = false;
     if (typeof tk === "string") {
       if (excluded.has(tk)) return false;
-      inSegment = included.has(tk);
+      inSegment = included.has(tk) || (big !== undefined && big(tk));
     }
     for (let i = 0; !inSegment && i < rules.length; i++) inSegment = rules[i]!(ctx, rt);
     if (inSegment && rt.trace) rt.trace.segment = key;

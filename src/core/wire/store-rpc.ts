@@ -17,6 +17,7 @@ import type { Actor, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, MintedKe
 import type { AdminRole } from "./dto/enums";
 import type { AdminTokenInfo, MintedToken } from "./dto/tokens";
 import type { WebhookInfo, CreatedWebhook } from "./dto/webhooks";
+import type { BigSegmentsApi } from "./big-segments";
 
 // The answers are declared once, as zod schemas, in ./dto (scripts/openapi.ts documents them).
 export type { Actor, AdminTokenInfo, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, SegmentSummary, Stored, WebhookInfo };
@@ -44,7 +45,7 @@ export type StoreResult<T> = { ok: true; value: T } | StoreFailure;
 export type PromotedItems = Pick<EnvironmentDoc, "flags" | "segments">;
 
 /** One environment's store. The environment's name is fixed by `create`. */
-export interface EnvironmentStoreApi extends ReleasesApi {
+export interface EnvironmentStoreApi extends ReleasesApi, BigSegmentsApi {
   /** Idempotent: `created` is false when it existed. */
   create(name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>>;
   /** no_environment when this environment was never created (or was deleted). */

@@ -15,6 +15,8 @@
 import * as z from "zod/mini";
 import type { EvaluationResult } from "../engine";
 import { Key } from "../model";
+import type { KeyRecord } from "./kv-layout";
+import type { UsageMessage } from "./queue-messages";
 
 /** A body past this is refused (413); an SDK splits its counts into batches below it. */
 export const USAGE_BATCH_MAX_BYTES = 64 * 1024;
@@ -46,4 +48,23 @@ export type UsageBatch = z.infer<typeof UsageBatch>;
 /** Whether a result counts as an evaluation: a value was answered (OFREP 200 with `value`). */
 export function answeredWithValue(r: EvaluationResult): boolean {
   return r.value !== undefined && r.reason !== "DISABLED" && r.reason !== "ERROR" && r.errorCode === undefined;
+}
+
+/**
+ * The insights message for `batch`, reported with `key`: its id is the key's id and the batch's.
+ * The edge's usage route queues it; the Workers SDK queues it itself through a queue binding.
+ */
+export function sdkUsageMessage(batch: UsageBatch, key: KeyRecord): UsageMessage {
+  return {
+    type: "usage",
+    id: `sdk-${key.id}-${batch.id}`,
+    environment: key.environment,
+    at: batch.at,
+    evaluations: batch.evaluations.map(([flag, variant, reason, n]) => [flag, variant, reason, key.kind, n]),
+    requests: [],
+    rateLimited: 0,
+    stale: 0,
+    cache: { memory: 0, cache: 0, miss: 0 },
+    lost: { evaluations: batch.lost ?? 0, requests: 0 },
+  };
 }

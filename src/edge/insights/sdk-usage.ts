@@ -12,12 +12,10 @@
  */
 import { safeParse } from "zod/v4/core";
 import { zodIssues } from "../../core/issues";
-import type { KeyRecord } from "../../core/wire/kv-layout";
 import type { Issue } from "../../core/result";
 import {
   UsageBatch, USAGE_BATCH_MAX_AGE_MS, USAGE_BATCH_MAX_AHEAD_MS, USAGE_BATCH_MAX_BYTES,
 } from "../../core/wire/usage-batch";
-import type { UsageMessage } from "../../core/wire/queue-messages";
 import { readBoundedText } from "../../http/bounded-body";
 
 export type UsageRead =
@@ -47,20 +45,4 @@ export async function readUsageBatch(request: Request, now = Date.now()): Promis
     return { ok: false, status: 400, code: "INVALID", message: "usage batch dated more than 7 days ago or in the future", issues: [{ path: "at", message: "out of range" }] };
   }
   return { ok: true, batch };
-}
-
-/** The insights message for `batch`, reported with `key`: its id is the key's id and the batch's. */
-export function sdkUsageMessage(batch: UsageBatch, key: KeyRecord): UsageMessage {
-  return {
-    type: "usage",
-    id: `sdk-${key.id}-${batch.id}`,
-    environment: key.environment,
-    at: batch.at,
-    evaluations: batch.evaluations.map(([flag, variant, reason, n]) => [flag, variant, reason, key.kind, n]),
-    requests: [],
-    rateLimited: 0,
-    stale: 0,
-    cache: { memory: 0, cache: 0, miss: 0 },
-    lost: { evaluations: batch.lost ?? 0, requests: 0 },
-  };
 }

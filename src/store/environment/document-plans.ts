@@ -10,7 +10,7 @@ import { conflict, done, invalid, notFound } from "../results";
 import type { Sql } from "../sql";
 import { auditTime, generationStart } from "./audit-repo";
 import type { ChangePlanner } from "./change";
-import { applyDoc, docAt, overlay, summarize } from "./document-rows";
+import { applyDoc, docAt, overlay, summarize, withOwnBigKeys } from "./document-rows";
 import { parseDoc } from "./validate";
 
 export class DocumentPlans {
@@ -21,7 +21,7 @@ export class DocumentPlans {
     return (current) => {
       const parsed = parseDoc(input);
       if (!parsed.ok) return invalid(parsed.errors);
-      const next = parsed.value;
+      const next = withOwnBigKeys(current, parsed.value);
       return done({
         operation: typeof operation === "string" && /^[a-z][a-z0-9._-]{0,63}$/i.test(operation) ? operation : "replace",
         next,

@@ -8,7 +8,8 @@ import type { Stored } from "../../core/wire/store-rpc";
 import { listFlags, removeFlag, setFlagPosition, writeFlag } from "./flags-repo";
 import { setExtra } from "./meta-repo";
 import { appendRevision, stateAt } from "./revisions-repo";
-import { listSegments, readKeySet, removeSegment, segmentBody, segmentPlace, setSegmentPosition, writeSegment } from "./segments-repo";
+import { listSegments, readKeySet, removeSegment, segmentBody, segmentFrom, segmentPlace, setSegmentPosition, writeSegment } from "./segments-repo";
+import { restoreKeys } from "./big-segments-repo";
 import type { Sql } from "../sql";
 
 /** The document-level parts of an EnvironmentDoc, kept as one JSON value in meta.extra. */
@@ -26,7 +27,26 @@ const AUDIT_KEY_LIST_MAX = 100;
 
 export function auditSegment(segment: Segment): unknown {
   const list = (l: string[]) => (l.length <= AUDIT_KEY_LIST_MAX ? l : { count: l.length });
-  return { ...segment, included: list(segment.included), excluded: list(segment.excluded) };
+  const { bigKeys, ...rest } = segment;
+  return { ...rest, included: list(rest.included), excluded: list(rest.excluded), ...(bigKeys ? { keyCount: bigKeys.count } : {}) };
+}
+
+/**
+ * `next` with every segment's batch-added keys as this environment holds them: they are never
+ * taken from input (an import, a promote from another environment), and a segment that stays
+ * keeps its keys.
+ */
+export function withOwnBigKeys(current: EnvironmentDoc, next: EnvironmentDoc): EnvironmentDoc {
+  const own = new Map(current.segments.filter((s) => s.bigKeys).map((s) => [s.key, s.bigKeys!]));
+  if (own.size === 0 && !next.segments.some((s) => s.bigKeys)) return next;
+  return {
+    ...next,
+    segments: next.segments.map((s) => {
+      const { bigKeys: _theirs, ...rest } = s;
+      const mine = own.get(s.key);
+      return mine ? { ...rest, bigKeys: mine } : rest;
+    }),
+  };
 }
 
 export function unstore<T>(item: Stored<T>): T {
@@ -52,10 +72,7 @@ export function docAt(sql: Sql, version: number): { doc: EnvironmentDoc; keySets
     if (rev.kind === "flag") flags.push(JSON.parse(rev.json) as Flag);
     else if (rev.kind === "doc") extra = JSON.parse(rev.json) as Extra;
     else {
-      const body = JSON.parse(rev.json) as Omit<Segment, "included" | "excluded">;
-      const keys = readKeySet(sql, rev.key, rev.keysVersion!);
-      const { key, description, rules } = body;
-      segments.push({ key, ...(description === undefined ? {} : { description }), included: keys.included, excluded: keys.excluded, rules });
+      segments.push(segmentFrom(rev.json, readKeySet(sql, rev.key, rev.keysVersion!)));
       keySets.set(rev.key, rev.keysVersion!);
     }
   }
@@ -130,6 +147,8 @@ export function applyDoc(sql: Sql, current: EnvironmentDoc, next: EnvironmentDoc
     if (before && sameKeys && segmentBody(before) === segmentBody(segment)) { setSegmentPosition(sql, segment.key, position); return; }
     const reuse = sameKeys ? segmentPlace(sql, segment.key)!.keysVersion : keySets?.get(segment.key);
     writeSegment(sql, segment, position, version, reuse);
+    // Batch-added keys follow the segment's key set (rollback restores the one it names).
+    if (before?.bigKeys?.version !== segment.bigKeys?.version) restoreKeys(sql, segment.key, segment.bigKeys?.version, version);
     (before ? changes.segments.changed : changes.segments.added).push(segment.key);
   });
   for (const key of oldSegments.keys()) { removeSegment(sql, key, version); changes.segments.removed.push(key); }

@@ -47,6 +47,9 @@ import { SdkKeys } from "./sdk-keys";
 import * as segments from "./segments-repo";
 import { optionalNumber } from "./validate";
 import { WritePath } from "./write-path";
+import { BigSegments, MAX_PAGE_KEYS } from "./big-segments";
+import type { KeyBatch } from "../../core/wire/big-segments";
+import { usageFlushMs } from "../insights/usage-buffer";
 
 function pointerInterval(env: Env): number {
   const raw = Number(env.KV_POINTER_MIN_INTERVAL_MS);
@@ -57,6 +60,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   private readonly sql: Sql;
   private readonly writes: WritePath;
   private readonly items: KeyedItems;
+  /** Big segments' key batches and pages (big-segments.ts). */
+  private readonly bigSegments: BigSegments;
   private readonly docs: DocumentPlans;
   private readonly keys: SdkKeys;
   private readonly stream: ChangeStream;
@@ -91,6 +96,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       afterCommit: async () => { this.alerts.soon(); await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]); },
     });
     this.items = new KeyedItems(sql);
+    this.bigSegments = new BigSegments({
+      sql, live: () => liveMeta(sql), kv: () => this.publishing.publisher.kv, mutate: (a, p) => this.writes.mutate(a, p),
+      segment: (key) => { const live = liveMeta(sql); return live.ok ? this.writes.current(live.value).segments.find((s) => s.key === key) : undefined; },
+    });
     this.docs = new DocumentPlans(sql);
     this.chunks = new ChunkLedger(sql);
     this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, this.chunks, (v) => this.stream.published(v)), pointerInterval(env), arm);
@@ -100,7 +109,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       inLane: (work) => this.publishing.publisher.inLane(work),
     });
     this.releases = new Releases({ sql, transaction, live: () => liveMeta(sql), mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm });
-    this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key) });
+    this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key), usageFlushMs: usageFlushMs(env) });
     this.webhooks = new StoreWebhooks({ sql, liveName: () => liveOrUndefined(sql)?.name, queue: () => env.INSIGHTS_QUEUE });
     this.alerts = new StoreAlerts({
       sql, transaction, live: () => liveOrUndefined(sql),
@@ -141,6 +150,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async getSegment(key: string) { return whenLive(this.sql, () => found(segments.getSegment(this.sql, key), `no segment "${key}"`)); }
   async putSegment(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(SEGMENTS, input, ifMatch)); }
   async deleteSegment(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(SEGMENTS, key, ifMatch)); }
+  async changeSegmentKeys(key: string, batch: KeyBatch, actor: Actor) { return this.bigSegments.change(key, batch, actor); }
+  async segmentKeys(key: string, after?: string, limit?: number) { return this.bigSegments.page(key, typeof after === "string" ? after : undefined, optionalNumber(limit) ?? MAX_PAGE_KEYS); }
 
   // ---- whole document (document-plans.ts, explain.ts) -------------------------------------------
   async replaceAll(input: unknown, actor: Actor, operation: string) { return this.writes.mutate(actor, this.docs.replace(input, operation)); }
@@ -150,7 +161,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   async exportDoc() { return whenLive(this.sql, (meta) => done({ doc: this.writes.current(meta), version: meta.version })); }
   // Readable after a delete too: only an environment that never existed has none.
   async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? done(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
-  async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, meta, flagKey, context, draft)); }
+  async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, this.sql, meta, flagKey, context, draft)); }
 
   // ---- releases (releases/) ---------------------------------------------------------------------
   async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.releases.createSchedule(input, actor); }
@@ -173,7 +184,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
 
   // ---- insights (usage from the queue consumer, metrics, lifecycle; insights/) ------------------
   // Traffic and new lifecycle settings can change alerts at once: `soon` says whether to re-arm.
-  async recordUsage(messages: UsageMessage[]) { return this.rearmIf(this.insights.recordUsage(messages), (o) => o.applied > 0 && this.alerts.soon()); }
+  async recordUsage(messages: UsageMessage[]) { return this.rearmIf(await this.insights.recordUsage(messages), (o) => o.applied > 0 && this.alerts.soon()); }
   async recordDeadLetters(letters: DeadLetter[]) { return this.insights.recordDeadLetters(letters); }
   async flagUsage(flag: string, hours: number) { return this.insights.flagUsage(flag, hours); }
   async edgeMetrics(minutes: number) { return this.insights.edgeMetrics(minutes); }

@@ -12,9 +12,11 @@ import { upsert } from "./change";
 import type { Meta } from "./meta-repo";
 import { parseFlag } from "./validate";
 import type { WritePath } from "./write-path";
+import { sqlMembership } from "./big-segments-repo";
+import type { Sql } from "../sql";
 
-export function explainFlag(writes: WritePath, meta: Meta, flagKey: string, context: EvaluationContext, draft?: Flag): StoreResult<EvaluationResult> {
-  const compiled = draft ? draftCompiled(writes, meta, draft) : writes.compiledAt(meta);
+export function explainFlag(writes: WritePath, sql: Sql, meta: Meta, flagKey: string, context: EvaluationContext, draft?: Flag): StoreResult<EvaluationResult> {
+  const compiled = draft ? draftCompiled(writes, sql, meta, draft) : writes.compiledAt(meta);
   if (!compiled.ok) return compiled;
   if (!compiled.value.get(flagKey)) return notFound(`no flag "${flagKey}"`);
   const ctx = context && typeof context === "object" && !Array.isArray(context) ? context : {};
@@ -22,12 +24,12 @@ export function explainFlag(writes: WritePath, meta: Meta, flagKey: string, cont
 }
 
 /** The current document with `input` in place of (or added as) its flag, compiled; never cached. */
-function draftCompiled(writes: WritePath, meta: Meta, input: Flag): StoreResult<CompiledEnvironment> {
+function draftCompiled(writes: WritePath, sql: Sql, meta: Meta, input: Flag): StoreResult<CompiledEnvironment> {
   const parsed = parseFlag(input);
   if (!parsed.ok) return invalid(parsed.errors.map((i) => ({ ...i, path: i.path ? `draft.${i.path}` : "draft" })));
   const draft = parsed.value;
   const current = writes.current(meta);
   const exists = current.flags.some((f) => f.key === draft.key);
-  const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) });
+  const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) }, { bigKeys: sqlMembership(sql) });
   return result.ok ? done(result.value) : invalid(result.errors);
 }

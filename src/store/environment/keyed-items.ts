@@ -10,7 +10,7 @@ import type { Committed, Stored, StoreResult } from "../../core/wire/store-rpc";
 import { done, invalid, notFound, stale } from "../results";
 import type { Sql } from "../sql";
 import { upsert, type Change, type ChangePlanner } from "./change";
-import { auditSegment, sameList } from "./document-rows";
+import { auditSegment, sameList, withOwnBigKeys } from "./document-rows";
 import * as flags from "./flags-repo";
 import * as segments from "./segments-repo";
 import { parseFlag, parseSegment } from "./validate";
@@ -75,7 +75,8 @@ export class KeyedItems {
     return (current) => {
       const parsed = kind.parse(input);
       if (!parsed.ok) return invalid(parsed.errors);
-      const item = parsed.value;
+      // A segment's batch-added keys are the store's, never the body's (big-segments.ts).
+      const item = kind.list === "segments" ? (withOwnBigKeys(current, { ...current, segments: [parsed.value as unknown as Segment] }).segments[0] as unknown as T) : parsed.value;
       const place = kind.place(this.sql, item.key);
       const refused = stale(`${kind.noun} "${item.key}"`, place?.version ?? 0, ifMatch);
       if (refused) return refused;

@@ -7,6 +7,7 @@
 import type { Segment } from "../../core/model";
 import type { Stored, SegmentSummary } from "../../core/wire/store-rpc";
 import { appendRevision } from "./revisions-repo";
+import { clearBigKeys, restoreKeys } from "./big-segments-repo";
 import { all, first, jsonChunks, run, type Sql } from "../sql";
 
 type SegmentRow = { key: string; position: number; json: string; version: number; keys_version: number };
@@ -35,9 +36,14 @@ export function writeKeySet(sql: Sql, segment: string, setVersion: number, keys:
   }
 }
 
+/** A segment from its stored body (the JSON without key lists) and its key lists. */
+export function segmentFrom(json: string, keys: KeySet): Segment {
+  const { key, description, rules, bigKeys } = JSON.parse(json) as Omit<Segment, "included" | "excluded">;
+  return { key, ...(description === undefined ? {} : { description }), included: keys.included, excluded: keys.excluded, rules, ...(bigKeys ? { bigKeys } : {}) };
+}
+
 function assemble(row: SegmentRow, keys: KeySet): Stored<Segment> {
-  const { key, description, rules } = JSON.parse(row.json) as Omit<Segment, "included" | "excluded">;
-  return { key, ...(description === undefined ? {} : { description }), included: keys.included, excluded: keys.excluded, rules, version: row.version };
+  return { ...segmentFrom(row.json, keys), version: row.version };
 }
 
 /** The segment's JSON without its key lists (what the segments row and revisions hold). */
@@ -59,8 +65,11 @@ export function listSegmentSummaries(sql: Sql): SegmentSummary[] {
             (SELECT COUNT(*) FROM segment_keys k WHERE k.segment = s.key AND k.set_version = s.keys_version AND k.kind = 'excluded') AS excluded
      FROM segments s ORDER BY s.position, s.key`);
   return rows.map((row) => {
-    const { key, description, rules } = JSON.parse(row.json) as Omit<Segment, "included" | "excluded">;
-    return { key, ...(description === undefined ? {} : { description }), includedCount: row.included, excludedCount: row.excluded, rules: rules.length, version: row.version };
+    const { key, description, rules, bigKeys } = JSON.parse(row.json) as Omit<Segment, "included" | "excluded">;
+    return {
+      key, ...(description === undefined ? {} : { description }), includedCount: row.included, excludedCount: row.excluded, rules: rules.length,
+      ...(bigKeys ? { keyCount: bigKeys.count } : {}), version: row.version,
+    };
   });
 }
 
@@ -95,6 +104,7 @@ export function writeSegment(sql: Sql, segment: Segment, position: number, versi
 
 export function removeSegment(sql: Sql, key: string, version: number): void {
   run(sql, `DELETE FROM segments WHERE key = ?`, key);
+  restoreKeys(sql, key, undefined, version);
   appendRevision(sql, "segment", key, version, null, null, null);
 }
 
@@ -109,4 +119,5 @@ export function countSegments(sql: Sql): number {
 export function clearSegments(sql: Sql): void {
   run(sql, `DELETE FROM segments`);
   run(sql, `DELETE FROM segment_keys`);
+  clearBigKeys(sql);
 }

@@ -22,6 +22,8 @@ import type { Sql } from "../sql";
 import { appendAudit } from "./audit-repo";
 import type { Change, ChangePlanner, Gate, Writer } from "./change";
 import { loadDoc } from "./document-rows";
+import { sqlMembership } from "./big-segments-repo";
+import type { BigKeyLookup } from "../../core/wire/big-segments";
 import { liveMeta } from "./liveness";
 import { bumpVersion, type Meta } from "./meta-repo";
 
@@ -95,7 +97,7 @@ export class WritePath implements Writer {
   /** The document at `meta.version`, compiled once per version. */
   compiledAt(meta: Meta): StoreResult<CompiledEnvironment> {
     if (this.compiled?.version === meta.version) return done(this.compiled.env);
-    const result = compileEnvironment(this.current(meta));
+    const result = compileEnvironment(this.current(meta), { bigKeys: sqlMembership(this.host.sql) });
     if (!result.ok) return invalid(result.errors);
     this.compiled = { version: meta.version, env: result.value };
     return done(result.value);
@@ -114,7 +116,8 @@ export class WritePath implements Writer {
    */
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
-    const valid = validDoc(next, this.cache?.encoded, change.touchedFlags);
+    // Compiled with big-segment membership from SQL: it becomes the cached explain environment.
+    const valid = validDoc(next, this.cache?.encoded, change.touchedFlags, sqlMembership(this.host.sql));
     if (!valid.ok) return valid;
     const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
@@ -143,13 +146,14 @@ export class WritePath implements Writer {
  * The one validation of a resulting document: it compiles, and its snapshot fits in KV. Encoded
  * from the version before where it is held, so only the chunks of changed items are serialised.
  */
-function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFlags?: readonly string[]): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
+function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFlags?: readonly string[], bigKeys?: BigKeyLookup): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
+  const options = bigKeys ? { bigKeys } : {};
   let compiled: CompiledEnvironment | undefined;
   if (touchedFlags) {
-    const checked = checkTouchedFlags(next, touchedFlags);
+    const checked = checkTouchedFlags(next, touchedFlags, options);
     if (!checked.ok) return invalid(checked.errors);
   } else {
-    const whole = compileEnvironment(next);
+    const whole = compileEnvironment(next, options);
     if (!whole.ok) return invalid(whole.errors);
     compiled = whole.value;
   }

@@ -19,8 +19,10 @@ import type { Meta } from "../environment/meta-repo";
 import { done, invalid, noEnvironment, notFound } from "../results";
 import type { Sql } from "../sql";
 import {
-  addMinute, applyUsage, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen,
+  addMinute, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, writeMerged,
 } from "./usage-repo";
+import { UsageBuffer } from "./usage-buffer";
+import { UsageLedger } from "./usage-ledger";
 
 /** The read-only lifecycle fields of one flag, judged at `now`. */
 function lifecycleOf(facts: FlagFacts, now: number, settings: LifecycleSettings): FlagLifecycle {
@@ -40,6 +42,8 @@ export interface InsightsHost {
   live(): Meta | undefined;
   flags(): Stored<Flag>[];
   flag(key: string): Stored<Flag> | undefined;
+  /** How long usage is merged in memory before it is written (usage-buffer.ts). */
+  usageFlushMs: number;
 }
 
 const unknownEnvironment = noEnvironment;
@@ -49,14 +53,36 @@ export class StoreInsights {
   /** The clock of every bucket and window; tests move it (fields are not RPC-callable). */
   now: () => number = () => Date.now();
 
-  constructor(private readonly host: InsightsHost) {}
+  private readonly ledger: UsageLedger;
+  /** Public for tests: `flush()` writes what is merged at once. */
+  readonly usage: UsageBuffer;
 
-  recordUsage(messages: UsageMessage[]): RecordOutcome {
-    return this.recordOnce(messages, (m, now) => {
-      if (seen(this.host.sql, m.id)) return false;
-      applyUsage(this.host.sql, m, now);
-      return true;
-    }, (now) => this.maintain(now));
+  constructor(private readonly host: InsightsHost) {
+    this.ledger = new UsageLedger(host.sql);
+    this.usage = new UsageBuffer({
+      // usage_seen: ids applied before the ledger existed, until they expire.
+      applied: (minute, id) => this.ledger.has(minute, id) || seen(host.sql, id),
+      write: (merged) => {
+        const now = this.now();
+        try {
+          host.transaction(() => {
+            writeMerged(host.sql, merged);
+            this.ledger.add(merged.ids, now);
+            this.maintain(now);
+          });
+        } catch (err) {
+          this.ledger.forget();
+          throw err;
+        }
+      },
+    }, host.usageFlushMs);
+  }
+
+  /** Merged with every other summary of the flush interval; answers once they are written (usage-buffer.ts). */
+  async recordUsage(messages: UsageMessage[]): Promise<RecordOutcome> {
+    const list = Array.isArray(messages) ? messages : [];
+    if (!this.host.live()) return { applied: 0, duplicates: 0, ignored: list.length };
+    return this.usage.add(list);
   }
 
   recordDeadLetters(letters: DeadLetter[]): RecordOutcome {
@@ -74,7 +100,7 @@ export class StoreInsights {
    * Each item in one transaction: `apply` answers false for one already seen (a redelivery). While
    * the environment does not exist every item is ignored.
    */
-  private recordOnce<T>(items: T[], apply: (item: T, now: number) => boolean, after?: (now: number) => void): RecordOutcome {
+  private recordOnce<T>(items: T[], apply: (item: T, now: number) => boolean): RecordOutcome {
     const outcome: RecordOutcome = { applied: 0, duplicates: 0, ignored: 0 };
     const list = Array.isArray(items) ? items : [];
     if (!this.host.live()) return { ...outcome, ignored: list.length };
@@ -84,7 +110,6 @@ export class StoreInsights {
         if (apply(item, now)) outcome.applied++;
         else outcome.duplicates++;
       }
-      after?.(now);
     });
     return outcome;
   }
@@ -94,6 +119,7 @@ export class StoreInsights {
     if (!force && now - this.maintainedAt < MAINTENANCE_INTERVAL_MS) return;
     this.maintainedAt = now;
     maintainUsage(this.host.sql, now);
+    this.ledger.forget();
   }
 
   flagUsage(flag: string, hours: number): StoreResult<FlagUsage> {

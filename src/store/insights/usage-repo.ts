@@ -8,18 +8,20 @@
  * - usage_flags: first and last evaluation per flag (to within the edge's summary window).
  * - edge_minutes: per-minute request, status, 429, stale, cache-level, lost and dead-letter
  *   counts, kept {@link MINUTE_RETENTION_MS}.
- * - usage_seen: ids of applied messages, so a redelivered message is counted once; kept
- *   {@link SEEN_RETENTION_MS} (longer than a queue retains a message) and at most
- *   {@link SEEN_MAX_ROWS} rows.
+ * - usage_ledger (usage-ledger.ts): ids of applied usage messages, one row per minute, so a
+ *   redelivered message is counted once. usage_seen, one row per id, kept
+ *   {@link SEEN_RETENTION_MS} and at most {@link SEEN_MAX_ROWS} rows, now holds dead letters
+ *   only (and the usage ids applied before the ledger, still checked until they expire).
+ * Usage is written merged (usage-merge.ts, usage-buffer.ts), never one message at a time.
  * Times are ms since epoch (bucket starts).
  * @module
  */
-import type { UsageMessage } from "../../core/wire/queue-messages";
 import { all, first, run, type Sql } from "../sql";
+import { HOUR_MS, MINUTE_MS, type MergedUsage } from "./usage-merge";
+import { LEDGER_RETENTION_MS } from "./usage-ledger";
 import type { FlagUsage, MinuteBucket, UsageBucket } from "../../core/wire/insights-rpc";
 
-export const HOUR_MS = 3_600_000;
-export const MINUTE_MS = 60_000;
+export { HOUR_MS, MINUTE_MS };
 export const DAY_MS = 86_400_000;
 export const HOURLY_RETENTION_MS = 30 * DAY_MS;
 export const DAILY_RETENTION_MS = 400 * DAY_MS;
@@ -40,36 +42,36 @@ export function seen(sql: Sql, id: string): boolean {
  * `usage_seen_at` index only.
  */
 export function lastUsageAt(sql: Sql): number | undefined {
-  return first<{ at: number }>(sql, `SELECT at FROM usage_seen WHERE id NOT LIKE 'dlq:%' ORDER BY at DESC LIMIT 1`)?.at;
+  const ledger = first<{ at: number | null }>(sql, `SELECT max(updated) AS at FROM usage_ledger`)?.at ?? undefined;
+  const legacy = first<{ at: number }>(sql, `SELECT at FROM usage_seen WHERE id NOT LIKE 'dlq:%' ORDER BY at DESC LIMIT 1`)?.at;
+  return ledger === undefined ? legacy : legacy === undefined ? ledger : Math.max(ledger, legacy);
 }
 
-/** Adds one message's counts. Call inside a transaction, after {@link seen} said no. */
-export function applyUsage(sql: Sql, m: UsageMessage, receivedAt: number): void {
-  run(sql, `INSERT INTO usage_seen (id, at) VALUES (?, ?)`, m.id, receivedAt);
-  const hour = floorTo(m.at, HOUR_MS);
-  if (m.evaluations.length > 0) {
-    const rows = JSON.stringify(m.evaluations);
-    // One statement per message: rows of both key kinds add up through the upsert.
+/**
+ * Writes one merge (usage-merge.ts): one upsert row per (flag, hour, variant, reason), per flag
+ * and per minute, however many messages it holds. Call inside a transaction; the ledger records
+ * its ids in the same one.
+ */
+export function writeMerged(sql: Sql, merged: MergedUsage): void {
+  for (const rows of arrayChunks([...merged.hourly.values()])) {
     run(sql, `INSERT INTO usage_hourly (flag, hour, variant, reason, count)
-                SELECT value ->> 0, ?, value ->> 1, value ->> 2, value ->> 4 FROM json_each(?) WHERE true
-                ON CONFLICT (flag, hour, variant, reason) DO UPDATE SET count = count + excluded.count`, hour, rows);
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true
+                ON CONFLICT (flag, hour, variant, reason) DO UPDATE SET count = count + excluded.count`, JSON.stringify(rows));
+  }
+  for (const rows of arrayChunks([...merged.flags])) {
     run(sql, `INSERT INTO usage_flags (flag, first_at, last_at)
-                SELECT DISTINCT value ->> 0, ?, ? FROM json_each(?) WHERE true
+                SELECT value ->> 0, value ->> '$[1][0]', value ->> '$[1][1]' FROM json_each(?) WHERE true
                 ON CONFLICT (flag) DO UPDATE SET first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`,
-      m.at, m.at, rows);
+      JSON.stringify(rows));
   }
-  const status = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
-  let requests = 0;
-  for (const [, cls, n] of m.requests) {
-    status[cls] += n;
-    requests += n;
-  }
-  addMinute(sql, floorTo(m.at, MINUTE_MS), {
-    requests, s2xx: status["2xx"], s3xx: status["3xx"], s4xx: status["4xx"], s5xx: status["5xx"],
-    rate_limited: m.rateLimited, stale: m.stale,
-    cache_memory: m.cache.memory, cache_cache: m.cache.cache, cache_miss: m.cache.miss,
-    lost_evaluations: m.lost.evaluations, lost_requests: m.lost.requests,
-  });
+  for (const [minute, counts] of merged.minutes) addMinute(sql, minute, counts);
+}
+
+/** Rows per statement: each bound JSON array stays far below the 2 MB value limit. */
+function arrayChunks<T>(rows: T[], size = 2_000): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
+  return chunks;
 }
 
 type MinuteColumn =
@@ -100,6 +102,7 @@ export function maintainUsage(sql: Sql, now: number): void {
   run(sql, `DELETE FROM usage_daily WHERE day < ?`, now - DAILY_RETENTION_MS);
   run(sql, `DELETE FROM edge_minutes WHERE minute < ?`, now - MINUTE_RETENTION_MS);
   run(sql, `DELETE FROM usage_seen WHERE at < ?`, now - SEEN_RETENTION_MS);
+  run(sql, `DELETE FROM usage_ledger WHERE updated < ?`, now - LEDGER_RETENTION_MS);
   run(sql, `DELETE FROM usage_seen WHERE at <= (SELECT at FROM usage_seen ORDER BY at DESC LIMIT 1 OFFSET ?)`, SEEN_MAX_ROWS);
 }
 

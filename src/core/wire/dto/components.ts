@@ -20,7 +20,7 @@ import { CreatedWebhook, WebhookInfo } from "./webhooks";
 
 export const COMPONENTS: Record<string, z.core.$ZodType> = {
   Condition, Flag, Segment, EnvironmentDoc,
-  FlagBody: body.FlagBody, SegmentBody: body.SegmentBody, ToggleBody: body.ToggleBody,
+  FlagBody: body.FlagBody, SegmentBody: body.SegmentBody, KeyBatchBody: body.KeyBatchBody, ToggleBody: body.ToggleBody,
   MintKeyBody: body.MintKeyBody, RollbackBody: body.RollbackBody, ExplainBody: body.ExplainBody, NativeRulesBody: body.NativeRulesBody,
   PromoteBody: body.PromoteBody, MintTokenBody: body.MintTokenBody,
   Error: ErrorBody, Version: Committed, StoredFlag, StoredSegment, SegmentSummary,

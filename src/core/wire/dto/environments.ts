@@ -50,6 +50,8 @@ export const SegmentSummary = z.object({
   excludedCount: z.int(),
   /** How many rules. */
   rules: z.int().check(z.describe("How many rules.")),
+  /** Keys added through `POST …/keys` (big segments only). */
+  keyCount: z.optional(z.int().check(z.describe("Keys added through POST …/keys (big segments only)."))),
   version: z.int(),
 }).check(z.describe("A segment in the list: its key lists as counts (GET of one segment has the keys)."));
 export type SegmentSummary = z.infer<typeof SegmentSummary>;

@@ -11,6 +11,7 @@ import { Flag, Key, Segment } from "../../model";
 import { OWNER_PATTERN } from "../../principal";
 import { MAX_PLAN_STEPS } from "../../rollout-plan";
 import { WebhookInput } from "../../webhook-events";
+import { MAX_BATCH_KEYS, MAX_BIG_KEY_LENGTH } from "../big-segments";
 import { ENVIRONMENT_PATTERN, KEY_KINDS } from "../kv-layout";
 import { ADMIN_ROLES, CHANGE_REQUEST_STATUSES } from "./enums";
 
@@ -19,6 +20,13 @@ export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "mu
 /** The URL names the key, so the body may omit it; when present it must agree (checked in the route). */
 export const FlagBody = z.extend(Flag, { key: z.optional(Key) });
 export const SegmentBody = z.extend(Segment, { key: z.optional(Key) });
+
+const BigKey = z.string().check(z.minLength(1), z.maxLength(MAX_BIG_KEY_LENGTH));
+/** `POST …/segments/{key}/keys`: at most 100,000 keys in all (the route checks the sum). */
+export const KeyBatchBody = z.object({
+  add: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
+  remove: z._default(z.array(BigKey).check(z.maxLength(MAX_BATCH_KEYS)), []),
+});
 
 export const ToggleBody = z.object({ enabled: z.boolean() });
 
