@@ -49,7 +49,8 @@ export class SnapshotCollector {
   /** When the next deletion is due (ms since epoch), or undefined when nothing is queued. */
   nextAt(): number | undefined {
     const roots = nextDeletionAt(this.sql, this.graceMs);
-    const chunks = this.chunks?.ledger.anyDue() ? this.chunkRetryAt : undefined;
+    // Due now (an alarm time must be in the future or now), or once a failed delete may be retried.
+    const chunks = this.chunks?.ledger.anyDue() ? Math.max(this.chunkRetryAt, Date.now()) : undefined;
     return roots === undefined ? chunks : chunks === undefined ? roots : Math.min(roots, chunks);
   }
 
