@@ -145,6 +145,38 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   return ok(env);
 }
 
+/**
+ * The check of a change to a few flags of a document whose version before compiled: the same
+ * issues compileEnvironment would list, found by compiling only what the change can break — the
+ * flags named in `touched` (changed or added; a deleted key simply names none) and the flags that
+ * name one of them as a prerequisite (a variant they rely on may be gone, or a cycle closed through
+ * them). Every other flag, and every segment, is as it was when the document last compiled.
+ * A change to segments, evaluators or metadata, or a whole import, takes compileEnvironment.
+ * Cost: one pass over the flags' prerequisite lists, plus compiling the touched flags.
+ */
+export function checkTouchedFlags(doc: EnvironmentDoc, touched: readonly string[], options: CompileOptions = {}): Result<void> {
+  try {
+    const issues: Issue[] = [];
+    const flagsByKey = new Map<string, Flag>();
+    const seen = new Set(touched);
+    const affected: Flag[] = [];
+    doc.flags.forEach((f, i) => {
+      if (flagsByKey.has(f.key)) issues.push({ path: `flags[${i}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
+      else flagsByKey.set(f.key, f);
+      if (seen.has(f.key) || (f.prerequisites ?? []).some((p) => seen.has(p.flag))) affected.push(f);
+    });
+    for (const f of affected) validateFlagShape(f, `flags.${f.key}`, issues, flagsByKey);
+    issues.push(...prerequisiteCycles(affected, flagsByKey));
+    if (issues.length > 0) return fail(issues);
+    const segments = new Map((doc.segments ?? []).map((seg) => [seg.key, seg]));
+    const compileEnv = flagCompileEnv(segments, doc, options, () => { throw new Error("a check never evaluates"); });
+    for (const f of affected) new FlagImpl(f, compileEnv, issues, `flags.${f.key}`);
+    return issues.length > 0 ? fail(dedupe(issues)) : ok(undefined);
+  } catch (e) {
+    return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);
+  }
+}
+
 /** What every flag of one environment compiles against (shared caches, document-level parts). */
 export function flagCompileEnv(
   segments: FlagCompileEnv["segments"], doc: Pick<EnvironmentDoc, "metadata" | "evaluators">, options: CompileOptions, evaluateFlag: FlagCompileEnv["evaluateFlag"],

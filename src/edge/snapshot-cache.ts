@@ -34,10 +34,15 @@ export type Loaded = ReaderLoaded<CompiledEnvironment>;
 export type Lookup = ReaderLookup<CompiledEnvironment>;
 export type SnapshotCacheOptions = SnapshotReaderOptions<CompiledEnvironment>;
 
-/** The reader's KV calls on a binding, each with the `cacheTtl` its key allows. */
+/**
+ * The reader's KV calls on a binding, each with the `cacheTtl` its key allows. Chunks are read in
+ * bulk (up to 100 keys per call, one KV operation), so even a cold read of a 100,000-flag
+ * environment stays far inside a request's KV operation limit.
+ */
 function readerKv(kv: KvReader): KvGet {
   return {
     get: (key, type) => kv.get(key, { type: type as "text", cacheTtl: isMutableKey(key) ? POINTER_CACHE_TTL : SNAPSHOT_CACHE_TTL }),
+    getMany: (keys) => kv.get(keys, { type: "text", cacheTtl: SNAPSHOT_CACHE_TTL }),
   };
 }
 

@@ -15,7 +15,7 @@ import { SCHEDULE_TABLES } from "./releases/schedules-repo";
 import { WEBHOOK_TABLES } from "./webhooks/webhooks-repo";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 7;
+export const STORE_SCHEMA_VERSION = 8;
 export const REGISTRY_SCHEMA_VERSION = 2;
 
 const STORE_V1 = [
@@ -131,6 +131,13 @@ const REGISTRY_V2 = [
    UPDATE admin_tokens SET principal = (SELECT chain.principal FROM chain WHERE chain.id = admin_tokens.id)`,
 ];
 
+const CHUNK_TABLES = [
+  // Chunks of partitioned snapshots in KV (publishing/chunk-ledger.ts): stored once the put has
+  // landed; retired: the first written version whose root does not name it (NULL: still named).
+  `CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, stored INTEGER NOT NULL DEFAULT 0, retired INTEGER)`,
+  `CREATE INDEX IF NOT EXISTS chunks_retired ON chunks (retired) WHERE retired IS NOT NULL`,
+];
+
 function migrate(sql: Sql, target: number, steps: Record<number, string[]>): void {
   run(sql, `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
   const current = first<{ version: number }>(sql, `SELECT version FROM schema_version WHERE id = 1`)?.version ?? 0;
@@ -142,10 +149,10 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  // Steps 3–6 were written side by side (releases, insights, webhooks, alerts); each creates only
+  // Steps 3–8 were written side by side (releases, insights, webhooks, alerts, scale, chunks); each creates only
   // its own tables (IF NOT EXISTS), so their order is free.
   const releases = [...SCHEDULE_TABLES, ...PLAN_TABLES, ...POLICY_TABLES, ...CHANGE_REQUEST_TABLES, ...EVENT_TABLES];
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES, 8: CHUNK_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -21,6 +21,9 @@ async function publish(environment: string, version: number, marker: string, poi
   await putSnapshot(realKv(), environment, version, { flags: [], segments: [], metadata: { marker } }, { publishedAt: "t", pointer });
 }
 
+/** A chunk of a partitioned snapshot (test/support/kv-snapshot.ts publishes in that layout). */
+const aChunk = expect.stringMatching(/^chunk:/);
+
 function clock(start = 1_000_000) {
   const c = { t: start, now: () => c.t };
   return c;
@@ -34,20 +37,22 @@ describe("SnapshotCache", () => {
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
     const a = await cache.get(kv, "c1");
     expect(a.ok && a.snapshot.version).toBe(1);
-    expect(kv.reads).toEqual([kvKey.pointer("c1"), kvKey.snapshot("c1", 1)]);
+    expect(kv.reads).toEqual([kvKey.pointer("c1"), kvKey.snapshot("c1", 1), aChunk]);
     await publish("c1", 2, "two");
     t.t += 100;
     const b = await cache.get(kv, "c1");
     expect(b.ok && b.snapshot.version).toBe(1);
-    expect(kv.reads).toHaveLength(2);
+    expect(kv.reads).toHaveLength(3);
     t.t += 200;
     const c = await cache.get(kv, "c1");
     expect(c.ok && c.snapshot.version).toBe(2);
     expect(c.ok && c.snapshot.doc()?.metadata).toEqual({ marker: "two" });
+    // Only the root changed (metadata lives in it): the flag chunk held for version 1 is reused.
+    expect(kv.reads.slice(3)).toEqual([kvKey.pointer("c1"), kvKey.snapshot("c1", 2)]);
     // Unchanged pointer: one pointer read, no snapshot read.
     t.t += 300;
     await cache.get(kv, "c1");
-    expect(kv.reads.slice(4)).toEqual([kvKey.pointer("c1")]);
+    expect(kv.reads.slice(5)).toEqual([kvKey.pointer("c1")]);
   });
 
   it("keeps answering from last-known-good (stale) when KV throws or hangs, and recovers", async () => {
@@ -86,7 +91,7 @@ describe("SnapshotCache", () => {
     const cache = new SnapshotCache({ compile: fakeCompile });
     const results = await Promise.all(Array.from({ length: 50 }, () => cache.get(kv, "c4")));
     expect(results.every((r) => r.ok && r.snapshot.version === 1)).toBe(true);
-    expect(kv.reads).toEqual([kvKey.pointer("c4"), kvKey.snapshot("c4", 1)]);
+    expect(kv.reads).toEqual([kvKey.pointer("c4"), kvKey.snapshot("c4", 1), aChunk]);
   });
 
   it("noteVersion reads the announced version before the pointer moves; a missing one falls back", async () => {
@@ -183,7 +188,7 @@ describe("SnapshotCache", () => {
     const own = new FaultyKv(realKv);
     const b = await cache.get(own, "h2");
     expect(b.ok && b.snapshot.version).toBe(4);
-    expect(own.reads).toEqual([kvKey.pointer("h2"), kvKey.snapshot("h2", 4)]);
+    expect(own.reads).toEqual([kvKey.pointer("h2"), kvKey.snapshot("h2", 4), aChunk]);
     void a;
   });
 

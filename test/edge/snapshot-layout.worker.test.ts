@@ -1,6 +1,7 @@
 /**
- * The edge answers the same, byte for byte and ETag for ETag, from a snapshot in the current
- * layout (per-flag fragments behind a packed key index, what the store publishes now), from the
+ * The edge answers the same, byte for byte and ETag for ETag, from a snapshot in the partitioned
+ * layout 4 (a root and content-addressed chunks, what the store publishes now), in layout 3
+ * (per-flag fragments behind a packed key index, what the deploy before wrote), from the
  * same document in layout 2 (keys as a JSON array: what the previous deploy published, read whole
  * during a rollout) and in the earlier one-line layout. A flag whose segment is broken answers
  * PARSE_ERROR; the others answer.
@@ -11,6 +12,9 @@ import { describe, expect, it } from "vitest";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { kvKey, type KeyKind } from "../../src/core/wire/kv-layout";
 import { SNAPSHOT_LAYOUT, encodeDoc, snapshotText } from "../../src/core/wire/snapshot-text";
+import { PARTITIONED_LAYOUT } from "../../src/core/wire/snapshot-chunks";
+import { putSnapshot } from "../support/kv-snapshot";
+import { eventually } from "../support/eventually";
 import { sha256Hex } from "../../src/core/sha256";
 import { testKey } from "./test-keys";
 
@@ -32,11 +36,12 @@ function layout2Text(head: { environment: string; version: number; publishedAt: 
   return JSON.stringify({ ...head, layout }).slice(0, -1) + ',"doc":\n' + encoded.text + "}";
 }
 
-async function publish(environment: string, doc: EnvironmentDoc, layout: 1 | 2 | typeof SNAPSHOT_LAYOUT): Promise<void> {
-  const head = { environment, version: 3, publishedAt: "2026-12-03T17:00:00.000Z" };
+async function publish(environment: string, doc: EnvironmentDoc, layout: 1 | 2 | typeof SNAPSHOT_LAYOUT | typeof PARTITIONED_LAYOUT, version = 3): Promise<void> {
+  const head = { environment, version, publishedAt: "2026-12-03T17:00:00.000Z" };
+  if (layout === PARTITIONED_LAYOUT) return putSnapshot(kv(), environment, version, doc, { publishedAt: head.publishedAt });
   const text = layout === SNAPSHOT_LAYOUT ? snapshotText(head, encodeDoc(doc)) : layout === 2 ? layout2Text(head, doc) : JSON.stringify({ ...head, doc });
-  await kv().put(kvKey.snapshot(environment, 3), text);
-  await kv().put(kvKey.pointer(environment), JSON.stringify({ version: 3, publishedAt: head.publishedAt }));
+  await kv().put(kvKey.snapshot(environment, version), text);
+  await kv().put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt: head.publishedAt }));
 }
 
 const flag = (f: Partial<Flag> & Pick<Flag, "key">): Flag => ({ type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "b", enabled: true, clientVisible: true, ...f });
@@ -77,14 +82,16 @@ async function answers(environment: string, kind: KeyKind) {
 }
 
 describe("snapshot layouts at the edge", () => {
-  it("answers single, bulk and 304 the same from the current layout as from layout 2 and the earlier one-line layout", async () => {
+  it("answers single, bulk and 304 the same from the partitioned layout as from layouts 3, 2 and the earlier one-line layout", async () => {
     await publish("layout-one", DOC, 1);
     await publish("layout-two", DOC, 2);
     await publish("layout-now", DOC, SNAPSHOT_LAYOUT);
+    await publish("layout-four", DOC, PARTITIONED_LAYOUT);
     for (const kind of ["client", "server"] as const) {
       const one = await answers("layout-one", kind);
       expect(await answers("layout-two", kind)).toEqual(one);
       expect(await answers("layout-now", kind)).toEqual(one);
+      expect(await answers("layout-four", kind)).toEqual(one);
       expect(one.filter(([status]) => status === 304).length).toBe(3);
     }
     const r = await post("/ofrep/v1/evaluate/flags/vip", await mintKey("layout-now", "server"), { context: { targetingKey: "u1" } });
@@ -93,7 +100,7 @@ describe("snapshot layouts at the edge", () => {
 
   it("serves the SDK snapshot of every layout as it served the earlier layout", async () => {
     const server1 = await mintKey("layout-one", "server");
-    for (const other of ["layout-two", "layout-now"]) {
+    for (const other of ["layout-two", "layout-now", "layout-four"]) {
       const server2 = await mintKey(other, "server");
       for (const format of ["native", "flagd"]) {
         const a = await SELF.fetch(`${BASE}/sdk/v1/snapshot?format=${format}`, { headers: { Authorization: `Bearer ${server1}` } });
@@ -102,6 +109,18 @@ describe("snapshot layouts at the edge", () => {
         expect((await b.text()).replaceAll(other, "layout-one")).toBe(await a.text());
       }
     }
+  });
+
+  it("an isolate holding one layout reads the next version in another, both ways (a rollout and its rollback)", async () => {
+    const key = await mintKey("layout-change", "server");
+    const value = async () => (await (await post("/ofrep/v1/evaluate/flags/static", key, { context: {} })).json()) as { value?: string };
+    await publish("layout-change", DOC, SNAPSHOT_LAYOUT, 3);
+    expect(await value()).toMatchObject({ value: "beta" });
+    const flipped = (variant: string): EnvironmentDoc => ({ ...DOC, flags: DOC.flags.map((f) => (f.key === "static" ? { ...f, defaultVariant: variant } : f)) });
+    await publish("layout-change", flipped("a"), PARTITIONED_LAYOUT, 4);
+    await eventually(async () => (await value()).value === "alpha", 5_000);
+    await publish("layout-change", flipped("b"), SNAPSHOT_LAYOUT, 5);
+    await eventually(async () => (await value()).value === "beta", 5_000);
   });
 
   it("a flag whose segment is broken answers PARSE_ERROR; a flag needing it too; the others answer", async () => {

@@ -6,6 +6,7 @@ import type { EnvironmentStore } from "../../src/store/environment/environment-s
 import type { KvWriter } from "../../src/store/publishing/publish";
 import type { EnvironmentStoreApi, StoreError, StoreResult } from "../../src/core/wire/store-rpc";
 import { kvKey, type Pointer, type Snapshot } from "../../src/core/wire/kv-layout";
+import { openChunks, readRoot } from "../../src/core/wire/snapshot-chunks";
 
 export const E = env as unknown as Env;
 
@@ -54,7 +55,23 @@ export async function instrumentKv(stub: StoreStub): Promise<{ fail: boolean; fa
 }
 
 export const readPointer = (name: string) => E.FLAGS_KV.get<Pointer>(kvKey.pointer(name), "json");
-export const readSnapshot = (name: string, version: number) => E.FLAGS_KV.get<Snapshot>(kvKey.snapshot(name, version), "json");
+/**
+ * Snapshot `version` as one document, whatever its layout: a partitioned root is read with the
+ * chunks it names (all of them must be in KV) and put back together.
+ */
+export async function readSnapshot(name: string, version: number): Promise<Snapshot | null> {
+  const text = await E.FLAGS_KV.get(kvKey.snapshot(name, version), "text");
+  const root = text === null ? undefined : readRoot(text);
+  if (!root) return text === null ? null : (JSON.parse(text) as Snapshot);
+  const chunks = new Map<string, string>();
+  for (const id of root.chunkIds) {
+    const chunk = await E.FLAGS_KV.get(kvKey.chunk(name, id), "text");
+    if (chunk !== null) chunks.set(id, chunk);
+  }
+  const doc = openChunks(root, chunks)?.doc();
+  if (!doc) throw new Error(`snapshot ${name}@${version}: a chunk its root names is not in KV`);
+  return { environment: root.environment, version: root.version, publishedAt: root.publishedAt, doc };
+}
 
 /** Runs SQL inside the store (for assertions on what is actually stored). */
 export function query<T>(stub: StoreStub, sql: string, ...bindings: unknown[]): Promise<T[]> {

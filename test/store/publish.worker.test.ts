@@ -3,39 +3,40 @@ import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment/environment-store";
 import { Publisher, RETRY_CAP_MS } from "../../src/store/publishing/publish";
 import { kvKey, type Snapshot } from "../../src/core/wire/kv-layout";
-import { SNAPSHOT_LAYOUT, readSnapshot as readSnapshotText } from "../../src/core/wire/snapshot-text";
+import { PARTITIONED_LAYOUT, openChunks, readRoot } from "../../src/core/wire/snapshot-chunks";
+import { readSnapshot as readSnapshotText } from "../../src/core/wire/snapshot-text";
 import { eventually } from "../support/eventually";
 import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
 
 const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
 
 describe("publishing to KV", () => {
-  it("each commit writes the immutable snapshot, then the pointer, before the call answers", async () => {
+  it("each commit writes its new chunks, then the root, then (its slot free) the pointer, before the call answers", async () => {
     const { name, stub } = await newStore("pub");
     const control = await instrumentKv(stub);
     const put = must(await stub.putFlag(boolFlag("f"), "t"));
-    expect(control.writes).toEqual([`snap:${name}:${put.version}`, `ptr:${name}`]);
+    expect(control.writes).toEqual([expect.stringMatching(new RegExp(`^chunk:${name}:`)), `snap:${name}:${put.version}`, `ptr:${name}`]);
     expect(await readPointer(name)).toEqual({ version: put.version, publishedAt: expect.any(String) });
     const snapshot = await readSnapshot(name, put.version);
     expect(snapshot).toMatchObject({ environment: name, version: put.version, doc: { flags: [{ key: "f" }] } });
   });
 
-  it("publishes the snapshot in the current layout (one flag per fragment) that still parses whole as the earlier layouts", async () => {
+  it("publishes the partitioned layout: a root naming every chunk, each flag and segment read back through it", async () => {
     const { name, stub } = await newStore("pub-layout");
     must(await stub.putSegment({ key: "s", included: ["u1"], excluded: [], rules: [] }, "t"));
     must(await stub.putFlag(boolFlag("a"), "t"));
     const put = must(await stub.putFlag({ ...boolFlag("b"), rules: [{ when: { segment: "s" }, serve: { variant: "on" } }] }, "t"));
-    const text = (await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!;
-    const read = readSnapshotText(text)!;
-    expect(read).toMatchObject({ environment: name, version: put.version, layout: SNAPSHOT_LAYOUT });
+    const root = readRoot((await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!)!;
+    expect(root).toMatchObject({ environment: name, version: put.version, layout: { v: PARTITIONED_LAYOUT, flagCount: 2, segmentCount: 1 } });
+    const chunks = new Map(await Promise.all(root.chunkIds.map(async (id) => [id, (await E.FLAGS_KV.get(kvKey.chunk(name, id), "text"))!] as const)));
+    const read = openChunks(root, chunks)!;
     expect(read.source.flagKeys).toEqual(["a", "b"]);
     expect(read.source.findFlag("b")).toBe(1);
     expect(read.source.flagAt(1)).toMatchObject({ key: "b", rules: [{ when: { segment: "s" } }] });
     expect(read.source.segment("s")).toMatchObject({ key: "s", included: ["u1"] });
-    // An isolate of an earlier deploy JSON-parses the value and reads `doc`.
-    const whole = JSON.parse(text) as Snapshot;
-    expect(whole.doc).toEqual(read.doc());
-    expect(whole.doc.flags.map((f) => f.key)).toEqual(["a", "b"]);
+    // A reader of layout 3 or earlier finds no `doc` in a root: it keeps its last known good snapshot.
+    expect((JSON.parse(await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text") ?? "{}") as Partial<Snapshot>).doc).toBeUndefined();
+    expect(readSnapshotText((await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!)).toBeUndefined();
   });
 
   it("a KV failure leaves the change committed; the alarm retries with backoff until the pointer converges", async () => {
@@ -71,10 +72,11 @@ describe("publishing to KV", () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stub.putFlag(boolFlag(`f${i}`), "t")));
     const last = Math.max(...results.map((r) => (r.ok ? r.value.version : 0)));
     expect(last).toBe(21);
+    // The pointer follows at its slot, after the calls have answered, in one write or a few.
+    await eventually(async () => (await readPointer(name))?.version === last, 5_000);
     const pointerWrites = control.writes.filter((k) => k === `ptr:${name}`).length;
     expect(pointerWrites).toBeGreaterThanOrEqual(1);
     expect(pointerWrites).toBeLessThanOrEqual(3);
-    expect(await readPointer(name)).toMatchObject({ version: last });
     expect(await readSnapshot(name, last)).toMatchObject({ version: last });
   });
 

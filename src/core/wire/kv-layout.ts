@@ -59,6 +59,8 @@ const POINTER_PREFIX = "ptr:";
 
 export const kvKey = {
   snapshot: (environment: string, version: number) => `snap:${environment}:${version}`,
+  /** A chunk of a partitioned snapshot (snapshot-chunks.ts), named by its content: immutable. */
+  chunk: (environment: string, id: string) => `chunk:${environment}:${id}`,
   pointer: (environment: string) => `${POINTER_PREFIX}${environment}`,
   sdkKey: (sha256Hex: string) => `key:${sha256Hex}`,
 } as const;

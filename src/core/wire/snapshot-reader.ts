@@ -6,7 +6,9 @@
  * 1. Memory: one {@link Loaded} per environment, replaced whole on change (never mutated in place
  *    while requests read it). Trusted for `refreshMs`; after that the next request re-reads the pointer.
  * 2. KV, through {@link KvGet}: the pointer `ptr:<env>`, then the immutable snapshot
- *    `snap:<env>:<version>` (how long KV itself may cache each is the adapter's business).
+ *    `snap:<env>:<version>` (how long KV itself may cache each is the adapter's business). In the
+ *    partitioned layout (snapshot-chunks.ts) that is a root, and the chunks it names follow: only
+ *    those the held version does not already have, so a one-flag change costs the root and one chunk.
  * 3. Last known good: when KV throws, takes longer than `kvTimeoutMs`, or reads the pointer as
  *    null, the previous snapshot keeps answering, marked `stale`, and is re-checked after another
  *    refresh interval. Only the store's tombstone (kv-layout.ts) drops it.
@@ -27,12 +29,20 @@ import type { Result } from "../result";
 import { withTimeout } from "../timeout";
 import { LoadMarks, waitStep } from "../load-marks";
 import { isPointer, isPointerTombstone, kvKey } from "./kv-layout";
+import { openChunks, readRoot, type RootRead } from "./snapshot-chunks";
 import { readSnapshot, type SnapshotRead } from "./snapshot-text";
 
-/** The one KV call a reader makes: a Workers KV binding behind a two-line adapter, or a test double. */
+/**
+ * The KV calls a reader makes: a Workers KV binding behind a small adapter, or a test double.
+ * `getMany` (KV's bulk read, up to {@link BULK_READ} keys as one operation) is optional; without
+ * it chunks are read one `get` each.
+ */
 export interface KvGet {
   get(key: string, type: "text" | "json"): Promise<unknown>;
+  getMany?(keys: string[], type: "text"): Promise<ReadonlyMap<string, unknown>>;
 }
+/** Keys per bulk read (KV's limit). */
+export const BULK_READ = 100;
 /** Opens a snapshot for evaluation (the edge compiles each flag on first use: lazy-compile.ts). */
 export type Compile<C = CompiledEnvironment> = (snapshot: SnapshotRead) => Result<C>;
 
@@ -66,6 +76,8 @@ interface Entry<C> {
    * missing version costs one KV read per refresh interval, not one per request.
    */
   missing: Set<number>;
+  /** The chunks of the held version (layout 4), by id: the next version reads only the ones it lacks. */
+  chunks: ReadonlyMap<string, string>;
 }
 
 export type Lookup<C = CompiledEnvironment> = { ok: true; snapshot: Loaded<C> } | { ok: false; reason: "none" | "unavailable"; detail: string };
@@ -93,8 +105,9 @@ export class SnapshotReader<C = CompiledEnvironment> {
     this.refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
     this.kvTimeoutMs = options.kvTimeoutMs ?? DEFAULT_KV_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
-    // A load makes at most two KV reads, each bounded by kvTimeoutMs.
-    this.loading = new LoadMarks(2 * this.kvTimeoutMs + this.refreshMs, MAX_ENVIRONMENTS);
+    // A load makes at most three KV reads one after another (pointer, snapshot or root, chunks),
+    // each bounded by kvTimeoutMs.
+    this.loading = new LoadMarks(3 * this.kvTimeoutMs + this.refreshMs, MAX_ENVIRONMENTS);
   }
 
   /** A version is known to exist (change stream): the next read loads it without waiting for the pointer. */
@@ -161,7 +174,9 @@ export class SnapshotReader<C = CompiledEnvironment> {
         if (missing.has(version)) continue;
         // As text: only the head is parsed here, each flag when first evaluated (core/wire/snapshot-text.ts).
         const text = await withTimeout(kv.get(kvKey.snapshot(environment, version), "text"), this.kvTimeoutMs);
-        const raw = typeof text === "string" ? readSnapshot(text) : undefined;
+        const root = typeof text === "string" ? readRoot(text) : undefined;
+        const chunks = root ? await this.readChunks(kv, environment, root, entry?.chunks) : undefined;
+        const raw = typeof text !== "string" ? undefined : root ? (chunks && openChunks(root, chunks)) : readSnapshot(text);
         if (!raw) {
           missing.add(version); // announced but not visible here yet: fall back to a lower candidate
           continue;
@@ -173,7 +188,7 @@ export class SnapshotReader<C = CompiledEnvironment> {
           continue;
         }
         const loaded: Loaded<C> = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: () => raw.doc(), compiled: compiled.value, stale: false };
-        return this.keep(environment, loaded, now, missing, false);
+        return this.keep(environment, loaded, now, missing, false, chunks ?? new Map());
       }
       if (entry) return this.keep(environment, entry.loaded, now, missing, false);
       return this.fail(environment, now, { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` });
@@ -184,6 +199,38 @@ export class SnapshotReader<C = CompiledEnvironment> {
     }
   }
 
+  /**
+   * The texts of the chunks `root` names: those already held for the version before, the rest
+   * read from KV (in bulk reads where the adapter has them). Undefined when one is not there: a
+   * root is written after its chunks, so that is a root from a store that failed half way, or KV
+   * not yet showing a fresh chunk here; the version counts as missing for this interval.
+   */
+  private async readChunks(kv: KvGet, environment: string, root: RootRead, held: ReadonlyMap<string, string> | undefined): Promise<Map<string, string> | undefined> {
+    const texts = new Map<string, string>();
+    const lacking: string[] = [];
+    for (const id of root.chunkIds) {
+      const text = held?.get(id);
+      if (text === undefined) lacking.push(id);
+      else texts.set(id, text);
+    }
+    const keyOf = (id: string) => kvKey.chunk(environment, id);
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < lacking.length; i += kv.getMany ? BULK_READ : 1) {
+      const ids = lacking.slice(i, i + (kv.getMany ? BULK_READ : 1));
+      reads.push((async () => {
+        const got = kv.getMany
+          ? await withTimeout(kv.getMany(ids.map(keyOf), "text"), this.kvTimeoutMs)
+          : new Map([[keyOf(ids[0]!), await withTimeout(kv.get(keyOf(ids[0]!), "text"), this.kvTimeoutMs)]]);
+        for (const id of ids) {
+          const text = got.get(keyOf(id));
+          if (typeof text === "string") texts.set(id, text);
+        }
+      })());
+    }
+    await Promise.all(reads);
+    return texts.size === root.chunkIds.length ? texts : undefined;
+  }
+
   private fail(environment: string, now: number, lookup: Extract<Lookup<C>, { ok: false }>): Lookup<C> {
     this.failed.delete(environment);
     this.failed.set(environment, { lookup, at: now });
@@ -191,11 +238,12 @@ export class SnapshotReader<C = CompiledEnvironment> {
     return lookup;
   }
 
-  private keep(environment: string, loaded: Loaded<C>, now: number, missing: Set<number>, stale: boolean): Lookup<C> {
+  private keep(environment: string, loaded: Loaded<C>, now: number, missing: Set<number>, stale: boolean, chunks?: ReadonlyMap<string, string>): Lookup<C> {
     this.failed.delete(environment);
     const next = loaded.stale === stale ? loaded : { ...loaded, stale };
+    const held = chunks ?? this.entries.get(environment)?.chunks ?? new Map<string, string>();
     this.entries.delete(environment); // re-insert: Map order is least recently loaded first
-    this.entries.set(environment, { loaded: next, checkedAt: now, missing });
+    this.entries.set(environment, { loaded: next, checkedAt: now, missing, chunks: held });
     if (this.entries.size > MAX_ENVIRONMENTS) this.entries.delete(this.entries.keys().next().value as string);
     return { ok: true, snapshot: next };
   }

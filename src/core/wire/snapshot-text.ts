@@ -138,8 +138,8 @@ export interface SnapshotRead {
   readonly environment: string;
   readonly version: number;
   readonly publishedAt: string;
-  /** 1: parsed whole (every layout before this one, or an unknown one); 3: fragments. */
-  readonly layout: 1 | typeof SNAPSHOT_LAYOUT;
+  /** 1: parsed whole (every layout before this one, or an unknown one); 3: fragments; 4: chunks (snapshot-chunks.ts). */
+  readonly layout: 1 | typeof SNAPSHOT_LAYOUT | 4;
   readonly source: DocSource;
   /** The whole document (parsed on first call); undefined when the text does not parse. */
   doc(): EnvironmentDoc | undefined;

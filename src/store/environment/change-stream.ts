@@ -29,7 +29,7 @@ export class ChangeStream {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** After the pointer names `version`. */
+  /** After the snapshot of `version` is in KV (its root and chunks): a subscriber reads it by version, ahead of the pointer. */
   published(version: number): void {
     const text = JSON.stringify({ type: "version", version } satisfies VersionMessage);
     for (const ws of this.ctx.getWebSockets()) {

@@ -16,6 +16,12 @@ export interface Change<T> {
   operation: string;
   target?: string;
   next: EnvironmentDoc;
+  /**
+   * The flags a change to flags alone puts, patches or deletes: only they and the flags that
+   * name them as prerequisites are compiled to check it (core/compile.ts checkTouchedFlags).
+   * Absent: the whole resulting document is compiled (imports, segments, rollbacks).
+   */
+  touchedFlags?: readonly string[];
   write(version: number): unknown;
   answer(version: number): T;
 }

@@ -24,6 +24,7 @@ import { StoreAlerts } from "../alerts/alerts";
 import type { StoreBindings as Env } from "../bindings";
 import { StoreInsights } from "../insights/insights";
 import { DEFAULT_POINTER_INTERVAL_MS, Publishing } from "../publishing/publish";
+import { ChunkLedger } from "../publishing/chunk-ledger";
 import { SnapshotCollector } from "../publishing/snapshot-gc";
 import { ApprovalPolicy } from "../releases/approval-gate";
 import { ChangeRequests } from "../releases/change-requests";
@@ -75,6 +76,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   readonly publishing: Publishing;
   /** Public for tests: its `graceMs` and `retryMs` can be shortened. */
   readonly snapshots: SnapshotCollector;
+  /** Which snapshot chunks KV holds (publishing/chunk-ledger.ts). */
+  private readonly chunks: ChunkLedger;
   /** Releasing (releases/): scheduled changes, rollout plans, the approval policy, change requests. */
   private readonly schedules: Schedules;
   private readonly plans: RolloutPlans;
@@ -106,9 +109,13 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       segment: (key) => { const live = liveMeta(sql); return live.ok ? this.writes.current(live.value).segments.find((s) => s.key === key) : undefined; },
     });
     this.docs = new DocumentPlans(sql);
-    this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, (v) => this.stream.published(v)), pointerInterval(env), arm);
+    this.chunks = new ChunkLedger(sql);
+    this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, this.chunks, (v) => this.stream.published(v)), pointerInterval(env), arm);
     this.keys = new SdkKeys(sql, () => this.publishing.afterKeyChange());
-    this.snapshots = new SnapshotCollector(sql, () => this.publishing.publisher.kv);
+    this.snapshots = new SnapshotCollector(sql, () => this.publishing.publisher.kv, {
+      ledger: this.chunks,
+      inLane: (work) => this.publishing.publisher.inLane(work),
+    });
     const releasing: ReleaseHost = { sql, transaction, mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm };
     this.schedules = new Schedules(releasing);
     this.plans = new RolloutPlans(releasing);
@@ -221,7 +228,10 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     // After publishing had its try, so a lag it just closed is not announced; the events go out at once.
     if (await this.alerts.runDue()) await this.webhooks.flush();
     const name = readMeta(this.sql)?.name;
-    if (name !== undefined) await this.snapshots.collect(name);
+    if (name !== undefined) {
+      await this.snapshots.collect(name);
+      await this.snapshots.collectChunks(name);
+    }
     // Set explicitly: a run that sets no new alarm leaves none behind.
     await this.scheduler.arm();
   }
@@ -247,6 +257,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.ctx.storage.transactionSync(() => {
       setPublished(this.sql, "published_version", 0);
       setPublished(this.sql, "snapshot_version", 0);
+      this.chunks.unstoreAll();
       keys.markAllKeysPending(this.sql);
     });
     await this.publishing.afterCommit();

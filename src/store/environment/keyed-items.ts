@@ -102,7 +102,7 @@ export class KeyedItems {
       if (!found.ok) return found;
       const { before } = found.value;
       return success({
-        operation: `${kind.noun}.delete`, target: key,
+        operation: `${kind.noun}.delete`, target: key, ...touching(kind, key),
         next: { ...current, [kind.list]: itemsOf(kind, current).filter((i) => i.key !== key) },
         write: (v) => {
           kind.remove(this.sql, key, v);
@@ -128,7 +128,7 @@ export class KeyedItems {
     const before = items.find((i) => i.key === item.key);
     const position = place ? place.position : kind.nextPosition(this.sql);
     return {
-      operation, target: item.key,
+      operation, target: item.key, ...touching(kind, item.key),
       next: { ...current, [kind.list]: upsert(items, item, before !== undefined) },
       write: (v) => {
         kind.write(this.sql, item, position, v, before, place);
@@ -141,4 +141,9 @@ export class KeyedItems {
 
 function itemsOf<T extends { key: string }, N extends string, P extends Place>(kind: ItemKind<T, N, P>, doc: EnvironmentDoc): readonly T[] {
   return doc[kind.list] as unknown as readonly T[];
+}
+
+/** A change to one flag is checked by compiling that flag and its dependents only (write-path.ts). */
+function touching(kind: { list: string }, key: string): { touchedFlags?: readonly string[] } {
+  return kind.list === "flags" ? { touchedFlags: [key] } : {};
 }

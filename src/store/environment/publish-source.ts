@@ -3,6 +3,7 @@
  * document of the current version, serialised once), and how far KV is known to be.
  * @module
  */
+import type { ChunkLedger } from "../publishing/chunk-ledger";
 import type { PublishSource } from "../publishing/publish";
 import { recordSnapshot, supersedeBelow } from "../publishing/snapshots-repo";
 import type { Sql } from "../sql";
@@ -11,7 +12,7 @@ import * as keys from "./keys-repo";
 import { readMeta, setPublished } from "./meta-repo";
 import type { WritePath } from "./write-path";
 
-export function publishSource(sql: Sql, transaction: (fn: () => void) => void, writes: WritePath, onPublished: (version: number) => void): Omit<PublishSource, "scheduleRetry"> {
+export function publishSource(sql: Sql, transaction: (fn: () => void) => void, writes: WritePath, chunks: ChunkLedger, onWritten: (version: number) => void): Omit<PublishSource, "scheduleRetry"> {
   return {
     state: () => {
       const meta = readMeta(sql);
@@ -21,7 +22,7 @@ export function publishSource(sql: Sql, transaction: (fn: () => void) => void, w
         version: meta.version,
         deleted: meta.deleted,
         publishedAt: auditTime(sql, meta.version) ?? meta.created,
-        doc: () => writes.encoded(meta),
+        encoded: () => writes.encoded(meta),
       };
     },
     published: () => {
@@ -38,6 +39,7 @@ export function publishSource(sql: Sql, transaction: (fn: () => void) => void, w
     },
     pendingKeys: () => keys.pendingKeys(sql),
     markKey: (id, revoked) => keys.markKeyPublished(sql, id, revoked),
-    onPublished,
+    onWritten,
+    chunks,
   };
 }

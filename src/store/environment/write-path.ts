@@ -10,13 +10,12 @@
  * next change and the next explain start from memory.
  * @module
  */
-import { compileEnvironment } from "../../core/compile";
+import { checkTouchedFlags, compileEnvironment } from "../../core/compile";
 import type { CompiledEnvironment } from "../../core/evaluation-types";
 import type { EnvironmentDoc } from "../../core/model";
 import type { ChangeEventInput } from "../../core/webhook-events";
-import { encodeDoc, type EncodedDoc } from "../../core/wire/snapshot-text";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
-import { MAX_SNAPSHOT_BYTES } from "../publishing/publish";
+import { encodeVersion, type Encoded } from "../publishing/publish";
 import { approvalsRequired, holdDocChange } from "../releases/approval-gate";
 import { success, invalid } from "../results";
 import type { Sql } from "../sql";
@@ -39,7 +38,7 @@ export interface WriteHost {
 
 export class WritePath implements Writer {
   /** The current document, kept per version: validation of the next change starts from it. */
-  private cache: { version: number; doc: EnvironmentDoc; encoded?: EncodedDoc } | undefined;
+  private cache: { version: number; doc: EnvironmentDoc; encoded?: Encoded } | undefined;
   /** The compiled current document (explain), kept per version. */
   private compiled: { version: number; env: CompiledEnvironment } | undefined;
 
@@ -62,7 +61,7 @@ export class WritePath implements Writer {
     const required = gate === "policy" ? approvalsRequired(this.host.sql) : 0;
     if (required > 0) {
       // Only a change that would commit becomes a request: the whole document is validated first.
-      const valid = validDoc(change.value.next);
+      const valid = validDoc(change.value.next, this.cache?.encoded, change.value.touchedFlags);
       if (!valid.ok) return valid;
       let held: StoreFailure | undefined;
       this.host.transaction(() => { held = holdDocChange(this.host.sql, actor, live.value, current, change.value as Change<unknown>, required); });
@@ -79,7 +78,7 @@ export class WritePath implements Writer {
     if (!live.ok) return live;
     const change = planner(this.current(live.value), live.value);
     if (!change.ok) return change;
-    const valid = validDoc(change.value.next);
+    const valid = validDoc(change.value.next, this.cache?.encoded, change.value.touchedFlags);
     return valid.ok ? change : valid;
   }
 
@@ -90,9 +89,9 @@ export class WritePath implements Writer {
   }
 
   /** The document at `meta.version` in the snapshot layout, serialised once per version. */
-  encoded(meta: Meta): EncodedDoc {
+  encoded(meta: Meta): Encoded {
     const doc = this.current(meta);
-    return (this.cache!.encoded ??= encodeDoc(doc));
+    return (this.cache!.encoded ??= encodeVersion(doc, undefined).value);
   }
 
   /** The document at `meta.version`, compiled once per version. */
@@ -118,7 +117,7 @@ export class WritePath implements Writer {
   private commit(actor: Actor, change: Change<unknown>): StoreResult<number> {
     const { next, operation, target } = change;
     // Compiled with big-segment membership from SQL: it becomes the cached explain environment.
-    const valid = validDoc(next, sqlMembership(this.host.sql));
+    const valid = validDoc(next, this.cache?.encoded, change.touchedFlags, sqlMembership(this.host.sql));
     if (!valid.ok) return valid;
     const { compiled, encoded } = valid.value;
     const time = new Date().toISOString();
@@ -137,20 +136,30 @@ export class WritePath implements Writer {
       throw err;
     }
     this.cache = { version, doc: next, encoded };
-    this.compiled = { version, env: compiled };
+    // After a check of touched flags only, explain compiles the document when first asked.
+    this.compiled = compiled && { version, env: compiled };
     return success(version);
   }
 }
 
-/** The one validation of a resulting document: it compiles, and its snapshot fits in KV. */
-function validDoc(next: EnvironmentDoc, bigKeys?: BigKeyLookup): StoreResult<{ compiled: CompiledEnvironment; encoded: EncodedDoc }> {
-  const compiled = compileEnvironment(next, bigKeys ? { bigKeys } : {});
-  if (!compiled.ok) return invalid(compiled.errors);
-  const encoded = encodeDoc(next);
-  if (encoded.length * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(encoded.text + encoded.layout).length > MAX_SNAPSHOT_BYTES) {
-    return invalid([{ path: "", message: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` }]);
+/**
+ * The one validation of a resulting document: it compiles, and its snapshot fits in KV. Encoded
+ * from the version before where it is held, so only the chunks of changed items are serialised.
+ */
+function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFlags?: readonly string[], bigKeys?: BigKeyLookup): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
+  const options = bigKeys ? { bigKeys } : {};
+  let compiled: CompiledEnvironment | undefined;
+  if (touchedFlags) {
+    const checked = checkTouchedFlags(next, touchedFlags, options);
+    if (!checked.ok) return invalid(checked.errors);
+  } else {
+    const whole = compileEnvironment(next, options);
+    if (!whole.ok) return invalid(whole.errors);
+    compiled = whole.value;
   }
-  return success({ compiled: compiled.value, encoded });
+  const encoded = encodeVersion(next, previous);
+  if (encoded.tooBig) return invalid([{ path: "", message: encoded.tooBig }]);
+  return success({ compiled, encoded: encoded.value });
 }
 
 /** SQLite refuses rows over 2 MB: a user error (too large a definition), not a crash. */

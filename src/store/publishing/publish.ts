@@ -1,15 +1,18 @@
 /**
- * Publishing to KV after a commit: the immutable snapshot `snap:<env>:<version>` first, then the
+ * Publishing to KV after a commit: the immutable snapshot `snap:<env>:<version>` first (in the
+ * partitioned layout: the chunks KV does not hold yet, then the root naming them all), then the
  * pointer `ptr:<env>` (a tombstone once the environment is deleted), then any SDK key records
  * still pending (key records also have a lane of their own: {@link Publisher.flushKeys}). One flush runs at a time, so the
  * pointer only ever moves forward; commits that land while a flush is busy are folded into the
  * next one (coalescing).
  *
  * KV accepts about one write per second to the same key, so pointer writes are spaced by
- * `minIntervalMs` (default 1000): a commit less than that after the previous pointer write waits
- * for the slot, and every commit that arrives meanwhile shares that one write. Any KV failure
- * schedules the DO alarm with exponential backoff (0.5 s doubling to a 30 s cap) and the alarm
- * flushes again until the pointer in KV names the DO's version.
+ * `minIntervalMs` (default 1000). A flush never waits for the slot: once the snapshot is written
+ * (and announced on the change stream, whose subscribers read it by version), a pointer the slot
+ * does not allow yet is left to a timer at the slot, and every commit that lands meanwhile shares
+ * that one write. So a write answers at commit plus its own KV puts, whatever the interval. Any KV
+ * failure schedules the DO alarm with exponential backoff (0.5 s doubling to a 30 s cap) and the
+ * alarm flushes again until the pointer in KV names the DO's version.
  *
  * `Publishing` is the Durable Object's side of it: when it needs the alarm (the backstop after each
  * commit, a retry after a failure; the store's alarm scheduler sets the one alarm for all its
@@ -17,7 +20,10 @@
  * @module
  */
 import { kvKey, type KeyRecord, type Pointer, type PointerTombstone } from "../../core/wire/kv-layout";
-import { snapshotText, type EncodedDoc } from "../../core/wire/snapshot-text";
+import type { EnvironmentDoc } from "../../core/model";
+import { encodeChunks, rootText, type EncodedChunks } from "../../core/wire/snapshot-chunks";
+import { encodeDoc, snapshotText, type EncodedDoc } from "../../core/wire/snapshot-text";
+import type { ChunkLedger } from "./chunk-ledger";
 import { withTimeout } from "../../core/timeout";
 import type { StoredKey } from "../environment/keys-repo";
 
@@ -31,8 +37,32 @@ export interface PublishState {
   deleted: boolean;
   /** Commit time of `version`. */
   publishedAt: string;
-  /** The document of `version`, serialised once per version (at commit) in the snapshot layout. */
-  doc(): EncodedDoc;
+  /** The document of `version`, serialised once per version (at commit): partitioned, or layout 3 when its keys cannot be. */
+  encoded(): Encoded;
+}
+
+/** A version as KV gets it: a root and its chunks, or one layout-3 value. */
+export type Encoded = { chunks: EncodedChunks } | { doc: EncodedDoc };
+
+/**
+ * `doc` as KV will get it, re-encoding only the chunks whose items changed since `previous` (the
+ * version before, when the object still holds it), and why it would not fit in KV, if it would not.
+ */
+export function encodeVersion(doc: EnvironmentDoc, previous: Encoded | undefined): { value: Encoded; tooBig?: string } {
+  const chunks = encodeChunks(doc, previous && "chunks" in previous ? previous.chunks : undefined);
+  const over = (chars: number, text: () => string) => chars * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(text()).length > MAX_SNAPSHOT_BYTES;
+  if (chunks) {
+    const value = { chunks };
+    const root = rootText({ environment: "", version: 0, publishedAt: "" }, chunks);
+    if (over(root.length, () => root)) return { value, tooBig: `the environment's metadata and evaluators would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit` };
+    const largest = () => [...chunks.chunks.values()].find((t) => t.length === chunks.largest) ?? "";
+    if (over(chunks.largest, largest)) return { value, tooBig: `a group of flags or segments would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit` };
+    return { value };
+  }
+  const encoded = encodeDoc(doc);
+  const value = { doc: encoded };
+  if (over(encoded.length, () => encoded.text + encoded.layout)) return { value, tooBig: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` };
+  return { value };
 }
 
 export interface PublishSource {
@@ -45,8 +75,10 @@ export interface PublishSource {
   markPointer(version: number): void;
   pendingKeys(): StoredKey[];
   markKey(id: string, revoked: boolean): void;
-  /** After the pointer names `version` (the change stream tells subscribers). */
-  onPublished(version: number): void;
+  /** After the snapshot of `version` is in KV (the change stream tells subscribers; they read it by version). */
+  onWritten(version: number): void;
+  /** Which chunks KV holds, and their retirement. */
+  readonly chunks: ChunkLedger;
   scheduleRetry(delayMs: number): void;
 }
 
@@ -55,10 +87,10 @@ export const RETRY_CAP_MS = 30_000;
 export const DEFAULT_POINTER_INTERVAL_MS = 1000;
 /** A KV call that has not settled by then counts as failed, so one hung write cannot stall every later flush. */
 export const KV_TIMEOUT_MS = 15_000;
-/** KV values are limited to 25 MiB; changes whose snapshot would not fit are refused at commit. */
+/** Chunk puts in flight at once. */
+const PARALLEL_PUTS = 16;
+/** KV values are limited to 25 MiB; changes whose snapshot (or chunk) would not fit are refused at commit. */
 export const MAX_SNAPSHOT_BYTES = 24 * 1024 * 1024;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A KV write bounded by KV_TIMEOUT_MS (shared with snapshot-gc.ts). */
 export function kvCall<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -73,16 +105,28 @@ export class Publisher {
   private keysTail: Promise<unknown> = Promise.resolve();
   private lastPointerWrite = 0;
   private failures = 0;
+  /** The timer that writes a pointer the slot did not allow yet. */
+  private pointerTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(kv: KvWriter, private readonly source: PublishSource, minIntervalMs = DEFAULT_POINTER_INTERVAL_MS) {
     this.kv = kv;
     this.minIntervalMs = minIntervalMs;
   }
 
-  /** Brings KV up to the DO's state. Resolves true when KV matches, false after a failure (retry scheduled). */
+  /**
+   * Brings KV up to the DO's state, but for a pointer whose slot has not come (a timer writes it).
+   * Resolves true when done, false after a failure (retry scheduled).
+   */
   flush(): Promise<boolean> {
     const run = this.tail.then(() => this.syncOnce());
     this.tail = run;
+    return run;
+  }
+
+  /** Runs `work` in the flush lane: no flush starts or resumes while it runs (chunk deletion). */
+  inLane<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.then(() => true, () => true);
     return run;
   }
 
@@ -108,6 +152,32 @@ export class Publisher {
     }
   }
 
+  /**
+   * The version's value under `snap:<env>:<version>`. Partitioned: the chunks KV lacks first (in
+   * parallel), then the root, so a root in KV always names chunks already there. Built around the
+   * document serialised at commit: no second stringify.
+   */
+  private async writeSnapshot(state: PublishState): Promise<void> {
+    const head = { environment: state.name, version: state.version, publishedAt: state.publishedAt };
+    const encoded = state.encoded();
+    let value: string;
+    if ("chunks" in encoded) {
+      const { chunks } = encoded.chunks;
+      const lacking = this.source.chunks.lacking(chunks.keys());
+      this.source.chunks.writing(lacking);
+      for (let i = 0; i < lacking.length; i += PARALLEL_PUTS) {
+        await Promise.all(lacking.slice(i, i + PARALLEL_PUTS).map((id) => kvCall(this.kv.put(kvKey.chunk(state.name, id), chunks.get(id)!), "put")));
+      }
+      this.source.chunks.written(state.version, new Set(chunks.keys()));
+      value = rootText(head, encoded.chunks);
+    } else {
+      value = snapshotText(head, encoded.doc);
+    }
+    this.source.writingSnapshot(state.version);
+    await kvCall(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
+    this.source.markSnapshot(state.version);
+  }
+
   /** The delay before the next retry after `failures` consecutive failures. */
   static backoff(failures: number): number {
     return Math.min(RETRY_BASE_MS * 2 ** Math.max(failures - 1, 0), RETRY_CAP_MS);
@@ -128,22 +198,24 @@ export class Publisher {
           }
           // Also when no pointer was ever written: snapshots written before the delete are superseded.
           this.source.markPointer(0);
+          this.source.chunks.retireAll(state.version);
         } else {
           if (state.version > done.snapshot) {
-            // Built around the document serialised at commit: no second stringify of 100k-key segments.
-            const value = snapshotText({ environment: state.name, version: state.version, publishedAt: state.publishedAt }, state.doc());
-            this.source.writingSnapshot(state.version);
-            await kvCall(this.kv.put(kvKey.snapshot(state.name, state.version), value), "put");
-            this.source.markSnapshot(state.version);
+            await this.writeSnapshot(state);
+            this.source.onWritten(state.version);
           }
           if (state.version > done.pointer) {
             const wait = this.lastPointerWrite + this.minIntervalMs - Date.now();
-            if (wait > 0) { await sleep(wait); continue; } // newer commits may have landed meanwhile
-            const pointer: Pointer = { version: state.version, publishedAt: state.publishedAt };
-            this.lastPointerWrite = Date.now();
-            await kvCall(this.kv.put(kvKey.pointer(state.name), JSON.stringify(pointer)), "put");
-            this.source.markPointer(state.version);
-            this.source.onPublished(state.version);
+            if (wait > 0) {
+              // The slot comes later: the caller does not wait for it, a timer writes the pointer
+              // then for whatever version is newest by that time (coalescing).
+              this.pointerTimer ??= setTimeout(() => { this.pointerTimer = undefined; void this.flush(); }, wait);
+            } else {
+              const pointer: Pointer = { version: state.version, publishedAt: state.publishedAt };
+              this.lastPointerWrite = Date.now();
+              await kvCall(this.kv.put(kvKey.pointer(state.name), JSON.stringify(pointer)), "put");
+              this.source.markPointer(state.version);
+            }
           }
         }
         await this.flushKeys();
@@ -163,9 +235,9 @@ export class Publisher {
 }
 
 /**
- * How long an RPC waits for its change to reach KV before answering anyway (the alarm finishes
- * the job). Longer than the pointer spacing, so a successful publish is normally awaited and
- * "answered ⇒ visible to the local edge" holds.
+ * How long an RPC waits for its snapshot to reach KV before answering anyway (the alarm finishes
+ * the job). The pointer is not waited for (its slot may be up to `minIntervalMs` away): the
+ * snapshot is announced on the change stream once written, and the pointer follows by the slot.
  */
 export const RPC_PUBLISH_WAIT_MS = 2500;
 /** A safety alarm after each commit, in case the object is evicted before its publish completes. */

@@ -6,9 +6,13 @@
  * hinted by the change stream). The pointer it reads may be stale, so a snapshot is deleted only
  * once a newer pointer has been in KV for longer than the grace period. Runs from the DO alarm,
  * after publishing, and never holds up a publish: a failed delete is simply tried again later.
+ *
+ * The chunks of partitioned snapshots go right after the roots that named them (chunk-ledger.ts
+ * says when a chunk is due), in the publisher's lane, so no flush checks the ledger mid-delete.
  * @module
  */
 import { kvKey } from "../../core/wire/kv-layout";
+import type { ChunkLedger } from "./chunk-ledger";
 import { kvCall, type KvWriter } from "./publish";
 import { deferSnapshot, dueSnapshots, forgetSnapshot, nextDeletionAt } from "./snapshots-repo";
 import type { Sql } from "../sql";
@@ -26,17 +30,55 @@ export const DELETES_PER_RUN = 100;
 /** Deletes in flight at once. */
 const PARALLEL_DELETES = 10;
 
+/** Chunk deletion's view of publishing: the ledger, and the flush lane to run in. */
+export interface ChunkDeletion {
+  ledger: ChunkLedger;
+  inLane<T>(work: () => Promise<T>): Promise<T>;
+}
+
 export class SnapshotCollector {
   /** Swappable by tests (like `Publisher.minIntervalMs`). */
   graceMs = SNAPSHOT_GRACE_MS;
   retryMs = DELETE_RETRY_MS;
+  /** After a failed chunk delete: not before then. */
+  private chunkRetryAt = 0;
 
   /** `kv` is read at each run, so a test's wrapper around the publisher's KV applies here too. */
-  constructor(private readonly sql: Sql, private readonly kv: () => KvWriter) {}
+  constructor(private readonly sql: Sql, private readonly kv: () => KvWriter, private readonly chunks?: ChunkDeletion) {}
 
   /** When the next deletion is due (ms since epoch), or undefined when nothing is queued. */
   nextAt(): number | undefined {
-    return nextDeletionAt(this.sql, this.graceMs);
+    const roots = nextDeletionAt(this.sql, this.graceMs);
+    // Due now (an alarm time must be in the future or now), or once a failed delete may be retried.
+    const chunks = this.chunks?.ledger.anyDue() ? Math.max(this.chunkRetryAt, Date.now()) : undefined;
+    return roots === undefined ? chunks : chunks === undefined ? roots : Math.min(roots, chunks);
+  }
+
+  /** Deletes `keys` from KV, `PARALLEL_DELETES` at a time; says which went. */
+  private async deleteKeys(keys: readonly string[]): Promise<boolean[]> {
+    const out: boolean[] = [];
+    for (let i = 0; i < keys.length; i += PARALLEL_DELETES) {
+      const results = await Promise.allSettled(keys.slice(i, i + PARALLEL_DELETES).map((key) => kvCall(this.kv().delete(key), "delete")));
+      out.push(...results.map((r) => r.status === "fulfilled"));
+    }
+    return out;
+  }
+
+  /** Deletes the chunks no remaining root names (after `collect` has deleted the roots that were due). */
+  async collectChunks(environment: string): Promise<{ deleted: number; failed: number }> {
+    const chunks = this.chunks;
+    if (!chunks || Date.now() < this.chunkRetryAt) return { deleted: 0, failed: 0 };
+    return chunks.inLane(async () => {
+      const due = chunks.ledger.due();
+      const went = await this.deleteKeys(due.map((id) => kvKey.chunk(environment, id)));
+      due.forEach((id, i) => { if (went[i]) chunks.ledger.forget(id); });
+      const failed = went.filter((ok) => !ok).length;
+      if (failed > 0) {
+        this.chunkRetryAt = Date.now() + this.retryMs;
+        console.warn(`KV chunk delete failed for ${failed} chunk(s) of ${environment}; retrying in ${this.retryMs} ms`);
+      }
+      return { deleted: due.length - failed, failed };
+    });
   }
 
   /** Deletes the snapshots that are due. Never throws; failures are deferred by `retryMs`. */
@@ -44,15 +86,11 @@ export class SnapshotCollector {
     const due = dueSnapshots(this.sql, now, this.graceMs, DELETES_PER_RUN);
     let deleted = 0;
     let failed = 0;
-    for (let i = 0; i < due.length; i += PARALLEL_DELETES) {
-      const batch = due.slice(i, i + PARALLEL_DELETES);
-      const results = await Promise.allSettled(
-        batch.map((version) => kvCall(this.kv().delete(kvKey.snapshot(environment, version)), "delete")));
-      results.forEach((result, j) => {
-        if (result.status === "fulfilled") { forgetSnapshot(this.sql, batch[j]); deleted++; }
-        else { deferSnapshot(this.sql, batch[j], Date.now() + this.retryMs); failed++; }
-      });
-    }
+    const went = await this.deleteKeys(due.map((version) => kvKey.snapshot(environment, version)));
+    due.forEach((version, i) => {
+      if (went[i]) { forgetSnapshot(this.sql, version); deleted++; }
+      else { deferSnapshot(this.sql, version, Date.now() + this.retryMs); failed++; }
+    });
     if (failed > 0) console.warn(`KV snapshot delete failed for ${failed} version(s) of ${environment}; retrying in ${this.retryMs} ms`);
     return { deleted, failed };
   }

@@ -129,7 +129,7 @@ export class Schedules {
       const flag = patched.value;
       const position = flagPosition(sql, flag.key)!;
       return success({
-        operation: "schedule.apply", target: flag.key,
+        operation: "schedule.apply", target: flag.key, touchedFlags: [flag.key],
         next: { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) },
         write: (v: number) => {
           writeFlag(sql, flag, position, v);
