@@ -3,7 +3,7 @@
  * `wrangler deploy --dry-run --minify --outdir <tmp>/{store,edge}` over the two generated deploy
  * configs, fully offline (no credentials, the offline env vars of TOOLCHAIN.md, and a proxy that
  * refuses every connection). The edge bundle — what every cold edge isolate loads — stays under
- * 70 KB gzip (LaunchDarkly's Cloudflare SDK alone is 70–87 KB); the store bundle (Durable
+ * 80 KB gzip (LaunchDarkly's Cloudflare SDK alone is 70–87 KB); the store bundle (Durable
  * Objects, loaded where an object runs) under its own ceiling, so growth shows in both.
  */
 import { spawnSync } from "node:child_process";
@@ -14,9 +14,11 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../support/wrangler-dev";
 
-const EDGE_GZIP_CEILING_BYTES = 70_000;
-// Measured 58,772 with alerts (2026-12-04): room for one feature, so growth shows.
-const STORE_GZIP_CEILING_BYTES = 64_000;
+// Measured 74,873 (2026-12-07) after the SDK usage route, big-segment shards, partitioned snapshots
+// and the native-rules converter (the edge Worker serves the admin API too): room for one feature.
+const EDGE_GZIP_CEILING_BYTES = 80_000;
+// Measured 69,937 (2026-12-07) with big segments, merged usage and chunked publishing.
+const STORE_GZIP_CEILING_BYTES = 75_000;
 
 describe("npm run deploy -- --dry-run", () => {
   const outdir = tempDir("edgeflags-bundle-");
