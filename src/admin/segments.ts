@@ -5,7 +5,7 @@
  *
  * | route | answers |
  * |---|---|
- * | `POST …/segments/{key}/keys` `{"add":[…],"remove":[…]}` (≤ 100,000 keys) | 200 `{version, segment, added, removed, count}` (one version), 400, 404, 409, 413 |
+ * | `POST …/segments/{key}/keys` `{"add":[…],"remove":[…]}` (≤ 100,000 keys) | 200 `{version, segment, added, removed, count}` (one version), 202 held under an approval policy, 400, 404, 409, 413 |
  * | `GET …/segments/{key}/keys?after=&limit=` | 200 `{segment, count, keys, next?}` in key order |
  *
  * A GET of one segment answers its batch-added keys too, as `keys` (`keyCount` of them); past

@@ -9,13 +9,14 @@
 import { ALERT_TABLES } from "./alerts/alerts-repo";
 import { EVENT_TABLES } from "./environment/events-repo";
 import { CHANGE_REQUEST_TABLES } from "./releases/change-requests-repo";
+import { HELD_KEY_TABLES } from "./releases/held-keys-repo";
 import { POLICY_TABLES } from "./releases/policy-repo";
 import { PLAN_TABLES } from "./releases/rollout-plans-repo";
 import { SCHEDULE_TABLES } from "./releases/schedules-repo";
 import { WEBHOOK_TABLES } from "./webhooks/webhooks-repo";
 import { first, run, type Sql } from "./sql";
 
-export const STORE_SCHEMA_VERSION = 8;
+export const STORE_SCHEMA_VERSION = 9;
 export const REGISTRY_SCHEMA_VERSION = 2;
 
 const STORE_V1 = [
@@ -149,10 +150,10 @@ function migrate(sql: Sql, target: number, steps: Record<number, string[]>): voi
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
 export function migrateStore(sql: Sql): void {
-  // Steps 3–8 were written side by side (releases, insights, webhooks, alerts, scale, chunks); each creates only
+  // Steps 3–9 were written side by side (releases, insights, webhooks, alerts, scale, chunks, held key batches); each creates only
   // its own tables (IF NOT EXISTS), so their order is free.
   const releases = [...SCHEDULE_TABLES, ...PLAN_TABLES, ...POLICY_TABLES, ...CHANGE_REQUEST_TABLES, ...EVENT_TABLES];
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES, 8: CHUNK_TABLES });
+  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES, 8: CHUNK_TABLES, 9: HELD_KEY_TABLES });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -105,7 +105,7 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     });
     this.items = new KeyedItems(sql);
     this.bigSegments = new BigSegments({
-      sql, live: () => liveMeta(sql), kv: () => this.publishing.publisher.kv, mutate: (a, p) => this.writes.mutate(a, p),
+      sql, transaction, live: () => liveMeta(sql), kv: () => this.publishing.publisher.kv, mutate: (a, p, g) => this.writes.mutate(a, p, g),
       segment: (key) => { const live = liveMeta(sql); return live.ok ? this.writes.current(live.value).segments.find((s) => s.key === key) : undefined; },
     });
     this.docs = new DocumentPlans(sql);
@@ -120,8 +120,8 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     this.schedules = new Schedules(releasing);
     this.plans = new RolloutPlans(releasing);
     this.policy = new ApprovalPolicy(releasing);
-    const held = { schedules: this.schedules, plans: this.plans, policy: this.policy };
-    this.changeRequests = new ChangeRequests(releasing, (action, actor) => repeatHeld(held, action, actor));
+    const held = { schedules: this.schedules, plans: this.plans, policy: this.policy, segmentKeys: this.bigSegments };
+    this.changeRequests = new ChangeRequests(releasing, (action, actor, request) => repeatHeld(held, action, actor, request));
     this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key), usageFlushMs: usageFlushMs(env) });
     this.webhooks = new StoreWebhooks({ sql, liveName: () => liveOrUndefined(sql)?.name, queue: () => env.INSIGHTS_QUEUE });
     this.alerts = new StoreAlerts({

@@ -5,6 +5,7 @@
  * @module
  */
 import type { EnvironmentDoc } from "../../core/model";
+import type { KeyBatch } from "../../core/wire/big-segments";
 import type { ChangeRequestChange, Policy } from "../../core/wire/releases-rpc";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import type { Change, Gate } from "../environment/change";
@@ -16,6 +17,7 @@ import type { Sql } from "../sql";
 import { describe, docPayload } from "./change-request-payload";
 import { openChangeRequest } from "./change-requests";
 import type { HeldAction } from "./held-actions";
+import { writeHeldKeys } from "./held-keys-repo";
 import type { ReleaseHost } from "./host";
 import { readApprovals, writeApprovals } from "./policy-repo";
 
@@ -40,6 +42,28 @@ export function holdAction(sql: Sql, actor: Actor, meta: Meta, action: HeldActio
   if (required === 0) return undefined;
   const target = "flag" in action ? action.flag : "id" in action ? action.id : undefined;
   return openChangeRequest(sql, actor, meta, { required, operation: action.type, target, changes: [shown] }, { type: "action", action, bases: { flags: bases } });
+}
+
+/** A checked big-segment key batch: the keys it adds and removes (members or not now), its segment's version and key counts. */
+export interface KeyBatchHold {
+  segment: string;
+  base: number;
+  keys: KeyBatch;
+  before: number;
+  count: number;
+}
+
+/**
+ * Records a checked key batch as a pending request needing `required` approvals (see
+ * `holdDocChange`): listed by its counts, its keys kept beside it in bounded rows. Call inside a transaction.
+ */
+export function holdKeyBatch(sql: Sql, actor: Actor, meta: Meta, batch: KeyBatchHold, required: number): StoreFailure {
+  const { segment, base, keys, before, count } = batch;
+  const shown: ChangeRequestChange = { kind: "segment", key: segment, action: "keys", before: { count: before }, after: { segment, added: keys.add.length, removed: keys.remove.length, count } };
+  const held = openChangeRequest(sql, actor, meta, { required, operation: "segment.keys", target: segment, changes: [shown] },
+    { type: "action", action: { type: "segment.keys", segment }, bases: { flags: [], segments: [[segment, base]] } });
+  if (held.error.code === "approval_required") writeHeldKeys(sql, held.error.changeRequest.id, keys);
+  return held;
 }
 
 /** The policy: how many approvals a write needs. */

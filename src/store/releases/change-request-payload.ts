@@ -29,7 +29,8 @@ export interface DocPayload {
   bases: { flags: [string, number][]; segments: [string, number][]; extra?: string };
 }
 
-export type Payload = DocPayload | { type: "action"; action: HeldAction; bases: { flags: [string, number][] } };
+/** A held call, with the versions of the flags and segments it was decided on. */
+export type Payload = DocPayload | { type: "action"; action: HeldAction; bases: { flags: [string, number][]; segments?: [string, number][] } };
 
 /** The before/after values shown in a request stop once they pass this size: later items are listed by key. */
 const SHOWN_CHANGES_BYTES = 256 * 1024;
@@ -92,12 +93,11 @@ export function staleBase(sql: Sql, meta: Meta, payload: Payload): StoreFailure 
     const now = getFlag(sql, key)?.version ?? 0;
     if (now !== version) return conflict(`flag "${key}" changed since the change request was made (version ${now}, was ${version})`);
   }
-  if (payload.type === "action") return undefined;
-  for (const [key, version] of payload.bases.segments) {
+  for (const [key, version] of payload.bases.segments ?? []) {
     const now = segmentPlace(sql, key)?.version ?? 0;
     if (now !== version) return conflict(`segment "${key}" changed since the change request was made (version ${now}, was ${version})`);
   }
-  if (payload.bases.extra !== undefined && payload.bases.extra !== meta.extra) return conflict("the environment metadata changed since the change request was made");
+  if (payload.type === "doc" && payload.bases.extra !== undefined && payload.bases.extra !== meta.extra) return conflict("the environment metadata changed since the change request was made");
   return undefined;
 }
 

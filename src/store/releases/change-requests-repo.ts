@@ -5,6 +5,7 @@
  */
 import type { ChangeRequestInfo } from "../../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "../sql";
+import { deleteHeldKeys } from "./held-keys-repo";
 
 /** UTF-16 units per payload chunk: at most 3 UTF-8 bytes each, so a chunk stays below 2 MB. */
 const CHUNK = 600_000;
@@ -41,10 +42,12 @@ export function readPayload<T>(sql: Sql, id: string): T {
   return JSON.parse(parts.map((p) => p.chunk).join("")) as T;
 }
 
-/** Saves the new info; a closed request's payload is no longer needed. */
+/** Saves the new info; a closed request's payload (and held keys) are no longer needed. */
 export function updateChangeRequest(sql: Sql, info: ChangeRequestInfo): void {
   run(sql, `UPDATE change_requests SET status = ?, info = ? WHERE id = ?`, info.status, JSON.stringify(info), info.id);
-  if (info.status !== "pending") run(sql, `DELETE FROM change_request_payloads WHERE id = ?`, info.id);
+  if (info.status === "pending") return;
+  run(sql, `DELETE FROM change_request_payloads WHERE id = ?`, info.id);
+  deleteHeldKeys(sql, info.id);
 }
 
 export function countPending(sql: Sql): number {
@@ -67,4 +70,5 @@ export function pageChangeRequests(
 export function clearChangeRequests(sql: Sql): void {
   run(sql, `DELETE FROM change_requests`);
   run(sql, `DELETE FROM change_request_payloads`);
+  deleteHeldKeys(sql);
 }

@@ -51,8 +51,8 @@ export const closed = (info: ChangeRequestInfo, status: ChangeRequestInfo["statu
   ({ ...info, ...extra, status, closedBy: String(actor), closedAt: new Date().toISOString() });
 
 export class ChangeRequests {
-  /** `repeat`: a held call made again past the gate as its creator (held-actions.ts `repeatHeld`). */
-  constructor(private readonly host: ReleaseHost, private readonly repeat: (action: HeldAction, actor: Actor) => Promise<StoreResult<unknown>>) {}
+  /** `repeat`: a held call of request `request` made again past the gate as its creator (held-actions.ts `repeatHeld`). */
+  constructor(private readonly host: ReleaseHost, private readonly repeat: (action: HeldAction, actor: Actor, request: string) => Promise<StoreResult<unknown>>) {}
 
   async list(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = liveMeta(this.host.sql);
@@ -125,7 +125,7 @@ export class ChangeRequests {
         });
       }, "approved");
     } else {
-      const repeated = await this.repeat(payload.action, info.createdBy);
+      const repeated = await this.repeat(payload.action, info.createdBy, info.id);
       if (repeated.ok) {
         const now = liveMeta(this.host.sql);
         const version = now.ok ? now.value.version : meta.value.version;
