@@ -25,15 +25,25 @@ const theme: Flag = {
 const doc = (...flags: Flag[]): EnvironmentDoc => ({ flags, segments: [] }) as EnvironmentDoc;
 const staffRule: Flag["rules"] = [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }];
 
-/** A KV namespace in memory that counts reads and can be made to fail. */
+/**
+ * A KV namespace in memory that counts reads and can be made to fail. `get` takes one key or, as
+ * the binding does, a list of up to 100 (one KV operation, counted once).
+ */
 class FakeKv {
   readonly data = new Map<string, string>();
   reads = 0;
+  /** Keys asked for per call, in call order. */
+  readonly calls: number[] = [];
   failing = false;
-  async get(key: string, _options: { type: "text"; cacheTtl?: number }): Promise<string | null> {
+  get(key: string, options: { type: "text"; cacheTtl?: number }): Promise<string | null>;
+  get(keys: string[], options: { type: "text"; cacheTtl?: number }): Promise<Map<string, string | null>>;
+  async get(key: string | string[], _options: { type: "text"; cacheTtl?: number }): Promise<string | null | Map<string, string | null>> {
     this.reads++;
+    this.calls.push(typeof key === "string" ? 1 : key.length);
     if (this.failing) throw new Error("KV unavailable");
-    return this.data.get(key) ?? null;
+    if (typeof key === "string") return this.data.get(key) ?? null;
+    if (key.length > 100) throw new Error("KV: at most 100 keys per bulk read");
+    return new Map(key.map((k) => [k, this.data.get(k) ?? null]));
   }
   async put(key: string, value: string): Promise<void> {
     this.data.set(key, value);
@@ -150,5 +160,52 @@ describe("WorkersProvider", () => {
     expect(sent[0]!.evaluations.sort()).toEqual([["banner", "off", "DEFAULT", "server", 1], ["banner", "on", "TARGETING_MATCH", "server", 2]]);
     await provider.flushUsage(); // nothing counted since: nothing sent
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe("WorkersProvider over a many-chunk snapshot", () => {
+  const flag = (i: number, variant = "light"): Flag => ({ ...theme, key: `f${i}`, defaultVariant: variant, fallthrough: { variant } });
+  const many = (n: number, changed = -1) => doc(...Array.from({ length: n }, (_, i) => flag(i, i === changed ? "dark" : "light")));
+  const chunkCount = (kv: FakeKv) => [...kv.data.keys()].filter((k) => k.startsWith("chunk:")).length;
+
+  it("reads a cold snapshot's chunks in bulk reads of at most 100 keys, a few KV operations in all", async () => {
+    const { kv } = await setup();
+    kv.data.clear();
+    await putKey(kv, SERVER_KEY, { id: "k1", kind: "server", environment: "prod", revoked: false });
+    await putSnapshot(kv, "prod", 1, many(5000));
+    const chunks = chunkCount(kv);
+    expect(chunks).toBeGreaterThan(200);
+    const provider = new WorkersProvider({ kv, sdkKey: SERVER_KEY, refreshMs: 60_000 });
+    await provider.initialize();
+    // The key record, the pointer, the root, then the chunks 100 at a time.
+    expect(kv.calls.length).toBe(3 + Math.ceil(chunks / 100));
+    expect(kv.calls.slice(3).reduce((a, b) => a + b, 0)).toBe(chunks);
+    expect(await provider.resolveStringEvaluation("f4321", "x", {})).toMatchObject({ value: "light", variant: "light", reason: "STATIC" });
+  });
+
+  it("after a one-flag change reads the root and the one changed chunk, not the environment", async () => {
+    const { kv } = await setup();
+    await putSnapshot(kv, "prod", 2, many(5000));
+    const provider = new WorkersProvider({ kv, sdkKey: SERVER_KEY, refreshMs: 10 });
+    await provider.initialize();
+    await putSnapshot(kv, "prod", 3, many(5000, 17));
+    kv.calls.length = 0;
+    await sleep(20);
+    expect(await provider.resolveStringEvaluation("f17", "x", {})).toMatchObject({ value: "dark", reason: "STATIC" });
+    expect(provider.version).toBe(3);
+    // The key record, the pointer, the root, and one bulk read of the one new chunk.
+    expect(kv.calls).toEqual([1, 1, 1, 1]);
+  });
+
+  it("a chunk missing from KV leaves the root's version unread (nothing half read answers)", async () => {
+    const { kv, provider } = await setup();
+    await provider.initialize();
+    await putSnapshot(kv, "prod", 2, many(500), { pointer: false });
+    const lost = [...kv.data.keys()].filter((k) => k.startsWith("chunk:prod:")).pop()!;
+    kv.data.delete(lost);
+    await kv.put(kvKey.pointer("prod"), JSON.stringify({ version: 2, publishedAt: new Date().toISOString() }));
+    const cold = new WorkersProvider({ kv, sdkKey: SERVER_KEY, refreshMs: 60_000 });
+    await expect(cold.initialize()).rejects.toThrow(/not readable yet/);
+    expect(await cold.resolveStringEvaluation("f1", "x", {})).toMatchObject({ value: "x", reason: "ERROR" });
   });
 });

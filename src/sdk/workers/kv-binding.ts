@@ -8,9 +8,14 @@
 import { isMutableKey } from "../../core/wire/kv-layout";
 import type { KvGet } from "../../core/wire/snapshot-reader";
 
-/** What the SDK needs of a KV namespace binding. */
+/**
+ * What the SDK needs of a KV namespace binding: `get` of one key, and of a list of up to 100 keys
+ * as one KV operation (the binding's bulk read), so a cold read of a many-chunk snapshot stays
+ * inside a Worker request's KV operation limit.
+ */
 export interface KvBinding {
   get(key: string, options: { type: "text"; cacheTtl?: number }): Promise<string | null>;
+  get(keys: string[], options: { type: "text"; cacheTtl?: number }): Promise<Map<string, string | null>>;
 }
 
 /** KV's edge cache for values that change in place (the pointer, key records): the smallest KV accepts. */
@@ -23,12 +28,16 @@ export function readText(kv: KvBinding, key: string, mutable = isMutableKey(key)
   return kv.get(key, { type: "text", cacheTtl: mutable ? MUTABLE_CACHE_TTL : IMMUTABLE_CACHE_TTL });
 }
 
-/** The snapshot reader's KV (core/wire/snapshot-reader.ts) over a binding; JSON is parsed here. */
+/**
+ * The snapshot reader's KV (core/wire/snapshot-reader.ts) over a binding; JSON is parsed here.
+ * Chunks are read in bulk (immutable keys, so the long cache lifetime), as the edge reads them.
+ */
 export function readerKv(kv: KvBinding): KvGet {
   return {
     async get(key, type) {
       const text = await readText(kv, key);
       return type === "json" && text !== null ? JSON.parse(text) : text;
     },
+    getMany: (keys) => kv.get(keys, { type: "text", cacheTtl: IMMUTABLE_CACHE_TTL }),
   };
 }
