@@ -32,7 +32,12 @@ const customerWorker = {
 };
 
 /** Node files that start a server or a browser, or run wrangler (deploy): the only lane with a retry. */
-const E2E = ["test/e2e/**/*.node.test.ts", "test/deploy/**/*.node.test.ts", "test/admin-page/resource-page.node.test.ts", "test/admin-page/visual-editor.node.test.ts"];
+const E2E = [
+  "test/e2e/**/*.node.test.ts",
+  "test/deploy/**/*.node.test.ts",
+  "test/admin-page/resource-page.node.test.ts",
+  "test/admin-page/visual-editor.node.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -66,7 +71,11 @@ export default defineConfig({
         ],
         extends: true,
         // Webhook receivers on 127.0.0.1 that reset, hang, redirect or fail TLS (test/queue webhooks).
-        test: { name: "workers", include: ["test/**/*.worker.test.ts"], globalSetup: ["./test/support/webhook-receivers.ts"] },
+        test: {
+          name: "workers",
+          include: ["test/**/*.worker.test.ts"],
+          globalSetup: ["./test/support/webhook-receivers.ts"],
+        },
       },
       {
         extends: true,

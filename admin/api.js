@@ -95,20 +95,29 @@ export async function request(method, path, opts = {}) {
   /** @type {any} */
   let data = null;
   if (text) {
-    try { data = JSON.parse(text); } catch { data = text; }
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
   }
   if (!res.ok) {
     const err = data && typeof data === "object" && data.error ? data.error : {};
     throw new ApiError(
       res.status,
       typeof err.code === "string" ? err.code : `HTTP_${res.status}`,
-      typeof err.message === "string" ? err.message : typeof data === "string" && data ? data.slice(0, 300) : res.statusText || "request failed",
+      typeof err.message === "string"
+        ? err.message
+        : typeof data === "string" && data
+          ? data.slice(0, 300)
+          : res.statusText || "request failed",
       Array.isArray(err.issues) ? err.issues : undefined,
       data,
     );
   }
   // A write the environment's approval policy held (nothing changed): the page shows a banner.
-  if (res.status === 202 && data?.changeRequest) window.dispatchEvent(new CustomEvent("edgeflags:held", { detail: data.changeRequest }));
+  if (res.status === 202 && data?.changeRequest)
+    window.dispatchEvent(new CustomEvent("edgeflags:held", { detail: data.changeRequest }));
   return { status: res.status, data, etag: res.headers.get("etag") };
 }
 
@@ -116,7 +125,9 @@ export async function request(method, path, opts = {}) {
 export function heldMessage(result) {
   /** @type {ChangeRequestRef | undefined} */
   const cr = result?.status === 202 ? result.data?.changeRequest : undefined;
-  return cr ? `Change request ${cr.id} is waiting for ${cr.required} approval(s): nothing changed yet (see the Changes tab).` : null;
+  return cr
+    ? `Change request ${cr.id} is waiting for ${cr.required} approval(s): nothing changed yet (see the Changes tab).`
+    : null;
 }
 
 export const api = {
@@ -180,7 +191,8 @@ export const api = {
   /** @param {string} env */
   exportFlagd: (env) => request("GET", `${envPath(env)}/flagd`),
   /** `draft`: an unsaved definition of `flag` to evaluate instead of the stored one. @param {string} env @param {string} flag @param {any} context @param {any} draft */
-  explain: (env, flag, context, draft) => request("POST", `${envPath(env)}/explain`, { body: { flag, context, draft } }),
+  explain: (env, flag, context, draft) =>
+    request("POST", `${envPath(env)}/explain`, { body: { flag, context, draft } }),
   /** @param {string} env @param {Record<string, unknown>} draft @returns {Promise<import("./editor/convert.js").NativeRulesAnswer>} */
   async nativeRules(env, draft) {
     return (await request("POST", `${envPath(env)}/native-rules`, { body: { draft } })).data;

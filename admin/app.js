@@ -15,7 +15,16 @@ import { renderSegments } from "./segments.js";
 import { renderSettings } from "./settings.js";
 import { stores } from "./store.js";
 
-const TABS = { flags: renderFlags, segments: renderSegments, insights: renderInsights, history: renderHistory, changes: renderChangeRequests, keys: renderKeys, flagd: renderFlagd, settings: renderSettings };
+const TABS = {
+  flags: renderFlags,
+  segments: renderSegments,
+  insights: renderInsights,
+  history: renderHistory,
+  changes: renderChangeRequests,
+  keys: renderKeys,
+  flagd: renderFlagd,
+  settings: renderSettings,
+};
 
 /** @type {{envs: import("./api.js").Environment[], env: string | null, tab: keyof typeof TABS}} */
 const state = { envs: [], env: null, tab: "flags" };
@@ -36,8 +45,12 @@ function noteVersion(name, version) {
  * read again); `currentVersion()` asks the server for it (one small call).
  */
 const ctx = {
-  get env() { return /** @type {string} */ (state.env); },
-  get version() { return state.envs.find((e) => e.name === state.env)?.version ?? 0; },
+  get env() {
+    return /** @type {string} */ (state.env);
+  },
+  get version() {
+    return state.envs.find((e) => e.name === state.env)?.version ?? 0;
+  },
   /** @param {any} err @param {HTMLElement} where */
   handle(err, where) {
     if (err?.status === 401) return signOut("The token was rejected (401). Sign in again.");
@@ -88,13 +101,20 @@ const ctx = {
 
 /** A malformed escape ("%E0") is no environment, not an exception that stops the page. @param {string} text */
 function decodeSegment(text) {
-  try { return decodeURIComponent(text); } catch { return null; }
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 function readLocation() {
   const [, env, tab] = location.hash.replace(/^#/, "").split("/");
   // Own properties only: `in` would let "#/x/constructor" name Object.prototype.constructor.
-  return { env: env ? decodeSegment(env) : null, tab: tab && Object.hasOwn(TABS, tab) ? /** @type {keyof typeof TABS} */ (tab) : "flags" };
+  return {
+    env: env ? decodeSegment(env) : null,
+    tab: tab && Object.hasOwn(TABS, tab) ? /** @type {keyof typeof TABS} */ (tab) : "flags",
+  };
 }
 
 function writeLocation() {
@@ -136,7 +156,7 @@ async function signIn() {
   const wanted = readLocation();
   state.tab = wanted.tab;
   const names = state.envs.map((e) => e.name);
-  state.env = wanted.env && names.includes(wanted.env) ? wanted.env : names[0] ?? null;
+  state.env = wanted.env && names.includes(wanted.env) ? wanted.env : (names[0] ?? null);
   renderEnvPicker();
   showEnv();
 }
@@ -155,20 +175,48 @@ byId("sign-out").addEventListener("click", () => signOut());
 // "saved" message would mislead, so this says what happened and where to find it.
 window.addEventListener("edgeflags:held", (ev) => {
   const cr = /** @type {CustomEvent} */ (ev).detail;
-  mount(byId("app-error"), h("div", { class: "alert alert-warn", role: "status" },
-    `Not applied yet: change request ${cr.id} (${cr.operation}) waits for ${cr.required} approval(s) by another admin. `,
-    h("button", { type: "button", class: "btn btn-small", text: "Open Changes", on: { click: () => { mount(byId("app-error")); ctx.go("changes"); } } })));
+  mount(
+    byId("app-error"),
+    h(
+      "div",
+      { class: "alert alert-warn", role: "status" },
+      `Not applied yet: change request ${cr.id} (${cr.operation}) waits for ${cr.required} approval(s) by another admin. `,
+      h("button", {
+        type: "button",
+        class: "btn btn-small",
+        text: "Open Changes",
+        on: {
+          click: () => {
+            mount(byId("app-error"));
+            ctx.go("changes");
+          },
+        },
+      }),
+    ),
+  );
 });
 
 // ---- environments ----
 
 function renderEnvPicker() {
   const select = /** @type {HTMLSelectElement} */ (byId("env-select"));
-  mount(select, state.envs.map((e) => h("option", { value: e.name, text: e.name })));
+  mount(
+    select,
+    state.envs.map((e) => h("option", { value: e.name, text: e.name })),
+  );
   if (state.env) select.value = state.env;
   select.disabled = state.envs.length === 0;
   const current = state.envs.find((e) => e.name === state.env);
-  mount(byId("env-meta"), current ? h("span", { class: "version-pill", title: "Environment version: bumps on every change", text: `v${current.version ?? 0}` }) : null);
+  mount(
+    byId("env-meta"),
+    current
+      ? h("span", {
+          class: "version-pill",
+          title: "Environment version: bumps on every change",
+          text: `v${current.version ?? 0}`,
+        })
+      : null,
+  );
 }
 
 byId("env-select").addEventListener("change", (ev) => {
@@ -226,7 +274,10 @@ byId("env-form").addEventListener("submit", async (ev) => {
     await api.createEnvironment(name);
     state.envs = await api.environments();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) { envDialog.close(); return signOut("The token was rejected (401). Sign in again."); }
+    if (err instanceof ApiError && err.status === 401) {
+      envDialog.close();
+      return signOut("The token was rejected (401). Sign in again.");
+    }
     mount(byId("env-form-error"), errorBox(err));
     return;
   }

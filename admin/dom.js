@@ -54,7 +54,9 @@ export function byId(id) {
 export function timeEl(iso) {
   if (!iso) return h("span", { class: "muted", text: "—" });
   const d = new Date(iso);
-  const label = Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const label = Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
   return h("time", { datetime: iso, title: iso, text: label });
 }
 
@@ -64,14 +66,26 @@ export function timeEl(iso) {
  */
 export function errorBox(err) {
   const issues = Array.isArray(err?.issues) ? err.issues : [];
-  return h("div", { class: "alert alert-error", role: "alert" },
+  return h(
+    "div",
+    { class: "alert alert-error", role: "alert" },
     h("strong", { text: err?.code ? `${err.code}: ` : "Error: " }),
     h("span", { text: err?.message ?? String(err) }),
-    issues.length > 0 && h("ul", { class: "issues" },
-      issues.map((/** @type {any} */ i) => h("li", {},
-        i.path ? h("code", { text: i.path }) : null,
-        i.path ? " — " : null,
-        String(i.message ?? JSON.stringify(i))))));
+    issues.length > 0 &&
+      h(
+        "ul",
+        { class: "issues" },
+        issues.map((/** @type {any} */ i) =>
+          h(
+            "li",
+            {},
+            i.path ? h("code", { text: i.path }) : null,
+            i.path ? " — " : null,
+            String(i.message ?? JSON.stringify(i)),
+          ),
+        ),
+      ),
+  );
 }
 
 /** A green or neutral one-line notice. @param {string} text @param {"ok" | "warn"} [kind] */
@@ -86,13 +100,29 @@ export function notice(text, kind = "ok") {
  */
 export function confirmDialog({ title, body, confirm, danger = false }) {
   return new Promise((resolve) => {
-    const dialog = /** @type {HTMLDialogElement} */ (h("dialog", { class: "modal", "aria-labelledby": "confirm-title" },
-      h("form", { method: "dialog" },
-        h("h2", { id: "confirm-title", text: title }),
-        typeof body === "string" ? h("p", { text: body }) : body,
-        h("div", { class: "actions" },
-          h("button", { type: "submit", value: "cancel", class: "btn", text: "Cancel" }),
-          h("button", { type: "submit", value: "ok", class: danger ? "btn btn-danger" : "btn btn-primary", text: confirm })))));
+    const dialog = /** @type {HTMLDialogElement} */ (
+      h(
+        "dialog",
+        { class: "modal", "aria-labelledby": "confirm-title" },
+        h(
+          "form",
+          { method: "dialog" },
+          h("h2", { id: "confirm-title", text: title }),
+          typeof body === "string" ? h("p", { text: body }) : body,
+          h(
+            "div",
+            { class: "actions" },
+            h("button", { type: "submit", value: "cancel", class: "btn", text: "Cancel" }),
+            h("button", {
+              type: "submit",
+              value: "ok",
+              class: danger ? "btn btn-danger" : "btn btn-primary",
+              text: confirm,
+            }),
+          ),
+        ),
+      )
+    );
     dialog.addEventListener("close", () => {
       resolve(dialog.returnValue === "ok");
       dialog.remove();

@@ -42,10 +42,17 @@ export const renderFlags = resourcePage({
     h("p", { class: "muted", text: "Create one with “New flag”, or import a flagd file under Import / export." }),
   ],
   columns: [
-    { text: "Type" }, { text: "Status" }, { text: "Default" }, { text: "Targeting", class: "col-opt" }, { text: "Tags" }, { text: "Version", class: "num" },
+    { text: "Type" },
+    { text: "Status" },
+    { text: "Default" },
+    { text: "Targeting", class: "col-opt" },
+    { text: "Tags" },
+    { text: "Version", class: "num" },
   ],
   keyCell: (flag) => [
-    flag.clientVisible ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" }) : null,
+    flag.clientVisible
+      ? h("span", { class: "badge badge-client", title: "Visible to client-side SDK keys", text: "client" })
+      : null,
     ...(lifecycleBadges(flag) ?? []),
     flag.description ? h("div", { class: "muted desc", title: flag.description, text: flag.description }) : null,
   ],
@@ -54,7 +61,11 @@ export const renderFlags = resourcePage({
     h("td", {}, toggleSwitch(flag, page)),
     h("td", {}, defaultCell(flag)),
     h("td", { class: "col-opt muted" }, targetingSummary(flag)),
-    h("td", { class: "tags" }, (flag.tags ?? []).map((t) => h("span", { class: "tag", text: t }))),
+    h(
+      "td",
+      { class: "tags" },
+      (flag.tags ?? []).map((t) => h("span", { class: "tag", text: t })),
+    ),
     h("td", { class: "num muted", text: flag.version }),
   ],
   editor: (ctx, page) => FLAG_EDITOR(ctx, page),
@@ -66,41 +77,64 @@ export const renderFlags = resourcePage({
  */
 function toggleSwitch(flag, page) {
   const on = flag.enabled;
-  const button = h("button", {
-    type: "button", role: "switch", class: "switch", "aria-checked": String(on),
-    "aria-label": `${flag.key} enabled`, title: on ? "On: serving targeting" : "Off: answers DISABLED, clients use code defaults",
-    on: {
-      click: async () => {
-        const ctx = page.ctx();
-        button.setAttribute("disabled", "");
-        try {
-          const env = ctx.env;
-          const { status, data } = await api.toggle(env, flag.key, !on);
-          // 202: held as a change request (app.js shows it); the flag has not changed.
-          if (status === 202) return void button.removeAttribute("disabled");
-          page.clearError();
-          // The answer is the updated flag: only `enabled` and the version changed.
-          const current = stores.flags.items.get(flag.key) ?? flag;
-          stores.flags.upsert(env, { ...current, enabled: data.enabled, version: data.version }, data.version);
-          ctx.changed(data.version, stores.flags);
-          // Reload an open editor unless it holds edits (its Save then answers 412, clearly).
-          page.reopen(flag.key);
-        } catch (err) {
-          button.removeAttribute("disabled");
-          page.fail(err);
-        }
+  const button = h(
+    "button",
+    {
+      type: "button",
+      role: "switch",
+      class: "switch",
+      "aria-checked": String(on),
+      "aria-label": `${flag.key} enabled`,
+      title: on ? "On: serving targeting" : "Off: answers DISABLED, clients use code defaults",
+      on: {
+        click: async () => {
+          const ctx = page.ctx();
+          button.setAttribute("disabled", "");
+          try {
+            const env = ctx.env;
+            const { status, data } = await api.toggle(env, flag.key, !on);
+            // 202: held as a change request (app.js shows it); the flag has not changed.
+            if (status === 202) return void button.removeAttribute("disabled");
+            page.clearError();
+            // The answer is the updated flag: only `enabled` and the version changed.
+            const current = stores.flags.items.get(flag.key) ?? flag;
+            stores.flags.upsert(env, { ...current, enabled: data.enabled, version: data.version }, data.version);
+            ctx.changed(data.version, stores.flags);
+            // Reload an open editor unless it holds edits (its Save then answers 412, clearly).
+            page.reopen(flag.key);
+          } catch (err) {
+            button.removeAttribute("disabled");
+            page.fail(err);
+          }
+        },
       },
     },
-  }, h("span", { class: "switch-knob", "aria-hidden": "true" }));
-  return h("span", { class: "switch-wrap" }, button, h("span", { class: on ? "state-on" : "state-off", "aria-hidden": "true", text: on ? "On" : "Off" }));
+    h("span", { class: "switch-knob", "aria-hidden": "true" }),
+  );
+  return h(
+    "span",
+    { class: "switch-wrap" },
+    button,
+    h("span", { class: on ? "state-on" : "state-off", "aria-hidden": "true", text: on ? "On" : "Off" }),
+  );
 }
 
 /** @param {FlagSummary} flag */
 function defaultCell(flag) {
-  if (flag.defaultVariant === null) return h("span", { class: "muted", title: "No default variant: clients use their code default", text: "—" });
-  return h("span", { class: "default" },
+  if (flag.defaultVariant === null)
+    return h("span", { class: "muted", title: "No default variant: clients use their code default", text: "—" });
+  return h(
+    "span",
+    { class: "default" },
     h("code", { text: flag.defaultVariant }),
-    flag.defaultValue ? h("span", { class: "muted value", title: flag.defaultValue, text: ` ${flag.defaultValue.length > 24 ? flag.defaultValue.slice(0, 23) + "…" : flag.defaultValue}` }) : null);
+    flag.defaultValue
+      ? h("span", {
+          class: "muted value",
+          title: flag.defaultValue,
+          text: ` ${flag.defaultValue.length > 24 ? flag.defaultValue.slice(0, 23) + "…" : flag.defaultValue}`,
+        })
+      : null,
+  );
 }
 
 /** @param {FlagSummary} flag */
@@ -136,7 +170,10 @@ const FLAG_EDITOR = (ctx, page) => ({
   rows: 12,
   titleNew: "New flag",
   template: TEMPLATE,
-  get: async (key) => { const item = await api.flag(ctx.env, key); return { version: item.version, item }; },
+  get: async (key) => {
+    const item = await api.flag(ctx.env, key);
+    return { version: item.version, item };
+  },
   put: (key, body, ifMatch) => api.putFlag(ctx.env, key, body, ifMatch),
   remove: (key, version) => api.deleteFlag(ctx.env, key, version),
   exists: (key) => stores.flags.items.has(key),
@@ -146,14 +183,19 @@ const FLAG_EDITOR = (ctx, page) => ({
     flag.enabled === false ? h("span", { class: "badge badge-off", text: "off" }) : null,
     flag.clientVisible ? h("span", { class: "badge badge-client", text: "client" }) : null,
   ],
-  deleteWarning: (key) => `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
+  deleteWarning: (key) =>
+    `Evaluations of “${key}” will answer FLAG_NOT_FOUND in ${ctx.env}. A rollback from History can restore it.`,
   extra: (key, draft) => h("div", {}, explainPanel(ctx, key, draft), key ? flagReleases(ctx, key) : null),
   visual: async (flag, onChange) => {
     const segments = await segmentKeys(ctx);
     // The other flags for the prerequisite picker: read when it opens, not copied per flag.
     const flags = () => stores.flags.items;
     const nativeRules = (/** @type {Record<string, unknown>} */ draft) => api.nativeRules(ctx.env, draft);
-    return visualEditor(flag, { flags, segments, kinds: FLAG_KINDS, isNew: !stores.flags.items.has(flag.key), nativeRules }, onChange);
+    return visualEditor(
+      flag,
+      { flags, segments, kinds: FLAG_KINDS, isNew: !stores.flags.items.has(flag.key), nativeRules },
+      onChange,
+    );
   },
 });
 
@@ -168,86 +210,197 @@ const MAX_PREVIEW_CONTEXTS = 50;
 function explainPanel(ctx, key, draft) {
   const result = h("div", { class: "explain-result", "aria-live": "polite" });
   const slot = key ?? "";
-  const input = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "explain-context", class: "code", rows: "4", spellcheck: "false", "aria-describedby": "explain-hint" }));
+  const input = /** @type {HTMLTextAreaElement} */ (
+    h("textarea", {
+      id: "explain-context",
+      class: "code",
+      rows: "4",
+      spellcheck: "false",
+      "aria-describedby": "explain-hint",
+    })
+  );
   input.value = contexts[slot] ?? pretty({ targetingKey: "user-123", email: "ada@example.com" });
-  input.addEventListener("input", () => { contexts[slot] = input.value; });
+  input.addEventListener("input", () => {
+    contexts[slot] = input.value;
+  });
 
   async function run() {
     let parsed;
-    try { parsed = JSON.parse(input.value); } catch (e) {
-      return mount(result, errorBox({ code: "INVALID_CONTEXT", message: `Context is not JSON: ${e instanceof Error ? e.message : e}` }));
+    try {
+      parsed = JSON.parse(input.value);
+    } catch (e) {
+      return mount(
+        result,
+        errorBox({ code: "INVALID_CONTEXT", message: `Context is not JSON: ${e instanceof Error ? e.message : e}` }),
+      );
     }
     const contexts = Array.isArray(parsed) ? parsed : [parsed];
-    if (contexts.length === 0 || contexts.length > MAX_PREVIEW_CONTEXTS || !contexts.every((c) => c && typeof c === "object" && !Array.isArray(c))) {
-      return mount(result, errorBox({ code: "INVALID_CONTEXT", message: `The context must be a JSON object, or an array of 1 to ${MAX_PREVIEW_CONTEXTS} objects.` }));
+    if (
+      contexts.length === 0 ||
+      contexts.length > MAX_PREVIEW_CONTEXTS ||
+      !contexts.every((c) => c && typeof c === "object" && !Array.isArray(c))
+    ) {
+      return mount(
+        result,
+        errorBox({
+          code: "INVALID_CONTEXT",
+          message: `The context must be a JSON object, or an array of 1 to ${MAX_PREVIEW_CONTEXTS} objects.`,
+        }),
+      );
     }
     const d = draft();
-    if (!d.ok) return mount(result, errorBox({ code: "INVALID_DEFINITION", message: `Fix the definition first: ${d.message}` }));
+    if (!d.ok)
+      return mount(result, errorBox({ code: "INVALID_DEFINITION", message: `Fix the definition first: ${d.message}` }));
     const flagKey = typeof d.value?.key === "string" ? d.value.key : key;
     try {
-      const answers = await Promise.all(contexts.map((c) => api.explain(ctx.env, flagKey, c, d.value).then(({ data }) => data?.result ?? data)));
+      const answers = await Promise.all(
+        contexts.map((c) => api.explain(ctx.env, flagKey, c, d.value).then(({ data }) => data?.result ?? data)),
+      );
       mount(result, Array.isArray(parsed) ? whoGetsWhat(contexts, answers) : explainResult(answers[0]));
     } catch (err) {
       ctx.handle(err, result);
     }
   }
 
-  return h("section", { class: "detail-section", "aria-labelledby": "explain-title" },
-    h("div", { class: "section-head" },
+  return h(
+    "section",
+    { class: "detail-section", "aria-labelledby": "explain-title" },
+    h(
+      "div",
+      { class: "section-head" },
       h("h3", { id: "explain-title", text: "Explain · who gets what" }),
-      h("span", { class: "muted small", text: "Evaluates the definition above, saved or not." })),
+      h("span", { class: "muted small", text: "Evaluates the definition above, saved or not." }),
+    ),
     h("label", { for: "explain-context", text: "Evaluation context (JSON)" }),
     input,
-    h("p", { class: "hint", id: "explain-hint", text: "One context object, or an array of them for a table of who gets what." }),
-    h("div", { class: "actions" }, h("span", { class: "spacer" }), h("button", { type: "button", class: "btn", id: "explain-run", on: { click: () => void run() }, text: "Explain" })),
-    result);
+    h("p", {
+      class: "hint",
+      id: "explain-hint",
+      text: "One context object, or an array of them for a table of who gets what.",
+    }),
+    h(
+      "div",
+      { class: "actions" },
+      h("span", { class: "spacer" }),
+      h("button", {
+        type: "button",
+        class: "btn",
+        id: "explain-run",
+        on: { click: () => void run() },
+        text: "Explain",
+      }),
+    ),
+    result,
+  );
 }
 
 /** One row per context: what it gets and why. @param {any[]} contexts @param {any[]} answers */
 function whoGetsWhat(contexts, answers) {
-  return h("table", { class: "table who-table" },
+  return h(
+    "table",
+    { class: "table who-table" },
     h("caption", { class: "sr-only", text: "Who gets what" }),
-    h("thead", {}, h("tr", {}, ["Context", "Variant", "Value", "Decided by"].map((t) => h("th", { scope: "col", text: t })))),
-    h("tbody", {}, contexts.map((c, i) => {
-      const r = answers[i] ?? {};
-      const who = typeof c.targetingKey === "string" ? c.targetingKey : JSON.stringify(c);
-      return h("tr", {},
-        h("td", { class: "code small", title: JSON.stringify(c), text: who.length > 40 ? `${who.slice(0, 39)}…` : who }),
-        h("td", {}, r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })),
-        h("td", { class: "code small", text: r.value === undefined ? "" : JSON.stringify(r.value) }),
-        h("td", { class: "small" }, h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" }), " ", r.explanation?.step ? describeStep(r.explanation) : ""));
-    })));
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Context", "Variant", "Value", "Decided by"].map((t) => h("th", { scope: "col", text: t })),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      contexts.map((c, i) => {
+        const r = answers[i] ?? {};
+        const who = typeof c.targetingKey === "string" ? c.targetingKey : JSON.stringify(c);
+        return h(
+          "tr",
+          {},
+          h("td", {
+            class: "code small",
+            title: JSON.stringify(c),
+            text: who.length > 40 ? `${who.slice(0, 39)}…` : who,
+          }),
+          h("td", {}, r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })),
+          h("td", { class: "code small", text: r.value === undefined ? "" : JSON.stringify(r.value) }),
+          h(
+            "td",
+            { class: "small" },
+            h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" }),
+            " ",
+            r.explanation?.step ? describeStep(r.explanation) : "",
+          ),
+        );
+      }),
+    ),
+  );
 }
 
 /** @param {any} r */
 function explainResult(r) {
-  if (!r || typeof r !== "object") return errorBox({ code: "UNEXPECTED", message: "The server answered without a result." });
+  if (!r || typeof r !== "object")
+    return errorBox({ code: "UNEXPECTED", message: "The server answered without a result." });
   const ex = r.explanation ?? {};
-  const rows = /** @type {[string, HTMLElement][]} */ ([
-    ["Value", r.value === undefined ? h("span", { class: "muted", text: "none — the client uses its code default" }) : h("code", { text: JSON.stringify(r.value) })],
-    ["Variant", r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })],
-    ["Reason", h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" })],
-    r.errorCode ? ["Error", h("span", { text: `${r.errorCode}${r.errorMessage ? `: ${r.errorMessage}` : ""}` })] : null,
-    ex.step ? ["Decided by", h("span", { text: describeStep(ex) })] : null,
-    ex.bucket ? ["Bucket", h("span", { text: `${ex.bucket.value} of ${ex.bucket.total} (by ${ex.bucket.by})` })] : null,
-    ex.prerequisite ? ["Prerequisite", h("span", { text: `${ex.prerequisite.flag} expected ${ex.prerequisite.expected}, got ${ex.prerequisite.got ?? "nothing"}` })] : null,
-    ex.detail ? ["Detail", h("span", { text: ex.detail })] : null,
-  ].filter(Boolean));
-  return h("div", {},
-    h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)])),
-    h("details", {}, h("summary", { text: "Raw result" }), h("pre", { class: "code small", text: pretty(r) })));
+  const rows = /** @type {[string, HTMLElement][]} */ (
+    [
+      [
+        "Value",
+        r.value === undefined
+          ? h("span", { class: "muted", text: "none — the client uses its code default" })
+          : h("code", { text: JSON.stringify(r.value) }),
+      ],
+      ["Variant", r.variant ? h("code", { text: r.variant }) : h("span", { class: "muted", text: "—" })],
+      ["Reason", h("span", { class: `reason reason-${String(r.reason).toLowerCase()}`, text: r.reason ?? "?" })],
+      r.errorCode
+        ? ["Error", h("span", { text: `${r.errorCode}${r.errorMessage ? `: ${r.errorMessage}` : ""}` })]
+        : null,
+      ex.step ? ["Decided by", h("span", { text: describeStep(ex) })] : null,
+      ex.bucket
+        ? ["Bucket", h("span", { text: `${ex.bucket.value} of ${ex.bucket.total} (by ${ex.bucket.by})` })]
+        : null,
+      ex.prerequisite
+        ? [
+            "Prerequisite",
+            h("span", {
+              text: `${ex.prerequisite.flag} expected ${ex.prerequisite.expected}, got ${ex.prerequisite.got ?? "nothing"}`,
+            }),
+          ]
+        : null,
+      ex.detail ? ["Detail", h("span", { text: ex.detail })] : null,
+    ].filter(Boolean)
+  );
+  return h(
+    "div",
+    {},
+    h(
+      "dl",
+      { class: "kv" },
+      rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)]),
+    ),
+    h("details", {}, h("summary", { text: "Raw result" }), h("pre", { class: "code small", text: pretty(r) })),
+  );
 }
 
 /** @param {any} ex */
 function describeStep(ex) {
   switch (ex.step) {
-    case "rule": return `rule ${ex.ruleIndex !== undefined ? `#${ex.ruleIndex + 1}` : ""}${ex.ruleId ? ` (${ex.ruleId})` : ""}${ex.segment ? `, segment ${ex.segment}` : ""}`.trim();
-    case "target": return "individual target";
-    case "fallthrough": return "fallthrough (no target or rule matched)";
-    case "targeting": return "JSON Logic targeting";
-    case "disabled": return "flag is off";
-    case "prerequisite": return "a prerequisite was not met";
-    case "default": return "default variant";
-    default: return String(ex.step);
+    case "rule":
+      return `rule ${ex.ruleIndex !== undefined ? `#${ex.ruleIndex + 1}` : ""}${ex.ruleId ? ` (${ex.ruleId})` : ""}${ex.segment ? `, segment ${ex.segment}` : ""}`.trim();
+    case "target":
+      return "individual target";
+    case "fallthrough":
+      return "fallthrough (no target or rule matched)";
+    case "targeting":
+      return "JSON Logic targeting";
+    case "disabled":
+      return "flag is off";
+    case "prerequisite":
+      return "a prerequisite was not met";
+    case "default":
+      return "default variant";
+    default:
+      return String(ex.step);
   }
 }

@@ -28,14 +28,26 @@ function title(text) {
  * @param {{width?: number, height?: number, label?: string}} [opts]
  */
 export function sparkline(values, { width = 120, height = 28, label = "" } = {}) {
-  const svg = s("svg", { class: "spark", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
+  const svg = s("svg", {
+    class: "spark",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    "aria-label": label,
+  });
   if (label) svg.appendChild(title(label));
   const max = Math.max(1, ...values);
   const n = Math.max(1, values.length - 1);
   const pts = values.map((v, i) => [(i / n) * (width - 2) + 1, height - 2 - (v / max) * (height - 4)]);
   if (pts.length === 0) return svg;
   const line = pts.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join("");
-  svg.appendChild(s("path", { d: `${line}L${pts[pts.length - 1][0].toFixed(1)},${height - 1}L${pts[0][0].toFixed(1)},${height - 1}Z`, class: "spark-area" }));
+  svg.appendChild(
+    s("path", {
+      d: `${line}L${pts[pts.length - 1][0].toFixed(1)},${height - 1}L${pts[0][0].toFixed(1)},${height - 1}Z`,
+      class: "spark-area",
+    }),
+  );
   svg.appendChild(s("path", { d: line, class: "spark-line" }));
   return svg;
 }
@@ -46,18 +58,35 @@ export function sparkline(values, { width = 120, height = 28, label = "" } = {})
  * @param {Map<string, string>} colors
  */
 export function splitBar(variants, colors, { width = 140, height = 12 } = {}) {
-  const entries = Object.entries(variants).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const entries = Object.entries(variants)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
-  const label = total === 0 ? "no evaluations" : entries.map(([v, n]) => `${v || "(no variant)"} ${Math.round((n / total) * 100)}%`).join(", ");
-  const svg = s("svg", { class: "split-bar", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
+  const label =
+    total === 0
+      ? "no evaluations"
+      : entries.map(([v, n]) => `${v || "(no variant)"} ${Math.round((n / total) * 100)}%`).join(", ");
+  const svg = s("svg", {
+    class: "split-bar",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    "aria-label": label,
+  });
   svg.appendChild(title(label));
   svg.appendChild(s("rect", { x: 0, y: 0, width, height, rx: 3, class: "split-empty" }));
   let x = 0;
   for (const [variant, n] of entries) {
     if (!colors.has(variant)) colors.set(variant, PALETTE[colors.size % PALETTE.length]);
     const w = (n / total) * width;
-    svg.appendChild(s("rect", { x: x.toFixed(2), y: 0, width: Math.max(0.5, w).toFixed(2), height, fill: colors.get(variant) ?? PALETTE[0] },
-      title(`${variant || "(no variant)"}: ${n} (${Math.round((n / total) * 100)}%)`)));
+    svg.appendChild(
+      s(
+        "rect",
+        { x: x.toFixed(2), y: 0, width: Math.max(0.5, w).toFixed(2), height, fill: colors.get(variant) ?? PALETTE[0] },
+        title(`${variant || "(no variant)"}: ${n} (${Math.round((n / total) * 100)}%)`),
+      ),
+    );
     x += w;
   }
   return svg;
@@ -70,7 +99,14 @@ export function splitBar(variants, colors, { width = 140, height = 12 } = {}) {
  */
 export function stackedBars(buckets, { names, colors, width = 560, height = 120, label }) {
   const pad = { top: 14, bottom: 16, left: 4, right: 4 };
-  const svg = s("svg", { class: "bars", width: "100%", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": label });
+  const svg = s("svg", {
+    class: "bars",
+    width: "100%",
+    viewBox: `0 0 ${width} ${height}`,
+    preserveAspectRatio: "none",
+    role: "img",
+    "aria-label": label,
+  });
   svg.appendChild(title(label));
   const max = Math.max(1, ...buckets.map((b) => b.parts.reduce((a, c) => a + c, 0)));
   const innerW = width - pad.left - pad.right;
@@ -82,8 +118,19 @@ export function stackedBars(buckets, { names, colors, width = 560, height = 120,
       if (v <= 0) return;
       const hgt = (v / max) * innerH;
       y -= hgt;
-      svg.appendChild(s("rect", { x: (pad.left + i * bw + 0.5).toFixed(2), y: y.toFixed(2), width: Math.max(0.5, bw - 1).toFixed(2), height: hgt.toFixed(2), fill: colors[p] },
-        title(`${new Date(b.start).toLocaleTimeString()}: ${names[p]} ${v}`)));
+      svg.appendChild(
+        s(
+          "rect",
+          {
+            x: (pad.left + i * bw + 0.5).toFixed(2),
+            y: y.toFixed(2),
+            width: Math.max(0.5, bw - 1).toFixed(2),
+            height: hgt.toFixed(2),
+            fill: colors[p],
+          },
+          title(`${new Date(b.start).toLocaleTimeString()}: ${names[p]} ${v}`),
+        ),
+      );
     });
   });
   /** @param {number} x @param {number} y @param {string} anchor @param {string} value */
@@ -92,11 +139,27 @@ export function stackedBars(buckets, { names, colors, width = 560, height = 120,
     t.textContent = value;
     return t;
   };
-  svg.appendChild(s("line", { x1: pad.left, x2: width - pad.right, y1: pad.top + innerH, y2: pad.top + innerH, class: "axis-line" }));
+  svg.appendChild(
+    s("line", { x1: pad.left, x2: width - pad.right, y1: pad.top + innerH, y2: pad.top + innerH, class: "axis-line" }),
+  );
   svg.appendChild(text(pad.left, 10, "start", `max ${max}`));
   if (buckets.length > 0) {
-    svg.appendChild(text(pad.left, height - 3, "start", new Date(buckets[0].start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
-    svg.appendChild(text(width - pad.right, height - 3, "end", new Date(buckets[buckets.length - 1].start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    svg.appendChild(
+      text(
+        pad.left,
+        height - 3,
+        "start",
+        new Date(buckets[0].start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      ),
+    );
+    svg.appendChild(
+      text(
+        width - pad.right,
+        height - 3,
+        "end",
+        new Date(buckets[buckets.length - 1].start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      ),
+    );
   }
   return svg;
 }

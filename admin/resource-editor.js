@@ -38,7 +38,16 @@ import { confirmDialog, errorBox, h, mount, notice, pretty } from "./dom.js";
 const lastView = new Map();
 
 /** JSON text with object keys sorted: two items are the same when these are equal. @param {any} value */
-const canonical = (value) => JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+const canonical = (value) =>
+  JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 
 /**
  * The item as the editor shows it: the native model without the server's read-only fields
@@ -63,21 +72,45 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   const Noun = spec.noun[0].toUpperCase() + spec.noun.slice(1);
   const status = h("div", { class: "editor-status", id: `${spec.id}-status`, "aria-live": "polite" });
   const messages = h("div", { class: "messages" });
-  const textarea = /** @type {HTMLTextAreaElement} */ (h("textarea", {
-    id: spec.id, class: "code", spellcheck: "false", rows: String(spec.rows), "aria-describedby": `${spec.id}-status`,
-  }));
+  const textarea = /** @type {HTMLTextAreaElement} */ (
+    h("textarea", {
+      id: spec.id,
+      class: "code",
+      spellcheck: "false",
+      rows: String(spec.rows),
+      "aria-describedby": `${spec.id}-status`,
+    })
+  );
   let version = /** @type {number | undefined} */ (undefined);
   /** @type {any} */
   let item = null;
   let original = "";
 
   const header = h("div", { class: "detail-head" });
-  const drawHeader = () => mount(header,
-    h("div", { class: "detail-title" },
-      h("h2", { text: isNew ? spec.titleNew : key }),
-      ...(item ? spec.badges(item) : []),
-      version !== undefined ? h("span", { class: "muted small", title: `${Noun} version (ETag): the environment version of its last change`, text: `v${version}` }) : null),
-    h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": "Close details", on: { click: on.close }, text: "✕" }));
+  const drawHeader = () =>
+    mount(
+      header,
+      h(
+        "div",
+        { class: "detail-title" },
+        h("h2", { text: isNew ? spec.titleNew : key }),
+        ...(item ? spec.badges(item) : []),
+        version !== undefined
+          ? h("span", {
+              class: "muted small",
+              title: `${Noun} version (ETag): the environment version of its last change`,
+              text: `v${version}`,
+            })
+          : null,
+      ),
+      h("button", {
+        type: "button",
+        class: "btn btn-ghost btn-small",
+        "aria-label": "Close details",
+        on: { click: on.close },
+        text: "✕",
+      }),
+    );
   mount(slot, header, h("p", { class: "muted pad", text: "Loading…" }));
   drawHeader();
 
@@ -98,7 +131,11 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
 
   /** @returns {Draft} */
   const parsed = () => {
-    try { return { ok: true, value: JSON.parse(textarea.value) }; } catch (e) { return { ok: false, message: e instanceof Error ? e.message : String(e) }; }
+    try {
+      return { ok: true, value: JSON.parse(textarea.value) };
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
   };
   const originalValue = JSON.parse(original);
   /** The visual form when it is the active view; null: the JSON textarea is. @type {FormView | null} */
@@ -107,7 +144,14 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   const current = () => (form ? { ok: true, value: form.value() } : parsed());
   const body = h("div", { class: "editor-body" });
 
-  const saveButton = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn btn-primary", on: { click: () => void save() }, text: isNew ? `Create ${spec.noun}` : "Save" }));
+  const saveButton = /** @type {HTMLButtonElement} */ (
+    h("button", {
+      type: "button",
+      class: "btn btn-primary",
+      on: { click: () => void save() },
+      text: isNew ? `Create ${spec.noun}` : "Save",
+    })
+  );
 
   function updateStatus() {
     const p = current();
@@ -116,9 +160,13 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     const errors = issues.filter((i) => !i.warning);
     spec.setDirty(dirty);
     status.className = `editor-status ${p.ok && errors.length === 0 ? "" : "bad"}`;
-    status.textContent = !p.ok ? `Invalid JSON: ${p.message}`
-      : errors.length ? `Cannot save yet: ${errors.map((i) => i.message).join("; ")}`
-      : dirty ? "Unsaved changes" : "No changes";
+    status.textContent = !p.ok
+      ? `Invalid JSON: ${p.message}`
+      : errors.length
+        ? `Cannot save yet: ${errors.map((i) => i.message).join("; ")}`
+        : dirty
+          ? "Unsaved changes"
+          : "No changes";
     saveButton.disabled = !p.ok || errors.length > 0 || (!dirty && !isNew);
   }
 
@@ -127,12 +175,25 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     if (!p.ok) return;
     const body = p.value && typeof p.value === "object" && !Array.isArray(p.value) ? editable(p.value) : p.value;
     const newKey = typeof body?.key === "string" ? body.key : "";
-    if (!newKey) return mount(messages, errorBox({ code: "INVALID", message: `The ${spec.noun} needs a string "key".` }));
+    if (!newKey)
+      return mount(messages, errorBox({ code: "INVALID", message: `The ${spec.noun} needs a string "key".` }));
     if (!isNew && newKey !== key) {
-      return mount(messages, errorBox({ code: "KEY_CHANGED", message: `The key cannot change here (was "${key}"). Use “New ${spec.noun}” to create a copy under another key.` }));
+      return mount(
+        messages,
+        errorBox({
+          code: "KEY_CHANGED",
+          message: `The key cannot change here (was "${key}"). Use “New ${spec.noun}” to create a copy under another key.`,
+        }),
+      );
     }
     if (isNew && spec.exists(newKey)) {
-      return mount(messages, errorBox({ code: "EXISTS", message: `A ${spec.noun} "${newKey}" already exists in ${ctx.env}: open it to edit, or pick another key.` }));
+      return mount(
+        messages,
+        errorBox({
+          code: "EXISTS",
+          message: `A ${spec.noun} "${newKey}" already exists in ${ctx.env}: open it to edit, or pick another key.`,
+        }),
+      );
     }
     saveButton.disabled = true;
     try {
@@ -148,16 +209,48 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
 
   async function showConflict(action = "save") {
     let latest = null;
-    try { latest = await spec.get(/** @type {string} */ (key)); } catch { /* deleted meanwhile: said below */ }
+    try {
+      latest = await spec.get(/** @type {string} */ (key));
+    } catch {
+      /* deleted meanwhile: said below */
+    }
     const nothing = `Nothing was ${action === "save" ? "saved" : "deleted"}`;
-    mount(messages, h("div", { class: "alert alert-warn", role: "alert" },
-      h("strong", { text: "Conflict (412): " }),
-      h("span", { text: latest
-        ? `this ${spec.noun} changed since you opened it (you had v${version}, the server has v${latest.version}). ${nothing}; your edits are still in the editor.`
-        : `this ${spec.noun} was changed or deleted since you opened it. ${nothing}.` }),
-      h("div", { class: "actions-inline" },
-        h("button", { type: "button", class: "btn btn-small", on: { click: () => { spec.setDirty(false); void resourceEditor(slot, ctx, key, on, spec); } }, text: "Reload latest (discard my edits)" })),
-      latest ? h("details", {}, h("summary", { text: `Show v${latest.version} from the server` }), h("pre", { class: "code small", text: pretty(editable(latest.item)) })) : null));
+    mount(
+      messages,
+      h(
+        "div",
+        { class: "alert alert-warn", role: "alert" },
+        h("strong", { text: "Conflict (412): " }),
+        h("span", {
+          text: latest
+            ? `this ${spec.noun} changed since you opened it (you had v${version}, the server has v${latest.version}). ${nothing}; your edits are still in the editor.`
+            : `this ${spec.noun} was changed or deleted since you opened it. ${nothing}.`,
+        }),
+        h(
+          "div",
+          { class: "actions-inline" },
+          h("button", {
+            type: "button",
+            class: "btn btn-small",
+            on: {
+              click: () => {
+                spec.setDirty(false);
+                void resourceEditor(slot, ctx, key, on, spec);
+              },
+            },
+            text: "Reload latest (discard my edits)",
+          }),
+        ),
+        latest
+          ? h(
+              "details",
+              {},
+              h("summary", { text: `Show v${latest.version} from the server` }),
+              h("pre", { class: "code small", text: pretty(editable(latest.item)) }),
+            )
+          : null,
+      ),
+    );
   }
 
   async function remove() {
@@ -181,7 +274,10 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   // Tab inserts two spaces instead of leaving the editor; Escape then Tab still leaves (no trap).
   let escaped = false;
   textarea.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") { escaped = true; return; }
+    if (ev.key === "Escape") {
+      escaped = true;
+      return;
+    }
     if (ev.key === "Tab" && !ev.shiftKey && !escaped) {
       ev.preventDefault();
       textarea.setRangeText("  ", textarea.selectionStart, textarea.selectionEnd, "end");
@@ -191,12 +287,58 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
   });
 
   const titleId = `${spec.id}-title`;
-  const jsonTools = h("span", { class: "tools" },
-    h("button", { type: "button", class: "btn btn-small", on: { click: () => { const p = parsed(); if (p.ok) { textarea.value = pretty(p.value); updateStatus(); } } }, text: "Format" }));
-  const revert = h("button", { type: "button", class: "btn btn-small", on: { click: () => { textarea.value = original; mount(messages); void show(form ? "visual" : "json"); } }, text: "Revert" });
-  const views = spec.visual ? h("div", { class: "view-switch", role: "group", "aria-label": "Editor view" },
-    h("button", { type: "button", class: "btn btn-small", id: `${spec.id}-view-visual`, "aria-pressed": "true", on: { click: () => void show("visual") }, text: "Visual" }),
-    h("button", { type: "button", class: "btn btn-small", id: `${spec.id}-view-json`, "aria-pressed": "false", on: { click: () => void show("json") }, text: "JSON" })) : null;
+  const jsonTools = h(
+    "span",
+    { class: "tools" },
+    h("button", {
+      type: "button",
+      class: "btn btn-small",
+      on: {
+        click: () => {
+          const p = parsed();
+          if (p.ok) {
+            textarea.value = pretty(p.value);
+            updateStatus();
+          }
+        },
+      },
+      text: "Format",
+    }),
+  );
+  const revert = h("button", {
+    type: "button",
+    class: "btn btn-small",
+    on: {
+      click: () => {
+        textarea.value = original;
+        mount(messages);
+        void show(form ? "visual" : "json");
+      },
+    },
+    text: "Revert",
+  });
+  const views = spec.visual
+    ? h(
+        "div",
+        { class: "view-switch", role: "group", "aria-label": "Editor view" },
+        h("button", {
+          type: "button",
+          class: "btn btn-small",
+          id: `${spec.id}-view-visual`,
+          "aria-pressed": "true",
+          on: { click: () => void show("visual") },
+          text: "Visual",
+        }),
+        h("button", {
+          type: "button",
+          class: "btn btn-small",
+          id: `${spec.id}-view-json`,
+          "aria-pressed": "false",
+          on: { click: () => void show("json") },
+          text: "JSON",
+        }),
+      )
+    : null;
   const heading = h("h3", { id: titleId });
 
   let switches = 0;
@@ -216,7 +358,11 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
       mount(body, textarea);
     } else {
       const p = parsed();
-      if (!p.ok) { status.className = "editor-status bad"; status.textContent = `Invalid JSON: ${p.message} (fix it to use the visual editor)`; return; }
+      if (!p.ok) {
+        status.className = "editor-status bad";
+        status.textContent = `Invalid JSON: ${p.message} (fix it to use the visual editor)`;
+        return;
+      }
       let built;
       try {
         built = await spec.visual(p.value, updateStatus);
@@ -233,26 +379,39 @@ export async function resourceEditor(slot, ctx, key, on, spec) {
     }
     lastView.set(spec.id, form ? "visual" : "json");
     jsonTools.hidden = form !== null;
-    views?.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.id.endsWith(form ? "visual" : "json"))));
+    views
+      ?.querySelectorAll("button")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.id.endsWith(form ? "visual" : "json"))));
     updateStatus();
   }
 
-  mount(slot, header,
-    h("section", { class: "detail-section", "aria-labelledby": titleId },
-      h("div", { class: "section-head" },
-        heading,
-        h("span", { class: "spacer" }),
-        views,
-        jsonTools,
-        revert),
+  mount(
+    slot,
+    header,
+    h(
+      "section",
+      { class: "detail-section", "aria-labelledby": titleId },
+      h("div", { class: "section-head" }, heading, h("span", { class: "spacer" }), views, jsonTools, revert),
       body,
       status,
       messages,
-      h("div", { class: "actions" },
-        isNew ? null : h("button", { type: "button", class: "btn btn-danger-outline", on: { click: () => void remove() }, text: "Delete…" }),
+      h(
+        "div",
+        { class: "actions" },
+        isNew
+          ? null
+          : h("button", {
+              type: "button",
+              class: "btn btn-danger-outline",
+              on: { click: () => void remove() },
+              text: "Delete…",
+            }),
         h("span", { class: "spacer" }),
-        saveButton)),
-    spec.extra ? spec.extra(key, current) : null);
+        saveButton,
+      ),
+    ),
+    spec.extra ? spec.extra(key, current) : null,
+  );
   drawHeader();
-  await show(spec.visual ? lastView.get(spec.id) ?? "visual" : "json");
+  await show(spec.visual ? (lastView.get(spec.id) ?? "visual") : "json");
 }

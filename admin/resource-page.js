@@ -81,10 +81,22 @@ export function resourcePage(spec) {
   const errorSlot = h("div");
   const count = h("span", { class: "muted count" });
   const tbody = h("tbody");
-  const table = h("table", { class: `table ${spec.tableClass}` },
+  const table = h(
+    "table",
+    { class: `table ${spec.tableClass}` },
     h("caption", { class: "sr-only" }),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col", text: Noun }), spec.columns.map((c) => h("th", { scope: "col", class: c.class ?? null, text: c.text })))),
-    tbody);
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col", text: Noun }),
+        spec.columns.map((c) => h("th", { scope: "col", class: c.class ?? null, text: c.text })),
+      ),
+    ),
+    tbody,
+  );
   const empty = h("div", { class: "empty", hidden: true }, ...spec.emptyText);
   const noMatch = h("p", { class: "muted pad", hidden: true, text: `No ${spec.noun} matches the search.` });
   // Its top and bottom padding stand for the rows outside the window.
@@ -92,26 +104,44 @@ export function resourcePage(spec) {
   const listSlot = h("div", { class: "flag-list", "aria-busy": "true" }, windowed, empty, noMatch);
   const detailSlot = h("aside", { class: spec.detailClass, "aria-label": `${Noun} details`, hidden: true });
   const split = h("div", { class: spec.splitClass }, listSlot, detailSlot);
-  const search = /** @type {HTMLInputElement} */ (h("input", {
-    type: "search", id: `${spec.noun}-search`, placeholder: spec.searchPlaceholder, autocomplete: "off",
-    on: { input: () => searchTyped() },
-  }));
+  const search = /** @type {HTMLInputElement} */ (
+    h("input", {
+      type: "search",
+      id: `${spec.noun}-search`,
+      placeholder: spec.searchPlaceholder,
+      autocomplete: "off",
+      on: { input: () => searchTyped() },
+    })
+  );
   let lastSearch = 0;
   function searchTyped() {
     clearTimeout(searchTimer);
-    const run = () => { lastSearch = performance.now(); query = search.value; filter(); };
+    const run = () => {
+      lastSearch = performance.now();
+      query = search.value;
+      filter();
+    };
     const wait = lastSearch + SEARCH_DEBOUNCE_MS - performance.now();
     if (wait <= 0) run();
     else searchTimer = setTimeout(run, wait);
   }
-  const toolbar = h("div", { class: "toolbar" },
+  const toolbar = h(
+    "div",
+    { class: "toolbar" },
     h("label", { for: `${spec.noun}-search`, class: "sr-only", text: `Search ${spec.plural}` }),
     search,
     spec.intro ?? null,
     count,
     h("span", { class: "spacer" }),
     h("button", { type: "button", class: "btn", on: { click: () => void refresh(true) }, text: "Refresh" }),
-    h("button", { type: "button", class: "btn btn-primary", id: `${spec.noun}-new`, on: { click: () => void select(NEW) }, text: `New ${spec.noun}` }));
+    h("button", {
+      type: "button",
+      class: "btn btn-primary",
+      id: `${spec.noun}-new`,
+      on: { click: () => void select(NEW) },
+      text: `New ${spec.noun}`,
+    }),
+  );
   const root = h("div", { class: "resource-page" }, toolbar, errorSlot, split);
 
   // Scrolling moves the window (once per frame at most).
@@ -119,7 +149,10 @@ export function resourcePage(spec) {
   const onScroll = () => {
     if (scheduled) return;
     scheduled = true;
-    requestAnimationFrame(() => { scheduled = false; drawWindow(false); });
+    requestAnimationFrame(() => {
+      scheduled = false;
+      drawWindow(false);
+    });
   };
   window.addEventListener("scroll", onScroll, { passive: true });
   window.addEventListener("resize", onScroll, { passive: true });
@@ -129,9 +162,13 @@ export function resourcePage(spec) {
     select: (key) => select(key),
     fail: (err) => ctxRef.handle(err, errorSlot),
     clearError: () => mount(errorSlot),
-    setDirty: (d) => { dirty = d; },
+    setDirty: (d) => {
+      dirty = d;
+    },
     dirty: () => dirty,
-    reopen: (key) => { if (selected === key && !dirty) drawDetail(); },
+    reopen: (key) => {
+      if (selected === key && !dirty) drawDetail();
+    },
     ctx: () => ctxRef,
   };
 
@@ -144,14 +181,23 @@ export function resourcePage(spec) {
   /** @param {T} item */
   function buildRow(item) {
     const isSelected = item.key === selected;
-    return h("tr", { class: isSelected ? "selected" : "", dataset: { key: item.key } },
-      h("td", { class: "flag-cell" },
+    return h(
+      "tr",
+      { class: isSelected ? "selected" : "", dataset: { key: item.key } },
+      h(
+        "td",
+        { class: "flag-cell" },
         h("button", {
-          type: "button", class: "link flag-key", "aria-current": isSelected ? "true" : null,
-          on: { click: () => void select(item.key) }, text: item.key,
+          type: "button",
+          class: "link flag-key",
+          "aria-current": isSelected ? "true" : null,
+          on: { click: () => void select(item.key) },
+          text: item.key,
         }),
-        spec.keyCell(item)),
-      spec.cells(item, pageApi));
+        spec.keyCell(item),
+      ),
+      spec.cells(item, pageApi),
+    );
   }
 
   /** The row of `item`, from the cache while the item is the one it was drawn from. @param {T} item */
@@ -188,7 +234,10 @@ export function resourcePage(spec) {
     shown = [];
     for (const item of items.values()) if (matches(item)) shown.push(item.key);
     for (const key of rows.keys()) if (!items.has(key)) rows.delete(key);
-    count.textContent = items.size === shown.length ? `${shown.length.toLocaleString()} ${spec.noun}${shown.length === 1 ? "" : "s"}` : `${shown.length.toLocaleString()} of ${items.size.toLocaleString()}`;
+    count.textContent =
+      items.size === shown.length
+        ? `${shown.length.toLocaleString()} ${spec.noun}${shown.length === 1 ? "" : "s"}`
+        : `${shown.length.toLocaleString()} of ${items.size.toLocaleString()}`;
     empty.hidden = items.size > 0;
     windowed.hidden = items.size === 0;
     noMatch.hidden = items.size === 0 || shown.length > 0;
@@ -204,7 +253,11 @@ export function resourcePage(spec) {
   function drawWindow(force) {
     // A hidden tab has no layout to measure: it draws when shown again.
     if (!listSlot.isConnected || listSlot.offsetParent === null) {
-      if (force) { start = 0; end = 0; tbody.replaceChildren(); }
+      if (force) {
+        start = 0;
+        end = 0;
+        tbody.replaceChildren();
+      }
       return;
     }
     const top = windowed.getBoundingClientRect().top;
@@ -212,15 +265,24 @@ export function resourcePage(spec) {
     const first = Math.min(shown.length, Math.floor(above / rowHeight));
     const last = Math.min(shown.length, Math.ceil((above + window.innerHeight) / rowHeight));
     // Within the drawn overscan: nothing to do.
-    if (!force && first >= start && last <= end && (start === 0 || first - start >= OVERSCAN / 2) && (end === shown.length || end - last >= OVERSCAN / 2)) return;
+    if (
+      !force &&
+      first >= start &&
+      last <= end &&
+      (start === 0 || first - start >= OVERSCAN / 2) &&
+      (end === shown.length || end - last >= OVERSCAN / 2)
+    )
+      return;
     start = Math.max(0, first - OVERSCAN);
     end = Math.min(shown.length, last + OVERSCAN);
     const items = spec.store.items;
-    tbody.replaceChildren(...shown.slice(start, end).map((key, i) => {
-      const tr = rowOf(/** @type {T} */ (items.get(key)));
-      tr.setAttribute("aria-rowindex", String(start + i + 2));
-      return tr;
-    }));
+    tbody.replaceChildren(
+      ...shown.slice(start, end).map((key, i) => {
+        const tr = rowOf(/** @type {T} */ (items.get(key)));
+        tr.setAttribute("aria-rowindex", String(start + i + 2));
+        return tr;
+      }),
+    );
     if (end > start) rowHeight = Math.max(20, tbody.getBoundingClientRect().height / (end - start));
     windowed.style.paddingTop = `${Math.round(start * rowHeight)}px`;
     windowed.style.paddingBottom = `${Math.round((shown.length - end) * rowHeight)}px`;
@@ -265,27 +327,33 @@ export function resourcePage(spec) {
     }
     detailSlot.hidden = false;
     const ctx = ctxRef;
-    void resourceEditor(detailSlot, ctx, selected === NEW ? null : selected, {
-      close: () => void select(null),
-      saved: async (key, version) => {
-        dirty = false;
-        selected = key;
-        ctx.changed(version, spec.store);
-        // The list holds summaries: the saved one is read back with the list (by version, only
-        // the changed row is redrawn).
-        spec.store.invalidate();
-        await refresh(false);
-        drawDetail();
+    void resourceEditor(
+      detailSlot,
+      ctx,
+      selected === NEW ? null : selected,
+      {
+        close: () => void select(null),
+        saved: async (key, version) => {
+          dirty = false;
+          selected = key;
+          ctx.changed(version, spec.store);
+          // The list holds summaries: the saved one is read back with the list (by version, only
+          // the changed row is redrawn).
+          spec.store.invalidate();
+          await refresh(false);
+          drawDetail();
+        },
+        deleted: async (version) => {
+          dirty = false;
+          selected = null;
+          ctx.changed(version, spec.store);
+          spec.store.invalidate();
+          await refresh(false);
+          drawDetail();
+        },
       },
-      deleted: async (version) => {
-        dirty = false;
-        selected = null;
-        ctx.changed(version, spec.store);
-        spec.store.invalidate();
-        await refresh(false);
-        drawDetail();
-      },
-    }, spec.editor(ctx, pageApi));
+      spec.editor(ctx, pageApi),
+    );
   }
 
   /** Brings the list up to the environment's version; `force` refetches regardless. @param {boolean} force */

@@ -25,9 +25,17 @@ export const renderSegments = resourcePage({
   store: stores.segments,
   searchPlaceholder: "Search key or description",
   searchText: (s) => `${s.key} ${s.description ?? ""}`.toLowerCase(),
-  intro: h("span", { class: "muted", text: "Reusable audiences: rules name them with {\"segment\": key}." }),
-  emptyText: [h("p", { text: "No segments in this environment yet." }), h("p", { class: "muted", text: "Create one with “New segment”." })],
-  columns: [{ text: "Included", class: "num" }, { text: "Excluded", class: "num" }, { text: "Rules", class: "num" }, { text: "Version", class: "num" }],
+  intro: h("span", { class: "muted", text: 'Reusable audiences: rules name them with {"segment": key}.' }),
+  emptyText: [
+    h("p", { text: "No segments in this environment yet." }),
+    h("p", { class: "muted", text: "Create one with “New segment”." }),
+  ],
+  columns: [
+    { text: "Included", class: "num" },
+    { text: "Excluded", class: "num" },
+    { text: "Rules", class: "num" },
+    { text: "Version", class: "num" },
+  ],
   keyCell: (s) => [s.description ? h("div", { class: "muted desc", title: s.description, text: s.description }) : null],
   cells: (s) => [
     h("td", { class: "num", text: num(s.includedCount) }),
@@ -48,11 +56,20 @@ const SEGMENT_EDITOR = (ctx, page) => ({
   rows: 14,
   titleNew: "New segment",
   template: TEMPLATE,
-  get: async (key) => { const item = await api.segment(ctx.env, key); return { version: item.version, item }; },
+  get: async (key) => {
+    const item = await api.segment(ctx.env, key);
+    return { version: item.version, item };
+  },
   put: (key, body, ifMatch) => api.putSegment(ctx.env, key, body, ifMatch),
   remove: (key, version) => api.deleteSegment(ctx.env, key, version),
   exists: (key) => stores.segments.items.has(key),
   setDirty: page.setDirty,
-  badges: (segment) => [h("span", { class: "muted small", text: `${count(len(segment.included), "included key")} · ${count(len(segment.excluded), "excluded key")}` })],
-  deleteWarning: (key) => `Rules that name “${key}” in ${ctx.env} will no longer match it. A rollback from History can restore it.`,
+  badges: (segment) => [
+    h("span", {
+      class: "muted small",
+      text: `${count(len(segment.included), "included key")} · ${count(len(segment.excluded), "excluded key")}`,
+    }),
+  ],
+  deleteWarning: (key) =>
+    `Rules that name “${key}” in ${ctx.env} will no longer match it. A rollback from History can restore it.`,
 });

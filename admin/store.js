@@ -64,7 +64,11 @@ export class ResourceStore {
         return this.items;
       });
       this.pending = loading;
-      loading.finally(() => { if (this.pending === loading) this.pending = null; }).catch(() => {});
+      loading
+        .finally(() => {
+          if (this.pending === loading) this.pending = null;
+        })
+        .catch(() => {});
     }
     return this.pending;
   }
@@ -105,7 +109,6 @@ export class ResourceStore {
     this.version = -1;
   }
 }
-
 
 /** The page's stores: one per resource, shared by every tab that lists it. */
 export const stores = {

@@ -19,8 +19,13 @@ const FLAGS = Number(process.env.BENCH_FLAGS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const ENV = "bench-editor";
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const summary = (xs: number[]) => ({ p50: +pct(xs, 50).toFixed(1), p90: +pct(xs, 90).toFixed(1), max: +Math.max(...xs).toFixed(1) });
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const summary = (xs: number[]) => ({
+  p50: +pct(xs, 50).toFixed(1),
+  p90: +pct(xs, 90).toFixed(1),
+  max: +Math.max(...xs).toFixed(1),
+});
 
 const flag = (i: number) => ({
   key: `flag-${String(i).padStart(4, "0")}`,
@@ -31,17 +36,42 @@ const flag = (i: number) => ({
   defaultVariant: "a",
   rules: [
     { when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "b" } },
-    { when: { any: [{ attribute: "country", op: "in", values: ["DE", "FR"] }, { attribute: "appVersion", op: "semverGte", values: ["2.0.0"] }] }, serve: { variant: "c" } },
+    {
+      when: {
+        any: [
+          { attribute: "country", op: "in", values: ["DE", "FR"] },
+          { attribute: "appVersion", op: "semverGte", values: ["2.0.0"] },
+        ],
+      },
+      serve: { variant: "c" },
+    },
   ],
-  fallthrough: { rollout: { variants: [{ variant: "a", weight: 30 }, { variant: "b", weight: 70 }] } },
+  fallthrough: {
+    rollout: {
+      variants: [
+        { variant: "a", weight: 30 },
+        { variant: "b", weight: 70 },
+      ],
+    },
+  },
 });
 
 const server = await startDevServer();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
 try {
   await server.admin("PUT", `/environments/${ENV}`);
   // Every flag in one version (a flagd import), then the flags the rounds open get native rules.
-  const flagd = { flags: Object.fromEntries(Array.from({ length: FLAGS }, (_, i) => [flag(i).key, { state: "ENABLED", variants: flag(i).variants, defaultVariant: "a" }])) };
+  const flagd = {
+    flags: Object.fromEntries(
+      Array.from({ length: FLAGS }, (_, i) => [
+        flag(i).key,
+        { state: "ENABLED", variants: flag(i).variants, defaultVariant: "a" },
+      ]),
+    ),
+  };
   const imported = await server.admin("PUT", `/environments/${ENV}/flagd`, flagd);
   if (imported.status >= 300) throw new Error(`import answered ${imported.status}`);
   const opened = Array.from({ length: ROUNDS }, (_, r) => (r * 97) % FLAGS);
@@ -58,16 +88,20 @@ try {
 
   // Timed inside the page (click → the next animation frame after the result is in the DOM), so
   // the figures are the page's own work plus its admin API calls, not the test driver's lookups.
-  const until = (start: string, done: string, arg: string) => page.evaluate(async ([start, done, arg]) => {
-    const t0 = performance.now();
-    new Function("arg", start)(arg);
-    // The synchronous part (the page's event handler), read back for the prerequisite step.
-    (window as unknown as { __syncMs: number }).__syncMs = performance.now() - t0;
-    const check = new Function("arg", `return ${done}`) as (a: string) => boolean;
-    while (!check(arg)) await new Promise((r) => requestAnimationFrame(r));
-    await new Promise((r) => requestAnimationFrame(r));
-    return performance.now() - t0;
-  }, [start, done, arg] as const);
+  const until = (start: string, done: string, arg: string) =>
+    page.evaluate(
+      async ([start, done, arg]) => {
+        const t0 = performance.now();
+        new Function("arg", start)(arg);
+        // The synchronous part (the page's event handler), read back for the prerequisite step.
+        (window as unknown as { __syncMs: number }).__syncMs = performance.now() - t0;
+        const check = new Function("arg", `return ${done}`) as (a: string) => boolean;
+        while (!check(arg)) await new Promise((r) => requestAnimationFrame(r));
+        await new Promise((r) => requestAnimationFrame(r));
+        return performance.now() - t0;
+      },
+      [start, done, arg] as const,
+    );
 
   const open: number[] = [];
   const prereq: number[] = [];
@@ -90,50 +124,100 @@ try {
       document.querySelector(`.flags-table tr[data-key="${key}"]`)!.scrollIntoView({ block: "center" });
       await new Promise((r) => requestAnimationFrame(r));
     }, key);
-    open.push(await until(
-      `document.querySelector('.flags-table tr[data-key="' + arg + '"] .flag-key').click()`,
-      `document.querySelector(".flag-detail h2")?.textContent === arg && !!document.querySelector(".flag-detail .visual-editor .fe-bar")`, key));
-    prereq.push(await until(
-      `[...document.querySelectorAll(".flag-detail button")].find((b) => b.textContent === "+ Prerequisite").click()`,
-      `!!document.getElementById("fe-prereq-0-flag")`, key));
+    open.push(
+      await until(
+        `document.querySelector('.flags-table tr[data-key="' + arg + '"] .flag-key').click()`,
+        `document.querySelector(".flag-detail h2")?.textContent === arg && !!document.querySelector(".flag-detail .visual-editor .fe-bar")`,
+        key,
+      ),
+    );
+    prereq.push(
+      await until(
+        `[...document.querySelectorAll(".flag-detail button")].find((b) => b.textContent === "+ Prerequisite").click()`,
+        `!!document.getElementById("fe-prereq-0-flag")`,
+        key,
+      ),
+    );
     prereqScript.push(await page.evaluate(() => (window as unknown as { __syncMs: number }).__syncMs));
     // The picker finds any other flag by typing part of its key.
     const wanted = flag((opened[r] + 1) % FLAGS).key;
     await page.locator("#fe-prereq-0-flag").fill(wanted);
     const listed = await page.locator("#fe-prereq-0-flag-list [role=option]").allTextContents();
-    if (!listed.includes(wanted)) throw new Error(`prerequisite picker does not list ${wanted} when typed: ${listed.join(", ")}`);
+    if (!listed.includes(wanted))
+      throw new Error(`prerequisite picker does not list ${wanted} when typed: ${listed.join(", ")}`);
     // Discard the edit (the page asks before replacing an editor with unsaved changes).
     await page.getByRole("button", { name: "Revert" }).click();
-    search.push(await until(
-      `const input = document.getElementById("flag-search"); input.value = arg; input.dispatchEvent(new Event("input"))`,
-      `document.querySelectorAll(".flags-table tbody tr").length === 1`, key));
-    listAll.push(await until(
-      `const input = document.getElementById("flag-search"); input.value = ""; input.dispatchEvent(new Event("input"))`,
-      `document.querySelector("#panel-flags .count")?.textContent === ${JSON.stringify(`${FLAGS.toLocaleString("en-US")} flags`)} && document.querySelectorAll(".flags-table tbody tr").length > 1`, key));
+    search.push(
+      await until(
+        `const input = document.getElementById("flag-search"); input.value = arg; input.dispatchEvent(new Event("input"))`,
+        `document.querySelectorAll(".flags-table tbody tr").length === 1`,
+        key,
+      ),
+    );
+    listAll.push(
+      await until(
+        `const input = document.getElementById("flag-search"); input.value = ""; input.dispatchEvent(new Event("input"))`,
+        `document.querySelector("#panel-flags .count")?.textContent === ${JSON.stringify(`${FLAGS.toLocaleString("en-US")} flags`)} && document.querySelectorAll(".flags-table tbody tr").length > 1`,
+        key,
+      ),
+    );
     // On/off switch of the second row (a flag no round opens): until that row shows the flipped state.
     const first = flag(1).key;
-    await page.evaluate(async () => { window.scrollTo(0, 0); await new Promise((r) => requestAnimationFrame(r)); await new Promise((r) => requestAnimationFrame(r)); });
+    await page.evaluate(async () => {
+      window.scrollTo(0, 0);
+      await new Promise((r) => requestAnimationFrame(r));
+      await new Promise((r) => requestAnimationFrame(r));
+    });
     const was = await page.locator(`.flags-table tr[data-key="${first}"] [role=switch]`).getAttribute("aria-checked");
-    toggle.push(await until(
-      `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]').click()`,
-      `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]')?.getAttribute("aria-checked") === ${JSON.stringify(was === "true" ? "false" : "true")}`, first));
+    toggle.push(
+      await until(
+        `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]').click()`,
+        `document.querySelector('.flags-table tr[data-key="' + arg + '"] [role=switch]')?.getAttribute("aria-checked") === ${JSON.stringify(was === "true" ? "false" : "true")}`,
+        first,
+      ),
+    );
     // To Segments and back to Flags: until the flag list is shown again.
-    tabs.push(await until(
-      `document.getElementById("tab-segments").click(); document.getElementById("tab-flags").click()`,
-      `!document.getElementById("panel-flags").hidden && document.getElementById("panel-segments").hidden && !!document.querySelector('.flags-table tr[data-key="' + arg + '"]')`, first));
+    tabs.push(
+      await until(
+        `document.getElementById("tab-segments").click(); document.getElementById("tab-flags").click()`,
+        `!document.getElementById("panel-flags").hidden && document.getElementById("panel-segments").hidden && !!document.querySelector('.flags-table tr[data-key="' + arg + '"]')`,
+        first,
+      ),
+    );
   }
   const result = {
-    flags: FLAGS, rounds: ROUNDS, openEditorMs: summary(open), prerequisitePickerMs: summary(prereq), prerequisiteScriptMs: summary(prereqScript),
-    searchMs: summary(search), clearSearchMs: summary(listAll), toggleMs: summary(toggle), switchTabsMs: summary(tabs),
+    flags: FLAGS,
+    rounds: ROUNDS,
+    openEditorMs: summary(open),
+    prerequisitePickerMs: summary(prereq),
+    prerequisiteScriptMs: summary(prereqScript),
+    searchMs: summary(search),
+    clearSearchMs: summary(listAll),
+    toggleMs: summary(toggle),
+    switchTabsMs: summary(tabs),
   };
   console.log(`visual editor, ${FLAGS} flags, ${ROUNDS} rounds`);
-  console.log(`  open a flag's visual editor   p50 ${result.openEditorMs.p50} ms  p90 ${result.openEditorMs.p90} ms  max ${result.openEditorMs.max} ms`);
-  console.log(`  prerequisite picker (${FLAGS - 1} flags)  p50 ${result.prerequisitePickerMs.p50} ms  p90 ${result.prerequisitePickerMs.p90} ms  max ${result.prerequisitePickerMs.max} ms`);
-  console.log(`    of which the click handler    p50 ${result.prerequisiteScriptMs.p50} ms  p90 ${result.prerequisiteScriptMs.p90} ms  max ${result.prerequisiteScriptMs.max} ms`);
-  console.log(`  search filters the list       p50 ${result.searchMs.p50} ms  p90 ${result.searchMs.p90} ms  max ${result.searchMs.max} ms`);
-  console.log(`  clearing it lists all ${FLAGS}    p50 ${result.clearSearchMs.p50} ms  p90 ${result.clearSearchMs.p90} ms  max ${result.clearSearchMs.max} ms`);
-  console.log(`  toggling a flag (row redrawn) p50 ${result.toggleMs.p50} ms  p90 ${result.toggleMs.p90} ms  max ${result.toggleMs.max} ms`);
-  console.log(`  Segments tab and back         p50 ${result.switchTabsMs.p50} ms  p90 ${result.switchTabsMs.p90} ms  max ${result.switchTabsMs.max} ms`);
+  console.log(
+    `  open a flag's visual editor   p50 ${result.openEditorMs.p50} ms  p90 ${result.openEditorMs.p90} ms  max ${result.openEditorMs.max} ms`,
+  );
+  console.log(
+    `  prerequisite picker (${FLAGS - 1} flags)  p50 ${result.prerequisitePickerMs.p50} ms  p90 ${result.prerequisitePickerMs.p90} ms  max ${result.prerequisitePickerMs.max} ms`,
+  );
+  console.log(
+    `    of which the click handler    p50 ${result.prerequisiteScriptMs.p50} ms  p90 ${result.prerequisiteScriptMs.p90} ms  max ${result.prerequisiteScriptMs.max} ms`,
+  );
+  console.log(
+    `  search filters the list       p50 ${result.searchMs.p50} ms  p90 ${result.searchMs.p90} ms  max ${result.searchMs.max} ms`,
+  );
+  console.log(
+    `  clearing it lists all ${FLAGS}    p50 ${result.clearSearchMs.p50} ms  p90 ${result.clearSearchMs.p90} ms  max ${result.clearSearchMs.max} ms`,
+  );
+  console.log(
+    `  toggling a flag (row redrawn) p50 ${result.toggleMs.p50} ms  p90 ${result.toggleMs.p90} ms  max ${result.toggleMs.max} ms`,
+  );
+  console.log(
+    `  Segments tab and back         p50 ${result.switchTabsMs.p50} ms  p90 ${result.switchTabsMs.p90} ms  max ${result.switchTabsMs.max} ms`,
+  );
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

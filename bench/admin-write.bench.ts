@@ -36,19 +36,29 @@ try {
   // Warm the isolate and the Durable Object first.
   for (let i = 0; i < 10; i++) await server.admin("PUT", `/environments/bench/flags/warm-${i}`, flag(i));
 
-  const puts = await timed(WRITES, async (i) => (await server.admin("PUT", `/environments/bench/flags/flag-${i % 20}`, flag(i))).status);
-  const toggles = await timed(WRITES, async (i) =>
-    (await server.admin("POST", "/environments/bench/flags/flag-0/toggle", { enabled: i % 2 === 0 })).status);
+  const puts = await timed(
+    WRITES,
+    async (i) => (await server.admin("PUT", `/environments/bench/flags/flag-${i % 20}`, flag(i))).status,
+  );
+  const toggles = await timed(
+    WRITES,
+    async (i) =>
+      (await server.admin("POST", "/environments/bench/flags/flag-0/toggle", { enabled: i % 2 === 0 })).status,
+  );
 
   const row = (name: string, t: number[]) =>
     `${name.padEnd(28)} ${percentile(t, 50).toFixed(1).padStart(7)} ${percentile(t, 90).toFixed(1).padStart(7)} ${percentile(t, 99).toFixed(1).padStart(7)}`;
   console.log(`${"admin write (n=" + WRITES + ")".padEnd(16)}`.padEnd(28) + "  p50 ms  p90 ms  p99 ms");
   console.log(row("PUT flag", puts));
   console.log(row("POST toggle", toggles));
-  console.log(JSON.stringify({
-    put_p50_ms: +percentile(puts, 50).toFixed(1), put_p99_ms: +percentile(puts, 99).toFixed(1),
-    toggle_p50_ms: +percentile(toggles, 50).toFixed(1), toggle_p99_ms: +percentile(toggles, 99).toFixed(1),
-  }));
+  console.log(
+    JSON.stringify({
+      put_p50_ms: +percentile(puts, 50).toFixed(1),
+      put_p99_ms: +percentile(puts, 99).toFixed(1),
+      toggle_p50_ms: +percentile(toggles, 50).toFixed(1),
+      toggle_p99_ms: +percentile(toggles, 99).toFixed(1),
+    }),
+  );
 } finally {
   await server.stop();
 }

@@ -26,7 +26,13 @@ export type ColdMode = (typeof COLD_MODES)[number];
 /** The 10,000 flags of compile10k in engine.bench.ts; the evaluated one has a rule. */
 export const COLD_FLAGS = 10_000;
 const KEY = "big-7778";
-const CONTEXT: EvaluationContext = { targetingKey: "user-1", plan: "pro", country: "DE", email: "ada@example.com", age: 30 };
+const CONTEXT: EvaluationContext = {
+  targetingKey: "user-1",
+  plan: "pro",
+  country: "DE",
+  email: "ada@example.com",
+  age: 30,
+};
 
 export function coldSnapshotText(flags = COLD_FLAGS): string {
   const doc = toNativeDoc(asParsedJson({ flags: generateMixedFlags(flags, 11, "big"), segments: [] }));
@@ -39,12 +45,16 @@ function run(mode: ColdMode, text: string): string {
     if (!read) throw new Error("snapshot text does not read");
     const env = openEnvironment(read.source);
     if (!env.ok) throw new Error(JSON.stringify(env.errors));
-    return mode === "single-lazy" ? ofrepJson(env.value.evaluate(KEY, CONTEXT)) : ofrepItemsJson(env.value.evaluateAll(CONTEXT));
+    return mode === "single-lazy"
+      ? ofrepJson(env.value.evaluate(KEY, CONTEXT))
+      : ofrepItemsJson(env.value.evaluateAll(CONTEXT));
   }
   const snapshot = JSON.parse(text) as Snapshot;
   const env = compileEnvironment(snapshot.doc);
   if (!env.ok) throw new Error(JSON.stringify(env.errors));
-  return mode === "single-eager" ? ofrepJson(env.value.evaluate(KEY, CONTEXT)) : ofrepItemsJson(env.value.evaluateAll(CONTEXT));
+  return mode === "single-eager"
+    ? ofrepJson(env.value.evaluate(KEY, CONTEXT))
+    : ofrepItemsJson(env.value.evaluateAll(CONTEXT));
 }
 
 const mode = process.argv[2] as ColdMode | undefined;
@@ -55,6 +65,7 @@ if (mode !== undefined) {
   const t0 = performance.now();
   const answer = run(mode, text);
   const ms = performance.now() - t0;
-  if (!answer.startsWith(mode.startsWith("single") ? `{"key":"${KEY}"` : '[{"key":"big-0"')) throw new Error(`unexpected answer ${answer.slice(0, 200)}`);
+  if (!answer.startsWith(mode.startsWith("single") ? `{"key":"${KEY}"` : '[{"key":"big-0"'))
+    throw new Error(`unexpected answer ${answer.slice(0, 200)}`);
   console.log(JSON.stringify({ ms }));
 }

@@ -68,18 +68,25 @@ async function main() {
     }
     const m = (series: Map<number, number[]>, n: number) => Number(median(series.get(n)!).toFixed(1));
     console.log(`\nnpm start restarted before each round (${ROUNDS} per size); client-side ms, median`);
-    console.log(`${"flags".padStart(7)}${"first single".padStart(14)}${"next single".padStart(13)}${"first bulk".padStart(12)}`);
-    for (const n of SIZES) console.log(`${String(n).padStart(7)}${String(m(first, n)).padStart(14)}${String(m(warm, n)).padStart(13)}${String(m(bulk, n)).padStart(12)}`);
+    console.log(
+      `${"flags".padStart(7)}${"first single".padStart(14)}${"next single".padStart(13)}${"first bulk".padStart(12)}`,
+    );
+    for (const n of SIZES)
+      console.log(
+        `${String(n).padStart(7)}${String(m(first, n)).padStart(14)}${String(m(warm, n)).padStart(13)}${String(m(bulk, n)).padStart(12)}`,
+      );
     const ratio = median(first.get(10_000)!) / median(first.get(100)!);
     console.log(`first single evaluation, 10,000 flags / 100 flags: ${ratio.toFixed(2)}× (goal ≤ 2×)`);
-    console.log(JSON.stringify({
-      cold_http_single_10k_ms: m(first, 10_000),
-      cold_http_single_100_ms: m(first, 100),
-      cold_http_ratio: Number(ratio.toFixed(2)),
-      warm_http_single_10k_ms: m(warm, 10_000),
-      cold_http_bulk_10k_ms: m(bulk, 10_000),
-      cold_http_bulk_100_ms: m(bulk, 100),
-    }));
+    console.log(
+      JSON.stringify({
+        cold_http_single_10k_ms: m(first, 10_000),
+        cold_http_single_100_ms: m(first, 100),
+        cold_http_ratio: Number(ratio.toFixed(2)),
+        warm_http_single_10k_ms: m(warm, 10_000),
+        cold_http_bulk_10k_ms: m(bulk, 10_000),
+        cold_http_bulk_100_ms: m(bulk, 100),
+      }),
+    );
   } finally {
     rmSync(persistDir, { recursive: true, force: true });
   }

@@ -30,8 +30,16 @@ import { createGrowthBook } from "./peers/growthbook";
 import { createLaunchDarkly } from "./peers/launchdarkly";
 import { createUnleash } from "./peers/unleash";
 import {
-  asParsedJson, expectedDecision, generateContexts, generateMixedFlags, generateSegmentContexts,
-  workloadA, workloadB, workloadC, type BenchContext, type Workload,
+  asParsedJson,
+  expectedDecision,
+  generateContexts,
+  generateMixedFlags,
+  generateSegmentContexts,
+  workloadA,
+  workloadB,
+  workloadC,
+  type BenchContext,
+  type Workload,
 } from "./workloads";
 
 // GrowthBook checks NODE_ENV on hot paths to skip debug logging; production servers set it.
@@ -48,7 +56,14 @@ const gc = (globalThis as { gc?: () => void }).gc;
 let checksum = 0;
 let failures = 0;
 
-interface Row { engine: string; workload: string; evalsPerSec: number; nsPerEval: number; cpuNsPerEval?: number; note?: string }
+interface Row {
+  engine: string;
+  workload: string;
+  evalsPerSec: number;
+  nsPerEval: number;
+  cpuNsPerEval?: number;
+  note?: string;
+}
 const rows: Row[] = [];
 const setupNotes = new Map<string, string>();
 
@@ -94,7 +109,13 @@ async function timeInterleaved(runs: Runner[]): Promise<Array<{ wallNs: number; 
 }
 
 /** Before timing: does this engine serve what the definition says for a sample of contexts? */
-async function verify(w: Workload, engine: BenchEngine, ours: BenchEngine | undefined, sample: BenchContext[], flagKeys: string[]): Promise<string[]> {
+async function verify(
+  w: Workload,
+  engine: BenchEngine,
+  ours: BenchEngine | undefined,
+  sample: BenchContext[],
+  flagKeys: string[],
+): Promise<string[]> {
   const problems: string[] = [];
   const exact = engine.name.startsWith("flagd-core") && ours !== undefined;
   for (const c of sample) {
@@ -123,10 +144,18 @@ async function distribution(engine: BenchEngine, key: string, sample: BenchConte
     const v = String(await engine.variant(key, engine.context(c)));
     counts.set(v, (counts.get(v) ?? 0) + 1);
   }
-  return [...counts].sort().map(([v, n]) => `${v} ${((100 * n) / sample.length).toFixed(1)}%`).join(" ");
+  return [...counts]
+    .sort()
+    .map(([v, n]) => `${v} ${((100 * n) / sample.length).toFixed(1)}%`)
+    .join(" ");
 }
 
-async function runWorkload(generated: Workload, generatedContexts: BenchContext[], factories: Array<[string, EngineFactory]>, bulk: boolean) {
+async function runWorkload(
+  generated: Workload,
+  generatedContexts: BenchContext[],
+  factories: Array<[string, EngineFactory]>,
+  bulk: boolean,
+) {
   const w = asParsedJson(generated);
   const contexts = asParsedJson(generatedContexts);
   const engines: BenchEngine[] = [];
@@ -151,23 +180,39 @@ async function runWorkload(generated: Workload, generatedContexts: BenchContext[
       failures++;
       continue;
     }
-    if (w.name === "a") console.log(`  workload a, ${engine.name.padEnd(22)} ${await distribution(engine, flagKeys[0]!, sample)}`);
+    if (w.name === "a")
+      console.log(`  workload a, ${engine.name.padEnd(22)} ${await distribution(engine, flagKeys[0]!, sample)}`);
     timed.push(engine);
   }
   const runners = timed.map((engine): Runner => {
     const ctxs = contexts.map((c) => engine.context(c));
-    return bulk ? (start, n) => engine.runAll(ctxs, start, n) : (start, n) => engine.runOne(flagKeys[0]!, ctxs, start, n);
+    return bulk
+      ? (start, n) => engine.runAll(ctxs, start, n)
+      : (start, n) => engine.runOne(flagKeys[0]!, ctxs, start, n);
   });
   const perOp = await timeInterleaved(runners);
   timed.forEach((engine, i) => {
     const per = bulk ? w.flags.length : 1;
     const nsPerEval = perOp[i]!.wallNs / per;
-    rows.push({ engine: engine.name, workload: w.name, evalsPerSec: 1e9 / nsPerEval, nsPerEval, cpuNsPerEval: perOp[i]!.cpuNs / per });
+    rows.push({
+      engine: engine.name,
+      workload: w.name,
+      evalsPerSec: 1e9 / nsPerEval,
+      nsPerEval,
+      cpuNsPerEval: perOp[i]!.cpuNs / per,
+    });
   });
   for (const e of engines) await e.close();
 }
 
-interface CompileFigures { coldMs: number; medianMs: number; cpuMs: number; heapMb: number; parseMs: number; flagdMs: number }
+interface CompileFigures {
+  coldMs: number;
+  medianMs: number;
+  cpuMs: number;
+  heapMb: number;
+  parseMs: number;
+  flagdMs: number;
+}
 
 async function compile10k(): Promise<CompileFigures | undefined> {
   let compileOurs: typeof import("./peers/ours").compileOurs;
@@ -185,12 +230,14 @@ async function compile10k(): Promise<CompileFigures | undefined> {
   const parseMs = Number(nowNs() - p0) / 1e6;
   if (!parsed.success) throw new Error("10k doc does not validate: " + parsed.error.message.slice(0, 500));
 
-  gc?.(); gc?.();
+  gc?.();
+  gc?.();
   const before = process.memoryUsage().heapUsed;
   const t0 = nowNs();
   const env = compileOurs(doc);
   const coldMs = Number(nowNs() - t0) / 1e6;
-  gc?.(); gc?.();
+  gc?.();
+  gc?.();
   const heapMb = (process.memoryUsage().heapUsed - before) / (1 << 20);
   checksum += env.flags.length;
 
@@ -214,7 +261,12 @@ async function compile10k(): Promise<CompileFigures | undefined> {
   return { coldMs, medianMs: median(times), cpuMs: median(cpuTimes), heapMb, parseMs, flagdMs };
 }
 
-interface ColdFigures { singleLazyMs: number; singleEagerMs: number; bulkLazyMs: number; bulkEagerMs: number }
+interface ColdFigures {
+  singleLazyMs: number;
+  singleEagerMs: number;
+  bulkLazyMs: number;
+  bulkEagerMs: number;
+}
 
 /**
  * The cold-isolate figures: each run a fresh `node` process (bench/cold-engine.ts) timing from the
@@ -226,7 +278,9 @@ function coldFigures(): ColdFigures | undefined {
   const samples = new Map<ColdMode, number[]>(COLD_MODES.map((m) => [m, []]));
   for (let r = 0; r < runs; r++) {
     for (const mode of COLD_MODES) {
-      const child = spawnSync(process.execPath, ["--import", "tsx", "bench/cold-engine.ts", mode], { encoding: "utf8" });
+      const child = spawnSync(process.execPath, ["--import", "tsx", "bench/cold-engine.ts", mode], {
+        encoding: "utf8",
+      });
       const line = child.stdout.trim().split("\n").pop() ?? "";
       if (child.status !== 0 || !line.startsWith("{")) {
         console.error(`cold run ${mode} failed: ${child.stderr.slice(0, 500)}`);
@@ -237,10 +291,18 @@ function coldFigures(): ColdFigures | undefined {
     }
   }
   const m = (mode: ColdMode) => median(samples.get(mode)!);
-  return { singleLazyMs: m("single-lazy"), singleEagerMs: m("single-eager"), bulkLazyMs: m("bulk-lazy"), bulkEagerMs: m("bulk-eager") };
+  return {
+    singleLazyMs: m("single-lazy"),
+    singleEagerMs: m("single-eager"),
+    bulkLazyMs: m("bulk-lazy"),
+    bulkEagerMs: m("bulk-eager"),
+  };
 }
 
-interface BulkFigures { fragmentsUs: number; stringifyUs: number }
+interface BulkFigures {
+  fragmentsUs: number;
+  stringifyUs: number;
+}
 
 /**
  * CPU per bulk answer of 500 flags in Node, warm: evaluateAll + the OFREP body, rendered as the
@@ -266,7 +328,8 @@ async function bulk500(): Promise<BulkFigures> {
   };
   const stringify: Runner = (start, n) => {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += body(JSON.stringify(env.evaluateAll(contexts[(start + i) & mask]!).map(toOfrepItem)));
+    for (let i = 0; i < n; i++)
+      sum += body(JSON.stringify(env.evaluateAll(contexts[(start + i) & mask]!).map(toOfrepItem)));
     return sum;
   };
   const [a, b] = await timeInterleaved([fragments, stringify]);
@@ -288,14 +351,29 @@ function printTable(): Record<string, number | null> {
     const peers = wr.filter((r) => r.engine !== OURS && Number.isFinite(r.evalsPerSec));
     for (const r of wr) {
       const ratio = r.engine === OURS || !ours ? "" : fmt(ours.evalsPerSec / r.evalsPerSec, 2) + "x";
-      console.log(`${r.engine.padEnd(22)}  ${wl.padEnd(8)}  ${fmt(r.evalsPerSec).padStart(12)}  ${fmt(r.nsPerEval, 1).padStart(10)}  ${ratio.padStart(10)}  ${fmt(r.cpuNsPerEval ?? NaN, 1).padStart(11)}${r.note ? "  " + r.note : ""}`);
+      console.log(
+        `${r.engine.padEnd(22)}  ${wl.padEnd(8)}  ${fmt(r.evalsPerSec).padStart(12)}  ${fmt(r.nsPerEval, 1).padStart(10)}  ${ratio.padStart(10)}  ${fmt(r.cpuNsPerEval ?? NaN, 1).padStart(11)}${r.note ? "  " + r.note : ""}`,
+      );
     }
-    const fastest = peers.reduce<Row | undefined>((best, r) => (!best || r.evalsPerSec > best.evalsPerSec ? r : best), undefined);
-    ratios[`workload_${wl}_ratio`] = ours && fastest && Number.isFinite(ours.evalsPerSec) ? Number((ours.evalsPerSec / fastest.evalsPerSec).toFixed(2)) : null;
+    const fastest = peers.reduce<Row | undefined>(
+      (best, r) => (!best || r.evalsPerSec > best.evalsPerSec ? r : best),
+      undefined,
+    );
+    ratios[`workload_${wl}_ratio`] =
+      ours && fastest && Number.isFinite(ours.evalsPerSec)
+        ? Number((ours.evalsPerSec / fastest.evalsPerSec).toFixed(2))
+        : null;
     // The same ratio on CPU time: steadier than wall time when other processes share the cores.
-    const cpuFastest = peers.reduce<Row | undefined>((best, r) => (!best || r.cpuNsPerEval! < best.cpuNsPerEval! ? r : best), undefined);
-    const cpuRatio = ours?.cpuNsPerEval && cpuFastest?.cpuNsPerEval ? fmt(cpuFastest.cpuNsPerEval / ours.cpuNsPerEval, 2) : "-";
-    if (fastest) console.log(`${"".padEnd(22)}  ${wl.padEnd(8)}  fastest peer: ${fastest.engine}, ours/fastest = ${ratios[`workload_${wl}_ratio`] ?? "-"} (on cpu time: ${cpuRatio} vs ${cpuFastest?.engine})`);
+    const cpuFastest = peers.reduce<Row | undefined>(
+      (best, r) => (!best || r.cpuNsPerEval! < best.cpuNsPerEval! ? r : best),
+      undefined,
+    );
+    const cpuRatio =
+      ours?.cpuNsPerEval && cpuFastest?.cpuNsPerEval ? fmt(cpuFastest.cpuNsPerEval / ours.cpuNsPerEval, 2) : "-";
+    if (fastest)
+      console.log(
+        `${"".padEnd(22)}  ${wl.padEnd(8)}  fastest peer: ${fastest.engine}, ours/fastest = ${ratios[`workload_${wl}_ratio`] ?? "-"} (on cpu time: ${cpuRatio} vs ${cpuFastest?.engine})`,
+      );
   }
   return ratios;
 }
@@ -304,19 +382,26 @@ async function main() {
   const started = Date.now();
   if (!gc) console.error("global.gc is missing: run with node --expose-gc (heap figures will be noisy)");
   const load = loadavg()[0]!;
-  if (load > 1.5) console.log(`warning: load average ${load.toFixed(1)}: other processes share the CPU, absolute figures are low; compare ratios (same rounds, interleaved) and the cpu column`);
-  console.log(`node ${process.version}, ${ROUNDS} rounds of ~${BATCH_MS} ms after ${WARMUP_MS} ms warm-up, median reported`);
+  if (load > 1.5)
+    console.log(
+      `warning: load average ${load.toFixed(1)}: other processes share the CPU, absolute figures are low; compare ratios (same rounds, interleaved) and the cpu column`,
+    );
+  console.log(
+    `node ${process.version}, ${ROUNDS} rounds of ~${BATCH_MS} ms after ${WARMUP_MS} ms warm-up, median reported`,
+  );
   const ours = await loadOurs();
   // BENCH_ENGINES=edgeflags,flagd-core narrows the run (e.g. for node --cpu-prof).
   const only = process.env.BENCH_ENGINES?.split(",");
-  const factories = ([
-    ...(ours ? [[OURS, ours] as [string, EngineFactory]] : []),
-    ["flagd-core", flagdFactory(false)],
-    ["flagd-core (interp.)", flagdFactory(true)],
-    ["growthbook", createGrowthBook],
-    ["unleash", createUnleash],
-    ["launchdarkly", createLaunchDarkly],
-  ] as Array<[string, EngineFactory]>).filter(([name]) => !only || only.includes(name));
+  const factories = (
+    [
+      ...(ours ? [[OURS, ours] as [string, EngineFactory]] : []),
+      ["flagd-core", flagdFactory(false)],
+      ["flagd-core (interp.)", flagdFactory(true)],
+      ["growthbook", createGrowthBook],
+      ["unleash", createUnleash],
+      ["launchdarkly", createLaunchDarkly],
+    ] as Array<[string, EngineFactory]>
+  ).filter(([name]) => !only || only.includes(name));
   // BENCH_PARTS=bulk,cold runs only those parts (engines, compile, bulk, cold); the JSON keeps every key.
   const parts = process.env.BENCH_PARTS?.split(",");
   const part = (name: string) => !parts || parts.includes(name);
@@ -337,30 +422,45 @@ async function main() {
 
   const ratios = printTable();
   if (compile) {
-    console.log(`\nedgeflags compile, 10,000 flags: ${fmt(compile.medianMs, 1)} ms median of 5 (cpu ${fmt(compile.cpuMs, 1)} ms; first/cold ${fmt(compile.coldMs, 1)} ms), retained heap ${fmt(compile.heapMb, 1)} MB`);
-    console.log(`  for reference: zod EnvironmentDoc parse of the same doc ${fmt(compile.parseMs, 1)} ms; flagd-core setConfigurations ${Number.isNaN(compile.flagdMs) ? "(BENCH_FLAGD_10K=1)" : fmt(compile.flagdMs, 1) + " ms"}`);
+    console.log(
+      `\nedgeflags compile, 10,000 flags: ${fmt(compile.medianMs, 1)} ms median of 5 (cpu ${fmt(compile.cpuMs, 1)} ms; first/cold ${fmt(compile.coldMs, 1)} ms), retained heap ${fmt(compile.heapMb, 1)} MB`,
+    );
+    console.log(
+      `  for reference: zod EnvironmentDoc parse of the same doc ${fmt(compile.parseMs, 1)} ms; flagd-core setConfigurations ${Number.isNaN(compile.flagdMs) ? "(BENCH_FLAGD_10K=1)" : fmt(compile.flagdMs, 1) + " ms"}`,
+    );
   }
-  if (bulk) console.log(`\nbulk answer, 500 flags (evaluate + OFREP body), cpu: ${fmt(bulk.fragmentsUs, 1)} µs from fragments; ${fmt(bulk.stringifyUs, 1)} µs stringified per request (before)`);
+  if (bulk)
+    console.log(
+      `\nbulk answer, 500 flags (evaluate + OFREP body), cpu: ${fmt(bulk.fragmentsUs, 1)} µs from fragments; ${fmt(bulk.stringifyUs, 1)} µs stringified per request (before)`,
+    );
   if (cold) {
-    console.log(`cold isolate, 10,000 flags, KV text → answer (median of ${process.env.BENCH_COLD_RUNS ?? 7} fresh processes):`);
-    console.log(`  first single evaluation: ${fmt(cold.singleLazyMs, 2)} ms compiled on first use; ${fmt(cold.singleEagerMs, 1)} ms parsing and compiling everything (before)`);
-    console.log(`  first bulk answer (every flag): ${fmt(cold.bulkLazyMs, 1)} ms; ${fmt(cold.bulkEagerMs, 1)} ms (before)`);
+    console.log(
+      `cold isolate, 10,000 flags, KV text → answer (median of ${process.env.BENCH_COLD_RUNS ?? 7} fresh processes):`,
+    );
+    console.log(
+      `  first single evaluation: ${fmt(cold.singleLazyMs, 2)} ms compiled on first use; ${fmt(cold.singleEagerMs, 1)} ms parsing and compiling everything (before)`,
+    );
+    console.log(
+      `  first bulk answer (every flag): ${fmt(cold.bulkLazyMs, 1)} ms; ${fmt(cold.bulkEagerMs, 1)} ms (before)`,
+    );
   }
   console.log("\nsetup per engine:");
   for (const [name, notes] of setupNotes) console.log(`  ${name}: ${notes}`);
   console.log(`\nchecksum ${checksum}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failures > 0) process.exitCode = 1;
-  console.log(JSON.stringify({
-    ...ratios,
-    compile_10k_ms: compile ? Number(compile.medianMs.toFixed(1)) : null,
-    compile_10k_heap_mb: compile ? Number(compile.heapMb.toFixed(1)) : null,
-    cold_single_10k_ms: cold ? Number(cold.singleLazyMs.toFixed(2)) : null,
-    cold_single_10k_eager_ms: cold ? Number(cold.singleEagerMs.toFixed(1)) : null,
-    cold_bulk_all_10k_ms: cold ? Number(cold.bulkLazyMs.toFixed(1)) : null,
-    cold_bulk_all_10k_eager_ms: cold ? Number(cold.bulkEagerMs.toFixed(1)) : null,
-    bulk500_us: bulk ? Number(bulk.fragmentsUs.toFixed(1)) : null,
-    bulk500_stringify_us: bulk ? Number(bulk.stringifyUs.toFixed(1)) : null,
-  }));
+  console.log(
+    JSON.stringify({
+      ...ratios,
+      compile_10k_ms: compile ? Number(compile.medianMs.toFixed(1)) : null,
+      compile_10k_heap_mb: compile ? Number(compile.heapMb.toFixed(1)) : null,
+      cold_single_10k_ms: cold ? Number(cold.singleLazyMs.toFixed(2)) : null,
+      cold_single_10k_eager_ms: cold ? Number(cold.singleEagerMs.toFixed(1)) : null,
+      cold_bulk_all_10k_ms: cold ? Number(cold.bulkLazyMs.toFixed(1)) : null,
+      cold_bulk_all_10k_eager_ms: cold ? Number(cold.bulkEagerMs.toFixed(1)) : null,
+      bulk500_us: bulk ? Number(bulk.fragmentsUs.toFixed(1)) : null,
+      bulk500_stringify_us: bulk ? Number(bulk.stringifyUs.toFixed(1)) : null,
+    }),
+  );
 }
 
 await main();

@@ -69,7 +69,11 @@ interface Row {
   non2xx: number;
 }
 
-async function load(route: string, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Row> {
+async function load(
+  route: string,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Row> {
   // A one-off request first: the route must work, or its numbers would measure error pages.
   const probe = await fetch(url, { method: init.method ?? "GET", headers: init.headers, body: init.body });
   if (probe.status !== 200) throw new Error(`${route}: ${probe.status} ${await probe.text()}`);
@@ -77,8 +81,16 @@ async function load(route: string, url: string, init: { method?: string; headers
   // Warm up unrecorded (JIT in workerd and in the load generator), so run order does not skew ratios.
   await autocannon({ url, ...init, connections: CONNECTIONS, duration: Math.min(2, SECONDS) });
   const r = await autocannon({ url, ...init, connections: CONNECTIONS, duration: SECONDS });
-  const row = { route, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
-  process.stderr.write(`  ${route}: ${row.rps.toFixed(0)} req/s${row.non2xx ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts})` : ""}\n`);
+  const row = {
+    route,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx + r.errors + r.timeouts,
+  };
+  process.stderr.write(
+    `  ${route}: ${row.rps.toFixed(0)} req/s${row.non2xx ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts})` : ""}\n`,
+  );
   return row;
 }
 
@@ -115,13 +127,14 @@ function cpuOfBulk(doc: EnvironmentDoc) {
   // (src/edge/insights/aggregator.ts), sending excluded (that runs in waitUntil after the answer).
   const aggregator = new Aggregator({ windowMs: 10_000, send: async () => {} });
   const plain = () => perRequestUs((i) => JSON.stringify({ flags: env.evaluateAll(contextOf(i)) }));
-  const counted = () => perRequestUs((i) => {
-    const results = env.evaluateAll(contextOf(i));
-    aggregator.request("bench", "bulk", 200, "miss", false);
-    aggregator.results("bench", "server", results);
-    aggregator.tick();
-    JSON.stringify({ flags: results });
-  });
+  const counted = () =>
+    perRequestUs((i) => {
+      const results = env.evaluateAll(contextOf(i));
+      aggregator.request("bench", "bulk", 200, "miss", false);
+      aggregator.results("bench", "server", results);
+      aggregator.tick();
+      JSON.stringify({ flags: results });
+    });
   // Alternated, so drift on a shared machine hits both alike.
   const plainUs: number[] = [];
   const countedUs: number[] = [];
@@ -202,8 +215,12 @@ async function main() {
       }
     }
 
-    console.log(`\nwrangler dev (--log-level warn), ${CONNECTIONS} connections, ${SECONDS} s per route, ${ROUNDS} rounds; ratio = req/s ÷ the same server's /healthz in that round; medians over rounds\n`);
-    console.log(`${"route".padEnd(26)}${"off req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on/off".padStart(8)}  per round`);
+    console.log(
+      `\nwrangler dev (--log-level warn), ${CONNECTIONS} connections, ${SECONDS} s per route, ${ROUNDS} rounds; ratio = req/s ÷ the same server's /healthz in that round; medians over rounds\n`,
+    );
+    console.log(
+      `${"route".padEnd(26)}${"off req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on req/s".padStart(10)}${"ratio".padStart(7)}${"p99".padStart(7)}${"on/off".padStart(8)}  per round`,
+    );
     const ratio = (s: number, round: number, i: number) => sides[s].rows[round][i].rps / sides[s].rows[round][0].rps;
     const rounds = [...Array(ROUNDS).keys()];
     const summary: Record<string, { off: number; on: number; change: number; rounds: number[] }> = {};
@@ -217,7 +234,13 @@ async function main() {
       }));
       const change = median(changes);
       const route = sides[0].rows[0][i].route;
-      if (i > 0) summary[route] = { off: Number(a.ratio.toFixed(3)), on: Number(b.ratio.toFixed(3)), change: Number((change * 100).toFixed(1)), rounds: changes.map((c) => Number((c * 100).toFixed(1))) };
+      if (i > 0)
+        summary[route] = {
+          off: Number(a.ratio.toFixed(3)),
+          on: Number(b.ratio.toFixed(3)),
+          change: Number((change * 100).toFixed(1)),
+          rounds: changes.map((c) => Number((c * 100).toFixed(1))),
+        };
       console.log(
         `${route.padEnd(26)}${a.rps.toFixed(0).padStart(10)}${a.ratio.toFixed(2).padStart(7)}${(i ? a.p99.toFixed(0) : "").padStart(7)}` +
           `${b.rps.toFixed(0).padStart(10)}${b.ratio.toFixed(2).padStart(7)}${(i ? b.p99.toFixed(0) : "").padStart(7)}${(i ? pct(change) : "").padStart(8)}  ${i ? changes.map(pct).join(" ") : ""}`,
@@ -237,10 +260,17 @@ async function main() {
     console.log(`insights on: flag-0 of bench50 counted ${usage.json?.total} evaluations during the run`);
     console.log(
       JSON.stringify({
-        healthzRps: { off: Math.round(median(rounds.map((r) => sides[0].rows[r][0].rps))), on: Math.round(median(rounds.map((r) => sides[1].rows[r][0].rps))) },
+        healthzRps: {
+          off: Math.round(median(rounds.map((r) => sides[0].rows[r][0].rps))),
+          on: Math.round(median(rounds.map((r) => sides[1].rows[r][0].rps))),
+        },
         ratios: summary,
         non2xx: sides.flatMap((s) => s.rows.flatMap((round) => round.slice(1))).reduce((sum, r) => sum + r.non2xx, 0),
-        cpuBulk500: { compileMs: Number(cpu.compileMs.toFixed(3)), evaluateAllJsonUs: Number(cpu.evaluateAllJsonUs.toFixed(1)), insightsUs: Number(cpu.insightsUs.toFixed(1)) },
+        cpuBulk500: {
+          compileMs: Number(cpu.compileMs.toFixed(3)),
+          evaluateAllJsonUs: Number(cpu.evaluateAllJsonUs.toFixed(1)),
+          insightsUs: Number(cpu.insightsUs.toFixed(1)),
+        },
       }),
     );
   } finally {

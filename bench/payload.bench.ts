@@ -31,7 +31,10 @@ for (const n of [50, 500]) {
 
 for (const n of [1_000, 10_000]) {
   const doc = toNativeDoc({ flags: generateMixedFlags(n), segments: [] });
-  const text = snapshotText({ environment: "production", version: 1234, publishedAt: new Date(0).toISOString() }, encodeDoc(doc));
+  const text = snapshotText(
+    { environment: "production", version: 1234, publishedAt: new Date(0).toISOString() },
+    encodeDoc(doc),
+  );
   out[`snapshot${n / 1000}k_bytes`] = Buffer.byteLength(text);
   out[`snapshot${n / 1000}k_gzip_bytes`] = gzipSync(text).length;
 }

@@ -33,7 +33,8 @@ async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
 /** A flagd document of `n` two-variant flags (no targeting: 100,000 of them fit the 10 MiB import limit). */
 function flagdDoc(n: number): unknown {
   const flags: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) flags[`flag-${i}`] = { state: "ENABLED", variants: { a: "A", b: "B" }, defaultVariant: i % 2 ? "a" : "b" };
+  for (let i = 0; i < n; i++)
+    flags[`flag-${i}`] = { state: "ENABLED", variants: { a: "A", b: "B" }, defaultVariant: i % 2 ? "a" : "b" };
   return { flags };
 }
 
@@ -53,7 +54,9 @@ async function environment(server: DevServer, n: number): Promise<{ env: string;
 async function toggles(server: DevServer, env: string, count: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
-    const [, t] = await time(() => must("toggle", server.admin("POST", `/environments/${env}/flags/flag-7/toggle`, { enabled: i % 2 === 0 })));
+    const [, t] = await time(() =>
+      must("toggle", server.admin("POST", `/environments/${env}/flags/flag-7/toggle`, { enabled: i % 2 === 0 })),
+    );
     times.push(t);
   }
   return times;
@@ -73,9 +76,14 @@ try {
   }
   if (biggest) {
     const n = Math.max(...SIZES);
-    const [single, singleMs] = await time(() => server.ofrep(biggest!.key, "flag-5", { targetingKey: "u", email: "x@example.com" }));
+    const [single, singleMs] = await time(() =>
+      server.ofrep(biggest!.key, "flag-5", { targetingKey: "u", email: "x@example.com" }),
+    );
     if (single.status !== 200) throw new Error(`evaluate answered ${single.status}`);
-    const [bulk, bulkMs] = await time(async () => (await (await server.ofrep(biggest!.key, undefined, { targetingKey: "u" })).json()) as { flags: unknown[] });
+    const [bulk, bulkMs] = await time(
+      async () =>
+        (await (await server.ofrep(biggest!.key, undefined, { targetingKey: "u" })).json()) as { flags: unknown[] },
+    );
     const [exported, exportMs] = await time(() => server.admin("GET", `/environments/${biggest!.env}/flagd`));
     out[`evaluate_first_ms_${n}`] = ms(singleMs);
     out[`bulk_flags_${n}`] = bulk.flags.length;

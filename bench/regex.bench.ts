@@ -18,13 +18,29 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "email, ordinary value", pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", input: "jo.doe@mail.example.com" },
+  {
+    name: "email, ordinary value",
+    pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$",
+    input: "jo.doe@mail.example.com",
+  },
   { name: "suffix, ordinary value", pattern: "^.*@.*\\.example\\.com$", input: "someone@eu.example.com" },
   { name: "suffix, 512 B adversarial (at its bound)", pattern: "^.*@.*\\.example\\.com$", input: "@".repeat(512) },
   { name: "suffix, 60 KB adversarial", pattern: "^.*@.*\\.example\\.com$", input: "@".repeat(KB60) },
-  { name: "email, 512 B adversarial (at its bound)", pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", input: "a@" + "a.".repeat(255) },
-  { name: "email, 8 KB adversarial", pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", input: "a@" + "a.".repeat(4 * 1024) },
-  { name: "unambiguous, 8 KB (at its bound)", pattern: "^[^@]+@example\\.com$", input: "a".repeat(8 * 1024 - 12) + "@example.com" },
+  {
+    name: "email, 512 B adversarial (at its bound)",
+    pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$",
+    input: "a@" + "a.".repeat(255),
+  },
+  {
+    name: "email, 8 KB adversarial",
+    pattern: "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$",
+    input: "a@" + "a.".repeat(4 * 1024),
+  },
+  {
+    name: "unambiguous, 8 KB (at its bound)",
+    pattern: "^[^@]+@example\\.com$",
+    input: "a".repeat(8 * 1024 - 12) + "@example.com",
+  },
   { name: "unambiguous, 60 KB", pattern: "^[^@]+@example\\.com$", input: "a".repeat(KB60) + "@example.com" },
   { name: "(?:ab)+, 8 KB", pattern: "^(?:ab)+$", input: "ab".repeat(4 * 1024) },
 ];
@@ -57,7 +73,12 @@ for (const c of cases) {
   const ours = timeUs(() => safeTest(safe.value, c.input));
   const theirs = timeUs(() => re2.test(c.input));
   summary[c.name] = { ours_us: +ours.us.toFixed(3), re2js_us: +theirs.us.toFixed(3) };
-  console.log(c.name.padEnd(42), ours.us.toFixed(3).padStart(10), theirs.us.toFixed(3).padStart(10), `  ${ours.result} / ${theirs.result}` +
-    (c.input.length > safe.value.maxInputLength ? ` (over our bound of ${safe.value.maxInputLength}: no match)` : ""));
+  console.log(
+    c.name.padEnd(42),
+    ours.us.toFixed(3).padStart(10),
+    theirs.us.toFixed(3).padStart(10),
+    `  ${ours.result} / ${theirs.result}` +
+      (c.input.length > safe.value.maxInputLength ? ` (over our bound of ${safe.value.maxInputLength}: no match)` : ""),
+  );
 }
 console.log(JSON.stringify(summary));

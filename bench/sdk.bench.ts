@@ -35,14 +35,23 @@ const ENV = "bench-sdk";
 /** Providers whose split is flagd's fractional (same hash): their variants must agree exactly. */
 const SAME_SPLIT: ProviderName[] = ["edgeflags", "flagd", "ofrep"];
 /** Each provider's key on the JSON line. */
-const JSON_KEY: Record<ProviderName, string> = { noop: "noop_ns", edgeflags: "sdk_ns", flagd: "flagd_ns", launchdarkly: "launchdarkly_ns", ofrep: "ofrep_ns" };
+const JSON_KEY: Record<ProviderName, string> = {
+  noop: "noop_ns",
+  edgeflags: "sdk_ns",
+  flagd: "flagd_ns",
+  launchdarkly: "launchdarkly_ns",
+  ofrep: "ofrep_ns",
+};
 
 /** A forked provider process and a way to ask it one thing at a time. */
 class Child {
   private waiting: ((m: FromChild) => void) | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(readonly name: ProviderName, private readonly proc: ChildProcess) {
+  constructor(
+    readonly name: ProviderName,
+    private readonly proc: ChildProcess,
+  ) {
     proc.on("message", (m: FromChild) => {
       const w = this.waiting;
       this.waiting = undefined;
@@ -57,7 +66,8 @@ class Child {
     const answer = new Promise<FromChild>((r) => (this.waiting = r));
     if (m) this.proc.send(m);
     const got = await answer;
-    if (got.type !== type) throw new Error(`${this.name}: ${got.type === "failed" ? got.error : `expected ${type}, got ${got.type}`}`);
+    if (got.type !== type)
+      throw new Error(`${this.name}: ${got.type === "failed" ? got.error : `expected ${type}, got ${got.type}`}`);
     return got as Extract<FromChild, { type: T }>;
   }
 
@@ -76,7 +86,8 @@ function start(name: ProviderName, setup: ProviderSetup): Child {
   return new Child(name, proc);
 }
 
-const fmt = (ns: number) => (ns >= 10_000 ? `${(ns / 1000).toFixed(0)} µs` : `${Math.round(ns).toLocaleString("en-US")} ns`);
+const fmt = (ns: number) =>
+  ns >= 10_000 ? `${(ns / 1000).toFixed(0)} µs` : `${Math.round(ns).toLocaleString("en-US")} ns`;
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -115,7 +126,9 @@ async function main(): Promise<void> {
       const mine = variantsOf(w, answers.get(name) ?? []);
       const differ = mine.findIndex((v, i) => v !== reference[i]);
       if (differ >= 0) {
-        console.error(`${name} and flagd split context ${contexts[differ]!.targetingKey} differently: ${mine[differ]} vs ${reference[differ]}`);
+        console.error(
+          `${name} and flagd split context ${contexts[differ]!.targetingKey} differently: ${mine[differ]} vs ${reference[differ]}`,
+        );
         failed = true;
       }
     }
@@ -137,20 +150,28 @@ async function main(): Promise<void> {
     const loadAfter = loadavg()[0]!;
     const ns = (name: ProviderName) => (wall.has(name) ? median(wall.get(name)!) : NaN);
     const noop = ns("noop");
-    console.log(`\nnpm run bench:sdk, ${started.toISOString()}; node ${process.version}; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
-    console.log(`flag ${FLAG} (email ends-with, country in 50 codes, 50/50 rollout), ${sdkContexts().length} contexts; ${ROUNDS} rounds of ~${BATCH_MS} ms, median\n`);
+    console.log(
+      `\nnpm run bench:sdk, ${started.toISOString()}; node ${process.version}; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`,
+    );
+    console.log(
+      `flag ${FLAG} (email ends-with, country in 50 codes, 50/50 rollout), ${sdkContexts().length} contexts; ${ROUNDS} rounds of ~${BATCH_MS} ms, median\n`,
+    );
     console.log("| provider | per evaluation | CPU per evaluation | × no-op | × edgeflags |");
     console.log("|---|---|---|---|---|");
     for (const child of children) {
       const v = ns(child.name);
-      console.log(`| ${child.name} | ${fmt(v)} | ${fmt(median(cpu.get(child.name)!))} | ${(v / noop).toFixed(2)} | ${(v / ns("edgeflags")).toFixed(1)} |`);
+      console.log(
+        `| ${child.name} | ${fmt(v)} | ${fmt(median(cpu.get(child.name)!))} | ${(v / noop).toFixed(2)} | ${(v / ns("edgeflags")).toFixed(1)} |`,
+      );
     }
     console.log("");
     for (const name of PROVIDERS) console.log(`  ${name}: ${SETUP_NOTES[name]}`);
     const peers = PROVIDERS.filter((p) => p !== "noop" && p !== "edgeflags");
     const sdk = ns("edgeflags");
     const fastestPeer = Math.min(...peers.map(ns).filter((v) => !Number.isNaN(v)));
-    console.log(`\nedgeflags ${(sdk / noop).toFixed(2)}× the no-op floor (goal ≤ 1.2×); the fastest peer takes ${(fastestPeer / sdk).toFixed(1)}× as long as edgeflags`);
+    console.log(
+      `\nedgeflags ${(sdk / noop).toFixed(2)}× the no-op floor (goal ≤ 1.2×); the fastest peer takes ${(fastestPeer / sdk).toFixed(1)}× as long as edgeflags`,
+    );
     const line: Record<string, number | string | null> = { date: started.toISOString() };
     for (const name of PROVIDERS) line[JSON_KEY[name]] = wall.has(name) ? Math.round(ns(name)) : null;
     line.sdk_over_noop = Number((sdk / noop).toFixed(3));

@@ -29,32 +29,66 @@ const options = {
 };
 
 function print(report: SoakReport): void {
-  const statusText = (s: Record<string, number>) => Object.entries(s).map(([code, n]) => `${code}:${n}`).join(" ");
-  const errorText = (e: Record<string, number>) => Object.entries(e).map(([name, n]) => `${name}:${n}`).join(" ") || "-";
-  console.log(`\n${"phase".padEnd(10)}${"route".padEnd(16)}${"requests".padStart(9)}${"req/s".padStart(8)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"max ms".padStart(9)}  statuses | network errors`);
+  const statusText = (s: Record<string, number>) =>
+    Object.entries(s)
+      .map(([code, n]) => `${code}:${n}`)
+      .join(" ");
+  const errorText = (e: Record<string, number>) =>
+    Object.entries(e)
+      .map(([name, n]) => `${name}:${n}`)
+      .join(" ") || "-";
+  console.log(
+    `\n${"phase".padEnd(10)}${"route".padEnd(16)}${"requests".padStart(9)}${"req/s".padStart(8)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"max ms".padStart(9)}  statuses | network errors`,
+  );
   for (const [phase, routes] of Object.entries(report.routes)) {
     for (const [route, f] of Object.entries(routes).sort(([a], [b]) => a.localeCompare(b))) {
-      console.log(`${phase.padEnd(10)}${route.padEnd(16)}${String(f.requests).padStart(9)}${f.rps.toFixed(1).padStart(8)}${f.p50.toFixed(1).padStart(9)}${f.p99.toFixed(1).padStart(9)}${f.max.toFixed(1).padStart(9)}  ${statusText(f.status)} | ${errorText(f.errors)}`);
+      console.log(
+        `${phase.padEnd(10)}${route.padEnd(16)}${String(f.requests).padStart(9)}${f.rps.toFixed(1).padStart(8)}${f.p50.toFixed(1).padStart(9)}${f.p99.toFixed(1).padStart(9)}${f.max.toFixed(1).padStart(9)}  ${statusText(f.status)} | ${errorText(f.errors)}`,
+      );
     }
   }
   const a = report.admin;
-  console.log(`\nadmin writes: ${a.writes} (${a.failed} failed); answered p50 ${a.answerP50} / p99 ${a.answerP99} / max ${a.answerMax} ms; visible after the answer p50 ${a.visibleP50} / p99 ${a.visibleP99} / max ${a.visibleMax} ms; not visible within 10 s: ${a.notVisible}`);
-  console.log(`\n${"flag".padEnd(12)}${"answered".padStart(10)}${"usage".padStart(10)}${"diff".padStart(8)}  variants answered → counted`);
+  console.log(
+    `\nadmin writes: ${a.writes} (${a.failed} failed); answered p50 ${a.answerP50} / p99 ${a.answerP99} / max ${a.answerMax} ms; visible after the answer p50 ${a.visibleP50} / p99 ${a.visibleP99} / max ${a.visibleMax} ms; not visible within 10 s: ${a.notVisible}`,
+  );
+  console.log(
+    `\n${"flag".padEnd(12)}${"answered".padStart(10)}${"usage".padStart(10)}${"diff".padStart(8)}  variants answered → counted`,
+  );
   for (const [flag, u] of Object.entries(report.usage)) {
     const diff = u.counted - u.expected;
-    console.log(`${flag.padEnd(12)}${String(u.expected).padStart(10)}${String(u.counted).padStart(10)}${((diff > 0 ? "+" : "") + diff).padStart(8)}  ${JSON.stringify(u.variantsExpected)} → ${JSON.stringify(u.variantsCounted)}`);
+    console.log(
+      `${flag.padEnd(12)}${String(u.expected).padStart(10)}${String(u.counted).padStart(10)}${((diff > 0 ? "+" : "") + diff).padStart(8)}  ${JSON.stringify(u.variantsExpected)} → ${JSON.stringify(u.variantsCounted)}`,
+    );
   }
   const m = report.serverMetrics;
   const answers = (pick: (route: string) => boolean) =>
-    Object.values(report.routes).flatMap((r) => Object.entries(r)).filter(([route]) => pick(route)).reduce((sum, [, f]) => sum + Object.values(f.status).reduce((a, b) => a + b, 0), 0);
+    Object.values(report.routes)
+      .flatMap((r) => Object.entries(r))
+      .filter(([route]) => pick(route))
+      .reduce((sum, [, f]) => sum + Object.values(f.status).reduce((a, b) => a + b, 0), 0);
   const evaluations = answers((route) => route !== "sse" && route !== "admin write");
-  console.log(`server metrics: ${m.requests} edge requests counted (the soak got ${evaluations} evaluation answers and ${answers((route) => route === "sse")} streams) ${JSON.stringify(m.status)}; lost ${JSON.stringify(m.lost)}; dead-lettered ${JSON.stringify(m.deadLettered)}; publish lag ${m.publishLagSeconds ?? "?"} s`);
-  if (report.wrongAnswers.count) console.log(`wrong answers: ${report.wrongAnswers.count}, e.g. ${report.wrongAnswers.samples.join("; ")}`);
-  if (report.unanswered) console.log(`(${report.unanswered} evaluation requests got no answer: the server may have counted them)`);
+  console.log(
+    `server metrics: ${m.requests} edge requests counted (the soak got ${evaluations} evaluation answers and ${answers((route) => route === "sse")} streams) ${JSON.stringify(m.status)}; lost ${JSON.stringify(m.lost)}; dead-lettered ${JSON.stringify(m.deadLettered)}; publish lag ${m.publishLagSeconds ?? "?"} s`,
+  );
+  if (report.wrongAnswers.count)
+    console.log(`wrong answers: ${report.wrongAnswers.count}, e.g. ${report.wrongAnswers.samples.join("; ")}`);
+  if (report.unanswered)
+    console.log(`(${report.unanswered} evaluation requests got no answer: the server may have counted them)`);
   for (const [what, body] of Object.entries(report.samples)) console.log(`first ${what}: ${body}`);
-  if (report.serverErrors.lines) console.log(`server error lines: ${report.serverErrors.lines}, e.g.\n  ${report.serverErrors.samples.join("\n  ")}`);
-  console.log(`\nchecks: ${Object.entries(report.checks).map(([name, ok]) => `${name} ${ok ? "ok" : "FAILED"}`).join(", ")}`);
-  console.log(`load average (1/5/15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  if (report.serverErrors.lines)
+    console.log(
+      `server error lines: ${report.serverErrors.lines}, e.g.\n  ${report.serverErrors.samples.join("\n  ")}`,
+    );
+  console.log(
+    `\nchecks: ${Object.entries(report.checks)
+      .map(([name, ok]) => `${name} ${ok ? "ok" : "FAILED"}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `load average (1/5/15 min) at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
 }
 
 const server = await startSoakServer();

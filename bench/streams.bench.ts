@@ -41,7 +41,8 @@ function workerdRss(root: number): Map<number, number> {
     }
   }
   const below = (pid: number): boolean => {
-    for (let p = parents.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++) if (p === root) return true;
+    for (let p = parents.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++)
+      if (p === root) return true;
     return false;
   };
   const rss = new Map<number, number>();
@@ -83,7 +84,8 @@ async function runtimeFloorKb(n: number): Promise<number> {
   try {
     await sleep(1000);
     const before = workerdRssKb(process.pid);
-    for (let i = 0; i < n; i += BATCH) held.push(...await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => holdOpen(url))));
+    for (let i = 0; i < n; i += BATCH)
+      held.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => holdOpen(url)))));
     await sleep(3000);
     return (workerdRssKb(process.pid) - before) / n;
   } finally {
@@ -137,19 +139,30 @@ async function streamCounts(server: DevServer): Promise<{ clients: number; socke
   return res.json;
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;
 
 async function main(): Promise<void> {
   // The clients all share one client key (as every browser of an app does): no per-key cap may
   // stop them, so the key's request budget is raised for the connect burst.
   const server = await startDevServer({
-    env: { RATE_LIMIT_PER_SECOND: "100000", RATE_LIMIT_BURST: "100000", EDGEFLAGS_WRANGLER_ARGS: "--var STREAM_HEARTBEAT_SECONDS:5" },
+    env: {
+      RATE_LIMIT_PER_SECOND: "100000",
+      RATE_LIMIT_BURST: "100000",
+      EDGEFLAGS_WRANGLER_ARGS: "--var STREAM_HEARTBEAT_SECONDS:5",
+    },
   });
   const clients: Client[] = [];
   let stopped = false;
   try {
     const key = await server.mintKey(ENV, "client");
-    const flag = (on: boolean) => ({ key: "banner", type: "boolean", variants: { on: true, off: false }, defaultVariant: on ? "on" : "off", clientVisible: true });
+    const flag = (on: boolean) => ({
+      key: "banner",
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: on ? "on" : "off",
+      clientVisible: true,
+    });
     await server.admin("PUT", `/environments/${ENV}/flags/banner`, flag(false));
     const bulk = (await (await server.ofrep(key, undefined, {})).json()) as { eventStreams?: { url: string }[] };
     const url = bulk.eventStreams?.[0]?.url;
@@ -160,7 +173,7 @@ async function main(): Promise<void> {
     const rssBefore = total(perProcessBefore);
     const connectStart = performance.now();
     for (let i = 0; i < CLIENTS; i += BATCH) {
-      clients.push(...await Promise.all(Array.from({ length: Math.min(BATCH, CLIENTS - i) }, () => openClient(url))));
+      clients.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, CLIENTS - i) }, () => openClient(url)))));
     }
     const connectMs = performance.now() - connectStart;
     const connected = clients.filter((c) => c.status === 200).length;
@@ -185,7 +198,10 @@ async function main(): Promise<void> {
       socketsMax = Math.max(socketsMax, (await streamCounts(server)).sockets);
       await sleep(100);
     }
-    const latencies = clients.filter((c) => c.seen.has(version)).map((c) => c.seen.get(version)! - writeStart).sort((a, b) => a - b);
+    const latencies = clients
+      .filter((c) => c.seen.has(version))
+      .map((c) => c.seen.get(version)! - writeStart)
+      .sort((a, b) => a - b);
 
     for (const c of clients) c.destroy();
     clients.length = 0;
@@ -215,14 +231,18 @@ async function main(): Promise<void> {
       workerd_rss_after_mb: Math.round(rssAfter / 1024),
       kb_per_client: Math.round(((rssAfter - rssBefore) / Math.max(1, connected)) * 10) / 10,
       // wrangler dev runs a proxy process (no edgeflags code) in front of the Worker's process.
-      kb_per_client_by_process: [...perProcessAfter].map(([pid, kb]) => Math.round(((kb - (perProcessBefore.get(pid) ?? kb)) / Math.max(1, connected)) * 10) / 10),
+      kb_per_client_by_process: [...perProcessAfter].map(
+        ([pid, kb]) => Math.round(((kb - (perProcessBefore.get(pid) ?? kb)) / Math.max(1, connected)) * 10) / 10,
+      ),
       runtime_floor_kb_per_open_request: Math.round(floorKb * 10) / 10,
       after_all_left: after,
     };
-    console.log(`${figures.received}/${figures.connected} clients got the refetch for v${version}; ${figures.within_2s} within 2 s ` +
-      `(p50 ${figures.refetch_p50_ms} ms, max ${figures.refetch_max_ms} ms); environment DO sockets ≤ ${socketsMax}; ` +
-      `workerd RSS ${figures.workerd_rss_before_mb} → ${figures.workerd_rss_after_mb} MB (${figures.kb_per_client} KB per client; ` +
-      `a bare Worker holding requests open: ${figures.runtime_floor_kb_per_open_request} KB per request in one workerd process)`);
+    console.log(
+      `${figures.received}/${figures.connected} clients got the refetch for v${version}; ${figures.within_2s} within 2 s ` +
+        `(p50 ${figures.refetch_p50_ms} ms, max ${figures.refetch_max_ms} ms); environment DO sockets ≤ ${socketsMax}; ` +
+        `workerd RSS ${figures.workerd_rss_before_mb} → ${figures.workerd_rss_after_mb} MB (${figures.kb_per_client} KB per client; ` +
+        `a bare Worker holding requests open: ${figures.runtime_floor_kb_per_open_request} KB per request in one workerd process)`,
+    );
     console.log(JSON.stringify(figures));
   } finally {
     for (const c of clients) c.destroy();

@@ -17,7 +17,11 @@ export const nowNs = () => process.hrtime.bigint();
  * Sized by the process's CPU time, not wall time: on a busy machine a batch descheduled for a few
  * milliseconds would otherwise look long and be sized at a fraction of `batchMs`.
  */
-export async function calibrate(run: Runner, batchMs: number, warmupMs: number): Promise<{ n: number; start: number; checksum: number }> {
+export async function calibrate(
+  run: Runner,
+  batchMs: number,
+  warmupMs: number,
+): Promise<{ n: number; start: number; checksum: number }> {
   let n = 16;
   let start = 0;
   let checksum = 0;
@@ -27,16 +31,26 @@ export async function calibrate(run: Runner, batchMs: number, warmupMs: number):
     const c = process.cpuUsage(c0);
     const ms = (c.user + c.system) / 1000;
     start += n;
-    if (ms >= 5 || n >= 1 << 24) { n = Math.max(1, Math.round((n * batchMs) / Math.max(ms, 0.001))); break; }
+    if (ms >= 5 || n >= 1 << 24) {
+      n = Math.max(1, Math.round((n * batchMs) / Math.max(ms, 0.001)));
+      break;
+    }
     n *= 4;
   }
   const warmEnd = Date.now() + warmupMs;
-  while (Date.now() < warmEnd) { checksum += await run(start, n); start += n; }
+  while (Date.now() < warmEnd) {
+    checksum += await run(start, n);
+    start += n;
+  }
   return { n, start, checksum };
 }
 
 /** Times one batch: wall and CPU nanoseconds per operation. */
-export async function timeBatch(run: Runner, start: number, n: number): Promise<{ wallNs: number; cpuNs: number; checksum: number }> {
+export async function timeBatch(
+  run: Runner,
+  start: number,
+  n: number,
+): Promise<{ wallNs: number; cpuNs: number; checksum: number }> {
   const c0 = process.cpuUsage();
   const t0 = nowNs();
   const checksum = await run(start, n);

@@ -61,12 +61,78 @@ const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor
 
 /** 50 codes listed in workload a's rule and 20 that are never listed. */
 export const LISTED_COUNTRIES: readonly string[] = [
-  "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
-  "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "NO", "IS", "LI", "CH", "GB", "UA", "RS",
-  "BA", "ME", "MK", "AL", "MD", "BY", "TR", "GE", "AM", "AZ", "KZ", "CA", "MX", "AR", "CL", "CO",
+  "AT",
+  "BE",
+  "BG",
+  "HR",
+  "CY",
+  "CZ",
+  "DK",
+  "EE",
+  "FI",
+  "FR",
+  "DE",
+  "GR",
+  "HU",
+  "IE",
+  "IT",
+  "LV",
+  "LT",
+  "LU",
+  "MT",
+  "NL",
+  "PL",
+  "PT",
+  "RO",
+  "SK",
+  "SI",
+  "ES",
+  "SE",
+  "NO",
+  "IS",
+  "LI",
+  "CH",
+  "GB",
+  "UA",
+  "RS",
+  "BA",
+  "ME",
+  "MK",
+  "AL",
+  "MD",
+  "BY",
+  "TR",
+  "GE",
+  "AM",
+  "AZ",
+  "KZ",
+  "CA",
+  "MX",
+  "AR",
+  "CL",
+  "CO",
 ];
 const UNLISTED_COUNTRIES: readonly string[] = [
-  "US", "BR", "IN", "CN", "JP", "KR", "AU", "NZ", "ZA", "NG", "EG", "KE", "SG", "ID", "TH", "VN", "PH", "PE", "SA", "AE",
+  "US",
+  "BR",
+  "IN",
+  "CN",
+  "JP",
+  "KR",
+  "AU",
+  "NZ",
+  "ZA",
+  "NG",
+  "EG",
+  "KE",
+  "SG",
+  "ID",
+  "TH",
+  "VN",
+  "PH",
+  "PE",
+  "SA",
+  "AE",
 ];
 const PLANS = ["free", "pro", "team", "enterprise"] as const;
 const DOMAINS = ["example.com", "example.org", "mail.test", "corp.test", "example.com.evil.test"] as const;
@@ -82,7 +148,13 @@ export function generateContexts(count: number, seed = 42): BenchContext[] {
     const id = `user-${Math.floor(rand() * 1e9).toString(36)}-${i}`;
     const domain = rand() < 0.25 ? "example.com" : pick(rand, DOMAINS.slice(1));
     const country = rand() < 0.5 ? pick(rand, LISTED_COUNTRIES) : pick(rand, UNLISTED_COUNTRIES);
-    out.push({ targetingKey: id, email: `${id}@${domain}`, country, plan: pick(rand, PLANS), age: 16 + Math.floor(rand() * 60) });
+    out.push({
+      targetingKey: id,
+      email: `${id}@${domain}`,
+      country,
+      plan: pick(rand, PLANS),
+      age: 16 + Math.floor(rand() * 60),
+    });
   }
   return out;
 }
@@ -102,7 +174,12 @@ export function workloadA(): Workload {
           { when: { attr: "email", op: "endsWith", values: ["@example.com"] }, variant: "A" },
           { when: { attr: "country", op: "in", values: [...LISTED_COUNTRIES] }, variant: "B" },
         ],
-        fallthrough: { rollout: [["B", 50], ["C", 50]] },
+        fallthrough: {
+          rollout: [
+            ["B", 50],
+            ["C", 50],
+          ],
+        },
       },
     ],
   };
@@ -133,18 +210,41 @@ export function generateMixedFlags(count: number, seed = 7, prefix = "flag"): Lo
     const other = () => (type === "boolean" ? "on" : pick(rand, names));
     const rollout = (): LogicalServe => {
       const w = 10 + Math.floor(rand() * 80);
-      return { rollout: type === "boolean" ? [["on", w], ["off", 100 - w]] : [[names[0]!, w], [names[1]!, 100 - w]] };
+      return {
+        rollout:
+          type === "boolean"
+            ? [
+                ["on", w],
+                ["off", 100 - w],
+              ]
+            : [
+                [names[0]!, w],
+                [names[1]!, 100 - w],
+              ],
+      };
     };
     const countries = () => Array.from({ length: 10 }, () => pick(rand, LISTED_COUNTRIES));
     const shape = i % 7;
-    const flag: LogicalFlag = { key: `${prefix}-${i}`, type, variants, defaultVariant: def, rules: [], fallthrough: { variant: def } };
-    if (shape === 1) flag.rules.push({ when: { attr: "plan", op: "equals", values: [pick(rand, PLANS)] }, variant: other() });
+    const flag: LogicalFlag = {
+      key: `${prefix}-${i}`,
+      type,
+      variants,
+      defaultVariant: def,
+      rules: [],
+      fallthrough: { variant: def },
+    };
+    if (shape === 1)
+      flag.rules.push({ when: { attr: "plan", op: "equals", values: [pick(rand, PLANS)] }, variant: other() });
     if (shape === 2) flag.rules.push({ when: { attr: "country", op: "in", values: countries() }, variant: other() });
     if (shape === 3) {
-      flag.rules.push({ when: { attr: "email", op: "endsWith", values: [`@${pick(rand, DOMAINS)}`] }, variant: other() });
+      flag.rules.push({
+        when: { attr: "email", op: "endsWith", values: [`@${pick(rand, DOMAINS)}`] },
+        variant: other(),
+      });
       flag.rules.push({ when: { attr: "country", op: "in", values: countries() }, variant: other() });
     }
-    if (shape === 4) flag.rules.push({ when: { attr: "age", op: "gt", value: 20 + Math.floor(rand() * 40) }, variant: other() });
+    if (shape === 4)
+      flag.rules.push({ when: { attr: "age", op: "gt", value: 20 + Math.floor(rand() * 40) }, variant: other() });
     if (shape === 5) flag.fallthrough = rollout();
     if (shape === 6) {
       flag.rules.push({ when: { attr: "plan", op: "equals", values: ["enterprise"] }, variant: other() });
@@ -211,10 +311,14 @@ function matches(c: LogicalCondition, ctx: BenchContext, segments: LogicalSegmen
   }
   const v = (ctx as unknown as Record<string, unknown>)[c.attr];
   switch (c.op) {
-    case "endsWith": return typeof v === "string" && c.values.some((s) => v.endsWith(s));
-    case "in": return c.values.includes(v as string);
-    case "equals": return v === c.values[0];
-    case "gt": return typeof v === "number" && v > c.value;
+    case "endsWith":
+      return typeof v === "string" && c.values.some((s) => v.endsWith(s));
+    case "in":
+      return c.values.includes(v as string);
+    case "equals":
+      return v === c.values[0];
+    case "gt":
+      return typeof v === "number" && v > c.value;
   }
 }
 
@@ -253,7 +357,13 @@ export function flagdDoc(n: number) {
           state: "ENABLED",
           variants: { red: "red", green: "green", blue: "blue" },
           defaultVariant: "red",
-          targeting: { fractional: [["red", 34], ["green", 33], ["blue", 33]] },
+          targeting: {
+            fractional: [
+              ["red", 34],
+              ["green", 33],
+              ["blue", 33],
+            ],
+          },
         };
         break;
       case 2:

@@ -36,7 +36,11 @@ await build({
   logLevel: "warning",
 });
 
-const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.sdk.json")], { stdio: "inherit" });
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.sdk.json")],
+  { stdio: "inherit" },
+);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 // Keep the declarations the entries reach; add `.js` to their relative imports.
@@ -49,11 +53,18 @@ while (pending.length > 0) {
   keep.add(file);
   const text = readFileSync(file, "utf8");
   for (const m of text.matchAll(RELATIVE)) pending.push(join(dirname(file), m[2].replace(/\.js$/, "") + ".d.ts"));
-  writeFileSync(file, text.replace(RELATIVE, (_, a, spec, z) => `${a}${spec.endsWith(".js") ? spec : spec + ".js"}${z}`));
+  writeFileSync(
+    file,
+    text.replace(RELATIVE, (_, a, spec, z) => `${a}${spec.endsWith(".js") ? spec : spec + ".js"}${z}`),
+  );
 }
 for (const file of walk(types)) if (!keep.has(file)) rmSync(file);
 pruneEmptyDirs(types);
-console.log(`build:sdk: ${Object.keys(ENTRIES).map((n) => `dist/sdk/${n}.js`).join(", ")} and ${keep.size} declaration files`);
+console.log(
+  `build:sdk: ${Object.keys(ENTRIES)
+    .map((n) => `dist/sdk/${n}.js`)
+    .join(", ")} and ${keep.size} declaration files`,
+);
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {

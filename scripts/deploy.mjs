@@ -62,20 +62,29 @@ const configs = deployConfigTexts(baseConfig, kvId);
 writeFileSync(storeConfig, configs.store);
 writeFileSync(deployConfig, configs.edge);
 if (!options.dryRun) for (const queue of queueNames(baseConfig)) ensureQueue(queue);
-console.log(`edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; configs ${basename(storeConfig)}, ${basename(deployConfig)}`);
+console.log(
+  `edgeflags: KV namespace ${KV_BINDING} = ${kvId}${options.dryRun ? " (placeholder, dry run)" : ""}; configs ${basename(storeConfig)}, ${basename(deployConfig)}`,
+);
 
 const deployArgs = (config) => ["deploy", "--config", config, "--minify"];
 if (options.dryRun) {
   const outdir = resolve(root, options.outdir ?? "dist");
-  for (const [config, dir] of [[storeConfig, "store"], [deployConfig, "edge"]]) {
-    const res = wrangler([...deployArgs(config), "--dry-run", "--outdir", join(outdir, dir)], { offline: true, inherit: true });
+  for (const [config, dir] of [
+    [storeConfig, "store"],
+    [deployConfig, "edge"],
+  ]) {
+    const res = wrangler([...deployArgs(config), "--dry-run", "--outdir", join(outdir, dir)], {
+      offline: true,
+      inherit: true,
+    });
     if (res.status !== 0) process.exit(res.status ?? 1);
   }
   process.exit(0);
 }
 
 // The store first: the edge script's bindings name its classes, which must exist.
-if (wrangler(deployArgs(storeConfig), { inherit: true }).status !== 0) fail(`wrangler deploy of ${STORE_NAME} failed (see above); nothing else was changed: run it again`);
+if (wrangler(deployArgs(storeConfig), { inherit: true }).status !== 0)
+  fail(`wrangler deploy of ${STORE_NAME} failed (see above); nothing else was changed: run it again`);
 const { values, generated } = chooseSecrets();
 const secretsDir = mkdtempSync(join(tmpdir(), "edgeflags-deploy-"));
 const secretsFile = join(secretsDir, "secrets.json");
@@ -140,7 +149,8 @@ function jsonFrom(text, what) {
 
 function listNamespaces() {
   const res = wrangler(["kv", "namespace", "list"]);
-  if (res.status !== 0) fail(`wrangler kv namespace list failed (logged in? CLOUDFLARE_API_TOKEN set?):\n${res.stderr}${res.stdout}`);
+  if (res.status !== 0)
+    fail(`wrangler kv namespace list failed (logged in? CLOUDFLARE_API_TOKEN set?):\n${res.stderr}${res.stdout}`);
   const list = jsonFrom(res.stdout, "the KV namespace list");
   return Array.isArray(list) ? list : [];
 }
@@ -177,8 +187,11 @@ function ensureQueue(name) {
  */
 function deployConfigTexts(text, id) {
   const [head, ...blocks] = text.split(/(?=^\[)/m);
-  const kv = blocks.filter((b) => /^\[\[kv_namespaces\]\]/.test(b) && new RegExp(`^binding\\s*=\\s*"${KV_BINDING}"`, "m").test(b));
-  if (kv.length !== 1 || !/^id\s*=\s*"[^"]*"/m.test(kv[0])) fail(`wrangler.toml needs exactly one [[kv_namespaces]] block for ${KV_BINDING} with an id`);
+  const kv = blocks.filter(
+    (b) => /^\[\[kv_namespaces\]\]/.test(b) && new RegExp(`^binding\\s*=\\s*"${KV_BINDING}"`, "m").test(b),
+  );
+  if (kv.length !== 1 || !/^id\s*=\s*"[^"]*"/m.test(kv[0]))
+    fail(`wrangler.toml needs exactly one [[kv_namespaces]] block for ${KV_BINDING} with an id`);
   if (!/^main\s*=/m.test(head)) fail("wrangler.toml has no main");
   const withId = blocks.map((b) => (b === kv[0] ? b.replace(/^id\s*=\s*"[^"]*"/m, `id = "${id}"`) : b));
   const table = (b) => /^\[\[?([^\]]+)\]/.exec(b)[1];
@@ -189,11 +202,16 @@ function deployConfigTexts(text, id) {
     head.replace(/^name\s*=.*$/m, `name = "${name}"`).replace(/^main\s*=.*$/m, `main = "${main}"`);
   const edge = withId
     .filter((b) => !STORE_ONLY.has(table(b)))
-    .map((b) => (table(b) === "durable_objects.bindings" ? b.replace(/^(class_name\s*=.*)$/m, `$1\nscript_name = "${STORE_NAME}"`) : b));
+    .map((b) =>
+      table(b) === "durable_objects.bindings"
+        ? b.replace(/^(class_name\s*=.*)$/m, `$1\nscript_name = "${STORE_NAME}"`)
+        : b,
+    );
   const store = withId.filter((b) => !EDGE_ONLY.has(table(b)));
   return {
     edge: header(workerName, "src/edge-worker.ts", "the edge script") + edge.join(""),
-    store: header(STORE_NAME, "src/store-worker.ts", "the store script (Durable Objects, queue consumers)") + store.join(""),
+    store:
+      header(STORE_NAME, "src/store-worker.ts", "the store script (Durable Objects, queue consumers)") + store.join(""),
   };
 }
 
@@ -224,15 +242,22 @@ function randomSecret(name) {
 }
 
 function printSummary(generated) {
-  const lines = ["", `edgeflags: deployed "${STORE_NAME}" (${relative(root, storeConfig)}) and "${workerName}" (${relative(root, deployConfig)}).`];
+  const lines = [
+    "",
+    `edgeflags: deployed "${STORE_NAME}" (${relative(root, storeConfig)}) and "${workerName}" (${relative(root, deployConfig)}).`,
+  ];
   const names = Object.keys(generated);
   if (names.length > 0) {
-    lines.push("Generated secrets, shown only now (Cloudflare keeps them write-only; store them in your password manager):");
+    lines.push(
+      "Generated secrets, shown only now (Cloudflare keeps them write-only; store them in your password manager):",
+    );
     for (const name of names) lines.push(`  ${name}=${generated[name]}`);
   } else {
-    lines.push("Secrets: kept the Worker's existing ones (set ADMIN_TOKEN / STREAM_SECRET in the shell to replace them).");
+    lines.push(
+      "Secrets: kept the Worker's existing ones (set ADMIN_TOKEN / STREAM_SECRET in the shell to replace them).",
+    );
   }
-  lines.push("Next: create an environment and mint SDK keys with the admin API (README, \"Try it with curl\").", "");
+  lines.push('Next: create an environment and mint SDK keys with the admin API (README, "Try it with curl").', "");
   console.log(lines.join("\n"));
 }
 

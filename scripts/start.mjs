@@ -47,7 +47,8 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a p
 
 const { token: adminToken, source: tokenSource } = resolveAdminToken();
 // Signs change-stream URLs; its own secret, never the admin token (SSE_SECRET is its older name).
-const streamSecret = process.env.SSE_SECRET || resolveDevSecret("STREAM_SECRET", "", "the change-stream signing secret").token;
+const streamSecret =
+  process.env.SSE_SECRET || resolveDevSecret("STREAM_SECRET", "", "the change-stream signing secret").token;
 
 // Offline: no metrics, no error reports, no request.cf fetch, no banner.
 const childEnv = {
@@ -60,23 +61,33 @@ const childEnv = {
 const args = [
   join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
   "dev",
-  "--ip", host,
-  "--port", String(port),
-  "--persist-to", persistTo,
+  "--ip",
+  host,
+  "--port",
+  String(port),
+  "--persist-to",
+  persistTo,
   // Per-request logging costs about half the local throughput.
-  "--log-level", "warn",
+  "--log-level",
+  "warn",
   "--show-interactive-dev-session=false",
   // --var wins over .dev.vars, so an ADMIN_TOKEN from the shell is the one the Worker sees.
-  "--var", `ADMIN_TOKEN:${adminToken}`,
-  "--var", `STREAM_SECRET:${streamSecret}`,
+  "--var",
+  `ADMIN_TOKEN:${adminToken}`,
+  "--var",
+  `STREAM_SECRET:${streamSecret}`,
   // Local refresh, not the deployed [vars] of wrangler.toml: an isolate re-reads the pointer every
   // 0.25 s, and local KV has no one-write-per-second limit, so admin writes need not queue for a
   // pointer slot. Both are visible to a user within a second.
-  "--var", `SNAPSHOT_REFRESH_SECONDS:${process.env.SNAPSHOT_REFRESH_SECONDS || LOCAL_REFRESH_SECONDS}`,
-  "--var", `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
+  "--var",
+  `SNAPSHOT_REFRESH_SECONDS:${process.env.SNAPSHOT_REFRESH_SECONDS || LOCAL_REFRESH_SECONDS}`,
+  "--var",
+  `KV_POINTER_MIN_INTERVAL_MS:${process.env.KV_POINTER_MIN_INTERVAL_MS || LOCAL_POINTER_INTERVAL_MS}`,
   // Usage counts show up within seconds locally (deployed, an isolate sends every 10 s).
-  "--var", `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS || LOCAL_INSIGHTS_WINDOW_SECONDS}`,
-  "--var", `USAGE_FLUSH_SECONDS:${process.env.USAGE_FLUSH_SECONDS || LOCAL_USAGE_FLUSH_SECONDS}`,
+  "--var",
+  `INSIGHTS_WINDOW_SECONDS:${process.env.INSIGHTS_WINDOW_SECONDS || LOCAL_INSIGHTS_WINDOW_SECONDS}`,
+  "--var",
+  `USAGE_FLUSH_SECONDS:${process.env.USAGE_FLUSH_SECONDS || LOCAL_USAGE_FLUSH_SECONDS}`,
 ];
 for (const name of PASSTHROUGH_VARS) {
   if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);
@@ -84,11 +95,16 @@ for (const name of PASSTHROUGH_VARS) {
 args.push(...(process.env.EDGEFLAGS_WRANGLER_ARGS ?? "").split(/\s+/).filter(Boolean));
 
 // Own process group: wrangler starts workerd and esbuild, and killing the group takes all along.
-const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"], detached: true });
+const child = spawn(process.execPath, args, {
+  cwd: root,
+  env: childEnv,
+  stdio: ["ignore", "inherit", "inherit"],
+  detached: true,
+});
 let stopping = false;
 child.on("exit", (code, signal) => {
   if (!stopping) console.error(`edgeflags: wrangler dev exited (${signal ?? code})`);
-  process.exit(stopping ? 0 : code ?? 1);
+  process.exit(stopping ? 0 : (code ?? 1));
 });
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(sig, () => stop());
@@ -181,7 +197,10 @@ async function waitForHealth(timeoutMs) {
 async function admin(method, path, body) {
   const res = await fetch(`${baseUrl}/admin/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -231,7 +250,7 @@ async function keyWorks(key) {
   const res = await fetch(`${baseUrl}/ofrep/v1/evaluate/flags`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: "{\"context\":{}}",
+    body: '{"context":{}}',
   }).catch(() => undefined);
   // Only a definite "unknown key" means the remembered key is gone.
   return res !== undefined && res.status !== 401;
@@ -254,10 +273,16 @@ async function seedNative() {
   if (!existsSync(nativeExampleFile)) return undefined;
   const doc = JSON.parse(readFileSync(nativeExampleFile, "utf8"));
   for (const segment of doc.segments ?? []) {
-    expectOk(`PUT segment ${segment.key}`, await admin("PUT", `/environments/${ENV_NAME}/segments/${encodeURIComponent(segment.key)}`, segment));
+    expectOk(
+      `PUT segment ${segment.key}`,
+      await admin("PUT", `/environments/${ENV_NAME}/segments/${encodeURIComponent(segment.key)}`, segment),
+    );
   }
   for (const flag of doc.flags ?? []) {
-    expectOk(`PUT flag ${flag.key}`, await admin("PUT", `/environments/${ENV_NAME}/flags/${encodeURIComponent(flag.key)}`, flag));
+    expectOk(
+      `PUT flag ${flag.key}`,
+      await admin("PUT", `/environments/${ENV_NAME}/flags/${encodeURIComponent(flag.key)}`, flag),
+    );
   }
   return relative(root, nativeExampleFile);
 }
@@ -273,7 +298,9 @@ async function ensureSeeded() {
       expectOk(`import ${relative(root, exampleFile)}`, await admin("PUT", `/environments/${ENV_NAME}/flagd`, doc));
       state.exampleFlag = pickExampleFlag(doc);
       const native = await seedNative();
-      notes.push(`seeded environment "${ENV_NAME}" from ${relative(root, exampleFile)}${native ? ` and ${native}` : ""}`);
+      notes.push(
+        `seeded environment "${ENV_NAME}" from ${relative(root, exampleFile)}${native ? ` and ${native}` : ""}`,
+      );
     } else {
       notes.push(`created environment "${ENV_NAME}" (no ${relative(root, exampleFile)} to import)`);
     }
@@ -307,7 +334,10 @@ function printBanner(info) {
     );
   }
   if (info.clientKey) {
-    lines.push("", `The client key sees the flags marked client-visible (new-checkout, one-click-reorder, …): README "In a browser".`);
+    lines.push(
+      "",
+      `The client key sees the flags marked client-visible (new-checkout, one-click-reorder, …): README "In a browser".`,
+    );
   }
   lines.push("", "Ready. Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));

@@ -23,7 +23,9 @@ app.use("/sdk/*", insights());
 app.route("/", edgeApp);
 app.route("/admin/v1", adminApp);
 
-app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+app.notFound((c) =>
+  c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+);
 app.onError((err, c) => {
   console.error(err);
   return c.json({ error: { code: "INTERNAL", message: "internal error" } }, 500);

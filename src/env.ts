@@ -9,7 +9,10 @@ import type { EdgeBindings } from "./edge/bindings";
 import type { QueueBindings } from "./queue/bindings";
 import type { StoreBindings } from "./store/bindings";
 
-export type Env = EdgeBindings & AdminBindings & StoreBindings & QueueBindings & {
-  /** The admin page and OpenAPI document (wrangler.toml [assets]). */
-  ASSETS?: Fetcher;
-};
+export type Env = EdgeBindings &
+  AdminBindings &
+  StoreBindings &
+  QueueBindings & {
+    /** The admin page and OpenAPI document (wrangler.toml [assets]). */
+    ASSETS?: Fetcher;
+  };

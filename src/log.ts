@@ -17,12 +17,18 @@ export function requestId(request: RequestLike): string {
 }
 
 function describe(err: unknown): { error: string; stack?: string } {
-  if (err instanceof Error) return { error: `${err.name}: ${err.message}`, stack: err.stack?.split("\n").slice(0, 6).join("\n") };
+  if (err instanceof Error)
+    return { error: `${err.name}: ${err.message}`, stack: err.stack?.split("\n").slice(0, 6).join("\n") };
   return { error: String(err) };
 }
 
 /** Logs `message` with the error and extra fields; with `request`, its id, method and path (no query: it may hold a stream token). */
-export function logError(message: string, err: unknown, fields: Record<string, unknown> = {}, request?: RequestLike): void {
+export function logError(
+  message: string,
+  err: unknown,
+  fields: Record<string, unknown> = {},
+  request?: RequestLike,
+): void {
   const where = request
     ? { requestId: requestId(request), method: request.method, path: new URL(request.url).pathname }
     : {};

@@ -14,6 +14,10 @@ export { StreamRelay } from "./store/relay/relay";
 export { WebhookSender } from "./queue/webhook-sender";
 
 export default {
-  fetch: () => Response.json({ error: { code: "NOT_FOUND", message: "the store script serves no HTTP; use the edgeflags Worker" } }, { status: 404 }),
+  fetch: () =>
+    Response.json(
+      { error: { code: "NOT_FOUND", message: "the store script serves no HTTP; use the edgeflags Worker" } },
+      { status: 404 },
+    ),
   queue: consumeQueue,
 } satisfies ExportedHandler<Env>;

@@ -36,34 +36,119 @@ const KINDS = [
 export function conditionEditor(id, get, set, env, remove, listId = "fe-attributes") {
   const part = section("fe-cond", () => {
     const c = get();
-    const redraw = () => { part.redraw(); env.changed(); };
-    const kind = select(`${id}-kind`, KINDS, c.kind, (value) => { set(convert(c, /** @type {Cond["kind"]} */ (value))); redraw(); }, { class: "fe-kind" });
+    const redraw = () => {
+      part.redraw();
+      env.changed();
+    };
+    const kind = select(
+      `${id}-kind`,
+      KINDS,
+      c.kind,
+      (value) => {
+        set(convert(c, /** @type {Cond["kind"]} */ (value)));
+        redraw();
+      },
+      { class: "fe-kind" },
+    );
     const head = [h("label", { for: `${id}-kind`, class: "sr-only", text: "Condition kind" }), kind];
     const removeButton = remove ? button("✕", remove, { label: "Remove this condition" }) : null;
 
-    if (c.kind === "attribute") return h("div", { class: "fe-cond-row" }, head, attributeFields(id, c, env, listId), removeButton);
+    if (c.kind === "attribute")
+      return h("div", { class: "fe-cond-row" }, head, attributeFields(id, c, env, listId), removeButton);
     if (c.kind === "segment") {
-      return h("div", { class: "fe-cond-row" }, head,
+      return h(
+        "div",
+        { class: "fe-cond-row" },
+        head,
         h("label", { for: `${id}-segment`, class: "sr-only", text: "Segment" }),
         env.segments.length || c.segment
-          ? typeahead(`${id}-segment`, () => env.segments, c.segment, (value) => { c.segment = value; env.changed(); }, { noun: "segment" })
+          ? typeahead(
+              `${id}-segment`,
+              () => env.segments,
+              c.segment,
+              (value) => {
+                c.segment = value;
+                env.changed();
+              },
+              { noun: "segment" },
+            )
           : h("span", { class: "muted small", text: "No segments in this environment yet (Segments tab)." }),
-        removeButton);
+        removeButton,
+      );
     }
     if (c.kind === "not") {
-      return h("div", { class: "fe-group fe-not" },
-        h("div", { class: "fe-cond-row" }, head, h("span", { class: "muted small", text: "the condition below is false" }), removeButton),
-        conditionEditor(`${id}-not`, () => c.condition, (n) => { c.condition = n; }, env, null, listId));
+      return h(
+        "div",
+        { class: "fe-group fe-not" },
+        h(
+          "div",
+          { class: "fe-cond-row" },
+          head,
+          h("span", { class: "muted small", text: "the condition below is false" }),
+          removeButton,
+        ),
+        conditionEditor(
+          `${id}-not`,
+          () => c.condition,
+          (n) => {
+            c.condition = n;
+          },
+          env,
+          null,
+          listId,
+        ),
+      );
     }
-    const children = c.conditions.map((child, i) => conditionEditor(`${id}-${i}`, () => c.conditions[i], (n) => { c.conditions[i] = n; }, env,
-      () => { c.conditions.splice(i, 1); redraw(); }, listId));
-    return h("div", { class: `fe-group fe-${c.kind}`, role: "group", "aria-label": c.kind === "all" ? "All of these conditions" : "Any of these conditions" },
-      h("div", { class: "fe-cond-row" }, head, h("span", { class: "muted small", text: c.kind === "all" ? "every condition below holds" : "at least one condition below holds" }), removeButton),
+    const children = c.conditions.map((child, i) =>
+      conditionEditor(
+        `${id}-${i}`,
+        () => c.conditions[i],
+        (n) => {
+          c.conditions[i] = n;
+        },
+        env,
+        () => {
+          c.conditions.splice(i, 1);
+          redraw();
+        },
+        listId,
+      ),
+    );
+    return h(
+      "div",
+      {
+        class: `fe-group fe-${c.kind}`,
+        role: "group",
+        "aria-label": c.kind === "all" ? "All of these conditions" : "Any of these conditions",
+      },
+      h(
+        "div",
+        { class: "fe-cond-row" },
+        head,
+        h("span", {
+          class: "muted small",
+          text: c.kind === "all" ? "every condition below holds" : "at least one condition below holds",
+        }),
+        removeButton,
+      ),
       h("div", { class: "fe-children" }, children),
-      h("div", { class: "fe-row" },
-        button("+ Condition", () => { c.conditions.push(newCondition()); redraw(); }),
-        button("+ Segment", () => { c.conditions.push({ kind: "segment", segment: env.segments[0] ?? "" }); redraw(); }),
-        button("+ Group", () => { c.conditions.push({ kind: c.kind === "all" ? "any" : "all", conditions: [newCondition()] }); redraw(); })));
+      h(
+        "div",
+        { class: "fe-row" },
+        button("+ Condition", () => {
+          c.conditions.push(newCondition());
+          redraw();
+        }),
+        button("+ Segment", () => {
+          c.conditions.push({ kind: "segment", segment: env.segments[0] ?? "" });
+          redraw();
+        }),
+        button("+ Group", () => {
+          c.conditions.push({ kind: c.kind === "all" ? "any" : "all", conditions: [newCondition()] });
+          redraw();
+        }),
+      ),
+    );
   });
   return part.el;
 }
@@ -75,7 +160,8 @@ export function conditionEditor(id, get, set, env, remove, listId = "fe-attribut
  */
 function convert(c, kind) {
   const inner = c.kind === "not" ? c.condition : c.kind === "all" || c.kind === "any" ? c.conditions[0] : c;
-  if (kind === "all" || kind === "any") return { kind, conditions: c.kind === "all" || c.kind === "any" ? c.conditions : [c] };
+  if (kind === "all" || kind === "any")
+    return { kind, conditions: c.kind === "all" || c.kind === "any" ? c.conditions : [c] };
   if (kind === "not") return { kind: "not", condition: c };
   if (inner && inner.kind === kind) return inner;
   return kind === "segment" ? { kind: "segment", segment: "" } : newCondition();
@@ -90,19 +176,50 @@ function attributeFields(id, c, env, listId) {
   let type = valueTypeOf(c.op, c.values);
   const error = h("p", { class: "hint fe-value-msg", id: `${id}-msg`, "aria-live": "polite" });
 
-  const attribute = textInput(`${id}-attr`, c.attribute, (value) => { c.attribute = value; env.changed(); }, { list: listId, placeholder: "context attribute", class: "fe-attr" });
-  const op = select(`${id}-op`, OPERATOR_NAMES.map((name) => ({ value: name, label: OPERATOR_INFO[name].label })), c.op, (value) => {
-    c.op = value;
-    // Keep the values the new operator can read; a single-value operator keeps the first.
-    if (!info().many) c.values = c.values.slice(0, 1);
-    const next = valueTypeOf(c.op, c.values);
-    if (next !== type && info().kind !== "any") { type = next; readValues(); }
-    drawValue();
-    env.changed();
-  }, { class: "fe-op" });
-  const typeSelect = select(`${id}-type`, [
-    { value: "string", label: "text" }, { value: "number", label: "number" }, { value: "boolean", label: "true/false" }, { value: "json", label: "JSON list" },
-  ], type, (value) => { type = /** @type {any} */ (value); readValues(); drawValue(); env.changed(); }, { class: "fe-type" });
+  const attribute = textInput(
+    `${id}-attr`,
+    c.attribute,
+    (value) => {
+      c.attribute = value;
+      env.changed();
+    },
+    { list: listId, placeholder: "context attribute", class: "fe-attr" },
+  );
+  const op = select(
+    `${id}-op`,
+    OPERATOR_NAMES.map((name) => ({ value: name, label: OPERATOR_INFO[name].label })),
+    c.op,
+    (value) => {
+      c.op = value;
+      // Keep the values the new operator can read; a single-value operator keeps the first.
+      if (!info().many) c.values = c.values.slice(0, 1);
+      const next = valueTypeOf(c.op, c.values);
+      if (next !== type && info().kind !== "any") {
+        type = next;
+        readValues();
+      }
+      drawValue();
+      env.changed();
+    },
+    { class: "fe-op" },
+  );
+  const typeSelect = select(
+    `${id}-type`,
+    [
+      { value: "string", label: "text" },
+      { value: "number", label: "number" },
+      { value: "boolean", label: "true/false" },
+      { value: "json", label: "JSON list" },
+    ],
+    type,
+    (value) => {
+      type = /** @type {any} */ (value);
+      readValues();
+      drawValue();
+      env.changed();
+    },
+    { class: "fe-type" },
+  );
   const valueSlot = h("span", { class: "fe-value" });
   /** @type {HTMLInputElement | HTMLTextAreaElement} */
   let valueInput;
@@ -125,28 +242,54 @@ function attributeFields(id, c, env, listId) {
 
   function drawValue() {
     const many = info().many && type !== "json";
-    const attrs = { id: `${id}-value`, placeholder: info().hint, spellcheck: "false", "aria-describedby": `${id}-msg`, class: "fe-value-input" };
+    const attrs = {
+      id: `${id}-value`,
+      placeholder: info().hint,
+      spellcheck: "false",
+      "aria-describedby": `${id}-msg`,
+      class: "fe-value-input",
+    };
     valueInput = many
-      ? /** @type {HTMLTextAreaElement} */ (h("textarea", { ...attrs, rows: String(Math.min(6, Math.max(2, c.values.length))) }))
+      ? /** @type {HTMLTextAreaElement} */ (
+          h("textarea", { ...attrs, rows: String(Math.min(6, Math.max(2, c.values.length))) })
+        )
       : /** @type {HTMLInputElement} */ (h("input", { ...attrs, type: "text", autocomplete: "off" }));
     valueInput.value = formatValues(c.values, type);
-    valueInput.addEventListener("input", () => { readValues(); env.changed(); });
+    valueInput.addEventListener("input", () => {
+      readValues();
+      env.changed();
+    });
     typeSelect.hidden = info().kind !== "any";
-    valueSlot.replaceChildren(h("label", { for: `${id}-value`, class: "sr-only", text: `Value${info().many ? "s (one per line)" : ""}` }), valueInput);
-    error.textContent = c.values.map((v) => valueWarning(info().kind, v)).filter(Boolean).join("; ");
+    valueSlot.replaceChildren(
+      h("label", { for: `${id}-value`, class: "sr-only", text: `Value${info().many ? "s (one per line)" : ""}` }),
+      valueInput,
+    );
+    error.textContent = c.values
+      .map((v) => valueWarning(info().kind, v))
+      .filter(Boolean)
+      .join("; ");
     error.classList.remove("bad");
   }
   drawValue();
 
-  return h("div", { class: "fe-attr-fields" },
-    h("label", { for: `${id}-attr`, class: "sr-only", text: "Attribute" }), attribute,
-    h("label", { for: `${id}-op`, class: "sr-only", text: "Operator" }), op,
-    h("label", { for: `${id}-type`, class: "sr-only", text: "Value type" }), typeSelect,
+  return h(
+    "div",
+    { class: "fe-attr-fields" },
+    h("label", { for: `${id}-attr`, class: "sr-only", text: "Attribute" }),
+    attribute,
+    h("label", { for: `${id}-op`, class: "sr-only", text: "Operator" }),
+    op,
+    h("label", { for: `${id}-type`, class: "sr-only", text: "Value type" }),
+    typeSelect,
     valueSlot,
-    error);
+    error,
+  );
 }
 
 /** The datalist of attribute suggestions (once per editor). */
 export const attributeList = (listId = "fe-attributes") =>
-  h("datalist", { id: listId }, COMMON_ATTRIBUTES.map((a) => h("option", { value: a })));
-
+  h(
+    "datalist",
+    { id: listId },
+    COMMON_ATTRIBUTES.map((a) => h("option", { value: a })),
+  );

@@ -14,10 +14,13 @@ export const idFor = (path) => `fe-${path.replace(/[^A-Za-z0-9_-]+/g, "-")}`;
 export function field(id, text, control, hint) {
   control.id = id;
   if (hint) control.setAttribute("aria-describedby", `${id}-hint`);
-  return h("div", { class: "fe-field" },
+  return h(
+    "div",
+    { class: "fe-field" },
     h("label", { for: id, text }),
     control,
-    hint ? h("p", { class: "hint", id: `${id}-hint`, text: hint }) : null);
+    hint ? h("p", { class: "hint", id: `${id}-hint`, text: hint }) : null,
+  );
 }
 
 /**
@@ -27,7 +30,9 @@ export function field(id, text, control, hint) {
  * @returns {HTMLInputElement}
  */
 export function textInput(id, value, onInput, attrs = {}) {
-  const el = /** @type {HTMLInputElement} */ (h("input", { type: "text", id, value, autocomplete: "off", spellcheck: "false", ...attrs }));
+  const el = /** @type {HTMLInputElement} */ (
+    h("input", { type: "text", id, value, autocomplete: "off", spellcheck: "false", ...attrs })
+  );
   el.addEventListener("input", () => onInput(el.value));
   return el;
 }
@@ -41,10 +46,16 @@ export function textInput(id, value, onInput, attrs = {}) {
  * @returns {HTMLSelectElement}
  */
 export function select(id, options, value, onChange, attrs = {}) {
-  const el = /** @type {HTMLSelectElement} */ (h("select", { id, ...attrs },
-    options.map((o) => h("option", { value: o.value, selected: o.value === value, text: o.label }))));
+  const el = /** @type {HTMLSelectElement} */ (
+    h(
+      "select",
+      { id, ...attrs },
+      options.map((o) => h("option", { value: o.value, selected: o.value === value, text: o.label })),
+    )
+  );
   // A value that is not among the options (e.g. a variant since removed) stays visible and selected.
-  if (!options.some((o) => o.value === value)) el.prepend(h("option", { value, selected: true, text: `${value || "—"} (missing)` }));
+  if (!options.some((o) => o.value === value))
+    el.prepend(h("option", { value, selected: true, text: `${value || "—"} (missing)` }));
   el.addEventListener("change", () => onChange(el.value));
   return el;
 }
@@ -65,8 +76,14 @@ export function checkbox(id, text, checked, onChange) {
  */
 export function button(text, onClick, opts = {}) {
   return h("button", {
-    id: opts.id ?? null, type: "button", class: `btn btn-small ${opts.cls ?? ""}`, "aria-label": opts.label ?? null, title: opts.label ?? null,
-    disabled: opts.disabled ?? false, on: { click: onClick }, text,
+    id: opts.id ?? null,
+    type: "button",
+    class: `btn btn-small ${opts.cls ?? ""}`,
+    "aria-label": opts.label ?? null,
+    title: opts.label ?? null,
+    disabled: opts.disabled ?? false,
+    on: { click: onClick },
+    text,
   });
 }
 

@@ -18,10 +18,15 @@ import { toModel } from "./model.js";
  * @returns {ConvertOffer}
  */
 export function convertOffer(answer) {
-  if (answer === undefined) return { button: null, note: "Checking whether visual rules can express this targeting exactly…" };
-  if (answer instanceof Error) return { button: null, note: `Could not check whether visual rules can express this targeting: ${answer.message}` };
+  if (answer === undefined)
+    return { button: null, note: "Checking whether visual rules can express this targeting exactly…" };
+  if (answer instanceof Error)
+    return { button: null, note: `Could not check whether visual rules can express this targeting: ${answer.message}` };
   if (answer.convertible) {
-    return { button: "Convert to visual rules", note: "Visual rules express this targeting exactly: every context keeps its value, variant and reason. Converting makes an unsaved draft; Save writes it." };
+    return {
+      button: "Convert to visual rules",
+      note: "Visual rules express this targeting exactly: every context keeps its value, variant and reason. Converting makes an unsaved draft; Save writes it.",
+    };
   }
   return { button: null, note: `It stays JSON Logic: ${answer.reason} (at ${answer.path}).` };
 }

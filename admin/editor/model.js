@@ -43,7 +43,17 @@ import { OPERATOR_INFO, valueWarning } from "./operators.js";
  */
 
 /** Optional fields whose absence differs from their empty form in the JSON. */
-const OPTIONAL = ["description", "tags", "kind", "defaultVariant", "targets", "rules", "prerequisites", "fallthrough", "targeting"];
+const OPTIONAL = [
+  "description",
+  "tags",
+  "kind",
+  "defaultVariant",
+  "targets",
+  "rules",
+  "prerequisites",
+  "fallthrough",
+  "targeting",
+];
 /** Every field the model maps; the rest goes to `rest`. */
 const KNOWN = new Set(["key", "type", "enabled", "clientVisible", "variants", ...OPTIONAL]);
 
@@ -68,11 +78,16 @@ export function condToModel(c) {
  */
 export function condToJson(c) {
   switch (c.kind) {
-    case "attribute": return { attribute: c.attribute, op: c.op, values: [...c.values] };
-    case "segment": return { segment: c.segment };
-    case "all": return { all: c.conditions.map(condToJson) };
-    case "any": return { any: c.conditions.map(condToJson) };
-    case "not": return { not: condToJson(c.condition) };
+    case "attribute":
+      return { attribute: c.attribute, op: c.op, values: [...c.values] };
+    case "segment":
+      return { segment: c.segment };
+    case "all":
+      return { all: c.conditions.map(condToJson) };
+    case "any":
+      return { any: c.conditions.map(condToJson) };
+    case "not":
+      return { not: condToJson(c.condition) };
   }
 }
 
@@ -80,7 +95,10 @@ export function condToJson(c) {
 function serveToModel(s) {
   if (has(s, "variant")) return { kind: "variant", variant: s.variant };
   /** @type {Serve} */
-  const out = { kind: "rollout", weights: s.rollout.variants.map((/** @type {Weight} */ w) => ({ variant: w.variant, weight: w.weight })) };
+  const out = {
+    kind: "rollout",
+    weights: s.rollout.variants.map((/** @type {Weight} */ w) => ({ variant: w.variant, weight: w.weight })),
+  };
   if (s.rollout.bucketBy !== undefined) out.bucketBy = s.rollout.bucketBy;
   return out;
 }
@@ -146,8 +164,10 @@ export function toJson(m) {
   out.enabled = m.enabled;
   out.clientVisible = m.clientVisible;
   if (keep("tags", m.tags.length > 0)) out.tags = [...m.tags];
-  if (keep("prerequisites", m.prerequisites.length > 0)) out.prerequisites = m.prerequisites.map((p) => ({ flag: p.flag, variant: p.variant }));
-  if (keep("targets", m.targets.length > 0)) out.targets = m.targets.map((t) => ({ variant: t.variant, values: [...t.values] }));
+  if (keep("prerequisites", m.prerequisites.length > 0))
+    out.prerequisites = m.prerequisites.map((p) => ({ flag: p.flag, variant: p.variant }));
+  if (keep("targets", m.targets.length > 0))
+    out.targets = m.targets.map((t) => ({ variant: t.variant, values: [...t.values] }));
   if (keep("rules", m.rules.length > 0)) {
     out.rules = m.rules.map((r) => {
       /** @type {Record<string, unknown>} */
@@ -205,7 +225,11 @@ export function formatValues(values, type) {
 export function parseValues(text, type, many) {
   if (type === "json") {
     let parsed;
-    try { parsed = JSON.parse(text); } catch (e) { return { ok: false, message: `not a JSON array: ${e instanceof Error ? e.message : e}` }; }
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, message: `not a JSON array: ${e instanceof Error ? e.message : e}` };
+    }
     if (!Array.isArray(parsed) || !parsed.every((v) => ["string", "number", "boolean"].includes(typeof v))) {
       return { ok: false, message: "must be a JSON array of strings, numbers and booleans" };
     }
@@ -248,9 +272,16 @@ export function checkModel(m) {
     names.add(v.key);
   });
   const known = (/** @type {string} */ v) => names.has(v);
-  if (m.defaultVariant !== null && !known(m.defaultVariant)) issues.push({ path: "defaultVariant", message: `default variant “${m.defaultVariant}” does not exist` });
-  m.targets.forEach((t, i) => { if (!known(t.variant)) issues.push({ path: `targets[${i}]`, message: `target variant “${t.variant}” does not exist` }); });
-  m.prerequisites.forEach((p, i) => { if (!p.flag || !p.variant) issues.push({ path: `prerequisites[${i}]`, message: "pick a flag and the variant it must serve" }); });
+  if (m.defaultVariant !== null && !known(m.defaultVariant))
+    issues.push({ path: "defaultVariant", message: `default variant “${m.defaultVariant}” does not exist` });
+  m.targets.forEach((t, i) => {
+    if (!known(t.variant))
+      issues.push({ path: `targets[${i}]`, message: `target variant “${t.variant}” does not exist` });
+  });
+  m.prerequisites.forEach((p, i) => {
+    if (!p.flag || !p.variant)
+      issues.push({ path: `prerequisites[${i}]`, message: "pick a flag and the variant it must serve" });
+  });
   const serve = (/** @type {Serve} */ s, /** @type {string} */ path) => {
     if (s.kind === "variant") {
       if (!known(s.variant)) issues.push({ path, message: `variant “${s.variant}” does not exist` });
@@ -258,14 +289,18 @@ export function checkModel(m) {
     }
     const total = s.weights.reduce((n, w) => n + w.weight, 0);
     if (total !== 100) issues.push({ path, message: `rollout weights add up to ${total}%, not 100%` });
-    s.weights.forEach((w) => { if (!known(w.variant)) issues.push({ path, message: `rollout variant “${w.variant}” does not exist` }); });
+    s.weights.forEach((w) => {
+      if (!known(w.variant)) issues.push({ path, message: `rollout variant “${w.variant}” does not exist` });
+    });
   };
   const cond = (/** @type {Cond} */ c, /** @type {string} */ path) => {
     if (c.kind === "attribute") {
       if (!c.attribute.trim()) issues.push({ path, message: "pick an attribute" });
       const info = OPERATOR_INFO[c.op];
-      if (info && !info.many && c.values.length !== 1) issues.push({ path, message: `“${info.label}” takes one value` });
-      if (info?.many && c.values.length === 0) issues.push({ path, message: `“${info.label}” needs at least one value` });
+      if (info && !info.many && c.values.length !== 1)
+        issues.push({ path, message: `“${info.label}” takes one value` });
+      if (info?.many && c.values.length === 0)
+        issues.push({ path, message: `“${info.label}” needs at least one value` });
       for (const v of c.values) {
         const warn = info ? valueWarning(info.kind, v) : null;
         if (warn) issues.push({ path, message: warn, warning: true });
@@ -274,11 +309,15 @@ export function checkModel(m) {
       if (!c.segment) issues.push({ path, message: "pick a segment" });
     } else if (c.kind === "not") cond(c.condition, `${path}.not`);
     else {
-      if (c.conditions.length === 0) issues.push({ path, message: `an “${c.kind}” group needs at least one condition` });
+      if (c.conditions.length === 0)
+        issues.push({ path, message: `an “${c.kind}” group needs at least one condition` });
       c.conditions.forEach((child, i) => cond(child, `${path}.${c.kind}[${i}]`));
     }
   };
-  m.rules.forEach((r, i) => { cond(r.when, `rules[${i}].when`); serve(r.serve, `rules[${i}].serve`); });
+  m.rules.forEach((r, i) => {
+    cond(r.when, `rules[${i}].when`);
+    serve(r.serve, `rules[${i}].serve`);
+  });
   if (m.fallthrough) serve(m.fallthrough, "fallthrough");
   return issues;
 }
@@ -292,7 +331,9 @@ export function renameVariant(m, from, to) {
   for (const t of m.targets) if (t.variant === from) t.variant = to;
   const serve = (/** @type {Serve | null} */ s) => {
     if (!s) return;
-    if (s.kind === "variant") { if (s.variant === from) s.variant = to; } else for (const w of s.weights) if (w.variant === from) w.variant = to;
+    if (s.kind === "variant") {
+      if (s.variant === from) s.variant = to;
+    } else for (const w of s.weights) if (w.variant === from) w.variant = to;
   };
   for (const r of m.rules) serve(r.serve);
   serve(m.fallthrough);
@@ -316,7 +357,13 @@ export function newRollout(m) {
   const names = m.variants.map((v) => v.key).slice(0, 2);
   if (names.length === 0) return { kind: "rollout", weights: [] };
   if (names.length === 1) return { kind: "rollout", weights: [{ variant: names[0], weight: 100 }] };
-  return { kind: "rollout", weights: [{ variant: names[0], weight: 50 }, { variant: names[1], weight: 50 }] };
+  return {
+    kind: "rollout",
+    weights: [
+      { variant: names[0], weight: 50 },
+      { variant: names[1], weight: 50 },
+    ],
+  };
 }
 
 /**
@@ -340,6 +387,10 @@ export function scaleTo100(weights) {
   const out = exact.map(Math.floor);
   let left = 100 - out.reduce((a, b) => a + b, 0);
   const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0]);
-  for (const [, i] of order) { if (left <= 0) break; out[i] += 1; left -= 1; }
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    out[i] += 1;
+    left -= 1;
+  }
   return weights.map((w, i) => ({ ...w, weight: out[i] }));
 }

@@ -27,7 +27,12 @@ export const OPERATOR_INFO = {
   endsWith: { label: "ends with", many: false, kind: "string", hint: "text, e.g. @example.com" },
   contains: { label: "contains", many: false, kind: "string", hint: "text" },
   notContains: { label: "does not contain", many: false, kind: "string", hint: "text" },
-  matches: { label: "matches regex", many: false, kind: "regex", hint: "restricted regex, e.g. ^user-[0-9]+$ (no nested quantifiers or backreferences)" },
+  matches: {
+    label: "matches regex",
+    many: false,
+    kind: "regex",
+    hint: "restricted regex, e.g. ^user-[0-9]+$ (no nested quantifiers or backreferences)",
+  },
   lt: { label: "<", many: false, kind: "number", hint: "a number" },
   lte: { label: "≤", many: false, kind: "number", hint: "a number" },
   gt: { label: ">", many: false, kind: "number", hint: "a number" },
@@ -38,8 +43,18 @@ export const OPERATOR_INFO = {
   semverLte: { label: "version ≤", many: false, kind: "semver", hint: "semver, e.g. 2.0.0" },
   semverGt: { label: "version >", many: false, kind: "semver", hint: "semver, e.g. 1.4.0" },
   semverGte: { label: "version ≥", many: false, kind: "semver", hint: "semver, e.g. 1.4.0" },
-  semverTilde: { label: "version ~ (same minor)", many: false, kind: "semver", hint: "semver, e.g. 1.4.0 matches 1.4.x" },
-  semverCaret: { label: "version ^ (same major)", many: false, kind: "semver", hint: "semver, e.g. 1.4.0 matches 1.x.x" },
+  semverTilde: {
+    label: "version ~ (same minor)",
+    many: false,
+    kind: "semver",
+    hint: "semver, e.g. 1.4.0 matches 1.4.x",
+  },
+  semverCaret: {
+    label: "version ^ (same major)",
+    many: false,
+    kind: "semver",
+    hint: "semver, e.g. 1.4.0 matches 1.x.x",
+  },
   before: { label: "is before", many: false, kind: "date", hint: "ISO date, e.g. 2027-01-01 or 2027-01-01T09:00:00Z" },
   after: { label: "is after", many: false, kind: "date", hint: "ISO date, e.g. 2027-01-01 or 2027-01-01T09:00:00Z" },
 };
@@ -47,7 +62,16 @@ export const OPERATOR_INFO = {
 export const OPERATOR_NAMES = Object.keys(OPERATOR_INFO);
 
 /** Attributes worth suggesting; any dotted context path works. */
-export const COMMON_ATTRIBUTES = ["targetingKey", "email", "country", "plan", "appVersion", "user.id", "$flagd.flagKey", "$flagd.timestamp"];
+export const COMMON_ATTRIBUTES = [
+  "targetingKey",
+  "email",
+  "country",
+  "plan",
+  "appVersion",
+  "user.id",
+  "$flagd.flagKey",
+  "$flagd.timestamp",
+];
 
 /** What the core accepts as a date value (kept in step with src/core/native/ops/date.ts). */
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -60,7 +84,9 @@ const SEMVER = /^v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
  * @returns {string | null}
  */
 export function valueWarning(kind, value) {
-  if (kind === "semver" && !(typeof value === "string" && SEMVER.test(value))) return `“${value}” is not a version like 1.2.3`;
-  if (kind === "date" && !(typeof value === "number" || (typeof value === "string" && ISO_DATE.test(value)))) return `“${value}” is not an ISO 8601 date like 2027-01-01`;
+  if (kind === "semver" && !(typeof value === "string" && SEMVER.test(value)))
+    return `“${value}” is not a version like 1.2.3`;
+  if (kind === "date" && !(typeof value === "number" || (typeof value === "string" && ISO_DATE.test(value))))
+    return `“${value}” is not an ISO 8601 date like 2027-01-01`;
   return null;
 }

@@ -19,19 +19,37 @@ export const MAX_SHOWN = 20;
 export function typeahead(id, options, value, onChange, opts = {}) {
   const listId = `${id}-list`;
   const noun = opts.noun ?? "key";
-  const input = /** @type {HTMLInputElement} */ (h("input", {
-    type: "text", id, value, autocomplete: "off", spellcheck: "false", class: "fe-picker-input",
-    role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": listId,
-    placeholder: opts.placeholder ?? `type to search ${noun}s`,
-  }));
-  const list = h("ul", { id: listId, role: "listbox", class: "fe-picker-list", hidden: true, "aria-label": "Suggestions" });
+  const input = /** @type {HTMLInputElement} */ (
+    h("input", {
+      type: "text",
+      id,
+      value,
+      autocomplete: "off",
+      spellcheck: "false",
+      class: "fe-picker-input",
+      role: "combobox",
+      "aria-autocomplete": "list",
+      "aria-expanded": "false",
+      "aria-controls": listId,
+      placeholder: opts.placeholder ?? `type to search ${noun}s`,
+    })
+  );
+  const list = h("ul", {
+    id: listId,
+    role: "listbox",
+    class: "fe-picker-list",
+    hidden: true,
+    "aria-label": "Suggestions",
+  });
   const wrap = h("span", { class: "fe-picker" }, input, list);
   let committed = value;
   /** @type {string[]} */
   let matches = [];
   let active = -1;
 
-  function optionId(/** @type {number} */ i) { return `${id}-opt-${i}`; }
+  function optionId(/** @type {number} */ i) {
+    return `${id}-opt-${i}`;
+  }
 
   function open() {
     const q = input.value.trim().toLowerCase();
@@ -43,13 +61,40 @@ export function typeahead(id, options, value, onChange, opts = {}) {
       if (matches.length < MAX_SHOWN) matches.push(key);
     }
     active = matches.length ? 0 : -1;
-    list.replaceChildren(...matches.map((key, i) => h("li", {
-      id: optionId(i), role: "option", class: "fe-picker-option", "aria-selected": String(i === active), text: key,
-      // mousedown, not click: it comes before the input's blur, which would close the list.
-      on: { mousedown: (/** @type {MouseEvent} */ ev) => { ev.preventDefault(); pick(key); } },
-    })));
-    if (total > matches.length) list.appendChild(h("li", { class: "muted small fe-picker-more", role: "presentation", text: `${total - matches.length} more: type to narrow` }));
-    if (total === 0) list.appendChild(h("li", { class: "muted small fe-picker-more", role: "presentation", text: `No ${noun} matches “${input.value}”.` }));
+    list.replaceChildren(
+      ...matches.map((key, i) =>
+        h("li", {
+          id: optionId(i),
+          role: "option",
+          class: "fe-picker-option",
+          "aria-selected": String(i === active),
+          text: key,
+          // mousedown, not click: it comes before the input's blur, which would close the list.
+          on: {
+            mousedown: (/** @type {MouseEvent} */ ev) => {
+              ev.preventDefault();
+              pick(key);
+            },
+          },
+        }),
+      ),
+    );
+    if (total > matches.length)
+      list.appendChild(
+        h("li", {
+          class: "muted small fe-picker-more",
+          role: "presentation",
+          text: `${total - matches.length} more: type to narrow`,
+        }),
+      );
+    if (total === 0)
+      list.appendChild(
+        h("li", {
+          class: "muted small fe-picker-more",
+          role: "presentation",
+          text: `No ${noun} matches “${input.value}”.`,
+        }),
+      );
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
     markActive();
@@ -80,7 +125,9 @@ export function typeahead(id, options, value, onChange, opts = {}) {
   }
 
   // Opens on typing, a click or an arrow key; not on focus alone, which a redrawn section restores.
-  input.addEventListener("click", () => { if (list.hidden) open(); });
+  input.addEventListener("click", () => {
+    if (list.hidden) open();
+  });
   input.addEventListener("input", open);
   input.addEventListener("keydown", (ev) => {
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
@@ -102,7 +149,12 @@ export function typeahead(id, options, value, onChange, opts = {}) {
   input.addEventListener("blur", () => {
     const typed = input.value.trim();
     let known = false;
-    if (typed !== committed) for (const key of options()) if (key === typed) { known = true; break; }
+    if (typed !== committed)
+      for (const key of options())
+        if (key === typed) {
+          known = true;
+          break;
+        }
     if (known) pick(typed);
     else {
       input.value = committed;

@@ -47,7 +47,18 @@ export function serveEditor(o) {
     });
     return [
       field(`${o.id}-kind`, o.label, picker),
-      serve?.kind === "rollout" ? rolloutEditor(o.id, o.model, serve, () => { part.redraw(); o.changed(); }, o.changed) : null,
+      serve?.kind === "rollout"
+        ? rolloutEditor(
+            o.id,
+            o.model,
+            serve,
+            () => {
+              part.redraw();
+              o.changed();
+            },
+            o.changed,
+          )
+        : null,
     ];
   });
   return part.el;
@@ -63,10 +74,16 @@ export function serveEditor(o) {
 function rolloutEditor(id, m, serve, structural, changed) {
   const ws = serve.weights;
   const total = () => ws.reduce((n, w) => n + w.weight, 0);
-  const segments = ws.map((w) => h("span", { class: `fe-bar-seg ${colourOf(m, w.variant)}` }, h("span", { class: "fe-bar-label" })));
+  const segments = ws.map((w) =>
+    h("span", { class: `fe-bar-seg ${colourOf(m, w.variant)}` }, h("span", { class: "fe-bar-label" })),
+  );
   const handles = ws.slice(0, -1).map((_, i) => {
     const handle = h("span", {
-      class: "fe-bar-handle", role: "slider", tabindex: "0", "aria-valuemin": "0", "aria-valuemax": "100",
+      class: "fe-bar-handle",
+      role: "slider",
+      tabindex: "0",
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
       "aria-label": `Split between ${ws[i].variant} and ${ws[i + 1].variant}`,
     });
     handle.addEventListener("keydown", (ev) => {
@@ -90,7 +107,17 @@ function rolloutEditor(id, m, serve, structural, changed) {
   });
   const bar = h("div", { class: "fe-bar", role: "group", "aria-label": "Rollout split" }, segments, handles);
   const inputs = ws.map((w, i) => {
-    const input = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "0", max: "100", step: "1", class: "fe-weight", id: `${id}-w${i}`, value: String(w.weight) }));
+    const input = /** @type {HTMLInputElement} */ (
+      h("input", {
+        type: "number",
+        min: "0",
+        max: "100",
+        step: "1",
+        class: "fe-weight",
+        id: `${id}-w${i}`,
+        value: String(w.weight),
+      })
+    );
     input.addEventListener("input", () => {
       const n = Number(input.value);
       w.weight = Number.isInteger(n) && n >= 0 ? n : 0;
@@ -100,14 +127,23 @@ function rolloutEditor(id, m, serve, structural, changed) {
     return input;
   });
   const status = h("span", { class: "fe-total", "aria-live": "polite" });
-  const fix = button("Scale to 100", () => { serve.weights = scaleTo100(ws); structural(); }, { label: "Scale the weights to add up to 100" });
+  const fix = button(
+    "Scale to 100",
+    () => {
+      serve.weights = scaleTo100(ws);
+      structural();
+    },
+    { label: "Scale the weights to add up to 100" },
+  );
 
   /** The bar's width in weight units: 100 when the weights add up, else their total. */
   const scale = () => Math.max(100, total());
   const boundary = (/** @type {number} */ i) => ws.slice(0, i + 1).reduce((n, w) => n + w.weight, 0);
   function move(/** @type {number} */ i, /** @type {number} */ at) {
     const next = moveBoundary(ws, i, at);
-    next.forEach((w, j) => { ws[j].weight = w.weight; });
+    next.forEach((w, j) => {
+      ws[j].weight = w.weight;
+    });
     refresh();
     changed();
   }
@@ -115,7 +151,8 @@ function rolloutEditor(id, m, serve, structural, changed) {
     const s = scale();
     ws.forEach((w, i) => {
       segments[i].style.width = `${(w.weight / s) * 100}%`;
-      /** @type {HTMLElement} */ (segments[i].firstChild).textContent = w.weight >= 8 ? `${w.variant} ${w.weight}%` : "";
+      /** @type {HTMLElement} */ (segments[i].firstChild).textContent =
+        w.weight >= 8 ? `${w.variant} ${w.weight}%` : "";
       segments[i].title = `${w.variant}: ${w.weight}%`;
       if (inputs[i] !== typing) inputs[i].value = String(w.weight);
     });
@@ -123,7 +160,10 @@ function rolloutEditor(id, m, serve, structural, changed) {
       const at = boundary(i);
       handle.style.left = `${(at / s) * 100}%`;
       handle.setAttribute("aria-valuenow", String(at));
-      handle.setAttribute("aria-valuetext", `${ws[i].variant} ${ws[i].weight}%, ${ws[i + 1].variant} ${ws[i + 1].weight}%`);
+      handle.setAttribute(
+        "aria-valuetext",
+        `${ws[i].variant} ${ws[i].weight}%, ${ws[i + 1].variant} ${ws[i + 1].weight}%`,
+      );
     });
     const t = total();
     status.textContent = t === 100 ? "Total 100%" : `Total ${t}%: the weights must add up to 100%`;
@@ -131,28 +171,72 @@ function rolloutEditor(id, m, serve, structural, changed) {
     fix.hidden = t === 100;
   }
 
-  const rows = ws.map((w, i) => h("div", { class: "fe-weight-row" },
-    h("span", { class: `fe-swatch ${colourOf(m, w.variant)}`, "aria-hidden": "true" }),
-    h("label", { for: `${id}-v${i}`, class: "sr-only", text: `Rollout variant ${i + 1}` }),
-    select(`${id}-v${i}`, m.variants.map((v) => ({ value: v.key, label: v.key })), w.variant, (value) => { w.variant = value; structural(); }),
-    h("label", { for: `${id}-w${i}`, class: "sr-only", text: `Weight of ${w.variant} (%)` }),
-    inputs[i],
-    h("span", { class: "muted", "aria-hidden": "true", text: "%" }),
-    button("✕", () => { ws.splice(i, 1); structural(); }, { label: `Remove ${w.variant} from the rollout`, disabled: ws.length === 1 })));
+  const rows = ws.map((w, i) =>
+    h(
+      "div",
+      { class: "fe-weight-row" },
+      h("span", { class: `fe-swatch ${colourOf(m, w.variant)}`, "aria-hidden": "true" }),
+      h("label", { for: `${id}-v${i}`, class: "sr-only", text: `Rollout variant ${i + 1}` }),
+      select(
+        `${id}-v${i}`,
+        m.variants.map((v) => ({ value: v.key, label: v.key })),
+        w.variant,
+        (value) => {
+          w.variant = value;
+          structural();
+        },
+      ),
+      h("label", { for: `${id}-w${i}`, class: "sr-only", text: `Weight of ${w.variant} (%)` }),
+      inputs[i],
+      h("span", { class: "muted", "aria-hidden": "true", text: "%" }),
+      button(
+        "✕",
+        () => {
+          ws.splice(i, 1);
+          structural();
+        },
+        { label: `Remove ${w.variant} from the rollout`, disabled: ws.length === 1 },
+      ),
+    ),
+  );
   const unused = m.variants.find((v) => !ws.some((w) => w.variant === v.key));
-  const bucketBy = textInput(`${id}-bucket`, serve.bucketBy ?? "", (value) => {
-    if (value.trim()) serve.bucketBy = value.trim();
-    else delete serve.bucketBy;
-    changed();
-  }, { placeholder: "targetingKey" });
+  const bucketBy = textInput(
+    `${id}-bucket`,
+    serve.bucketBy ?? "",
+    (value) => {
+      if (value.trim()) serve.bucketBy = value.trim();
+      else delete serve.bucketBy;
+      changed();
+    },
+    { placeholder: "targetingKey" },
+  );
 
-  const el = h("div", { class: "fe-rollout" },
+  const el = h(
+    "div",
+    { class: "fe-rollout" },
     bar,
     h("div", { class: "fe-weights" }, rows),
-    h("div", { class: "fe-row" },
-      button("+ Variant", () => { ws.push({ variant: unused ? unused.key : m.variants[0]?.key ?? "", weight: 0 }); structural(); }, { label: "Add a variant to the rollout", disabled: !unused }),
-      status, fix),
-    field(`${id}-bucket`, "Bucket by (context attribute)", bucketBy, "The bucket is a hash of the flag key and this attribute, so a user keeps their bucket: growing the first variant's share only adds users to it."));
+    h(
+      "div",
+      { class: "fe-row" },
+      button(
+        "+ Variant",
+        () => {
+          ws.push({ variant: unused ? unused.key : (m.variants[0]?.key ?? ""), weight: 0 });
+          structural();
+        },
+        { label: "Add a variant to the rollout", disabled: !unused },
+      ),
+      status,
+      fix,
+    ),
+    field(
+      `${id}-bucket`,
+      "Bucket by (context attribute)",
+      bucketBy,
+      "The bucket is a hash of the flag key and this attribute, so a user keeps their bucket: growing the first variant's share only adds users to it.",
+    ),
+  );
   refresh();
   return el;
 }

@@ -16,12 +16,16 @@ function logic(c: LogicalCondition, segments: Workload["segments"]): unknown {
     return { in: [{ var: "targetingKey" }, seg.included] };
   }
   switch (c.op) {
-    case "endsWith": return c.values.length === 1
-      ? { ends_with: [{ var: c.attr }, c.values[0]] }
-      : { or: c.values.map((v) => ({ ends_with: [{ var: c.attr }, v] })) };
-    case "in": return { in: [{ var: c.attr }, c.values] };
-    case "equals": return { "==": [{ var: c.attr }, c.values[0]] };
-    case "gt": return { ">": [{ var: c.attr }, c.value] };
+    case "endsWith":
+      return c.values.length === 1
+        ? { ends_with: [{ var: c.attr }, c.values[0]] }
+        : { or: c.values.map((v) => ({ ends_with: [{ var: c.attr }, v] })) };
+    case "in":
+      return { in: [{ var: c.attr }, c.values] };
+    case "equals":
+      return { "==": [{ var: c.attr }, c.values[0]] };
+    case "gt":
+      return { ">": [{ var: c.attr }, c.value] };
   }
 }
 
@@ -31,7 +35,8 @@ function serveLogic(s: LogicalServe): unknown {
 
 /** flagd JSON targeting for a logical flag, or undefined for a static flag. */
 export function toFlagdTargeting(f: LogicalFlag, segments: Workload["segments"]): unknown {
-  const fallthrough = "variant" in f.fallthrough && f.fallthrough.variant === f.defaultVariant ? null : serveLogic(f.fallthrough);
+  const fallthrough =
+    "variant" in f.fallthrough && f.fallthrough.variant === f.defaultVariant ? null : serveLogic(f.fallthrough);
   if (f.rules.length === 0) return fallthrough === null ? undefined : fallthrough;
   const args: unknown[] = [];
   for (const r of f.rules) args.push(logic(r.when, segments), r.variant);
@@ -69,10 +74,14 @@ export function flagdFactory(interpreter: boolean) {
     // The typed resolver an OpenFeature provider would call for the flag's type.
     const resolve = (key: string, ctx: EvaluationContext) => {
       switch (types.get(key)) {
-        case "boolean": return core.resolveBooleanEvaluation(key, false, ctx, silent);
-        case "string": return core.resolveStringEvaluation(key, "", ctx, silent);
-        case "number": return core.resolveNumberEvaluation(key, 0, ctx, silent);
-        default: return core.resolveObjectEvaluation(key, {}, ctx, silent);
+        case "boolean":
+          return core.resolveBooleanEvaluation(key, false, ctx, silent);
+        case "string":
+          return core.resolveStringEvaluation(key, "", ctx, silent);
+        case "number":
+          return core.resolveNumberEvaluation(key, 0, ctx, silent);
+        default:
+          return core.resolveObjectEvaluation(key, {}, ctx, silent);
       }
     };
     return {

@@ -12,15 +12,22 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 function condition(c: LogicalCondition): Record<string, unknown> {
   if ("segment" in c) return { id: { $inGroup: c.segment } };
   switch (c.op) {
-    case "endsWith": return { [c.attr]: { $regex: `(${c.values.map(escapeRegex).join("|")})$` } };
-    case "in": return { [c.attr]: { $in: c.values } };
-    case "equals": return { [c.attr]: c.values[0] };
-    case "gt": return { [c.attr]: { $gt: c.value } };
+    case "endsWith":
+      return { [c.attr]: { $regex: `(${c.values.map(escapeRegex).join("|")})$` } };
+    case "in":
+      return { [c.attr]: { $in: c.values } };
+    case "equals":
+      return { [c.attr]: c.values[0] };
+    case "gt":
+      return { [c.attr]: { $gt: c.value } };
   }
 }
 
 function feature(f: LogicalFlag) {
-  const rules: Array<Record<string, unknown>> = f.rules.map((r) => ({ condition: condition(r.when), force: f.variants[r.variant] }));
+  const rules: Array<Record<string, unknown>> = f.rules.map((r) => ({
+    condition: condition(r.when),
+    force: f.variants[r.variant],
+  }));
   const ft = f.fallthrough;
   if ("variant" in ft) {
     if (ft.variant !== f.defaultVariant) rules.push({ force: f.variants[ft.variant] });
@@ -50,11 +57,16 @@ export async function createGrowthBook(w: Workload): Promise<BenchEngine<UserCon
   const client = new GrowthBookClient({});
   client.initSync({ payload: toGrowthBookPayload(w), streaming: false });
   const keys = w.flags.map((f) => f.key);
-  const byValue = new Map(w.flags.map((f) => [f.key, new Map(Object.entries(f.variants).map(([n, v]) => [JSON.stringify(v), n]))]));
+  const byValue = new Map(
+    w.flags.map((f) => [f.key, new Map(Object.entries(f.variants).map(([n, v]) => [JSON.stringify(v), n]))]),
+  );
   return {
     name: "growthbook",
-    notes: "GrowthBookClient.initSync({ payload, streaming: false }); evalFeature(key, { attributes }); bulk = evalFeature per feature (no all-features API); rollouts as force+coverage rules",
-    context: (c) => ({ attributes: { id: c.targetingKey, email: c.email, country: c.country, plan: c.plan, age: c.age } }),
+    notes:
+      "GrowthBookClient.initSync({ payload, streaming: false }); evalFeature(key, { attributes }); bulk = evalFeature per feature (no all-features API); rollouts as force+coverage rules",
+    context: (c) => ({
+      attributes: { id: c.targetingKey, email: c.email, country: c.country, plan: c.plan, age: c.age },
+    }),
     runOne(key, ctxs, start, n) {
       const mask = ctxs.length - 1;
       let sum = 0;

@@ -21,7 +21,11 @@ export function ldFlag(f: LogicalFlag) {
   const serve = (s: LogicalServe) => {
     if ("variant" in s) return { variation: index(s.variant) };
     const total = s.rollout.reduce((sum, [, w]) => sum + w, 0);
-    return { rollout: { variations: s.rollout.map(([v, w]) => ({ variation: index(v), weight: Math.round((100_000 * w) / total) })) } };
+    return {
+      rollout: {
+        variations: s.rollout.map(([v, w]) => ({ variation: index(v), weight: Math.round((100_000 * w) / total) })),
+      },
+    };
   };
   return {
     key: f.key,
@@ -32,7 +36,12 @@ export function ldFlag(f: LogicalFlag) {
     targets: [],
     contextTargets: [],
     prerequisites: [],
-    rules: f.rules.map((r, i) => ({ id: `r${i}`, clauses: [clause(r.when)], variation: index(r.variant), trackEvents: false })),
+    rules: f.rules.map((r, i) => ({
+      id: `r${i}`,
+      clauses: [clause(r.when)],
+      variation: index(r.variant),
+      trackEvents: false,
+    })),
     fallthrough: serve(f.fallthrough),
     salt: f.key,
     trackEvents: false,
@@ -43,7 +52,15 @@ export function ldFlag(f: LogicalFlag) {
 
 export async function createLaunchDarkly(w: Workload): Promise<BenchEngine<LDContext>> {
   const td = new integrations.TestData();
-  for (const s of w.segments) await td.usePreconfiguredSegment({ key: s.key, version: 1, included: s.included, excluded: [], rules: [], salt: s.key });
+  for (const s of w.segments)
+    await td.usePreconfiguredSegment({
+      key: s.key,
+      version: 1,
+      included: s.included,
+      excluded: [],
+      rules: [],
+      salt: s.key,
+    });
   for (const f of w.flags) await td.usePreconfiguredFlag(ldFlag(f));
   const silent = { error() {}, warn() {}, info() {}, debug() {} };
   const client: LDClient = init("sdk-offline-bench", {
@@ -53,11 +70,21 @@ export async function createLaunchDarkly(w: Workload): Promise<BenchEngine<LDCon
     logger: silent,
   });
   await client.waitForInitialization({ timeout: 10 });
-  const names = new Map(w.flags.map((f) => [f.key, new Map(Object.entries(f.variants).map(([n, v]) => [JSON.stringify(v), n]))]));
+  const names = new Map(
+    w.flags.map((f) => [f.key, new Map(Object.entries(f.variants).map(([n, v]) => [JSON.stringify(v), n]))]),
+  );
   return {
     name: "launchdarkly",
-    notes: "init(key, { updateProcessor: TestData (usePreconfiguredFlag/Segment raw JSON), sendEvents: false, diagnosticOptOut }); await variation(key, ctx, default); bulk = await allFlagsState(ctx)",
-    context: (c) => ({ kind: "user", key: c.targetingKey, email: c.email, country: c.country, plan: c.plan, age: c.age }),
+    notes:
+      "init(key, { updateProcessor: TestData (usePreconfiguredFlag/Segment raw JSON), sendEvents: false, diagnosticOptOut }); await variation(key, ctx, default); bulk = await allFlagsState(ctx)",
+    context: (c) => ({
+      kind: "user",
+      key: c.targetingKey,
+      email: c.email,
+      country: c.country,
+      plan: c.plan,
+      age: c.age,
+    }),
     async runOne(key, ctxs, start, n) {
       const mask = ctxs.length - 1;
       let sum = 0;

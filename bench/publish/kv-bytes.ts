@@ -13,11 +13,17 @@ import { SnapshotReader, type KvGet } from "../../src/core/wire/snapshot-reader"
 import { encodeDoc, snapshotText } from "../../src/core/wire/snapshot-text";
 
 /** A flag as the bench environments hold them (one rule, two variants, a description). */
-export const benchFlag = (i: number): Flag => ({
-  key: `flag-${i}`, type: "string", enabled: true, clientVisible: true, variants: { a: "A", b: "B" }, defaultVariant: i % 2 ? "a" : "b",
-  description: `bench flag ${i}, one of many`,
-  rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "a" } }],
-} as unknown as Flag);
+export const benchFlag = (i: number): Flag =>
+  ({
+    key: `flag-${i}`,
+    type: "string",
+    enabled: true,
+    clientVisible: true,
+    variants: { a: "A", b: "B" },
+    defaultVariant: i % 2 ? "a" : "b",
+    description: `bench flag ${i}, one of many`,
+    rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "a" } }],
+  }) as unknown as Flag;
 
 class CountingKv implements KvGet {
   readonly values = new Map<string, string>();
@@ -50,7 +56,10 @@ export async function measure(flags = 10_000): Promise<Record<string, number>> {
   const v1 = encodeChunks(doc)!;
   publish(kv, 1, v1);
   await reader.get(kv, "bench");
-  const toggled = { ...doc, flags: doc.flags.map((f, i) => (i === Math.floor(flags / 3) ? { ...f, enabled: false } : f)) };
+  const toggled = {
+    ...doc,
+    flags: doc.flags.map((f, i) => (i === Math.floor(flags / 3) ? { ...f, enabled: false } : f)),
+  };
   const started = performance.now();
   const v2 = encodeChunks(toggled, v1)!;
   const encodeMs = performance.now() - started;

@@ -14,7 +14,10 @@ const BATCH = 100_000;
 const LOOKUPS = 2_000_000;
 
 export async function measure(): Promise<Record<string, number>> {
-  const keys = Array.from({ length: KEYS }, (_, i) => `user-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(16)}`);
+  const keys = Array.from(
+    { length: KEYS },
+    (_, i) => `user-${i.toString(36)}-${((i * 2654435761) >>> 0).toString(16)}`,
+  );
   // Import: each batch re-encodes the shards it touches (all of them for random keys), as the store does.
   const start = performance.now();
   const buckets: string[][] = [];
@@ -30,7 +33,12 @@ export async function measure(): Promise<Record<string, number>> {
       shardCount = count;
     }
     for (let i = b; i < b + BATCH; i++) buckets[shardIndex(shardHash(keys[i]!), shardCount)]!.push(keys[i]!);
-    texts = new Map(buckets.map((list) => { const s = encodeShard([...list]); return [s.name, s.text] as const; }));
+    texts = new Map(
+      buckets.map((list) => {
+        const s = encodeShard([...list]);
+        return [s.name, s.text] as const;
+      }),
+    );
   }
   const importMs = performance.now() - start;
   const shardBytes = [...texts.values()].reduce((s, t) => s + t.length, 0) / texts.size;
@@ -44,7 +52,9 @@ export async function measure(): Promise<Record<string, number>> {
   const near = (k: string) => shardIndex(shardHash(k), shardCount) < shardCount / 4;
   const members = keys.filter(near);
   const strangers = Array.from({ length: 40_000 }, (_, i) => `stranger-${i}`).filter(near);
-  const probes = Array.from({ length: 4096 }, (_, i) => (i % 2 ? members[(i * 7919) % members.length]! : strangers[i % strangers.length]!));
+  const probes = Array.from({ length: 4096 }, (_, i) =>
+    i % 2 ? members[(i * 7919) % members.length]! : strangers[i % strangers.length]!,
+  );
   for (const p of probes) await shards.evaluateWithShards(kv, () => member(p));
   const set = new Set(keys);
   const time = (test: (k: string) => boolean) => {
@@ -53,7 +63,8 @@ export async function measure(): Promise<Record<string, number>> {
     for (let i = 0; i < LOOKUPS; i++) if (test(probes[i & 4095]!)) hits++;
     return { ns: ((performance.now() - t0) * 1e6) / LOOKUPS, hits };
   };
-  time(member); time((k) => set.has(k));
+  time(member);
+  time((k) => set.has(k));
   const held = time(member);
   const inMemory = time((k) => set.has(k));
   if (held.hits !== inMemory.hits) throw new Error(`membership differs: ${held.hits} vs ${inMemory.hits}`);

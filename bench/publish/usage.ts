@@ -27,8 +27,16 @@ export async function measure(): Promise<Record<string, number>> {
         rows.push([`flag-${f}`, "off", "DEFAULT", "server", 2]);
       }
       const m: UsageMessage = {
-        type: "usage", id: `iso${i}-${w}`, environment: "bench", at: at + w * 10_000, evaluations: rows,
-        requests: [["bulk", "2xx", 1]], rateLimited: 0, stale: 0, cache: { memory: 0, cache: 0, miss: 1 }, lost: { evaluations: 0, requests: 0 },
+        type: "usage",
+        id: `iso${i}-${w}`,
+        environment: "bench",
+        at: at + w * 10_000,
+        evaluations: rows,
+        requests: [["bulk", "2xx", 1]],
+        rateLimited: 0,
+        stale: 0,
+        cache: { memory: 0, cache: 0, miss: 1 },
+        lost: { evaluations: 0, requests: 0 },
       };
       evaluations += rows.reduce((s, r) => s + r[4], 0);
       unmerged += unmergedRowWrites(m);

@@ -13,7 +13,11 @@ import { calibrate, timeBatch, type Runner } from "../timing";
 import { createProvider, PROVIDERS, type ProviderName, type ProviderSetup } from "./providers";
 import { CHECKED, FALLBACK, FLAG, sdkContexts, sdkWorkload, toEvaluationContext } from "./workload";
 
-export type ToChild = { type: "answers" } | { type: "calibrate"; batchMs: number; warmupMs: number } | { type: "batch" } | { type: "close" };
+export type ToChild =
+  | { type: "answers" }
+  | { type: "calibrate"; batchMs: number; warmupMs: number }
+  | { type: "batch" }
+  | { type: "close" };
 export type FromChild =
   | { type: "ready" }
   | { type: "answers"; values: unknown[] }
@@ -35,7 +39,8 @@ async function main(): Promise<void> {
   // The loop an application runs: one awaited typed getter per evaluation.
   const run: Runner = async (start, n) => {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += consume(await client.getStringValue(FLAG, FALLBACK, contexts[(start + i) & mask]!));
+    for (let i = 0; i < n; i++)
+      sum += consume(await client.getStringValue(FLAG, FALLBACK, contexts[(start + i) & mask]!));
     return sum;
   };
   let state = { n: 1, start: 0, checksum: 0 };

@@ -43,7 +43,8 @@ export const SETUP_NOTES: Record<ProviderName, string> = {
   noop: "a provider whose resolve* return Promise.resolve({ value: defaultValue, reason: 'STATIC' }): the SDK's own cost",
   edgeflags: "new EdgeflagsProvider({ baseUrl, sdkKey }) against npm start; evaluates in-process, counts usage",
   flagd: "new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath }) (flagd JSON file)",
-  launchdarkly: "new LaunchDarklyProvider(key, { updateProcessor: TestData, sendEvents: false, diagnosticOptOut: true })",
+  launchdarkly:
+    "new LaunchDarklyProvider(key, { updateProcessor: TestData, sendEvents: false, diagnosticOptOut: true })",
   ofrep: "new OFREPProvider({ baseUrl, headers: { Authorization } }) against npm start: one POST per evaluation",
 };
 
@@ -54,10 +55,18 @@ class NoopProvider implements Provider {
   private answer<T>(value: T): Promise<ResolutionDetails<T>> {
     return Promise.resolve({ value, reason: "STATIC" });
   }
-  resolveBooleanEvaluation(_key: string, defaultValue: boolean) { return this.answer(defaultValue); }
-  resolveStringEvaluation(_key: string, defaultValue: string) { return this.answer(defaultValue); }
-  resolveNumberEvaluation(_key: string, defaultValue: number) { return this.answer(defaultValue); }
-  resolveObjectEvaluation<T extends JsonValue>(_key: string, defaultValue: T) { return this.answer(defaultValue); }
+  resolveBooleanEvaluation(_key: string, defaultValue: boolean) {
+    return this.answer(defaultValue);
+  }
+  resolveStringEvaluation(_key: string, defaultValue: string) {
+    return this.answer(defaultValue);
+  }
+  resolveNumberEvaluation(_key: string, defaultValue: number) {
+    return this.answer(defaultValue);
+  }
+  resolveObjectEvaluation<T extends JsonValue>(_key: string, defaultValue: T) {
+    return this.answer(defaultValue);
+  }
 }
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
@@ -79,9 +88,22 @@ export async function createProvider(name: ProviderName, setup: ProviderSetup, w
       return new FlagdProvider({ resolverType: "in-process", offlineFlagSourcePath: setup.flagdFile }, silent);
     case "launchdarkly": {
       const td = new integrations.TestData();
-      for (const s of w.segments) await td.usePreconfiguredSegment({ key: s.key, version: 1, included: s.included, excluded: [], rules: [], salt: s.key });
+      for (const s of w.segments)
+        await td.usePreconfiguredSegment({
+          key: s.key,
+          version: 1,
+          included: s.included,
+          excluded: [],
+          rules: [],
+          salt: s.key,
+        });
       for (const f of w.flags) await td.usePreconfiguredFlag(ldFlag(f));
-      return new LaunchDarklyProvider("sdk-offline-bench", { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: silent });
+      return new LaunchDarklyProvider("sdk-offline-bench", {
+        updateProcessor: td.getFactory(),
+        sendEvents: false,
+        diagnosticOptOut: true,
+        logger: silent,
+      });
     }
     case "ofrep":
       return new OFREPProvider({ baseUrl: setup.baseUrl, headers: { Authorization: `Bearer ${setup.sdkKey}` } });

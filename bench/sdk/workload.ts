@@ -7,7 +7,14 @@
  * @module
  */
 import type { EvaluationContext } from "@openfeature/server-sdk";
-import { asParsedJson, expectedDecision, generateContexts, workloadA, type BenchContext, type Workload } from "../workloads";
+import {
+  asParsedJson,
+  expectedDecision,
+  generateContexts,
+  workloadA,
+  type BenchContext,
+  type Workload,
+} from "../workloads";
 
 export const FLAG = "checkout-variant";
 /** The code default every call passes: never a variant's value, so a provider that fails shows. */
@@ -44,7 +51,12 @@ export function variantsOf(w: Workload, values: readonly unknown[]): Array<strin
  * where a rule matches, one of the rollout's variants otherwise (the split itself is each SDK's
  * own hashing). At most `limit` lines.
  */
-export function wrongAnswers(w: Workload, contexts: readonly BenchContext[], values: readonly unknown[], limit = 5): string[] {
+export function wrongAnswers(
+  w: Workload,
+  contexts: readonly BenchContext[],
+  values: readonly unknown[],
+  limit = 5,
+): string[] {
   const flag = w.flags.find((f) => f.key === FLAG)!;
   const variants = variantsOf(w, values);
   const wrong: string[] = [];
@@ -53,7 +65,10 @@ export function wrongAnswers(w: Workload, contexts: readonly BenchContext[], val
     const expected = expectedDecision(flag, contexts[i]!, w.segments);
     const got = variants[i];
     const ok = typeof expected === "string" ? got === expected : got !== undefined && expected.includes(got);
-    if (!ok) wrong.push(`${contexts[i]!.targetingKey}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(values[i])}`);
+    if (!ok)
+      wrong.push(
+        `${contexts[i]!.targetingKey}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(values[i])}`,
+      );
   }
   return wrong;
 }

@@ -16,36 +16,72 @@ export const ADMIN_FLAG = "soak-admin";
 /** Native flags (docs/api.md, "The native flag model"); three visible to client keys, one disabled. */
 export const SOAK_FLAGS = [
   {
-    key: "soak-on", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
-    enabled: true, clientVisible: true, fallthrough: { variant: "on" },
+    key: "soak-on",
+    type: "boolean",
+    variants: { on: true, off: false },
+    defaultVariant: "off",
+    enabled: true,
+    clientVisible: true,
+    fallthrough: { variant: "on" },
   },
   {
-    key: "soak-split", type: "string", variants: { red: "red", green: "green", blue: "blue" }, defaultVariant: "red",
-    enabled: true, clientVisible: true,
-    fallthrough: { rollout: { variants: [{ variant: "red", weight: 34 }, { variant: "green", weight: 33 }, { variant: "blue", weight: 33 }] } },
+    key: "soak-split",
+    type: "string",
+    variants: { red: "red", green: "green", blue: "blue" },
+    defaultVariant: "red",
+    enabled: true,
+    clientVisible: true,
+    fallthrough: {
+      rollout: {
+        variants: [
+          { variant: "red", weight: 34 },
+          { variant: "green", weight: 33 },
+          { variant: "blue", weight: 33 },
+        ],
+      },
+    },
   },
   {
-    key: "soak-plan", type: "string", variants: { pro: "pro", basic: "basic" }, defaultVariant: "basic",
-    enabled: true, clientVisible: false,
+    key: "soak-plan",
+    type: "string",
+    variants: { pro: "pro", basic: "basic" },
+    defaultVariant: "basic",
+    enabled: true,
+    clientVisible: false,
     rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "pro" } }],
     fallthrough: { variant: "basic" },
   },
   {
-    key: "soak-limit", type: "number", variants: { low: 10, high: 1000 }, defaultVariant: "low",
-    enabled: true, clientVisible: false, fallthrough: { variant: "high" },
+    key: "soak-limit",
+    type: "number",
+    variants: { low: 10, high: 1000 },
+    defaultVariant: "low",
+    enabled: true,
+    clientVisible: false,
+    fallthrough: { variant: "high" },
   },
   // Answered as {key, reason: "DISABLED"} without a value: it must count nothing.
   {
-    key: "soak-off", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
-    enabled: false, clientVisible: true, fallthrough: { variant: "on" },
+    key: "soak-off",
+    type: "boolean",
+    variants: { on: true, off: false },
+    defaultVariant: "off",
+    enabled: false,
+    clientVisible: true,
+    fallthrough: { variant: "on" },
   },
 ] as const;
 
 export function adminFlag(write: number) {
   const variant = `w${write % 3}`;
   return {
-    key: ADMIN_FLAG, type: "number", variants: { [variant]: write }, defaultVariant: variant,
-    enabled: write % 5 !== 4, clientVisible: true, fallthrough: { variant },
+    key: ADMIN_FLAG,
+    type: "number",
+    variants: { [variant]: write },
+    defaultVariant: variant,
+    enabled: write % 5 !== 4,
+    clientVisible: true,
+    fallthrough: { variant },
   };
 }
 
@@ -81,7 +117,9 @@ export interface AnswerItem {
  * src/edge/insights/aggregator.ts: a value, and neither DISABLED, ERROR nor an error code).
  */
 export function countsAsEvaluation(item: AnswerItem): boolean {
-  return item.value !== undefined && item.reason !== "DISABLED" && item.reason !== "ERROR" && item.errorCode === undefined;
+  return (
+    item.value !== undefined && item.reason !== "DISABLED" && item.reason !== "ERROR" && item.errorCode === undefined
+  );
 }
 
 /**
@@ -89,7 +127,11 @@ export function countsAsEvaluation(item: AnswerItem): boolean {
  * or not predictable here (the admin flag changes every second; a split depends on the hash, so it
  * is checked for consistency per targetingKey by the caller).
  */
-export function wrongAnswer(item: AnswerItem, context: { plan?: string }, kind: "server" | "client"): string | undefined {
+export function wrongAnswer(
+  item: AnswerItem,
+  context: { plan?: string },
+  kind: "server" | "client",
+): string | undefined {
   const hidden = SOAK_FLAGS.some((f) => f.key === item.key && !f.clientVisible);
   if (kind === "client" && hidden) return `${String(item.key)} is hidden from client keys`;
   const expected: Record<string, Partial<AnswerItem>> = {
@@ -101,7 +143,8 @@ export function wrongAnswer(item: AnswerItem, context: { plan?: string }, kind: 
   const want = expected[String(item.key)];
   if (!want) return undefined;
   for (const [field, value] of Object.entries(want)) {
-    if (item[field as keyof AnswerItem] !== value) return `${String(item.key)}.${field} ${JSON.stringify(item[field as keyof AnswerItem])}, expected ${JSON.stringify(value)}`;
+    if (item[field as keyof AnswerItem] !== value)
+      return `${String(item.key)}.${field} ${JSON.stringify(item[field as keyof AnswerItem])}, expected ${JSON.stringify(value)}`;
   }
   return undefined;
 }

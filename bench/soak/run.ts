@@ -34,13 +34,29 @@ export interface FlagUsageCheck {
 export interface SoakReport {
   options: Omit<SoakOptions, "log">;
   routes: Record<string, Record<string, RouteFigures>>;
-  admin: { writes: number; failed: number; answerP50: number; answerP99: number; answerMax: number; visibleP50: number; visibleP99: number; visibleMax: number; notVisible: number };
+  admin: {
+    writes: number;
+    failed: number;
+    answerP50: number;
+    answerP99: number;
+    answerMax: number;
+    visibleP50: number;
+    visibleP99: number;
+    visibleMax: number;
+    notVisible: number;
+  };
   usage: Record<string, FlagUsageCheck>;
   /**
    * The environment's edge metrics over the soak (`GET …/metrics`), summed: evidence for a usage
    * difference (requests the edge counted, counts it reported lost, messages dead-lettered).
    */
-  serverMetrics: { requests: number; status: Record<string, number>; lost: { evaluations: number; requests: number }; deadLettered: { messages: number; evaluations: number }; publishLagSeconds?: number };
+  serverMetrics: {
+    requests: number;
+    status: Record<string, number>;
+    lost: { evaluations: number; requests: number };
+    deadLettered: { messages: number; evaluations: number };
+    publishLagSeconds?: number;
+  };
   /** Answered flags that were wrong for their request (a hidden flag to a client key, a value not the rule's), first few named. */
   wrongAnswers: { count: number; samples: string[] };
   /** Evaluation requests that got no answer: their usage, if the server counted them, is unknown. */
@@ -53,7 +69,15 @@ export interface SoakReport {
   pass: boolean;
 }
 
-export type SoakCheck = "no5xx" | "noRefusedKey" | "no429" | "everyRequestAnswered" | "answersRight" | "adminWithin1s" | "usageExact" | "healthyAfter";
+export type SoakCheck =
+  | "no5xx"
+  | "noRefusedKey"
+  | "no429"
+  | "everyRequestAnswered"
+  | "answersRight"
+  | "adminWithin1s"
+  | "usageExact"
+  | "healthyAfter";
 
 /** `npm start` with per-key rate limits far above anything the soak sends, usage windows of 1 s. */
 export function startSoakServer(): Promise<DevServer> {
@@ -70,15 +94,23 @@ export async function runSoak(server: DevServer, options: SoakOptions): Promise<
   const spikeAt = t0 + options.seconds * 1000;
   const end = spikeAt + options.spikeSeconds * 1000;
   const phase = () => (Date.now() < spikeAt ? "sustained" : "spike");
-  const traffic = new Traffic({ baseUrl: server.baseUrl, adminToken: server.adminToken, env, keys }, recorder, phase, FLAG_KEYS);
+  const traffic = new Traffic(
+    { baseUrl: server.baseUrl, adminToken: server.adminToken, env, keys },
+    recorder,
+    phase,
+    FLAG_KEYS,
+  );
 
-  log(`soak: ${options.seconds} s at ${options.connections} clients, then ${options.spikeSeconds} s at ${options.connections * options.spikeFactor}; one admin write per second`);
+  log(
+    `soak: ${options.seconds} s at ${options.connections} clients, then ${options.spikeSeconds} s at ${options.connections * options.spikeFactor}; one admin write per second`,
+  );
   const running = [traffic.adminWriter(end)];
   for (let i = 0; i < options.connections; i++) running.push(traffic.worker(i + 1, end));
   const spike = sleep(spikeAt - Date.now()).then(() => {
     log(`spike: ${options.connections * options.spikeFactor} clients`);
     const more = [];
-    for (let i = options.connections; i < options.connections * options.spikeFactor; i++) more.push(traffic.worker(i + 1, end));
+    for (let i = options.connections; i < options.connections * options.spikeFactor; i++)
+      more.push(traffic.worker(i + 1, end));
     return Promise.all(more);
   });
   await Promise.all([...running, spike]);
@@ -90,7 +122,16 @@ export async function runSoak(server: DevServer, options: SoakOptions): Promise<
   const routes = recorder.figures({ sustained: options.seconds, spike: options.spikeSeconds });
   const serverErrors = errorLines(server.output().slice(outputBefore));
   const wrongAnswers = { count: traffic.wrong, samples: traffic.wrongSamples };
-  const report = judge({ ...withoutLog(options), env }, routes, traffic.adminWrites, usage, wrongAnswers, healthyAfter, serverErrors, traffic.samples);
+  const report = judge(
+    { ...withoutLog(options), env },
+    routes,
+    traffic.adminWrites,
+    usage,
+    wrongAnswers,
+    healthyAfter,
+    serverErrors,
+    traffic.samples,
+  );
   return { ...report, serverMetrics };
 }
 
@@ -98,14 +139,24 @@ export async function runSoak(server: DevServer, options: SoakOptions): Promise<
  * Polls every flag's usage until each reaches what the answers carried (or the deadline), then
  * reads once more after 2.5 s so a count that arrives twice shows as a difference.
  */
-async function readUsage(server: DevServer, env: string, traffic: Traffic, deadlineMs: number): Promise<Record<string, FlagUsageCheck>> {
+async function readUsage(
+  server: DevServer,
+  env: string,
+  traffic: Traffic,
+  deadlineMs: number,
+): Promise<Record<string, FlagUsageCheck>> {
   const read = async () => {
     const out: Record<string, FlagUsageCheck> = {};
     for (const [flag, expected] of traffic.tally.flags) {
       // hours=2: a soak that crosses an hour boundary has its counts in two buckets.
       const res = await server.admin("GET", `/environments/${env}/flags/${flag}/usage?hours=2`);
       if (res.status !== 200) throw new Error(`usage of ${flag}: ${res.status} ${res.text}`);
-      out[flag] = { expected: expected.total, counted: res.json.total, variantsExpected: expected.variants, variantsCounted: res.json.variants };
+      out[flag] = {
+        expected: expected.total,
+        counted: res.json.total,
+        variantsExpected: expected.variants,
+        variantsCounted: res.json.variants,
+      };
     }
     return out;
   };
@@ -122,7 +173,13 @@ async function readUsage(server: DevServer, env: string, traffic: Traffic, deadl
 async function readMetrics(server: DevServer, env: string, minutes: number): Promise<SoakReport["serverMetrics"]> {
   const res = await server.admin("GET", `/environments/${env}/metrics?minutes=${minutes}`);
   if (res.status !== 200) throw new Error(`metrics: ${res.status} ${res.text}`);
-  const sum: SoakReport["serverMetrics"] = { requests: 0, status: {}, lost: { evaluations: 0, requests: 0 }, deadLettered: { messages: 0, evaluations: 0 }, publishLagSeconds: res.json.publish?.lagSeconds };
+  const sum: SoakReport["serverMetrics"] = {
+    requests: 0,
+    status: {},
+    lost: { evaluations: 0, requests: 0 },
+    deadLettered: { messages: 0, evaluations: 0 },
+    publishLagSeconds: res.json.publish?.lagSeconds,
+  };
   for (const b of res.json.buckets as any[]) {
     sum.requests += b.requests ?? 0;
     for (const [k, n] of Object.entries(b.status ?? {})) sum.status[k] = (sum.status[k] ?? 0) + (n as number);
@@ -163,8 +220,16 @@ function judge(
 ): Omit<SoakReport, "serverMetrics"> {
   const all = Object.values(routes).flatMap((byRoute) => Object.entries(byRoute));
   const statuses = (pick: (status: number, route: string) => boolean) =>
-    all.reduce((sum, [route, f]) => sum + Object.entries(f.status).reduce((s, [code, n]) => s + (pick(Number(code), route) ? n : 0), 0), 0);
-  const unanswered = all.reduce((sum, [route, f]) => sum + (route.startsWith("admin write") ? 0 : Object.values(f.errors).reduce((a, b) => a + b, 0)), 0);
+    all.reduce(
+      (sum, [route, f]) =>
+        sum + Object.entries(f.status).reduce((s, [code, n]) => s + (pick(Number(code), route) ? n : 0), 0),
+      0,
+    );
+  const unanswered = all.reduce(
+    (sum, [route, f]) =>
+      sum + (route.startsWith("admin write") ? 0 : Object.values(f.errors).reduce((a, b) => a + b, 0)),
+    0,
+  );
   const answerMs = Float64Array.from(writes.map((w) => w.answerMs)).sort();
   const visibleMs = Float64Array.from(writes.flatMap((w) => (w.visibleMs === null ? [] : [w.visibleMs]))).sort();
   const admin = {
@@ -186,11 +251,27 @@ function judge(
     no429: statuses((s) => s === 429) === 0,
     everyRequestAnswered: unanswered === 0,
     answersRight: wrongAnswers.count === 0,
-    adminWithin1s: writes.length > 0 && writes.every((w) => w.status === 200 && w.answerMs <= 1000 && w.visibleMs !== null && w.visibleMs <= 1000),
-    usageExact: Object.values(usage).every((u) => u.counted === u.expected && sameCounts(u.variantsCounted, u.variantsExpected)),
+    adminWithin1s:
+      writes.length > 0 &&
+      writes.every((w) => w.status === 200 && w.answerMs <= 1000 && w.visibleMs !== null && w.visibleMs <= 1000),
+    usageExact: Object.values(usage).every(
+      (u) => u.counted === u.expected && sameCounts(u.variantsCounted, u.variantsExpected),
+    ),
     healthyAfter,
   };
-  return { options, routes, admin, usage, wrongAnswers, unanswered, healthyAfter, serverErrors, samples, checks, pass: Object.values(checks).every(Boolean) };
+  return {
+    options,
+    routes,
+    admin,
+    usage,
+    wrongAnswers,
+    unanswered,
+    healthyAfter,
+    serverErrors,
+    samples,
+    checks,
+    pass: Object.values(checks).every(Boolean),
+  };
 }
 
 function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {

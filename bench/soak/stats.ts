@@ -55,7 +55,12 @@ export class Recorder {
 
   error(phase: string, route: string, err: unknown): void {
     const stats = this.at(phase, route);
-    const name = err instanceof Error ? (err.name === "TypeError" && err.cause instanceof Error ? (err.cause as NodeJS.ErrnoException).code ?? err.cause.name : err.name) : "Error";
+    const name =
+      err instanceof Error
+        ? err.name === "TypeError" && err.cause instanceof Error
+          ? ((err.cause as NodeJS.ErrnoException).code ?? err.cause.name)
+          : err.name
+        : "Error";
     stats.errors[name] = (stats.errors[name] ?? 0) + 1;
   }
 

@@ -24,7 +24,12 @@ export const ROUTES = ["single", "bulk server", "bulk client", "bulk anonymous",
 export type TrafficRoute = (typeof ROUTES)[number];
 /** Share of each route in every worker's mix. */
 const WEIGHTS: Record<TrafficRoute, number> = {
-  single: 30, "bulk server": 22, "bulk client": 15, "bulk anonymous": 15, revalidate: 15, sse: 3,
+  single: 30,
+  "bulk server": 22,
+  "bulk client": 15,
+  "bulk anonymous": 15,
+  revalidate: 15,
+  sse: 3,
 };
 const SINGLE_FLAGS = ["soak-on", "soak-split", "soak-plan", "soak-limit", "soak-off", ADMIN_FLAG];
 const PLANS = ["free", "pro"];
@@ -111,7 +116,13 @@ export class Traffic {
   }
 
   /** An OFREP call (`flag` undefined: bulk); a 200's flags go into the tally. */
-  async evaluate(route: string, key: string, flag: string | undefined, context: unknown, headers: Record<string, string> = {}): Promise<Answer | undefined> {
+  async evaluate(
+    route: string,
+    key: string,
+    flag: string | undefined,
+    context: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer | undefined> {
     const phase = this.phase();
     const started = performance.now();
     try {
@@ -130,7 +141,11 @@ export class Traffic {
       const json = JSON.parse(text);
       const items: AnswerItem[] = flag === undefined ? json.flags : [json];
       this.tally.add(items);
-      this.check(items, context as { targetingKey?: string; plan?: string }, key === this.target.keys.client ? "client" : "server");
+      this.check(
+        items,
+        context as { targetingKey?: string; plan?: string },
+        key === this.target.keys.client ? "client" : "server",
+      );
       if (flag === undefined && json.eventStreams?.[0]?.url) this.streamUrl = json.eventStreams[0].url;
       return { status: 200, json, headers: res.headers };
     } catch (err) {
@@ -142,7 +157,13 @@ export class Traffic {
   /** A bulk call naming the ETag last seen for this context: 304 while the version holds. */
   private async revalidate(i: number): Promise<void> {
     const etag = this.etags.get(i);
-    const answer = await this.evaluate("revalidate", this.target.keys.server, undefined, { targetingKey: `reval-${i}` }, etag ? { "if-none-match": etag } : {});
+    const answer = await this.evaluate(
+      "revalidate",
+      this.target.keys.server,
+      undefined,
+      { targetingKey: `reval-${i}` },
+      etag ? { "if-none-match": etag } : {},
+    );
     const next = answer?.status === 200 ? answer.headers.get("etag") : null;
     if (next) this.etags.set(i, next);
   }
@@ -175,10 +196,12 @@ export class Traffic {
         res.on("error", failed);
         if (res.statusCode !== 200) {
           res.on("data", (chunk: string) => (buffer += chunk));
-          res.on("end", () => finish(() => {
-            this.recorder.answer(phase, "sse", res.statusCode!, performance.now() - started);
-            this.sample("sse", res.statusCode!, buffer);
-          }));
+          res.on("end", () =>
+            finish(() => {
+              this.recorder.answer(phase, "sse", res.statusCode!, performance.now() - started);
+              this.sample("sse", res.statusCode!, buffer);
+            }),
+          );
           return;
         }
         res.on("data", (chunk: string) => {
@@ -237,19 +260,25 @@ export class Traffic {
     if (status !== 200) return { write, status, answerMs, visibleMs: null };
     while (performance.now() - answered < VISIBLE_DEADLINE_MS) {
       const probe = await this.evaluate("admin probe", this.target.keys.server, ADMIN_FLAG, { targetingKey: "probe" });
-      if (probe?.status === 200 && reflectsAdminWrite(write, probe.json)) return { write, status, answerMs, visibleMs: performance.now() - answered };
+      if (probe?.status === 200 && reflectsAdminWrite(write, probe.json))
+        return { write, status, answerMs, visibleMs: performance.now() - answered };
       await sleep(10);
     }
     return { write, status, answerMs, visibleMs: null };
   }
 
-  private check(items: readonly AnswerItem[], context: { targetingKey?: string; plan?: string }, kind: "server" | "client"): void {
+  private check(
+    items: readonly AnswerItem[],
+    context: { targetingKey?: string; plan?: string },
+    kind: "server" | "client",
+  ): void {
     for (const item of items) {
       let wrong = wrongAnswer(item, context, kind);
       if (!wrong && item.key === "soak-split" && context.targetingKey !== undefined) {
         const first = this.splits.get(context.targetingKey);
         if (first === undefined) this.splits.set(context.targetingKey, item.variant);
-        else if (first !== item.variant) wrong = `soak-split for ${context.targetingKey}: ${String(item.variant)}, earlier ${String(first)}`;
+        else if (first !== item.variant)
+          wrong = `soak-split for ${context.targetingKey}: ${String(item.variant)}, earlier ${String(first)}`;
       }
       if (!wrong) continue;
       this.wrong++;

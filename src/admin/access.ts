@@ -41,7 +41,8 @@ export function environmentAccess(access: Access, options: { creates?: boolean }
     const refusal = scopeRefusal(c.get("scope"), name, access === "write");
     if (refusal) return forbidden(c, refusal);
     if (!ENVIRONMENT_PATTERN.test(name)) {
-      if (options.creates) return invalid(c, [{ path: "env", message: "must match " + ENVIRONMENT_PATTERN.source }], "environment name");
+      if (options.creates)
+        return invalid(c, [{ path: "env", message: "must match " + ENVIRONMENT_PATTERN.source }], "environment name");
       return unknownEnvironment(c, name);
     }
     c.set("environment", name);

@@ -27,4 +27,6 @@ alertsApp.get("/", readAccess, async (c) => answer(c, await alerts(c).listAlerts
 
 alertsApp.get("/settings", readAccess, async (c) => answer(c, await alerts(c).alertSettings()));
 
-alertsApp.put("/settings", writeAccess, jsonBody(AlertSettingsPatch), async (c) => answer(c, await alerts(c).setAlertSettings(c.var.body)));
+alertsApp.put("/settings", writeAccess, jsonBody(AlertSettingsPatch), async (c) =>
+  answer(c, await alerts(c).setAlertSettings(c.var.body)),
+);

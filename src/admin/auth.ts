@@ -38,7 +38,6 @@ async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
-
 /** Equal-length digests, so timingSafeEqual never throws and the token length does not leak. */
 async function sameSecret(a: string, b: string): Promise<boolean> {
   const [da, db] = await Promise.all([sha256(a), sha256(b)]);

@@ -56,7 +56,10 @@ export function jsonBody<S extends $ZodType = $ZodType<unknown>>(schema?: S, max
  * zValidator with the admin error shape, for query strings (bodies go through `jsonBody`). Works
  * with zod/mini schemas: the validator only calls `safeParseAsync`, which mini schemas have.
  */
-export function validate<T extends $ZodType, Target extends Exclude<keyof ValidationTargets, "json">>(target: Target, schema: T) {
+export function validate<T extends $ZodType, Target extends Exclude<keyof ValidationTargets, "json">>(
+  target: Target,
+  schema: T,
+) {
   const what = target === "query" ? "query string" : target;
   return zValidator(target, schema, (result, c) => {
     if (!result.success) return invalid(c, zodIssues(result.error.issues), what);

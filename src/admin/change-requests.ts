@@ -37,13 +37,20 @@ for (const action of REVIEW_ACTIONS) {
     if (!current.ok) return storeErrorResponse(c, current.error);
     // Its creator and approvers never change (approvals made meanwhile carry their principal).
     const known = await principalsOf(c, changeRequestActors(current.value));
-    const result = await c.var.store.reviewChangeRequest(id, action, c.var.actor, { principal: c.var.principal, known: [...known] });
+    const result = await c.var.store.reviewChangeRequest(id, action, c.var.actor, {
+      principal: c.var.principal,
+      known: [...known],
+    });
     if (!result.ok) return storeErrorResponse(c, result.error);
     const changeRequest = withPrincipals(result.value, known);
     if (changeRequest.status === "conflict") {
       return apiError(c, 409, "CONFLICT", `change request not applied: ${changeRequest.error}`, { changeRequest });
     }
     // status and version at the top level too, for scripts that only want to know if it applied.
-    return c.json({ changeRequest, status: changeRequest.status, ...(changeRequest.version === undefined ? {} : { version: changeRequest.version }) });
+    return c.json({
+      changeRequest,
+      status: changeRequest.status,
+      ...(changeRequest.version === undefined ? {} : { version: changeRequest.version }),
+    });
   });
 }

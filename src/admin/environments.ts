@@ -19,7 +19,9 @@ environmentsApp.get("/", async (c) => {
   const names = (await registry(c).listEnvironments()).filter((name) => canSeeEnvironment(scope, name));
   const infos = await Promise.all(names.map((name) => environmentStore(c, name).info()));
   // The registry can briefly list a name whose store is gone (a delete between the two writes).
-  const environments = infos.flatMap((info) => (info.ok ? [info.value] : [])).sort((a, b) => a.name.localeCompare(b.name));
+  const environments = infos
+    .flatMap((info) => (info.ok ? [info.value] : []))
+    .sort((a, b) => a.name.localeCompare(b.name));
   return c.json({ environments });
 });
 

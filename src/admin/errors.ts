@@ -27,7 +27,10 @@ export function apiError(
 
 /** 400 naming each offending field, in the message too so a terminal shows it at a glance. */
 export function invalid(c: Context, issues: Issue[], what = "request"): Response {
-  const summary = issues.slice(0, 3).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+  const summary = issues
+    .slice(0, 3)
+    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+    .join("; ");
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
   return apiError(c, 400, "INVALID", `invalid ${what}: ${summary}${more}`, { issues });
 }
@@ -57,6 +60,14 @@ export function storeErrorResponse(c: Context, err: StoreError, environment?: st
     case "approval_required":
       // The environment's policy (src/store/releases/approval-gate.ts) held the write: nothing changed.
       // Its creator is the caller: the principal is the one authentication found.
-      return c.json({ changeRequest: { ...err.changeRequest, createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy } }, 202);
+      return c.json(
+        {
+          changeRequest: {
+            ...err.changeRequest,
+            createdByPrincipal: (c.get("principal") as string | undefined) ?? err.changeRequest.createdBy,
+          },
+        },
+        202,
+      );
   }
 }

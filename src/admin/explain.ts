@@ -22,7 +22,8 @@ explainApp.post("/explain", readAccess, jsonBody(ExplainBody), async (c) => {
   // The context the edge would accept, no deeper: evaluation walks it.
   const problem = checkJsonShape(context, CONTEXT_LIMITS, "context");
   if (problem) return invalid(c, [problem], "request body");
-  if (draft && draft.key !== flag) return invalid(c, [{ path: "draft.key", message: `must be "${flag}", the flag explained` }]);
+  if (draft && draft.key !== flag)
+    return invalid(c, [{ path: "draft.key", message: `must be "${flag}", the flag explained` }]);
   const explained = await c.var.store.explain(flag, context, draft);
   if (!explained.ok) return storeErrorResponse(c, explained.error);
   const result = explained.value;

@@ -48,7 +48,7 @@ export const withLifecycle: Decorate = async (c, key) => {
   }
   return (item) => {
     const extra = Object.hasOwn(lifecycles, item.key) ? lifecycles[item.key] : undefined;
-    return (extra ? { ...item, ...extra } : item);
+    return extra ? { ...item, ...extra } : item;
   };
 };
 
@@ -59,7 +59,8 @@ export function answer<T>(c: Context, result: StoreResult<T>): Response {
 
 insightsApp.get("/flags/:key/usage", readAccess, validate("query", UsageQuery), async (c) => {
   const key = c.req.param("key");
-  if (!KEY_PATTERN.test(key)) return apiError(c, 404, "NOT_FOUND", `flag "${key}" does not exist in environment "${c.var.environment}"`);
+  if (!KEY_PATTERN.test(key))
+    return apiError(c, 404, "NOT_FOUND", `flag "${key}" does not exist in environment "${c.var.environment}"`);
   return answer(c, await insights(c).flagUsage(key, c.req.valid("query").hours));
 });
 

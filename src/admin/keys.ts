@@ -30,6 +30,7 @@ keysApp.delete("/:id", writeAccess, async (c) => {
   const id = c.req.param("id");
   const result = await c.var.store.revokeKey(id, c.var.actor);
   if (!result.ok) return storeErrorResponse(c, result.error);
-  if (!result.value.revoked) return apiError(c, 404, "NOT_FOUND", `no active SDK key "${id}" in environment "${c.var.environment}"`);
+  if (!result.value.revoked)
+    return apiError(c, 404, "NOT_FOUND", `no active SDK key "${id}" in environment "${c.var.environment}"`);
   return c.json({ id, revoked: true });
 });

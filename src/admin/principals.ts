@@ -19,12 +19,16 @@ export async function principalsOf(c: { env: Env }, actors: Iterable<string>): P
 }
 
 /** The actors a change request names: its creator and its approvers. */
-export const changeRequestActors = (info: ChangeRequestInfo): string[] => [info.createdBy, ...info.approvals.map((a) => a.actor)];
+export const changeRequestActors = (info: ChangeRequestInfo): string[] => [
+  info.createdBy,
+  ...info.approvals.map((a) => a.actor),
+];
 
 export function withPrincipals(info: ChangeRequestInfo, principals: Principals): ChangeRequestInfo {
   const of = (actor: string) => principals.get(actor) ?? actor;
   return {
-    ...info, createdByPrincipal: of(info.createdBy),
+    ...info,
+    createdByPrincipal: of(info.createdBy),
     approvals: info.approvals.map((a) => ({ ...a, principal: a.principal ?? of(a.actor) })),
   };
 }
@@ -34,7 +38,13 @@ export async function showChangeRequests(c: { env: Env }, infos: ChangeRequestIn
   return infos.map((info) => withPrincipals(info, principals));
 }
 
-export async function showHistory(c: { env: Env }, entries: HistoryEntry[]): Promise<(HistoryEntry & { principal: string })[]> {
-  const principals = await principalsOf(c, entries.map((e) => e.actor));
+export async function showHistory(
+  c: { env: Env },
+  entries: HistoryEntry[],
+): Promise<(HistoryEntry & { principal: string })[]> {
+  const principals = await principalsOf(
+    c,
+    entries.map((e) => e.actor),
+  );
   return entries.map((e) => ({ ...e, principal: principals.get(e.actor) ?? e.actor }));
 }

@@ -55,7 +55,8 @@ adminApp.route("/tokens", tokensApp);
 adminApp.onError((err, c) => {
   if (err instanceof HTTPException) {
     const status = (err.status >= 400 ? err.status : 500) as ContentfulStatusCode;
-    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 400 ? "INVALID" : status === 401 ? "UNAUTHORIZED" : "INTERNAL";
+    const code =
+      status === 413 ? "PAYLOAD_TOO_LARGE" : status === 400 ? "INVALID" : status === 401 ? "UNAUTHORIZED" : "INTERNAL";
     return apiError(c, status, code, err.message || "request refused");
   }
   console.error("admin error", err);
@@ -63,7 +64,12 @@ adminApp.onError((err, c) => {
     // The object was reset, overloaded or unreachable mid-call: its transaction either committed
     // whole or not at all, so the caller may retry (with If-Match, a committed write then answers 412).
     c.header("Retry-After", "1");
-    return apiError(c, 503, "STORE_UNAVAILABLE", "the environment's store did not answer; nothing was half-applied, retry");
+    return apiError(
+      c,
+      503,
+      "STORE_UNAVAILABLE",
+      "the environment's store did not answer; nothing was half-applied, retry",
+    );
   }
   return apiError(c, 500, "INTERNAL", "internal error");
 });

@@ -21,7 +21,6 @@ import { jsonBody, MAX_FLAGD_BYTES } from "./body";
 import { invalid, storeErrorResponse } from "./errors";
 import { notFoundResponse, versionedResource } from "./versioned-resource";
 
-
 /** A GET of one segment carries its batch-added keys (first page) instead of where they are stored. */
 async function withKeys(c: Context<EnvironmentEnv>, key?: string) {
   const page = key === undefined ? undefined : await c.var.store.segmentKeys(key);
@@ -29,7 +28,12 @@ async function withKeys(c: Context<EnvironmentEnv>, key?: string) {
     const { bigKeys, ...rest } = item as T & { bigKeys?: unknown };
     if (!bigKeys) return item;
     if (!page?.ok) return rest as T;
-    return { ...rest, keyCount: page.value.count, keys: page.value.keys, ...(page.value.next === undefined ? {} : { keysNext: page.value.next }) } as unknown as T;
+    return {
+      ...rest,
+      keyCount: page.value.count,
+      keys: page.value.keys,
+      ...(page.value.next === undefined ? {} : { keysNext: page.value.next }),
+    } as unknown as T;
   };
 }
 
@@ -40,11 +44,19 @@ segmentsApp.post("/:key/keys", writeAccess, jsonBody(KeyBatchBody, MAX_FLAGD_BYT
   if (!KEY_PATTERN.test(key)) return notFoundResponse(c, "segment", key);
   const batch = c.var.body;
   if (batch.add.length + batch.remove.length > MAX_BATCH_KEYS) {
-    return invalid(c, [{ path: "", message: `at most ${MAX_BATCH_KEYS} keys per call (add and remove together)` }], "request body");
+    return invalid(
+      c,
+      [{ path: "", message: `at most ${MAX_BATCH_KEYS} keys per call (add and remove together)` }],
+      "request body",
+    );
   }
-  if (batch.add.length + batch.remove.length === 0) return invalid(c, [{ path: "", message: "name at least one key to add or remove" }], "request body");
+  if (batch.add.length + batch.remove.length === 0)
+    return invalid(c, [{ path: "", message: "name at least one key to add or remove" }], "request body");
   const result = await c.var.store.changeSegmentKeys(key, batch, c.var.actor);
-  if (!result.ok) return result.error.code === "not_found" ? notFoundResponse(c, "segment", key) : storeErrorResponse(c, result.error);
+  if (!result.ok)
+    return result.error.code === "not_found"
+      ? notFoundResponse(c, "segment", key)
+      : storeErrorResponse(c, result.error);
   return c.json(result.value);
 });
 
@@ -52,8 +64,16 @@ segmentsApp.get("/:key/keys", readAccess, async (c) => {
   const key = c.req.param("key");
   if (!KEY_PATTERN.test(key)) return notFoundResponse(c, "segment", key);
   const limit = c.req.query("limit");
-  if (limit !== undefined && !/^[1-9]\d{0,5}$/.test(limit)) return invalid(c, [{ path: "limit", message: "must be an integer from 1 to 100000" }], "query");
-  const result = await c.var.store.segmentKeys(key, c.req.query("after"), limit === undefined ? undefined : Number(limit));
-  if (!result.ok) return result.error.code === "not_found" ? notFoundResponse(c, "segment", key) : storeErrorResponse(c, result.error);
+  if (limit !== undefined && !/^[1-9]\d{0,5}$/.test(limit))
+    return invalid(c, [{ path: "limit", message: "must be an integer from 1 to 100000" }], "query");
+  const result = await c.var.store.segmentKeys(
+    key,
+    c.req.query("after"),
+    limit === undefined ? undefined : Number(limit),
+  );
+  if (!result.ok)
+    return result.error.code === "not_found"
+      ? notFoundResponse(c, "segment", key)
+      : storeErrorResponse(c, result.error);
   return c.json(result.value);
 });

@@ -18,9 +18,14 @@ export const streamsApp = new Hono<EnvironmentEnv>();
 streamsApp.get("/streams", readAccess, async (c) => {
   const environment = c.var.environment;
   const shards = Array.from({ length: relayShards(c.env) }, (_, shard) => {
-    const relay = c.env.STREAM_RELAY.getByName(relayName(environment, shard)) as unknown as { stats(): Promise<RelayStats> };
+    const relay = c.env.STREAM_RELAY.getByName(relayName(environment, shard)) as unknown as {
+      stats(): Promise<RelayStats>;
+    };
     return relay.stats().catch((err: unknown) => {
-      console.error(`streams: relay ${shard} of ${environment} did not answer`, err instanceof Error ? err.message : err);
+      console.error(
+        `streams: relay ${shard} of ${environment} did not answer`,
+        err instanceof Error ? err.message : err,
+      );
       return null;
     });
   });

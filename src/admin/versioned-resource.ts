@@ -20,11 +20,28 @@ import { etag, ifMatchListRefused, parseIfMatch } from "./etag";
  * resource is one row here, not another adapter object (or copy of the routes) beside it.
  */
 const STORE_METHODS = {
-  flag: { plural: "flags", maxBytes: MAX_BODY_BYTES, list: "listFlags", get: "getFlag", put: "putFlag", delete: "deleteFlag" },
+  flag: {
+    plural: "flags",
+    maxBytes: MAX_BODY_BYTES,
+    list: "listFlags",
+    get: "getFlag",
+    put: "putFlag",
+    delete: "deleteFlag",
+  },
   // A segment of 100,000 user keys is 1–3 MB of JSON: it gets the flagd import's ceiling. Its list
   // answers key counts, not the keys (GET of one segment has them all).
-  segment: { plural: "segments", maxBytes: MAX_FLAGD_BYTES, list: "listSegmentSummaries", get: "getSegment", put: "putSegment", delete: "deleteSegment" },
-} as const satisfies Record<string, { plural: string; maxBytes: number } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>>;
+  segment: {
+    plural: "segments",
+    maxBytes: MAX_FLAGD_BYTES,
+    list: "listSegmentSummaries",
+    get: "getSegment",
+    put: "putSegment",
+    delete: "deleteSegment",
+  },
+} as const satisfies Record<
+  string,
+  { plural: string; maxBytes: number } & Record<"list" | "get" | "put" | "delete", keyof EnvironmentStoreApi>
+>;
 
 export type Noun = keyof typeof STORE_METHODS;
 
@@ -53,10 +70,17 @@ export type Decorate = (c: Context<EnvironmentEnv>, key?: string) => Promise<<T 
  * The URL names the key, so the body's own `key` is optional (checked against the URL here). The
  * body is validated once, by the store (FlagBody/SegmentBody in schemas.ts document it).
  */
-export function versionedResource(noun: Noun, decorate?: Decorate, summarize?: (item: Stored<Flag>) => { key: string }): Hono<EnvironmentEnv> {
+export function versionedResource(
+  noun: Noun,
+  decorate?: Decorate,
+  summarize?: (item: Stored<Flag>) => { key: string },
+): Hono<EnvironmentEnv> {
   const methods = STORE_METHODS[noun];
   const app = new Hono<EnvironmentEnv>();
-  const same = async () => <T>(item: T) => item;
+  const same =
+    async () =>
+    <T>(item: T) =>
+      item;
 
   // `?view=summary`: one row per item, no definitions (the list of a resource whose plain list
   // already answers summaries, segments, answers the same either way).
@@ -69,7 +93,10 @@ export function versionedResource(noun: Noun, decorate?: Decorate, summarize?: (
     const items = await c.var.store[methods.list]();
     if (!items.ok) return storeErrorResponse(c, items.error);
     const add = await decorating;
-    const rows = view === "summary" && summarize ? (items.value as Stored<Flag>[]).map(summarize) : (items.value as { key: string }[]);
+    const rows =
+      view === "summary" && summarize
+        ? (items.value as Stored<Flag>[]).map(summarize)
+        : (items.value as { key: string }[]);
     return c.json({ [methods.plural]: rows.map(add) });
   });
 
@@ -88,13 +115,18 @@ export function versionedResource(noun: Noun, decorate?: Decorate, summarize?: (
 
   app.put("/:key", writeAccess, jsonBody(undefined, methods.maxBytes), async (c) => {
     const key = c.req.param("key");
-    if (!KEY_PATTERN.test(key)) return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
+    if (!KEY_PATTERN.test(key))
+      return invalid(c, [{ path: "key", message: "must match " + KEY_PATTERN.source }], `${noun} key in the URL`);
     const parsed = c.var.body;
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       return invalid(c, [{ path: "", message: `must be a JSON object (the ${noun})` }], "request body");
     }
     if ("key" in parsed && parsed.key !== key) {
-      return invalid(c, [{ path: "key", message: `must equal the key in the URL ("${key}") or be omitted` }], "request body");
+      return invalid(
+        c,
+        [{ path: "key", message: `must equal the key in the URL ("${key}") or be omitted` }],
+        "request body",
+      );
     }
     const ifMatch = parseIfMatch(c.req.header("if-match"));
     if (ifMatch.kind === "list") return ifMatchListRefused(c);

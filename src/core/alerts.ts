@@ -72,30 +72,45 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
 /** Names the fields a strict object refused (zod's own message is "Invalid input"). */
 const strict = {
   error: (issue: { code?: string; keys?: string[] }) =>
-    issue.code === "unrecognized_keys" ? `unknown field${issue.keys!.length === 1 ? "" : "s"}: ${issue.keys!.join(", ")}` : undefined,
+    issue.code === "unrecognized_keys"
+      ? `unknown field${issue.keys!.length === 1 ? "" : "s"}: ${issue.keys!.join(", ")}`
+      : undefined,
 };
 const threshold = z.number().check(z.gte(0), z.lte(1e9));
 const percent = z.number().check(z.gte(0), z.lte(100));
 const rateAlert = z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(percent) }, strict);
 /** A partial update of {@link AlertSettings}; unknown fields are refused. */
-export const AlertSettingsPatch = z.strictObject({
-  windowMinutes: z.optional(z.number().check(z.int(), z.gte(1), z.lte(60))),
-  minRequests: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1e9))),
-  resolveRatio: z.optional(z.number().check(z.gte(0), z.lte(1))),
-  evaluateEverySeconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3600))),
-  pausePlansOnErrorRate: z.optional(z.boolean()),
-  noDataAfterSeconds: z.optional(z.number().check(z.int(), z.gte(10), z.lte(3600))),
-  alerts: z.optional(z.strictObject({
-    "error-rate": z.optional(rateAlert),
-    "stale-answers": z.optional(rateAlert),
-    "publish-lag": z.optional(z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(threshold) }, strict)),
-    "flag-stale": z.optional(z.strictObject({ enabled: z.optional(z.boolean()) }, strict)),
-  }, strict)),
-}, strict);
+export const AlertSettingsPatch = z.strictObject(
+  {
+    windowMinutes: z.optional(z.number().check(z.int(), z.gte(1), z.lte(60))),
+    minRequests: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1e9))),
+    resolveRatio: z.optional(z.number().check(z.gte(0), z.lte(1))),
+    evaluateEverySeconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3600))),
+    pausePlansOnErrorRate: z.optional(z.boolean()),
+    noDataAfterSeconds: z.optional(z.number().check(z.int(), z.gte(10), z.lte(3600))),
+    alerts: z.optional(
+      z.strictObject(
+        {
+          "error-rate": z.optional(rateAlert),
+          "stale-answers": z.optional(rateAlert),
+          "publish-lag": z.optional(
+            z.strictObject({ enabled: z.optional(z.boolean()), threshold: z.optional(threshold) }, strict),
+          ),
+          "flag-stale": z.optional(z.strictObject({ enabled: z.optional(z.boolean()) }, strict)),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
 export type AlertSettingsPatch = z.infer<typeof AlertSettingsPatch>;
 
 /** Stored settings (possibly partial, from an older shape) over the defaults, with `patch` on top. */
-export function alertSettings(stored: Partial<AlertSettings> | undefined, patch: AlertSettingsPatch = {}): AlertSettings {
+export function alertSettings(
+  stored: Partial<AlertSettings> | undefined,
+  patch: AlertSettingsPatch = {},
+): AlertSettings {
   const base = { ...DEFAULT_ALERT_SETTINGS, ...stored, ...withoutAlerts(patch) };
   const alerts = { ...DEFAULT_ALERT_SETTINGS.alerts } as Record<AlertKind, object>;
   for (const kind of ALERT_KINDS) {
@@ -153,7 +168,8 @@ export interface AlertState {
 /** What `GET …/alerts` shows as `state`: no-data wins over firing (a firing alert without data is still firing). */
 export const ALERT_CONDITIONS = ["ok", "firing", "no-data"] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
-export const alertCondition = (s: AlertState): AlertCondition => (s.noDataSince !== undefined ? "no-data" : s.firing ? "firing" : "ok");
+export const alertCondition = (s: AlertState): AlertCondition =>
+  s.noDataSince !== undefined ? "no-data" : s.firing ? "firing" : "ok";
 
 export type AlertTransitionType = "alert.fired" | "alert.resolved" | "alert.no_data" | "alert.data_resumed";
 
@@ -179,7 +195,10 @@ export const flagAlertId = (flag: string) => `flag-stale:${flag}`;
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /** The window's totals and the two rates (null under the traffic floor). */
-export function windowRates(minutes: readonly MinuteCounts[], minRequests: number): { requests: number; errorRate: number | null; staleRate: number | null } {
+export function windowRates(
+  minutes: readonly MinuteCounts[],
+  minRequests: number,
+): { requests: number; errorRate: number | null; staleRate: number | null } {
   let requests = 0;
   let errors = 0;
   let stale = 0;
@@ -197,7 +216,11 @@ export function windowRates(minutes: readonly MinuteCounts[], minRequests: numbe
  * The next states and the transitions to announce. `previous` is what the last evaluation kept
  * (read back from storage, so a restarted object carries on where it was and never re-fires).
  */
-export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previous: readonly AlertState[]): AlertEvaluation {
+export function evaluateAlerts(
+  facts: AlertFacts,
+  settings: AlertSettings,
+  previous: readonly AlertState[],
+): AlertEvaluation {
   const before = new Map(previous.map((s) => [s.id, s]));
   const states: AlertState[] = [];
   const transitions: AlertTransition[] = [];
@@ -219,10 +242,25 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
     if (enabled && missing && kind !== "publish-lag" && last && expectsData(last)) {
       // Absence is its own state: firing and since stay as they were, nothing resolves.
       const noDataSince = last.noDataSince ?? now;
-      const state: AlertState = { id: kind, kind, firing: wasFiring, since: last.since, value, threshold, ...count, evaluatedAt: now, noDataSince };
+      const state: AlertState = {
+        id: kind,
+        kind,
+        firing: wasFiring,
+        since: last.since,
+        value,
+        threshold,
+        ...count,
+        evaluatedAt: now,
+        noDataSince,
+      };
       states.push(state);
       if (last.noDataSince === undefined) {
-        transitions.push({ type: "alert.no_data", alert: state, firedAt: last.since, noData: { since: noDataSince, lastDataAt: facts.lastDataAt } });
+        transitions.push({
+          type: "alert.no_data",
+          alert: state,
+          firedAt: last.since,
+          noData: { since: noDataSince, lastDataAt: facts.lastDataAt },
+        });
       }
       continue;
     }
@@ -231,13 +269,32 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
     else if (wasFiring) firing = value !== null && value > threshold * settings.resolveRatio;
     else firing = value !== null && value > threshold;
     const changed = firing !== wasFiring;
-    const state: AlertState = { id: kind, kind, firing, since: changed || !last ? now : last.since, value, threshold, ...count, evaluatedAt: now };
+    const state: AlertState = {
+      id: kind,
+      kind,
+      firing,
+      since: changed || !last ? now : last.since,
+      value,
+      threshold,
+      ...count,
+      evaluatedAt: now,
+    };
     states.push(state);
     // Back from no-data (disabling it just clears it): said before what the real figures say.
     if (enabled && last?.noDataSince !== undefined) {
-      transitions.push({ type: "alert.data_resumed", alert: state, firedAt: last.since, noData: { since: last.noDataSince, lastDataAt: facts.lastDataAt } });
+      transitions.push({
+        type: "alert.data_resumed",
+        alert: state,
+        firedAt: last.since,
+        noData: { since: last.noDataSince, lastDataAt: facts.lastDataAt },
+      });
     }
-    if (changed) transitions.push({ type: firing ? "alert.fired" : "alert.resolved", alert: state, firedAt: firing ? now : last!.since });
+    if (changed)
+      transitions.push({
+        type: firing ? "alert.fired" : "alert.resolved",
+        alert: state,
+        firedAt: firing ? now : last!.since,
+      });
   }
 
   // Flag staleness: one alert per flag key, announced in key order, at most MAX_FLAG_TRANSITIONS a run.
@@ -261,9 +318,22 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
       continue;
     }
     flagTransitions++;
-    const state: AlertState = { id: flagAlertId(flag), kind: "flag-stale", flag, firing, since: now, value: firing ? 1 : 0, threshold: 1, evaluatedAt: now };
+    const state: AlertState = {
+      id: flagAlertId(flag),
+      kind: "flag-stale",
+      flag,
+      firing,
+      since: now,
+      value: firing ? 1 : 0,
+      threshold: 1,
+      evaluatedAt: now,
+    };
     if (firing) states.push(state);
-    transitions.push({ type: firing ? "alert.fired" : "alert.resolved", alert: state, firedAt: firing ? now : last!.since });
+    transitions.push({
+      type: firing ? "alert.fired" : "alert.resolved",
+      alert: state,
+      firedAt: firing ? now : last!.since,
+    });
   }
   return { states, transitions, truncated };
 }
@@ -272,7 +342,11 @@ export function evaluateAlerts(facts: AlertFacts, settings: AlertSettings, previ
  * Whether the rate alerts' input is missing now: no usage summary received for
  * `noDataAfterSeconds`, or none of the window's minutes holds a request.
  */
-export function dataMissing(facts: Pick<AlertFacts, "now" | "lastDataAt">, settings: Pick<AlertSettings, "noDataAfterSeconds">, windowRequests: number): boolean {
+export function dataMissing(
+  facts: Pick<AlertFacts, "now" | "lastDataAt">,
+  settings: Pick<AlertSettings, "noDataAfterSeconds">,
+  windowRequests: number,
+): boolean {
   if (windowRequests === 0 || facts.lastDataAt === null) return true;
   return facts.now - facts.lastDataAt > settings.noDataAfterSeconds * 1000;
 }
@@ -315,9 +389,13 @@ export function alertEvent(environment: string, t: AlertTransition, settings: Al
   const a = t.alert;
   const rate = a.kind === "error-rate" || a.kind === "stale-answers";
   const common = {
-    environment, id: a.id, kind: a.kind,
+    environment,
+    id: a.id,
+    kind: a.kind,
     ...(a.flag === undefined ? {} : { flag: a.flag }),
-    value: a.value, threshold: a.threshold, unit: ALERT_UNITS[a.kind],
+    value: a.value,
+    threshold: a.threshold,
+    unit: ALERT_UNITS[a.kind],
     ...(rate ? { windowSeconds: settings.windowMinutes * 60, requests: a.requests ?? 0 } : {}),
   };
   if (t.noData) {
@@ -326,8 +404,11 @@ export function alertEvent(environment: string, t: AlertTransition, settings: Al
       type: t.type,
       timestamp: iso(resumed ? a.evaluatedAt : t.noData.since),
       data: {
-        ...common, firing: a.firing, ...(a.firing ? { since: iso(a.since) } : {}),
-        noDataSince: iso(t.noData.since), lastDataAt: t.noData.lastDataAt === null ? null : iso(t.noData.lastDataAt),
+        ...common,
+        firing: a.firing,
+        ...(a.firing ? { since: iso(a.since) } : {}),
+        noDataSince: iso(t.noData.since),
+        lastDataAt: t.noData.lastDataAt === null ? null : iso(t.noData.lastDataAt),
         ...(resumed ? { resumedAt: iso(a.evaluatedAt) } : {}),
       },
     };

@@ -41,7 +41,9 @@ export function canonicalJson(value: unknown): string {
       }
     } else {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       out += "{";
       stack.push(CLOSE_OBJECT);
       for (let i = keys.length - 1; i >= 0; i--) {

@@ -39,15 +39,25 @@ export interface CompileOptions {
 
 function typeOk(type: FlagType, value: unknown): boolean {
   switch (type) {
-    case "boolean": return typeof value === "boolean";
-    case "string": return typeof value === "string";
-    case "number": return typeof value === "number" && Number.isFinite(value);
-    case "object": return typeof value === "object" && value !== null;
+    case "boolean":
+      return typeof value === "boolean";
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "object":
+      return typeof value === "object" && value !== null;
   }
 }
 
-export function validateFlagShape(flag: Flag, path: string, issues: Issue[], flagsByKey: ReadonlyMap<string, Flag>): void {
-  if (!FLAG_TYPES.includes(flag.type)) issues.push({ path: `${path}.type`, message: `type must be one of ${FLAG_TYPES.join(", ")}` });
+export function validateFlagShape(
+  flag: Flag,
+  path: string,
+  issues: Issue[],
+  flagsByKey: ReadonlyMap<string, Flag>,
+): void {
+  if (!FLAG_TYPES.includes(flag.type))
+    issues.push({ path: `${path}.type`, message: `type must be one of ${FLAG_TYPES.join(", ")}` });
   const variants = flag.variants ?? {};
   if (typeof variants !== "object" || Object.keys(variants).length === 0) {
     issues.push({ path: `${path}.variants`, message: "a flag needs at least one variant" });
@@ -65,9 +75,13 @@ export function validateFlagShape(flag: Flag, path: string, issues: Issue[], fla
   }
   (flag.prerequisites ?? []).forEach((p, i) => {
     const other = flagsByKey.get(p.flag);
-    if (!other) issues.push({ path: `${path}.prerequisites[${i}].flag`, message: `unknown flag ${JSON.stringify(p.flag)}` });
+    if (!other)
+      issues.push({ path: `${path}.prerequisites[${i}].flag`, message: `unknown flag ${JSON.stringify(p.flag)}` });
     else if (!Object.prototype.hasOwnProperty.call(other.variants ?? {}, p.variant)) {
-      issues.push({ path: `${path}.prerequisites[${i}].variant`, message: `flag ${p.flag} has no variant ${JSON.stringify(p.variant)}` });
+      issues.push({
+        path: `${path}.prerequisites[${i}].variant`,
+        message: `flag ${p.flag} has no variant ${JSON.stringify(p.variant)}`,
+      });
     }
   });
 }
@@ -114,12 +128,14 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   const flagsByKey = new Map<string, Flag>();
   flags.forEach((f, i) => {
     if (typeof f?.key !== "string") issues.push({ path: `flags[${i}].key`, message: "a flag needs a key" });
-    else if (flagsByKey.has(f.key)) issues.push({ path: `flags[${i}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
+    else if (flagsByKey.has(f.key))
+      issues.push({ path: `flags[${i}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
     else flagsByKey.set(f.key, f);
   });
   const segments = new Map<string, Segment>();
   segmentsList.forEach((s, i) => {
-    if (segments.has(s.key)) issues.push({ path: `segments[${i}].key`, message: `duplicate segment key ${JSON.stringify(s.key)}` });
+    if (segments.has(s.key))
+      issues.push({ path: `segments[${i}].key`, message: `duplicate segment key ${JSON.stringify(s.key)}` });
     else segments.set(s.key, s);
   });
   for (const f of flagsByKey.values()) validateFlagShape(f, `flags.${f.key}`, issues, flagsByKey);
@@ -132,8 +148,18 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
   // Every segment is checked, including ones no flag uses yet.
   for (const s of segments.values()) {
     new FlagImpl(
-      { key: `segment-check`, type: "boolean", variants: { on: true }, defaultVariant: "on", enabled: true, clientVisible: false, rules: [{ when: { segment: s.key }, serve: { variant: "on" } }] },
-      compileEnv, issues, `segments.${s.key}`,
+      {
+        key: `segment-check`,
+        type: "boolean",
+        variants: { on: true },
+        defaultVariant: "on",
+        enabled: true,
+        clientVisible: false,
+        rules: [{ when: { segment: s.key }, serve: { variant: "on" } }],
+      },
+      compileEnv,
+      issues,
+      `segments.${s.key}`,
     );
   }
   if (issues.length > 0) return fail(dedupe(issues));
@@ -154,14 +180,19 @@ function compileChecked(doc: EnvironmentDoc, options: CompileOptions): Result<Co
  * A change to segments, evaluators or metadata, or a whole import, takes compileEnvironment.
  * Cost: one pass over the flags' prerequisite lists, plus compiling the touched flags.
  */
-export function checkTouchedFlags(doc: EnvironmentDoc, touched: readonly string[], options: CompileOptions = {}): Result<void> {
+export function checkTouchedFlags(
+  doc: EnvironmentDoc,
+  touched: readonly string[],
+  options: CompileOptions = {},
+): Result<void> {
   try {
     const issues: Issue[] = [];
     const flagsByKey = new Map<string, Flag>();
     const seen = new Set(touched);
     const affected: Flag[] = [];
     doc.flags.forEach((f, i) => {
-      if (flagsByKey.has(f.key)) issues.push({ path: `flags[${i}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
+      if (flagsByKey.has(f.key))
+        issues.push({ path: `flags[${i}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
       else flagsByKey.set(f.key, f);
       if (seen.has(f.key) || (f.prerequisites ?? []).some((p) => seen.has(p.flag))) affected.push(f);
     });
@@ -169,7 +200,9 @@ export function checkTouchedFlags(doc: EnvironmentDoc, touched: readonly string[
     issues.push(...prerequisiteCycles(affected, flagsByKey));
     if (issues.length > 0) return fail(issues);
     const segments = new Map((doc.segments ?? []).map((seg) => [seg.key, seg]));
-    const compileEnv = flagCompileEnv(segments, doc, options, () => { throw new Error("a check never evaluates"); });
+    const compileEnv = flagCompileEnv(segments, doc, options, () => {
+      throw new Error("a check never evaluates");
+    });
     for (const f of affected) new FlagImpl(f, compileEnv, issues, `flags.${f.key}`);
     return issues.length > 0 ? fail(dedupe(issues)) : ok(undefined);
   } catch (e) {
@@ -179,7 +212,10 @@ export function checkTouchedFlags(doc: EnvironmentDoc, touched: readonly string[
 
 /** What every flag of one environment compiles against (shared caches, document-level parts). */
 export function flagCompileEnv(
-  segments: FlagCompileEnv["segments"], doc: Pick<EnvironmentDoc, "metadata" | "evaluators">, options: CompileOptions, evaluateFlag: FlagCompileEnv["evaluateFlag"],
+  segments: FlagCompileEnv["segments"],
+  doc: Pick<EnvironmentDoc, "metadata" | "evaluators">,
+  options: CompileOptions,
+  evaluateFlag: FlagCompileEnv["evaluateFlag"],
 ): FlagCompileEnv {
   return {
     segments,

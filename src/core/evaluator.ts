@@ -5,7 +5,13 @@
  * answers its first evaluation without compiling the other 9,999 flags).
  * @module
  */
-import type { CompiledEnvironment, EvaluateOptions, EvaluationContext, EvaluationResult, Explanation } from "./evaluation-types";
+import type {
+  CompiledEnvironment,
+  EvaluateOptions,
+  EvaluationContext,
+  EvaluationResult,
+  Explanation,
+} from "./evaluation-types";
 import { FlagImpl, Shape } from "./flag";
 import type { Metadata } from "./model";
 import { NO_RUNTIME, type Runtime } from "./runtime";
@@ -26,7 +32,10 @@ export class EnvironmentEvaluator implements CompiledEnvironment {
   private clientList: readonly FlagImpl[] | undefined = undefined;
   private anyTimeDependent: boolean | undefined = undefined;
 
-  constructor(flags: readonly FlagImpl[] | FlagSupply, private readonly docMetadata: Readonly<Metadata>) {
+  constructor(
+    flags: readonly FlagImpl[] | FlagSupply,
+    private readonly docMetadata: Readonly<Metadata>,
+  ) {
     if (Array.isArray(flags)) {
       this.all = flags;
       this.byKey = new Map(flags.map((f) => [f.key, f]));
@@ -75,7 +84,13 @@ export class EnvironmentEvaluator implements CompiledEnvironment {
   }
 
   private notFound(key: string): EvaluationResult {
-    return { key, reason: "ERROR", errorCode: "FLAG_NOT_FOUND", errorMessage: `flag '${key}' not found`, metadata: this.docMetadata };
+    return {
+      key,
+      reason: "ERROR",
+      errorCode: "FLAG_NOT_FOUND",
+      errorMessage: `flag '${key}' not found`,
+      metadata: this.docMetadata,
+    };
   }
 
   evaluate(key: string, context: EvaluationContext, options?: EvaluateOptions): EvaluationResult {
@@ -86,16 +101,20 @@ export class EnvironmentEvaluator implements CompiledEnvironment {
       return flag.run(ctx, flag.timeDependent ? { now: Date.now(), trace: undefined } : NO_RUNTIME);
     }
     const trace: Explanation | undefined = options.explain ? { step: "" } : undefined;
-    const rt: Runtime = flag.timeDependent || trace
-      ? { now: flag.timeDependent ? options.now ?? Date.now() : options.now, trace }
-      : NO_RUNTIME;
+    const rt: Runtime =
+      flag.timeDependent || trace
+        ? { now: flag.timeDependent ? (options.now ?? Date.now()) : options.now, trace }
+        : NO_RUNTIME;
     let r = flag.run(ctx, rt);
     const expected = options.expectedType;
     if (expected !== undefined && r.value !== undefined) {
       const want = expected === "integer" || expected === "float" ? "number" : expected;
       // flagd-core's typed resolution compares typeof the value.
       if (typeof r.value !== want) {
-        r = flag.results.error("TYPE_MISMATCH", `Evaluated type of the flag ${key} does not match. Expected ${want}, got ${typeof r.value}`);
+        r = flag.results.error(
+          "TYPE_MISMATCH",
+          `Evaluated type of the flag ${key} does not match. Expected ${want}, got ${typeof r.value}`,
+        );
         if (trace) trace.step = "error";
       }
     }

@@ -48,7 +48,9 @@ export function renderSlot(result: EvaluationResult): RenderSlot | undefined {
 }
 
 function sealed(result: EvaluationResult): EvaluationResult {
-  Object.defineProperty(result, RENDERED, { value: { text: undefined, item: undefined, countedBy: undefined, client: 0, server: 0 } satisfies RenderSlot });
+  Object.defineProperty(result, RENDERED, {
+    value: { text: undefined, item: undefined, countedBy: undefined, client: 0, server: 0 } satisfies RenderSlot,
+  });
   return Object.freeze(result);
 }
 
@@ -69,8 +71,13 @@ export class FlagResults {
   private noValueResult: EvaluationResult | undefined;
   private generalErrorResult: EvaluationResult | undefined;
 
-  constructor(readonly key: string, variants: Record<string, unknown>, readonly metadata: Readonly<Metadata>) {
-    for (const variant of Object.keys(variants)) this.byVariant.set(variant, new VariantSlot(frozenJson(variants[variant])));
+  constructor(
+    readonly key: string,
+    variants: Record<string, unknown>,
+    readonly metadata: Readonly<Metadata>,
+  ) {
+    for (const variant of Object.keys(variants))
+      this.byVariant.set(variant, new VariantSlot(frozenJson(variants[variant])));
   }
 
   get disabled(): EvaluationResult {
@@ -82,7 +89,10 @@ export class FlagResults {
   }
 
   get generalError(): EvaluationResult {
-    return (this.generalErrorResult ??= this.error("GENERAL", `Error evaluating targeting rule for flag '${this.key}'`));
+    return (this.generalErrorResult ??= this.error(
+      "GENERAL",
+      `Error evaluating targeting rule for flag '${this.key}'`,
+    ));
   }
 
   /** The result serving `variant` for `reason`; undefined for a variant the flag does not define. */

@@ -45,7 +45,9 @@ export function flagSummary(flag: Flag & { version: number }): FlagSummary {
     clientVisible: flag.clientVisible,
     version: flag.version,
     defaultVariant,
-    ...(text === undefined ? {} : { defaultValue: text.length > SUMMARY_VALUE_CHARS ? `${text.slice(0, SUMMARY_VALUE_CHARS - 1)}…` : text }),
+    ...(text === undefined
+      ? {}
+      : { defaultValue: text.length > SUMMARY_VALUE_CHARS ? `${text.slice(0, SUMMARY_VALUE_CHARS - 1)}…` : text }),
     variants: Object.keys(flag.variants),
     targeting: {
       logic: flag.targeting !== undefined && flag.targeting !== null,

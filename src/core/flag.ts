@@ -57,9 +57,20 @@ export const enum Shape {
 }
 
 /** The shape's fields of a compiled flag, declared once on FlagImpl. */
-type ShapeParts = Pick<FlagImpl, "shape" | "firstWhen" | "firstResult" | "secondWhen" | "secondResult" | "fallthroughFixed" | "fallthroughFn">;
+type ShapeParts = Pick<
+  FlagImpl,
+  "shape" | "firstWhen" | "firstResult" | "secondWhen" | "secondResult" | "fallthroughFixed" | "fallthroughFn"
+>;
 
-const GENERAL: ShapeParts = Object.freeze({ shape: Shape.General, firstWhen: undefined, firstResult: undefined, secondWhen: undefined, secondResult: undefined, fallthroughFixed: undefined, fallthroughFn: undefined });
+const GENERAL: ShapeParts = Object.freeze({
+  shape: Shape.General,
+  firstWhen: undefined,
+  firstResult: undefined,
+  secondWhen: undefined,
+  secondResult: undefined,
+  fallthroughFixed: undefined,
+  fallthroughFn: undefined,
+});
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
 const EMPTY_METADATA: Readonly<Metadata> = Object.freeze({});
@@ -104,8 +115,13 @@ export class FlagImpl implements CompiledFlag {
     this.type = flag.type;
     this.clientVisible = flag.clientVisible === true;
     this.enabled = flag.enabled !== false;
-    const results = (this.results = new FlagResults(flag.key, flag.variants ?? {}, flagMetadata(env.docMetadata, flag.metadata)));
-    this.prerequisiteKeys = flag.prerequisites && flag.prerequisites.length > 0 ? flag.prerequisites.map((p) => p.flag) : NO_KEYS;
+    const results = (this.results = new FlagResults(
+      flag.key,
+      flag.variants ?? {},
+      flagMetadata(env.docMetadata, flag.metadata),
+    ));
+    this.prerequisiteKeys =
+      flag.prerequisites && flag.prerequisites.length > 0 ? flag.prerequisites.map((p) => p.flag) : NO_KEYS;
     const state: PathCompileState = { flagKey: flag.key, timeDependent: false };
     const defaultResult = results.fallback(flag.defaultVariant ?? undefined, "DEFAULT");
 
@@ -119,12 +135,19 @@ export class FlagImpl implements CompiledFlag {
       body = fixedAnswer(parseError, "error");
     } else if (hasTargeting(flag.targeting)) {
       if ((flag.rules?.length ?? 0) > 0 || (flag.targets?.length ?? 0) > 0 || flag.fallthrough) {
-        issues.push({ path: `${path}.targeting`, message: "a flag has either JSON Logic targeting or targets/rules/fallthrough, not both" });
+        issues.push({
+          path: `${path}.targeting`,
+          message: "a flag has either JSON Logic targeting or targets/rules/fallthrough, not both",
+        });
       }
       const compiled = compileTargeting(flag.targeting, flag.key, env.evaluators, `${path}.targeting`);
       if (!compiled.ok) {
         if (env.invalidTargeting === "reject") issues.push(...compiled.errors);
-        else parseError = results.error("PARSE_ERROR", `Invalid targeting configuration for flag '${flag.key}': ${compiled.errors[0]!.message}`);
+        else
+          parseError = results.error(
+            "PARSE_ERROR",
+            `Invalid targeting configuration for flag '${flag.key}': ${compiled.errors[0]!.message}`,
+          );
         body = fixedAnswer(results.generalError, "error");
       } else {
         state.timeDependent = compiled.value.timeDependent;
@@ -150,8 +173,12 @@ export class FlagImpl implements CompiledFlag {
     this.fallthroughFixed = parts.fallthroughFixed;
     this.fallthroughFn = parts.fallthroughFn;
     this.defaultResult = defaultResult;
-    this.fixed = !this.enabled ? results.disabled : parseError ?? staticResult;
-    this.decide = !this.enabled ? fixedAnswer(results.disabled, "disabled") : parseError ? fixedAnswer(parseError, "error") : body;
+    this.fixed = !this.enabled ? results.disabled : (parseError ?? staticResult);
+    this.decide = !this.enabled
+      ? fixedAnswer(results.disabled, "disabled")
+      : parseError
+        ? fixedAnswer(parseError, "error")
+        : body;
   }
 
   /** The answer for `ctx`; never throws. */
@@ -176,7 +203,13 @@ function fixedAnswer(r: EvaluationResult, step: string): Decide {
   };
 }
 
-function logicDecide(fn: Expr, table: Map<string, EvaluationResult>, results: FlagResults, defaultResult: EvaluationResult, key: string): Decide {
+function logicDecide(
+  fn: Expr,
+  table: Map<string, EvaluationResult>,
+  results: FlagResults,
+  defaultResult: EvaluationResult,
+  key: string,
+): Decide {
   return (ctx, rt) => {
     const v = fn(ctx, rt);
     if (v === null || v === undefined) {
@@ -196,28 +229,47 @@ function logicDecide(fn: Expr, table: Map<string, EvaluationResult>, results: Fl
 
 /** The one answer of a native flag without targets, rules or prerequisites; undefined for other flags. */
 function nativeStatic(flag: Flag, results: FlagResults, issues: Issue[], path: string): EvaluationResult | undefined {
-  const isStatic = (flag.targets?.length ?? 0) === 0 && (flag.rules?.length ?? 0) === 0 && (flag.prerequisites?.length ?? 0) === 0 &&
+  const isStatic =
+    (flag.targets?.length ?? 0) === 0 &&
+    (flag.rules?.length ?? 0) === 0 &&
+    (flag.prerequisites?.length ?? 0) === 0 &&
     (!flag.fallthrough || "variant" in flag.fallthrough);
   if (!isStatic) return undefined;
   const variant = flag.fallthrough && "variant" in flag.fallthrough ? flag.fallthrough.variant : flag.defaultVariant;
   if (flag.fallthrough && variant && !results.get(variant, "STATIC")) {
     issues.push({ path: `${path}.fallthrough.variant`, message: `unknown variant ${JSON.stringify(variant)}` });
   }
-  return variant ? results.get(variant, "STATIC") ?? results.noValueDefault : results.noValueDefault;
+  return variant ? (results.get(variant, "STATIC") ?? results.noValueDefault) : results.noValueDefault;
 }
 
 function nativeDecide(
-  flag: Flag, results: FlagResults, defaultResult: EvaluationResult, env: FlagCompileEnv, state: PathCompileState, issues: Issue[], path: string,
+  flag: Flag,
+  results: FlagResults,
+  defaultResult: EvaluationResult,
+  env: FlagCompileEnv,
+  state: PathCompileState,
+  issues: Issue[],
+  path: string,
 ): { decide: Decide; parts: ShapeParts } {
   const targets = flag.targets ?? [];
   const rules = flag.rules ?? [];
 
-  const nativeEnv = { segments: env.segments, keyCache: env.keyCache, state, issues, segmentPreds: new Map<string, Pred>(), segmentStack: [] as string[], stringIds: env.stringIds, bigKeys: env.bigKeys };
+  const nativeEnv = {
+    segments: env.segments,
+    keyCache: env.keyCache,
+    state,
+    issues,
+    segmentPreds: new Map<string, Pred>(),
+    segmentStack: [] as string[],
+    stringIds: env.stringIds,
+    bigKeys: env.bigKeys,
+  };
   const byTarget = new Map<string, EvaluationResult>();
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
     const r = results.get(t.variant, "TARGETING_MATCH");
-    if (!r) issues.push({ path: `${path}.targets[${i}].variant`, message: `unknown variant ${JSON.stringify(t.variant)}` });
+    if (!r)
+      issues.push({ path: `${path}.targets[${i}].variant`, message: `unknown variant ${JSON.stringify(t.variant)}` });
     else for (const v of t.values ?? []) if (!byTarget.has(v)) byTarget.set(v, r);
   }
   const n = rules.length;
@@ -235,18 +287,60 @@ function nativeDecide(
     if (s.fixed === undefined) allFixed = false;
     ids.push(rule.id);
   }
-  const fall = flag.fallthrough ? compileServe(flag.fallthrough, results, "DEFAULT", state, issues, `${path}.fallthrough`) : undefined;
+  const fall = flag.fallthrough
+    ? compileServe(flag.fallthrough, results, "DEFAULT", state, issues, `${path}.fallthrough`)
+    : undefined;
   const fallthroughFixed = fall?.fixed;
   const fallthroughFn = fall?.fn;
 
   if (byTarget.size === 0 && allFixed && n <= 2) {
-    const firstWhen = whens[0], firstResult = fixed[0], secondWhen = whens[1], secondResult = fixed[1];
-    const parts: ShapeParts = { shape: n === 0 ? Shape.Fallthrough : n === 1 ? Shape.OneRule : Shape.TwoRules, firstWhen, firstResult, secondWhen, secondResult, fallthroughFixed, fallthroughFn };
+    const firstWhen = whens[0],
+      firstResult = fixed[0],
+      secondWhen = whens[1],
+      secondResult = fixed[1];
+    const parts: ShapeParts = {
+      shape: n === 0 ? Shape.Fallthrough : n === 1 ? Shape.OneRule : Shape.TwoRules,
+      firstWhen,
+      firstResult,
+      secondWhen,
+      secondResult,
+      fallthroughFixed,
+      fallthroughFn,
+    };
     if (n === 0) return { decide: fallthroughOnly(fallthroughFixed, fallthroughFn, defaultResult), parts };
-    if (n === 1) return { decide: oneRule(firstWhen!, firstResult!, ids[0], fallthroughFixed, fallthroughFn, defaultResult), parts };
-    return { decide: twoRules(firstWhen!, firstResult!, ids[0], secondWhen!, secondResult!, ids[1], fallthroughFixed, fallthroughFn, defaultResult), parts };
+    if (n === 1)
+      return {
+        decide: oneRule(firstWhen!, firstResult!, ids[0], fallthroughFixed, fallthroughFn, defaultResult),
+        parts,
+      };
+    return {
+      decide: twoRules(
+        firstWhen!,
+        firstResult!,
+        ids[0],
+        secondWhen!,
+        secondResult!,
+        ids[1],
+        fallthroughFixed,
+        fallthroughFn,
+        defaultResult,
+      ),
+      parts,
+    };
   }
-  return { decide: generalDecide(byTarget.size > 0 ? byTarget : undefined, whens, fixed, fns, ids, fallthroughFixed, fallthroughFn, defaultResult), parts: GENERAL };
+  return {
+    decide: generalDecide(
+      byTarget.size > 0 ? byTarget : undefined,
+      whens,
+      fixed,
+      fns,
+      ids,
+      fallthroughFixed,
+      fallthroughFn,
+      defaultResult,
+    ),
+    parts: GENERAL,
+  };
 }
 
 function traceRule(trace: Explanation, i: number, id: string | undefined): void {
@@ -258,7 +352,11 @@ function traceRule(trace: Explanation, i: number, id: string | undefined): void 
 // The specialised shapes below repeat the fallthrough lines instead of calling a helper: each
 // call saved is a measurable share of a 20–80 ns evaluation.
 
-function fallthroughOnly(fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult): Decide {
+function fallthroughOnly(
+  fallthroughFixed: EvaluationResult | undefined,
+  fallthroughFn: ServeFn | undefined,
+  def: EvaluationResult,
+): Decide {
   return (ctx, rt) => {
     const r = fallthroughFn === undefined ? fallthroughFixed : fallthroughFn(ctx, rt);
     if (rt.trace) rt.trace.step = r ? "fallthrough" : "default";
@@ -267,8 +365,12 @@ function fallthroughOnly(fallthroughFixed: EvaluationResult | undefined, fallthr
 }
 
 function oneRule(
-  firstWhen: Pred, firstResult: EvaluationResult, firstId: string | undefined,
-  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
+  firstWhen: Pred,
+  firstResult: EvaluationResult,
+  firstId: string | undefined,
+  fallthroughFixed: EvaluationResult | undefined,
+  fallthroughFn: ServeFn | undefined,
+  def: EvaluationResult,
 ): Decide {
   return (ctx, rt) => {
     if (firstWhen(ctx, rt)) {
@@ -282,8 +384,15 @@ function oneRule(
 }
 
 function twoRules(
-  firstWhen: Pred, firstResult: EvaluationResult, firstId: string | undefined, secondWhen: Pred, secondResult: EvaluationResult, secondId: string | undefined,
-  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
+  firstWhen: Pred,
+  firstResult: EvaluationResult,
+  firstId: string | undefined,
+  secondWhen: Pred,
+  secondResult: EvaluationResult,
+  secondId: string | undefined,
+  fallthroughFixed: EvaluationResult | undefined,
+  fallthroughFn: ServeFn | undefined,
+  def: EvaluationResult,
 ): Decide {
   return (ctx, rt) => {
     if (firstWhen(ctx, rt)) {
@@ -302,9 +411,13 @@ function twoRules(
 
 function generalDecide(
   byTarget: ReadonlyMap<string, EvaluationResult> | undefined,
-  whens: readonly Pred[], fixed: ReadonlyArray<EvaluationResult | undefined>, fns: ReadonlyArray<ServeFn | undefined>,
+  whens: readonly Pred[],
+  fixed: ReadonlyArray<EvaluationResult | undefined>,
+  fns: ReadonlyArray<ServeFn | undefined>,
   ids: ReadonlyArray<string | undefined>,
-  fallthroughFixed: EvaluationResult | undefined, fallthroughFn: ServeFn | undefined, def: EvaluationResult,
+  fallthroughFixed: EvaluationResult | undefined,
+  fallthroughFn: ServeFn | undefined,
+  def: EvaluationResult,
 ): Decide {
   const n = whens.length;
   return (ctx, rt) => {
@@ -334,12 +447,25 @@ function generalDecide(
   };
 }
 
-function withPrerequisites(flag: Flag, body: Decide, defaultResult: EvaluationResult, evaluateFlag: EvaluateFlag): Decide {
-  return prerequisitesDecide((flag.prerequisites ?? []).map((p) => [p.flag, p.variant] as const), body, defaultResult, evaluateFlag);
+function withPrerequisites(
+  flag: Flag,
+  body: Decide,
+  defaultResult: EvaluationResult,
+  evaluateFlag: EvaluateFlag,
+): Decide {
+  return prerequisitesDecide(
+    (flag.prerequisites ?? []).map((p) => [p.flag, p.variant] as const),
+    body,
+    defaultResult,
+    evaluateFlag,
+  );
 }
 
 function prerequisitesDecide(
-  prereqs: ReadonlyArray<readonly [string, string]>, body: Decide, defaultResult: EvaluationResult, evaluateFlag: EvaluateFlag,
+  prereqs: ReadonlyArray<readonly [string, string]>,
+  body: Decide,
+  defaultResult: EvaluationResult,
+  evaluateFlag: EvaluateFlag,
 ): Decide {
   return (ctx, rt) => {
     // A prerequisite's own explanation must not overwrite this flag's.
@@ -350,7 +476,8 @@ function prerequisitesDecide(
         if (rt.trace) {
           const trace: Explanation = rt.trace;
           trace.step = "prerequisite";
-          trace.prerequisite = r.variant === undefined ? { flag: key, expected } : { flag: key, expected, got: r.variant };
+          trace.prerequisite =
+            r.variant === undefined ? { flag: key, expected } : { flag: key, expected, got: r.variant };
           trace.detail = `prerequisite ${key} is not ${expected}`;
         }
         return defaultResult;

@@ -17,7 +17,14 @@
  * @module
  */
 import type { CompiledEnvironment } from "./evaluation-types";
-import { dedupe, flagCompileEnv, prerequisiteCycles, settleTimeDependence, validateFlagShape, type CompileOptions } from "./compile";
+import {
+  dedupe,
+  flagCompileEnv,
+  prerequisiteCycles,
+  settleTimeDependence,
+  validateFlagShape,
+  type CompileOptions,
+} from "./compile";
 import type { DocSource } from "./doc-source";
 import { EnvironmentEvaluator, type FlagSupply } from "./evaluator";
 import { FlagImpl, type FlagCompileEnv } from "./flag";
@@ -30,7 +37,10 @@ export function openEnvironment(source: DocSource, options: CompileOptions = {})
     let env: EnvironmentEvaluator | undefined;
     const segments = new SegmentsOnDemand(source);
     const compileEnv = flagCompileEnv(segments, source, options, (key, ctx, rt) => env!.evaluateInternal(key, ctx, rt));
-    env = new EnvironmentEvaluator(new LazyFlags(source, new KeyIndex(source), compileEnv), compileEnv.docMetadata ?? Object.freeze({}));
+    env = new EnvironmentEvaluator(
+      new LazyFlags(source, new KeyIndex(source), compileEnv),
+      compileEnv.docMetadata ?? Object.freeze({}),
+    );
     return ok(env);
   } catch (e) {
     return fail([{ path: "", message: `cannot compile: ${(e as Error)?.message ?? String(e)}` }]);
@@ -69,7 +79,7 @@ class KeyIndex {
 
   /** Where a second definition named `key` is; -1 when none is. */
   duplicate(key: string): number {
-    return this.map === undefined ? this.source.findFlag(key, true) : this.twice.get(key) ?? -1;
+    return this.map === undefined ? this.source.findFlag(key, true) : (this.twice.get(key) ?? -1);
   }
 
   /** Every key that names a flag, in definition order (first definitions; missing keys name none). */
@@ -113,7 +123,11 @@ class LazyFlags implements FlagSupply {
    */
   private readonly broken = new Set<string>();
 
-  constructor(private readonly source: DocSource, private readonly index: KeyIndex, private readonly env: FlagCompileEnv) {}
+  constructor(
+    private readonly source: DocSource,
+    private readonly index: KeyIndex,
+    private readonly env: FlagCompileEnv,
+  ) {}
 
   private definition(key: string): Flag | undefined {
     if (this.raw.has(key)) return this.raw.get(key);
@@ -199,7 +213,8 @@ class LazyFlags implements FlagSupply {
     const issues: Issue[] = [];
     for (const f of flags) {
       const again = this.index.duplicate(f.key);
-      if (again >= 0) issues.push({ path: `flags[${again}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
+      if (again >= 0)
+        issues.push({ path: `flags[${again}].key`, message: `duplicate flag key ${JSON.stringify(f.key)}` });
       validateFlagShape(f, `flags.${f.key}`, issues, byKey);
     }
     issues.push(...prerequisiteCycles(flags, byKey));
@@ -216,7 +231,13 @@ class LazyFlags implements FlagSupply {
       clientVisible: flag?.clientVisible === true,
       ...(flag?.metadata && typeof flag.metadata === "object" ? { metadata: flag.metadata } : {}),
     };
-    const impl = new FlagImpl(shell, this.env, [], `flags.${key}`, `Invalid configuration for flag '${key}': ${problem}`);
+    const impl = new FlagImpl(
+      shell,
+      this.env,
+      [],
+      `flags.${key}`,
+      `Invalid configuration for flag '${key}': ${problem}`,
+    );
     into.set(key, impl);
     this.broken.add(key);
     return impl;

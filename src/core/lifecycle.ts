@@ -39,7 +39,10 @@ export const DEFAULT_STATUS_WINDOW_DAYS = 7;
 /** Per-environment settings: declared with the other insights answers (wire/dto/insights.ts). */
 export type { LifecycleSettings } from "./wire/dto/insights";
 
-export const DEFAULT_LIFECYCLE: LifecycleSettings = { lifetimeDays: DEFAULT_LIFETIME_DAYS, statusWindowDays: DEFAULT_STATUS_WINDOW_DAYS };
+export const DEFAULT_LIFECYCLE: LifecycleSettings = {
+  lifetimeDays: DEFAULT_LIFETIME_DAYS,
+  statusWindowDays: DEFAULT_STATUS_WINDOW_DAYS,
+};
 
 /** What status needs to know about one flag. Times in ms since epoch. */
 export interface FlagFacts {
@@ -52,7 +55,11 @@ export interface FlagFacts {
   variantsInWindow: number;
 }
 
-export function flagStatus(facts: FlagFacts, now: number, settings: LifecycleSettings = DEFAULT_LIFECYCLE): { status: FlagStatus; stale: boolean } {
+export function flagStatus(
+  facts: FlagFacts,
+  now: number,
+  settings: LifecycleSettings = DEFAULT_LIFECYCLE,
+): { status: FlagStatus; stale: boolean } {
   const windowMs = settings.statusWindowDays * DAY_MS;
   const since = now - windowMs;
   const evaluatedInWindow = facts.lastEvaluatedAt !== null && facts.lastEvaluatedAt >= since;
@@ -73,7 +80,11 @@ export function flagStatus(facts: FlagFacts, now: number, settings: LifecycleSet
  * is `active` now may turn `launched` earlier, as older variants leave the window; this answers
  * when it turns `inactive` at the latest.
  */
-export function staleAt(facts: FlagFacts, now: number, settings: LifecycleSettings = DEFAULT_LIFECYCLE): number | undefined {
+export function staleAt(
+  facts: FlagFacts,
+  now: number,
+  settings: LifecycleSettings = DEFAULT_LIFECYCLE,
+): number | undefined {
   const lifetimeDays = settings.lifetimeDays[facts.kind];
   if (lifetimeDays === null) return undefined;
   const { status, stale } = flagStatus(facts, now, settings);
@@ -88,7 +99,14 @@ export function staleAt(facts: FlagFacts, now: number, settings: LifecycleSettin
 const days = z.number().check(z.gt(0), z.lte(36_500));
 /** A partial update of {@link LifecycleSettings}: `null` makes a kind permanent. Unknown fields are refused. */
 export const LifecyclePatch = z.strictObject({
-  lifetimeDays: z.optional(z.strictObject(Object.fromEntries(FLAG_KINDS.map((k) => [k, z.optional(z.nullable(days))])) as Record<FlagKind, z.ZodMiniOptional<z.ZodMiniNullable<typeof days>>>)),
+  lifetimeDays: z.optional(
+    z.strictObject(
+      Object.fromEntries(FLAG_KINDS.map((k) => [k, z.optional(z.nullable(days))])) as Record<
+        FlagKind,
+        z.ZodMiniOptional<z.ZodMiniNullable<typeof days>>
+      >,
+    ),
+  ),
   statusWindowDays: z.optional(days),
 });
 export type LifecyclePatch = z.infer<typeof LifecyclePatch>;

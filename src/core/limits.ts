@@ -105,32 +105,40 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = ""): S
     const v = node.value;
     if (v === null || typeof v === "boolean") continue;
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) return { path: pathOf(node, root), message: "numbers must be finite (JSON has no Infinity or NaN)" };
+      if (!Number.isFinite(v))
+        return { path: pathOf(node, root), message: "numbers must be finite (JSON has no Infinity or NaN)" };
       continue;
     }
     if (typeof v === "string") {
-      if (v.length > limits.maxStringLength) return { path: pathOf(node, root), message: `string longer than ${limits.maxStringLength} characters` };
+      if (v.length > limits.maxStringLength)
+        return { path: pathOf(node, root), message: `string longer than ${limits.maxStringLength} characters` };
       continue;
     }
     if (typeof v !== "object") return { path: pathOf(node, root), message: `${typeof v} is not a JSON value` };
     const depth = node.depth + 1;
-    if (depth > limits.maxDepth) return { path: pathOf(node, root), message: `nested deeper than ${limits.maxDepth} levels` };
+    if (depth > limits.maxDepth)
+      return { path: pathOf(node, root), message: `nested deeper than ${limits.maxDepth} levels` };
     if (Array.isArray(v)) {
-      if (v.length > limits.maxArrayLength) return { path: pathOf(node, root), message: `array longer than ${limits.maxArrayLength} items` };
+      if (v.length > limits.maxArrayLength)
+        return { path: pathOf(node, root), message: `array longer than ${limits.maxArrayLength} items` };
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth, parent: node, key: i });
       continue;
     }
     const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return { path: pathOf(node, root), message: "not a plain JSON object" };
+    if (proto !== Object.prototype && proto !== null)
+      return { path: pathOf(node, root), message: "not a plain JSON object" };
     const keys = Object.keys(v);
-    if (keys.length > limits.maxKeysPerObject) return { path: pathOf(node, root), message: `object with more than ${limits.maxKeysPerObject} keys` };
+    if (keys.length > limits.maxKeysPerObject)
+      return { path: pathOf(node, root), message: `object with more than ${limits.maxKeysPerObject} keys` };
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
       const value = (v as Record<string, unknown>)[k];
       if (value === undefined) continue; // an absent property, as JSON.stringify writes it
       const child: Pending = { value, depth, parent: node, key: k };
-      if (limits.forbiddenKeys.has(k)) return { path: pathOf(child, root), message: `the key ${JSON.stringify(k)} is not allowed` };
-      if (k.length > limits.maxStringLength) return { path: pathOf(node, root), message: `key longer than ${limits.maxStringLength} characters` };
+      if (limits.forbiddenKeys.has(k))
+        return { path: pathOf(child, root), message: `the key ${JSON.stringify(k)} is not allowed` };
+      if (k.length > limits.maxStringLength)
+        return { path: pathOf(node, root), message: `key longer than ${limits.maxStringLength} characters` };
       stack.push(child);
     }
   }

@@ -17,7 +17,10 @@ export const WAIT_STEP_MS = 2;
 export class LoadMarks {
   private readonly since = new Map<string, { at: number }>();
 
-  constructor(private readonly overdueMs: number, private readonly max = 10_000) {}
+  constructor(
+    private readonly overdueMs: number,
+    private readonly max = 10_000,
+  ) {}
 
   /** Whether another request is loading `id` now (a mark not yet overdue). */
   busy(id: string, now: number): boolean {

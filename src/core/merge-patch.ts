@@ -21,7 +21,13 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   for (const name of Object.keys(patch)) {
     const value = patch[name];
     if (value === null) delete result[name];
-    else Object.defineProperty(result, name, { value: mergePatch(Object.hasOwn(result, name) ? result[name] : undefined, value), enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(result, name, {
+        value: mergePatch(Object.hasOwn(result, name) ? result[name] : undefined, value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return result;
 }

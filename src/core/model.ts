@@ -26,13 +26,29 @@ export type Metadata = z.infer<typeof Metadata>;
 
 /** Operators of native conditions. Single-value operators read `values[0]`. */
 export const OPERATORS = [
-  "equals", "notEquals",
-  "in", "notIn",
-  "startsWith", "endsWith", "contains", "notContains",
+  "equals",
+  "notEquals",
+  "in",
+  "notIn",
+  "startsWith",
+  "endsWith",
+  "contains",
+  "notContains",
   "matches",
-  "lt", "lte", "gt", "gte",
-  "semverEq", "semverNeq", "semverLt", "semverLte", "semverGt", "semverGte", "semverTilde", "semverCaret",
-  "before", "after",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+  "semverEq",
+  "semverNeq",
+  "semverLt",
+  "semverLte",
+  "semverGt",
+  "semverGte",
+  "semverTilde",
+  "semverCaret",
+  "before",
+  "after",
 ] as const;
 export const Operator = z.enum(OPERATORS);
 export type Operator = z.infer<typeof Operator>;
@@ -49,11 +65,27 @@ export type Condition =
   | { not: Condition };
 
 export const Condition: z.ZodMiniType<Condition> = z.union([
-  z.object({ attribute: z.string().check(z.minLength(1)), op: Operator, values: z.array(Scalar).check(z.maxLength(10_000)) }),
+  z.object({
+    attribute: z.string().check(z.minLength(1)),
+    op: Operator,
+    values: z.array(Scalar).check(z.maxLength(10_000)),
+  }),
   z.object({ segment: Key }),
-  z.object({ get all() { return z.array(Condition).check(z.minLength(1)); } }),
-  z.object({ get any() { return z.array(Condition).check(z.minLength(1)); } }),
-  z.object({ get not() { return Condition; } }),
+  z.object({
+    get all() {
+      return z.array(Condition).check(z.minLength(1));
+    },
+  }),
+  z.object({
+    get any() {
+      return z.array(Condition).check(z.minLength(1));
+    },
+  }),
+  z.object({
+    get not() {
+      return Condition;
+    },
+  }),
 ]);
 
 export const WeightedVariant = z.object({ variant: Key, weight: z.number().check(z.int(), z.gte(0)) });

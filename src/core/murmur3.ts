@@ -50,7 +50,7 @@ function encode(s: string, i: number, c: number): number {
   ENC_SKIP = 0;
   if (c < 0x800) {
     ENC_N = 2;
-    return (0xc0 | (c >> 6)) | ((0x80 | (c & 63)) << 8);
+    return 0xc0 | (c >> 6) | ((0x80 | (c & 63)) << 8);
   }
   if (c >= 0xd800 && c <= 0xdfff) {
     const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
@@ -58,12 +58,18 @@ function encode(s: string, i: number, c: number): number {
       const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
       ENC_N = 4;
       ENC_SKIP = 1;
-      return (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 63)) << 8) | ((0x80 | ((cp >> 6) & 63)) << 16) | ((0x80 | (cp & 63)) << 24);
+      return (
+        0xf0 |
+        (cp >> 18) |
+        ((0x80 | ((cp >> 12) & 63)) << 8) |
+        ((0x80 | ((cp >> 6) & 63)) << 16) |
+        ((0x80 | (cp & 63)) << 24)
+      );
     }
     c = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
   }
   ENC_N = 3;
-  return (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 63)) << 8) | ((0x80 | (c & 63)) << 16);
+  return 0xe0 | (c >> 12) | ((0x80 | ((c >> 6) & 63)) << 8) | ((0x80 | (c & 63)) << 16);
 }
 
 // The four streaming registers of one hash in progress. Hashing is synchronous and never
@@ -74,7 +80,10 @@ let N = 0;
 let LEN = 0;
 
 function feed(s: string): void {
-  let h = H, k = K, n = N, len = LEN;
+  let h = H,
+    k = K,
+    n = N,
+    len = LEN;
   const length = s.length;
   for (let i = 0; i < length; i++) {
     const c = s.charCodeAt(i);
@@ -103,7 +112,10 @@ function feed(s: string): void {
       len++;
     }
   }
-  H = h; K = k; N = n; LEN = len;
+  H = h;
+  K = k;
+  N = n;
+  LEN = len;
 }
 
 function finish(): number {
@@ -118,14 +130,20 @@ export const EMPTY_STATE: Murmur3State = Object.freeze({ h: 0, k: 0, n: 0, len: 
 
 /** The state after hashing `prefix` (seed 0). */
 export function murmur3Prefix(prefix: string): Murmur3State {
-  H = 0; K = 0; N = 0; LEN = 0;
+  H = 0;
+  K = 0;
+  N = 0;
+  LEN = 0;
   feed(prefix);
   return Object.freeze({ h: H, k: K, n: N, len: LEN });
 }
 
 /** The general streaming path from `rest[i]` on (some character is non-ASCII). */
 function finishSlow(h: number, k: number, n: number, len: number, rest: string, i: number): number {
-  H = h; K = k; N = n; LEN = len;
+  H = h;
+  K = k;
+  N = n;
+  LEN = len;
   feed(i === 0 ? rest : rest.slice(i));
   return finish();
 }
@@ -151,7 +169,10 @@ function fillBlocks(rest: string, lead: number): number {
   let i = lead;
   let any = 0;
   for (let j = 0; j < count; j++, i += 4) {
-    const c0 = rest.charCodeAt(i), c1 = rest.charCodeAt(i + 1), c2 = rest.charCodeAt(i + 2), c3 = rest.charCodeAt(i + 3);
+    const c0 = rest.charCodeAt(i),
+      c1 = rest.charCodeAt(i + 1),
+      c2 = rest.charCodeAt(i + 2),
+      c3 = rest.charCodeAt(i + 3);
     any |= c0 | c1 | c2 | c3;
     out[j] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
   }
@@ -185,7 +206,9 @@ export function murmur3Finish(state: Murmur3State, rest: string): number {
   }
   if (kind === 2) return finishChars(state, rest);
   const blocks = memoWords[lead]!;
-  let h = state.h, k = state.k, n = state.n;
+  let h = state.h,
+    k = state.k,
+    n = state.n;
   // Complete the pending block; afterwards n is 0 (lead = 4 - n, or nothing was pending).
   for (let i = 0; i < lead; i++) k |= rest.charCodeAt(i) << ((n + i) << 3);
   if (lead > 0) {
@@ -206,7 +229,9 @@ function finishChars(state: Murmur3State, rest: string): number {
   // Self-contained ASCII loop in locals (the common case: targeting keys, emails, ids), four
   // characters per block once aligned; the general streaming path takes over at the first
   // non-ASCII character. This is the hottest part of every rollout.
-  let h = state.h, k = state.k, n = state.n;
+  let h = state.h,
+    k = state.k,
+    n = state.n;
   const len0 = state.len;
   const length = rest.length;
   let i = 0;
@@ -224,7 +249,10 @@ function finishChars(state: Murmur3State, rest: string): number {
   }
   // Whole blocks of four ASCII characters: four bytes, little-endian.
   for (; i + 4 <= length; i += 4) {
-    const c0 = rest.charCodeAt(i), c1 = rest.charCodeAt(i + 1), c2 = rest.charCodeAt(i + 2), c3 = rest.charCodeAt(i + 3);
+    const c0 = rest.charCodeAt(i),
+      c1 = rest.charCodeAt(i + 1),
+      c2 = rest.charCodeAt(i + 2),
+      c3 = rest.charCodeAt(i + 3);
     if ((c0 | c1 | c2 | c3) >= 0x80) return finishSlow(h, 0, 0, len0 + i, rest, i);
     k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     h = mixBlock(h, k);

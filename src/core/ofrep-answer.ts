@@ -43,7 +43,7 @@ export function toOfrep(result: EvaluationResult): { status: OfrepStatus; body: 
     const body: OfrepFailure = {
       key: result.key,
       errorCode,
-      errorDetails: errorCode === "FLAG_NOT_FOUND" ? notFoundDetails(result.key) : result.errorMessage ?? errorCode,
+      errorDetails: errorCode === "FLAG_NOT_FOUND" ? notFoundDetails(result.key) : (result.errorMessage ?? errorCode),
     };
     if (metadata && errorCode !== "FLAG_NOT_FOUND") body.metadata = metadata;
     return { status, body };

@@ -39,14 +39,22 @@ export function splitPath(str: string): string[] {
  * `toString` must not see Object.prototype.toString (and match an empty context).
  */
 export function isInheritedName(key: string): boolean {
-  return key in Object.prototype || key in Array.prototype || key in String.prototype || key in Number.prototype || key in Boolean.prototype;
+  return (
+    key in Object.prototype ||
+    key in Array.prototype ||
+    key in String.prototype ||
+    key in Number.prototype ||
+    key in Boolean.prototype
+  );
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** `value[key]` when `value` owns `key` (array indexes and string lengths included), else undefined. */
 export function ownProperty(value: unknown, key: string): unknown {
-  return value !== null && value !== undefined && hasOwn.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  return value !== null && value !== undefined && hasOwn.call(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }
 
 /** Optional chaining over `parts` from `start`: undefined as soon as a step is null or undefined. */

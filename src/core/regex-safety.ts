@@ -64,7 +64,8 @@ function complement(set: CharSet): CharSet {
 const union = (a: CharSet, b: CharSet): CharSet => normalize([...a, ...b].map((r) => [r[0], r[1]]));
 
 function intersects(a: CharSet, b: CharSet): boolean {
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < a.length && j < b.length) {
     if (a[i]![1] < b[j]![0]) i++;
     else if (b[j]![1] < a[i]![0]) j++;
@@ -76,12 +77,31 @@ function intersects(a: CharSet, b: CharSet): boolean {
 const single = (c: number): CharSet => [[c, c]];
 const EMPTY: CharSet = [];
 const DIGIT: CharSet = [[0x30, 0x39]];
-const WORD: CharSet = normalize([[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]]);
-const SPACE: CharSet = normalize([
-  [0x09, 0x0d], [0x20, 0x20], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029],
-  [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000], [0xfeff, 0xfeff],
+const WORD: CharSet = normalize([
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
 ]);
-const DOT: CharSet = complement(normalize([[0x0a, 0x0a], [0x0d, 0x0d], [0x2028, 0x2029]]));
+const SPACE: CharSet = normalize([
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
+]);
+const DOT: CharSet = complement(
+  normalize([
+    [0x0a, 0x0a],
+    [0x0d, 0x0d],
+    [0x2028, 0x2029],
+  ]),
+);
 
 // ---- parse tree ----
 
@@ -148,7 +168,8 @@ class Parser {
       this.i++;
       if (this.p[this.i] === "?") {
         const kind = this.p.slice(this.i + 1, this.i + 3);
-        if (kind[0] === "=" || kind[0] === "!" || kind === "<=" || kind === "<!") throw new Refusal("lookahead and lookbehind are not allowed");
+        if (kind[0] === "=" || kind[0] === "!" || kind === "<=" || kind === "<!")
+          throw new Refusal("lookahead and lookbehind are not allowed");
         if (kind[0] === ":") this.i += 2;
         else if (kind[0] === "<") {
           const close = this.p.indexOf(">", this.i);
@@ -184,20 +205,34 @@ class Parser {
     const e = this.p[this.i++];
     if (e === undefined) throw new Refusal("pattern ends with a backslash");
     switch (e) {
-      case "d": return DIGIT;
-      case "D": return complement(DIGIT);
-      case "w": return WORD;
-      case "W": return complement(WORD);
-      case "s": return SPACE;
-      case "S": return complement(SPACE);
-      case "t": return single(0x09);
-      case "n": return single(0x0a);
-      case "v": return single(0x0b);
-      case "f": return single(0x0c);
-      case "r": return single(0x0d);
-      case "0": return single(0);
-      case "b": return inClass ? single(0x08) : EMPTY;
-      case "x": case "u": {
+      case "d":
+        return DIGIT;
+      case "D":
+        return complement(DIGIT);
+      case "w":
+        return WORD;
+      case "W":
+        return complement(WORD);
+      case "s":
+        return SPACE;
+      case "S":
+        return complement(SPACE);
+      case "t":
+        return single(0x09);
+      case "n":
+        return single(0x0a);
+      case "v":
+        return single(0x0b);
+      case "f":
+        return single(0x0c);
+      case "r":
+        return single(0x0d);
+      case "0":
+        return single(0);
+      case "b":
+        return inClass ? single(0x08) : EMPTY;
+      case "x":
+      case "u": {
         const len = e === "x" ? 2 : 4;
         const hex = this.p.slice(this.i, this.i + len);
         if (/^[0-9a-fA-F]+$/.test(hex) && hex.length === len) {
@@ -214,7 +249,8 @@ class Parser {
         }
         return single(0x5c); // `\c` alone is a backslash and a "c" (Annex B): both possible, the "c" follows
       }
-      default: return single(e.charCodeAt(0));
+      default:
+        return single(e.charCodeAt(0));
     }
   }
 
@@ -262,15 +298,21 @@ interface Facts {
 
 function facts(node: Node): Facts {
   switch (node.kind) {
-    case "set": return { first: node.set, nullable: false, blocks: false };
-    case "assert": return { first: EMPTY, nullable: !node.end, blocks: node.end };
+    case "set":
+      return { first: node.set, nullable: false, blocks: false };
+    case "assert":
+      return { first: EMPTY, nullable: !node.end, blocks: node.end };
     case "repeat": {
       const f = facts(node.body);
       return { first: f.first, nullable: node.min === 0 || f.nullable, blocks: f.blocks && node.min > 0 };
     }
     case "alt": {
       const fs = node.branches.map(facts);
-      return { first: fs.reduce((s, f) => union(s, f.first), EMPTY), nullable: fs.some((f) => f.nullable), blocks: fs.every((f) => f.blocks) };
+      return {
+        first: fs.reduce((s, f) => union(s, f.first), EMPTY),
+        nullable: fs.some((f) => f.nullable),
+        blocks: fs.every((f) => f.blocks),
+      };
     }
     case "seq": {
       let first = EMPTY;
@@ -288,11 +330,16 @@ function facts(node: Node): Facts {
 /** Every character a node can consume. */
 function chars(node: Node): CharSet {
   switch (node.kind) {
-    case "set": return node.set;
-    case "assert": return EMPTY;
-    case "repeat": return chars(node.body);
-    case "alt": return node.branches.reduce((s, b) => union(s, chars(b)), EMPTY);
-    case "seq": return node.items.reduce((s, b) => union(s, chars(b)), EMPTY);
+    case "set":
+      return node.set;
+    case "assert":
+      return EMPTY;
+    case "repeat":
+      return chars(node.body);
+    case "alt":
+      return node.branches.reduce((s, b) => union(s, chars(b)), EMPTY);
+    case "seq":
+      return node.items.reduce((s, b) => union(s, chars(b)), EMPTY);
   }
 }
 
@@ -326,7 +373,10 @@ function measure(node: Node, follow: CharSet, cost: Cost): void {
         return;
       }
       if (hasNode(node.body, "repeat")) throw new Refusal("nested quantifiers are not allowed (e.g. (a+)+)");
-      if (hasNode(node.body, "alt")) throw new Refusal("a quantified group may not contain alternation (e.g. (a|aa)*): use a character class ([ab]*)");
+      if (hasNode(node.body, "alt"))
+        throw new Refusal(
+          "a quantified group may not contain alternation (e.g. (a|aa)*): use a character class ([ab]*)",
+        );
       if (node.max > node.min) {
         if (intersects(chars(node.body), follow)) cost.ambiguous++;
         else cost.scanning++;
@@ -353,7 +403,10 @@ function anchoredAtStart(node: Node): boolean {
   if (node.kind === "alt") return node.branches.every(anchoredAtStart);
   if (node.kind === "seq") {
     const head = node.items[0];
-    return head !== undefined && (head.kind === "assert" && !head.end ? true : head.kind !== "repeat" && anchoredAtStart(head));
+    return (
+      head !== undefined &&
+      (head.kind === "assert" && !head.end ? true : head.kind !== "repeat" && anchoredAtStart(head))
+    );
   }
   return false;
 }
@@ -375,9 +428,16 @@ export function compileSafeRegex(pattern: string): Result<SafeRegex> {
     const cost: Cost = { ambiguous: 0, scanning: 0, paths: 1 };
     measure(tree, EMPTY, cost);
     const degree = Math.max(1, cost.ambiguous + (cost.scanning > 0 ? 1 : 0)) + (anchoredAtStart(tree) ? 0 : 1);
-    if (degree > 2) return refuse("too many ambiguous repetitions (e.g. .*.*.*): anchor the pattern with ^ or make what follows each repetition distinct from what it repeats");
-    const maxInputLength = Math.min(MAX_REGEX_INPUT_LENGTH, Math.floor((REGEX_STEP_BUDGET / cost.paths) ** (1 / degree)));
-    if (maxInputLength < MIN_REGEX_INPUT_LENGTH) return refuse("too many alternatives combined with ambiguous repetitions");
+    if (degree > 2)
+      return refuse(
+        "too many ambiguous repetitions (e.g. .*.*.*): anchor the pattern with ^ or make what follows each repetition distinct from what it repeats",
+      );
+    const maxInputLength = Math.min(
+      MAX_REGEX_INPUT_LENGTH,
+      Math.floor((REGEX_STEP_BUDGET / cost.paths) ** (1 / degree)),
+    );
+    if (maxInputLength < MIN_REGEX_INPUT_LENGTH)
+      return refuse("too many alternatives combined with ambiguous repetitions");
     return ok({ regex, maxInputLength });
   } catch (e) {
     if (e instanceof Refusal) return refuse(e.message);

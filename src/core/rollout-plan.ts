@@ -39,35 +39,54 @@ function gcd(a: number, b: number): number {
 /** Checks the steps of a plan body (zod has checked the types). */
 export function checkSteps(steps: readonly PlanStep[]): Issue[] {
   const issues: Issue[] = [];
-  if (steps.length === 0 || steps.length > MAX_PLAN_STEPS) issues.push({ path: "steps", message: `must have 1 to ${MAX_PLAN_STEPS} steps` });
+  if (steps.length === 0 || steps.length > MAX_PLAN_STEPS)
+    issues.push({ path: "steps", message: `must have 1 to ${MAX_PLAN_STEPS} steps` });
   steps.forEach((step, i) => {
     const units = step.percent * 100;
     if (!(step.percent > 0 && step.percent <= 100) || Math.abs(units - Math.round(units)) > 1e-9) {
-      issues.push({ path: `steps[${i}].percent`, message: "must be above 0 and at most 100, with at most two decimals" });
+      issues.push({
+        path: `steps[${i}].percent`,
+        message: "must be above 0 and at most 100, with at most two decimals",
+      });
     } else if (i > 0 && step.percent <= steps[i - 1]!.percent) {
       issues.push({ path: `steps[${i}].percent`, message: "must be larger than the previous step's" });
     }
     if (!Number.isInteger(step.waitSeconds) || step.waitSeconds < 0 || step.waitSeconds > MAX_WAIT_SECONDS) {
-      issues.push({ path: `steps[${i}].waitSeconds`, message: `must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}` });
+      issues.push({
+        path: `steps[${i}].waitSeconds`,
+        message: `must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+      });
     }
   });
-  if (steps.length > 0 && steps[steps.length - 1]!.percent !== 100) issues.push({ path: `steps[${steps.length - 1}].percent`, message: "the last step must be 100" });
+  if (steps.length > 0 && steps[steps.length - 1]!.percent !== 100)
+    issues.push({ path: `steps[${steps.length - 1}].percent`, message: "the last step must be 100" });
   return issues;
 }
 
 /** What the flag's fallthrough serves today, as weights; an error when it serves nothing or is JSON Logic. */
 export function baseSplit(flag: Flag, variant: string): Result<Split> {
   const fail = (path: string, message: string): Result<Split> => ({ ok: false, errors: [{ path, message }] });
-  if (flag.targeting !== undefined && flag.targeting !== null) return fail("", "the flag uses flagd JSON Logic targeting, which has no fallthrough to roll out on");
-  if (!Object.hasOwn(flag.variants, variant)) return fail("variant", `the flag has no variant ${JSON.stringify(variant)}`);
-  const serve: Serve | undefined = flag.fallthrough ?? (flag.defaultVariant ? { variant: flag.defaultVariant } : undefined);
-  if (!serve) return fail("", "the flag's fallthrough serves no variant (no fallthrough and no default variant): set one first");
+  if (flag.targeting !== undefined && flag.targeting !== null)
+    return fail("", "the flag uses flagd JSON Logic targeting, which has no fallthrough to roll out on");
+  if (!Object.hasOwn(flag.variants, variant))
+    return fail("variant", `the flag has no variant ${JSON.stringify(variant)}`);
+  const serve: Serve | undefined =
+    flag.fallthrough ?? (flag.defaultVariant ? { variant: flag.defaultVariant } : undefined);
+  if (!serve)
+    return fail("", "the flag's fallthrough serves no variant (no fallthrough and no default variant): set one first");
   if ("variant" in serve) return { ok: true, value: { variants: [{ variant: serve.variant, weight: 1 }] } };
   const total = serve.rollout.variants.reduce((sum, v) => sum + v.weight, 0);
   if (total <= 0) return fail("", "the flag's fallthrough rollout has no weight");
   const scaled = (total / gcd(total, PERCENT_UNITS)) * PERCENT_UNITS;
-  if (scaled > MAX_TOTAL) return fail("", "the flag's fallthrough rollout weights are too fine-grained to combine with percent steps");
-  return { ok: true, value: { ...(serve.rollout.bucketBy === undefined ? {} : { bucketBy: serve.rollout.bucketBy }), variants: serve.rollout.variants } };
+  if (scaled > MAX_TOTAL)
+    return fail("", "the flag's fallthrough rollout weights are too fine-grained to combine with percent steps");
+  return {
+    ok: true,
+    value: {
+      ...(serve.rollout.bucketBy === undefined ? {} : { bucketBy: serve.rollout.bucketBy }),
+      variants: serve.rollout.variants,
+    },
+  };
 }
 
 /**

@@ -29,8 +29,11 @@ export function parseStrict(version: string): SemVer | null {
   if (version.length > 256) return null;
   const m = FULL.exec(version.trim());
   if (m === null) return null;
-  const major = +m[1]!, minor = +m[2]!, patch = +m[3]!;
-  if (major > Number.MAX_SAFE_INTEGER || minor > Number.MAX_SAFE_INTEGER || patch > Number.MAX_SAFE_INTEGER) return null;
+  const major = +m[1]!,
+    minor = +m[2]!,
+    patch = +m[3]!;
+  if (major > Number.MAX_SAFE_INTEGER || minor > Number.MAX_SAFE_INTEGER || patch > Number.MAX_SAFE_INTEGER)
+    return null;
   const pre: (string | number)[] = [];
   if (m[4] !== undefined) {
     for (const id of m[4].split(".")) {
@@ -75,7 +78,8 @@ export function compareSemVer(a: SemVer, b: SemVer): number {
   if (a.pre.length && !b.pre.length) return -1;
   if (!a.pre.length && b.pre.length) return 1;
   for (let i = 0; ; i++) {
-    const x = a.pre[i], y = b.pre[i];
+    const x = a.pre[i],
+      y = b.pre[i];
     if (x === undefined && y === undefined) return 0;
     if (y === undefined) return 1;
     if (x === undefined) return -1;
@@ -90,13 +94,21 @@ export const SEMVER_OPS: ReadonlySet<string> = new Set(["=", "!=", "<", "<=", ">
 /** flagd semantics: `^` same major, `~` same major and minor. */
 export function semverTest(a: SemVer, op: SemVerOp, b: SemVer): boolean {
   switch (op) {
-    case "=": return compareSemVer(a, b) === 0;
-    case "!=": return compareSemVer(a, b) !== 0;
-    case "<": return compareSemVer(a, b) < 0;
-    case "<=": return compareSemVer(a, b) <= 0;
-    case ">": return compareSemVer(a, b) > 0;
-    case ">=": return compareSemVer(a, b) >= 0;
-    case "^": return a.major === b.major;
-    case "~": return a.major === b.major && a.minor === b.minor;
+    case "=":
+      return compareSemVer(a, b) === 0;
+    case "!=":
+      return compareSemVer(a, b) !== 0;
+    case "<":
+      return compareSemVer(a, b) < 0;
+    case "<=":
+      return compareSemVer(a, b) <= 0;
+    case ">":
+      return compareSemVer(a, b) > 0;
+    case ">=":
+      return compareSemVer(a, b) >= 0;
+    case "^":
+      return a.major === b.major;
+    case "~":
+      return a.major === b.major && a.minor === b.minor;
   }
 }

@@ -55,19 +55,32 @@ export function compileServe(
   for (let i = 0; i < variants.length; i++) {
     const wv = variants[i]!;
     const r = results.get(wv.variant, "SPLIT");
-    if (!r) issues.push({ path: `${path}.rollout.variants[${i}].variant`, message: `unknown variant ${JSON.stringify(wv.variant)}` });
-    if (!Number.isInteger(wv.weight) || wv.weight < 0) issues.push({ path: `${path}.rollout.variants[${i}].weight`, message: "weight must be a non-negative integer" });
+    if (!r)
+      issues.push({
+        path: `${path}.rollout.variants[${i}].variant`,
+        message: `unknown variant ${JSON.stringify(wv.variant)}`,
+      });
+    if (!Number.isInteger(wv.weight) || wv.weight < 0)
+      issues.push({ path: `${path}.rollout.variants[${i}].weight`, message: "weight must be a non-negative integer" });
     served.push(r!);
     weights.push(wv.weight);
     total += wv.weight;
   }
   if (total <= 0) issues.push({ path: `${path}.rollout.variants`, message: "rollout weights sum to zero" });
-  if (total > MAX_TOTAL_WEIGHT) issues.push({ path: `${path}.rollout.variants`, message: `rollout weights sum above ${MAX_TOTAL_WEIGHT}` });
+  if (total > MAX_TOTAL_WEIGHT)
+    issues.push({ path: `${path}.rollout.variants`, message: `rollout weights sum above ${MAX_TOTAL_WEIGHT}` });
   const by = rollout.bucketBy ?? "targetingKey";
   const parts = splitPath(by);
   const prefix = murmur3Prefix(state.flagKey);
   // The usual rollout (a top-level attribute, two variants) reads the context itself: one call less.
-  if (parts.length === 1 && parts[0] !== FLAGD && !isInheritedName(parts[0]!) && served.length === 2 && total > 0 && total < TWO_POW_21) {
+  if (
+    parts.length === 1 &&
+    parts[0] !== FLAGD &&
+    !isInheritedName(parts[0]!) &&
+    served.length === 2 &&
+    total > 0 &&
+    total < TWO_POW_21
+  ) {
     return { fixed: undefined, fn: twoWayRollout(parts[0]!, by, prefix, total, weights[0]!, served[0]!, served[1]!) };
   }
   return { fixed: undefined, fn: rolloutServe(compileGetter(parts, state), by, prefix, total, weights, served) };
@@ -87,7 +100,13 @@ const TWO_POW_21 = 0x200000;
 const TWO_POW_32 = 4294967296;
 
 function twoWayRollout(
-  attr: string, by: string, prefix: Murmur3State, total: number, firstWeight: number, first: EvaluationResult, second: EvaluationResult,
+  attr: string,
+  by: string,
+  prefix: Murmur3State,
+  total: number,
+  firstWeight: number,
+  first: EvaluationResult,
+  second: EvaluationResult,
 ): ServeFn {
   const threshold = firstWeight * TWO_POW_32;
   return (ctx, rt) => {
@@ -103,7 +122,12 @@ function twoWayRollout(
 }
 
 function rolloutServe(
-  read: Expr, by: string, prefix: Murmur3State, total: number, weights: readonly number[], served: readonly EvaluationResult[],
+  read: Expr,
+  by: string,
+  prefix: Murmur3State,
+  total: number,
+  weights: readonly number[],
+  served: readonly EvaluationResult[],
 ): ServeFn {
   return (ctx, rt) => {
     const s = bucketKey(read(ctx, rt));

@@ -35,7 +35,12 @@ export function secretBytes(secret: string): Uint8Array<ArrayBuffer> | undefined
 }
 
 /** The `webhook-signature` value for one delivery attempt; undefined for a malformed secret. */
-export async function signature(secret: string, id: string, timestamp: number, body: string): Promise<string | undefined> {
+export async function signature(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string | undefined> {
   const bytes = secretBytes(secret);
   if (!bytes || bytes.length === 0) return undefined;
   const key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -44,7 +49,12 @@ export async function signature(secret: string, id: string, timestamp: number, b
 }
 
 /** The three headers of a delivery attempt (the timestamp is the attempt's, so each retry is signed anew). */
-export async function webhookHeaders(secret: string, id: string, timestamp: number, body: string): Promise<Record<string, string> | undefined> {
+export async function webhookHeaders(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<Record<string, string> | undefined> {
   const sig = await signature(secret, id, timestamp, body);
   if (sig === undefined) return undefined;
   return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": sig };

@@ -11,12 +11,19 @@ const EVENT_FILTER = /^(\*|[a-z]+\.(\*|[a-z_]+))$/;
 
 export const WebhookInput = z.object({
   // The issue names the reason (which address class, or which rule), so the 400 says what to fix.
-  url: z.string().check(z.maxLength(2048), z.superRefine((u, ctx) => {
-    const problem = webhookUrlProblem(u);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: u });
-  })),
+  url: z.string().check(
+    z.maxLength(2048),
+    z.superRefine((u, ctx) => {
+      const problem = webhookUrlProblem(u);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: u });
+    }),
+  ),
   events: z._default(
-    z.array(z.string().check(z.regex(EVENT_FILTER, 'must be an event type ("flag.updated"), a family ("flag.*") or "*"'))).check(z.minLength(1), z.maxLength(50)),
+    z
+      .array(
+        z.string().check(z.regex(EVENT_FILTER, 'must be an event type ("flag.updated"), a family ("flag.*") or "*"')),
+      )
+      .check(z.minLength(1), z.maxLength(50)),
     ["*"],
   ),
 });
@@ -34,16 +41,26 @@ export function wantsEvent(filters: readonly string[], type: string): boolean {
 export function changeEventType(operation: string, diff: unknown): string {
   const created = typeof diff === "object" && diff !== null && (diff as { before?: unknown }).before === null;
   switch (operation) {
-    case "flag.put": return created ? "flag.created" : "flag.updated";
-    case "flag.delete": return "flag.deleted";
-    case "flag.toggle": return "flag.toggled";
-    case "segment.put": return created ? "segment.created" : "segment.updated";
-    case "segment.delete": return "segment.deleted";
-    case "flagd.import": return "environment.imported";
-    case "rollback": return "environment.rolled_back";
-    case "promote": return "environment.promoted";
-    case "environment.create": return "environment.created";
-    default: return "environment.changed";
+    case "flag.put":
+      return created ? "flag.created" : "flag.updated";
+    case "flag.delete":
+      return "flag.deleted";
+    case "flag.toggle":
+      return "flag.toggled";
+    case "segment.put":
+      return created ? "segment.created" : "segment.updated";
+    case "segment.delete":
+      return "segment.deleted";
+    case "flagd.import":
+      return "environment.imported";
+    case "rollback":
+      return "environment.rolled_back";
+    case "promote":
+      return "environment.promoted";
+    case "environment.create":
+      return "environment.created";
+    default:
+      return "environment.changed";
   }
 }
 
@@ -70,7 +87,10 @@ export function changeEvent(c: ChangeEventInput): WebhookEvent {
     type: changeEventType(c.operation, c.diff),
     timestamp: c.time,
     data: {
-      environment: c.environment, version: c.version, actor: c.actor, operation: c.operation,
+      environment: c.environment,
+      version: c.version,
+      actor: c.actor,
+      operation: c.operation,
       ...(c.target === undefined ? {} : { target: c.target }),
     },
   };

@@ -32,7 +32,7 @@ const V4_RANGES: readonly Range4[] = [
   ["169.254.170.2", 32, METADATA],
   ["100.100.100.200", 32, METADATA],
   ["192.0.0.192", 32, METADATA],
-  ["0.0.0.0", 8, "an unspecified (\"this network\") address"],
+  ["0.0.0.0", 8, 'an unspecified ("this network") address'],
   ["10.0.0.0", 8, "a private address"],
   ["100.64.0.0", 10, "a shared (CGNAT) address"],
   ["127.0.0.0", 8, "loopback"],
@@ -166,9 +166,11 @@ export function webhookUrlProblem(raw: string): string | undefined {
     return "must be an absolute URL";
   }
   if (url.username || url.password) return "must not carry credentials";
-  if (url.protocol !== "https:" && url.protocol !== "http:") return "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])";
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])";
   const target = classifyHost(url.hostname);
   if (target.kind === "refused") return `must not target ${target.reason} (${url.hostname})`;
-  if (target.kind === "public" && url.protocol === "http:") return "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])";
+  if (target.kind === "public" && url.protocol === "http:")
+    return "must be https:, or http: to a loopback host (localhost, 127.0.0.0/8, [::1])";
   return undefined;
 }

@@ -7,7 +7,14 @@
  * nothing. A held shard answers with one hash and two Map/Set lookups.
  * @module
  */
-import { bigShardKey, EMPTY_SHARD, parseShard, shardHash, shardIndex, type BigKeyLookup } from "../core/wire/big-segments";
+import {
+  bigShardKey,
+  EMPTY_SHARD,
+  parseShard,
+  shardHash,
+  shardIndex,
+  type BigKeyLookup,
+} from "../core/wire/big-segments";
 import { withTimeout } from "../core/timeout";
 
 /** The part of KV shards are read through (the namespace, or a fake in tests and the bench). */
@@ -40,7 +47,9 @@ export class BigSegmentShards {
   lookup(environment: string): BigKeyLookup {
     return (segment, keys) => {
       const count = keys.shards.length;
-      const names = keys.shards.map((name) => (name === EMPTY_SHARD ? EMPTY_SHARD : bigShardKey(environment, segment, name)));
+      const names = keys.shards.map((name) =>
+        name === EMPTY_SHARD ? EMPTY_SHARD : bigShardKey(environment, segment, name),
+      );
       const places = keys.shards.map((_, i) => `${environment}\u0000${segment}\u0000${count}\u0000${i}`);
       return (targetingKey) => {
         const i = shardIndex(shardHash(targetingKey), count);
@@ -72,20 +81,22 @@ export class BigSegmentShards {
   }
 
   private async read(kv: ShardReader, shards: Map<string, string>): Promise<void> {
-    await Promise.all([...shards].map(async ([name, place]) => {
-      try {
-        const text = await withTimeout(kv.get(name, { type: "text", cacheTtl: SHARD_CACHE_TTL }), KV_TIMEOUT_MS);
-        const keys = text === null ? undefined : parseShard(text);
-        if (!keys) throw new Error(text === null ? "not in KV (yet)" : "not a shard");
-        this.hold(name, new Set(keys));
-        this.lastGood.set(place, name);
-        this.failedAt.delete(name);
-      } catch (err) {
-        // Answers keep coming from the last shard held at this place, if any.
-        console.error(`big segment shard ${name} could not be read`, err instanceof Error ? err.message : err);
-        this.failedAt.set(name, this.now());
-      }
-    }));
+    await Promise.all(
+      [...shards].map(async ([name, place]) => {
+        try {
+          const text = await withTimeout(kv.get(name, { type: "text", cacheTtl: SHARD_CACHE_TTL }), KV_TIMEOUT_MS);
+          const keys = text === null ? undefined : parseShard(text);
+          if (!keys) throw new Error(text === null ? "not in KV (yet)" : "not a shard");
+          this.hold(name, new Set(keys));
+          this.lastGood.set(place, name);
+          this.failedAt.delete(name);
+        } catch (err) {
+          // Answers keep coming from the last shard held at this place, if any.
+          console.error(`big segment shard ${name} could not be read`, err instanceof Error ? err.message : err);
+          this.failedAt.set(name, this.now());
+        }
+      }),
+    );
   }
 
   private hold(name: string, keys: ReadonlySet<string>): void {

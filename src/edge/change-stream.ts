@@ -84,7 +84,12 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
     open = false;
     if (timer !== undefined) clearInterval(timer);
     o.onGone(client);
-    if (close) try { controller.close(); } catch { /* already closed */ }
+    if (close)
+      try {
+        controller.close();
+      } catch {
+        /* already closed */
+      }
   };
   const write = (text: string): boolean => {
     if (!open) return false;
@@ -138,15 +143,20 @@ export function sseStream(o: StreamOptions): { body: ReadableStream<Uint8Array>;
       controller = c;
       write(`retry: ${retryMs(o.random)}\n: connected\n\n`);
       // One timer per stream: it delivers what the hub queued and, once due, sends the heartbeat.
-      timer = setInterval(() => {
-        deliver();
-        if (!open || Date.now() - lastBeat < o.heartbeatMs) return;
-        lastBeat = Date.now();
-        if (lastBeat >= o.expiresAt) return finish(true);
-        if (!write(": ping\n\n")) return;
-        void o.stillAllowed().then((ok) => { if (!ok) finish(true); });
-        o.onHeartbeat();
-      }, Math.min(DELIVER_POLL_MS, o.heartbeatMs));
+      timer = setInterval(
+        () => {
+          deliver();
+          if (!open || Date.now() - lastBeat < o.heartbeatMs) return;
+          lastBeat = Date.now();
+          if (lastBeat >= o.expiresAt) return finish(true);
+          if (!write(": ping\n\n")) return;
+          void o.stillAllowed().then((ok) => {
+            if (!ok) finish(true);
+          });
+          o.onHeartbeat();
+        },
+        Math.min(DELIVER_POLL_MS, o.heartbeatMs),
+      );
     },
     cancel() {
       finish(false);

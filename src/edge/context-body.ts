@@ -30,7 +30,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 export async function readContext(request: Request): Promise<ContextRead> {
   const read = await readBoundedText(request, MAX_OFREP_BODY_BYTES);
   if (!read.ok) {
-    const errorDetails = read.error === "too-large" ? `request body exceeds ${MAX_OFREP_BODY_BYTES} bytes` : "request body is not valid UTF-8";
+    const errorDetails =
+      read.error === "too-large"
+        ? `request body exceeds ${MAX_OFREP_BODY_BYTES} bytes`
+        : "request body is not valid UTF-8";
     return { ok: false, errorCode: "PARSE_ERROR", errorDetails };
   }
   const text = read.text;
@@ -41,10 +44,16 @@ export async function readContext(request: Request): Promise<ContextRead> {
   } catch {
     return { ok: false, errorCode: "PARSE_ERROR", errorDetails: "request body is not valid JSON" };
   }
-  if (!isPlainObject(body)) return { ok: false, errorCode: "INVALID_CONTEXT", errorDetails: 'request body must be a JSON object {"context":{…}}' };
+  if (!isPlainObject(body))
+    return {
+      ok: false,
+      errorCode: "INVALID_CONTEXT",
+      errorDetails: 'request body must be a JSON object {"context":{…}}',
+    };
   if (!Object.hasOwn(body, "context")) return { ok: true, context: {} };
   const context = body.context;
-  if (!isPlainObject(context)) return { ok: false, errorCode: "INVALID_CONTEXT", errorDetails: "context must be a JSON object" };
+  if (!isPlainObject(context))
+    return { ok: false, errorCode: "INVALID_CONTEXT", errorDetails: "context must be a JSON object" };
   const shape = checkJsonShape(context, CONTEXT_LIMITS, "context");
   if (shape) return { ok: false, errorCode: "INVALID_CONTEXT", errorDetails: `${shape.path}: ${shape.message}` };
   if (context.targetingKey !== undefined && typeof context.targetingKey !== "string") {

@@ -72,7 +72,10 @@ export class RenderMemo {
   private readonly items = new Map<string, string>();
   private chars = 0;
 
-  constructor(private readonly maxEntries = MEMO_MAX_ENTRIES, private readonly maxChars = MEMO_MAX_CHARS) {}
+  constructor(
+    private readonly maxEntries = MEMO_MAX_ENTRIES,
+    private readonly maxChars = MEMO_MAX_CHARS,
+  ) {}
 
   get(key: string): string | undefined {
     return this.items.get(key);
@@ -155,9 +158,12 @@ async function writeEdgeCache(url: string, text: string): Promise<void> {
   try {
     // `public, max-age`: the Cache API refuses `private`/`no-store` copies. No ETag on the stored
     // copy, so `match` never answers a conditional with a body-less 304.
-    await cache.put(url, new Response(text, {
-      headers: { "Content-Type": "application/json", "Cache-Control": `public, max-age=${CACHE_MAX_AGE}` },
-    }));
+    await cache.put(
+      url,
+      new Response(text, {
+        headers: { "Content-Type": "application/json", "Cache-Control": `public, max-age=${CACHE_MAX_AGE}` },
+      }),
+    );
   } catch (err) {
     console.error("cache put failed", err instanceof Error ? err.message : err);
   }

@@ -8,7 +8,16 @@ import type { EvaluationResult } from "../core/evaluation-types";
 import { renderSlot } from "../core/flag-results";
 import { toOfrepItem } from "../core/ofrep-answer";
 
-export { notFoundDetails, ofrepError, ofrepStatus, toOfrep, toOfrepItem, type OfrepFailure, type OfrepStatus, type OfrepSuccess } from "../core/ofrep-answer";
+export {
+  notFoundDetails,
+  ofrepError,
+  ofrepStatus,
+  toOfrep,
+  toOfrepItem,
+  type OfrepFailure,
+  type OfrepStatus,
+  type OfrepSuccess,
+} from "../core/ofrep-answer";
 
 /**
  * The result's OFREP body as JSON (a single answer's body, a bulk answer's item: the same text).

@@ -25,7 +25,10 @@ interface Bucket {
 
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
-  constructor(readonly ratePerSecond: number, readonly burst: number) {}
+  constructor(
+    readonly ratePerSecond: number,
+    readonly burst: number,
+  ) {}
 
   take(id: string, now = Date.now()): Take {
     const b = this.refill(id, now);

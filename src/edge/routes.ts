@@ -55,7 +55,8 @@ const snapshots = (c: C) => sharedSnapshotCache(c.env, openSnapshot);
  * Each flag compiles when first evaluated: a cold isolate's first answer parses and compiles one
  * flag. Big segments' keys are answered from the shards the isolate holds (big-segment-shards.ts).
  */
-const openSnapshot = (snapshot: SnapshotRead) => openEnvironment(snapshot.source, { bigKeys: bigSegmentShards.lookup(snapshot.environment) });
+const openSnapshot = (snapshot: SnapshotRead) =>
+  openEnvironment(snapshot.source, { bigKeys: bigSegmentShards.lookup(snapshot.environment) });
 
 export const edgeApp = new Hono<{ Bindings: Env }>();
 
@@ -86,7 +87,12 @@ function refusal(auth: Extract<AuthResult, { ok: false }>): Response {
 /** The key's rate limit (every OFREP request and stream connect spends one token). */
 function charge(c: C, key: KeyRecord): Response | null {
   const taken = limiterFor(c.env).take(key.id);
-  return taken.ok ? null : rateLimited(`rate limit exceeded for this SDK key; retry in ${taken.retryAfterSeconds} s`, taken.retryAfterSeconds);
+  return taken.ok
+    ? null
+    : rateLimited(
+        `rate limit exceeded for this SDK key; retry in ${taken.retryAfterSeconds} s`,
+        taken.retryAfterSeconds,
+      );
 }
 
 /** Authenticates, applies the key's rate limit, and refuses client keys on server-only routes. */
@@ -97,7 +103,8 @@ async function admit(c: C, serverOnly: boolean): Promise<{ key: KeyRecord; diges
   });
   if (!auth.ok) return refusal(auth);
   noteKey(c.req.raw, auth.key);
-  if (serverOnly && auth.key.kind !== "server") return json(ofrepError("FORBIDDEN", "this route needs a server SDK key"), 403);
+  if (serverOnly && auth.key.kind !== "server")
+    return json(ofrepError("FORBIDDEN", "this route needs a server SDK key"), 403);
   return charge(c, auth.key) ?? { key: auth.key, digest: auth.digest };
 }
 
@@ -137,7 +144,8 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
   if (!read.ok) return json(ofrepError(read.errorCode, read.errorDetails, flagKey), 400);
   const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment);
   if (!lookup.ok) {
-    if (lookup.reason === "none") return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found: ${lookup.detail}`, flagKey), 404);
+    if (lookup.reason === "none")
+      return json(ofrepError("FLAG_NOT_FOUND", `flag '${flagKey}' was not found: ${lookup.detail}`, flagKey), 404);
     return unavailable(lookup);
   }
   const compiled = lookup.snapshot.compiled;
@@ -147,9 +155,14 @@ edgeApp.post("/ofrep/v1/evaluate/flags/:key", async (c) => {
     return json(ofrepError("FLAG_NOT_FOUND", notFoundDetails(flagKey), flagKey), 404);
   }
   noteSnapshot(c.req.raw, lookup.snapshot);
-  const result = await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, () => compiled.evaluate(flagKey, read.context));
+  const result = await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, () =>
+    compiled.evaluate(flagKey, read.context),
+  );
   noteResults(c.req.raw, c.env, [result]);
-  return new Response(ofrepJson(result), { status: ofrepStatus(result), headers: { "Content-Type": "application/json" } });
+  return new Response(ofrepJson(result), {
+    status: ofrepStatus(result),
+    headers: { "Content-Type": "application/json" },
+  });
 });
 
 edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
@@ -184,14 +197,18 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
   };
   // A reusable answer has no targetingKey, so it reaches no big segment's keys: no shard to read.
   const render = () => rendered(evaluateAll());
-  const { text: flagsJson, source } = memoryKey !== undefined
-    ? await throughLevels({
-        memoryKey,
-        cacheUrl: async () => bulkCacheUrl(snap.environment, snap.version, key.kind, await sha256Hex(canonical)),
-        render,
-        waitUntil: waitUntilOf(c),
-      })
-    : { text: rendered(await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, evaluateAll)), source: "miss" as const };
+  const { text: flagsJson, source } =
+    memoryKey !== undefined
+      ? await throughLevels({
+          memoryKey,
+          cacheUrl: async () => bulkCacheUrl(snap.environment, snap.version, key.kind, await sha256Hex(canonical)),
+          render,
+          waitUntil: waitUntilOf(c),
+        })
+      : {
+          text: rendered(await bigSegmentShards.evaluateWithShards(c.env.FLAGS_KV, evaluateAll)),
+          source: "miss" as const,
+        };
   noteSnapshot(c.req.raw, snap);
   if (memoryKey !== undefined && source !== "miss") noteReusedBulk(c.req.raw, c.env, memoryKey, flagsJson);
   const metadata: Record<string, number | boolean> = { version: snap.version };
@@ -201,7 +218,11 @@ edgeApp.post("/ofrep/v1/evaluate/flags", async (c) => {
 
 /** Evaluation routes are POST only (OFREP); anything else but the CORS preflight is a JSON 405. */
 for (const path of ["/ofrep/v1/evaluate/flags/:key", "/ofrep/v1/evaluate/flags"]) {
-  edgeApp.all(path, (c) => json(ofrepError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; use POST`), 405, { Allow: "POST, OPTIONS" }));
+  edgeApp.all(path, (c) =>
+    json(ofrepError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; use POST`), 405, {
+      Allow: "POST, OPTIONS",
+    }),
+  );
 }
 
 /** `executionCtx.waitUntil`, or awaiting nothing when there is no execution context (app.request in tests). */
@@ -215,7 +236,13 @@ function waitUntilOf(c: C): (p: Promise<unknown>) => void {
   };
 }
 
-function bulkResponse(flagsJson: string, metadata: Record<string, number | boolean>, eventStreams: string, etag: string | null, source?: CacheSource): Response {
+function bulkResponse(
+  flagsJson: string,
+  metadata: Record<string, number | boolean>,
+  eventStreams: string,
+  etag: string | null,
+  source?: CacheSource,
+): Response {
   // To the client, bulk answers are always revalidated: `private, no-cache` + ETag (the answer is
   // keyed by a secret header the URL does not show, and a new version changes it without a new
   // URL), or `no-store` when time-dependent. The `public` lifetime is only on the level-2 copy.
@@ -227,20 +254,30 @@ function bulkResponse(flagsJson: string, metadata: Record<string, number | boole
     headers["Cache-Control"] = "no-store";
   }
   if (source) headers[CACHE_HEADER] = source;
-  return new Response(`{"flags":${flagsJson},"metadata":${JSON.stringify(metadata)}${eventStreams}}`, { status: 200, headers });
+  return new Response(`{"flags":${flagsJson},"metadata":${JSON.stringify(metadata)}${eventStreams}}`, {
+    status: 200,
+    headers,
+  });
 }
 
 /** `,"eventStreams":[…]` for bulk answers, or "" when no signing secret is configured. */
 async function eventStreamsFor(c: C, admitted: { key: KeyRecord; digest: string }): Promise<string> {
   const url = await streamUrlFor(c, admitted);
-  return url === undefined ? "" : `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
+  return url === undefined
+    ? ""
+    : `,"eventStreams":${JSON.stringify([{ type: "sse", url, inactivityDelaySec: INACTIVITY_DELAY_SEC }])}`;
 }
 
 /** This key's change-stream URL (signed token), or undefined when no signing secret is configured. */
 async function streamUrlFor(c: C, { key, digest }: { key: KeyRecord; digest: string }): Promise<string | undefined> {
   const secret = streamSecret(c.env);
   if (!secret) return undefined;
-  const token = await currentStreamToken(secret, { environment: key.environment, kind: key.kind, keyId: key.id, keyDigest: digest });
+  const token = await currentStreamToken(secret, {
+    environment: key.environment,
+    kind: key.kind,
+    keyId: key.id,
+    keyDigest: digest,
+  });
   return `${new URL(c.req.url).origin}/ofrep/v1/stream?token=${encodeURIComponent(token)}`;
 }
 
@@ -269,7 +306,11 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   const failures = failureGate(clientAddress(c.req.raw.headers));
   // The HMAC is paid for up front and refunded for a valid token (see failureGate).
   const spent = failures.spend();
-  if (!spent.ok) return rateLimited(`too many failed authentications from this address; retry in ${spent.retryAfterSeconds} s`, spent.retryAfterSeconds);
+  if (!spent.ok)
+    return rateLimited(
+      `too many failed authentications from this address; retry in ${spent.retryAfterSeconds} s`,
+      spent.retryAfterSeconds,
+    );
   const check = await verifyStreamToken(secret, c.req.query("token"));
   if (!check.ok) return unauthorized(check.detail);
   failures.refund();
@@ -283,7 +324,8 @@ edgeApp.get("/ofrep/v1/stream", async (c) => {
   const colo = (c.req.raw as { cf?: { colo?: unknown } }).cf?.colo;
   // Looked up again at each heartbeat and on leaving: the hub a client joined is forgotten when a
   // tick finds no live client, and a late heartbeat then joins the environment's current hub.
-  const hubNow = () => hubFor(c.env, environment, typeof colo === "string" ? colo : undefined, (v) => cache.noteVersion(environment, v));
+  const hubNow = () =>
+    hubFor(c.env, environment, typeof colo === "string" ? colo : undefined, (v) => cache.noteVersion(environment, v));
   const hub = hubNow();
   const { body, client } = sseStream({
     heartbeatMs: heartbeatMs(c.env),
@@ -318,11 +360,16 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   // Like the bulk route, never older than what the client has seen (its If-None-Match) or was
   // told exists (`flagConfigEtag` from a change event): a lagging pointer must not step it back.
   const ifNoneMatch = ifNoneMatchTags(c.req.header("if-none-match"));
-  const lookup = await snapshots(c).get(c.env.FLAGS_KV, key.environment, versionHint(c, snapshotEtagVersion(ifNoneMatch)));
+  const lookup = await snapshots(c).get(
+    c.env.FLAGS_KV,
+    key.environment,
+    versionHint(c, snapshotEtagVersion(ifNoneMatch)),
+  );
   const streamUrl = await streamUrlFor(c, admitted);
   const streamHeader: Record<string, string> = streamUrl === undefined ? {} : { [STREAM_HEADER]: streamUrl };
   if (!lookup.ok) {
-    if (lookup.reason === "none") return json({ error: { code: "NOT_FOUND", message: lookup.detail } }, 404, streamHeader);
+    if (lookup.reason === "none")
+      return json({ error: { code: "NOT_FOUND", message: lookup.detail } }, 404, streamHeader);
     return unavailable(lookup);
   }
   const snap = lookup.snapshot;
@@ -332,8 +379,17 @@ edgeApp.get("/sdk/v1/snapshot", async (c) => {
   // header picks it), so a shared cache in front must never store it; `no-cache` because a new
   // version changes the body under the same URL, so each reuse revalidates with the ETag (cheap
   // 304). The long `public` lifetime belongs only to the level-2 copy under its versioned URL.
-  const headers: Record<string, string> = { ETag: etag, "Cache-Control": "private, no-cache", "Content-Type": "application/json", ...streamHeader };
-  if (ifNoneMatchHits(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"], ...streamHeader } });
+  const headers: Record<string, string> = {
+    ETag: etag,
+    "Cache-Control": "private, no-cache",
+    "Content-Type": "application/json",
+    ...streamHeader,
+  };
+  if (ifNoneMatchHits(ifNoneMatch, etag))
+    return new Response(null, {
+      status: 304,
+      headers: { ETag: etag, "Cache-Control": headers["Cache-Control"], ...streamHeader },
+    });
   const { text, source } = await throughLevels({
     memoryKey: memoKey("snapshot", snap.environment, snap.version, format),
     cacheUrl: async () => snapshotCacheUrl(snap.environment, snap.version, format),
@@ -348,14 +404,22 @@ edgeApp.post("/sdk/v1/usage", async (c) => {
   const admitted = await admit(c, true);
   if (admitted instanceof Response) return admitted;
   const read = await readUsageBatch(c.req.raw);
-  if (!read.ok) return json({ error: { code: read.code, message: read.message, ...(read.issues ? { issues: read.issues } : {}) } }, read.status);
+  if (!read.ok)
+    return json(
+      { error: { code: read.code, message: read.message, ...(read.issues ? { issues: read.issues } : {}) } },
+      read.status,
+    );
   // Insights off: nothing is counted, and there is nothing the SDK could retry into.
   if (!insightsEnabled(c.env)) return json({ accepted: false }, 202);
   const message = sdkUsageMessage(read.batch, admitted.key);
   try {
     await c.env.INSIGHTS_QUEUE!.send(message, { contentType: "json" });
   } catch {
-    return json({ error: { code: "QUEUE_UNAVAILABLE", message: "usage could not be queued; send the same batch again" } }, 503, { "Retry-After": "1" });
+    return json(
+      { error: { code: "QUEUE_UNAVAILABLE", message: "usage could not be queued; send the same batch again" } },
+      503,
+      { "Retry-After": "1" },
+    );
   }
   return json({ accepted: true, id: message.id }, 202);
 });

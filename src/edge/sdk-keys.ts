@@ -50,7 +50,7 @@ const UNKNOWN_MAX = 10_000;
 export const SDK_KEY_FORMAT = /^ef[cs]_[A-Za-z0-9_-]{43}$/;
 
 export type AuthResult =
-  | { ok: true; key: KeyRecord; /** SHA-256 hex of the key: its KV record's name. */ digest: string }
+  | { ok: true; key: KeyRecord /** SHA-256 hex of the key: its KV record's name. */; digest: string }
   | { ok: false; status: 401 | 503; detail: string }
   | { ok: false; status: 429; detail: string; retryAfterSeconds: number };
 
@@ -93,8 +93,12 @@ export function presentedKey(headers: Headers): string | null {
 function isKeyRecord(v: unknown): v is KeyRecord {
   if (!v || typeof v !== "object") return false;
   const r = v as Record<string, unknown>;
-  return typeof r.id === "string" && (r.kind === "client" || r.kind === "server") &&
-    typeof r.environment === "string" && typeof r.revoked === "boolean";
+  return (
+    typeof r.id === "string" &&
+    (r.kind === "client" || r.kind === "server") &&
+    typeof r.environment === "string" &&
+    typeof r.revoked === "boolean"
+  );
 }
 
 /** Lookups in progress, by cache id; a lookup is one bounded KV read, so 2 × its deadline is overdue. */
@@ -103,7 +107,11 @@ const lookups = new LoadMarks(2 * KEY_KV_TIMEOUT_MS);
 /** The record as KV has it now: null when absent (or not a record), an Error when KV failed or timed out. */
 async function readRecord(digest: string, kv: KvReader, timeoutMs: number): Promise<KeyRecord | null | Error> {
   try {
-    const raw = await withTimeout(kv.get(kvKey.sdkKey(digest), { type: "json", cacheTtl: KEY_KV_CACHE_TTL }), timeoutMs, `SDK key lookup timed out after ${timeoutMs} ms`);
+    const raw = await withTimeout(
+      kv.get(kvKey.sdkKey(digest), { type: "json", cacheTtl: KEY_KV_CACHE_TTL }),
+      timeoutMs,
+      `SDK key lookup timed out after ${timeoutMs} ms`,
+    );
     return isKeyRecord(raw) ? raw : null;
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
@@ -151,7 +159,7 @@ async function resolve(id: string, digestOf: () => Promise<string>, kv: KvReader
   if (spent && !spent.ok) return tooMany(spent.retryAfterSeconds);
   const mark = lookups.begin(id, now);
   try {
-    const digest = hit?.digest ?? await digestOf();
+    const digest = hit?.digest ?? (await digestOf());
     const fetched = await readRecord(digest, kv, o.kvTimeoutMs ?? KEY_KV_TIMEOUT_MS);
     if (fetched instanceof Error || (fetched === null && hit)) {
       if (fetched instanceof Error) console.error("sdk key lookup failed", fetched.message);
@@ -184,13 +192,23 @@ function refused(o: AuthOptions, result: AuthResult): AuthResult {
 }
 
 function tooMany(retryAfterSeconds: number): AuthResult {
-  return { ok: false, status: 429, detail: `too many failed authentications from this address; retry in ${retryAfterSeconds} s`, retryAfterSeconds };
+  return {
+    ok: false,
+    status: 429,
+    detail: `too many failed authentications from this address; retry in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  };
 }
 
 /** Resolves the request's SDK key (see the module note for what a made-up key costs). */
 export async function authenticate(headers: Headers, kv: KvReader, options: AuthOptions = {}): Promise<AuthResult> {
   const key = presentedKey(headers);
-  if (!key) return refused(options, { ok: false, status: 401, detail: "missing SDK key: send Authorization: Bearer <key> or X-API-Key" });
+  if (!key)
+    return refused(options, {
+      ok: false,
+      status: 401,
+      detail: "missing SDK key: send Authorization: Bearer <key> or X-API-Key",
+    });
   if (!SDK_KEY_FORMAT.test(key)) return refused(options, { ok: false, status: 401, detail: "unknown SDK key" });
   return resolve(key, () => sha256Hex(key), kv, options);
 }

@@ -16,11 +16,21 @@
 import type { CompiledEnvironment } from "../core/evaluation-types";
 import { isMutableKey } from "../core/wire/kv-layout";
 import {
-  DEFAULT_REFRESH_MS, SnapshotReader, type Compile as ReaderCompile, type KvGet, type Loaded as ReaderLoaded,
-  type Lookup as ReaderLookup, type SnapshotReaderOptions,
+  DEFAULT_REFRESH_MS,
+  SnapshotReader,
+  type Compile as ReaderCompile,
+  type KvGet,
+  type Loaded as ReaderLoaded,
+  type Lookup as ReaderLookup,
+  type SnapshotReaderOptions,
 } from "../core/wire/snapshot-reader";
 
-export { DEFAULT_KV_TIMEOUT_MS, DEFAULT_REFRESH_MS, MAX_ENVIRONMENTS, MAX_MISSING_PER_INTERVAL } from "../core/wire/snapshot-reader";
+export {
+  DEFAULT_KV_TIMEOUT_MS,
+  DEFAULT_REFRESH_MS,
+  MAX_ENVIRONMENTS,
+  MAX_MISSING_PER_INTERVAL,
+} from "../core/wire/snapshot-reader";
 
 /** KV edge cache for the pointer: the smallest value KV accepts (it throws below 30). */
 export const POINTER_CACHE_TTL = 30;
@@ -41,7 +51,8 @@ export type SnapshotCacheOptions = SnapshotReaderOptions<CompiledEnvironment>;
  */
 function readerKv(kv: KvReader): KvGet {
   return {
-    get: (key, type) => kv.get(key, { type: type as "text", cacheTtl: isMutableKey(key) ? POINTER_CACHE_TTL : SNAPSHOT_CACHE_TTL }),
+    get: (key, type) =>
+      kv.get(key, { type: type as "text", cacheTtl: isMutableKey(key) ? POINTER_CACHE_TTL : SNAPSHOT_CACHE_TTL }),
     getMany: (keys) => kv.get(keys, { type: "text", cacheTtl: SNAPSHOT_CACHE_TTL }),
   };
 }

@@ -25,7 +25,14 @@
 import { hash64 } from "../core/canonical";
 import type { EdgeBindings as Env } from "./bindings";
 import {
-  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, relayName, relayShards, resyncSpreadMs, SUBSCRIBE_PATH,
+  GONE_CLOSE_CODE,
+  heartbeatMs,
+  parseStreamMessage,
+  reconnectDelayMs,
+  relayName,
+  relayShards,
+  resyncSpreadMs,
+  SUBSCRIBE_PATH,
 } from "../core/wire/stream-protocol";
 
 /** What the hub needs of one SSE client (change-stream.ts). */
@@ -47,7 +54,10 @@ export interface HubClient {
   alive(now: number): boolean;
 }
 
-export type StreamBindings = Pick<Env, "STREAM_RELAY" | "STREAM_RELAY_SHARDS" | "STREAM_HEARTBEAT_SECONDS" | "STREAM_RESYNC_SPREAD_SECONDS">;
+export type StreamBindings = Pick<
+  Env,
+  "STREAM_RELAY" | "STREAM_RELAY_SHARDS" | "STREAM_HEARTBEAT_SECONDS" | "STREAM_RESYNC_SPREAD_SECONDS"
+>;
 
 export type Joined = "joined" | "unavailable";
 
@@ -168,7 +178,10 @@ export class EnvironmentHub {
     const shard = shardOf(this.shardKey, relayShards(this.env));
     try {
       const relay = this.env.STREAM_RELAY.get(this.env.STREAM_RELAY.idFromName(relayName(this.environment, shard)));
-      const res = await relay.fetch(`http://relay${SUBSCRIBE_PATH}?environment=${encodeURIComponent(this.environment)}`, { headers: { Upgrade: "websocket" } });
+      const res = await relay.fetch(
+        `http://relay${SUBSCRIBE_PATH}?environment=${encodeURIComponent(this.environment)}`,
+        { headers: { Upgrade: "websocket" } },
+      );
       const ws = res.webSocket;
       if (!ws) throw new Error(`relay answered ${res.status}`);
       ws.accept();
@@ -180,7 +193,10 @@ export class EnvironmentHub {
       ws.addEventListener("error", () => this.onClose(ws, 1006));
       return "joined";
     } catch (err) {
-      console.error(`change stream ${this.environment}: relay connect failed`, err instanceof Error ? err.message : err);
+      console.error(
+        `change stream ${this.environment}: relay connect failed`,
+        err instanceof Error ? err.message : err,
+      );
       this.retryAt = Date.now() + reconnectDelayMs(this.attempt++);
       return "unavailable";
     }
@@ -201,10 +217,18 @@ export class EnvironmentHub {
       if (this.clients.size === 0) {
         this.socket = null;
         this.forget(this);
-        try { ws.close(1000, "no clients"); } catch { /* already closing */ }
+        try {
+          ws.close(1000, "no clients");
+        } catch {
+          /* already closing */
+        }
         return;
       }
-      try { ws.send(JSON.stringify({ type: "clients", count: this.clients.size })); } catch { /* closing */ }
+      try {
+        ws.send(JSON.stringify({ type: "clients", count: this.clients.size }));
+      } catch {
+        /* closing */
+      }
     }
   }
 
@@ -234,7 +258,12 @@ export class EnvironmentHub {
 const hubs = new Map<string, EnvironmentHub>();
 
 /** The isolate's hub for an environment (created on first use). */
-export function hubFor(env: StreamBindings, environment: string, colo: string | undefined, onVersion: (version: number) => void): EnvironmentHub {
+export function hubFor(
+  env: StreamBindings,
+  environment: string,
+  colo: string | undefined,
+  onVersion: (version: number) => void,
+): EnvironmentHub {
   let hub = hubs.get(environment);
   if (!hub) {
     hub = new EnvironmentHub(environment, env, colo ?? thisIsolate(), onVersion, (h) => {
@@ -247,5 +276,9 @@ export function hubFor(env: StreamBindings, environment: string, colo: string | 
 
 /** This isolate's hubs: SSE clients and whether the upstream socket is open (tests). */
 export function hubStats(): { environment: string; clients: number; connected: boolean }[] {
-  return [...hubs.values()].map((h) => ({ environment: h.environment, clients: h.clients.size, connected: h.connected }));
+  return [...hubs.values()].map((h) => ({
+    environment: h.environment,
+    clients: h.clients.size,
+    connected: h.connected,
+  }));
 }

@@ -45,7 +45,13 @@ const keys = new Map<string, CryptoKey>();
 async function hmacKey(secret: string): Promise<CryptoKey> {
   const kept = keys.get(secret);
   if (kept) return kept;
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
   keys.set(secret, key);
   return key;
 }
@@ -79,19 +85,34 @@ export async function signStreamToken(secret: string, claims: StreamClaims): Pro
 
 export type TokenCheck = { ok: true; claims: StreamClaims } | { ok: false; detail: string };
 
-export async function verifyStreamToken(secret: string, token: string | null | undefined, now = Date.now()): Promise<TokenCheck> {
+export async function verifyStreamToken(
+  secret: string,
+  token: string | null | undefined,
+  now = Date.now(),
+): Promise<TokenCheck> {
   if (!token) return { ok: false, detail: "missing stream token" };
   if (token.length > MAX_TOKEN_CHARS) return { ok: false, detail: "malformed stream token" };
   const parts = token.split(".");
   if (parts.length !== 6) return { ok: false, detail: "malformed stream token" };
   const [environment, kind, keyId, keyDigest, exp, sig] = parts;
   const signature = fromBase64Url(sig);
-  if (!signature || (kind !== "client" && kind !== "server") || !KEY_ID.test(keyId) || !DIGEST.test(keyDigest) || !/^\d{1,15}$/.test(exp)) {
+  if (
+    !signature ||
+    (kind !== "client" && kind !== "server") ||
+    !KEY_ID.test(keyId) ||
+    !DIGEST.test(keyDigest) ||
+    !/^\d{1,15}$/.test(exp)
+  ) {
     return { ok: false, detail: "malformed stream token" };
   }
   const claims: StreamClaims = { environment, kind, keyId, keyDigest, expiresAt: Number(exp) };
   // crypto.subtle.verify compares in constant time.
-  const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), signature, new TextEncoder().encode(payloadOf(claims)));
+  const valid = await crypto.subtle.verify(
+    "HMAC",
+    await hmacKey(secret),
+    signature,
+    new TextEncoder().encode(payloadOf(claims)),
+  );
   if (!valid) return { ok: false, detail: "invalid stream token" };
   if (claims.expiresAt <= now) return { ok: false, detail: "expired stream token" };
   return { ok: true, claims };
@@ -101,7 +122,11 @@ const issued = new Map<string, { token: string; expiresAt: number }>();
 const MAX_ISSUED = 1000;
 
 /** The token for this key this hour, signed once per isolate per hour. */
-export async function currentStreamToken(secret: string, claims: Omit<StreamClaims, "expiresAt">, now = Date.now()): Promise<string> {
+export async function currentStreamToken(
+  secret: string,
+  claims: Omit<StreamClaims, "expiresAt">,
+  now = Date.now(),
+): Promise<string> {
   const id = `${secret}\u0000${payloadOf({ ...claims, expiresAt: 0 })}`;
   const hit = issued.get(id);
   if (hit && hit.expiresAt - now > HOUR_MS) return hit.token;

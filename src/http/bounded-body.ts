@@ -61,9 +61,11 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, maxBytes: number): Promise<void> {
   if (!reader) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), DRAIN_MAX_MS); });
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), DRAIN_MAX_MS);
+  });
   try {
-    for (let read = 0; read < maxBytes;) {
+    for (let read = 0; read < maxBytes; ) {
       const next = await Promise.race([reader.read(), late]);
       if (next === "late" || next.done) break;
       read += next.value.byteLength;

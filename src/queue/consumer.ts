@@ -19,7 +19,9 @@ import { deliverWebhooks } from "./webhook-delivery";
 import { INSIGHTS_DLQ, parseQueueMessage, type QueueMessage, type UsageMessage } from "../core/wire/queue-messages";
 
 type Item<T> = { message: Message<unknown>; body: T };
-type Handlers = { [K in QueueMessage["type"]]: (items: Item<Extract<QueueMessage, { type: K }>>[], env: Env) => Promise<void> };
+type Handlers = {
+  [K in QueueMessage["type"]]: (items: Item<Extract<QueueMessage, { type: K }>>[], env: Env) => Promise<void>;
+};
 
 /** Backoff of a failed store call, by delivery attempt (seconds). */
 export function retryDelaySeconds(attempts: number): number {
@@ -40,15 +42,17 @@ function byEnvironment<T extends { environment: string }>(items: Item<T>[]): Map
 
 const HANDLERS: Handlers = {
   async usage(items, env) {
-    await Promise.all([...byEnvironment(items)].map(async ([environment, group]) => {
-      try {
-        await store(env, environment).recordUsage(group.map((i) => i.body));
-        for (const i of group) i.message.ack();
-      } catch (err) {
-        logError("queue: recording usage failed, will retry", err, { environment, messages: group.length });
-        for (const i of group) i.message.retry({ delaySeconds: retryDelaySeconds(i.message.attempts) });
-      }
-    }));
+    await Promise.all(
+      [...byEnvironment(items)].map(async ([environment, group]) => {
+        try {
+          await store(env, environment).recordUsage(group.map((i) => i.body));
+          for (const i of group) i.message.ack();
+        } catch (err) {
+          logError("queue: recording usage failed, will retry", err, { environment, messages: group.length });
+          for (const i of group) i.message.retry({ delaySeconds: retryDelaySeconds(i.message.attempts) });
+        }
+      }),
+    );
   },
   webhook: (items, env) => deliverWebhooks(items, env),
 };
@@ -72,28 +76,39 @@ function parse(batch: MessageBatch<unknown>): Map<QueueMessage["type"], Item<Que
 export async function consumeQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const byType = parse(batch);
   if (batch.queue === INSIGHTS_DLQ) return countDeadLetters(byType, env);
-  await Promise.all([...byType].map(([type, items]) => (HANDLERS[type] as (i: Item<QueueMessage>[], e: Env) => Promise<void>)(items, env)));
+  await Promise.all(
+    [...byType].map(([type, items]) =>
+      (HANDLERS[type] as (i: Item<QueueMessage>[], e: Env) => Promise<void>)(items, env),
+    ),
+  );
 }
 
 /** Every dead-lettered message is counted once per environment and minute, then acked. */
 async function countDeadLetters(byType: Map<QueueMessage["type"], Item<QueueMessage>[]>, env: Env): Promise<void> {
   // A webhook delivery lands here only when its own re-queue kept failing: logged, then acked.
   for (const i of byType.get("webhook") ?? []) {
-    logError("queue: webhook delivery dead-lettered", "dead letter", { environment: i.body.environment, id: i.body.id });
+    logError("queue: webhook delivery dead-lettered", "dead letter", {
+      environment: i.body.environment,
+      id: i.body.id,
+    });
     i.message.ack();
   }
   const usage = (byType.get("usage") ?? []) as Item<UsageMessage>[];
-  await Promise.all([...byEnvironment(usage)].map(async ([environment, group]) => {
-    try {
-      await store(env, environment).recordDeadLetters(group.map((i) => ({
-        id: i.body.id,
-        at: i.body.at,
-        evaluations: i.body.evaluations.reduce((s, row) => s + row[4], 0),
-      })));
-      for (const i of group) i.message.ack();
-    } catch (err) {
-      logError("queue: counting dead letters failed", err, { environment, messages: group.length });
-      for (const i of group) i.message.retry({ delaySeconds: retryDelaySeconds(i.message.attempts) });
-    }
-  }));
+  await Promise.all(
+    [...byEnvironment(usage)].map(async ([environment, group]) => {
+      try {
+        await store(env, environment).recordDeadLetters(
+          group.map((i) => ({
+            id: i.body.id,
+            at: i.body.at,
+            evaluations: i.body.evaluations.reduce((s, row) => s + row[4], 0),
+          })),
+        );
+        for (const i of group) i.message.ack();
+      } catch (err) {
+        logError("queue: counting dead letters failed", err, { environment, messages: group.length });
+        for (const i of group) i.message.retry({ delaySeconds: retryDelaySeconds(i.message.attempts) });
+      }
+    }),
+  );
 }

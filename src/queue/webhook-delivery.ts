@@ -52,21 +52,34 @@ export interface DeliveryItem {
 }
 
 /** One signed POST in the calling invocation; never throws. */
-export async function attemptDelivery(m: WebhookMessage, target: WebhookTarget, fetcher: Fetcher, now = Date.now()): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  m: WebhookMessage,
+  target: WebhookTarget,
+  fetcher: Fetcher,
+  now = Date.now(),
+): Promise<AttemptOutcome> {
   try {
     const headers = await webhookHeaders(target.secret, m.id, Math.floor(now / 1000), m.body);
     if (!headers) return { ok: false, reason: "the webhook's secret is malformed" };
-    const res = await fetcher(new Request(target.url, {
-      method: "POST",
-      // Not followed: a redirect could lead anywhere, a private address included (the URL rule holds for the URL we were given).
-      redirect: "manual",
-      headers: { ...headers, "content-type": "application/json", "user-agent": "edgeflags-webhooks" },
-      body: m.body,
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    }));
+    const res = await fetcher(
+      new Request(target.url, {
+        method: "POST",
+        // Not followed: a redirect could lead anywhere, a private address included (the URL rule holds for the URL we were given).
+        redirect: "manual",
+        headers: { ...headers, "content-type": "application/json", "user-agent": "edgeflags-webhooks" },
+        body: m.body,
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      }),
+    );
     await res.body?.cancel().catch(() => {});
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-    return { ok: false, reason: res.status >= 300 && res.status < 400 ? `answered ${res.status} (redirects are not followed)` : `answered ${res.status}` };
+    return {
+      ok: false,
+      reason:
+        res.status >= 300 && res.status < 400
+          ? `answered ${res.status} (redirects are not followed)`
+          : `answered ${res.status}`,
+    };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
@@ -89,7 +102,12 @@ export async function deliverWebhooks(items: DeliveryItem[], env: Env, send: Sen
   await Promise.all(items.map((item) => deliverOne(item, env, send)));
 }
 
-const context = (m: WebhookMessage) => ({ environment: m.environment, webhook: m.webhook, id: m.id, attempt: m.attempt });
+const context = (m: WebhookMessage) => ({
+  environment: m.environment,
+  webhook: m.webhook,
+  id: m.id,
+  attempt: m.attempt,
+});
 
 /** Acks or retries this one message, whatever fails: nothing here may throw into the batch. */
 async function deliverOne({ message, body: m }: DeliveryItem, env: Env, send: Send): Promise<void> {
@@ -108,9 +126,12 @@ async function deliverOne({ message, body: m }: DeliveryItem, env: Env, send: Se
     logError("webhooks: delivery refused, the webhook's URL is not allowed", `url ${problem}`, context(m));
     return message.ack();
   }
-  const outcome = await send(m, target.value).catch((err: unknown): AttemptOutcome => ({
-    ok: false, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-  }));
+  const outcome = await send(m, target.value).catch(
+    (err: unknown): AttemptOutcome => ({
+      ok: false,
+      reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    }),
+  );
   if (outcome.ok) return message.ack();
   const delay = RETRY_DELAYS_SECONDS[m.attempt - 1];
   if (delay === undefined) {

@@ -27,20 +27,34 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** A snapshot body as received (or read from a cache file), or undefined when it is not one. */
 export function asSnapshotBody(v: unknown): SnapshotBody | undefined {
-  if (!isObject(v) || typeof v.environment !== "string" || !Number.isSafeInteger(v.version) || (v.version as number) < 0) return undefined;
+  if (
+    !isObject(v) ||
+    typeof v.environment !== "string" ||
+    !Number.isSafeInteger(v.version) ||
+    (v.version as number) < 0
+  )
+    return undefined;
   if (typeof v.publishedAt !== "string" || !isObject(v.doc) || !Array.isArray(v.doc.flags)) return undefined;
   return v as unknown as SnapshotBody;
 }
 
 /** What an environment with nothing published answers from: no flags (every key FLAG_NOT_FOUND). */
 export function emptySnapshot(): SnapshotBody {
-  return { environment: "", version: 0, publishedAt: new Date(0).toISOString(), doc: { flags: [], segments: [] } as unknown as EnvironmentDoc };
+  return {
+    environment: "",
+    version: 0,
+    publishedAt: new Date(0).toISOString(),
+    doc: { flags: [], segments: [] } as unknown as EnvironmentDoc,
+  };
 }
 
 export function openDefinitions(snapshot: SnapshotBody): Definitions {
   const opened = openEnvironment(docSource(snapshot.doc));
   // openEnvironment fails only on a document it cannot index at all; asSnapshotBody rules that out.
-  if (!opened.ok) throw new Error(`snapshot ${snapshot.environment}@${snapshot.version} cannot be opened: ${opened.errors[0]?.message}`);
+  if (!opened.ok)
+    throw new Error(
+      `snapshot ${snapshot.environment}@${snapshot.version} cannot be opened: ${opened.errors[0]?.message}`,
+    );
   return { snapshot, compiled: opened.value };
 }
 
@@ -51,12 +65,17 @@ export function openDefinitions(snapshot: SnapshotBody): Definitions {
  * every flag of both documents is reported.
  */
 export function changedFlagKeys(before: EnvironmentDoc, after: EnvironmentDoc): string[] {
-  const flagsOf = (doc: EnvironmentDoc) => new Map((Array.isArray(doc.flags) ? doc.flags : []).map((f) => [f?.key, f] as const));
+  const flagsOf = (doc: EnvironmentDoc) =>
+    new Map((Array.isArray(doc.flags) ? doc.flags : []).map((f) => [f?.key, f] as const));
   const old = flagsOf(before);
   const now = flagsOf(after);
   const keys = new Set<string>([...old.keys(), ...now.keys()].filter((k): k is string => typeof k === "string"));
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  if (!same(before.segments, after.segments) || !same(before.evaluators, after.evaluators) || !same(before.metadata, after.metadata)) {
+  if (
+    !same(before.segments, after.segments) ||
+    !same(before.evaluators, after.evaluators) ||
+    !same(before.metadata, after.metadata)
+  ) {
     return [...keys];
   }
   const changed = new Set<string>();
@@ -76,5 +95,7 @@ export function changedFlagKeys(before: EnvironmentDoc, after: EnvironmentDoc): 
 }
 
 function prerequisitesOf(flag: Flag | undefined): string[] {
-  return Array.isArray(flag?.prerequisites) ? flag.prerequisites.map((p) => p?.flag).filter((k): k is string => typeof k === "string") : [];
+  return Array.isArray(flag?.prerequisites)
+    ? flag.prerequisites.map((p) => p?.flag).filter((k): k is string => typeof k === "string")
+    : [];
 }

@@ -23,10 +23,17 @@ const NO_METADATA = Object.freeze({});
  * the result's value is the answer (what usage counts).
  */
 export function resolution<T extends FlagValue>(
-  result: EvaluationResult, defaultValue: T, kind: FlagValueKind, served?: (result: EvaluationResult) => void,
+  result: EvaluationResult,
+  defaultValue: T,
+  kind: FlagValueKind,
+  served?: (result: EvaluationResult) => void,
 ): ResolutionDetails<T> {
   if (ofrepStatus(result) !== 200) {
-    const body = toOfrep(result).body as { errorCode: string; errorDetails?: string; metadata?: Record<string, string | number | boolean> };
+    const body = toOfrep(result).body as {
+      errorCode: string;
+      errorDetails?: string;
+      metadata?: Record<string, string | number | boolean>;
+    };
     return {
       value: defaultValue,
       reason: "ERROR",
@@ -59,13 +66,16 @@ export function resolution<T extends FlagValue>(
  * itself, not a copy, when it holds none of these (the usual case: no allocation).
  */
 export function asJsonContext(context: OpenFeatureContext): EvaluationContext {
-  return needsEncoding(context, 0) ? (JSON.parse(JSON.stringify(context)) as EvaluationContext) : (context as EvaluationContext);
+  return needsEncoding(context, 0)
+    ? (JSON.parse(JSON.stringify(context)) as EvaluationContext)
+    : (context as EvaluationContext);
 }
 
 function needsEncoding(value: unknown, depth: number): boolean {
   if (value === undefined || value instanceof Date) return true;
   // JSON has no -0, Infinity or NaN: they arrive as 0 and null.
-  if (typeof value !== "object" || value === null) return typeof value === "number" ? !Number.isFinite(value) || Object.is(value, -0) : false;
+  if (typeof value !== "object" || value === null)
+    return typeof value === "number" ? !Number.isFinite(value) || Object.is(value, -0) : false;
   // Deeper than any context the OFREP route accepts (core/limits.ts): encode rather than walk on.
   if (depth > 32) return true;
   if (Array.isArray(value)) {

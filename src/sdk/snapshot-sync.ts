@@ -43,7 +43,10 @@ export interface SyncEvents {
 
 /** A failed exchange with the server, with its status when it answered. */
 export class SyncError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
   get refused(): boolean {
@@ -63,7 +66,10 @@ export class SnapshotSync {
   private wake: (() => void) | undefined;
   private readonly random: () => number;
 
-  constructor(private readonly o: SyncOptions, private readonly events: SyncEvents) {
+  constructor(
+    private readonly o: SyncOptions,
+    private readonly events: SyncEvents,
+  ) {
     this.random = o.random ?? Math.random;
   }
 
@@ -93,7 +99,8 @@ export class SnapshotSync {
           const opened = Date.now();
           const followed = await this.follow(streamUrl);
           if (followed === "unavailable") await this.sleep(this.o.pollIntervalMs);
-          else if (Date.now() - opened < SHORT_STREAM_MS) await this.sleep(backoffMs(failures++, this.o.retry, this.random));
+          else if (Date.now() - opened < SHORT_STREAM_MS)
+            await this.sleep(backoffMs(failures++, this.o.retry, this.random));
           else failures = 0;
         } else {
           failures = 0;
@@ -145,7 +152,12 @@ export class SnapshotSync {
     let idle: ReturnType<typeof setTimeout> | undefined;
     const resetIdle = () => {
       if (idle !== undefined) clearTimeout(idle);
-      idle = unref(setTimeout(() => abort.abort(new SyncError(`the change stream was silent for ${this.o.streamIdleMs} ms`)), this.o.streamIdleMs));
+      idle = unref(
+        setTimeout(
+          () => abort.abort(new SyncError(`the change stream was silent for ${this.o.streamIdleMs} ms`)),
+          this.o.streamIdleMs,
+        ),
+      );
     };
     try {
       resetIdle();

@@ -76,12 +76,14 @@ export class StatusTracker {
   private armError(): void {
     if (this.errorTimer !== undefined || this.current === "ERROR" || this.offlineSince === undefined) return;
     const wait = Math.max(0, this.offlineSince + this.o.errorAfterMs - this.now());
-    this.errorTimer = unref(setTimeout(() => {
-      this.errorTimer = undefined;
-      if (this.offlineSince !== undefined && this.current !== "NOT_READY" && this.current !== "ERROR") {
-        this.set("ERROR", `unreachable for ${this.o.errorAfterMs} ms: ${this.lastError}`);
-      }
-    }, wait));
+    this.errorTimer = unref(
+      setTimeout(() => {
+        this.errorTimer = undefined;
+        if (this.offlineSince !== undefined && this.current !== "NOT_READY" && this.current !== "ERROR") {
+          this.set("ERROR", `unreachable for ${this.o.errorAfterMs} ms: ${this.lastError}`);
+        }
+      }, wait),
+    );
   }
 
   private clearError(): void {

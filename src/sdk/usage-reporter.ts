@@ -108,7 +108,12 @@ export class UsageReporter {
 
   /** For tests and operators: what is held right now. */
   stats(): { keys: number; pending: number; lost: number; pendingIds: string[] } {
-    return { keys: this.counts.size, pending: this.pending.length, lost: this.lost, pendingIds: this.pending.map((b) => b.id) };
+    return {
+      keys: this.counts.size,
+      pending: this.pending.length,
+      lost: this.lost,
+      pendingIds: this.pending.map((b) => b.id),
+    };
   }
 
   /** Seals the open window now and sends what is pending (best effort, up to `timeoutMs`). */
@@ -205,10 +210,15 @@ export class UsageReporter {
         if (!mine()) return;
         if (outcome === "retry") {
           if (!this.closed && this.retryTimer === undefined) {
-            this.retryTimer = unref(setTimeout(() => {
-              this.retryTimer = undefined;
-              void this.drain();
-            }, backoffMs(this.failures++, this.retry, this.random)));
+            this.retryTimer = unref(
+              setTimeout(
+                () => {
+                  this.retryTimer = undefined;
+                  void this.drain();
+                },
+                backoffMs(this.failures++, this.retry, this.random),
+              ),
+            );
           }
           return;
         }

@@ -140,12 +140,19 @@ const CHUNK_TABLES = [
 ];
 
 function migrate(sql: Sql, target: number, steps: Record<number, string[]>): void {
-  run(sql, `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
+  run(
+    sql,
+    `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
+  );
   const current = first<{ version: number }>(sql, `SELECT version FROM schema_version WHERE id = 1`)?.version ?? 0;
   if (current === target) return;
   if (current > target) throw new Error(`storage schema ${current} is newer than this code (${target})`);
   for (let v = current + 1; v <= target; v++) for (const statement of steps[v] ?? []) run(sql, statement);
-  run(sql, `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, target);
+  run(
+    sql,
+    `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+    target,
+  );
 }
 
 /** Brings an EnvironmentStore's tables to STORE_SCHEMA_VERSION. Call inside a transaction. */
@@ -153,7 +160,17 @@ export function migrateStore(sql: Sql): void {
   // Steps 3–9 were written side by side (releases, insights, webhooks, alerts, scale, chunks, held key batches); each creates only
   // its own tables (IF NOT EXISTS), so their order is free.
   const releases = [...SCHEDULE_TABLES, ...PLAN_TABLES, ...POLICY_TABLES, ...CHANGE_REQUEST_TABLES, ...EVENT_TABLES];
-  migrate(sql, STORE_SCHEMA_VERSION, { 1: STORE_V1, 2: STORE_V2, 3: releases, 4: INSIGHTS_TABLES, 5: WEBHOOK_TABLES, 6: ALERT_TABLES, 7: SCALE_TABLES, 8: CHUNK_TABLES, 9: HELD_KEY_TABLES });
+  migrate(sql, STORE_SCHEMA_VERSION, {
+    1: STORE_V1,
+    2: STORE_V2,
+    3: releases,
+    4: INSIGHTS_TABLES,
+    5: WEBHOOK_TABLES,
+    6: ALERT_TABLES,
+    7: SCALE_TABLES,
+    8: CHUNK_TABLES,
+    9: HELD_KEY_TABLES,
+  });
 }
 
 /** Brings the Registry's tables to REGISTRY_SCHEMA_VERSION. Call inside a transaction. */

@@ -11,7 +11,17 @@ import { importFlagd } from "../../src/core/flagd/import";
 import { toNativeRules } from "../../src/core/flagd/to-native";
 
 function imported(targeting: unknown) {
-  const doc = importFlagd({ flags: { checkout: { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", targeting, metadata: { jira: "SHOP-1" } } } });
+  const doc = importFlagd({
+    flags: {
+      checkout: {
+        state: "ENABLED",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        targeting,
+        metadata: { jira: "SHOP-1" },
+      },
+    },
+  });
   if (!doc.ok) throw new Error(JSON.stringify(doc.errors));
   return doc.value.flags[0]!;
 }
@@ -19,20 +29,35 @@ function imported(targeting: unknown) {
 /** What the server answers for a flag (the route is a thin wrapper over toNativeRules). */
 function answer(flag: ReturnType<typeof imported>) {
   const r = toNativeRules(flag);
-  return r.ok ? { convertible: true as const, flag: r.value } : { convertible: false as const, path: r.errors[0]!.path, reason: r.errors[0]!.message };
+  return r.ok
+    ? { convertible: true as const, flag: r.value }
+    : { convertible: false as const, path: r.errors[0]!.path, reason: r.errors[0]!.message };
 }
 
 describe("convert to visual rules, page model", () => {
   it("offers the button when the conversion is exact", () => {
-    const offer = convertOffer(answer(imported({ if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] })));
+    const offer = convertOffer(
+      answer(imported({ if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] })),
+    );
     expect(offer.button).toBe("Convert to visual rules");
     expect(offer.note).toMatch(/exactly/);
   });
 
   it("shows no button and the server's reason when it is not", () => {
-    const offer = convertOffer(answer(imported({ fractional: [["on", 50], ["off", 50]] })));
+    const offer = convertOffer(
+      answer(
+        imported({
+          fractional: [
+            ["on", 50],
+            ["off", 50],
+          ],
+        }),
+      ),
+    );
     expect(offer.button).toBeNull();
-    expect(offer.note).toBe("It stays JSON Logic: a fractional split answers reason TARGETING_MATCH in JSON Logic, a native rollout SPLIT (at targeting).");
+    expect(offer.note).toBe(
+      "It stays JSON Logic: a fractional split answers reason TARGETING_MATCH in JSON Logic, a native rollout SPLIT (at targeting).",
+    );
     const loose = convertOffer(answer(imported({ if: [{ "==": [{ var: "age" }, 21] }, "on"] })));
     expect(loose.button).toBeNull();
     expect(loose.note).toContain("loose equality (==)");
@@ -45,7 +70,9 @@ describe("convert to visual rules, page model", () => {
   });
 
   it("accepting makes the model the converted flag, keeping edits made in the form", () => {
-    const flag = imported({ if: [{ in: [{ var: "country" }, ["de", "at"]] }, "on", { "===": [{ var: "plan" }, "pro"] }, "on", "off"] });
+    const flag = imported({
+      if: [{ in: [{ var: "country" }, ["de", "at"]] }, "on", { "===": [{ var: "plan" }, "pro"] }, "on", "off"],
+    });
     const server = answer(flag);
     expect(server.convertible).toBe(true);
     if (!server.convertible) return;

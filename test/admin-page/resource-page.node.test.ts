@@ -28,14 +28,21 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
     session = await openPageSession(pageErrors, { viewport: { width: 1440, height: 900 }, consoleErrors: true });
     ({ server, page } = session);
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
-    const flags = Object.fromEntries(Array.from({ length: FLAGS }, (_, i) => [keyOf(i), { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on" }]));
+    const flags = Object.fromEntries(
+      Array.from({ length: FLAGS }, (_, i) => [
+        keyOf(i),
+        { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on" },
+      ]),
+    );
     expect((await server.admin("PUT", `/environments/${ENV}/flagd`, { flags })).status).toBe(200);
     expect((await server.admin("PUT", `/environments/${ENV}/segments/beta`, { included: ["u1"] })).status).toBe(201);
     page.on("request", (r: Request) => requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
     // A CSP violation (e.g. a style attribute) is reported to the page as an event: collect them.
     await page.addInitScript(() => {
       (window as unknown as { __csp: string[] }).__csp = [];
-      document.addEventListener("securitypolicyviolation", (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+      document.addEventListener("securitypolicyviolation", (e) =>
+        (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`),
+      );
     });
     await page.goto(`${server.baseUrl}/#/${ENV}/flags`);
     await page.getByLabel("Admin token").fill(server.adminToken);
@@ -50,7 +57,8 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
   }, 60_000);
 
   const rowCount = () => page.locator(".flags-table tbody tr").count();
-  const summaryLoads = () => requests.filter((r) => r.startsWith(`/admin/v1/environments/${ENV}/flags?view=summary`)).length;
+  const summaryLoads = () =>
+    requests.filter((r) => r.startsWith(`/admin/v1/environments/${ENV}/flags?view=summary`)).length;
 
   it("draws only the rows in view, counts all, and draws later rows as the page scrolls", async () => {
     expect(await page.locator("#panel-flags .count").textContent()).toBe(`${FLAGS} flags`);
@@ -81,12 +89,26 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
   it("a toggle replaces its own row only, and refetches no list", async () => {
     const loads = summaryLoads();
     // Tag two drawn rows: the toggled one is replaced, its neighbour stays the same node.
-    await page.evaluate(() => document.querySelectorAll<HTMLElement>(".flags-table tbody tr").forEach((tr) => ((tr as unknown as { __mark: boolean }).__mark = true)));
+    await page.evaluate(() =>
+      document
+        .querySelectorAll<HTMLElement>(".flags-table tbody tr")
+        .forEach((tr) => ((tr as unknown as { __mark: boolean }).__mark = true)),
+    );
     const toggle = page.getByRole("switch", { name: `${keyOf(1)} enabled` });
     expect(await toggle.getAttribute("aria-checked")).toBe("true");
     await toggle.click();
-    await expect.poll(() => page.getByRole("switch", { name: `${keyOf(1)} enabled` }).getAttribute("aria-checked")).toBe("false");
-    const marks = await page.evaluate((keys) => keys.map((k) => (document.querySelector(`.flags-table tr[data-key="${k}"]`) as unknown as { __mark?: boolean } | null)?.__mark ?? false), [keyOf(0), keyOf(1), keyOf(2)]);
+    await expect
+      .poll(() => page.getByRole("switch", { name: `${keyOf(1)} enabled` }).getAttribute("aria-checked"))
+      .toBe("false");
+    const marks = await page.evaluate(
+      (keys) =>
+        keys.map(
+          (k) =>
+            (document.querySelector(`.flags-table tr[data-key="${k}"]`) as unknown as { __mark?: boolean } | null)
+              ?.__mark ?? false,
+        ),
+      [keyOf(0), keyOf(1), keyOf(2)],
+    );
     expect(marks).toEqual([true, false, true]);
     expect((await server.admin("GET", `/environments/${ENV}/flags/${keyOf(1)}`)).json.enabled).toBe(false);
     expect(summaryLoads()).toBe(loads);
@@ -94,21 +116,29 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
 
   it("switching tabs keeps the list; a change made elsewhere is fetched when the tab is shown again", async () => {
     const loads = summaryLoads();
-    await page.evaluate(() => ((document.querySelector(".flags-table") as unknown as { __mark: boolean }).__mark = true));
+    await page.evaluate(
+      () => ((document.querySelector(".flags-table") as unknown as { __mark: boolean }).__mark = true),
+    );
     await page.getByRole("tab", { name: "Segments" }).click();
     await page.locator('.segments-table tr[data-key="beta"]').waitFor();
     await page.getByRole("tab", { name: "Flags" }).click();
     await expect.poll(rowCount).toBeGreaterThan(10);
-    expect(await page.evaluate(() => (document.querySelector(".flags-table") as unknown as { __mark?: boolean }).__mark)).toBe(true);
+    expect(
+      await page.evaluate(() => (document.querySelector(".flags-table") as unknown as { __mark?: boolean }).__mark),
+    ).toBe(true);
     // The version check after showing is one small call; give it time to (not) refetch.
     await page.waitForLoadState("networkidle");
     expect(summaryLoads()).toBe(loads);
 
     // Someone else switches a flag off: the next show of the tab refetches and redraws it.
-    expect((await server.admin("POST", `/environments/${ENV}/flags/${keyOf(3)}/toggle`, { enabled: false })).status).toBe(200);
+    expect(
+      (await server.admin("POST", `/environments/${ENV}/flags/${keyOf(3)}/toggle`, { enabled: false })).status,
+    ).toBe(200);
     await page.getByRole("tab", { name: "Segments" }).click();
     await page.getByRole("tab", { name: "Flags" }).click();
-    await expect.poll(() => page.getByRole("switch", { name: `${keyOf(3)} enabled` }).getAttribute("aria-checked")).toBe("false");
+    await expect
+      .poll(() => page.getByRole("switch", { name: `${keyOf(3)} enabled` }).getAttribute("aria-checked"))
+      .toBe("false");
     expect(summaryLoads()).toBe(loads + 1);
   }, 60_000);
 
@@ -120,7 +150,9 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
     await expect.poll(() => requests.slice(before).some((r) => r.includes("/schedules"))).toBe(true);
     const since = requests.slice(before);
     expect(since.filter((r) => r.includes("openapi.json"))).toEqual([]);
-    expect(since.filter((r) => r.includes("/schedules"))).toEqual([`/admin/v1/environments/${ENV}/schedules?flag=${keyOf(5)}`]);
+    expect(since.filter((r) => r.includes("/schedules"))).toEqual([
+      `/admin/v1/environments/${ENV}/schedules?flag=${keyOf(5)}`,
+    ]);
 
     await d.getByRole("button", { name: "+ Prerequisite" }).click();
     const picker = d.getByRole("combobox", { name: "Prerequisite 1 flag" });
@@ -149,7 +181,13 @@ describe.skipIf(!hasChromium)("admin page: lists, stores and pickers", () => {
     const swatches = page.locator("#panel-insights .legend .swatch");
     await expect.poll(() => swatches.count()).toBe(5);
     const colours = await swatches.evaluateAll((els) => els.map((el) => getComputedStyle(el).backgroundColor));
-    expect(colours).toEqual(["rgb(22, 163, 74)", "rgb(148, 163, 184)", "rgb(245, 158, 11)", "rgb(234, 88, 12)", "rgb(220, 38, 38)"]);
+    expect(colours).toEqual([
+      "rgb(22, 163, 74)",
+      "rgb(148, 163, 184)",
+      "rgb(245, 158, 11)",
+      "rgb(234, 88, 12)",
+      "rgb(220, 38, 38)",
+    ]);
     expect(await swatches.evaluateAll((els) => els.filter((el) => el.hasAttribute("style")).length)).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
     expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);

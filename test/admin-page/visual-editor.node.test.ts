@@ -37,8 +37,19 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
 
     expect((await server.admin("PUT", `/environments/${ENV}`)).status).toBe(201);
     // Another flag (the prerequisite picker lists it) and a segment (the segment picker does).
-    expect((await server.admin("PUT", `/environments/${ENV}/flags/payments-ready`, { type: "boolean", variants: { yes: true, no: false }, defaultVariant: "yes" })).status).toBe(201);
-    expect((await server.admin("PUT", `/environments/${ENV}/segments/beta-testers`, { included: ["user-1"], rules: [] })).status).toBe(201);
+    expect(
+      (
+        await server.admin("PUT", `/environments/${ENV}/flags/payments-ready`, {
+          type: "boolean",
+          variants: { yes: true, no: false },
+          defaultVariant: "yes",
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await server.admin("PUT", `/environments/${ENV}/segments/beta-testers`, { included: ["user-1"], rules: [] }))
+        .status,
+    ).toBe(201);
     await page.goto(`${server.baseUrl}/#/${ENV}/flags`);
     await page.getByLabel("Admin token").fill(server.adminToken);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -99,10 +110,12 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     expect(await save.isDisabled()).toBe(false);
 
     // Who gets what, from the unsaved draft (the flag does not exist on the server yet).
-    await page.getByLabel("Evaluation context (JSON)").fill(JSON.stringify([
-      { targetingKey: "ada", email: "ada@example.com" },
-      { targetingKey: "bob", appVersion: "1.9.0" },
-    ]));
+    await page.getByLabel("Evaluation context (JSON)").fill(
+      JSON.stringify([
+        { targetingKey: "ada", email: "ada@example.com" },
+        { targetingKey: "bob", appVersion: "1.9.0" },
+      ]),
+    );
     await page.getByRole("button", { name: "Explain", exact: true }).click();
     const rows = page.locator(".who-table tbody tr");
     await expect.poll(() => rows.count()).toBe(2);
@@ -115,7 +128,14 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await save.click();
     await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).status).toBe(200);
     // Read-only lifecycle fields (status, stale, lastEvaluatedAt; kind defaults to release) are not what the editor wrote.
-    const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, kind: _k, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
+    const {
+      version: _v,
+      status: _s,
+      stale: _st,
+      lastEvaluatedAt: _l,
+      kind: _k,
+      ...stored
+    } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
     expect(stored).toEqual({
       key: KEY,
       type: "boolean",
@@ -129,7 +149,14 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
         { when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } },
         { when: { attribute: "appVersion", op: "semverLt", values: ["2.0.0"] }, serve: { variant: "off" } },
       ],
-      fallthrough: { rollout: { variants: [{ variant: "on", weight: 30 }, { variant: "off", weight: 70 }] } },
+      fallthrough: {
+        rollout: {
+          variants: [
+            { variant: "on", weight: 30 },
+            { variant: "off", weight: 70 },
+          ],
+        },
+      },
     });
   }, 90_000);
 
@@ -147,13 +174,23 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
       return (await res.json()) as { value: boolean; variant: string; reason: string };
     };
     for (let i = 0; i < 20; i++) {
-      expect(await evaluate({ targetingKey: `staff-${i}`, email: `staff-${i}@example.com` })).toMatchObject({ value: true, variant: "on", reason: "TARGETING_MATCH" });
-      expect(await evaluate({ targetingKey: `old-${i}`, appVersion: `1.${i}.0` })).toMatchObject({ value: false, variant: "off", reason: "TARGETING_MATCH" });
+      expect(await evaluate({ targetingKey: `staff-${i}`, email: `staff-${i}@example.com` })).toMatchObject({
+        value: true,
+        variant: "on",
+        reason: "TARGETING_MATCH",
+      });
+      expect(await evaluate({ targetingKey: `old-${i}`, appVersion: `1.${i}.0` })).toMatchObject({
+        value: false,
+        variant: "off",
+        reason: "TARGETING_MATCH",
+      });
     }
     let on = 0;
     const n = 1000;
     for (let start = 0; start < n; start += 20) {
-      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => evaluate({ targetingKey: `user-${start + j}`, appVersion: "2.1.0" })));
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, (_, j) => evaluate({ targetingKey: `user-${start + j}`, appVersion: "2.1.0" })),
+      );
       for (const r of batch) {
         expect(r.reason).toBe("SPLIT");
         if (r.value) on++;
@@ -168,7 +205,13 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await expect.poll(() => d.locator("h2").textContent()).toBe(KEY);
     await d.getByRole("button", { name: "JSON" }).click();
     const json = JSON.parse(await d.getByRole("textbox", { name: "Definition (native JSON)" }).inputValue());
-    const { version: _v, status: _s, stale: _st, lastEvaluatedAt: _l, ...stored } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
+    const {
+      version: _v,
+      status: _s,
+      stale: _st,
+      lastEvaluatedAt: _l,
+      ...stored
+    } = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
     expect(json).toEqual(stored);
     await d.getByRole("button", { name: "Visual" }).click();
     expect(await d.getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
@@ -182,7 +225,9 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await rule1.getByLabel("Condition kind").selectOption("any");
     await rule1.getByRole("button", { name: "+ Segment" }).click();
     expect(await rule1.getByLabel("Segment").inputValue()).toBe("beta-testers");
-    expect((await server.admin("POST", `/environments/${ENV}/flags/${KEY}/toggle`, { enabled: false })).status).toBe(200);
+    expect((await server.admin("POST", `/environments/${ENV}/flags/${KEY}/toggle`, { enabled: false })).status).toBe(
+      200,
+    );
     await d.getByRole("button", { name: "Save", exact: true }).click();
     await expect.poll(() => d.locator("[role=alert]").textContent()).toContain("Conflict (412)");
     const after = (await server.admin("GET", `/environments/${ENV}/flags/${KEY}`)).json;
@@ -191,40 +236,79 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
   }, 60_000);
 
-  it.runIf(process.env.UPDATE_SCREENSHOT === "1")("writes docs/editor.png", async () => {
-    // The flag as saved and switched on again, with a who-gets-what preview under the editor.
-    expect((await server.admin("POST", `/environments/${ENV}/flags/${KEY}/toggle`, { enabled: true })).status).toBe(200);
-    await page.getByRole("button", { name: "Refresh" }).click();
-    await detail().getByRole("button", { name: "Reload latest (discard my edits)" }).click();
-    await expect.poll(() => detail().getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
-    await page.getByLabel("Evaluation context (JSON)").fill(JSON.stringify([
-      { targetingKey: "ada", email: "ada@example.com" },
-      { targetingKey: "bob", appVersion: "1.9.0" },
-      { targetingKey: "user-7", appVersion: "2.1.0" },
-      { targetingKey: "user-8", appVersion: "2.1.0" },
-    ]));
-    await page.getByRole("button", { name: "Explain", exact: true }).click();
-    await expect.poll(() => page.locator(".who-table tbody tr").count()).toBe(4);
-    // Let the detail pane grow to its content so one page screenshot shows the whole editor.
-    await page.evaluate(() => {
-      const pane = document.querySelector<HTMLElement>(".flag-detail");
-      if (pane) { pane.style.maxHeight = "none"; pane.style.position = "static"; }
-      window.scrollTo(0, 0);
-    });
-    mkdirSync(join(repoRoot, "docs"), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, "docs", "editor.png"), fullPage: true });
-  }, 60_000);
+  it.runIf(process.env.UPDATE_SCREENSHOT === "1")(
+    "writes docs/editor.png",
+    async () => {
+      // The flag as saved and switched on again, with a who-gets-what preview under the editor.
+      expect((await server.admin("POST", `/environments/${ENV}/flags/${KEY}/toggle`, { enabled: true })).status).toBe(
+        200,
+      );
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await detail().getByRole("button", { name: "Reload latest (discard my edits)" }).click();
+      await expect.poll(() => detail().getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
+      await page.getByLabel("Evaluation context (JSON)").fill(
+        JSON.stringify([
+          { targetingKey: "ada", email: "ada@example.com" },
+          { targetingKey: "bob", appVersion: "1.9.0" },
+          { targetingKey: "user-7", appVersion: "2.1.0" },
+          { targetingKey: "user-8", appVersion: "2.1.0" },
+        ]),
+      );
+      await page.getByRole("button", { name: "Explain", exact: true }).click();
+      await expect.poll(() => page.locator(".who-table tbody tr").count()).toBe(4);
+      // Let the detail pane grow to its content so one page screenshot shows the whole editor.
+      await page.evaluate(() => {
+        const pane = document.querySelector<HTMLElement>(".flag-detail");
+        if (pane) {
+          pane.style.maxHeight = "none";
+          pane.style.position = "static";
+        }
+        window.scrollTo(0, 0);
+      });
+      mkdirSync(join(repoRoot, "docs"), { recursive: true });
+      await page.screenshot({ path: join(repoRoot, "docs", "editor.png"), fullPage: true });
+    },
+    60_000,
+  );
   it("converts JSON Logic that native rules express exactly, and shows why not otherwise", async () => {
-    const logic = (targeting: unknown) => ({ type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", targeting });
-    expect((await server.admin("PUT", `/environments/${ENV}/flags/logic-exact`, logic({ if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] }))).status).toBe(201);
-    expect((await server.admin("PUT", `/environments/${ENV}/flags/logic-split`, logic({ fractional: [["on", 50], ["off", 50]] }))).status).toBe(201);
+    const logic = (targeting: unknown) => ({
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: "off",
+      targeting,
+    });
+    expect(
+      (
+        await server.admin(
+          "PUT",
+          `/environments/${ENV}/flags/logic-exact`,
+          logic({ if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] }),
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await server.admin(
+          "PUT",
+          `/environments/${ENV}/flags/logic-split`,
+          logic({
+            fractional: [
+              ["on", 50],
+              ["off", 50],
+            ],
+          }),
+        )
+      ).status,
+    ).toBe(201);
     // Leave the earlier tests' conflicted draft without a discard prompt.
     const reload = detail().getByRole("button", { name: "Reload latest (discard my edits)" });
     if (await reload.count()) await reload.click();
     await page.getByRole("button", { name: "Refresh" }).click();
 
     await page.getByRole("button", { name: "logic-split", exact: true }).click();
-    await expect.poll(() => detail().locator(".fe-convert").textContent()).toContain("It stays JSON Logic: a fractional split answers reason TARGETING_MATCH");
+    await expect
+      .poll(() => detail().locator(".fe-convert").textContent())
+      .toContain("It stays JSON Logic: a fractional split answers reason TARGETING_MATCH");
     expect(await detail().getByRole("button", { name: "Convert to visual rules" }).count()).toBe(0);
 
     await page.getByRole("button", { name: "logic-exact", exact: true }).click();
@@ -232,10 +316,15 @@ describe.skipIf(!hasChromium)("visual flag editor", () => {
     await convert.click();
     await expect.poll(() => detail().getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
     await detail().getByRole("button", { name: "Save", exact: true }).click();
-    await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/flags/logic-exact`)).json.rules?.length).toBe(2);
+    await expect
+      .poll(async () => (await server.admin("GET", `/environments/${ENV}/flags/logic-exact`)).json.rules?.length)
+      .toBe(2);
     const saved = (await server.admin("GET", `/environments/${ENV}/flags/logic-exact`)).json;
     expect(saved.targeting).toBeUndefined();
-    expect(saved.rules[0]).toMatchObject({ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } });
+    expect(saved.rules[0]).toMatchObject({
+      when: { attribute: "email", op: "endsWith", values: ["@example.com"] },
+      serve: { variant: "on" },
+    });
     expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
   }, 60_000);
 });

@@ -4,17 +4,20 @@ import { adminApp } from "../../src/admin/routes";
 import { ADMIN_TOKEN, api, boolFlag, createEnv, errorOf } from "./support";
 
 /** Every method + path the admin app serves under one environment, from Hono's own route table. */
-const environmentRoutes = [...new Set(
-  adminApp.routes
-    .filter((r) => r.method !== "ALL" && r.path.startsWith("/environments/:env"))
-    .map((r) => `${r.method} ${r.path}`),
-)].map((line) => {
+const environmentRoutes = [
+  ...new Set(
+    adminApp.routes
+      .filter((r) => r.method !== "ALL" && r.path.startsWith("/environments/:env"))
+      .map((r) => `${r.method} ${r.path}`),
+  ),
+].map((line) => {
   const [method, path] = line.split(" ");
   return { method, path };
 });
 
 /** The routes that change nothing: GETs and the explain and native-rules POSTs. Everything else is a write. */
-const isRead = (r: { method: string; path: string }) => r.method === "GET" || r.path.endsWith("/explain") || r.path.endsWith("/native-rules");
+const isRead = (r: { method: string; path: string }) =>
+  r.method === "GET" || r.path.endsWith("/explain") || r.path.endsWith("/native-rules");
 
 /** A body for the methods that carry one. */
 const withBody = (method: string, body: unknown) => (method === "GET" || method === "HEAD" ? {} : { body });
@@ -52,10 +55,15 @@ describe("authorization by the matched route", () => {
     const name = await createEnv("ro-read");
     await api("PUT", `/environments/${name}/flags/f`, { body: boolFlag("f") });
     await api("PUT", `/environments/${name}/segments/f`, { body: { included: ["u1"] } });
-    await api("PUT", `/environments/${name}/flags/f/plan`, { body: { variant: "on", steps: [{ percent: 100, waitSeconds: 0 }] } });
+    await api("PUT", `/environments/${name}/flags/f/plan`, {
+      body: { variant: "on", steps: [{ percent: 100, waitSeconds: 0 }] },
+    });
     const read = await mint("read");
     for (const route of environmentRoutes.filter(isRead)) {
-      const res = await api(route.method, concrete(route.path, name), { token: read, ...withBody(route.method, { flag: "f", context: {}, draft: boolFlag("f") }) });
+      const res = await api(route.method, concrete(route.path, name), {
+        token: read,
+        ...withBody(route.method, { flag: "f", context: {}, draft: boolFlag("f") }),
+      });
       // `:id` routes are read with an id that does not exist (a change request): passing the gate is the 404.
       expect(res.status, `${route.method} ${route.path}`).toBe(route.path.includes(":id") ? 404 : 200);
     }
@@ -75,7 +83,10 @@ describe("authorization by the matched route", () => {
     const name = await createEnv("shape");
     await api("PUT", `/environments/${name}/flags/environments`, { body: boolFlag("environments") });
     const read = await mint("read");
-    const res = await api("POST", `/environments/${name}/flags/environments/toggle`, { token: read, body: { enabled: false } });
+    const res = await api("POST", `/environments/${name}/flags/environments/toggle`, {
+      token: read,
+      body: { enabled: false },
+    });
     expect(res.status).toBe(403);
     expect((await api("GET", `/environments/${name}/flags/environments`)).body.enabled).toBe(true);
   });
@@ -116,30 +127,48 @@ describe("one Durable Object round trip per admin call", () => {
     const ENV_STORE = {
       getByName(name: string) {
         const stub = base.ENV_STORE.getByName(name) as unknown as Record<string, (...args: unknown[]) => unknown>;
-        return new Proxy({}, {
-          get: (_t, method: string) => (...args: unknown[]) => {
-            calls.push(method);
-            return stub[method](...args);
+        return new Proxy(
+          {},
+          {
+            get:
+              (_t, method: string) =>
+              (...args: unknown[]) => {
+                calls.push(method);
+                return stub[method](...args);
+              },
           },
-        });
+        );
       },
     };
     return { ...base, ENV_STORE };
   }
   const call = (path: string, init: RequestInit, calls: string[]) =>
-    adminApp.request(path, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers } }, countingBindings(calls));
+    adminApp.request(
+      path,
+      {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers },
+      },
+      countingBindings(calls),
+    );
 
   it("a flag write, an environment read, delete and promote make no existence check first", async () => {
     const name = await createEnv("trips");
     const target = await createEnv("trips-to");
     const calls: string[] = [];
-    expect((await call(`/environments/${name}/flags/f`, { method: "PUT", body: JSON.stringify(boolFlag("f")) }, calls)).status).toBe(201);
+    expect(
+      (await call(`/environments/${name}/flags/f`, { method: "PUT", body: JSON.stringify(boolFlag("f")) }, calls))
+        .status,
+    ).toBe(201);
     expect(calls).toEqual(["putFlag"]);
     calls.length = 0;
     expect((await call(`/environments/${name}`, { method: "GET" }, calls)).status).toBe(200);
     expect(calls).toEqual(["info"]);
     calls.length = 0;
-    expect((await call(`/environments/${name}/promote`, { method: "POST", body: JSON.stringify({ to: target }) }, calls)).status).toBe(200);
+    expect(
+      (await call(`/environments/${name}/promote`, { method: "POST", body: JSON.stringify({ to: target }) }, calls))
+        .status,
+    ).toBe(200);
     expect(calls).toEqual(["exportDoc", "mergePromoted"]);
     calls.length = 0;
     expect((await call(`/environments/${name}?confirm=${name}`, { method: "DELETE" }, calls)).status).toBe(200);
@@ -148,11 +177,19 @@ describe("one Durable Object round trip per admin call", () => {
 
   it("an unknown environment answers 404 from the real call", async () => {
     const calls: string[] = [];
-    const res = await call(`/environments/never-made/flags/f`, { method: "PUT", body: JSON.stringify(boolFlag("f")) }, calls);
+    const res = await call(
+      `/environments/never-made/flags/f`,
+      { method: "PUT", body: JSON.stringify(boolFlag("f")) },
+      calls,
+    );
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('environment "never-made" does not exist');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'environment "never-made" does not exist',
+    );
     expect(calls).toEqual(["putFlag"]);
-    const promote = await api("POST", `/environments/${await createEnv("from")}/promote`, { body: { to: "never-made" } });
+    const promote = await api("POST", `/environments/${await createEnv("from")}/promote`, {
+      body: { to: "never-made" },
+    });
     expect(promote.status).toBe(404);
     expect(errorOf(promote).message).toBe('environment "never-made" does not exist');
   });

@@ -8,11 +8,18 @@ describe("alert routes: /environments/{env}/alerts", () => {
   it("GET settings answers the defaults; PUT merges a partial update and GET reads it back", async () => {
     const env = await createEnv("al-set");
     expect((await api("GET", settingsOf(env))).body).toEqual(DEFAULT_ALERT_SETTINGS);
-    const put = await api("PUT", settingsOf(env), { body: { windowMinutes: 10, alerts: { "publish-lag": { threshold: 120 }, "flag-stale": { enabled: false } } } });
+    const put = await api("PUT", settingsOf(env), {
+      body: { windowMinutes: 10, alerts: { "publish-lag": { threshold: 120 }, "flag-stale": { enabled: false } } },
+    });
     expect(put.status).toBe(200);
     const expected = {
-      ...DEFAULT_ALERT_SETTINGS, windowMinutes: 10,
-      alerts: { ...DEFAULT_ALERT_SETTINGS.alerts, "publish-lag": { enabled: true, threshold: 120 }, "flag-stale": { enabled: false } },
+      ...DEFAULT_ALERT_SETTINGS,
+      windowMinutes: 10,
+      alerts: {
+        ...DEFAULT_ALERT_SETTINGS.alerts,
+        "publish-lag": { enabled: true, threshold: 120 },
+        "flag-stale": { enabled: false },
+      },
     };
     expect(put.body).toEqual(expected);
     // A second partial keeps the first.
@@ -43,7 +50,9 @@ describe("alert routes: /environments/{env}/alerts", () => {
 
   it("malformed JSON and an array body are 400, an unknown environment 404", async () => {
     const env = await createEnv("al-bad2");
-    expect(errorOf(await api("PUT", settingsOf(env), { raw: "{", headers: { "content-type": "application/json" } })).code).toBe("MALFORMED_JSON");
+    expect(
+      errorOf(await api("PUT", settingsOf(env), { raw: "{", headers: { "content-type": "application/json" } })).code,
+    ).toBe("MALFORMED_JSON");
     expect((await api("PUT", settingsOf(env), { body: [] })).status).toBe(400);
     const missing = `nope-${Date.now()}`;
     expect((await api("GET", settingsOf(missing))).status).toBe(404);

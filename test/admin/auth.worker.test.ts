@@ -89,13 +89,20 @@ describe("scoped admin tokens: POST/GET/DELETE /tokens", () => {
     const read = (await mint({ role: "read" })).body.token as string;
 
     expect((await api("GET", `/environments/${name}/flags/f`, { token: read })).status).toBe(200);
-    expect((await api("POST", `/environments/${name}/explain`, { token: read, body: { flag: "f", context: {} } })).status).toBe(200);
-    const put = await api("PUT", `/environments/${name}/flags/f`, { token: read, body: boolFlag("f", { enabled: false }) });
+    expect(
+      (await api("POST", `/environments/${name}/explain`, { token: read, body: { flag: "f", context: {} } })).status,
+    ).toBe(200);
+    const put = await api("PUT", `/environments/${name}/flags/f`, {
+      token: read,
+      body: boolFlag("f", { enabled: false }),
+    });
     expect(put.status).toBe(403);
     expect(errorOf(put).code).toBe("FORBIDDEN");
     expect((await api("DELETE", `/environments/${name}/flags/f`, { token: read })).status).toBe(403);
     expect((await api("PUT", `/environments/${name}-x`, { token: read })).status).toBe(403);
-    expect((await api("POST", `/environments/${name}/keys`, { token: read, body: { kind: "server" } })).status).toBe(403);
+    expect((await api("POST", `/environments/${name}/keys`, { token: read, body: { kind: "server" } })).status).toBe(
+      403,
+    );
     expect((await api("GET", `/environments/${name}/flags/f`)).body.enabled).toBe(true);
     // and may not mint tokens
     expect((await mint({ role: "admin" }, read)).status).toBe(403);

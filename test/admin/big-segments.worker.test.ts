@@ -8,17 +8,30 @@ import { api, createEnv, errorOf } from "./support";
 /** An environment with segment `vip` and flag `beta` serving "on" to its members. */
 async function setUp(prefix: string): Promise<{ env: string; sdkKey: string }> {
   const env = await createEnv(prefix);
-  expect((await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"] } })).status).toBe(201);
-  expect((await api("PUT", `/environments/${env}/flags/beta`, {
-    body: { type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", rules: [{ when: { segment: "vip" }, serve: { variant: "on" } }] },
-  })).status).toBe(201);
+  expect((await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"] } })).status).toBe(
+    201,
+  );
+  expect(
+    (
+      await api("PUT", `/environments/${env}/flags/beta`, {
+        body: {
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          rules: [{ when: { segment: "vip" }, serve: { variant: "on" } }],
+        },
+      })
+    ).status,
+  ).toBe(201);
   const minted = await api("POST", `/environments/${env}/keys`, { body: { kind: "server" } });
   return { env, sdkKey: minted.body.key };
 }
 
 async function evaluate(sdkKey: string, targetingKey: string): Promise<{ value?: unknown; reason: string }> {
   const res = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags/beta", {
-    method: "POST", headers: { authorization: `Bearer ${sdkKey}`, "content-type": "application/json" }, body: JSON.stringify({ context: { targetingKey } }),
+    method: "POST",
+    headers: { authorization: `Bearer ${sdkKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ context: { targetingKey } }),
   });
   return res.json();
 }
@@ -31,26 +44,41 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     const first = await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: ["a", "b", "c", "a"] } });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ segment: "vip", added: 3, removed: 0, count: 3 });
-    const second = await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: ["c", "d"], remove: ["a", "zz"] } });
+    const second = await api("POST", `/environments/${env}/segments/vip/keys`, {
+      body: { add: ["c", "d"], remove: ["a", "zz"] },
+    });
     expect(second.body).toMatchObject({ version: first.body.version + 1, added: 1, removed: 1, count: 3 });
     const got = await api("GET", `/environments/${env}/segments/vip`);
     expect(got.body).toMatchObject({ key: "vip", included: ["inline-1"], keyCount: 3, keys: ["b", "c", "d"] });
     expect(got.body.bigKeys).toBeUndefined();
     expect(got.body.keysNext).toBeUndefined();
     // A PUT of what GET answered keeps the batch-added keys.
-    expect((await api("PUT", `/environments/${env}/segments/vip`, { body: { ...got.body, description: "VIPs" } })).status).toBe(200);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({ segment: "vip", count: 3, keys: ["b", "c", "d"] });
+    expect(
+      (await api("PUT", `/environments/${env}/segments/vip`, { body: { ...got.body, description: "VIPs" } })).status,
+    ).toBe(200);
+    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({
+      segment: "vip",
+      count: 3,
+      keys: ["b", "c", "d"],
+    });
     const list = await api("GET", `/environments/${env}/segments`);
     expect(list.body.segments[0]).toMatchObject({ key: "vip", includedCount: 1, keyCount: 3 });
     const page = await api("GET", `/environments/${env}/segments/vip/keys?limit=2`);
     expect(page.body).toEqual({ segment: "vip", count: 3, keys: ["b", "c"], next: "c" });
-    expect((await api("GET", `/environments/${env}/segments/vip/keys?limit=2&after=c`)).body).toEqual({ segment: "vip", count: 3, keys: ["d"] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys?limit=2&after=c`)).body).toEqual({
+      segment: "vip",
+      count: 3,
+      keys: ["d"],
+    });
   });
 
   it("refuses bad batches with 400, 404 or 413 and changes nothing", async () => {
     const { env } = await setUp("big-limits");
-    const version = (await api("GET", `/environments`)).body.environments.find((e: { name: string }) => e.name === env).version;
-    const post = (body: unknown, raw?: string) => api("POST", `/environments/${env}/segments/vip/keys`, raw === undefined ? { body } : { raw });
+    const version = (await api("GET", `/environments`)).body.environments.find(
+      (e: { name: string }) => e.name === env,
+    ).version;
+    const post = (body: unknown, raw?: string) =>
+      api("POST", `/environments/${env}/segments/vip/keys`, raw === undefined ? { body } : { raw });
     const tooMany = await post({ add: keys(60_000), remove: keys(40_001, "gone") });
     expect(tooMany.status).toBe(400);
     expect(errorOf(tooMany).issues?.[0]?.message).toMatch(/at most 100000 keys per call/);
@@ -61,11 +89,21 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     expect((await post({})).status).toBe(400);
     expect(errorOf(await post({ add: ["a"], remove: ["a"] })).issues?.[0]?.message).toMatch(/both added and removed/);
     expect((await post(undefined, "{not json")).status).toBe(400);
-    const huge = await post(undefined, JSON.stringify({ add: ["k".repeat(1000)] }).replace("]", `,${JSON.stringify("y".repeat(1000))}`.repeat(11_000) + "]"));
+    const huge = await post(
+      undefined,
+      JSON.stringify({ add: ["k".repeat(1000)] }).replace(
+        "]",
+        `,${JSON.stringify("y".repeat(1000))}`.repeat(11_000) + "]",
+      ),
+    );
     expect(huge.status).toBe(413);
     expect((await api("POST", `/environments/${env}/segments/nope/keys`, { body: { add: ["a"] } })).status).toBe(404);
-    expect((await api("POST", `/environments/nope-${Date.now()}/segments/vip/keys`, { body: { add: ["a"] } })).status).toBe(404);
-    const after = (await api("GET", `/environments`)).body.environments.find((e: { name: string }) => e.name === env).version;
+    expect(
+      (await api("POST", `/environments/nope-${Date.now()}/segments/vip/keys`, { body: { add: ["a"] } })).status,
+    ).toBe(404);
+    const after = (await api("GET", `/environments`)).body.environments.find(
+      (e: { name: string }) => e.name === env,
+    ).version;
     expect(after).toBe(version);
   });
 
@@ -93,7 +131,7 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     // The keys are not in the snapshot: only the shard names are.
     const pointer = await E.FLAGS_KV.get<{ version: number }>(`ptr:${env}`, "json");
     const snapshot = (await E.FLAGS_KV.get(`snap:${env}:${pointer!.version}`, "text"))!;
-    expect(snapshot).not.toContain("user-5\"");
+    expect(snapshot).not.toContain('user-5"');
     const segment = (await api("GET", `/environments/${env}/segments/vip`)).body;
     expect(segment.keyCount).toBe(20_000);
     await api("POST", `/environments/${env}/segments/vip/keys`, { body: { remove: ["user-5"], add: ["late"] } });
@@ -102,11 +140,17 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     expect(await evaluate(sdkKey, "user-6")).toMatchObject({ value: true });
     // Bulk answers with a targetingKey read the same shards.
     const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", {
-      method: "POST", headers: { authorization: `Bearer ${sdkKey}`, "content-type": "application/json" }, body: JSON.stringify({ context: { targetingKey: "user-7" } }),
+      method: "POST",
+      headers: { authorization: `Bearer ${sdkKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ context: { targetingKey: "user-7" } }),
     });
-    expect(((await bulk.json()) as { flags: { key: string; value: unknown }[] }).flags.find((f) => f.key === "beta")?.value).toBe(true);
+    expect(
+      ((await bulk.json()) as { flags: { key: string; value: unknown }[] }).flags.find((f) => f.key === "beta")?.value,
+    ).toBe(true);
     // Explain in the store answers from SQL.
-    const explained = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta", context: { targetingKey: "user-8" } } });
+    const explained = await api("POST", `/environments/${env}/explain`, {
+      body: { flag: "beta", context: { targetingKey: "user-8" } },
+    });
     expect(explained.body).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
   });
 
@@ -114,19 +158,27 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     const { env, sdkKey } = await setUp("big-page");
     const first = await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: keys(100_000, "a") } });
     expect(first.status).toBe(200);
-    const second = await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: keys(5, "b"), remove: ["a-0"] } });
+    const second = await api("POST", `/environments/${env}/segments/vip/keys`, {
+      body: { add: keys(5, "b"), remove: ["a-0"] },
+    });
     expect(second.body.count).toBe(100_004);
     const got = await api("GET", `/environments/${env}/segments/vip`);
     expect(got.body.keyCount).toBe(100_004);
     expect(got.body.keys).toHaveLength(100_000);
-    const rest = await api("GET", `/environments/${env}/segments/vip/keys?after=${encodeURIComponent(got.body.keysNext)}`);
+    const rest = await api(
+      "GET",
+      `/environments/${env}/segments/vip/keys?after=${encodeURIComponent(got.body.keysNext)}`,
+    );
     expect(rest.body.next).toBeUndefined();
     expect(got.body.keys.length + rest.body.keys.length).toBe(100_004);
     expect(new Set([...got.body.keys, ...rest.body.keys]).size).toBe(100_004);
     // Rollback to the first batch: a-0 is back, the b keys are gone, at the edge too.
     const back = await api("POST", `/environments/${env}/rollback`, { body: { version: first.body.version } });
     expect(back.status).toBe(200);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys?limit=1`)).body).toMatchObject({ count: 100_000, keys: ["a-0"] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys?limit=1`)).body).toMatchObject({
+      count: 100_000,
+      keys: ["a-0"],
+    });
     await eventually(async () => (await evaluate(sdkKey, "a-0")).value === true, 10_000);
     expect(await evaluate(sdkKey, "b-1")).toMatchObject({ value: false });
   });
@@ -137,15 +189,24 @@ describe("big segments: POST …/segments/{key}/keys", () => {
     const exported = await api("GET", `/environments/${env}/flagd`);
     expect(exported.status).toBe(200);
     expect(JSON.stringify(exported.body)).not.toContain("k1");
-    expect(JSON.stringify(exported.body.warnings ?? exported.headers.get("x-edgeflags-warnings"))).toContain("segments.vip");
+    expect(JSON.stringify(exported.body.warnings ?? exported.headers.get("x-edgeflags-warnings"))).toContain(
+      "segments.vip",
+    );
     const { warnings: _w, ...doc } = exported.body;
     expect((await api("PUT", `/environments/${env}/flagd`, { body: doc })).status).toBe(200);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toMatchObject({ count: 2, keys: ["k1", "k2"] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toMatchObject({
+      count: 2,
+      keys: ["k1", "k2"],
+    });
     // Deleting the segment ends its keys; a new segment of the same key starts empty.
     expect((await api("DELETE", `/environments/${env}/flags/beta`)).status).toBe(200);
     expect((await api("DELETE", `/environments/${env}/segments/vip`)).status).toBe(200);
     expect((await api("PUT", `/environments/${env}/segments/vip`, { body: {} })).status).toBe(201);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({ segment: "vip", count: 0, keys: [] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({
+      segment: "vip",
+      count: 0,
+      keys: [],
+    });
     expect(bigShardKey(env, "vip", "x")).toBe(`bigseg:${env}:vip:x`);
   });
 });

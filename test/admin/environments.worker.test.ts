@@ -24,11 +24,14 @@ describe("PUT/GET/DELETE /environments", () => {
     expect((await api("GET", "/environments/never-made-here")).status).toBe(404);
   });
 
-  it.each(["Upper", "has space", "-leading", "a".repeat(64), "dots.bad"])("PUT of the invalid name %j is 400 naming it", async (bad) => {
-    const res = await api("PUT", `/environments/${encodeURIComponent(bad)}`);
-    expect(res.status).toBe(400);
-    expect(errorOf(res).issues?.[0].path).toBe("env");
-  });
+  it.each(["Upper", "has space", "-leading", "a".repeat(64), "dots.bad"])(
+    "PUT of the invalid name %j is 400 naming it",
+    async (bad) => {
+      const res = await api("PUT", `/environments/${encodeURIComponent(bad)}`);
+      expect(res.status).toBe(400);
+      expect(errorOf(res).issues?.[0].path).toBe("env");
+    },
+  );
 
   it("DELETE needs ?confirm=<name> (400 otherwise) and then removes the environment", async () => {
     const name = await createEnv();
@@ -106,7 +109,9 @@ describe("POST /environments/{env}/promote", () => {
     await api("PUT", `/environments/${from}/flags/beta`, { body: gated("beta", "outer") });
     await api("PUT", `/environments/${from}/flags/other`, { body: boolFlag("other") });
     await api("PUT", `/environments/${to}/flags/keep`, { body: boolFlag("keep") });
-    const before = (await api("GET", "/environments")).body.environments.find((e: { name: string }) => e.name === to).version;
+    const before = (await api("GET", "/environments")).body.environments.find(
+      (e: { name: string }) => e.name === to,
+    ).version;
 
     const res = await api("POST", `/environments/${from}/promote`, { body: { to, flags: ["beta"] } });
     expect(res.status).toBe(200);
@@ -116,7 +121,9 @@ describe("POST /environments/{env}/promote", () => {
 
     const flags = (await api("GET", `/environments/${to}/flags`)).body.flags.map((f: { key: string }) => f.key).sort();
     expect(flags).toEqual(["beta", "keep"]);
-    const segments = (await api("GET", `/environments/${to}/segments`)).body.segments.map((s: { key: string }) => s.key).sort();
+    const segments = (await api("GET", `/environments/${to}/segments`)).body.segments
+      .map((s: { key: string }) => s.key)
+      .sort();
     expect(segments).toEqual(["inner", "outer"]);
   });
 

@@ -8,7 +8,7 @@ const flagdDoc = {
       state: "ENABLED",
       variants: { on: true, off: false },
       defaultVariant: "off",
-      targeting: { if: [{ "ends_with": [{ var: "email" }, "@example.com"] }, "on", "off"] },
+      targeting: { if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] },
     },
     color: { state: "DISABLED", variants: { red: "red", blue: "blue" }, defaultVariant: "red" },
   },
@@ -45,7 +45,9 @@ describe("PUT/GET /environments/{env}/flagd", () => {
   it("what flagd cannot express (prerequisites) is listed in the export's `warnings`", async () => {
     const env = await createEnv();
     await api("PUT", `/environments/${env}/flags/base`, { body: boolFlag("base", { defaultVariant: "on" }) });
-    await api("PUT", `/environments/${env}/flags/child`, { body: boolFlag("child", { prerequisites: [{ flag: "base", variant: "on" }] }) });
+    await api("PUT", `/environments/${env}/flags/child`, {
+      body: boolFlag("child", { prerequisites: [{ flag: "base", variant: "on" }] }),
+    });
     const exported = await api("GET", `/environments/${env}/flagd`);
     expect(exported.status).toBe(200);
     expect(Array.isArray(exported.body.warnings)).toBe(true);
@@ -74,15 +76,30 @@ describe("PUT/GET /environments/{env}/flagd", () => {
 
   it("malformed JSON is 400; a document over 10 MB is 413; over 1 MB but under 10 MB is accepted", async () => {
     const env = await createEnv();
-    const malformed = await api("PUT", `/environments/${env}/flagd`, { raw: "{flags:", headers: { "content-type": "application/json" } });
+    const malformed = await api("PUT", `/environments/${env}/flagd`, {
+      raw: "{flags:",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect(errorOf(malformed).code).toBe("MALFORMED_JSON");
 
-    const big = { flags: { big: { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on", metadata: { note: "x".repeat(1_500_000) } } } };
+    const big = {
+      flags: {
+        big: {
+          state: "ENABLED",
+          variants: { on: true, off: false },
+          defaultVariant: "on",
+          metadata: { note: "x".repeat(1_500_000) },
+        },
+      },
+    };
     const accepted = await api("PUT", `/environments/${env}/flagd`, { body: big });
     expect(accepted.status).not.toBe(413);
 
-    const huge = await api("PUT", `/environments/${env}/flagd`, { raw: " ".repeat(10 * 1024 * 1024 + 1) + "{}", headers: { "content-type": "application/json" } });
+    const huge = await api("PUT", `/environments/${env}/flagd`, {
+      raw: " ".repeat(10 * 1024 * 1024 + 1) + "{}",
+      headers: { "content-type": "application/json" },
+    });
     expect(huge.status).toBe(413);
     expect(errorOf(huge).code).toBe("PAYLOAD_TOO_LARGE");
   });
@@ -94,7 +111,9 @@ describe("PUT /environments/{env}/flagd: re-import keeps what the file does not 
     expect((await api("PUT", `/environments/${env}/flagd`, { body: flagdDoc })).status).toBe(200);
     const flag = (await api("GET", `/environments/${env}/flags/color`)).body;
     const { version: _v, ...body } = flag.flag ?? flag;
-    const edited = await api("PUT", `/environments/${env}/flags/color`, { body: { ...body, clientVisible: true, description: "shown in the shop", tags: ["web"] } });
+    const edited = await api("PUT", `/environments/${env}/flags/color`, {
+      body: { ...body, clientVisible: true, description: "shown in the shop", tags: ["web"] },
+    });
     expect(edited.status).toBe(200);
 
     // The GitOps loop: the same file from Git again.
@@ -105,7 +124,10 @@ describe("PUT /environments/{env}/flagd: re-import keeps what the file does not 
     expect(f.description).toBe("shown in the shop");
     expect(f.tags).toEqual(["web"]);
     // A flag the file did not mark stays hidden; the file's own statement wins.
-    const hidden = { ...flagdDoc, flags: { ...flagdDoc.flags, color: { ...flagdDoc.flags.color, metadata: { "edgeflags.clientVisible": false } } } };
+    const hidden = {
+      ...flagdDoc,
+      flags: { ...flagdDoc.flags, color: { ...flagdDoc.flags.color, metadata: { "edgeflags.clientVisible": false } } },
+    };
     expect((await api("PUT", `/environments/${env}/flagd`, { body: hidden })).status).toBe(200);
     const last = (await api("GET", `/environments/${env}/flags/color`)).body;
     expect((last.flag ?? last).clientVisible).toBe(false);
@@ -114,10 +136,18 @@ describe("PUT /environments/{env}/flagd: re-import keeps what the file does not 
 
   it("new flags take the flag-set level edgeflags.clientVisible", async () => {
     const env = await createEnv();
-    const put = await api("PUT", `/environments/${env}/flagd`, { body: { ...flagdDoc, metadata: { "edgeflags.clientVisible": true, flagSetId: "web" } } });
+    const put = await api("PUT", `/environments/${env}/flagd`, {
+      body: { ...flagdDoc, metadata: { "edgeflags.clientVisible": true, flagSetId: "web" } },
+    });
     expect(put.status).toBe(200);
-    const flags = (await api("GET", `/environments/${env}/flags`)).body.flags as { key: string; clientVisible: boolean }[];
-    expect(flags.map((f) => [f.key, f.clientVisible]).sort()).toEqual([["color", true], ["new-checkout", true]]);
+    const flags = (await api("GET", `/environments/${env}/flags`)).body.flags as {
+      key: string;
+      clientVisible: boolean;
+    }[];
+    expect(flags.map((f) => [f.key, f.clientVisible]).sort()).toEqual([
+      ["color", true],
+      ["new-checkout", true],
+    ]);
     const exported = (await api("GET", `/environments/${env}/flagd`)).body;
     expect(exported.metadata).toEqual({ flagSetId: "web" });
   });

@@ -10,7 +10,9 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
     const v1 = created.body.version as number;
     expect(created.headers.get("etag")).toBe(`"${v1}"`);
 
-    const replaced = await api("PUT", `/environments/${env}/flags/checkout`, { body: boolFlag("checkout", { defaultVariant: "on" }) });
+    const replaced = await api("PUT", `/environments/${env}/flags/checkout`, {
+      body: boolFlag("checkout", { defaultVariant: "on" }),
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body.version).toBeGreaterThan(v1);
 
@@ -54,7 +56,10 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
 
   it("malformed JSON is 400 MALFORMED_JSON; an empty body too", async () => {
     const env = await createEnv();
-    const bad = await api("PUT", `/environments/${env}/flags/f`, { raw: '{"key":', headers: { "content-type": "application/json" } });
+    const bad = await api("PUT", `/environments/${env}/flags/f`, {
+      raw: '{"key":',
+      headers: { "content-type": "application/json" },
+    });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).code).toBe("MALFORMED_JSON");
     const empty = await api("PUT", `/environments/${env}/flags/f`, { raw: "" });
@@ -73,7 +78,10 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
   it("a body over 1 MB is 413 with a JSON error, by declared length and by streamed size", async () => {
     const env = await createEnv();
     const huge = JSON.stringify(boolFlag("f", { description: "x".repeat(1024 * 1024 + 10) }));
-    const declared = await api("PUT", `/environments/${env}/flags/f`, { raw: huge, headers: { "content-type": "application/json" } });
+    const declared = await api("PUT", `/environments/${env}/flags/f`, {
+      raw: huge,
+      headers: { "content-type": "application/json" },
+    });
     expect(declared.status).toBe(413);
     expect(errorOf(declared).code).toBe("PAYLOAD_TOO_LARGE");
 
@@ -117,16 +125,49 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
   it("?view=summary lists one row per flag without definitions; the plain list keeps full definitions", async () => {
     const env = await createEnv();
     const longText = "x".repeat(100);
-    expect((await api("PUT", `/environments/${env}/flags/plain`, { body: boolFlag("plain", { enabled: false, metadata: { description: "from flagd" } }) })).status).toBe(201);
-    expect((await api("PUT", `/environments/${env}/flags/native`, { body: {
-      key: "native", type: "string", kind: "experiment", description: "d", tags: ["web"], clientVisible: true,
-      variants: { a: "A", b: longText, c: "C" }, defaultVariant: "b",
-      prerequisites: [{ flag: "plain", variant: "on" }],
-      targets: [{ variant: "a", values: ["u1", "u2"] }],
-      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@x"] }, serve: { variant: "c" } }],
-      fallthrough: { rollout: { variants: [{ variant: "a", weight: 1 }, { variant: "c", weight: 1 }] } },
-    } })).status).toBe(201);
-    await api("PUT", `/environments/${env}/flags/logic`, { body: { key: "logic", type: "object", variants: { v: { n: 1 } }, defaultVariant: "v", targeting: { if: [true, "v", null] } } });
+    expect(
+      (
+        await api("PUT", `/environments/${env}/flags/plain`, {
+          body: boolFlag("plain", { enabled: false, metadata: { description: "from flagd" } }),
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api("PUT", `/environments/${env}/flags/native`, {
+          body: {
+            key: "native",
+            type: "string",
+            kind: "experiment",
+            description: "d",
+            tags: ["web"],
+            clientVisible: true,
+            variants: { a: "A", b: longText, c: "C" },
+            defaultVariant: "b",
+            prerequisites: [{ flag: "plain", variant: "on" }],
+            targets: [{ variant: "a", values: ["u1", "u2"] }],
+            rules: [{ when: { attribute: "email", op: "endsWith", values: ["@x"] }, serve: { variant: "c" } }],
+            fallthrough: {
+              rollout: {
+                variants: [
+                  { variant: "a", weight: 1 },
+                  { variant: "c", weight: 1 },
+                ],
+              },
+            },
+          },
+        })
+      ).status,
+    ).toBe(201);
+    await api("PUT", `/environments/${env}/flags/logic`, {
+      body: {
+        key: "logic",
+        type: "object",
+        variants: { v: { n: 1 } },
+        defaultVariant: "v",
+        targeting: { if: [true, "v", null] },
+      },
+    });
 
     const full = await api("GET", `/environments/${env}/flags`);
     expect(full.body.flags.find((f: { key: string }) => f.key === "native").rules).toHaveLength(1);
@@ -136,8 +177,15 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
     const byKey = Object.fromEntries(list.body.flags.map((f: { key: string }) => [f.key, f]));
     expect(Object.keys(byKey).sort()).toEqual(["logic", "native", "plain"]);
     expect(byKey.native).toMatchObject({
-      key: "native", type: "string", kind: "experiment", description: "d", tags: ["web"], enabled: true, clientVisible: true,
-      defaultVariant: "b", variants: ["a", "b", "c"],
+      key: "native",
+      type: "string",
+      kind: "experiment",
+      description: "d",
+      tags: ["web"],
+      enabled: true,
+      clientVisible: true,
+      defaultVariant: "b",
+      variants: ["a", "b", "c"],
       targeting: { logic: false, targets: 2, rules: 1, rollout: true, prerequisites: 1 },
     });
     expect(byKey.native.defaultValue).toHaveLength(40);
@@ -147,7 +195,13 @@ describe("flags: GET/PUT/DELETE /environments/{env}/flags/{key}", () => {
     expect(byKey.native).not.toHaveProperty("targets");
     // Lifecycle decorates summaries too (the Insights tab lists them).
     expect(typeof byKey.native.status).toBe("string");
-    expect(byKey.plain).toMatchObject({ enabled: false, clientVisible: false, description: "from flagd", defaultValue: "false", targeting: { logic: false, targets: 0, rules: 0, rollout: false, prerequisites: 0 } });
+    expect(byKey.plain).toMatchObject({
+      enabled: false,
+      clientVisible: false,
+      description: "from flagd",
+      defaultValue: "false",
+      targeting: { logic: false, targets: 0, rules: 0, rollout: false, prerequisites: 0 },
+    });
     expect(byKey.logic).toMatchObject({ type: "object", targeting: { logic: true } });
     expect(byKey.logic).not.toHaveProperty("defaultValue");
     expect(byKey.logic).not.toHaveProperty("targeting.if");
@@ -172,7 +226,10 @@ describe("If-Match", () => {
   ])("a current %s If-Match lets PUT through", async (_label, form) => {
     const env = await createEnv();
     const v = await flagAt(env, "f");
-    const res = await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f", { enabled: false }), headers: { "if-match": form(v) } });
+    const res = await api("PUT", `/environments/${env}/flags/f`, {
+      body: boolFlag("f", { enabled: false }),
+      headers: { "if-match": form(v) },
+    });
     expect(res.status).toBe(200);
     expect(res.body.enabled).toBe(false);
   });
@@ -180,8 +237,12 @@ describe("If-Match", () => {
   it("a stale If-Match on PUT is 412 and nothing changes", async () => {
     const env = await createEnv();
     const v1 = await flagAt(env, "f");
-    const v2 = (await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f", { defaultVariant: "on" }) })).body.version;
-    const stale = await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f", { enabled: false }), headers: { "if-match": `"${v1}"` } });
+    const v2 = (await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f", { defaultVariant: "on" }) }))
+      .body.version;
+    const stale = await api("PUT", `/environments/${env}/flags/f`, {
+      body: boolFlag("f", { enabled: false }),
+      headers: { "if-match": `"${v1}"` },
+    });
     expect(stale.status).toBe(412);
     expect(errorOf(stale).code).toBe("PRECONDITION_FAILED");
     expect(stale.headers.get("etag")).toBe(`"${v2}"`);
@@ -192,9 +253,15 @@ describe("If-Match", () => {
 
   it("If-Match on a key that does not exist is 412 (nothing is created); If-Match: * likewise", async () => {
     const env = await createEnv();
-    const res = await api("PUT", `/environments/${env}/flags/new`, { body: boolFlag("new"), headers: { "if-match": '"3"' } });
+    const res = await api("PUT", `/environments/${env}/flags/new`, {
+      body: boolFlag("new"),
+      headers: { "if-match": '"3"' },
+    });
     expect(res.status).toBe(412);
-    const star = await api("PUT", `/environments/${env}/flags/new`, { body: boolFlag("new"), headers: { "if-match": "*" } });
+    const star = await api("PUT", `/environments/${env}/flags/new`, {
+      body: boolFlag("new"),
+      headers: { "if-match": "*" },
+    });
     expect(star.status).toBe(412);
     expect((await api("GET", `/environments/${env}/flags/new`)).status).toBe(404);
   });
@@ -202,7 +269,10 @@ describe("If-Match", () => {
   it("a non-version tag never matches (412)", async () => {
     const env = await createEnv();
     await flagAt(env, "f");
-    const res = await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f"), headers: { "if-match": '"abc"' } });
+    const res = await api("PUT", `/environments/${env}/flags/f`, {
+      body: boolFlag("f"),
+      headers: { "if-match": '"abc"' },
+    });
     expect(res.status).toBe(412);
   });
 
@@ -246,7 +316,10 @@ describe("hostile flag bodies: a clear 400, never a 500, nothing stored", () => 
       '{"key":"f","type":"boolean","variants":{"__proto__":true,"on":true},"defaultVariant":"on"}',
       '{"key":"f","type":"boolean","variants":{"on":true},"defaultVariant":"on","metadata":{"__proto__":"x"}}',
     ]) {
-      const put = await api("PUT", `/environments/${env}/flags/f`, { raw, headers: { "content-type": "application/json" } });
+      const put = await api("PUT", `/environments/${env}/flags/f`, {
+        raw,
+        headers: { "content-type": "application/json" },
+      });
       expect(put.status).toBe(400);
       expect(JSON.stringify(put.body)).toContain("__proto__");
     }
@@ -257,7 +330,10 @@ describe("hostile flag bodies: a clear 400, never a 500, nothing stored", () => 
     const env = await createEnv();
     const when = '{"not":'.repeat(50_000) + '{"attribute":"a","op":"equals","values":["x"]}' + "}".repeat(50_000);
     const raw = `{"key":"f","type":"boolean","variants":{"on":true},"defaultVariant":"on","rules":[{"when":${when},"serve":{"variant":"on"}}]}`;
-    const put = await api("PUT", `/environments/${env}/flags/f`, { raw, headers: { "content-type": "application/json" } });
+    const put = await api("PUT", `/environments/${env}/flags/f`, {
+      raw,
+      headers: { "content-type": "application/json" },
+    });
     expect(put.status).toBe(400);
     expect(JSON.stringify(put.body)).toContain("nested deeper than 160 levels");
   });

@@ -23,8 +23,11 @@ async function versionOf(name: string): Promise<number> {
 /** An environment with segment `vip` holding `start` batch keys, then a policy of one approval. */
 async function guarded(prefix: string, start: string[] = []): Promise<string> {
   const env = await createEnv(prefix);
-  expect((await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"] } })).status).toBe(201);
-  if (start.length > 0) expect((await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: start } })).status).toBe(200);
+  expect((await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"] } })).status).toBe(
+    201,
+  );
+  if (start.length > 0)
+    expect((await api("POST", `/environments/${env}/segments/vip/keys`, { body: { add: start } })).status).toBe(200);
   expect((await api("PUT", `/environments/${env}/policy`, { body: { approvals: 1 } })).status).toBe(200);
   return env;
 }
@@ -33,12 +36,21 @@ const storeOf = (name: string) => E.ENV_STORE.getByName(name) as unknown as Dura
 
 /** The held key rows of change request `id`: how many, and the longest. */
 async function heldRows(env: string, id: string): Promise<{ rows: number; longest: number }> {
-  return runInDurableObject(storeOf(env), (_s: EnvironmentStore, state) =>
-    state.storage.sql.exec<{ rows: number; longest: number | null }>(`SELECT COUNT(*) AS rows, MAX(LENGTH(keys)) AS longest FROM change_request_keys WHERE id = ?`, id)
-      .toArray().map((r) => ({ rows: r.rows, longest: r.longest ?? 0 }))[0]!);
+  return runInDurableObject(
+    storeOf(env),
+    (_s: EnvironmentStore, state) =>
+      state.storage.sql
+        .exec<{ rows: number; longest: number | null }>(
+          `SELECT COUNT(*) AS rows, MAX(LENGTH(keys)) AS longest FROM change_request_keys WHERE id = ?`,
+          id,
+        )
+        .toArray()
+        .map((r) => ({ rows: r.rows, longest: r.longest ?? 0 }))[0]!,
+  );
 }
 
-const post = (env: string, body: unknown, token?: string) => api("POST", `/environments/${env}/segments/vip/keys`, { body, ...(token === undefined ? {} : { token }) });
+const post = (env: string, body: unknown, token?: string) =>
+  api("POST", `/environments/${env}/segments/vip/keys`, { body, ...(token === undefined ? {} : { token }) });
 const review = (env: string, id: string, action: string, token?: string) =>
   api("POST", `/environments/${env}/change-requests/${id}/${action}`, token === undefined ? {} : { token });
 
@@ -46,16 +58,35 @@ describe("big-segment key batches under an approval policy", () => {
   it("answers 202 with a pending request listing counts, not keys; another principal's approval applies it as one version", async () => {
     const env = await guarded("held-keys", ["old-1", "old-2", "old-3"]);
     const version = await versionOf(env);
-    const held = await post(env, { add: ["secret-a", "secret-b", "old-1", "secret-a"], remove: ["old-2", "not-there"] });
+    const held = await post(env, {
+      add: ["secret-a", "secret-b", "old-1", "secret-a"],
+      remove: ["old-2", "not-there"],
+    });
     expect(held.status, JSON.stringify(held.body)).toBe(202);
     const id = held.body.changeRequest.id;
-    expect(held.body.changeRequest).toMatchObject({ status: "pending", operation: "segment.keys", target: "vip", baseVersion: version, required: 1 });
+    expect(held.body.changeRequest).toMatchObject({
+      status: "pending",
+      operation: "segment.keys",
+      target: "vip",
+      baseVersion: version,
+      required: 1,
+    });
     expect(held.body.changeRequest.changes).toEqual([
-      { kind: "segment", key: "vip", action: "keys", before: { count: 3 }, after: { segment: "vip", added: 2, removed: 1, count: 4 } },
+      {
+        kind: "segment",
+        key: "vip",
+        action: "keys",
+        before: { count: 3 },
+        after: { segment: "vip", added: 2, removed: 1, count: 4 },
+      },
     ]);
     // Nothing changed; the listing names counts only.
     expect(await versionOf(env)).toBe(version);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({ segment: "vip", count: 3, keys: ["old-1", "old-2", "old-3"] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({
+      segment: "vip",
+      count: 3,
+      keys: ["old-1", "old-2", "old-3"],
+    });
     const listed = await api("GET", `/environments/${env}/change-requests?status=pending`);
     expect(listed.body.changeRequests.map((c: { id: string }) => c.id)).toEqual([id]);
     expect(JSON.stringify(listed.body)).not.toContain("secret-");
@@ -66,17 +97,28 @@ describe("big-segment key batches under an approval policy", () => {
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     expect(approved.body).toMatchObject({ status: "applied", version: version + 1 });
     expect(await versionOf(env)).toBe(version + 1);
-    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({ segment: "vip", count: 4, keys: ["old-1", "old-3", "secret-a", "secret-b"] });
+    expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body).toEqual({
+      segment: "vip",
+      count: 4,
+      keys: ["old-1", "old-3", "secret-a", "secret-b"],
+    });
     const history = await api("GET", `/environments/${env}/history?limit=5`);
     const row = history.body.entries.find((e: { version: number }) => e.version === version + 1);
-    expect(row).toMatchObject({ operation: "segment.keys", target: "vip", actor: "bootstrap", diff: { segment: "vip", added: 2, removed: 1, count: 4, changeRequest: id } });
+    expect(row).toMatchObject({
+      operation: "segment.keys",
+      target: "vip",
+      actor: "bootstrap",
+      diff: { segment: "vip", added: 2, removed: 1, count: 4, changeRequest: id },
+    });
     expect(JSON.stringify(history.body)).not.toContain("secret-");
     expect(await heldRows(env, id)).toEqual({ rows: 0, longest: 0 });
   });
 
   it("refuses bad batches as before (400, 404) instead of holding them", async () => {
     const env = await guarded("held-keys-bad");
-    expect(errorOf(await post(env, { add: ["a"], remove: ["a"] })).issues?.[0]?.message).toMatch(/both added and removed/);
+    expect(errorOf(await post(env, { add: ["a"], remove: ["a"] })).issues?.[0]?.message).toMatch(
+      /both added and removed/,
+    );
     expect((await api("POST", `/environments/${env}/segments/nope/keys`, { body: { add: ["a"] } })).status).toBe(404);
     expect((await api("GET", `/environments/${env}/change-requests`)).body.changeRequests).toEqual([]);
   });
@@ -86,7 +128,9 @@ describe("big-segment key batches under an approval policy", () => {
     const other = await secondAdmin();
     const first = (await post(env, { add: ["k1"] })).body.changeRequest.id;
     const second = (await post(env, { add: ["k2"], remove: ["k0"] })).body.changeRequest.id;
-    const edit = (await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"], description: "edited" } })).body.changeRequest.id;
+    const edit = (
+      await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-1"], description: "edited" } })
+    ).body.changeRequest.id;
     expect((await review(env, first, "approve", other)).body.status).toBe("applied");
     const version = await versionOf(env);
     const stale = await review(env, second, "approve", other);
@@ -99,7 +143,8 @@ describe("big-segment key batches under an approval policy", () => {
     expect(await heldRows(env, second)).toEqual({ rows: 0, longest: 0 });
     // A batch held before a definition change of its segment conflicts too.
     const third = (await post(env, { add: ["k3"] })).body.changeRequest.id;
-    const editAgain = (await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-2"] } })).body.changeRequest.id;
+    const editAgain = (await api("PUT", `/environments/${env}/segments/vip`, { body: { included: ["inline-2"] } })).body
+      .changeRequest.id;
     expect((await review(env, editAgain, "approve", other)).body.status).toBe("applied");
     expect((await review(env, third, "approve", other)).status).toBe(409);
     expect((await api("GET", `/environments/${env}/segments/vip/keys`)).body.keys).toEqual(["k0", "k1"]);
@@ -147,7 +192,12 @@ describe("big-segment key batches under an approval policy", () => {
     const held = await post(env, { add: added, remove: ["gone"] });
     expect(held.status, JSON.stringify(held.body).slice(0, 500)).toBe(202);
     const id = held.body.changeRequest.id;
-    expect(held.body.changeRequest.changes[0].after).toEqual({ segment: "vip", added: 99_999, removed: 1, count: 99_999 });
+    expect(held.body.changeRequest.changes[0].after).toEqual({
+      segment: "vip",
+      added: 99_999,
+      removed: 1,
+      count: 99_999,
+    });
     const rows = await heldRows(env, id);
     expect(rows.rows).toBeGreaterThan(10);
     expect(rows.longest).toBeLessThanOrEqual(90_000);
@@ -156,7 +206,9 @@ describe("big-segment key batches under an approval policy", () => {
     expect(approved.body).toMatchObject({ status: "applied", version: version + 1 });
     const page = await api("GET", `/environments/${env}/segments/vip/keys?limit=2`);
     expect(page.body).toMatchObject({ count: 99_999, keys: [added[0], added[1]] });
-    expect((await api("GET", `/environments/${env}/segments/vip/keys?after=gond&limit=1`)).body.keys).not.toEqual(["gone"]);
+    expect((await api("GET", `/environments/${env}/segments/vip/keys?after=gond&limit=1`)).body.keys).not.toEqual([
+      "gone",
+    ]);
     expect(await heldRows(env, id)).toEqual({ rows: 0, longest: 0 });
   });
 });

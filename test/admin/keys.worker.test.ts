@@ -32,7 +32,9 @@ describe("SDK keys: /environments/{env}/keys", () => {
     const minted = await api("POST", `/environments/${env}/keys`, { body: { kind: "client" } });
     const revoked = await api("DELETE", `/environments/${env}/keys/${minted.body.id}`);
     expect(revoked.status).toBe(200);
-    const info = (await api("GET", `/environments/${env}/keys`)).body.keys.find((k: { id: string }) => k.id === minted.body.id);
+    const info = (await api("GET", `/environments/${env}/keys`)).body.keys.find(
+      (k: { id: string }) => k.id === minted.body.id,
+    );
     expect(info.revokedAt).toEqual(expect.any(String));
     expect((await api("DELETE", `/environments/${env}/keys/${minted.body.id}`)).status).toBe(404);
     expect((await api("DELETE", `/environments/${env}/keys/nope`)).status).toBe(404);

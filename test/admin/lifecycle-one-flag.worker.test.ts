@@ -12,11 +12,18 @@ const rawStub = (env: string) => E.ENV_STORE.getByName(env) as unknown as Durabl
 
 /** Stops the environment's insights clock at `at`, so the list and each one-flag read judge at one instant. */
 async function clockAt(env: string, at: number) {
-  await runInDurableObject(rawStub(env), (store: EnvironmentStore) => { store.insights.now = () => at; });
+  await runInDurableObject(rawStub(env), (store: EnvironmentStore) => {
+    store.insights.now = () => at;
+  });
 }
 
 /** The lifecycle fields of a flag answer. */
-const lifecycleOf = (flag: Record<string, unknown>) => ({ kind: flag.kind, status: flag.status, stale: flag.stale, lastEvaluatedAt: flag.lastEvaluatedAt });
+const lifecycleOf = (flag: Record<string, unknown>) => ({
+  kind: flag.kind,
+  status: flag.status,
+  stale: flag.stale,
+  lastEvaluatedAt: flag.lastEvaluatedAt,
+});
 
 /**
  * Counts the SQL work of the environment's Durable Object from now on: statements run and rows
@@ -58,9 +65,27 @@ describe("GET …/flags/{key} computes the lifecycle of that flag only", () => {
     const env = await createEnv("lc-one");
     const start = Date.now();
     // Window 2 s; release lifetime 5 s, operational 1 s; kill-switch permanent. The clock then moves 10 s on.
-    expect((await api("PUT", `/environments/${env}/lifecycle`, { body: { statusWindowDays: 2 * SECOND_IN_DAYS, lifetimeDays: { release: 5 * SECOND_IN_DAYS, operational: SECOND_IN_DAYS } } })).status).toBe(200);
-    for (const [key, kind] of [["idle", "release"], ["launched", "release"], ["active", "experiment"], ["ks", "kill-switch"], ["ops", "operational"], ["perm", "permission"]] as const) {
-      expect((await api("PUT", `/environments/${env}/flags/${key}`, { body: boolFlag(key, { kind }) })).status).toBe(201);
+    expect(
+      (
+        await api("PUT", `/environments/${env}/lifecycle`, {
+          body: {
+            statusWindowDays: 2 * SECOND_IN_DAYS,
+            lifetimeDays: { release: 5 * SECOND_IN_DAYS, operational: SECOND_IN_DAYS },
+          },
+        })
+      ).status,
+    ).toBe(200);
+    for (const [key, kind] of [
+      ["idle", "release"],
+      ["launched", "release"],
+      ["active", "experiment"],
+      ["ks", "kill-switch"],
+      ["ops", "operational"],
+      ["perm", "permission"],
+    ] as const) {
+      expect((await api("PUT", `/environments/${env}/flags/${key}`, { body: boolFlag(key, { kind }) })).status).toBe(
+        201,
+      );
     }
     const at = start + 10_000;
     await evaluated(env, "launched", "on", at - 500);
@@ -72,22 +97,37 @@ describe("GET …/flags/{key} computes the lifecycle of that flag only", () => {
     await evaluated(env, "gone", "on", at - 300);
     await clockAt(env, at);
     expect(await oneMatchesList(env)).toEqual({
-      idle: ["inactive", true], launched: ["launched", true], active: ["active", false], ks: ["inactive", false],
-      ops: ["launched", true], perm: ["launched", false],
+      idle: ["inactive", true],
+      launched: ["launched", true],
+      active: ["active", false],
+      ks: ["inactive", false],
+      ops: ["launched", true],
+      perm: ["launched", false],
     });
     expect((await api("GET", `/environments/${env}/flags/gone`)).status).toBe(404);
   });
 
   it("answers the same lifecycle fields as the list's entry: new, changed within the window, deleted and created again", async () => {
     const env = await createEnv("lc-one-new");
-    for (const key of ["brand", "fresh", "reborn"]) expect((await api("PUT", `/environments/${env}/flags/${key}`, { body: boolFlag(key) })).status).toBe(201);
+    for (const key of ["brand", "fresh", "reborn"])
+      expect((await api("PUT", `/environments/${env}/flags/${key}`, { body: boolFlag(key) })).status).toBe(201);
     await evaluated(env, "reborn", "on", Date.now());
     expect((await api("DELETE", `/environments/${env}/flags/reborn`)).status).toBe(200);
-    expect((await api("PUT", `/environments/${env}/flags/reborn`, { body: boolFlag("reborn", { kind: "experiment" }) })).status).toBe(201);
+    expect(
+      (await api("PUT", `/environments/${env}/flags/reborn`, { body: boolFlag("reborn", { kind: "experiment" }) }))
+        .status,
+    ).toBe(201);
     // Evaluated with one variant only, but changed within the window: active, not launched.
     await evaluated(env, "fresh", "on", Date.now());
-    expect((await api("PUT", `/environments/${env}/flags/fresh`, { body: boolFlag("fresh", { defaultVariant: "on" }) })).status).toBe(200);
-    expect(await oneMatchesList(env)).toEqual({ brand: ["new", false], fresh: ["active", false], reborn: ["active", false] });
+    expect(
+      (await api("PUT", `/environments/${env}/flags/fresh`, { body: boolFlag("fresh", { defaultVariant: "on" }) }))
+        .status,
+    ).toBe(200);
+    expect(await oneMatchesList(env)).toEqual({
+      brand: ["new", false],
+      fresh: ["active", false],
+      reborn: ["active", false],
+    });
     const reborn = await api("GET", `/environments/${env}/flags/reborn`);
     expect(reborn.body).toMatchObject({ kind: "experiment", lastEvaluatedAt: expect.any(String) });
   });
@@ -96,7 +136,20 @@ describe("GET …/flags/{key} computes the lifecycle of that flag only", () => {
     const work = async (count: number) => {
       const env = await createEnv("lc-rows");
       const flags = Array.from({ length: count }, (_, i) => boolFlag(`f${i}`));
-      expect((await api("PUT", `/environments/${env}/flagd`, { body: { flags: Object.fromEntries(flags.map(({ key }) => [key, { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off" }])) } })).status).toBe(200);
+      expect(
+        (
+          await api("PUT", `/environments/${env}/flagd`, {
+            body: {
+              flags: Object.fromEntries(
+                flags.map(({ key }) => [
+                  key,
+                  { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off" },
+                ]),
+              ),
+            },
+          })
+        ).status,
+      ).toBe(200);
       for (let i = 0; i < count; i++) await evaluated(env, `f${i}`, "on", Date.now());
       const meter = await sqlMeter(env);
       // The fewest of three reads: work the object does beside the GET (an alarm) only ever adds.
@@ -120,10 +173,12 @@ describe("GET …/flags/{key} computes the lifecycle of that flag only", () => {
     await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f", { kind: "operational" }) });
     await evaluated(env, "ghost", "on", Date.now());
     const store = E.ENV_STORE.getByName(env) as unknown as InsightsStoreApi;
-    expect(await store.flagLifecycle("f")).toEqual({ ok: true, value: { kind: "operational", status: "new", stale: false, lastEvaluatedAt: null } });
+    expect(await store.flagLifecycle("f")).toEqual({
+      ok: true,
+      value: { kind: "operational", status: "new", stale: false, lastEvaluatedAt: null },
+    });
     expect(await store.flagLifecycle("ghost")).toMatchObject({ ok: false, error: { code: "not_found" } });
     expect((await api("DELETE", `/environments/${env}?confirm=${env}`)).status).toBe(200);
     expect(await store.flagLifecycle("f")).toMatchObject({ ok: false, error: { code: "no_environment" } });
   });
 });
-

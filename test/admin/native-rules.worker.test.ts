@@ -6,7 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { api, createEnv, errorOf } from "./support";
 
-const logicFlag = (targeting: unknown) => ({ key: "checkout", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", targeting });
+const logicFlag = (targeting: unknown) => ({
+  key: "checkout",
+  type: "boolean",
+  variants: { on: true, off: false },
+  defaultVariant: "off",
+  targeting,
+});
 
 describe("POST …/native-rules", () => {
   it("answers the native rules of JSON Logic that converts exactly, and writes nothing", async () => {
@@ -18,7 +24,9 @@ describe("POST …/native-rules", () => {
     expect(res.status).toBe(200);
     expect(res.body.convertible).toBe(true);
     expect(res.body.flag.targeting).toBeUndefined();
-    expect(res.body.flag.rules).toEqual([{ when: { attribute: "country", op: "in", values: ["de", "at"] }, serve: { variant: "on" } }]);
+    expect(res.body.flag.rules).toEqual([
+      { when: { attribute: "country", op: "in", values: ["de", "at"] }, serve: { variant: "on" } },
+    ]);
     expect((await api("GET", `/environments/${name}`)).body.version).toBe(before);
     expect((await api("GET", `/environments/${name}/flags/checkout`)).status).toBe(404);
   });
@@ -29,7 +37,11 @@ describe("POST …/native-rules", () => {
       body: { draft: logicFlag({ if: [{ "==": [{ var: "age" }, 21] }, "on", "off"] }) },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ convertible: false, path: "targeting.if[0].==", reason: expect.stringContaining("loose equality") });
+    expect(res.body).toEqual({
+      convertible: false,
+      path: "targeting.if[0].==",
+      reason: expect.stringContaining("loose equality"),
+    });
   });
 
   it("refuses a body that is not a flag definition with 400", async () => {

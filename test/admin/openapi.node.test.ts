@@ -53,14 +53,24 @@ describe("openapi.json", () => {
   // makes none of its own (the unnamed recursive JSON value it hoists is zod's z.json()).
   it("takes every component from the contract's registry (src/core/wire/dto/components.ts)", () => {
     const hoisted = Object.keys(committed.components.schemas).filter((name) => !(name in COMPONENTS));
-    expect(hoisted.every((name) => /^(JsonValue|Shared\d+)$/.test(name)), hoisted.join()).toBe(true);
-    expect(Object.keys(committed.components.schemas).filter((name) => name in COMPONENTS).sort()).toEqual(Object.keys(COMPONENTS).sort());
+    expect(
+      hoisted.every((name) => /^(JsonValue|Shared\d+)$/.test(name)),
+      hoisted.join(),
+    ).toBe(true);
+    expect(
+      Object.keys(committed.components.schemas)
+        .filter((name) => name in COMPONENTS)
+        .sort(),
+    ).toEqual(Object.keys(COMPONENTS).sort());
   });
 
   it("declares no schema of its own in scripts/openapi.ts", () => {
     const source = readFileSync(fileURLToPath(new URL("../../scripts/openapi.ts", import.meta.url)), "utf8")
-      .replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
-    const constructors = source.match(/\bz\.(object|looseObject|strictObject|string|number|int|boolean|enum|literal|array|record|union|intersection|optional|nullable|json|unknown)\(/g);
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/(^|[^:])\/\/.*$/gm, "$1");
+    const constructors = source.match(
+      /\bz\.(object|looseObject|strictObject|string|number|int|boolean|enum|literal|array|record|union|intersection|optional|nullable|json|unknown)\(/g,
+    );
     expect(constructors ?? []).toEqual([]);
   });
 

@@ -17,7 +17,9 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     expect(got.headers.get("etag")).toBe(`"${replaced.body.version}"`);
     expect((await api("GET", `/environments/${env}/segments`)).body.segments).toHaveLength(1);
 
-    const stale = await api("DELETE", `/environments/${env}/segments/beta`, { headers: { "if-match": `"${created.body.version}"` } });
+    const stale = await api("DELETE", `/environments/${env}/segments/beta`, {
+      headers: { "if-match": `"${created.body.version}"` },
+    });
     expect(stale.status).toBe(412);
     expect((await api("DELETE", `/environments/${env}/segments/beta`)).status).toBe(200);
     expect((await api("GET", `/environments/${env}/segments/beta`)).status).toBe(404);
@@ -31,19 +33,27 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     expect(put.status).toBe(201);
     const flag = await api("PUT", `/environments/${env}/flags/beta-ui`, {
       body: {
-        type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
         rules: [{ when: { segment: "big" }, serve: { variant: "on" } }],
       },
     });
     expect(flag.status).toBe(201);
-    const inside = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta-ui", context: { targetingKey: "user-99999" } } });
+    const inside = await api("POST", `/environments/${env}/explain`, {
+      body: { flag: "beta-ui", context: { targetingKey: "user-99999" } },
+    });
     expect(inside.body).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
-    const outside = await api("POST", `/environments/${env}/explain`, { body: { flag: "beta-ui", context: { targetingKey: "user-100000" } } });
+    const outside = await api("POST", `/environments/${env}/explain`, {
+      body: { flag: "beta-ui", context: { targetingKey: "user-100000" } },
+    });
     expect(outside.body).toMatchObject({ value: false });
 
     // The list answers counts, not 100,000 keys; the single GET stays complete.
     const list = await api("GET", `/environments/${env}/segments`);
-    expect(list.body.segments).toEqual([{ key: "big", includedCount: 100_000, excludedCount: 0, rules: 0, version: put.body.version }]);
+    expect(list.body.segments).toEqual([
+      { key: "big", includedCount: 100_000, excludedCount: 0, rules: 0, version: put.body.version },
+    ]);
     expect(JSON.stringify(list.body).length).toBeLessThan(200);
     expect((await api("GET", `/environments/${env}/segments/big`)).body.included).toHaveLength(100_000);
   });
@@ -53,7 +63,9 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     const bad = await api("PUT", `/environments/${env}/segments/s`, { body: { included: "u1" } });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).issues?.[0].path).toBe("included");
-    const rule = await api("PUT", `/environments/${env}/segments/s`, { body: { rules: [{ attribute: "a", op: "near", values: [] }] } });
+    const rule = await api("PUT", `/environments/${env}/segments/s`, {
+      body: { rules: [{ attribute: "a", op: "near", values: [] }] },
+    });
     expect(rule.status).toBe(400);
     expect(errorOf(rule).issues?.[0].path).toMatch(/^rules\[0\]/);
     const mismatch = await api("PUT", `/environments/${env}/segments/s`, { body: { key: "t" } });
@@ -64,7 +76,10 @@ describe("segments: /environments/{env}/segments/{key}", () => {
     const env = await createEnv();
     const v1 = (await api("PUT", `/environments/${env}/segments/s`, { body: { included: ["a"] } })).body.version;
     await api("PUT", `/environments/${env}/segments/s`, { body: { included: ["b"] } });
-    const stale = await api("PUT", `/environments/${env}/segments/s`, { body: { included: ["c"] }, headers: { "if-match": `"${v1}"` } });
+    const stale = await api("PUT", `/environments/${env}/segments/s`, {
+      body: { included: ["c"] },
+      headers: { "if-match": `"${v1}"` },
+    });
     expect(stale.status).toBe(412);
     expect((await api("GET", `/environments/${env}/segments/s`)).body.included).toEqual(["b"]);
   });

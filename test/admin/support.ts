@@ -62,7 +62,11 @@ export const boolFlag = (key: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Asserts the admin error shape and returns the error object. */
-export function errorOf(answer: Answer): { code: string; message: string; issues?: { path: string; message: string }[] } {
+export function errorOf(answer: Answer): {
+  code: string;
+  message: string;
+  issues?: { path: string; message: string }[];
+} {
   const error = (answer.body as { error?: unknown })?.error;
   if (!error || typeof error !== "object") throw new Error(`not an error body: ${JSON.stringify(answer.body)}`);
   return error as { code: string; message: string; issues?: { path: string; message: string }[] };

@@ -14,7 +14,16 @@ import { importFlagd } from "../../src/core/flagd/import";
 import { toFlagdConfig } from "../../bench/peers/flagd";
 import { expectedDecision } from "../../bench/workloads";
 import { createProvider, writeFlagdFile, type ProviderName } from "../../bench/sdk/providers";
-import { CHECKED, FALLBACK, FLAG, sdkContexts, sdkWorkload, toEvaluationContext, variantsOf, wrongAnswers } from "../../bench/sdk/workload";
+import {
+  CHECKED,
+  FALLBACK,
+  FLAG,
+  sdkContexts,
+  sdkWorkload,
+  toEvaluationContext,
+  variantsOf,
+  wrongAnswers,
+} from "../../bench/sdk/workload";
 
 const w = sdkWorkload();
 const contexts = sdkContexts().slice(0, CHECKED);
@@ -28,7 +37,11 @@ afterAll(async () => {
 
 /** The values a provider answers for the checked contexts, through an OpenFeature client of its own domain. */
 async function answers(name: ProviderName): Promise<unknown[]> {
-  const provider = await createProvider(name, { baseUrl: "http://127.0.0.1:9", sdkKey: "unused", flagdFile: writeFlagdFile(dir, w) }, w);
+  const provider = await createProvider(
+    name,
+    { baseUrl: "http://127.0.0.1:9", sdkKey: "unused", flagdFile: writeFlagdFile(dir, w) },
+    w,
+  );
   opened.push(provider);
   const domain = `bench-sdk-${name}`;
   await OpenFeature.setProviderAndWait(domain, provider);
@@ -51,7 +64,9 @@ describe("bench:sdk workload", () => {
     if (!doc.ok) throw new Error(JSON.stringify(doc.errors));
     const compiled = compileEnvironment(doc.value);
     if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
-    const ours = contexts.map((c) => compiled.value.evaluate(FLAG, toEvaluationContext(c) as Record<string, unknown>).value);
+    const ours = contexts.map(
+      (c) => compiled.value.evaluate(FLAG, toEvaluationContext(c) as Record<string, unknown>).value,
+    );
     expect(variantsOf(w, ours)).toEqual(variantsOf(w, flagd));
   }, 60_000);
 
@@ -64,7 +79,13 @@ describe("bench:sdk workload", () => {
     });
     expect(wrongAnswers(w, contexts, right)).toEqual([]);
     // The default (what a provider that failed answers), one wrong variant, a missing answer.
-    expect(wrongAnswers(w, contexts, right.map(() => FALLBACK))).toHaveLength(5);
+    expect(
+      wrongAnswers(
+        w,
+        contexts,
+        right.map(() => FALLBACK),
+      ),
+    ).toHaveLength(5);
     const swapped = [...right];
     const i = contexts.findIndex((c) => c.email.endsWith("@example.com"));
     swapped[i] = "variant-c";

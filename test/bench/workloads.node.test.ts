@@ -7,7 +7,14 @@
 import { describe, expect, it } from "vitest";
 import { createFlagdCore } from "../../bench/peers/flagd";
 import { compileOurs, toNativeDoc } from "../../bench/peers/ours";
-import { expectedDecision, generateContexts, workloadA, workloadB, type BenchContext, type Workload } from "../../bench/workloads";
+import {
+  expectedDecision,
+  generateContexts,
+  workloadA,
+  workloadB,
+  type BenchContext,
+  type Workload,
+} from "../../bench/workloads";
 
 /** 1,000 contexts: 940 complete ones and 60 with an attribute (or the targeting key) missing. */
 function contexts(seed: number): BenchContext[] {
@@ -29,17 +36,29 @@ function compare(w: Workload, ctxs: BenchContext[]) {
     for (const f of w.flags) {
       const o = ours.evaluate(f.key, { ...c });
       // The typed resolver an OpenFeature provider calls for the flag's type.
-      const d = f.type === "boolean" ? flagd.resolveBooleanEvaluation(f.key, false, { ...c })
-        : f.type === "string" ? flagd.resolveStringEvaluation(f.key, "", { ...c })
-        : f.type === "number" ? flagd.resolveNumberEvaluation(f.key, 0, { ...c })
-        : flagd.resolveObjectEvaluation(f.key, {}, { ...c });
+      const d =
+        f.type === "boolean"
+          ? flagd.resolveBooleanEvaluation(f.key, false, { ...c })
+          : f.type === "string"
+            ? flagd.resolveStringEvaluation(f.key, "", { ...c })
+            : f.type === "number"
+              ? flagd.resolveNumberEvaluation(f.key, 0, { ...c })
+              : flagd.resolveObjectEvaluation(f.key, {}, { ...c });
       if (o.variant !== d.variant || JSON.stringify(o.value) !== JSON.stringify(d.value)) {
-        mismatches.push(`${f.key} ${JSON.stringify(c)}: edgeflags ${o.variant}=${JSON.stringify(o.value)}, flagd-core ${d.variant}=${JSON.stringify(d.value)}`);
+        mismatches.push(
+          `${f.key} ${JSON.stringify(c)}: edgeflags ${o.variant}=${JSON.stringify(o.value)}, flagd-core ${d.variant}=${JSON.stringify(d.value)}`,
+        );
       }
       if (c.targetingKey !== undefined) {
         const expected = expectedDecision(f, c, w.segments);
-        const okDecision = typeof expected === "string" ? d.variant === expected : d.variant !== undefined && expected.includes(d.variant);
-        if (!okDecision) mismatches.push(`${f.key} ${JSON.stringify(c)}: flagd-core ${d.variant}, definition says ${JSON.stringify(expected)}`);
+        const okDecision =
+          typeof expected === "string"
+            ? d.variant === expected
+            : d.variant !== undefined && expected.includes(d.variant);
+        if (!okDecision)
+          mismatches.push(
+            `${f.key} ${JSON.stringify(c)}: flagd-core ${d.variant}, definition says ${JSON.stringify(expected)}`,
+          );
       }
       served.set(`${f.key}=${o.variant}`, (served.get(`${f.key}=${o.variant}`) ?? 0) + 1);
     }

@@ -9,38 +9,108 @@ import type { Flag } from "../../src/core/model";
 import { murmur3, murmur3Finish, murmur3Prefix } from "../../src/core/murmur3";
 import type { EvaluationContext } from "../../src/core/evaluation-types";
 
-const base = { type: "string", variants: { a: "A", b: "B", c: "C" }, defaultVariant: "c", enabled: true, clientVisible: false } as const;
-const rollout = { rollout: { variants: [{ variant: "a", weight: 30 }, { variant: "b", weight: 70 }] } };
-const three = { rollout: { variants: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }, { variant: "c", weight: 1 }], bucketBy: "user.id" } };
+const base = {
+  type: "string",
+  variants: { a: "A", b: "B", c: "C" },
+  defaultVariant: "c",
+  enabled: true,
+  clientVisible: false,
+} as const;
+const rollout = {
+  rollout: {
+    variants: [
+      { variant: "a", weight: 30 },
+      { variant: "b", weight: 70 },
+    ],
+  },
+};
+const three = {
+  rollout: {
+    variants: [
+      { variant: "a", weight: 1 },
+      { variant: "b", weight: 1 },
+      { variant: "c", weight: 1 },
+    ],
+    bucketBy: "user.id",
+  },
+};
 
 const flags: Flag[] = [
   { ...base, key: "static" },
   { ...base, key: "static-b", fallthrough: { variant: "b" } },
-  { ...base, key: "disabled", enabled: false, rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }] },
-  { ...base, key: "one-rule", rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }], fallthrough: { variant: "b" } },
-  { ...base, key: "one-rule-no-fallthrough", rules: [{ when: { attribute: "country", op: "in", values: ["DE", "FR", "IT"] }, serve: { variant: "a" } }] },
-  { ...base, key: "two-rules", rules: [
-    { when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "a" } },
-    { when: { attribute: "age", op: "gt", values: [30] }, serve: { variant: "b" } },
-  ], fallthrough: rollout },
-  { ...base, key: "three-rules", rules: [
-    { when: { attribute: "plan", op: "notEquals", values: ["free"] }, serve: { variant: "a" } },
-    { when: { attribute: "age", op: "lte", values: [18] }, serve: { variant: "b" } },
-    { when: { attribute: "country", op: "notIn", values: ["US"] }, serve: rollout },
-  ] },
+  {
+    ...base,
+    key: "disabled",
+    enabled: false,
+    rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }],
+  },
+  {
+    ...base,
+    key: "one-rule",
+    rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }],
+    fallthrough: { variant: "b" },
+  },
+  {
+    ...base,
+    key: "one-rule-no-fallthrough",
+    rules: [{ when: { attribute: "country", op: "in", values: ["DE", "FR", "IT"] }, serve: { variant: "a" } }],
+  },
+  {
+    ...base,
+    key: "two-rules",
+    rules: [
+      { when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "a" } },
+      { when: { attribute: "age", op: "gt", values: [30] }, serve: { variant: "b" } },
+    ],
+    fallthrough: rollout,
+  },
+  {
+    ...base,
+    key: "three-rules",
+    rules: [
+      { when: { attribute: "plan", op: "notEquals", values: ["free"] }, serve: { variant: "a" } },
+      { when: { attribute: "age", op: "lte", values: [18] }, serve: { variant: "b" } },
+      { when: { attribute: "country", op: "notIn", values: ["US"] }, serve: rollout },
+    ],
+  },
   { ...base, key: "rollout", fallthrough: rollout },
   { ...base, key: "rollout-nested", fallthrough: three },
   { ...base, key: "rollout-fl", fallthrough: rollout },
-  { ...base, key: "rule-rollout", rules: [{ when: { attribute: "user.plan", op: "in", values: ["team", "pro"] }, serve: rollout }], fallthrough: rollout },
+  {
+    ...base,
+    key: "rule-rollout",
+    rules: [{ when: { attribute: "user.plan", op: "in", values: ["team", "pro"] }, serve: rollout }],
+    fallthrough: rollout,
+  },
   { ...base, key: "targets", targets: [{ variant: "b", values: ["u1", "u2"] }], fallthrough: rollout },
   { ...base, key: "prereq", prerequisites: [{ flag: "one-rule", variant: "a" }], fallthrough: { variant: "a" } },
-  { ...base, key: "in-strings", rules: [
-    { when: { attribute: "country", op: "in", values: ["DE", "FR", "IT", "ES", "PT", "NL"] }, serve: { variant: "a" } },
-    { when: { attribute: "email", op: "startsWith", values: ["u1"] }, serve: { variant: "b" } },
-  ] },
+  {
+    ...base,
+    key: "in-strings",
+    rules: [
+      {
+        when: { attribute: "country", op: "in", values: ["DE", "FR", "IT", "ES", "PT", "NL"] },
+        serve: { variant: "a" },
+      },
+      { when: { attribute: "email", op: "startsWith", values: ["u1"] }, serve: { variant: "b" } },
+    ],
+  },
   // Compiled after "in-strings": its new country ids lie past that flag's bitset.
-  { ...base, key: "in-strings-later", rules: [{ when: { attribute: "country", op: "in", values: ["JP", "US", "BR", "CN", "IN", "DE"] }, serve: { variant: "b" } }] },
-  { ...base, key: "in-mixed", rules: [{ when: { attribute: "age", op: "in", values: [10, 20, 30, 40, 50, "60"] }, serve: { variant: "b" } }] },
+  {
+    ...base,
+    key: "in-strings-later",
+    rules: [
+      {
+        when: { attribute: "country", op: "in", values: ["JP", "US", "BR", "CN", "IN", "DE"] },
+        serve: { variant: "b" },
+      },
+    ],
+  },
+  {
+    ...base,
+    key: "in-mixed",
+    rules: [{ when: { attribute: "age", op: "in", values: [10, 20, 30, 40, 50, "60"] }, serve: { variant: "b" } }],
+  },
   { ...base, key: "logic", targeting: { if: [{ ">": [{ var: "age" }, 40] }, "a", "b"] } },
 ];
 
@@ -90,11 +160,15 @@ describe("evaluateAll", () => {
     let hits = 0;
     for (const ctx of contexts) {
       const all = env.evaluateAll(ctx);
-      const country = ctx.country, email = ctx.email, age = ctx.age;
+      const country = ctx.country,
+        email = ctx.email,
+        age = ctx.age;
       const inEarly = typeof country === "string" && ["DE", "FR", "IT", "ES", "PT", "NL"].includes(country);
       const prefixed = typeof email === "string" && email.startsWith("u1");
       expect(all[early]!.variant).toBe(inEarly ? "a" : prefixed ? "b" : "c");
-      expect(all[later]!.variant).toBe(typeof country === "string" && ["JP", "US", "BR", "CN", "IN", "DE"].includes(country) ? "b" : "c");
+      expect(all[later]!.variant).toBe(
+        typeof country === "string" && ["JP", "US", "BR", "CN", "IN", "DE"].includes(country) ? "b" : "c",
+      );
       expect(all[mixed]!.variant).toBe([10, 20, 30, 40, 50, "60"].includes(age as number) ? "b" : "c");
       if (inEarly) hits++;
     }

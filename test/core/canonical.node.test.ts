@@ -8,10 +8,12 @@ import { canonicalJson, contentHash, hash64 } from "../../src/core/canonical";
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and writes plain JSON otherwise", () => {
-    expect(canonicalJson({ b: 2, a: { d: [1, { y: 1, x: 2 }], c: "s" } })).toBe('{"a":{"c":"s","d":[1,{"x":2,"y":1}]},"b":2}');
+    expect(canonicalJson({ b: 2, a: { d: [1, { y: 1, x: 2 }], c: "s" } })).toBe(
+      '{"a":{"c":"s","d":[1,{"x":2,"y":1}]},"b":2}',
+    );
     expect(canonicalJson([])).toBe("[]");
     expect(canonicalJson({})).toBe("{}");
-    expect(canonicalJson("a\"b")).toBe('"a\\"b"');
+    expect(canonicalJson('a"b')).toBe('"a\\"b"');
     expect(canonicalJson([true, false, null, 1.5, -0, 1e21])).toBe("[true,false,null,1.5,0,1e+21]");
     const value = { z: [1, "2", { k: null }], "a b": { "\u00e9": true } };
     expect(JSON.parse(canonicalJson(value))).toEqual(value);

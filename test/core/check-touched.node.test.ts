@@ -7,7 +7,15 @@ import { checkTouchedFlags, compileEnvironment } from "../../src/core/compile";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 
 const flag = (key: string, extra: Partial<Flag> = {}): Flag =>
-  ({ key, type: "boolean", enabled: true, clientVisible: false, variants: { on: true, off: false }, defaultVariant: "off", ...extra }) as Flag;
+  ({
+    key,
+    type: "boolean",
+    enabled: true,
+    clientVisible: false,
+    variants: { on: true, off: false },
+    defaultVariant: "off",
+    ...extra,
+  }) as Flag;
 
 const base: EnvironmentDoc = {
   flags: [
@@ -20,9 +28,13 @@ const base: EnvironmentDoc = {
 };
 
 const put = (doc: EnvironmentDoc, f: Flag): EnvironmentDoc => ({
-  ...doc, flags: doc.flags.some((x) => x.key === f.key) ? doc.flags.map((x) => (x.key === f.key ? f : x)) : [...doc.flags, f],
+  ...doc,
+  flags: doc.flags.some((x) => x.key === f.key) ? doc.flags.map((x) => (x.key === f.key ? f : x)) : [...doc.flags, f],
 });
-const remove = (doc: EnvironmentDoc, key: string): EnvironmentDoc => ({ ...doc, flags: doc.flags.filter((f) => f.key !== key) });
+const remove = (doc: EnvironmentDoc, key: string): EnvironmentDoc => ({
+  ...doc,
+  flags: doc.flags.filter((f) => f.key !== key),
+});
 
 const changes: ReadonlyArray<readonly [string, EnvironmentDoc, string]> = [
   ["a toggle", put(base, { ...base.flags[0]!, enabled: false }), "a"],
@@ -32,8 +44,16 @@ const changes: ReadonlyArray<readonly [string, EnvironmentDoc, string]> = [
   ["an unknown prerequisite", put(base, flag("e", { prerequisites: [{ flag: "nope", variant: "on" }] })), "e"],
   ["a wrongly typed variant", put(base, flag("a", { variants: { on: 1 as unknown as boolean, off: false } })), "a"],
   ["an unknown default variant", put(base, flag("filler-3", { defaultVariant: "maybe" })), "filler-3"],
-  ["an unknown segment", put(base, flag("c", { rules: [{ when: { segment: "gamma" }, serve: { variant: "on" } }] } as Partial<Flag>)), "c"],
-  ["a bad rule variant", put(base, flag("c", { rules: [{ when: { segment: "beta" }, serve: { variant: "maybe" } }] } as Partial<Flag>)), "c"],
+  [
+    "an unknown segment",
+    put(base, flag("c", { rules: [{ when: { segment: "gamma" }, serve: { variant: "on" } }] } as Partial<Flag>)),
+    "c",
+  ],
+  [
+    "a bad rule variant",
+    put(base, flag("c", { rules: [{ when: { segment: "beta" }, serve: { variant: "maybe" } }] } as Partial<Flag>)),
+    "c",
+  ],
   ["a prerequisite deleted", remove(base, "a"), "a"],
   ["a leaf deleted", remove(base, "filler-7"), "filler-7"],
 ];

@@ -5,7 +5,15 @@ import { exportFlagd } from "../../src/core/flagd/export";
 import { importFlagd } from "../../src/core/flagd/import";
 import fc from "fast-check";
 import { compileEnvironment } from "../../src/core/compile";
-import { EnvironmentDoc, FLAG_TYPES, type Condition, type EnvironmentDocInput, type FlagInput, type FlagType, type Serve } from "../../src/core/model";
+import {
+  EnvironmentDoc,
+  FLAG_TYPES,
+  type Condition,
+  type EnvironmentDocInput,
+  type FlagInput,
+  type FlagType,
+  type Serve,
+} from "../../src/core/model";
 import type { EvaluationContext, EvaluationResult, JsonValue } from "../../src/core/evaluation-types";
 
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
@@ -16,33 +24,95 @@ function fullDoc(): EnvironmentDoc {
     metadata: { flagSetId: "shop", version: "7" },
     evaluators: { legacy: { "==": [{ var: "legacy" }, true] } },
     segments: [
-      { key: "staff", included: ["alice"], excluded: ["mallory"], rules: [{ attribute: "email", op: "endsWith", values: ["@shop.example"] }] },
+      {
+        key: "staff",
+        included: ["alice"],
+        excluded: ["mallory"],
+        rules: [{ attribute: "email", op: "endsWith", values: ["@shop.example"] }],
+      },
       { key: "beta", rules: [{ segment: "staff" }, { attribute: "plan", op: "in", values: ["beta", "pilot"] }] },
       { key: "empty" },
     ],
     flags: [
       {
-        key: "checkout", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
-        clientVisible: true, description: "New checkout", tags: ["web", "q4"], metadata: { owner: "shop" },
-        targets: [{ variant: "on", values: ["user-1", "user-2"] }, { variant: "off", values: [] }],
+        key: "checkout",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        clientVisible: true,
+        description: "New checkout",
+        tags: ["web", "q4"],
+        metadata: { owner: "shop" },
+        targets: [
+          { variant: "on", values: ["user-1", "user-2"] },
+          { variant: "off", values: [] },
+        ],
         rules: [
           { id: "staff", when: { segment: "staff" }, serve: { variant: "on" } },
-          { when: { all: [{ attribute: "country", op: "in", values: ["DE", "AT"] }, { not: { attribute: "plan", op: "equals", values: ["free"] } }] }, serve: { rollout: { variants: [{ variant: "on", weight: 50 }, { variant: "off", weight: 50 }] } } },
+          {
+            when: {
+              all: [
+                { attribute: "country", op: "in", values: ["DE", "AT"] },
+                { not: { attribute: "plan", op: "equals", values: ["free"] } },
+              ],
+            },
+            serve: {
+              rollout: {
+                variants: [
+                  { variant: "on", weight: 50 },
+                  { variant: "off", weight: 50 },
+                ],
+              },
+            },
+          },
         ],
         fallthrough: { variant: "off" },
       },
       {
-        key: "banner", type: "string", variants: { a: "A", b: "B", c: "C" }, defaultVariant: null,
+        key: "banner",
+        type: "string",
+        variants: { a: "A", b: "B", c: "C" },
+        defaultVariant: null,
         rules: [
-          { when: { any: [{ attribute: "email", op: "startsWith", values: ["admin@"] }, { attribute: "email", op: "contains", values: ["+test"] }] }, serve: { variant: "a" } },
+          {
+            when: {
+              any: [
+                { attribute: "email", op: "startsWith", values: ["admin@"] },
+                { attribute: "email", op: "contains", values: ["+test"] },
+              ],
+            },
+            serve: { variant: "a" },
+          },
           { when: { attribute: "appVersion", op: "semverGte", values: ["2.1.0"] }, serve: { variant: "b" } },
           { when: { attribute: "name", op: "matches", values: ["^x"] }, serve: { variant: "c" } },
         ],
-        fallthrough: { rollout: { bucketBy: "sessionId", variants: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }, { variant: "c", weight: 2 }] } },
+        fallthrough: {
+          rollout: {
+            bucketBy: "sessionId",
+            variants: [
+              { variant: "a", weight: 1 },
+              { variant: "b", weight: 1 },
+              { variant: "c", weight: 2 },
+            ],
+          },
+        },
         prerequisites: [{ flag: "checkout", variant: "on" }],
       },
-      { key: "limit", type: "number", variants: { low: 10, high: 100 }, defaultVariant: "low", enabled: false, rules: [{ when: { attribute: "age", op: "gte", values: [18] }, serve: { variant: "high" } }] },
-      { key: "raw", type: "string", variants: { x: "x", y: "y" }, defaultVariant: "x", targeting: { if: [{ $ref: "legacy" }, "y"] } },
+      {
+        key: "limit",
+        type: "number",
+        variants: { low: 10, high: 100 },
+        defaultVariant: "low",
+        enabled: false,
+        rules: [{ when: { attribute: "age", op: "gte", values: [18] }, serve: { variant: "high" } }],
+      },
+      {
+        key: "raw",
+        type: "string",
+        variants: { x: "x", y: "y" },
+        defaultVariant: "x",
+        targeting: { if: [{ $ref: "legacy" }, "y"] },
+      },
       { key: "as-object", type: "object", variants: { s: "text", t: "more" }, defaultVariant: "s" },
       { key: "plain", type: "boolean", variants: { on: true }, defaultVariant: "on", rules: [] },
     ],
@@ -50,7 +120,13 @@ function fullDoc(): EnvironmentDoc {
   return EnvironmentDoc.parse(input);
 }
 
-const byKey = (doc: { flags: Record<string, unknown> }, key: string) => doc.flags[key] as { targeting?: unknown; metadata?: Record<string, unknown>; state: string; defaultVariant?: unknown };
+const byKey = (doc: { flags: Record<string, unknown> }, key: string) =>
+  doc.flags[key] as {
+    targeting?: unknown;
+    metadata?: Record<string, unknown>;
+    state: string;
+    defaultVariant?: unknown;
+  };
 
 describe("exportFlagd: native → flagd", () => {
   const { document, warnings } = exportFlagd(fullDoc());
@@ -59,17 +135,31 @@ describe("exportFlagd: native → flagd", () => {
     expect(document.$schema).toBe("https://flagd.dev/schema/v0/flags.json");
     expect(document.metadata).toEqual({ flagSetId: "shop", version: "7" });
     expect(Object.keys(document.flags)).toEqual(["checkout", "banner", "limit", "raw", "as-object", "plain"]);
-    expect(Object.keys(document.$evaluators!)).toEqual(["legacy", "segment.staff", "segment.beta", "segment.empty", "edgeflags.segments"]);
+    expect(Object.keys(document.$evaluators!)).toEqual([
+      "legacy",
+      "segment.staff",
+      "segment.beta",
+      "segment.empty",
+      "edgeflags.segments",
+    ]);
   });
 
   it("translates targets, segments, rules, rollouts and the fallthrough into one if chain", () => {
     expect(byKey(document, "checkout").targeting).toEqual({
       if: [
-        { in: [{ var: "targetingKey" }, ["user-1", "user-2"]] }, "on",
-        { in: [{ var: "targetingKey" }, []] }, "off",
-        { $ref: "segment.staff" }, "on",
+        { in: [{ var: "targetingKey" }, ["user-1", "user-2"]] },
+        "on",
+        { in: [{ var: "targetingKey" }, []] },
+        "off",
+        { $ref: "segment.staff" },
+        "on",
         { and: [{ in: [{ var: "country" }, ["DE", "AT"]] }, { "!": { "===": [{ var: "plan" }, "free"] } }] },
-        { fractional: [["on", 50], ["off", 50]] },
+        {
+          fractional: [
+            ["on", 50],
+            ["off", 50],
+          ],
+        },
       ],
     });
     // The fallthrough serves the default variant: flagd's null result does that, reason DEFAULT.
@@ -77,7 +167,12 @@ describe("exportFlagd: native → flagd", () => {
 
   it("maps string, semver and custom-bucket rollouts to flagd operators", () => {
     const t = byKey(document, "banner").targeting as { if: unknown[] };
-    expect(t.if[0]).toEqual({ or: [{ starts_with: [{ var: "email" }, "admin@"] }, { and: [{ starts_with: [{ var: "email" }, ""] }, { in: ["+test", { var: "email" }] }] }] });
+    expect(t.if[0]).toEqual({
+      or: [
+        { starts_with: [{ var: "email" }, "admin@"] },
+        { and: [{ starts_with: [{ var: "email" }, ""] }, { in: ["+test", { var: "email" }] }] },
+      ],
+    });
     expect(t.if[2]).toEqual({ sem_ver: [{ var: "appVersion" }, ">=", "2.1.0"] });
     expect(t.if[4]).toBe(false);
     const session = { var: "sessionId" };
@@ -112,9 +207,15 @@ describe("exportFlagd: native → flagd", () => {
 
   it("keeps edgeflags-only fields in namespaced metadata beside the flag's own", () => {
     const meta = byKey(document, "checkout").metadata!;
-    expect(meta).toMatchObject({ owner: "shop", "edgeflags.clientVisible": true, "edgeflags.description": "New checkout" });
+    expect(meta).toMatchObject({
+      owner: "shop",
+      "edgeflags.clientVisible": true,
+      "edgeflags.description": "New checkout",
+    });
     expect(JSON.parse(meta["edgeflags.tags"] as string)).toEqual(["web", "q4"]);
-    expect(JSON.parse(byKey(document, "banner").metadata!["edgeflags.prerequisites"] as string)).toEqual([{ flag: "checkout", variant: "on" }]);
+    expect(JSON.parse(byKey(document, "banner").metadata!["edgeflags.prerequisites"] as string)).toEqual([
+      { flag: "checkout", variant: "on" },
+    ]);
     expect(byKey(document, "as-object").metadata).toEqual({ "edgeflags.type": "object" });
     expect(byKey(document, "raw").metadata).toBeUndefined();
   });
@@ -129,12 +230,17 @@ describe("exportFlagd: native → flagd", () => {
   it("translates date rules on $flagd.timestamp (seconds) and warns about other date rules and reserved metadata keys", () => {
     const doc = fullDoc();
     doc.flags[0]!.rules!.push(
-      { when: { attribute: "$flagd.timestamp", op: "after", values: ["2030-01-01T00:00:00Z"] }, serve: { variant: "on" } },
+      {
+        when: { attribute: "$flagd.timestamp", op: "after", values: ["2030-01-01T00:00:00Z"] },
+        serve: { variant: "on" },
+      },
       { when: { attribute: "signupDate", op: "before", values: ["2020-01-01"] }, serve: { variant: "on" } },
     );
     doc.flags[0]!.metadata = { "edgeflags.type": "x" };
     const { document, warnings } = exportFlagd(doc);
-    expect((byKey(document, "checkout").targeting as { if: unknown[] }).if[8]).toEqual({ ">": [{ var: "$flagd.timestamp" }, 1893456000] });
+    expect((byKey(document, "checkout").targeting as { if: unknown[] }).if[8]).toEqual({
+      ">": [{ var: "$flagd.timestamp" }, 1893456000],
+    });
     expect(warnings.map((w) => w.path)).toEqual([
       "flags.checkout.metadata.edgeflags.type",
       "flags.checkout.rules[3].when",
@@ -144,14 +250,54 @@ describe("exportFlagd: native → flagd", () => {
   });
 
   it.each([
-    ["notEquals", { attribute: "plan", op: "notEquals", values: ["free"] }, { and: [{ "!==": [{ var: "plan" }, null] }, { "!==": [{ var: "plan" }, "free"] }] }],
-    ["notIn", { attribute: "plan", op: "notIn", values: ["a", "b"] }, { and: [{ "!==": [{ var: "plan" }, null] }, { "!": { in: [{ var: "plan" }, ["a", "b"]] } }] }],
-    ["endsWith, two values", { attribute: "email", op: "endsWith", values: ["@a", "@b"] }, { or: [{ ends_with: [{ var: "email" }, "@a"] }, { ends_with: [{ var: "email" }, "@b"] }] }],
-    ["notContains", { attribute: "email", op: "notContains", values: ["x"] }, { and: [{ starts_with: [{ var: "email" }, ""] }, { "!": { in: ["x", { var: "email" }] } }] }],
-    ["lt", { attribute: "age", op: "lt", values: [18] }, { and: [{ "!": { in: [{ var: "age" }, [null, true, false]] } }, { "!": { starts_with: [{ var: "age" }, ""] } }, { "<": [{ var: "age" }, 18] }] }],
-    ["semverCaret", { attribute: "v", op: "semverCaret", values: ["2.0.0"] }, { sem_ver: [{ var: "v" }, "^", "2.0.0"] }],
+    [
+      "notEquals",
+      { attribute: "plan", op: "notEquals", values: ["free"] },
+      { and: [{ "!==": [{ var: "plan" }, null] }, { "!==": [{ var: "plan" }, "free"] }] },
+    ],
+    [
+      "notIn",
+      { attribute: "plan", op: "notIn", values: ["a", "b"] },
+      { and: [{ "!==": [{ var: "plan" }, null] }, { "!": { in: [{ var: "plan" }, ["a", "b"]] } }] },
+    ],
+    [
+      "endsWith, two values",
+      { attribute: "email", op: "endsWith", values: ["@a", "@b"] },
+      { or: [{ ends_with: [{ var: "email" }, "@a"] }, { ends_with: [{ var: "email" }, "@b"] }] },
+    ],
+    [
+      "notContains",
+      { attribute: "email", op: "notContains", values: ["x"] },
+      { and: [{ starts_with: [{ var: "email" }, ""] }, { "!": { in: ["x", { var: "email" }] } }] },
+    ],
+    [
+      "lt",
+      { attribute: "age", op: "lt", values: [18] },
+      {
+        and: [
+          { "!": { in: [{ var: "age" }, [null, true, false]] } },
+          { "!": { starts_with: [{ var: "age" }, ""] } },
+          { "<": [{ var: "age" }, 18] },
+        ],
+      },
+    ],
+    [
+      "semverCaret",
+      { attribute: "v", op: "semverCaret", values: ["2.0.0"] },
+      { sem_ver: [{ var: "v" }, "^", "2.0.0"] },
+    ],
   ] as const)("maps %s", (_label, when, logic) => {
-    const doc = EnvironmentDoc.parse({ flags: [{ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", rules: [{ when, serve: { variant: "on" } }] }] });
+    const doc = EnvironmentDoc.parse({
+      flags: [
+        {
+          key: "f",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          rules: [{ when, serve: { variant: "on" } }],
+        },
+      ],
+    });
     expect(byKey(exportFlagd(doc).document, "f").targeting).toEqual({ if: [logic, "on"] });
   });
 
@@ -225,13 +371,19 @@ describe("export → import restores the native document", () => {
 describe("flagd-core 4.0.1 evaluates the exported JSON Logic as intended", () => {
   const core = new FlagdCore(undefined, SILENT);
   core.setConfigurations(JSON.stringify(exportFlagd(fullDoc()).document));
-  const resolve = (key: string, ctx: Record<string, unknown>) => core.resolve("boolean", key, false, ctx as never, SILENT);
+  const resolve = (key: string, ctx: Record<string, unknown>) =>
+    core.resolve("boolean", key, false, ctx as never, SILENT);
 
   it.each([
     ["an individual target", { targetingKey: "user-2" }, true, "TARGETING_MATCH"],
     ["a segment member by email", { targetingKey: "bob", email: "bob@shop.example" }, true, "TARGETING_MATCH"],
     ["a segment member by inclusion", { targetingKey: "alice" }, true, "TARGETING_MATCH"],
-    ["an excluded key, though its email matches", { targetingKey: "mallory", email: "m@shop.example", plan: "free" }, false, "DEFAULT"],
+    [
+      "an excluded key, though its email matches",
+      { targetingKey: "mallory", email: "m@shop.example", plan: "free" },
+      false,
+      "DEFAULT",
+    ],
     ["nobody in particular: the fallthrough", { targetingKey: "zed", country: "US" }, false, "DEFAULT"],
   ])("checkout for %s", (_label, ctx, value, reason) => {
     const r = resolve("checkout", ctx);
@@ -257,7 +409,15 @@ describe("flagd-core 4.0.1 evaluates the exported JSON Logic as intended", () =>
     ["before a past date", "before", Date.parse("2020-01-01T00:00:00Z"), false],
   ] as const)("reads a $flagd.timestamp rule %s as the native engine does", (_label, op, date, expected) => {
     const doc = EnvironmentDoc.parse({
-      flags: [{ key: "t", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", rules: [{ when: { attribute: "$flagd.timestamp", op, values: [date] }, serve: { variant: "on" } }] }],
+      flags: [
+        {
+          key: "t",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          rules: [{ when: { attribute: "$flagd.timestamp", op, values: [date] }, serve: { variant: "on" } }],
+        },
+      ],
     });
     const flagd = new FlagdCore(undefined, SILENT);
     flagd.setConfigurations(JSON.stringify(exportFlagd(doc).document));
@@ -269,22 +429,37 @@ describe("flagd-core 4.0.1 evaluates the exported JSON Logic as intended", () =>
 
   it.each([
     ["static: exported as flagd's default variant", [], undefined, "STATIC"],
-    ["behind a prerequisite: an if that always serves it", [{ flag: "t", variant: "off" }], { if: [true, "on"] }, "TARGETING_MATCH"],
-  ] as const)("serves a fixed fallthrough variant other than the default (%s)", (_label, prerequisites, targeting, reason) => {
-    const doc = EnvironmentDoc.parse({
-      flags: [
-        { key: "t", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off" },
-        { key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", fallthrough: { variant: "on" }, prerequisites: [...prerequisites] },
-      ],
-    });
-    const { document } = exportFlagd(doc);
-    expect(byKey(document, "f").targeting).toEqual(targeting);
-    const flagd = new FlagdCore(undefined, SILENT);
-    flagd.setConfigurations(JSON.stringify(document));
-    expect(flagd.resolve("boolean", "f", false, {}, SILENT)).toMatchObject({ value: true, variant: "on", reason });
-    const again = importFlagd(document);
-    expect(again.ok && again.value).toEqual(doc);
-  });
+    [
+      "behind a prerequisite: an if that always serves it",
+      [{ flag: "t", variant: "off" }],
+      { if: [true, "on"] },
+      "TARGETING_MATCH",
+    ],
+  ] as const)(
+    "serves a fixed fallthrough variant other than the default (%s)",
+    (_label, prerequisites, targeting, reason) => {
+      const doc = EnvironmentDoc.parse({
+        flags: [
+          { key: "t", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off" },
+          {
+            key: "f",
+            type: "boolean",
+            variants: { on: true, off: false },
+            defaultVariant: "off",
+            fallthrough: { variant: "on" },
+            prerequisites: [...prerequisites],
+          },
+        ],
+      });
+      const { document } = exportFlagd(doc);
+      expect(byKey(document, "f").targeting).toEqual(targeting);
+      const flagd = new FlagdCore(undefined, SILENT);
+      flagd.setConfigurations(JSON.stringify(document));
+      expect(flagd.resolve("boolean", "f", false, {}, SILENT)).toMatchObject({ value: true, variant: "on", reason });
+      const again = importFlagd(document);
+      expect(again.ok && again.value).toEqual(doc);
+    },
+  );
 
   it("answers DISABLED for a disabled flag", () => {
     expect(core.resolve("number", "limit", 0, { age: 30 }, SILENT).reason).toBe("DISABLED");
@@ -322,17 +497,62 @@ function conditionArb(opts: GenOptions, segmentKeys: readonly string[]): fc.Arbi
   const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
   const some = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
   const leaves: fc.Arbitrary<Condition>[] = [
-    fc.record({ attribute: fc.constant("email"), op: pick(["equals", "notEquals", "startsWith", "endsWith", "contains", "notContains"] as const), values: pick(["ann@shop.example", "admin", "@shop.example", "+test", "b"]).map((v) => [v]) }),
-    fc.record({ attribute: pick(["plan", "country"]), op: pick(["in", "notIn"] as const), values: some([...pool.plan, ...pool.country]) }),
-    fc.record({ attribute: fc.constant("plan"), op: pick(["equals", "notEquals"] as const), values: pick(pool.plan).map((v) => [v]) }),
-    fc.record({ attribute: fc.constant("age"), op: pick(["lt", "lte", "gt", "gte"] as const), values: fc.integer({ min: 10, max: 60 }).map((v) => [v]) }),
-    fc.record({ attribute: fc.constant("version"), op: pick(["semverEq", "semverNeq", "semverLt", "semverLte", "semverGt", "semverGte", "semverTilde", "semverCaret"] as const), values: pick(["2.1.0", "v2.0.0", "3", "2.1", "2.1.0-rc.1+b7"]).map((v) => [v]) }),
-    fc.record({ attribute: fc.constant("user.tier"), op: fc.constant("equals" as const), values: pick(pool.tier).map((v) => [v]) }),
+    fc.record({
+      attribute: fc.constant("email"),
+      op: pick(["equals", "notEquals", "startsWith", "endsWith", "contains", "notContains"] as const),
+      values: pick(["ann@shop.example", "admin", "@shop.example", "+test", "b"]).map((v) => [v]),
+    }),
+    fc.record({
+      attribute: pick(["plan", "country"]),
+      op: pick(["in", "notIn"] as const),
+      values: some([...pool.plan, ...pool.country]),
+    }),
+    fc.record({
+      attribute: fc.constant("plan"),
+      op: pick(["equals", "notEquals"] as const),
+      values: pick(pool.plan).map((v) => [v]),
+    }),
+    fc.record({
+      attribute: fc.constant("age"),
+      op: pick(["lt", "lte", "gt", "gte"] as const),
+      values: fc.integer({ min: 10, max: 60 }).map((v) => [v]),
+    }),
+    fc.record({
+      attribute: fc.constant("version"),
+      op: pick([
+        "semverEq",
+        "semverNeq",
+        "semverLt",
+        "semverLte",
+        "semverGt",
+        "semverGte",
+        "semverTilde",
+        "semverCaret",
+      ] as const),
+      values: pick(["2.1.0", "v2.0.0", "3", "2.1", "2.1.0-rc.1+b7"]).map((v) => [v]),
+    }),
+    fc.record({
+      attribute: fc.constant("user.tier"),
+      op: fc.constant("equals" as const),
+      values: pick(pool.tier).map((v) => [v]),
+    }),
   ];
   if (segmentKeys.length > 0) leaves.push(pick(segmentKeys).map((segment) => ({ segment })));
   if (!opts.flagdSafe) {
-    leaves.push(fc.record({ attribute: fc.constant("email"), op: fc.constant("matches" as const), values: pick(["^ann", "example$", "[0-9]"]).map((v) => [v]) }));
-    leaves.push(fc.record({ attribute: fc.constant("signup"), op: pick(["before", "after"] as const), values: pick(["2026-01-01T00:00:00Z", "2020-06-01T00:00:00Z"]).map((v) => [v]) }));
+    leaves.push(
+      fc.record({
+        attribute: fc.constant("email"),
+        op: fc.constant("matches" as const),
+        values: pick(["^ann", "example$", "[0-9]"]).map((v) => [v]),
+      }),
+    );
+    leaves.push(
+      fc.record({
+        attribute: fc.constant("signup"),
+        op: pick(["before", "after"] as const),
+        values: pick(["2026-01-01T00:00:00Z", "2020-06-01T00:00:00Z"]).map((v) => [v]),
+      }),
+    );
   }
   const leaf = fc.oneof(...leaves);
   return fc.oneof(
@@ -348,20 +568,36 @@ function serveArb(variants: readonly string[]): fc.Arbitrary<Serve> {
     { weight: 3, arbitrary: fc.constantFrom(...variants).map((variant) => ({ variant })) },
     {
       weight: 2,
-      arbitrary: fc.record({
-        bucketBy: fc.constantFrom(undefined, "targetingKey", "sessionId"),
-        variants: fc.array(fc.record({ variant: fc.constantFrom(...variants), weight: fc.integer({ min: 0, max: 100 }) }), { minLength: 1, maxLength: 3 }),
-      }).map(({ bucketBy, variants: vs }) => {
-        // A rollout needs a positive total weight to compile.
-        if (vs.every((w) => w.weight === 0)) vs[0]!.weight = 1;
-        return { rollout: bucketBy === undefined ? { variants: vs } : { bucketBy, variants: vs } };
-      }),
+      arbitrary: fc
+        .record({
+          bucketBy: fc.constantFrom(undefined, "targetingKey", "sessionId"),
+          variants: fc.array(
+            fc.record({ variant: fc.constantFrom(...variants), weight: fc.integer({ min: 0, max: 100 }) }),
+            { minLength: 1, maxLength: 3 },
+          ),
+        })
+        .map(({ bucketBy, variants: vs }) => {
+          // A rollout needs a positive total weight to compile.
+          if (vs.every((w) => w.weight === 0)) vs[0]!.weight = 1;
+          return { rollout: bucketBy === undefined ? { variants: vs } : { bucketBy, variants: vs } };
+        }),
     },
   );
 }
 
 const RAW_TARGETING: unknown[] = [
-  { if: [{ "==": [{ var: "plan" }, "pro"] }, "a", { fractional: [["b", 1], ["c", 1]] }] },
+  {
+    if: [
+      { "==": [{ var: "plan" }, "pro"] },
+      "a",
+      {
+        fractional: [
+          ["b", 1],
+          ["c", 1],
+        ],
+      },
+    ],
+  },
   { if: [{ $ref: "is_partner" }, "b", null] },
   { fractional: [{ cat: [{ var: "$flagd.flagKey" }, { var: "email" }] }, ["a", 50], ["b", 50]] },
   { if: [{ sem_ver: [{ var: "version" }, "^", "2.0.0"] }, "c"] },
@@ -369,60 +605,104 @@ const RAW_TARGETING: unknown[] = [
 
 function docArb(opts: GenOptions): fc.Arbitrary<EnvironmentDoc> {
   const segmentKeys = ["s0", "s1"];
-  const segment = (key: string, earlier: string[]) => fc.record({
-    key: fc.constant(key),
-    included: fc.subarray([...TKEYS]),
-    excluded: fc.subarray([...TKEYS], { maxLength: 2 }),
-    rules: fc.array(conditionArb(opts, earlier), { maxLength: 2 }),
-  });
+  const segment = (key: string, earlier: string[]) =>
+    fc.record({
+      key: fc.constant(key),
+      included: fc.subarray([...TKEYS]),
+      excluded: fc.subarray([...TKEYS], { maxLength: 2 }),
+      rules: fc.array(conditionArb(opts, earlier), { maxLength: 2 }),
+    });
   const segments = fc.tuple(segment("s0", []), segment("s1", ["s0"])).chain(([s0, s1]) => fc.subarray([s0, s1]));
 
-  const flag = (index: number) => fc.record({
-    type: fc.constantFrom(...FLAG_TYPES),
-    count: fc.integer({ min: 1, max: 3 }),
-    defaultVariant: fc.constantFrom<string | null>("a", "b", null),
-    enabled: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    clientVisible: fc.boolean(),
-    description: fc.option(fc.constant("generated"), { nil: undefined }),
-    tags: fc.option(fc.constant(["gen"]), { nil: undefined }),
-    metadata: fc.option(fc.constant({ owner: "gen", rank: index }), { nil: undefined }),
-    raw: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...RAW_TARGETING) }),
-    targets: fc.option(fc.array(fc.record({ variant: fc.constantFrom("a", "b"), values: fc.subarray([...TKEYS], { maxLength: 2 }) }), { maxLength: 2 }), { nil: undefined }),
-    rules: fc.option(fc.array(fc.record({ when: conditionArb(opts, segmentKeys), serve: serveArb(["a", "b", "c"]) }), { maxLength: 3 }), { nil: undefined }),
-    fallthrough: fc.option(serveArb(["a", "b", "c"]), { nil: undefined }),
-    prerequisites: opts.flagdSafe || index === 0
-      ? fc.constant(undefined)
-      : fc.option(fc.array(fc.record({ flag: fc.constantFrom(...Array.from({ length: index }, (_, j) => `f${j}`)), variant: fc.constantFrom("a", "b") }), { minLength: 1, maxLength: 2 }), { nil: undefined }),
-  }).map((g): FlagInput => {
-    // Three variant keys always exist so rules can name any of them; `count` varies the values.
-    const variants = Object.fromEntries(VARIANT_KEYS.map((k, i) => [k, VALUES[g.type][(i + g.count) % 3]!]));
-    const base: FlagInput = { key: `f${index}`, type: g.type, variants, defaultVariant: g.defaultVariant, enabled: g.enabled, clientVisible: g.clientVisible };
-    if (g.description) base.description = g.description;
-    if (g.tags) base.tags = [...g.tags];
-    if (g.metadata) base.metadata = g.metadata;
-    if (g.prerequisites) base.prerequisites = g.prerequisites;
-    if (g.raw !== undefined) return { ...base, targeting: g.raw };
-    if (g.targets) base.targets = g.targets;
-    if (g.rules) base.rules = g.rules;
-    if (g.fallthrough) base.fallthrough = g.fallthrough;
-    return base;
-  });
+  const flag = (index: number) =>
+    fc
+      .record({
+        type: fc.constantFrom(...FLAG_TYPES),
+        count: fc.integer({ min: 1, max: 3 }),
+        defaultVariant: fc.constantFrom<string | null>("a", "b", null),
+        enabled: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        clientVisible: fc.boolean(),
+        description: fc.option(fc.constant("generated"), { nil: undefined }),
+        tags: fc.option(fc.constant(["gen"]), { nil: undefined }),
+        metadata: fc.option(fc.constant({ owner: "gen", rank: index }), { nil: undefined }),
+        raw: fc.oneof(
+          { weight: 5, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constantFrom(...RAW_TARGETING) },
+        ),
+        targets: fc.option(
+          fc.array(
+            fc.record({ variant: fc.constantFrom("a", "b"), values: fc.subarray([...TKEYS], { maxLength: 2 }) }),
+            { maxLength: 2 },
+          ),
+          { nil: undefined },
+        ),
+        rules: fc.option(
+          fc.array(fc.record({ when: conditionArb(opts, segmentKeys), serve: serveArb(["a", "b", "c"]) }), {
+            maxLength: 3,
+          }),
+          { nil: undefined },
+        ),
+        fallthrough: fc.option(serveArb(["a", "b", "c"]), { nil: undefined }),
+        prerequisites:
+          opts.flagdSafe || index === 0
+            ? fc.constant(undefined)
+            : fc.option(
+                fc.array(
+                  fc.record({
+                    flag: fc.constantFrom(...Array.from({ length: index }, (_, j) => `f${j}`)),
+                    variant: fc.constantFrom("a", "b"),
+                  }),
+                  { minLength: 1, maxLength: 2 },
+                ),
+                { nil: undefined },
+              ),
+      })
+      .map((g): FlagInput => {
+        // Three variant keys always exist so rules can name any of them; `count` varies the values.
+        const variants = Object.fromEntries(VARIANT_KEYS.map((k, i) => [k, VALUES[g.type][(i + g.count) % 3]!]));
+        const base: FlagInput = {
+          key: `f${index}`,
+          type: g.type,
+          variants,
+          defaultVariant: g.defaultVariant,
+          enabled: g.enabled,
+          clientVisible: g.clientVisible,
+        };
+        if (g.description) base.description = g.description;
+        if (g.tags) base.tags = [...g.tags];
+        if (g.metadata) base.metadata = g.metadata;
+        if (g.prerequisites) base.prerequisites = g.prerequisites;
+        if (g.raw !== undefined) return { ...base, targeting: g.raw };
+        if (g.targets) base.targets = g.targets;
+        if (g.rules) base.rules = g.rules;
+        if (g.fallthrough) base.fallthrough = g.fallthrough;
+        return base;
+      });
 
-  return fc.record({
-    segments,
-    flags: fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => flag(i)))),
-    metadata: fc.option(fc.constant({ flagSetId: "gen", version: "1", build: 42 }), { nil: undefined }),
-  }).map(({ segments, flags, metadata }) => {
-    const usedSegments = new Set(segments.map((s) => s.key));
-    const input: EnvironmentDocInput = {
-      // Rules may only name segments that exist; drop flags' segment conditions otherwise.
-      flags: flags.map((f) => (f.rules ? { ...f, rules: f.rules.filter((r) => segmentsOf(r.when as Condition).every((s) => usedSegments.has(s))) } : f)),
-      segments: segments.map((s) => ({ ...s, rules: s.rules.filter((c) => segmentsOf(c).every((k) => usedSegments.has(k))) })),
-      evaluators: { is_partner: { ends_with: [{ var: "email" }, "@partner.example"] } },
-    };
-    if (metadata) input.metadata = metadata;
-    return EnvironmentDoc.parse(input);
-  });
+  return fc
+    .record({
+      segments,
+      flags: fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => flag(i)))),
+      metadata: fc.option(fc.constant({ flagSetId: "gen", version: "1", build: 42 }), { nil: undefined }),
+    })
+    .map(({ segments, flags, metadata }) => {
+      const usedSegments = new Set(segments.map((s) => s.key));
+      const input: EnvironmentDocInput = {
+        // Rules may only name segments that exist; drop flags' segment conditions otherwise.
+        flags: flags.map((f) =>
+          f.rules
+            ? { ...f, rules: f.rules.filter((r) => segmentsOf(r.when as Condition).every((s) => usedSegments.has(s))) }
+            : f,
+        ),
+        segments: segments.map((s) => ({
+          ...s,
+          rules: s.rules.filter((c) => segmentsOf(c).every((k) => usedSegments.has(k))),
+        })),
+        evaluators: { is_partner: { ends_with: [{ var: "email" }, "@partner.example"] } },
+      };
+      if (metadata) input.metadata = metadata;
+      return EnvironmentDoc.parse(input);
+    });
 }
 
 function segmentsOf(c: Condition): string[] {
@@ -433,17 +713,20 @@ function segmentsOf(c: Condition): string[] {
   return [];
 }
 
-const contextArb: fc.Arbitrary<EvaluationContext> = fc.record({
-  targetingKey: fc.constantFrom(...TKEYS, "stranger"),
-  email: fc.constantFrom(...pool.email),
-  plan: fc.constantFrom(...pool.plan),
-  country: fc.constantFrom(...pool.country),
-  age: fc.integer({ min: 0, max: 90 }),
-  version: fc.constantFrom(...pool.version),
-  user: fc.constantFrom(...pool.tier).map((tier) => ({ tier })),
-  sessionId: fc.constantFrom(...pool.session),
-  signup: fc.constantFrom("2025-03-01T00:00:00Z", "2019-01-01T00:00:00Z"),
-}, { requiredKeys: [] });
+const contextArb: fc.Arbitrary<EvaluationContext> = fc.record(
+  {
+    targetingKey: fc.constantFrom(...TKEYS, "stranger"),
+    email: fc.constantFrom(...pool.email),
+    plan: fc.constantFrom(...pool.plan),
+    country: fc.constantFrom(...pool.country),
+    age: fc.integer({ min: 0, max: 90 }),
+    version: fc.constantFrom(...pool.version),
+    user: fc.constantFrom(...pool.tier).map((tier) => ({ tier })),
+    sessionId: fc.constantFrom(...pool.session),
+    signup: fc.constantFrom("2025-03-01T00:00:00Z", "2019-01-01T00:00:00Z"),
+  },
+  { requiredKeys: [] },
+);
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 const RUNS = 300;
@@ -462,26 +745,36 @@ function compileOrThrow(doc: EnvironmentDoc) {
 describe("generated documents (fast-check, fixed seed)", () => {
   it(`export → import evaluates exactly as the original (${RUNS} documents)`, () => {
     fc.assert(
-      fc.property(docArb({ flagdSafe: false }), fc.array(contextArb, { minLength: 5, maxLength: 5 }), (doc, contexts) => {
-        const original = compileOrThrow(doc);
-        const exported = exportFlagd(doc);
-        new MemoryStorage(SILENT).setConfigurations(JSON.stringify(exported.document), true);
-        const again = importFlagd(JSON.stringify(exported.document));
-        if (!again.ok) throw new Error(JSON.stringify(again.errors));
-        // Structurally the same document, and exporting it again gives the same flagd document.
-        expect(again.value).toEqual(doc);
-        expect(exportFlagd(again.value)).toEqual(exported);
-        const restored = compileOrThrow(again.value);
-        expect(restored.flags.map((f) => [f.key, f.type, f.clientVisible])).toEqual(original.flags.map((f) => [f.key, f.type, f.clientVisible]));
-        for (const ctx of contexts) {
-          for (const f of original.flags) {
-            expect(answer(restored.evaluate(f.key, ctx, { now: NOW }))).toEqual(answer(original.evaluate(f.key, ctx, { now: NOW })));
+      fc.property(
+        docArb({ flagdSafe: false }),
+        fc.array(contextArb, { minLength: 5, maxLength: 5 }),
+        (doc, contexts) => {
+          const original = compileOrThrow(doc);
+          const exported = exportFlagd(doc);
+          new MemoryStorage(SILENT).setConfigurations(JSON.stringify(exported.document), true);
+          const again = importFlagd(JSON.stringify(exported.document));
+          if (!again.ok) throw new Error(JSON.stringify(again.errors));
+          // Structurally the same document, and exporting it again gives the same flagd document.
+          expect(again.value).toEqual(doc);
+          expect(exportFlagd(again.value)).toEqual(exported);
+          const restored = compileOrThrow(again.value);
+          expect(restored.flags.map((f) => [f.key, f.type, f.clientVisible])).toEqual(
+            original.flags.map((f) => [f.key, f.type, f.clientVisible]),
+          );
+          for (const ctx of contexts) {
+            for (const f of original.flags) {
+              expect(answer(restored.evaluate(f.key, ctx, { now: NOW }))).toEqual(
+                answer(original.evaluate(f.key, ctx, { now: NOW })),
+              );
+            }
           }
-        }
-        // Every prerequisite and every flagd-inexpressible operator is reported.
-        const prerequisiteFlags = doc.flags.filter((f) => (f.prerequisites?.length ?? 0) > 0).map((f) => `flags.${f.key}.prerequisites`);
-        for (const p of prerequisiteFlags) expect(exported.warnings.map((w) => w.path)).toContain(p);
-      }),
+          // Every prerequisite and every flagd-inexpressible operator is reported.
+          const prerequisiteFlags = doc.flags
+            .filter((f) => (f.prerequisites?.length ?? 0) > 0)
+            .map((f) => `flags.${f.key}.prerequisites`);
+          for (const p of prerequisiteFlags) expect(exported.warnings.map((w) => w.path)).toContain(p);
+        },
+      ),
       { seed: 20261125, numRuns: RUNS },
     );
   }, 60_000);
@@ -489,33 +782,38 @@ describe("generated documents (fast-check, fixed seed)", () => {
   it(`flagd-core evaluates the exported JSON Logic as our engine evaluates the native flags (${RUNS} documents)`, () => {
     const seen = new Map<string, number>();
     fc.assert(
-      fc.property(docArb({ flagdSafe: true }), fc.array(contextArb, { minLength: 5, maxLength: 5 }), (doc, contexts) => {
-        // Only native targeting here: raw JSON Logic is the conformance suite's business.
-        doc.flags = doc.flags.filter((f) => f.targeting === undefined);
-        if (doc.flags.length === 0) return;
-        const ours = compileOrThrow(doc);
-        const { document, warnings } = exportFlagd(doc);
-        expect(warnings).toEqual([]);
-        // Valid for flagd's own schema too (strict validation throws otherwise).
-        new MemoryStorage(SILENT).setConfigurations(JSON.stringify(document), true);
-        const core = new FlagdCore(undefined, SILENT);
-        core.setConfigurations(JSON.stringify(document));
-        for (const ctx of contexts) {
-          for (const flag of doc.flags) {
-            const mine = ours.evaluate(flag.key, ctx, { now: NOW });
-            const theirs = core.resolve(flag.type, flag.key, "<code default>" as never, ctx as never, SILENT);
-            const label = JSON.stringify({ flag: flag.key, ctx, mine, theirs });
-            expect(theirs.value, label).toEqual(mine.value ?? "<code default>");
-            expect(theirs.variant, label).toBe(mine.variant);
-            expect(theirs.reason, label).toBe(flagdReason(mine, flag));
-            seen.set(mine.reason, (seen.get(mine.reason) ?? 0) + 1);
+      fc.property(
+        docArb({ flagdSafe: true }),
+        fc.array(contextArb, { minLength: 5, maxLength: 5 }),
+        (doc, contexts) => {
+          // Only native targeting here: raw JSON Logic is the conformance suite's business.
+          doc.flags = doc.flags.filter((f) => f.targeting === undefined);
+          if (doc.flags.length === 0) return;
+          const ours = compileOrThrow(doc);
+          const { document, warnings } = exportFlagd(doc);
+          expect(warnings).toEqual([]);
+          // Valid for flagd's own schema too (strict validation throws otherwise).
+          new MemoryStorage(SILENT).setConfigurations(JSON.stringify(document), true);
+          const core = new FlagdCore(undefined, SILENT);
+          core.setConfigurations(JSON.stringify(document));
+          for (const ctx of contexts) {
+            for (const flag of doc.flags) {
+              const mine = ours.evaluate(flag.key, ctx, { now: NOW });
+              const theirs = core.resolve(flag.type, flag.key, "<code default>" as never, ctx as never, SILENT);
+              const label = JSON.stringify({ flag: flag.key, ctx, mine, theirs });
+              expect(theirs.value, label).toEqual(mine.value ?? "<code default>");
+              expect(theirs.variant, label).toBe(mine.variant);
+              expect(theirs.reason, label).toBe(flagdReason(mine, flag));
+              seen.set(mine.reason, (seen.get(mine.reason) ?? 0) + 1);
+            }
           }
-        }
-      }),
+        },
+      ),
       { seed: 20261125, numRuns: RUNS },
     );
     // The generated documents exercise every outcome, not just disabled flags and defaults.
-    for (const reason of ["TARGETING_MATCH", "SPLIT", "DEFAULT", "STATIC", "DISABLED"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(20);
+    for (const reason of ["TARGETING_MATCH", "SPLIT", "DEFAULT", "STATIC", "DISABLED"])
+      expect(seen.get(reason) ?? 0).toBeGreaterThan(20);
   }, 60_000);
 });
 
@@ -527,6 +825,7 @@ describe("generated documents (fast-check, fixed seed)", () => {
  */
 function flagdReason(mine: EvaluationResult, flag: EnvironmentDoc["flags"][number]): string {
   if (mine.reason === "SPLIT") return "TARGETING_MATCH";
-  if (mine.reason === "DEFAULT" && mine.variant !== undefined && mine.variant !== flag.defaultVariant) return "TARGETING_MATCH";
+  if (mine.reason === "DEFAULT" && mine.variant !== undefined && mine.variant !== flag.defaultVariant)
+    return "TARGETING_MATCH";
   return mine.reason;
 }

@@ -11,7 +11,12 @@ const TESTKIT = "/work/shared/conformance/flagd-testbed/testkit-flags.json";
 const EXAMPLE = new URL("../../examples/flags.flagd.json", import.meta.url);
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 
-const flag = (over: Record<string, unknown> = {}) => ({ state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on", ...over });
+const flag = (over: Record<string, unknown> = {}) => ({
+  state: "ENABLED",
+  variants: { on: true, off: false },
+  defaultVariant: "on",
+  ...over,
+});
 const docWith = (def: unknown, extra: Record<string, unknown> = {}) => ({ flags: { f: def }, ...extra });
 
 function errorsOf(r: Result<EnvironmentDoc>): Issue[] {
@@ -27,7 +32,10 @@ describe("importFlagd: documents that must import", () => {
   it("accepts every flag of the flagd testbed's testkit-flags.json", () => {
     const text = readFileSync(TESTKIT, "utf8");
     const doc = valueOf(importFlagd(text));
-    const source = JSON.parse(text) as { flags: Record<string, { state: string; targeting?: unknown }>; $evaluators: unknown };
+    const source = JSON.parse(text) as {
+      flags: Record<string, { state: string; targeting?: unknown }>;
+      $evaluators: unknown;
+    };
     expect(doc.flags.map((f) => f.key)).toEqual(Object.keys(source.flags));
     expect(doc.evaluators).toEqual(source.$evaluators);
     for (const f of doc.flags) {
@@ -77,12 +85,24 @@ describe("importFlagd: documents that must import", () => {
   });
 
   it("maps state, keeps flag metadata, ignores $schema", () => {
-    const doc = valueOf(importFlagd({ $schema: "https://flagd.dev/schema/v0/flags.json", ...docWith(flag({ state: "DISABLED", metadata: { team: "a", n: 2, beta: true } })) }));
-    expect(doc.flags[0]).toMatchObject({ key: "f", enabled: false, clientVisible: false, metadata: { team: "a", n: 2, beta: true } });
+    const doc = valueOf(
+      importFlagd({
+        $schema: "https://flagd.dev/schema/v0/flags.json",
+        ...docWith(flag({ state: "DISABLED", metadata: { team: "a", n: 2, beta: true } })),
+      }),
+    );
+    expect(doc.flags[0]).toMatchObject({
+      key: "f",
+      enabled: false,
+      clientVisible: false,
+      metadata: { team: "a", n: 2, beta: true },
+    });
   });
 
   it("ignores the top-level `warnings` that edgeflags' export answers carry", () => {
-    const doc = valueOf(importFlagd({ ...docWith(flag()), warnings: [{ path: "flags.f.prerequisites", message: "x" }] }));
+    const doc = valueOf(
+      importFlagd({ ...docWith(flag()), warnings: [{ path: "flags.f.prerequisites", message: "x" }] }),
+    );
     expect(doc.flags.map((f) => f.key)).toEqual(["f"]);
   });
 
@@ -98,43 +118,126 @@ describe("importFlagd: errors name each problem's path", () => {
     ["not an object", [1], [{ path: "", message: expect.stringContaining("JSON object") }]],
     ["missing flags", {}, [{ path: "flags", message: expect.stringContaining("required") }]],
     ["flags not an object", { flags: [] }, [{ path: "flags", message: expect.stringContaining("must be an object") }]],
-    ["unknown top-level key", { flags: {}, flag: {} }, [{ path: "flag", message: expect.stringContaining("unknown top-level key") }]],
+    [
+      "unknown top-level key",
+      { flags: {}, flag: {} },
+      [{ path: "flag", message: expect.stringContaining("unknown top-level key") }],
+    ],
     ["$schema not a string", { flags: {}, $schema: 1 }, [{ path: "$schema", message: expect.any(String) }]],
-    ["bad flag key", { flags: { "my flag": flag() } }, [{ path: "flags.my flag", message: expect.stringContaining("flag key must match") }]],
-    ["flag not an object", { flags: { f: "on" } }, [{ path: "flags.f", message: expect.stringContaining("must be an object") }]],
-    ["unknown flag property", docWith(flag({ description: "x" })), [{ path: "flags.f.description", message: expect.stringContaining("unknown flag property") }]],
-    ["missing state", docWith(flag({ state: undefined })), [{ path: "flags.f.state", message: expect.stringContaining("required") }]],
-    ["unknown state", docWith(flag({ state: "ON" })), [{ path: "flags.f.state", message: 'unknown state "ON": must be "ENABLED" or "DISABLED"' }]],
-    ["missing variants", docWith(flag({ variants: undefined, defaultVariant: undefined })), [{ path: "flags.f.variants", message: expect.stringContaining("required") }]],
-    ["non-object variants", docWith(flag({ variants: ["on"], defaultVariant: undefined })), [{ path: "flags.f.variants", message: expect.stringContaining("must be an object") }]],
-    ["empty variants", docWith(flag({ variants: {}, defaultVariant: undefined })), [{ path: "flags.f.variants", message: expect.stringContaining("at least one") }]],
-    ["bad variant key", docWith(flag({ variants: { "o n": 1 }, defaultVariant: undefined })), [{ path: "flags.f.variants.o n", message: expect.stringContaining("variant key must match") }]],
-    ["variant value not JSON", docWith(flag({ variants: { on: Number.NaN }, defaultVariant: undefined })), [{ path: "flags.f.variants.on", message: expect.stringContaining("JSON") }]],
-    ["defaultVariant not a variant", docWith(flag({ defaultVariant: "x" })), [{ path: "flags.f.defaultVariant", message: '"x" is not a variant (variants: on, off)' }]],
-    ["defaultVariant not a string", docWith(flag({ defaultVariant: 1 })), [{ path: "flags.f.defaultVariant", message: expect.any(String) }]],
-    ["metadata not an object", docWith(flag({ metadata: "x" })), [{ path: "flags.f.metadata", message: expect.stringContaining("must be an object") }]],
-    ["flag metadata value not scalar", docWith(flag({ metadata: { owner: { name: "x" } } })), [{ path: "flags.f.metadata.owner", message: expect.stringContaining("got an object") }]],
-    ["flag-set metadata value not scalar", { flags: {}, metadata: { tags: ["a"] } }, [{ path: "metadata.tags", message: expect.stringContaining("got an array") }]],
-    ["$evaluators not an object", { flags: {}, $evaluators: [] }, [{ path: "$evaluators", message: expect.any(String) }]],
-    ["bad edgeflags extension", docWith(flag({ metadata: { "edgeflags.prerequisites": "[{\"flag\":1}]" } })), [{ path: "flags.f.metadata.edgeflags.prerequisites[0].flag", message: expect.any(String) }, { path: "flags.f.metadata.edgeflags.prerequisites[0].variant", message: expect.any(String) }]],
-    ["extension not JSON", docWith(flag({ metadata: { "edgeflags.tags": "[a" } })), [{ path: "flags.f.metadata.edgeflags.tags", message: expect.stringContaining("not valid JSON") }]],
+    [
+      "bad flag key",
+      { flags: { "my flag": flag() } },
+      [{ path: "flags.my flag", message: expect.stringContaining("flag key must match") }],
+    ],
+    [
+      "flag not an object",
+      { flags: { f: "on" } },
+      [{ path: "flags.f", message: expect.stringContaining("must be an object") }],
+    ],
+    [
+      "unknown flag property",
+      docWith(flag({ description: "x" })),
+      [{ path: "flags.f.description", message: expect.stringContaining("unknown flag property") }],
+    ],
+    [
+      "missing state",
+      docWith(flag({ state: undefined })),
+      [{ path: "flags.f.state", message: expect.stringContaining("required") }],
+    ],
+    [
+      "unknown state",
+      docWith(flag({ state: "ON" })),
+      [{ path: "flags.f.state", message: 'unknown state "ON": must be "ENABLED" or "DISABLED"' }],
+    ],
+    [
+      "missing variants",
+      docWith(flag({ variants: undefined, defaultVariant: undefined })),
+      [{ path: "flags.f.variants", message: expect.stringContaining("required") }],
+    ],
+    [
+      "non-object variants",
+      docWith(flag({ variants: ["on"], defaultVariant: undefined })),
+      [{ path: "flags.f.variants", message: expect.stringContaining("must be an object") }],
+    ],
+    [
+      "empty variants",
+      docWith(flag({ variants: {}, defaultVariant: undefined })),
+      [{ path: "flags.f.variants", message: expect.stringContaining("at least one") }],
+    ],
+    [
+      "bad variant key",
+      docWith(flag({ variants: { "o n": 1 }, defaultVariant: undefined })),
+      [{ path: "flags.f.variants.o n", message: expect.stringContaining("variant key must match") }],
+    ],
+    [
+      "variant value not JSON",
+      docWith(flag({ variants: { on: Number.NaN }, defaultVariant: undefined })),
+      [{ path: "flags.f.variants.on", message: expect.stringContaining("JSON") }],
+    ],
+    [
+      "defaultVariant not a variant",
+      docWith(flag({ defaultVariant: "x" })),
+      [{ path: "flags.f.defaultVariant", message: '"x" is not a variant (variants: on, off)' }],
+    ],
+    [
+      "defaultVariant not a string",
+      docWith(flag({ defaultVariant: 1 })),
+      [{ path: "flags.f.defaultVariant", message: expect.any(String) }],
+    ],
+    [
+      "metadata not an object",
+      docWith(flag({ metadata: "x" })),
+      [{ path: "flags.f.metadata", message: expect.stringContaining("must be an object") }],
+    ],
+    [
+      "flag metadata value not scalar",
+      docWith(flag({ metadata: { owner: { name: "x" } } })),
+      [{ path: "flags.f.metadata.owner", message: expect.stringContaining("got an object") }],
+    ],
+    [
+      "flag-set metadata value not scalar",
+      { flags: {}, metadata: { tags: ["a"] } },
+      [{ path: "metadata.tags", message: expect.stringContaining("got an array") }],
+    ],
+    [
+      "$evaluators not an object",
+      { flags: {}, $evaluators: [] },
+      [{ path: "$evaluators", message: expect.any(String) }],
+    ],
+    [
+      "bad edgeflags extension",
+      docWith(flag({ metadata: { "edgeflags.prerequisites": '[{"flag":1}]' } })),
+      [
+        { path: "flags.f.metadata.edgeflags.prerequisites[0].flag", message: expect.any(String) },
+        { path: "flags.f.metadata.edgeflags.prerequisites[0].variant", message: expect.any(String) },
+      ],
+    ],
+    [
+      "extension not JSON",
+      docWith(flag({ metadata: { "edgeflags.tags": "[a" } })),
+      [{ path: "flags.f.metadata.edgeflags.tags", message: expect.stringContaining("not valid JSON") }],
+    ],
   ];
   it.each(cases)("%s", (_label, input, expected) => {
     expect(errorsOf(importFlagd(input))).toEqual(expected);
   });
 
   it("reports every problem of a document at once", () => {
-    const errors = errorsOf(importFlagd({
-      flags: { a: flag({ state: "off" }), b: flag({ defaultVariant: "nope" }), c: flag() },
-      metadata: { x: null },
-      extra: true,
-    }));
+    const errors = errorsOf(
+      importFlagd({
+        flags: { a: flag({ state: "off" }), b: flag({ defaultVariant: "nope" }), c: flag() },
+        metadata: { x: null },
+        extra: true,
+      }),
+    );
     expect(errors.map((e) => e.path)).toEqual(["extra", "metadata.x", "flags.a.state", "flags.b.defaultVariant"]);
   });
 
   it("with strictRefs, names every $ref to a missing evaluator", () => {
     const input = {
-      flags: { f: flag({ targeting: { if: [{ and: [{ $ref: "known" }, { $ref: "gone" }] }, "on", { $ref: "also-gone" }] } }) },
+      flags: {
+        f: flag({ targeting: { if: [{ and: [{ $ref: "known" }, { $ref: "gone" }] }, "on", { $ref: "also-gone" }] } }),
+      },
       $evaluators: { known: true },
     };
     expect(errorsOf(importFlagd(input, { strictRefs: true }))).toEqual([
@@ -146,7 +249,12 @@ describe("importFlagd: errors name each problem's path", () => {
 
   it("with strictRefs, still accepts the testkit apart from its deliberately dangling $ref", () => {
     const errors = errorsOf(importFlagd(readFileSync(TESTKIT, "utf8"), { strictRefs: true }));
-    expect(errors).toEqual([{ path: "flags.ref-to-nonexistent-evaluator-flag.targeting.if[0].$ref", message: expect.stringContaining("nonexistent_evaluator") }]);
+    expect(errors).toEqual([
+      {
+        path: "flags.ref-to-nonexistent-evaluator-flag.targeting.if[0].$ref",
+        message: expect.stringContaining("nonexistent_evaluator"),
+      },
+    ]);
   });
 });
 
@@ -171,16 +279,25 @@ describe("the example document (what `npm start` seeds)", () => {
     { targetingKey: "user-3", platform: "ios", appVersion: "4.3.1", prefersDark: true, sessionId: "abc" },
     { targetingKey: "user-4", appVersion: "5.0.2", accessibility: { highContrast: true }, sessionId: "xyz" },
   ];
-  it.each(contexts.map((c) => [JSON.stringify(c), c] as const))("evaluates as flagd-core 4.0.1 for %s", (_label, ctx) => {
-    for (const f of env.flags) {
-      const mine = env.evaluate(f.key, ctx);
-      const theirs = core.resolve(f.type, f.key, "<code default>" as never, ctx as never, SILENT);
-      expect([theirs.value, theirs.variant, theirs.reason], f.key).toEqual([mine.value ?? "<code default>", mine.variant, mine.reason]);
-      // edgeflags.* keys configure the import (client visibility, kind); edgeflags answers without them.
-      const theirMetadata = Object.fromEntries(Object.entries(theirs.flagMetadata).filter(([k]) => !k.startsWith("edgeflags.")));
-      expect(theirMetadata, f.key).toEqual(mine.metadata);
-    }
-  });
+  it.each(contexts.map((c) => [JSON.stringify(c), c] as const))(
+    "evaluates as flagd-core 4.0.1 for %s",
+    (_label, ctx) => {
+      for (const f of env.flags) {
+        const mine = env.evaluate(f.key, ctx);
+        const theirs = core.resolve(f.type, f.key, "<code default>" as never, ctx as never, SILENT);
+        expect([theirs.value, theirs.variant, theirs.reason], f.key).toEqual([
+          mine.value ?? "<code default>",
+          mine.variant,
+          mine.reason,
+        ]);
+        // edgeflags.* keys configure the import (client visibility, kind); edgeflags answers without them.
+        const theirMetadata = Object.fromEntries(
+          Object.entries(theirs.flagMetadata).filter(([k]) => !k.startsWith("edgeflags.")),
+        );
+        expect(theirMetadata, f.key).toEqual(mine.metadata);
+      }
+    },
+  );
 
   it("covers the kinds of flag it is meant to show", () => {
     const results = env.evaluateAll({ targetingKey: "user-9", email: "x@partner.example" });

@@ -22,7 +22,12 @@ const errorsOf = <T>(r: Result<T>) => {
 
 const file = (flagMeta?: Record<string, unknown>, setMeta?: Record<string, unknown>) => ({
   flags: {
-    shown: { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on", ...(flagMeta ? { metadata: flagMeta } : {}) },
+    shown: {
+      state: "ENABLED",
+      variants: { on: true, off: false },
+      defaultVariant: "on",
+      ...(flagMeta ? { metadata: flagMeta } : {}),
+    },
     fresh: { state: "ENABLED", variants: { a: "A" }, defaultVariant: "a" },
   },
   ...(setMeta ? { metadata: setMeta } : {}),
@@ -30,13 +35,22 @@ const file = (flagMeta?: Record<string, unknown>, setMeta?: Record<string, unkno
 
 const current: EnvironmentDoc = EnvironmentDoc.parse({
   flags: [
-    { key: "shown", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", clientVisible: true, description: "d", tags: ["web"] },
+    {
+      key: "shown",
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: "on",
+      clientVisible: true,
+      description: "d",
+      tags: ["web"],
+    },
     { key: "base", type: "boolean", variants: { on: true }, defaultVariant: "on" },
   ],
   segments: [{ key: "staff", included: ["u1"] }],
 });
 
-const importInto = (doc: unknown, into: EnvironmentDoc): EnvironmentDoc => mergeFlagdImport(valueOf(readFlagd(doc)), into);
+const importInto = (doc: unknown, into: EnvironmentDoc): EnvironmentDoc =>
+  mergeFlagdImport(valueOf(readFlagd(doc)), into);
 const flagOf = (doc: EnvironmentDoc, key: string) => doc.flags.find((f) => f.key === key)!;
 
 describe("flagd re-import keeps what the file does not state", () => {
@@ -51,7 +65,10 @@ describe("flagd re-import keeps what the file does not state", () => {
   });
 
   it("a flag's own edgeflags.* metadata wins over the current values", () => {
-    const merged = importInto(file({ "edgeflags.clientVisible": false, "edgeflags.description": "new", "edgeflags.tags": "[]" }), current);
+    const merged = importInto(
+      file({ "edgeflags.clientVisible": false, "edgeflags.description": "new", "edgeflags.tags": "[]" }),
+      current,
+    );
     expect(flagOf(merged, "shown")).toMatchObject({ clientVisible: false, description: "new", tags: [] });
   });
 
@@ -65,7 +82,10 @@ describe("flagd re-import keeps what the file does not state", () => {
     // It configures the import; it is not metadata that evaluations answer with.
     expect(merged.metadata).toEqual({ owner: "team" });
     // Per-flag metadata wins over the flag-set level.
-    const off = importInto(file({ "edgeflags.clientVisible": false }, { "edgeflags.clientVisible": true }), EnvironmentDoc.parse({ flags: [] }));
+    const off = importInto(
+      file({ "edgeflags.clientVisible": false }, { "edgeflags.clientVisible": true }),
+      EnvironmentDoc.parse({ flags: [] }),
+    );
     expect(flagOf(off, "shown").clientVisible).toBe(false);
     expect(flagOf(off, "fresh").clientVisible).toBe(true);
   });
@@ -77,8 +97,17 @@ describe("flagd re-import keeps what the file does not state", () => {
   });
 
   it("prerequisites stay unless stated; segments stay unless the file carries edgeflags.segments", () => {
-    const withPrereq = EnvironmentDoc.parse({ ...current, flags: [...current.flags.map((f) => (f.key === "shown" ? { ...f, prerequisites: [{ flag: "base", variant: "on" }] } : f))] });
-    const doc = { flags: { ...file().flags, base: { state: "ENABLED", variants: { on: true }, defaultVariant: "on" } } };
+    const withPrereq = EnvironmentDoc.parse({
+      ...current,
+      flags: [
+        ...current.flags.map((f) =>
+          f.key === "shown" ? { ...f, prerequisites: [{ flag: "base", variant: "on" }] } : f,
+        ),
+      ],
+    });
+    const doc = {
+      flags: { ...file().flags, base: { state: "ENABLED", variants: { on: true }, defaultVariant: "on" } },
+    };
     const merged = importInto(doc, withPrereq);
     expect(flagOf(merged, "shown").prerequisites).toEqual([{ flag: "base", variant: "on" }]);
     expect(merged.segments).toEqual(current.segments);
@@ -104,9 +133,18 @@ describe("prototype names", () => {
   it("refuses __proto__ as a flag key, variant key, metadata key or inside values, each with its path", () => {
     const cases: Array<[string, string]> = [
       ['{"flags":{"__proto__":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"}}}', "flags.__proto__"],
-      ['{"flags":{"f":{"state":"ENABLED","variants":{"__proto__":true},"defaultVariant":"__proto__"}}}', "flags.f.variants.__proto__"],
-      ['{"flags":{"f":{"state":"ENABLED","variants":{"on":{"__proto__":{"x":1}}},"defaultVariant":"on"}}}', "flags.f.variants.on.__proto__"],
-      ['{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","metadata":{"__proto__":"x"}}}}', "flags.f.metadata.__proto__"],
+      [
+        '{"flags":{"f":{"state":"ENABLED","variants":{"__proto__":true},"defaultVariant":"__proto__"}}}',
+        "flags.f.variants.__proto__",
+      ],
+      [
+        '{"flags":{"f":{"state":"ENABLED","variants":{"on":{"__proto__":{"x":1}}},"defaultVariant":"on"}}}',
+        "flags.f.variants.on.__proto__",
+      ],
+      [
+        '{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","metadata":{"__proto__":"x"}}}}',
+        "flags.f.metadata.__proto__",
+      ],
       ['{"flags":{},"metadata":{"__proto__":"x"}}', "metadata.__proto__"],
     ];
     for (const [text, path] of cases) {
@@ -118,18 +156,25 @@ describe("prototype names", () => {
 
   it("constructor, toString and prototype round-trip through export and import", () => {
     const doc = EnvironmentDoc.parse({
-      flags: [{
-        key: "constructor", type: "object", defaultVariant: "toString",
-        variants: { toString: { constructor: 1, prototype: [2] }, valueOf: { hasOwnProperty: "x" } },
-        metadata: { constructor: "c", toString: 1, prototype: true },
-      }],
+      flags: [
+        {
+          key: "constructor",
+          type: "object",
+          defaultVariant: "toString",
+          variants: { toString: { constructor: 1, prototype: [2] }, valueOf: { hasOwnProperty: "x" } },
+          metadata: { constructor: "c", toString: 1, prototype: true },
+        },
+      ],
       metadata: { constructor: "set" },
     });
     const exported = exportFlagd(doc).document;
     const back = valueOf(importFlagd(JSON.parse(JSON.stringify(exported))));
     expect(back).toEqual(doc);
     const env = valueOf(compileEnvironment(back));
-    expect(env.evaluate("constructor", {})).toMatchObject({ variant: "toString", value: { constructor: 1, prototype: [2] } });
+    expect(env.evaluate("constructor", {})).toMatchObject({
+      variant: "toString",
+      value: { constructor: 1, prototype: [2] },
+    });
   });
 });
 
@@ -138,7 +183,17 @@ describe("depth never overflows the stack", () => {
     let when: Condition = { attribute: "a", op: "equals", values: ["x"] };
     for (let i = 0; i < 50_000; i++) when = { not: when };
     const r = compileEnvironment({
-      flags: [{ key: "f", type: "boolean", variants: { on: true }, defaultVariant: "on", enabled: true, clientVisible: false, rules: [{ when, serve: { variant: "on" } }] }],
+      flags: [
+        {
+          key: "f",
+          type: "boolean",
+          variants: { on: true },
+          defaultVariant: "on",
+          enabled: true,
+          clientVisible: false,
+          rules: [{ when, serve: { variant: "on" } }],
+        },
+      ],
       segments: [],
     });
     expect(errorsOf(r)[0]!.message).toMatch(/nest deeper than 32 levels/);
@@ -149,14 +204,31 @@ describe("depth never overflows the stack", () => {
     for (let i = 0; i < 50_000; i++) logic = { "!": [logic] };
     const deep = { flags: { f: { state: "ENABLED", variants: { on: true }, defaultVariant: "on", targeting: logic } } };
     expect(errorsOf(importFlagd(deep))[0]!.message).toMatch(/nested deeper than 160 levels/);
-    const text = '{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","targeting":' + '{"!":['.repeat(50_000) + "1" + "]}".repeat(50_000) + "}}}";
+    const text =
+      '{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","targeting":' +
+      '{"!":['.repeat(50_000) +
+      "1" +
+      "]}".repeat(50_000) +
+      "}}}";
     expect(errorsOf(importFlagd(text))[0]!.path).toMatch(/^flags\.f\.targeting/);
   });
 
   it("a deep variant value in a native document is an issue, not a crash", () => {
     let value: unknown = 1;
     for (let i = 0; i < 100_000; i++) value = [value];
-    const r = compileEnvironment({ flags: [{ key: "f", type: "object", variants: { v: value as never }, defaultVariant: "v", enabled: true, clientVisible: false }], segments: [] });
+    const r = compileEnvironment({
+      flags: [
+        {
+          key: "f",
+          type: "object",
+          variants: { v: value as never },
+          defaultVariant: "v",
+          enabled: true,
+          clientVisible: false,
+        },
+      ],
+      segments: [],
+    });
     expect(errorsOf(r)[0]).toMatchObject({ message: "nested deeper than 160 levels" });
     expect(errorsOf(r)[0]!.path).toMatch(/^flags\.f\.variants\.v\[0\]/);
   });

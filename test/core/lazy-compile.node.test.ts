@@ -13,8 +13,21 @@ import { openEnvironment } from "../../src/core/lazy-compile";
 import type { EnvironmentDoc, Flag } from "../../src/core/model";
 import { compileLazily } from "../support/compilers";
 
-const base = { type: "string", variants: { a: "A", b: "B", c: "C" }, defaultVariant: "c", enabled: true, clientVisible: true } as const;
-const rollout = { rollout: { variants: [{ variant: "a", weight: 30 }, { variant: "b", weight: 70 }] } };
+const base = {
+  type: "string",
+  variants: { a: "A", b: "B", c: "C" },
+  defaultVariant: "c",
+  enabled: true,
+  clientVisible: true,
+} as const;
+const rollout = {
+  rollout: {
+    variants: [
+      { variant: "a", weight: 30 },
+      { variant: "b", weight: 70 },
+    ],
+  },
+};
 
 const doc: EnvironmentDoc = {
   metadata: { team: "core" },
@@ -26,31 +39,100 @@ const doc: EnvironmentDoc = {
   ],
   flags: [
     { ...base, key: "static" },
-    { ...base, key: "disabled", enabled: false, rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }] },
-    { ...base, key: "no-default", defaultVariant: null, rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }] },
+    {
+      ...base,
+      key: "disabled",
+      enabled: false,
+      rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }],
+    },
+    {
+      ...base,
+      key: "no-default",
+      defaultVariant: null,
+      rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "a" } }],
+    },
     { ...base, key: "in-big", rules: [{ when: { segment: "big" }, serve: { variant: "a" } }], fallthrough: rollout },
     { ...base, key: "in-big-pros", rules: [{ when: { segment: "big-pros" }, serve: { variant: "b" } }] },
-    { ...base, key: "countries", rules: [{ when: { attribute: "country", op: "in", values: ["DE", "FR", "IT", "ES", "PT", "NL"] }, serve: { variant: "a" } }] },
-    { ...base, key: "countries-later", rules: [{ when: { attribute: "country", op: "in", values: ["JP", "US", "BR", "CN", "IN", "ZZ"] }, serve: { variant: "b" } }] },
-    { ...base, key: "targets", targets: [{ variant: "b", values: ["user-1", "user-2"] }], fallthrough: rollout, metadata: { owner: "ops" } },
-    { ...base, key: "after-2030", rules: [{ when: { attribute: "$flagd.timestamp", op: "after", values: ["2030-01-01T00:00:00Z"] }, serve: { variant: "a" } }] },
-    { ...base, key: "needs-time", prerequisites: [{ flag: "after-2030", variant: "a" }], fallthrough: { variant: "b" } },
-    { ...base, key: "needs-two", prerequisites: [{ flag: "in-big", variant: "a" }, { flag: "needs-time", variant: "b" }], fallthrough: { variant: "a" } },
+    {
+      ...base,
+      key: "countries",
+      rules: [
+        {
+          when: { attribute: "country", op: "in", values: ["DE", "FR", "IT", "ES", "PT", "NL"] },
+          serve: { variant: "a" },
+        },
+      ],
+    },
+    {
+      ...base,
+      key: "countries-later",
+      rules: [
+        {
+          when: { attribute: "country", op: "in", values: ["JP", "US", "BR", "CN", "IN", "ZZ"] },
+          serve: { variant: "b" },
+        },
+      ],
+    },
+    {
+      ...base,
+      key: "targets",
+      targets: [{ variant: "b", values: ["user-1", "user-2"] }],
+      fallthrough: rollout,
+      metadata: { owner: "ops" },
+    },
+    {
+      ...base,
+      key: "after-2030",
+      rules: [
+        {
+          when: { attribute: "$flagd.timestamp", op: "after", values: ["2030-01-01T00:00:00Z"] },
+          serve: { variant: "a" },
+        },
+      ],
+    },
+    {
+      ...base,
+      key: "needs-time",
+      prerequisites: [{ flag: "after-2030", variant: "a" }],
+      fallthrough: { variant: "b" },
+    },
+    {
+      ...base,
+      key: "needs-two",
+      prerequisites: [
+        { flag: "in-big", variant: "a" },
+        { flag: "needs-time", variant: "b" },
+      ],
+      fallthrough: { variant: "a" },
+    },
     { ...base, key: "logic", targeting: { if: [{ ">": [{ var: "age" }, 40] }, "a", "b"] } },
     { ...base, key: "hidden", clientVisible: false, fallthrough: { variant: "b" } },
-    { type: "object", key: "object", variants: { on: { nested: [1, "two", { three: true }] }, off: {} }, defaultVariant: "off", enabled: true, clientVisible: true,
-      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }] },
+    {
+      type: "object",
+      key: "object",
+      variants: { on: { nested: [1, "two", { three: true }] }, off: {} },
+      defaultVariant: "off",
+      enabled: true,
+      clientVisible: true,
+      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }],
+    },
   ],
 };
 const keys = doc.flags.map((f) => f.key);
 
-const contextGen: fc.Arbitrary<EvaluationContext> = fc.record({
-  targetingKey: fc.oneof(fc.integer({ min: 0, max: 1200 }).map((i) => `user-${i}`), fc.constant("")),
-  plan: fc.constantFrom("pro", "free"),
-  country: fc.constantFrom("DE", "US", "ZZ", "JP", "XX"),
-  age: fc.integer({ min: 0, max: 80 }),
-  email: fc.constantFrom("a@example.com", "b@other.test"),
-}, { requiredKeys: [], noNullPrototype: true });
+const contextGen: fc.Arbitrary<EvaluationContext> = fc.record(
+  {
+    targetingKey: fc.oneof(
+      fc.integer({ min: 0, max: 1200 }).map((i) => `user-${i}`),
+      fc.constant(""),
+    ),
+    plan: fc.constantFrom("pro", "free"),
+    country: fc.constantFrom("DE", "US", "ZZ", "JP", "XX"),
+    age: fc.integer({ min: 0, max: 80 }),
+    email: fc.constantFrom("a@example.com", "b@other.test"),
+  },
+  { requiredKeys: [], noNullPrototype: true },
+);
 
 const NOW = [Date.parse("2029-06-01T00:00:00Z"), Date.parse("2031-06-01T00:00:00Z")];
 
@@ -60,21 +142,32 @@ describe("lazy compile", () => {
 
   it("answers exactly as the eager compile, whichever order flags are first evaluated in", () => {
     fc.assert(
-      fc.property(fc.shuffledSubarray(keys, { minLength: keys.length }), fc.array(contextGen, { minLength: 1, maxLength: 8 }), fc.constantFrom(...NOW), (order, contexts, now) => {
-        const lazy = compileLazily(doc);
-        expect(lazy.ok).toBe(true);
-        if (!lazy.ok) return;
-        for (const ctx of contexts) {
-          for (const key of order) {
-            expect(lazy.value.evaluate(key, ctx, { explain: true, now })).toEqual(eager.value.evaluate(key, ctx, { explain: true, now }));
-            expect(lazy.value.evaluate(key, ctx, { now })).toEqual(eager.value.evaluate(key, ctx, { now }));
+      fc.property(
+        fc.shuffledSubarray(keys, { minLength: keys.length }),
+        fc.array(contextGen, { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(...NOW),
+        (order, contexts, now) => {
+          const lazy = compileLazily(doc);
+          expect(lazy.ok).toBe(true);
+          if (!lazy.ok) return;
+          for (const ctx of contexts) {
+            for (const key of order) {
+              expect(lazy.value.evaluate(key, ctx, { explain: true, now })).toEqual(
+                eager.value.evaluate(key, ctx, { explain: true, now }),
+              );
+              expect(lazy.value.evaluate(key, ctx, { now })).toEqual(eager.value.evaluate(key, ctx, { now }));
+            }
+            expect(lazy.value.evaluateAll(ctx, { now })).toEqual(eager.value.evaluateAll(ctx, { now }));
+            expect(lazy.value.evaluateAll(ctx, { now, clientOnly: true })).toEqual(
+              eager.value.evaluateAll(ctx, { now, clientOnly: true }),
+            );
           }
-          expect(lazy.value.evaluateAll(ctx, { now })).toEqual(eager.value.evaluateAll(ctx, { now }));
-          expect(lazy.value.evaluateAll(ctx, { now, clientOnly: true })).toEqual(eager.value.evaluateAll(ctx, { now, clientOnly: true }));
-        }
-        expect(lazy.value.flags.map((f) => [f.key, f.clientVisible, f.timeDependent])).toEqual(eager.value.flags.map((f) => [f.key, f.clientVisible, f.timeDependent]));
-        expect(lazy.value.timeDependent).toBe(eager.value.timeDependent);
-      }),
+          expect(lazy.value.flags.map((f) => [f.key, f.clientVisible, f.timeDependent])).toEqual(
+            eager.value.flags.map((f) => [f.key, f.clientVisible, f.timeDependent]),
+          );
+          expect(lazy.value.timeDependent).toBe(eager.value.timeDependent);
+        },
+      ),
       { seed: 20261203, numRuns: 150 },
     );
   });
@@ -84,7 +177,8 @@ describe("lazy compile", () => {
     if (!lazy.ok) throw new Error("open failed");
     const ctx = { targetingKey: "user-3", plan: "pro", country: "ZZ" };
     expect(lazy.value.evaluateAll(ctx, { now: NOW[1] })).toEqual(eager.value.evaluateAll(ctx, { now: NOW[1] }));
-    for (const key of keys) expect(lazy.value.evaluate(key, ctx, { now: NOW[1] })).toEqual(eager.value.evaluate(key, ctx, { now: NOW[1] }));
+    for (const key of keys)
+      expect(lazy.value.evaluate(key, ctx, { now: NOW[1] })).toEqual(eager.value.evaluate(key, ctx, { now: NOW[1] }));
   });
 
   it("a string list compiled after a context value was looked up still matches it (the lookup memo is refreshed)", () => {
@@ -128,7 +222,14 @@ describe("lazy compile", () => {
   });
 
   it("finds flags alike before and after the key index turns into a Map (past 16 keys), a key defined twice too", () => {
-    const many: EnvironmentDoc = { segments: [], flags: Array.from({ length: 40 }, (_, i) => ({ ...base, key: `f${i}`, fallthrough: { variant: i % 2 ? "a" : "b" } })) };
+    const many: EnvironmentDoc = {
+      segments: [],
+      flags: Array.from({ length: 40 }, (_, i) => ({
+        ...base,
+        key: `f${i}`,
+        fallthrough: { variant: i % 2 ? "a" : "b" },
+      })),
+    };
     const withTwice = (key: string): EnvironmentDoc => ({ ...many, flags: [...many.flags, { ...base, key }] });
     for (const twice of ["f3", "f37"]) {
       const lazy = compileLazily(withTwice(twice));
@@ -136,7 +237,8 @@ describe("lazy compile", () => {
       for (const key of [...many.flags.map((f) => f.key), "nope", "f1 f2", "f1/1"]) {
         const r = lazy.value.evaluate(key, {});
         if (key === twice) expect(r.errorMessage).toContain(`flags[40].key: duplicate flag key "${twice}"`);
-        else if (key.startsWith("f") && !key.includes(" ") && !key.includes("/")) expect(r).toMatchObject({ key, variant: Number(key.slice(1)) % 2 ? "a" : "b" });
+        else if (key.startsWith("f") && !key.includes(" ") && !key.includes("/"))
+          expect(r).toMatchObject({ key, variant: Number(key.slice(1)) % 2 ? "a" : "b" });
         else expect(r.errorCode).toBe("FLAG_NOT_FOUND");
       }
     }
@@ -147,15 +249,19 @@ describe("lazy compile", () => {
     const eagerErrors = compileEnvironment(bad);
     expect(eagerErrors.ok).toBe(false);
     if (eagerErrors.ok) return;
-    expect(eagerErrors.errors).toEqual([{ path: `flags[${doc.flags.length}].key`, message: 'duplicate flag key "in-big"' }]);
-    const single = compileLazily(bad), bulk = compileLazily(bad);
+    expect(eagerErrors.errors).toEqual([
+      { path: `flags[${doc.flags.length}].key`, message: 'duplicate flag key "in-big"' },
+    ]);
+    const single = compileLazily(bad),
+      bulk = compileLazily(bad);
     if (!single.ok || !bulk.ok) throw new Error("open failed");
     const all = bulk.value.evaluateAll({ targetingKey: "user-3" }, { now: NOW[1] });
     expect(all.map((r) => r.key)).toEqual(keys);
     for (const [i, key] of keys.entries()) {
       const r = single.value.evaluate(key, { targetingKey: "user-3" }, { now: NOW[1] });
       expect(all[i]).toEqual(r);
-      if (key === "in-big" || key === "needs-two") expect(r.errorMessage).toContain(`flags[${doc.flags.length}].key: duplicate flag key "in-big"`);
+      if (key === "in-big" || key === "needs-two")
+        expect(r.errorMessage).toContain(`flags[${doc.flags.length}].key: duplicate flag key "in-big"`);
       else expect(r).toEqual(eager.value.evaluate(key, { targetingKey: "user-3" }, { now: NOW[1] }));
     }
   });
@@ -170,7 +276,9 @@ describe("lazy compile of broken definitions", () => {
     ],
     flags: [
       flag("fine", { fallthrough: { variant: "b" } }),
-      flag("bad-regex", { rules: [{ when: { attribute: "email", op: "matches", values: ["(a+)+$"] }, serve: { variant: "a" } }] }),
+      flag("bad-regex", {
+        rules: [{ when: { attribute: "email", op: "matches", values: ["(a+)+$"] }, serve: { variant: "a" } }],
+      }),
       flag("needs-bad-regex", { prerequisites: [{ flag: "bad-regex", variant: "a" }] }),
       flag("needs-needs-bad", { prerequisites: [{ flag: "needs-bad-regex", variant: "a" }] }),
       flag("needs-missing", { prerequisites: [{ flag: "nowhere", variant: "a" }] }),
@@ -184,7 +292,7 @@ describe("lazy compile of broken definitions", () => {
     ],
   };
   const expectations: Record<string, string | undefined> = {
-    "fine": undefined,
+    fine: undefined,
     "bad-regex": "flags.bad-regex.rules[0].when",
     "needs-bad-regex": "flags.bad-regex.rules[0].when",
     "needs-needs-bad": "flags.bad-regex.rules[0].when",
@@ -240,7 +348,8 @@ describe("lazy compile of broken definitions", () => {
   });
 
   it("bulk first gives each flag the same answer as single evaluation first", () => {
-    const a = compileLazily(broken), b = compileLazily(broken);
+    const a = compileLazily(broken),
+      b = compileLazily(broken);
     if (!a.ok || !b.ok) throw new Error("open failed");
     const bulk = a.value.evaluateAll({ email: "aaaa" });
     brokenKeys.forEach((k, i) => expect(bulk[i]).toEqual(b.value.evaluate(k, { email: "aaaa" })));
@@ -248,9 +357,17 @@ describe("lazy compile of broken definitions", () => {
 
   it("a definition whose text does not parse answers PARSE_ERROR; the others answer", () => {
     const inner = docSource({ flags: [flag("ok"), flag("garbled")], segments: [] });
-    const lazy = openEnvironment({ ...inner, flagAt: (i) => (i === 1 ? undefined : inner.flagAt(i)), allFlags: () => [inner.flagAt(0), undefined] });
+    const lazy = openEnvironment({
+      ...inner,
+      flagAt: (i) => (i === 1 ? undefined : inner.flagAt(i)),
+      allFlags: () => [inner.flagAt(0), undefined],
+    });
     if (!lazy.ok) throw new Error("open failed");
-    expect(lazy.value.evaluate("garbled", {})).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: expect.stringContaining("cannot be read") });
+    expect(lazy.value.evaluate("garbled", {})).toMatchObject({
+      reason: "ERROR",
+      errorCode: "PARSE_ERROR",
+      errorMessage: expect.stringContaining("cannot be read"),
+    });
     expect(lazy.value.evaluate("ok", {})).toMatchObject({ reason: "STATIC", variant: "c" });
     expect(lazy.value.evaluateAll({}).map((r) => r.reason)).toEqual(["STATIC", "ERROR"]);
   });

@@ -5,7 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { checkJsonShape, CONTEXT_LIMITS, DOCUMENT_LIMITS, type JsonLimits } from "../../src/core/limits";
 
-const small: JsonLimits = { maxDepth: 3, maxKeysPerObject: 2, maxArrayLength: 3, maxStringLength: 5, forbiddenKeys: new Set(["__proto__"]) };
+const small: JsonLimits = {
+  maxDepth: 3,
+  maxKeysPerObject: 2,
+  maxArrayLength: 3,
+  maxStringLength: 5,
+  forbiddenKeys: new Set(["__proto__"]),
+};
 
 function nested(levels: number, leaf: unknown = 1): unknown {
   let v: unknown = leaf;
@@ -17,13 +23,21 @@ describe("checkJsonShape", () => {
   it("accepts plain JSON within the limits", () => {
     expect(checkJsonShape({ a: [1, "x", true], b: { c: 1.5, d: null } }, small)).toBeNull();
     expect(checkJsonShape("hello", small)).toBeNull();
-    expect(checkJsonShape(JSON.parse('{"targetingKey":"u1","user":{"plan":"pro","groups":["a","b"]}}'), CONTEXT_LIMITS)).toBeNull();
+    expect(
+      checkJsonShape(JSON.parse('{"targetingKey":"u1","user":{"plan":"pro","groups":["a","b"]}}'), CONTEXT_LIMITS),
+    ).toBeNull();
   });
 
   it("counts depth in containers: exactly maxDepth passes, one more is refused at the innermost container", () => {
     expect(checkJsonShape({ a: { b: { c: 1 } } }, small)).toBeNull();
-    expect(checkJsonShape({ a: { b: { c: { d: 1 } } } }, small)).toEqual({ path: "a.b.c", message: "nested deeper than 3 levels" });
-    expect(checkJsonShape([[[["x"]]]], small, "context")).toEqual({ path: "context[0][0][0]", message: "nested deeper than 3 levels" });
+    expect(checkJsonShape({ a: { b: { c: { d: 1 } } } }, small)).toEqual({
+      path: "a.b.c",
+      message: "nested deeper than 3 levels",
+    });
+    expect(checkJsonShape([[[["x"]]]], small, "context")).toEqual({
+      path: "context[0][0][0]",
+      message: "nested deeper than 3 levels",
+    });
   });
 
   it("refuses 100,000 levels of nesting without overflowing the stack", () => {
@@ -36,16 +50,28 @@ describe("checkJsonShape", () => {
   });
 
   it("refuses too many keys, too long arrays, strings and keys", () => {
-    expect(checkJsonShape({ x: { a: 1, b: 2, c: 3 } }, small)).toEqual({ path: "x", message: "object with more than 2 keys" });
-    expect(checkJsonShape({ list: [1, 2, 3, 4] }, small)).toEqual({ path: "list", message: "array longer than 3 items" });
-    expect(checkJsonShape({ list: ["ok", "toolong"] }, small)).toEqual({ path: "list[1]", message: "string longer than 5 characters" });
+    expect(checkJsonShape({ x: { a: 1, b: 2, c: 3 } }, small)).toEqual({
+      path: "x",
+      message: "object with more than 2 keys",
+    });
+    expect(checkJsonShape({ list: [1, 2, 3, 4] }, small)).toEqual({
+      path: "list",
+      message: "array longer than 3 items",
+    });
+    expect(checkJsonShape({ list: ["ok", "toolong"] }, small)).toEqual({
+      path: "list[1]",
+      message: "string longer than 5 characters",
+    });
     expect(checkJsonShape({ abcdef: 1 }, small)).toEqual({ path: "", message: "key longer than 5 characters" });
   });
 
   it("refuses non-finite numbers, so 1e309 cannot pass as a value", () => {
     const parsed = JSON.parse('{"n":1e309}');
     expect(parsed.n).toBe(Infinity);
-    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({ path: "context.n", message: "numbers must be finite (JSON has no Infinity or NaN)" });
+    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({
+      path: "context.n",
+      message: "numbers must be finite (JSON has no Infinity or NaN)",
+    });
     expect(checkJsonShape({ a: [-Infinity] }, small)?.path).toBe("a[0]");
     expect(checkJsonShape({ a: NaN }, small)?.message).toBe("numbers must be finite (JSON has no Infinity or NaN)");
   });
@@ -62,7 +88,10 @@ describe("checkJsonShape", () => {
 
   it("refuses a __proto__ key (JSON.parse makes it an own property) at its path", () => {
     const parsed = JSON.parse('{"user":{"__proto__":{"admin":true}}}');
-    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({ path: "context.user.__proto__", message: 'the key "__proto__" is not allowed' });
+    expect(checkJsonShape(parsed, CONTEXT_LIMITS, "context")).toEqual({
+      path: "context.user.__proto__",
+      message: 'the key "__proto__" is not allowed',
+    });
     expect(checkJsonShape({ constructor: "x", toString: "y" }, CONTEXT_LIMITS)).toBeNull();
   });
 

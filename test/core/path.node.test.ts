@@ -12,8 +12,15 @@ import { NO_RUNTIME } from "../../src/core/runtime";
 
 describe("splitPath", () => {
   it.each([
-    ["a", ["a"]], ["a.b.c", ["a", "b", "c"]], ["a\\.b", ["a.b"]], ["a\\\\.b", ["a\\", "b"]],
-    ["a\\/b", ["a/b"]], ["a\\x", ["a\\x"]], ["", []], ["a.", ["a", ""]], [".a", ["", "a"]],
+    ["a", ["a"]],
+    ["a.b.c", ["a", "b", "c"]],
+    ["a\\.b", ["a.b"]],
+    ["a\\\\.b", ["a\\", "b"]],
+    ["a\\/b", ["a/b"]],
+    ["a\\x", ["a\\x"]],
+    ["", []],
+    ["a.", ["a", ""]],
+    [".a", ["", "a"]],
   ])("%j → %j", (input, parts) => {
     expect(splitPath(input)).toEqual(parts);
   });
@@ -23,7 +30,10 @@ describe("compileGetter", () => {
   const get = (path: string, ctx: unknown, now?: number) => {
     const state = { flagKey: "my-flag", timeDependent: false };
     const fn = compileGetter(splitPath(path), state);
-    return { value: fn(ctx as EvaluationContext, now === undefined ? NO_RUNTIME : { now, trace: undefined }), timeDependent: state.timeDependent };
+    return {
+      value: fn(ctx as EvaluationContext, now === undefined ? NO_RUNTIME : { now, trace: undefined }),
+      timeDependent: state.timeDependent,
+    };
   };
 
   it("reads nested paths with optional chaining", () => {
@@ -41,7 +51,16 @@ describe("compileGetter", () => {
   });
 
   it("reads own properties only, on every path length", () => {
-    for (const path of ["toString", "constructor", "__proto__", "hasOwnProperty", "user.toString", "user.constructor.name", "a.b.valueOf", "name.length.toFixed"]) {
+    for (const path of [
+      "toString",
+      "constructor",
+      "__proto__",
+      "hasOwnProperty",
+      "user.toString",
+      "user.constructor.name",
+      "a.b.valueOf",
+      "name.length.toFixed",
+    ]) {
       expect(get(path, { user: {}, a: { b: {} }, name: "x" }).value).toBeUndefined();
     }
     // Own properties with those names are read.
@@ -57,7 +76,8 @@ describe("compileGetter", () => {
 
 describe("isInheritedName / ownProperty / walkOwn", () => {
   it("knows the names plain values inherit", () => {
-    for (const n of ["toString", "constructor", "__proto__", "valueOf", "map", "length", "charAt", "toFixed"]) expect(isInheritedName(n)).toBe(true);
+    for (const n of ["toString", "constructor", "__proto__", "valueOf", "map", "length", "charAt", "toFixed"])
+      expect(isInheritedName(n)).toBe(true);
     for (const n of ["plan", "email", "name", "targetingKey", "user"]) expect(isInheritedName(n)).toBe(false);
   });
   it("reads own properties only", () => {
@@ -71,7 +91,12 @@ describe("isInheritedName / ownProperty / walkOwn", () => {
 
 describe("evaluation never sees inherited properties", () => {
   const flagWith = (key: string, when: Condition): Flag => ({
-    key, type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
+    key,
+    type: "boolean",
+    variants: { on: true, off: false },
+    defaultVariant: "off",
+    enabled: true,
+    clientVisible: false,
     rules: [{ when, serve: { variant: "on" } }],
   });
   const env = compileEnvironment({
@@ -82,25 +107,64 @@ describe("evaluation never sees inherited properties", () => {
       flagWith("nested", { attribute: "user.constructor", op: "notEquals", values: ["x"] }),
       flagWith("gt", { attribute: "valueOf", op: "notEquals", values: [1] }),
       {
-        key: "rollout", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
-        fallthrough: { rollout: { bucketBy: "constructor", variants: [{ variant: "on", weight: 1 }, { variant: "on", weight: 1 }] } },
+        key: "rollout",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        enabled: true,
+        clientVisible: false,
+        fallthrough: {
+          rollout: {
+            bucketBy: "constructor",
+            variants: [
+              { variant: "on", weight: 1 },
+              { variant: "on", weight: 1 },
+            ],
+          },
+        },
       },
-      { key: "logic-var", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
-        targeting: { if: [{ "==": [{ var: "constructor.name" }, "Object"] }, "on", "off"] } },
-      { key: "logic-missing", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
-        targeting: { if: [{ missing: ["toString"] }, "off", "on"] } },
-      { key: "logic-dynamic", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
-        targeting: { if: [{ var: [{ cat: ["hasOwn", "Property"] }] }, "on", "off"] } },
+      {
+        key: "logic-var",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        enabled: true,
+        clientVisible: false,
+        targeting: { if: [{ "==": [{ var: "constructor.name" }, "Object"] }, "on", "off"] },
+      },
+      {
+        key: "logic-missing",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        enabled: true,
+        clientVisible: false,
+        targeting: { if: [{ missing: ["toString"] }, "off", "on"] },
+      },
+      {
+        key: "logic-dynamic",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        enabled: true,
+        clientVisible: false,
+        targeting: { if: [{ var: [{ cat: ["hasOwn", "Property"] }] }, "on", "off"] },
+      },
     ],
     segments: [],
   });
   if (!env.ok) throw new Error(JSON.stringify(env.errors));
 
-  it.each(["ne", "not-in", "contains", "nested", "gt", "rollout", "logic-var", "logic-missing", "logic-dynamic"])("%s: an empty context does not match", (key) => {
-    const r = env.value.evaluate(key, { user: {} });
-    expect(r.value === true && r.reason !== "DEFAULT").toBe(false);
-    expect(env.value.evaluateAll({ user: {} }).find((x) => x.key === key)).toEqual(env.value.evaluate(key, { user: {} }));
-  });
+  it.each(["ne", "not-in", "contains", "nested", "gt", "rollout", "logic-var", "logic-missing", "logic-dynamic"])(
+    "%s: an empty context does not match",
+    (key) => {
+      const r = env.value.evaluate(key, { user: {} });
+      expect(r.value === true && r.reason !== "DEFAULT").toBe(false);
+      expect(env.value.evaluateAll({ user: {} }).find((x) => x.key === key)).toEqual(
+        env.value.evaluate(key, { user: {} }),
+      );
+    },
+  );
 
   it("own attributes with those names still match", () => {
     expect(env.value.evaluate("ne", { toString: "y" }).value).toBe(true);

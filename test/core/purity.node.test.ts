@@ -38,7 +38,9 @@ describe("src/core purity", () => {
   });
 
   it.each(FORBIDDEN)("no file %s", (_what, pattern) => {
-    const offenders = sources.filter((f) => pattern.test(stripComments(readFileSync(f, "utf8")))).map((f) => relative(ROOT, f));
+    const offenders = sources
+      .filter((f) => pattern.test(stripComments(readFileSync(f, "utf8"))))
+      .map((f) => relative(ROOT, f));
     expect(offenders).toEqual([]);
   });
 

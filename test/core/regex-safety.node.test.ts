@@ -57,9 +57,21 @@ describe("compileSafeRegex: refused", () => {
 
 describe("compileSafeRegex: accepted", () => {
   it.each([
-    "^(?:ab)+$", "^(ab)+$", "(ab)+c", "^[a-z]+@example\\.com$", "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$",
-    "^.*@.*\\.example\\.com$", "^(?:beta|alpha)-\\d+$", "^(?<major>\\d+)\\.\\d+$", "^\\d{3}-\\d{4}$",
-    "^(?:\\d{3})+$", "^a(?:b+)?c$", "example\\.com$", "^[^@]+@[^@]+$", "^[\\w-]+$", "a{,3}b*",
+    "^(?:ab)+$",
+    "^(ab)+$",
+    "(ab)+c",
+    "^[a-z]+@example\\.com$",
+    "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$",
+    "^.*@.*\\.example\\.com$",
+    "^(?:beta|alpha)-\\d+$",
+    "^(?<major>\\d+)\\.\\d+$",
+    "^\\d{3}-\\d{4}$",
+    "^(?:\\d{3})+$",
+    "^a(?:b+)?c$",
+    "example\\.com$",
+    "^[^@]+@[^@]+$",
+    "^[\\w-]+$",
+    "a{,3}b*",
   ])("%s", (pattern) => {
     expect(accepted(pattern).maxInputLength).toBeGreaterThanOrEqual(256);
   });
@@ -78,10 +90,13 @@ describe("compileSafeRegex: accepted", () => {
 describe("safeTest", () => {
   it("answers as RegExp within the bound", () => {
     const cases: Array<[string, string, boolean]> = [
-      ["^(?:ab)+$", "ababab", true], ["^(?:ab)+$", "ababa", false],
+      ["^(?:ab)+$", "ababab", true],
+      ["^(?:ab)+$", "ababa", false],
       ["^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", "jo.doe@mail.example.com", true],
       ["^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", "jo@doe@example.com", false],
-      ["^.*@.*\\.example\\.com$", "a@b.example.com", true], ["^[\\d-x]+$", "1-x", true], ["[\\]]", "]", true],
+      ["^.*@.*\\.example\\.com$", "a@b.example.com", true],
+      ["^[\\d-x]+$", "1-x", true],
+      ["[\\]]", "]", true],
     ];
     for (const [p, v, want] of cases) {
       expect(safeTest(accepted(p), v)).toBe(want);
@@ -105,10 +120,22 @@ describe("safeTest", () => {
 
   it("bounds `matches` in compiled flags: a 60 KB context value does not match", () => {
     const env = compileEnvironment({
-      flags: [{
-        key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false,
-        rules: [{ when: { attribute: "email", op: "matches", values: ["^.*@.*\\.example\\.com$"] }, serve: { variant: "on" } }],
-      }],
+      flags: [
+        {
+          key: "f",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          enabled: true,
+          clientVisible: false,
+          rules: [
+            {
+              when: { attribute: "email", op: "matches", values: ["^.*@.*\\.example\\.com$"] },
+              serve: { variant: "on" },
+            },
+          ],
+        },
+      ],
       segments: [],
     });
     if (!env.ok) throw new Error(JSON.stringify(env.errors));
@@ -119,10 +146,17 @@ describe("safeTest", () => {
 
   it("refuses an unsafe pattern in a flag with its path", () => {
     const env = compileEnvironment({
-      flags: [{
-        key: "f", type: "boolean", variants: { on: true }, defaultVariant: "on", enabled: true, clientVisible: false,
-        rules: [{ when: { attribute: "name", op: "matches", values: ["^((a|aa))*$"] }, serve: { variant: "on" } }],
-      }],
+      flags: [
+        {
+          key: "f",
+          type: "boolean",
+          variants: { on: true },
+          defaultVariant: "on",
+          enabled: true,
+          clientVisible: false,
+          rules: [{ when: { attribute: "name", op: "matches", values: ["^((a|aa))*$"] }, serve: { variant: "on" } }],
+        },
+      ],
       segments: [],
     });
     expect(env.ok).toBe(false);

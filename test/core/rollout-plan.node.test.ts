@@ -4,8 +4,13 @@ import type { Flag, Serve } from "../../src/core/model";
 import { baseSplit, checkSteps, serveAt } from "../../src/core/rollout-plan";
 
 const flagWith = (fallthrough: Serve | undefined): Flag => ({
-  key: "checkout.v2", type: "string", variants: { a: "a", b: "b", c: "c", new: "new" }, defaultVariant: "a",
-  enabled: true, clientVisible: false, ...(fallthrough ? { fallthrough } : {}),
+  key: "checkout.v2",
+  type: "string",
+  variants: { a: "a", b: "b", c: "c", new: "new" },
+  defaultVariant: "a",
+  enabled: true,
+  clientVisible: false,
+  ...(fallthrough ? { fallthrough } : {}),
 });
 
 /** The variant each of `keys` gets from the flag with `fallthrough`. */
@@ -21,9 +26,42 @@ const percents = [1, 5, 12.5, 25, 33.33, 50, 75, 99.99, 100];
 describe("release plan rollouts (core/rollout-plan.ts)", () => {
   for (const [label, before] of [
     ["a single variant", { variant: "a" }],
-    ["a weighted rollout of other variants", { rollout: { variants: [{ variant: "a", weight: 3 }, { variant: "b", weight: 5 }, { variant: "c", weight: 2 }] } }],
-    ["a rollout that already serves the variant to some", { rollout: { variants: [{ variant: "b", weight: 60 }, { variant: "new", weight: 15 }, { variant: "c", weight: 25 }] } }],
-    ["a rollout bucketed by another attribute", { rollout: { bucketBy: "targetingKey", variants: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } }],
+    [
+      "a weighted rollout of other variants",
+      {
+        rollout: {
+          variants: [
+            { variant: "a", weight: 3 },
+            { variant: "b", weight: 5 },
+            { variant: "c", weight: 2 },
+          ],
+        },
+      },
+    ],
+    [
+      "a rollout that already serves the variant to some",
+      {
+        rollout: {
+          variants: [
+            { variant: "b", weight: 60 },
+            { variant: "new", weight: 15 },
+            { variant: "c", weight: 25 },
+          ],
+        },
+      },
+    ],
+    [
+      "a rollout bucketed by another attribute",
+      {
+        rollout: {
+          bucketBy: "targetingKey",
+          variants: [
+            { variant: "a", weight: 1 },
+            { variant: "b", weight: 1 },
+          ],
+        },
+      },
+    ],
   ] as [string, Serve][]) {
     it(`over ${label}: whoever gets the variant keeps it at every later step; the rest keep what they had`, () => {
       const base = baseSplit(flagWith(before), "new");
@@ -49,9 +87,27 @@ describe("release plan rollouts (core/rollout-plan.ts)", () => {
   }
 
   it("weights of a step are the variant first, then the old split cut at the same point", () => {
-    const base = baseSplit(flagWith({ rollout: { variants: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } }), "new");
+    const base = baseSplit(
+      flagWith({
+        rollout: {
+          variants: [
+            { variant: "a", weight: 1 },
+            { variant: "b", weight: 1 },
+          ],
+        },
+      }),
+      "new",
+    );
     if (!base.ok) throw new Error("refused");
-    expect(serveAt(base.value, "new", 25)).toEqual({ rollout: { variants: [{ variant: "new", weight: 2500 }, { variant: "a", weight: 2500 }, { variant: "b", weight: 5000 }] } });
+    expect(serveAt(base.value, "new", 25)).toEqual({
+      rollout: {
+        variants: [
+          { variant: "new", weight: 2500 },
+          { variant: "a", weight: 2500 },
+          { variant: "b", weight: 5000 },
+        ],
+      },
+    });
     expect(serveAt(base.value, "new", 100)).toEqual({ variant: "new" });
   });
 
@@ -62,10 +118,31 @@ describe("release plan rollouts (core/rollout-plan.ts)", () => {
   });
 
   it("steps: increasing percents ending at 100, two decimals, whole seconds", () => {
-    expect(checkSteps([{ percent: 5, waitSeconds: 60 }, { percent: 100, waitSeconds: 0 }])).toEqual([]);
-    expect(checkSteps([{ percent: 5, waitSeconds: 60 }, { percent: 50, waitSeconds: 0 }]).map((i) => i.path)).toEqual(["steps[1].percent"]);
-    expect(checkSteps([{ percent: 50, waitSeconds: 1 }, { percent: 40, waitSeconds: 1 }, { percent: 100, waitSeconds: 0 }]).map((i) => i.path)).toEqual(["steps[1].percent"]);
-    expect(checkSteps([{ percent: 0.001, waitSeconds: 1 }, { percent: 100, waitSeconds: 1.5 }]).map((i) => i.path)).toEqual(["steps[0].percent", "steps[1].waitSeconds"]);
+    expect(
+      checkSteps([
+        { percent: 5, waitSeconds: 60 },
+        { percent: 100, waitSeconds: 0 },
+      ]),
+    ).toEqual([]);
+    expect(
+      checkSteps([
+        { percent: 5, waitSeconds: 60 },
+        { percent: 50, waitSeconds: 0 },
+      ]).map((i) => i.path),
+    ).toEqual(["steps[1].percent"]);
+    expect(
+      checkSteps([
+        { percent: 50, waitSeconds: 1 },
+        { percent: 40, waitSeconds: 1 },
+        { percent: 100, waitSeconds: 0 },
+      ]).map((i) => i.path),
+    ).toEqual(["steps[1].percent"]);
+    expect(
+      checkSteps([
+        { percent: 0.001, waitSeconds: 1 },
+        { percent: 100, waitSeconds: 1.5 },
+      ]).map((i) => i.path),
+    ).toEqual(["steps[0].percent", "steps[1].waitSeconds"]);
     expect(checkSteps([]).map((i) => i.path)).toEqual(["steps"]);
   });
 });

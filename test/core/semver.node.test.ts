@@ -34,7 +34,19 @@ describe("parseStrict / normalizeVersion", () => {
 
 describe("compareSemVer / semverTest", () => {
   it("orders as node-semver: prerelease below release, numeric ids below alphanumeric", () => {
-    const ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"];
+    const ordered = [
+      "1.0.0-alpha",
+      "1.0.0-alpha.1",
+      "1.0.0-alpha.beta",
+      "1.0.0-beta",
+      "1.0.0-beta.2",
+      "1.0.0-beta.11",
+      "1.0.0-rc.1",
+      "1.0.0",
+      "1.0.1",
+      "1.1.0",
+      "2.0.0",
+    ];
     for (let i = 0; i + 1 < ordered.length; i++) {
       expect(compareSemVer(v(ordered[i]), v(ordered[i + 1]))).toBe(-1);
       expect(compareSemVer(v(ordered[i + 1]), v(ordered[i]))).toBe(1);
@@ -42,9 +54,16 @@ describe("compareSemVer / semverTest", () => {
     expect(compareSemVer(v("1.0.0+a"), v("1.0.0+b"))).toBe(0);
   });
   it.each<[string, SemVerOp, string, boolean]>([
-    ["1.2.3", "=", "1.2.3", true], ["1.2.3", "!=", "1.2.4", true], ["1.2.3", "<", "1.10.0", true],
-    ["1.2.3", "<=", "1.2.3", true], ["2.0.0", ">", "1.99.99", true], ["1.0.0", ">=", "1.0.0-rc.1", true],
-    ["1.9.0", "^", "1.0.0", true], ["2.0.0", "^", "1.0.0", false], ["1.2.9", "~", "1.2.0", true], ["1.3.0", "~", "1.2.0", false],
+    ["1.2.3", "=", "1.2.3", true],
+    ["1.2.3", "!=", "1.2.4", true],
+    ["1.2.3", "<", "1.10.0", true],
+    ["1.2.3", "<=", "1.2.3", true],
+    ["2.0.0", ">", "1.99.99", true],
+    ["1.0.0", ">=", "1.0.0-rc.1", true],
+    ["1.9.0", "^", "1.0.0", true],
+    ["2.0.0", "^", "1.0.0", false],
+    ["1.2.9", "~", "1.2.0", true],
+    ["1.3.0", "~", "1.2.0", false],
   ])("%s %s %s → %s", (a, op, b, want) => {
     expect(semverTest(v(a), op, v(b))).toBe(want);
   });

@@ -10,7 +10,9 @@ class MapKv implements KvGet {
   readonly values = new Map<string, string>();
   readonly reads: string[] = [];
   down = false;
-  put = async (key: string, value: string) => { this.values.set(key, value); };
+  put = async (key: string, value: string) => {
+    this.values.set(key, value);
+  };
   get = async (key: string, type: "text" | "json") => {
     this.reads.push(key);
     if (this.down) throw new Error("KV down");

@@ -11,20 +11,43 @@ import { SNAPSHOT_LAYOUT, encodeDoc, readSnapshot, snapshotText } from "../../sr
 const head = { environment: "prod", version: 42, publishedAt: "2026-12-03T17:00:00.000Z" };
 // Strings that could confuse a reader looking for line breaks or the doc field.
 const tricky = fc.oneof(fc.string(), fc.constantFrom(',"doc":\n', "\n", "\u2028\u2029", "😀 ünï", '"}]', "\\n"));
-const json = fc.oneof(tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(tricky), fc.dictionary(tricky, tricky));
+const json = fc.oneof(
+  tricky,
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(tricky),
+  fc.dictionary(tricky, tricky),
+);
 
-const docGen: fc.Arbitrary<EnvironmentDoc> = fc.record({
-  flags: fc.uniqueArray(
-    fc.record({ key: fc.stringMatching(/^[a-z][a-z0-9.:_-]{0,12}$/), description: tricky, variants: fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), json) }),
-    { selector: (f) => f.key, maxLength: 8 },
-  ).map((flags) => flags.map((f) => ({ ...f, type: "object" as const, enabled: true, clientVisible: false }))),
-  segments: fc.uniqueArray(
-    fc.record({ key: fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), description: tricky, included: fc.array(tricky, { maxLength: 5 }), excluded: fc.array(tricky, { maxLength: 2 }), rules: fc.constant([]) }),
-    { selector: (s) => s.key, maxLength: 4 },
-  ),
-  metadata: fc.option(fc.dictionary(tricky, fc.oneof(tricky, fc.integer(), fc.boolean())), { nil: undefined }),
-  evaluators: fc.option(fc.dictionary(tricky, json), { nil: undefined }),
-}, { requiredKeys: ["flags", "segments"] });
+const docGen: fc.Arbitrary<EnvironmentDoc> = fc.record(
+  {
+    flags: fc
+      .uniqueArray(
+        fc.record({
+          key: fc.stringMatching(/^[a-z][a-z0-9.:_-]{0,12}$/),
+          description: tricky,
+          variants: fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), json),
+        }),
+        { selector: (f) => f.key, maxLength: 8 },
+      )
+      .map((flags) => flags.map((f) => ({ ...f, type: "object" as const, enabled: true, clientVisible: false }))),
+    segments: fc.uniqueArray(
+      fc.record({
+        key: fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/),
+        description: tricky,
+        included: fc.array(tricky, { maxLength: 5 }),
+        excluded: fc.array(tricky, { maxLength: 2 }),
+        rules: fc.constant([]),
+      }),
+      { selector: (s) => s.key, maxLength: 4 },
+    ),
+    metadata: fc.option(fc.dictionary(tricky, fc.oneof(tricky, fc.integer(), fc.boolean())), { nil: undefined }),
+    evaluators: fc.option(fc.dictionary(tricky, json), { nil: undefined }),
+  },
+  { requiredKeys: ["flags", "segments"] },
+);
 
 const roundTrip = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -61,20 +84,51 @@ describe(`snapshot text, layout ${SNAPSHOT_LAYOUT}`, () => {
   });
 
   it("keeps its index and document apart: the first line is the head, each flag one line", () => {
-    const doc: EnvironmentDoc = { flags: [{ key: "a", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false }, { key: "b", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false }], segments: [] };
+    const doc: EnvironmentDoc = {
+      flags: [
+        { key: "a", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false },
+        { key: "b", type: "boolean", variants: { on: true }, enabled: true, clientVisible: false },
+      ],
+      segments: [],
+    };
     const lines = snapshotText(head, encodeDoc(doc)).split("\n");
-    expect(lines[0]).toMatch(/^\{"environment":"prod","version":42,"publishedAt":"[^"]+","layout":\{"v":3,.*\},"doc":$/);
+    expect(lines[0]).toMatch(
+      /^\{"environment":"prod","version":42,"publishedAt":"[^"]+","layout":\{"v":3,.*\},"doc":$/,
+    );
     // The keys are one string, not a list: reading the index allocates no string per key.
-    expect(JSON.parse(lines[0]!.slice(0, -',"doc":'.length) + "}").layout).toMatchObject({ flagCount: 2, flags: " a/0 b/1" });
-    expect(lines.slice(1)).toEqual(['{"flags":[', `${JSON.stringify(doc.flags[0])},`, JSON.stringify(doc.flags[1]), '],"segments":[', "]}}"]);
+    expect(JSON.parse(lines[0]!.slice(0, -',"doc":'.length) + "}").layout).toMatchObject({
+      flagCount: 2,
+      flags: " a/0 b/1",
+    });
+    expect(lines.slice(1)).toEqual([
+      '{"flags":[',
+      `${JSON.stringify(doc.flags[0])},`,
+      JSON.stringify(doc.flags[1]),
+      '],"segments":[',
+      "]}}",
+    ]);
   });
 });
 
 describe("finding a flag in the packed key list", () => {
-  const flag = (key: string) => ({ key, type: "boolean" as const, variants: { on: true }, enabled: true, clientVisible: false });
+  const flag = (key: string) => ({
+    key,
+    type: "boolean" as const,
+    variants: { on: true },
+    enabled: true,
+    clientVisible: false,
+  });
   // 40 flags: ordinals past 9 and 35 take more base-36 digits than one.
   const keys = ["a", "a.b", "a-1", "b:c", ...Array.from({ length: 36 }, (_, i) => `k${i}`)];
-  const read = readSnapshot(snapshotText(head, encodeDoc({ flags: [...keys.map(flag), flag("a-1")], segments: [{ key: "s", included: ["u"], excluded: [], rules: [] }] })))!;
+  const read = readSnapshot(
+    snapshotText(
+      head,
+      encodeDoc({
+        flags: [...keys.map(flag), flag("a-1")],
+        segments: [{ key: "s", included: ["u"], excluded: [], rules: [] }],
+      }),
+    ),
+  )!;
 
   it("finds each key exactly, and the second definition of a key defined twice", () => {
     expect(read.layout).toBe(SNAPSHOT_LAYOUT);
@@ -96,7 +150,10 @@ describe("finding a flag in the packed key list", () => {
 describe("a document whose keys the index cannot hold", () => {
   it("is published as layout 1 and read whole, as every reader does", () => {
     for (const key of ["has space", "has/slash", ""]) {
-      const doc = { flags: [{ key, type: "boolean" as const, variants: { on: true }, enabled: true, clientVisible: false }], segments: [] } as EnvironmentDoc;
+      const doc = {
+        flags: [{ key, type: "boolean" as const, variants: { on: true }, enabled: true, clientVisible: false }],
+        segments: [],
+      } as EnvironmentDoc;
       const text = snapshotText(head, encodeDoc(doc));
       expect(JSON.parse(text)).toMatchObject({ layout: { v: 1 }, doc: roundTrip(doc) });
       const read = readSnapshot(text)!;
@@ -108,7 +165,13 @@ describe("a document whose keys the index cannot hold", () => {
 });
 
 describe("snapshot text of the earlier layout, and of an unknown one", () => {
-  const doc: EnvironmentDoc = { flags: [{ key: "x", type: "string", variants: { a: "A" }, defaultVariant: "a", enabled: true, clientVisible: true }], segments: [{ key: "s", included: ["u"], excluded: [], rules: [] }], metadata: { team: "t" } };
+  const doc: EnvironmentDoc = {
+    flags: [
+      { key: "x", type: "string", variants: { a: "A" }, defaultVariant: "a", enabled: true, clientVisible: true },
+    ],
+    segments: [{ key: "s", included: ["u"], excluded: [], rules: [] }],
+    metadata: { team: "t" },
+  };
 
   it("reads a value published before the layout (one JSON line) whole", () => {
     const read = readSnapshot(JSON.stringify({ ...head, doc }))!;
@@ -122,7 +185,15 @@ describe("snapshot text of the earlier layout, and of an unknown one", () => {
 
   it("reads a value of layout 2 (the deploy before layout 3: keys as a JSON array) whole", () => {
     const encoded = encodeDoc(doc);
-    const layout2 = { v: 2, w: 2, flags: ["x"], flagAt: "0b", segments: ["s"], segmentAt: "2t", metadataAt: [100, 110] };
+    const layout2 = {
+      v: 2,
+      w: 2,
+      flags: ["x"],
+      flagAt: "0b",
+      segments: ["s"],
+      segmentAt: "2t",
+      metadataAt: [100, 110],
+    };
     const text = JSON.stringify({ ...head, layout: layout2 }).slice(0, -1) + ',"doc":\n' + encoded.text + "}";
     const read = readSnapshot(text)!;
     expect(read).toMatchObject({ ...head, layout: 1 });

@@ -23,8 +23,16 @@ const PRESENT = TESTBED_PRESENT;
 
 // ---------- a minimal Gherkin reader: Feature, Background, Scenario (Outline), Examples, tags, tables
 
-interface Step { text: string; table?: string[][] }
-interface Scenario { feature: string; name: string; tags: string[]; steps: Step[] }
+interface Step {
+  text: string;
+  table?: string[][];
+}
+interface Scenario {
+  feature: string;
+  name: string;
+  tags: string[];
+  steps: Step[];
+}
 
 function cells(line: string): string[] {
   const out: string[] = [];
@@ -32,9 +40,20 @@ function cells(line: string): string[] {
   const body = line.trim().slice(1, -1);
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c === "\\" && (body[i + 1] === "|" || body[i + 1] === "\\")) { cur += body[++i]; continue; }
-    if (c === "\\" && body[i + 1] === "n") { cur += "\n"; i++; continue; }
-    if (c === "|") { out.push(cur.trim()); cur = ""; continue; }
+    if (c === "\\" && (body[i + 1] === "|" || body[i + 1] === "\\")) {
+      cur += body[++i];
+      continue;
+    }
+    if (c === "\\" && body[i + 1] === "n") {
+      cur += "\n";
+      i++;
+      continue;
+    }
+    if (c === "|") {
+      out.push(cur.trim());
+      cur = "";
+      continue;
+    }
     cur += c;
   }
   out.push(cur.trim());
@@ -48,32 +67,60 @@ function parseFeature(file: string, text: string): Scenario[] {
   let pendingTags: string[] = [];
   let background: Step[] = [];
   let inBackground = false;
-  let current: { name: string; tags: string[]; steps: Step[]; outline: boolean; examples: { tags: string[]; rows: string[][] }[] } | null = null;
+  let current: {
+    name: string;
+    tags: string[];
+    steps: Step[];
+    outline: boolean;
+    examples: { tags: string[]; rows: string[][] }[];
+  } | null = null;
   let currentExamples: { tags: string[]; rows: string[][] } | null = null;
   let lastStep: Step | null = null;
   const flush = () => {
     if (!current) return;
-    if (!current.outline) scenarios.push({ feature: file, name: current.name, tags: current.tags, steps: [...background, ...current.steps] });
-    else for (const ex of current.examples) {
-      const [header, ...rows] = ex.rows;
-      for (const row of rows) {
-        const sub = (s: string) => s.replace(/<([^>]+)>/g, (_, k: string) => row[header!.indexOf(k)] ?? `<${k}>`);
-        scenarios.push({
-          feature: file,
-          name: `${sub(current.name)} [${header!.map((h, i) => `${h}=${row[i]}`).join(", ")}]`,
-          tags: [...current.tags, ...ex.tags],
-          steps: [...background, ...current.steps].map((s) => ({ text: sub(s.text), table: s.table?.map((r) => r.map(sub)) })),
-        });
+    if (!current.outline)
+      scenarios.push({
+        feature: file,
+        name: current.name,
+        tags: current.tags,
+        steps: [...background, ...current.steps],
+      });
+    else
+      for (const ex of current.examples) {
+        const [header, ...rows] = ex.rows;
+        for (const row of rows) {
+          const sub = (s: string) => s.replace(/<([^>]+)>/g, (_, k: string) => row[header!.indexOf(k)] ?? `<${k}>`);
+          scenarios.push({
+            feature: file,
+            name: `${sub(current.name)} [${header!.map((h, i) => `${h}=${row[i]}`).join(", ")}]`,
+            tags: [...current.tags, ...ex.tags],
+            steps: [...background, ...current.steps].map((s) => ({
+              text: sub(s.text),
+              table: s.table?.map((r) => r.map(sub)),
+            })),
+          });
+        }
       }
-    }
     current = null;
   };
   for (const raw of lines) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
-    if (line.startsWith("@")) { pendingTags.push(...line.split(/\s+/).filter((t) => t.startsWith("@"))); continue; }
-    if (line.startsWith("Feature:")) { featureTags = pendingTags; pendingTags = []; continue; }
-    if (line.startsWith("Background:")) { inBackground = true; background = []; lastStep = null; continue; }
+    if (line.startsWith("@")) {
+      pendingTags.push(...line.split(/\s+/).filter((t) => t.startsWith("@")));
+      continue;
+    }
+    if (line.startsWith("Feature:")) {
+      featureTags = pendingTags;
+      pendingTags = [];
+      continue;
+    }
+    if (line.startsWith("Background:")) {
+      inBackground = true;
+      background = [];
+      lastStep = null;
+      continue;
+    }
     const sc = /^Scenario( Outline)?:\s*(.*)$/.exec(line);
     if (sc) {
       flush();
@@ -115,16 +162,25 @@ type FlagKind = "Boolean" | "String" | "Integer" | "Float" | "Object";
 
 function typed(kind: string, value: string): unknown {
   switch (kind) {
-    case "Boolean": return value === "true";
-    case "Integer": return Number.parseInt(value, 10);
-    case "Float": return Number.parseFloat(value);
-    case "Object": return JSON.parse(value.replace(/\\"/g, "\""));
-    default: return value;
+    case "Boolean":
+      return value === "true";
+    case "Integer":
+      return Number.parseInt(value, 10);
+    case "Float":
+      return Number.parseFloat(value);
+    case "Object":
+      return JSON.parse(value.replace(/\\"/g, '"'));
+    default:
+      return value;
   }
 }
 
 const EXPECTED_TYPE: Record<FlagKind, "boolean" | "string" | "integer" | "float" | "object"> = {
-  Boolean: "boolean", String: "string", Integer: "integer", Float: "float", Object: "object",
+  Boolean: "boolean",
+  String: "string",
+  Integer: "integer",
+  Float: "float",
+  Object: "object",
 };
 
 function run(env: CompiledEnvironment, scenario: Scenario): void {
@@ -140,7 +196,12 @@ function run(env: CompiledEnvironment, scenario: Scenario): void {
       flag = { kind: m[1] as FlagKind, key: m[2]!, fallback: typed(m[1]!, m[3]!) };
     } else if ((m = /^a context containing a key "([^"]*)", with type "(\w+)" and with value "(.*)"$/.exec(t))) {
       context[m[1]!] = typed(m[2]!, m[3]!);
-    } else if ((m = /^a context containing a nested property with outer key "([^"]*)" and inner key "([^"]*)", with value "(.*)"$/.exec(t))) {
+    } else if (
+      (m =
+        /^a context containing a nested property with outer key "([^"]*)" and inner key "([^"]*)", with value "(.*)"$/.exec(
+          t,
+        ))
+    ) {
       context[m[1]!] = { ...((context[m[1]!] as object) ?? {}), [m[2]!]: m[3]! };
     } else if ((m = /^a context containing a targeting key with value "(.*)"$/.exec(t))) {
       context.targetingKey = m[1]!;
@@ -182,7 +243,9 @@ if (!PRESENT) {
   });
 } else {
   const imported = importFlagd(JSON.parse(readFileSync(FLAGS_FILE!, "utf8")));
-  const files = readdirSync(join(DIR, "gherkin")).filter((f) => f.endsWith(".feature")).sort();
+  const files = readdirSync(join(DIR, "gherkin"))
+    .filter((f) => f.endsWith(".feature"))
+    .sort();
   const all = files.flatMap((f) => parseFeature(f, readFileSync(join(DIR, "gherkin", f), "utf8")));
   // v1 fractional bucketing is the legacy float algorithm; edgeflags implements v2 (as flagd-core 4).
   const scenarios = all.filter((s) => !s.tags.includes("@fractional-v1"));
@@ -193,7 +256,9 @@ if (!PRESENT) {
     });
 
     it("executes more than 100 scenarios", () => {
-      console.log(`flagd testbed: ${scenarios.length} scenarios from ${files.length} feature files (${all.length - scenarios.length} @fractional-v1 skipped)`);
+      console.log(
+        `flagd testbed: ${scenarios.length} scenarios from ${files.length} feature files (${all.length - scenarios.length} @fractional-v1 skipped)`,
+      );
       expect(scenarios.length).toBeGreaterThan(100);
     });
 
@@ -201,7 +266,12 @@ if (!PRESENT) {
       const strict = imported.ok ? compileEnvironment(imported.value) : undefined;
       expect(strict?.ok).toBe(false);
       if (strict && !strict.ok) {
-        expect(strict.errors).toEqual([{ path: "flags.ref-to-nonexistent-evaluator-flag.targeting.if[0]", message: expect.stringContaining("nonexistent_evaluator") }]);
+        expect(strict.errors).toEqual([
+          {
+            path: "flags.ref-to-nonexistent-evaluator-flag.targeting.if[0]",
+            message: expect.stringContaining("nonexistent_evaluator"),
+          },
+        ]);
       }
     });
 
@@ -218,7 +288,11 @@ if (!PRESENT) {
 
     // Eager; lazy with one environment for the whole suite (flags compile as scenarios reach them,
     // into shared caches); lazy with a fresh environment per scenario (each one a cold isolate).
-    describe.each([["eager", compileEnvironment, false], ["lazy", compileLazily, false], ["lazy, cold per scenario", compileLazily, true]] as const)("%s compile", (_name, compile, fresh) => {
+    describe.each([
+      ["eager", compileEnvironment, false],
+      ["lazy", compileLazily, false],
+      ["lazy, cold per scenario", compileLazily, true],
+    ] as const)("%s compile", (_name, compile, fresh) => {
       const shared = imported.ok ? compile(imported.value, { invalidTargeting: "parse-error" }) : undefined;
       describe.each(files)("%s", (file) => {
         const mine = scenarios.filter((s) => s.feature === file);

@@ -160,7 +160,8 @@ describe("webhook target rule", () => {
     expect(parseIPv6("::ffff:1.2.3.4")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
     expect(parseIPv6("1:2:3:4:5:6:7:8")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(parseIPv6("1::")).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
-    for (const bad of ["1:2:3", "1::2::3", "1:2:3:4:5:6:7:8:9", "::1.2.3.256", "g::1", "12345::"]) expect(parseIPv6(bad), bad).toBeUndefined();
+    for (const bad of ["1:2:3", "1::2::3", "1:2:3:4:5:6:7:8:9", "::1.2.3.256", "g::1", "12345::"])
+      expect(parseIPv6(bad), bad).toBeUndefined();
     expect(classifyHost("[1::2::3]")).toMatchObject({ kind: "refused" });
   });
 

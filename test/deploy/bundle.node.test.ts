@@ -77,14 +77,18 @@ describe("npm run deploy -- --dry-run", () => {
 
   it(`keeps the minified edge bundle under ${EDGE_GZIP_CEILING_BYTES} bytes gzipped, with no Durable Object code in it`, () => {
     const { code, gzipBytes } = bundle("edge", "edge-worker.js");
-    console.log(`edge Worker bundle: ${code.byteLength} bytes, gzip ${gzipBytes} bytes (ceiling ${EDGE_GZIP_CEILING_BYTES})`);
+    console.log(
+      `edge Worker bundle: ${code.byteLength} bytes, gzip ${gzipBytes} bytes (ceiling ${EDGE_GZIP_CEILING_BYTES})`,
+    );
     expect(gzipBytes).toBeLessThanOrEqual(EDGE_GZIP_CEILING_BYTES);
     expect(code.toString("utf8")).not.toMatch(/CREATE TABLE/);
   });
 
   it(`keeps the store bundle (Durable Objects, queue consumer) under ${STORE_GZIP_CEILING_BYTES} bytes gzipped`, () => {
     const { code, gzipBytes } = bundle("store", "store-worker.js");
-    console.log(`store Worker bundle: ${code.byteLength} bytes, gzip ${gzipBytes} bytes (ceiling ${STORE_GZIP_CEILING_BYTES})`);
+    console.log(
+      `store Worker bundle: ${code.byteLength} bytes, gzip ${gzipBytes} bytes (ceiling ${STORE_GZIP_CEILING_BYTES})`,
+    );
     expect(gzipBytes).toBeLessThanOrEqual(STORE_GZIP_CEILING_BYTES);
     expect(code.toString("utf8")).toMatch(/CREATE TABLE/);
   });

@@ -58,21 +58,39 @@ function runDeploy(initial: Omit<FakeState, "calls">, env: Record<string, string
   // Two scripts: the store (Durable Objects) first, then the edge, whose bindings name the store.
   const deploy = deploys.find((c) => /^main = "src\/edge-worker\.ts"$/m.test(c.config ?? ""));
   const storeDeploy = deploys.find((c) => /^main = "src\/store-worker\.ts"$/m.test(c.config ?? ""));
-  return { status: res.status, output: res.stdout + res.stderr, state, deploy, storeDeploy, deploys, configPath: join(repoRoot, configName) };
+  return {
+    status: res.status,
+    output: res.stdout + res.stderr,
+    state,
+    deploy,
+    storeDeploy,
+    deploys,
+    configPath: join(repoRoot, configName),
+  };
 }
 
 const baseConfig = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
 /** The queues the Worker is bound to, as wrangler.toml names them (producers, consumers, dead letters). */
-const configuredQueues = [...new Set([...baseConfig.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]))];
+const configuredQueues = [
+  ...new Set([...baseConfig.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1])),
+];
 const created = (state: FakeState, what: string) =>
-  state.calls.filter((c) => c.args.join(" ").startsWith(`${what} create`)).map((c) => c.args[what === "kv namespace" ? 3 : 2]);
+  state.calls
+    .filter((c) => c.args.join(" ").startsWith(`${what} create`))
+    .map((c) => c.args[what === "kv namespace" ? 3 : 2]);
 
-const kvIdIn = (config: string | undefined) => /\[\[kv_namespaces\]\][^[]*?^id\s*=\s*"([^"]+)"/m.exec(config ?? "")?.[1];
+const kvIdIn = (config: string | undefined) =>
+  /\[\[kv_namespaces\]\][^[]*?^id\s*=\s*"([^"]+)"/m.exec(config ?? "")?.[1];
 
 describe("npm run deploy (account calls faked)", () => {
   it("first deploy: creates the KV namespace, writes its id into the deploy config, generates both secrets and prints them once", () => {
     const before = baseConfig;
-    const run = runDeploy({ namespaces: [{ id: "someone-else", title: "other-app-FLAGS_KV" }], queues: [], workerExists: false, secrets: [] });
+    const run = runDeploy({
+      namespaces: [{ id: "someone-else", title: "other-app-FLAGS_KV" }],
+      queues: [],
+      workerExists: false,
+      secrets: [],
+    });
     expect(run.status, run.output).toBe(0);
     expect(created(run.state, "kv namespace")).toEqual(["edgeflags-FLAGS_KV"]);
     expect(created(run.state, "queues").sort()).toEqual([...configuredQueues].sort());
@@ -109,7 +127,12 @@ describe("npm run deploy (account calls faked)", () => {
 
   it("re-deploy: reuses the namespace, keeps existing secrets, replaces only one given in the shell", () => {
     const run = runDeploy(
-      { namespaces: [{ id: "existing-id", title: "edgeflags-FLAGS_KV" }], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] },
+      {
+        namespaces: [{ id: "existing-id", title: "edgeflags-FLAGS_KV" }],
+        queues: configuredQueues,
+        workerExists: true,
+        secrets: ["ADMIN_TOKEN", "STREAM_SECRET"],
+      },
       { ADMIN_TOKEN: "efa_chosen-by-the-operator-0123456789" },
     );
     expect(run.status, run.output).toBe(0);
@@ -121,22 +144,37 @@ describe("npm run deploy (account calls faked)", () => {
   });
 
   it("EDGEFLAGS_KV_ID skips the lookup; a failing account call stops before deploying; a failed deploy leaves no secret behind", () => {
-    const given = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] }, { EDGEFLAGS_KV_ID: "given-id" });
+    const given = runDeploy(
+      { namespaces: [], queues: configuredQueues, workerExists: true, secrets: ["ADMIN_TOKEN", "STREAM_SECRET"] },
+      { EDGEFLAGS_KV_ID: "given-id" },
+    );
     expect(given.status, given.output).toBe(0);
     expect(given.state.calls.some((c) => c.args[0] === "kv")).toBe(false);
     expect(kvIdIn(given.deploy?.config)).toBe("given-id");
     expect(given.deploy?.args).not.toContain("--secrets-file");
 
-    const broken = runDeploy({ namespaces: [], queues: [], workerExists: false, secrets: [], failing: "kv namespace list" });
+    const broken = runDeploy({
+      namespaces: [],
+      queues: [],
+      workerExists: false,
+      secrets: [],
+      failing: "kv namespace list",
+    });
     expect(broken.status).not.toBe(0);
     expect(broken.output).toMatch(/kv namespace list failed/);
 
-    const storeRefused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy store" }, { EDGEFLAGS_KV_ID: "given-id" });
+    const storeRefused = runDeploy(
+      { namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy store" },
+      { EDGEFLAGS_KV_ID: "given-id" },
+    );
     expect(storeRefused.status).not.toBe(0);
     expect(storeRefused.output).toMatch(/wrangler deploy of edgeflags-store failed/);
     expect(storeRefused.deploys).toHaveLength(1); // the edge script is not deployed against a missing store
 
-    const refused = runDeploy({ namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy edge" }, { EDGEFLAGS_KV_ID: "given-id" });
+    const refused = runDeploy(
+      { namespaces: [], queues: configuredQueues, workerExists: false, secrets: [], failing: "deploy edge" },
+      { EDGEFLAGS_KV_ID: "given-id" },
+    );
     expect(refused.status).not.toBe(0);
     expect(refused.output).toMatch(/wrangler deploy failed/);
     expect(refused.output).not.toMatch(/ADMIN_TOKEN=/); // a secret that never took effect is not shown

@@ -20,7 +20,8 @@ if (args[0] === "deploy") {
   call.config = readFileSync(flag("--config"), "utf8");
 }
 // A deploy is named by the script it ships ("deploy edge" / "deploy store"), so a test can fail one.
-const script = args[0] === "deploy" ? (/^main = "src\/edge-worker\.ts"$/m.test(call.config) ? "edge" : "store") : undefined;
+const script =
+  args[0] === "deploy" ? (/^main = "src\/edge-worker\.ts"$/m.test(call.config) ? "edge" : "store") : undefined;
 const words = script ? `deploy ${script} ${args.slice(1).join(" ")}` : args.join(" ");
 if (state.failing && words.startsWith(state.failing)) {
   save();

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/wrangler-dev";
 
 const design = readFileSync(join(repoRoot, "docs/design.md"), "utf8");
-const scripts = Object.keys((JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+const scripts = Object.keys(
+  (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts,
+);
 
 /** Whether a repository path exists; `*` in the last segment matches any run of characters. */
 function pathExists(path: string): boolean {
@@ -17,7 +19,13 @@ function pathExists(path: string): boolean {
   if (!clean.includes("*")) return existsSync(join(repoRoot, clean));
   const dir = join(repoRoot, dirname(clean));
   if (!existsSync(dir)) return false;
-  const pattern = new RegExp(`^${clean.split("/").pop()!.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+  const pattern = new RegExp(
+    `^${clean
+      .split("/")
+      .pop()!
+      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")}$`,
+  );
   return readdirSync(dir).some((name) => pattern.test(name));
 }
 

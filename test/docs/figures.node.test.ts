@@ -15,14 +15,19 @@ import { repoRoot } from "../support/wrangler-dev";
 const read = (file: string) => readFileSync(join(repoRoot, file), "utf8");
 
 /** Text as compared: emphasis and code marks dropped, every run of whitespace one space. */
-const flat = (text: string) => text.replace(/\*\*|`/g, "").replace(/\s+/g, " ").trim();
+const flat = (text: string) =>
+  text
+    .replace(/\*\*|`/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 
 /**
  * Units and words only a measurement gives (a constant of the code is stated in ms or s, so those
  * are not flagged): nanoseconds, microseconds, requests per second, percentiles, memory per client.
  * A bound after "<" or "≤" is a goal, not a measurement.
  */
-const MEASUREMENT = /(?<![\d,.]|[<≤]\s?)\d[\d,.]*\s?(?:ns|µs|req\/s)\b|\bp(?:50|90|99)\s+\d|\d\s?KB per (?:connected )?client/g;
+const MEASUREMENT =
+  /(?<![\d,.]|[<≤]\s?)\d[\d,.]*\s?(?:ns|µs|req\/s)\b|\bp(?:50|90|99)\s+\d|\d\s?KB per (?:connected )?client/g;
 
 /** Links into benchmarks.md whose text holds a digit: the figure citations of `doc`. */
 function citations(doc: string) {
@@ -36,13 +41,16 @@ function figureProblems(doc: string, benchmarks: string): string[] {
   for (const { text, target } of citations(doc)) {
     const anchor = target.split("#")[1];
     const section = anchor === undefined ? undefined : byId.get(anchor);
-    if (anchor === undefined) problems.push(`[${text}](${target}): a figure cites the section that holds it (benchmarks.md#…)`);
+    if (anchor === undefined)
+      problems.push(`[${text}](${target}): a figure cites the section that holds it (benchmarks.md#…)`);
     else if (section === undefined) problems.push(`[${text}](${target}): benchmarks.md has no section #${anchor}`);
-    else if (!section.includes(flat(text))) problems.push(`[${text}](${target}): "${flat(text)}" is not in benchmarks.md#${anchor}`);
+    else if (!section.includes(flat(text)))
+      problems.push(`[${text}](${target}): "${flat(text)}" is not in benchmarks.md#${anchor}`);
   }
   // A measurement outside a citation: the citations' own text is taken out first.
   const rest = prose(doc).replace(/\[[^\]]*\]\([^)\s]*benchmarks\.md[^)\s]*\)/g, "");
-  for (const m of rest.matchAll(MEASUREMENT)) problems.push(`"${m[0]}" is stated without a link to the benchmarks.md section that measured it`);
+  for (const m of rest.matchAll(MEASUREMENT))
+    problems.push(`"${m[0]}" is stated without a link to the benchmarks.md section that measured it`);
   return problems;
 }
 
@@ -55,27 +63,39 @@ describe("figures cited by docs/design.md", () => {
     expect(figureProblems(design, benchmarks)).toEqual([]);
   });
 
-  const bench = "# Benchmarks\n## Measured figures\n### Admin writes\n`npm run bench:admin`, 2026-12-07: p50 **20.1 ms**,\np99 31.4 ms.\n### Bundle\n64,972 bytes\n";
+  const bench =
+    "# Benchmarks\n## Measured figures\n### Admin writes\n`npm run bench:admin`, 2026-12-07: p50 **20.1 ms**,\np99 31.4 ms.\n### Bundle\n64,972 bytes\n";
 
   it("finds a figure in its section, across a line break and emphasis", () => {
-    expect(figureProblems("Writes take [20.1 ms](benchmarks.md#admin-writes) ([p99 31.4 ms](benchmarks.md#admin-writes)).", bench)).toEqual([]);
+    expect(
+      figureProblems(
+        "Writes take [20.1 ms](benchmarks.md#admin-writes) ([p99 31.4 ms](benchmarks.md#admin-writes)).",
+        bench,
+      ),
+    ).toEqual([]);
   });
 
   it("fails a figure benchmarks.md does not state, or states in another section", () => {
-    expect(figureProblems("[19.9 ms](benchmarks.md#admin-writes)", bench)).toEqual(['[19.9 ms](benchmarks.md#admin-writes): "19.9 ms" is not in benchmarks.md#admin-writes']);
+    expect(figureProblems("[19.9 ms](benchmarks.md#admin-writes)", bench)).toEqual([
+      '[19.9 ms](benchmarks.md#admin-writes): "19.9 ms" is not in benchmarks.md#admin-writes',
+    ]);
     expect(figureProblems("[64,972 bytes](benchmarks.md#admin-writes)", bench)).toHaveLength(1);
     expect(figureProblems("[64,972 bytes](benchmarks.md#bundle)", bench)).toEqual([]);
   });
 
   it("fails a citation without a section or with one that does not exist", () => {
     expect(figureProblems("[20.1 ms](benchmarks.md)", bench)).toHaveLength(1);
-    expect(figureProblems("[20.1 ms](benchmarks.md#admin)", bench)).toEqual(["[20.1 ms](benchmarks.md#admin): benchmarks.md has no section #admin"]);
+    expect(figureProblems("[20.1 ms](benchmarks.md#admin)", bench)).toEqual([
+      "[20.1 ms](benchmarks.md#admin): benchmarks.md has no section #admin",
+    ]);
   });
 
   it("fails a measurement stated without a citation, and leaves constants and plain links alone", () => {
     expect(figureProblems("evaluation takes 130 ns and /healthz runs at 650 req/s; p99 31 ms", bench)).toHaveLength(3);
     expect(figureProblems("goal: < 1 µs per flag, ≤ 60 µs per bulk answer", bench)).toEqual([]);
     expect(figureProblems("255 KB per client", bench)).toHaveLength(1);
-    expect(figureProblems("the pointer waits 1000 ms; see [the runs](benchmarks.md#bundle) of 2026", bench)).toEqual([]);
+    expect(figureProblems("the pointer waits 1000 ms; see [the runs](benchmarks.md#bundle) of 2026", bench)).toEqual(
+      [],
+    );
   });
 });

@@ -9,7 +9,13 @@ import { describe, expect, it } from "vitest";
 import { headingIds, prose } from "../support/markdown";
 import { repoRoot } from "../support/wrangler-dev";
 
-const DOCS = ["README.md", "CONTRIBUTING.md", ...readdirSync(join(repoRoot, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const DOCS = [
+  "README.md",
+  "CONTRIBUTING.md",
+  ...readdirSync(join(repoRoot, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const read = (file: string) => readFileSync(join(repoRoot, file), "utf8");
 
 /** Relative link targets (`[text](target)` and images), without external and mail links. */
@@ -34,14 +40,17 @@ describe("docs links and README length", () => {
         const [path, anchor] = target.split("#") as [string, string | undefined];
         const resolved = path === "" ? file : normalize(join(dirname(file), decodeURI(path)));
         if (!existsSync(join(repoRoot, resolved))) broken.push(`${file}: ${target} (no file ${resolved})`);
-        else if (anchor !== undefined && resolved.endsWith(".md") && !headingIds(read(resolved)).has(anchor)) broken.push(`${file}: ${target} (no heading #${anchor})`);
+        else if (anchor !== undefined && resolved.endsWith(".md") && !headingIds(read(resolved)).has(anchor))
+          broken.push(`${file}: ${target} (no heading #${anchor})`);
       }
     }
     expect(broken).toEqual([]);
   });
 
   it("reads GitHub's heading ids as GitHub makes them", () => {
-    const ids = headingIds("# A: b.c / d\n## flagd import and `edgeflags.*` metadata\n## Same\n## Same\n```\n# not a heading\n```\n");
+    const ids = headingIds(
+      "# A: b.c / d\n## flagd import and `edgeflags.*` metadata\n## Same\n## Same\n```\n# not a heading\n```\n",
+    );
     expect([...ids]).toEqual(["a-bc--d", "flagd-import-and-edgeflags-metadata", "same", "same-1"]);
   });
 });

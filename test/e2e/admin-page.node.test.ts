@@ -47,7 +47,18 @@ const SCREENSHOT_FLAGS = 2_000;
  * few tagged or described, so the list looks like a real environment of that size.
  */
 function generatedFlags(n: number): Record<string, unknown> {
-  const areas = ["discovery", "growth", "identity", "messaging", "payments", "pricing", "reviews", "shipping", "storefront", "support"];
+  const areas = [
+    "discovery",
+    "growth",
+    "identity",
+    "messaging",
+    "payments",
+    "pricing",
+    "reviews",
+    "shipping",
+    "storefront",
+    "support",
+  ];
   const features = ["beta", "redesign", "fast-path", "holdout", "limits", "rollout", "v2", "widget"];
   const flags: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
@@ -57,9 +68,20 @@ function generatedFlags(n: number): Record<string, unknown> {
     const metadata: Record<string, unknown> = {};
     if (i % 7 === 0) metadata["edgeflags.tags"] = JSON.stringify([area]); // flagd metadata holds scalars
     if (i % 11 === 0) metadata["edgeflags.description"] = `${feature} for ${area}, ticket SHOP-${2000 + i}`;
-    flags[key] = i % 3 === 2
-      ? { state: "ENABLED", variants: { control: "control", treatment: "treatment" }, defaultVariant: "control", metadata }
-      : { state: i % 13 === 12 ? "DISABLED" : "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", metadata };
+    flags[key] =
+      i % 3 === 2
+        ? {
+            state: "ENABLED",
+            variants: { control: "control", treatment: "treatment" },
+            defaultVariant: "control",
+            metadata,
+          }
+        : {
+            state: i % 13 === 12 ? "DISABLED" : "ENABLED",
+            variants: { on: true, off: false },
+            defaultVariant: "off",
+            metadata,
+          };
   }
   return flags;
 }
@@ -76,7 +98,14 @@ const NATIVE_FLAG = {
     { when: { attribute: "email", op: "endsWith", values: ["@shop.example"] }, serve: { variant: "on" } },
     { when: { attribute: "country", op: "in", values: ["DE", "AT"] }, serve: { variant: "on" } },
   ],
-  fallthrough: { rollout: { variants: [{ variant: "on", weight: 20 }, { variant: "off", weight: 80 }] } },
+  fallthrough: {
+    rollout: {
+      variants: [
+        { variant: "on", weight: 20 },
+        { variant: "off", weight: 80 },
+      ],
+    },
+  },
 };
 
 describe.skipIf(!hasChromium)("admin web page", () => {
@@ -115,7 +144,9 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     await page.getByRole("button", { name: "Create", exact: true }).click();
     await expect.poll(() => page.getByRole("combobox", { name: "Environment", exact: true }).inputValue()).toBe(ENV);
     await expect.poll(() => page.locator("#panel-flags").textContent()).toContain("No flags in this environment yet");
-    expect((await server.admin("GET", "/environments")).json.environments.map((e: { name: string }) => e.name)).toContain(ENV);
+    expect(
+      (await server.admin("GET", "/environments")).json.environments.map((e: { name: string }) => e.name),
+    ).toContain(ENV);
     // The token is in this tab's sessionStorage only, never in the URL.
     expect(page.url()).not.toContain(server.adminToken);
     expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(server.adminToken);
@@ -133,7 +164,11 @@ describe.skipIf(!hasChromium)("admin web page", () => {
 
     const rows = page.locator(".flags-table tbody tr");
     await expect.poll(() => rows.count()).toBe(3);
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.key))).toEqual(["banner-text", "max-items", "new-checkout"]);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.key))).toEqual([
+      "banner-text",
+      "max-items",
+      "new-checkout",
+    ]);
     expect(await page.getByRole("switch", { name: "max-items enabled" }).getAttribute("aria-checked")).toBe("false");
   }, 60_000);
 
@@ -159,7 +194,9 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     // Roll back to the import: the flag is on again, as a new version.
     await page.getByRole("button", { name: `Roll back to version ${before.version}` }).click();
     await page.getByRole("button", { name: "Roll back", exact: true }).click();
-    await expect.poll(() => page.locator("#panel-history").textContent()).toContain(`Rolled back to v${before.version}`);
+    await expect
+      .poll(() => page.locator("#panel-history").textContent())
+      .toContain(`Rolled back to v${before.version}`);
     const restored = await flagViaApi("new-checkout");
     expect(restored.enabled).toBe(true);
     expect(restored.version).toBeGreaterThan(after.version);
@@ -208,7 +245,10 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     // Someone else changes the flag after the page loaded it.
     const current = await flagViaApi("banner-text");
     const { version: _v, ...definition } = current as unknown as Record<string, unknown>;
-    const theirs = await server.admin("PUT", `/environments/${ENV}/flags/banner-text`, { ...definition, defaultVariant: "sale" });
+    const theirs = await server.admin("PUT", `/environments/${ENV}/flags/banner-text`, {
+      ...definition,
+      defaultVariant: "sale",
+    });
     expect(theirs.status).toBe(200);
 
     const mine = JSON.parse(await editor.inputValue());
@@ -294,7 +334,9 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     await page.getByRole("button", { name: "Create segment" }).click();
 
     // The admin API has exactly what the page sent.
-    await expect.poll(async () => (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).status).toBe(200);
+    await expect
+      .poll(async () => (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).status)
+      .toBe(200);
     const stored = (await server.admin("GET", `/environments/${ENV}/segments/beta-testers`)).json;
     expect(stored.included).toEqual(included);
     expect(stored.excluded).toEqual(["user-7"]);
@@ -312,7 +354,9 @@ describe.skipIf(!hasChromium)("admin web page", () => {
 
     // Someone else changes the segment after the page loaded it: Save answers 412, nothing lands.
     const { version: _v, ...theirs } = stored;
-    expect((await server.admin("PUT", `/environments/${ENV}/segments/beta-testers`, { ...theirs, excluded: [] })).status).toBe(200);
+    expect(
+      (await server.admin("PUT", `/environments/${ENV}/segments/beta-testers`, { ...theirs, excluded: [] })).status,
+    ).toBe(200);
     const mine = JSON.parse(await editor.inputValue());
     mine.description = "edited in the page";
     await editor.fill(JSON.stringify(mine)); // one line: filling 1500 pretty-printed lines takes seconds
@@ -362,46 +406,62 @@ describe.skipIf(!hasChromium)("admin web page", () => {
     expect(pageErrors.filter((e) => !/status of (401|404|409|412)/.test(e))).toEqual([]);
   }, 60_000);
 
-  it.runIf(process.env.UPDATE_SCREENSHOT === "1")("writes docs/admin.png", async () => {
-    // A realistic environment at the size the page is budgeted for (docs/admin-page.md): the
-    // example flagd file plus generated flags, 2,000 in all, imported in one version; a few opened
-    // to browsers, one switched off, keys minted, and a native flag with rules open in the editor.
-    const env = "production";
-    const example = JSON.parse(readFileSync(join(repoRoot, "examples", "flags.flagd.json"), "utf8"));
-    const exampleCount = Object.keys(example.flags).length;
-    example.flags = { ...example.flags, ...generatedFlags(SCREENSHOT_FLAGS - exampleCount - 1) };
-    expect((await server.admin("PUT", `/environments/${env}`)).status).toBeLessThan(300);
-    expect((await server.admin("PUT", `/environments/${env}/flagd`, example)).status).toBe(200);
-    expect((await server.admin("PUT", `/environments/${env}/flags/checkout-express-pay`, NATIVE_FLAG)).status).toBe(201);
-    const flags = (await server.admin("GET", `/environments/${env}/flags`)).json.flags as Record<string, unknown>[];
-    for (const { version: _v, ...def } of flags.filter((f) => ["welcome-banner", "theme", "new-checkout", "promo-code"].includes(f.key as string))) {
-      const patched = { ...def, clientVisible: true, tags: def.key === "new-checkout" ? ["checkout", "experiment"] : ["web"] };
-      expect((await server.admin("PUT", `/environments/${env}/flags/${def.key}`, patched)).status).toBe(200);
-    }
-    await server.admin("POST", `/environments/${env}/flags/legacy-recommendations/toggle`, { enabled: false });
-    await server.admin("POST", `/environments/${env}/keys`, { kind: "client" });
-    await server.admin("POST", `/environments/${env}/keys`, { kind: "server" });
+  it.runIf(process.env.UPDATE_SCREENSHOT === "1")(
+    "writes docs/admin.png",
+    async () => {
+      // A realistic environment at the size the page is budgeted for (docs/admin-page.md): the
+      // example flagd file plus generated flags, 2,000 in all, imported in one version; a few opened
+      // to browsers, one switched off, keys minted, and a native flag with rules open in the editor.
+      const env = "production";
+      const example = JSON.parse(readFileSync(join(repoRoot, "examples", "flags.flagd.json"), "utf8"));
+      const exampleCount = Object.keys(example.flags).length;
+      example.flags = { ...example.flags, ...generatedFlags(SCREENSHOT_FLAGS - exampleCount - 1) };
+      expect((await server.admin("PUT", `/environments/${env}`)).status).toBeLessThan(300);
+      expect((await server.admin("PUT", `/environments/${env}/flagd`, example)).status).toBe(200);
+      expect((await server.admin("PUT", `/environments/${env}/flags/checkout-express-pay`, NATIVE_FLAG)).status).toBe(
+        201,
+      );
+      const flags = (await server.admin("GET", `/environments/${env}/flags`)).json.flags as Record<string, unknown>[];
+      for (const { version: _v, ...def } of flags.filter((f) =>
+        ["welcome-banner", "theme", "new-checkout", "promo-code"].includes(f.key as string),
+      )) {
+        const patched = {
+          ...def,
+          clientVisible: true,
+          tags: def.key === "new-checkout" ? ["checkout", "experiment"] : ["web"],
+        };
+        expect((await server.admin("PUT", `/environments/${env}/flags/${def.key}`, patched)).status).toBe(200);
+      }
+      await server.admin("POST", `/environments/${env}/flags/legacy-recommendations/toggle`, { enabled: false });
+      await server.admin("POST", `/environments/${env}/keys`, { kind: "client" });
+      await server.admin("POST", `/environments/${env}/keys`, { kind: "server" });
 
-    await page.setViewportSize({ width: 1440, height: 1000 });
-    await page.goto(`${server.baseUrl}/#/${env}/flags`);
-    await expect.poll(() => page.getByRole("combobox", { name: "Environment", exact: true }).inputValue()).toBe(env);
-    await expect.poll(() => page.locator("#panel-flags .count").textContent(), { timeout: 30_000 }).toBe("2,000 flags");
-    // Keys sort first: the native flag heads the list, above the example's and the generated ones.
-    await page.getByRole("button", { name: "checkout-express-pay", exact: true }).click();
-    // Earlier tests left the editor on its JSON view (the page remembers the last one chosen).
-    await page.locator(".flag-detail").getByRole("button", { name: "Visual", exact: true }).click();
-    await expect.poll(() => page.locator(".flag-detail").getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
-    const context = page.getByLabel("Evaluation context (JSON)");
-    await context.fill(JSON.stringify({ targetingKey: "user-42", email: "ada@shop.example", country: "DE" }, null, 2));
-    await page.getByRole("button", { name: "Explain", exact: true }).click();
-    await page.locator(".explain-result dl").waitFor();
-    // Show the explanation: scroll the detail pane, keep the page itself at the top.
-    await page.evaluate(() => {
-      window.scrollTo(0, 0);
-      const pane = document.querySelector(".flag-detail");
-      if (pane) pane.scrollTop = pane.scrollHeight;
-    });
-    mkdirSync(join(repoRoot, "docs"), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, "docs", "admin.png") });
-  }, 90_000);
+      await page.setViewportSize({ width: 1440, height: 1000 });
+      await page.goto(`${server.baseUrl}/#/${env}/flags`);
+      await expect.poll(() => page.getByRole("combobox", { name: "Environment", exact: true }).inputValue()).toBe(env);
+      await expect
+        .poll(() => page.locator("#panel-flags .count").textContent(), { timeout: 30_000 })
+        .toBe("2,000 flags");
+      // Keys sort first: the native flag heads the list, above the example's and the generated ones.
+      await page.getByRole("button", { name: "checkout-express-pay", exact: true }).click();
+      // Earlier tests left the editor on its JSON view (the page remembers the last one chosen).
+      await page.locator(".flag-detail").getByRole("button", { name: "Visual", exact: true }).click();
+      await expect.poll(() => page.locator(".flag-detail").getByRole("listitem", { name: /^Rule/ }).count()).toBe(2);
+      const context = page.getByLabel("Evaluation context (JSON)");
+      await context.fill(
+        JSON.stringify({ targetingKey: "user-42", email: "ada@shop.example", country: "DE" }, null, 2),
+      );
+      await page.getByRole("button", { name: "Explain", exact: true }).click();
+      await page.locator(".explain-result dl").waitFor();
+      // Show the explanation: scroll the detail pane, keep the page itself at the top.
+      await page.evaluate(() => {
+        window.scrollTo(0, 0);
+        const pane = document.querySelector(".flag-detail");
+        if (pane) pane.scrollTop = pane.scrollHeight;
+      });
+      mkdirSync(join(repoRoot, "docs"), { recursive: true });
+      await page.screenshot({ path: join(repoRoot, "docs", "admin.png") });
+    },
+    90_000,
+  );
 });

@@ -90,7 +90,8 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
     browser = await launchChromium();
     page = await browser.newPage();
     page.on("request", (r) => requested.push(r.url()));
-    if (process.env.E2E_DEBUG) page.on("response", (r) => console.log(new Date().toISOString(), "res", r.status(), r.url().slice(0, 90)));
+    if (process.env.E2E_DEBUG)
+      page.on("response", (r) => console.log(new Date().toISOString(), "res", r.status(), r.url().slice(0, 90)));
     await page.goto(served.url);
     // Two providers: the default one (SSE change stream, no polling) and one forced to poll.
     await page.evaluate(
@@ -102,7 +103,13 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
         await OpenFeature.setProviderAndWait("sse", new OFREPWebProvider({ baseUrl, headers }));
         await OpenFeature.setProviderAndWait(
           "poll",
-          new OFREPWebProvider({ baseUrl, headers, changeDetection: "polling", pollInterval: 500, cacheMode: "disabled" }),
+          new OFREPWebProvider({
+            baseUrl,
+            headers,
+            changeDetection: "polling",
+            pollInterval: 500,
+            cacheMode: "disabled",
+          }),
         );
         (window as any).clients = { sse: OpenFeature.getClient("sse"), poll: OpenFeature.getClient("poll") };
       },
@@ -129,7 +136,10 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
     expect(await details("sse", "Boolean", "welcome-banner", false)).toMatchObject({ value: true, variant: "on" });
     expect(await details("sse", "String", "button-color", "red")).toMatchObject({ value: "green", variant: "green" });
     expect(await details("poll", "Boolean", "welcome-banner", false)).toMatchObject({ value: true, variant: "on" });
-    expect(await details("sse", "Boolean", "secret-flag", false)).toMatchObject({ value: false, errorCode: "FLAG_NOT_FOUND" });
+    expect(await details("sse", "Boolean", "secret-flag", false)).toMatchObject({
+      value: false,
+      errorCode: "FLAG_NOT_FOUND",
+    });
 
     // The same from the wire: the client key's bulk answer leaves the hidden flag out.
     const bulk = await (await server.ofrep(clientKey, undefined, { targetingKey: "browser-user" })).json();
@@ -141,18 +151,27 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
   it("a polling provider sees an admin change within a few seconds", async () => {
     await setFlag(boolFlag("poll-toggle", true, true));
     // pollInterval 500 ms + the edge's snapshot refresh (0.25 s): well under 5 s.
-    await page.waitForFunction(() => (window as any).clients.poll.getBooleanValue("poll-toggle", false) === true, null, {
-      timeout: 5000,
-      polling: 50,
-    });
+    await page.waitForFunction(
+      () => (window as any).clients.poll.getBooleanValue("poll-toggle", false) === true,
+      null,
+      {
+        timeout: 5000,
+        polling: 50,
+      },
+    );
   });
 
   it("the default provider follows the SSE change stream from the bulk answer", async () => {
     const bulk = await (await server.ofrep(clientKey, undefined, { targetingKey: "browser-user" })).json();
-    expect(Array.isArray(bulk.eventStreams) && bulk.eventStreams.length > 0, "bulk answer has no eventStreams").toBe(true);
+    expect(Array.isArray(bulk.eventStreams) && bulk.eventStreams.length > 0, "bulk answer has no eventStreams").toBe(
+      true,
+    );
     const stream = bulk.eventStreams.find((e: { type: string }) => e.type === "sse");
     expect(stream, "no eventStreams entry of type sse").toBeDefined();
-    const streamUrl = new URL(stream.url ?? `${stream.endpoint.origin ?? server.baseUrl}${stream.endpoint.requestUri}`, server.baseUrl);
+    const streamUrl = new URL(
+      stream.url ?? `${stream.endpoint.origin ?? server.baseUrl}${stream.endpoint.requestUri}`,
+      server.baseUrl,
+    );
     // The provider opened the stream it was told about (it does not poll: pollInterval is 0).
     expect(requested.some((u) => new URL(u).pathname === streamUrl.pathname)).toBe(true);
 
@@ -161,10 +180,14 @@ describe.skipIf(!hasChromium)("browser: OpenFeature web SDK + OFREP web provider
     for (const on of [true, false]) {
       await setFlag(boolFlag("sse-toggle", on, true));
       const t0 = Date.now();
-      await page.waitForFunction((want) => (window as any).clients.sse.getBooleanValue("sse-toggle", !want) === want, on, {
-        timeout: 8000,
-        polling: 50,
-      });
+      await page.waitForFunction(
+        (want) => (window as any).clients.sse.getBooleanValue("sse-toggle", !want) === want,
+        on,
+        {
+          timeout: 8000,
+          polling: 50,
+        },
+      );
       if (process.env.E2E_DEBUG) console.log(`SSE change seen after ${Date.now() - t0} ms`);
     }
   });

@@ -22,7 +22,13 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
           state: "ENABLED",
           variants: { red: "red", green: "green", blue: "blue" },
           defaultVariant: "red",
-          targeting: { fractional: [["red", 34], ["green", 33], ["blue", 33]] },
+          targeting: {
+            fractional: [
+              ["red", 34],
+              ["green", 33],
+              ["blue", 33],
+            ],
+          },
         },
       },
     });
@@ -44,10 +50,14 @@ describe("insights: OFREP evaluations through the OpenFeature SDK are counted ex
     expect(Object.keys(seen).length).toBeGreaterThan(1);
     const evaluatedAt = Date.now();
 
-    const usage = await eventually(async () => {
-      const u = (await server.admin("GET", `/environments/${ENV}/flags/colour/usage?hours=1`)).json;
-      return u.total >= N && u;
-    }, 20_000, 250);
+    const usage = await eventually(
+      async () => {
+        const u = (await server.admin("GET", `/environments/${ENV}/flags/colour/usage?hours=1`)).json;
+        return u.total >= N && u;
+      },
+      20_000,
+      250,
+    );
     expect(usage.total, `counted within ${Date.now() - evaluatedAt} ms`).toBe(N);
     expect(usage.variants).toEqual(seen);
     expect(usage.buckets.at(-1)).toMatchObject({ total: N, variants: seen });

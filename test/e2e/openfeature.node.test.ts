@@ -55,10 +55,16 @@ describe("OpenFeature server SDK + OFREP provider", { timeout: 60_000 }, () => {
   it("evaluates boolean, string, number and object flags", async () => {
     const client = await clientWith(await server.mintKey(ENV, "server"));
 
-    const match = await client.getBooleanDetails("new-checkout", false, { targetingKey: "u1", email: "ada@example.com" });
+    const match = await client.getBooleanDetails("new-checkout", false, {
+      targetingKey: "u1",
+      email: "ada@example.com",
+    });
     expect(match).toMatchObject({ value: true, variant: "on", reason: "TARGETING_MATCH" });
     expect(match.errorCode).toBeUndefined();
-    const noMatch = await client.getBooleanDetails("new-checkout", true, { targetingKey: "u2", email: "bob@elsewhere.org" });
+    const noMatch = await client.getBooleanDetails("new-checkout", true, {
+      targetingKey: "u2",
+      email: "bob@elsewhere.org",
+    });
     expect(noMatch).toMatchObject({ value: false, variant: "off", reason: "TARGETING_MATCH" });
 
     expect(await client.getStringDetails("banner-text", "code default", { targetingKey: "u1" })).toMatchObject({
@@ -85,16 +91,26 @@ describe("OpenFeature server SDK + OFREP provider", { timeout: 60_000 }, () => {
 
     const current = await server.admin("GET", `/environments/${ENV}/flags/live-toggle`);
     expect(current.status).toBe(200);
-    const changed = await server.admin("PUT", `/environments/${ENV}/flags/live-toggle`, { ...current.json, defaultVariant: "on" });
+    const changed = await server.admin("PUT", `/environments/${ENV}/flags/live-toggle`, {
+      ...current.json,
+      defaultVariant: "on",
+    });
     expect(changed.status, changed.text).toBe(200);
 
     // Within 1.5 s, or this throws.
-    await eventually(async () => (await client.getBooleanValue("live-toggle", false, { targetingKey: "u1" })) === true, 1_500, 100);
+    await eventually(
+      async () => (await client.getBooleanValue("live-toggle", false, { targetingKey: "u1" })) === true,
+      1_500,
+      100,
+    );
   });
 
   it("a bad key: the SDK returns the code default with an error code", async () => {
     const client = await clientWith("not-a-real-key");
-    const details = await client.getBooleanDetails("new-checkout", true, { targetingKey: "u1", email: "ada@example.com" });
+    const details = await client.getBooleanDetails("new-checkout", true, {
+      targetingKey: "u1",
+      email: "ada@example.com",
+    });
     expect(details.value).toBe(true);
     expect(details.reason).toBe("ERROR");
     // The provider maps 401 to a non-OpenFeature error, which the SDK reports as GENERAL.

@@ -11,7 +11,14 @@ import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumAvailable, launchChromium } from "../support/browser";
-import { eventually, freePort, repoRoot, startDevServer, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
+import {
+  eventually,
+  freePort,
+  repoRoot,
+  startDevServer,
+  type DevServer,
+  SERVER_HOOK_TIMEOUT,
+} from "../support/wrangler-dev";
 
 const hasChromium = chromiumAvailable("README browser example");
 
@@ -47,17 +54,27 @@ describe.skipIf(!hasChromium)("README: the browser example with the printed clie
     const flagKey = /getBooleanValue\("([^"]+)"/.exec(snippet)?.[1];
     expect(flagKey).toBe("new-checkout");
     // As printed, but with this test server's port and key; `render` is the reader's own function.
-    const source = snippet
-      .replace("http://127.0.0.1:8787", server.baseUrl)
-      .replace("efc_…your client key…", server.keys.client!)
-      + `\nfunction render() {}\nwindow.readme = { details: client.getBooleanDetails(${JSON.stringify(flagKey)}, false) };\n`;
-    const bundle = await build({ stdin: { contents: source, resolveDir: repoRoot, loader: "js" }, bundle: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent" });
+    const source =
+      snippet.replace("http://127.0.0.1:8787", server.baseUrl).replace("efc_…your client key…", server.keys.client!) +
+      `\nfunction render() {}\nwindow.readme = { details: client.getBooleanDetails(${JSON.stringify(flagKey)}, false) };\n`;
+    const bundle = await build({
+      stdin: { contents: source, resolveDir: repoRoot, loader: "js" },
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      write: false,
+      logLevel: "silent",
+    });
     const js = bundle.outputFiles[0].text;
 
     const port = await freePort();
     pageServer = createServer((req, res) => {
       if (req.url === "/app.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-      else res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><meta charset="utf-8"><script type="module" src="/app.js"></script>`);
+      else
+        res
+          .writeHead(200, { "content-type": "text/html" })
+          .end(`<!doctype html><meta charset="utf-8"><script type="module" src="/app.js"></script>`);
     });
     await new Promise<void>((r) => pageServer!.listen(port, "127.0.0.1", r));
 
@@ -65,7 +82,10 @@ describe.skipIf(!hasChromium)("README: the browser example with the printed clie
     const errors: string[] = [];
     const logged: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => { if (m.type() === "log") logged.push(m.text()); else if (m.type() === "error") errors.push(m.text()); });
+    page.on("console", (m) => {
+      if (m.type() === "log") logged.push(m.text());
+      else if (m.type() === "error") errors.push(m.text());
+    });
     await page.goto(`http://127.0.0.1:${port}/`);
     const details = await eventually(() => page.evaluate(() => (window as any).readme?.details), 20_000);
     expect(errors).toEqual([]);

@@ -27,7 +27,13 @@ interface Command {
 }
 
 /** README.md, then every docs/*.md by name: the order the blocks run in. */
-const DOC_FILES = ["README.md", ...readdirSync(join(repoRoot, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const DOC_FILES = [
+  "README.md",
+  ...readdirSync(join(repoRoot, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 /** Fenced code blocks with the marker (if any) on the last non-blank line before the fence. */
 function codeBlocks(markdown: string, file: string): Block[] {
@@ -35,7 +41,11 @@ function codeBlocks(markdown: string, file: string): Block[] {
   const re = /```[a-z]*\n([\s\S]*?)```/g;
   for (let m = re.exec(markdown); m; m = re.exec(markdown)) {
     const before = markdown.slice(0, m.index).trimEnd().split("\n").pop() ?? "";
-    const marker = /<!--\s*readme-curl:\s*skip\s*-->/.test(before) ? "skip" : /<!--\s*readme-curl\s*-->/.test(before) ? "run" : "none";
+    const marker = /<!--\s*readme-curl:\s*skip\s*-->/.test(before)
+      ? "skip"
+      : /<!--\s*readme-curl\s*-->/.test(before)
+        ? "run"
+        : "none";
     blocks.push({ marker, text: m[1], file });
   }
   return blocks;
@@ -43,7 +53,10 @@ function codeBlocks(markdown: string, file: string): Block[] {
 
 /** Variable lines (`NAME=…`) and curl commands of one block, continuations joined. */
 function parseBlock(text: string): { vars: string[]; commands: Command[] } {
-  const lines = text.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.trim());
+  const lines = text
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((l) => l.trim());
   const vars: string[] = [];
   const commands: Command[] = [];
   lines.forEach((line, i) => {

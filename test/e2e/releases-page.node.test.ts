@@ -28,7 +28,8 @@ describe.skipIf(!hasChromium)("admin page: schedules and change requests", () =>
 
   afterAll(() => session?.close(), 60_000);
 
-  const flagViaApi = async () => (await server.admin("GET", `/environments/${ENV}/flags/banner`)).json as { enabled: boolean; version: number };
+  const flagViaApi = async () =>
+    (await server.admin("GET", `/environments/${ENV}/flags/banner`)).json as { enabled: boolean; version: number };
 
   async function signIn(token: string) {
     await page.goto(`${server.baseUrl}/#/${ENV}/flags`);
@@ -61,7 +62,8 @@ describe.skipIf(!hasChromium)("admin page: schedules and change requests", () =>
 
   it("under a policy a toggle waits as a change request; a second admin approves it in the Changes tab", async () => {
     expect((await server.admin("PUT", `/environments/${ENV}/policy`, { approvals: 1 })).status).toBe(200);
-    const second = (await server.admin("POST", "/tokens", { role: "admin", owner: "second-admin" })).json.token as string;
+    const second = (await server.admin("POST", "/tokens", { role: "admin", owner: "second-admin" })).json
+      .token as string;
     await signIn(server.adminToken);
     const before = await flagViaApi();
     await page.getByRole("switch", { name: "banner enabled" }).click();

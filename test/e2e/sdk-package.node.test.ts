@@ -13,7 +13,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../support/wrangler-dev";
 
 function run(cmd: string, args: string[], cwd: string): string {
-  const res = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 240_000, env: { ...process.env, npm_config_update_notifier: "false" } });
+  const res = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    timeout: 240_000,
+    env: { ...process.env, npm_config_update_notifier: "false" },
+  });
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${res.status}:\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
@@ -25,7 +30,11 @@ describe("the npm package", { timeout: 300_000 }, () => {
   it("installs from its tarball and imports edgeflags/openfeature from plain JavaScript, with types", () => {
     // `prepack` builds dist/sdk first; its output precedes pack's JSON on stdout.
     const stdout = run("npm", ["pack", "--json", "--pack-destination", dir], repoRoot);
-    const packed = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as { filename: string; name: string; files: { path: string }[] }[];
+    const packed = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as {
+      filename: string;
+      name: string;
+      files: { path: string }[];
+    }[];
     expect(packed[0]!.name).toBe("edgeflags");
     const files = packed[0]!.files.map((f) => f.path);
     expect(files).toContain("dist/sdk/openfeature.js");
@@ -39,9 +48,26 @@ describe("the npm package", { timeout: 300_000 }, () => {
     run("mkdir", ["-p", app], dir);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
     const modules = join(repoRoot, "node_modules", "@openfeature");
-    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(dir, packed[0]!.filename), join(modules, "server-sdk"), join(modules, "core")], app);
+    run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        join(dir, packed[0]!.filename),
+        join(modules, "server-sdk"),
+        join(modules, "core"),
+      ],
+      app,
+    );
 
-    const out = run(process.execPath, ["--input-type=module", "-e", `
+    const out = run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
       import { OpenFeature } from "@openfeature/server-sdk";
       import { EdgeflagsProvider } from "edgeflags/openfeature";
       const p = new EdgeflagsProvider({ baseUrl: "http://127.0.0.1:9", sdkKey: "efs_x", usage: false });
@@ -50,18 +76,38 @@ describe("the npm package", { timeout: 300_000 }, () => {
       const d = await OpenFeature.getClient().getBooleanDetails("f", true);
       await OpenFeature.close();
       console.log(JSON.stringify({ name: p.metadata.name, value: d.value, errorCode: d.errorCode }));
-    `], app);
-    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ name: "edgeflags", value: true, errorCode: "PROVIDER_NOT_READY" });
+    `,
+      ],
+      app,
+    );
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({
+      name: "edgeflags",
+      value: true,
+      errorCode: "PROVIDER_NOT_READY",
+    });
 
     // edgeflags/workers loads too (its Worker code needs no Node API); a KV without the key refuses it.
-    const workers = run(process.execPath, ["--input-type=module", "-e", `
+    const workers = run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
       import { WorkersProvider } from "edgeflags/workers";
       const p = new WorkersProvider({ kv: { get: async () => null }, sdkKey: "efs_x" });
       console.log(JSON.stringify({ name: p.metadata.name, error: await p.initialize().then(() => "", (e) => e.message) }));
-    `], app);
-    expect(JSON.parse(workers.trim().split("\n").at(-1)!)).toEqual({ name: "edgeflags-workers", error: "edgeflags: unknown SDK key" });
+    `,
+      ],
+      app,
+    );
+    expect(JSON.parse(workers.trim().split("\n").at(-1)!)).toEqual({
+      name: "edgeflags-workers",
+      error: "edgeflags: unknown SDK key",
+    });
 
-    writeFileSync(join(app, "check.ts"), `
+    writeFileSync(
+      join(app, "check.ts"),
+      `
       import { EdgeflagsProvider, type EdgeflagsProviderOptions } from "edgeflags/openfeature";
       const options: EdgeflagsProviderOptions = { baseUrl: "https://flags.example.com", sdkKey: "efs_x", cacheFile: "/tmp/flags.json" };
       const state: "NOT_READY" | "READY" | "STALE" | "ERROR" = new EdgeflagsProvider(options).state;
@@ -74,8 +120,24 @@ describe("the npm package", { timeout: 300_000 }, () => {
       void new WorkersProvider(workers).flushUsage();
       // @ts-expect-error kv is a KV namespace binding, not a string.
       new WorkersProvider({ kv: "FLAGS_KV", sdkKey: "efs_x" });
-    `);
-    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(repoRoot, "node_modules", "@types")], types: ["node"] }, files: ["check.ts"] }));
+    `,
+    );
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(repoRoot, "node_modules", "@types")],
+          types: ["node"],
+        },
+        files: ["check.ts"],
+      }),
+    );
     run(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", app], app);
   });
 });

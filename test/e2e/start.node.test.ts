@@ -7,14 +7,25 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePrintedKeys, repoRoot, startDevServer, tempDir, TEST_ADMIN_TOKEN, type DevServer, SERVER_HOOK_TIMEOUT } from "../support/wrangler-dev";
+import {
+  parsePrintedKeys,
+  repoRoot,
+  startDevServer,
+  tempDir,
+  TEST_ADMIN_TOKEN,
+  type DevServer,
+  SERVER_HOOK_TIMEOUT,
+} from "../support/wrangler-dev";
 
 const exampleDoc = JSON.parse(readFileSync(join(repoRoot, "examples", "flags.flagd.json"), "utf8"));
 const nativeExample = JSON.parse(readFileSync(join(repoRoot, "examples", "native-flags.json"), "utf8"));
 
 /** The `curl ...` line npm start printed, turned into a fetch call. */
 function parseCurl(output: string): { url: string; method: string; headers: Record<string, string>; body?: string } {
-  const line = output.split("\n").map((l) => l.trim()).find((l) => l.startsWith("curl "));
+  const line = output
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("curl "));
   if (!line) throw new Error(`no curl line in:\n${output}`);
   const method = /-X\s+(\S+)/.exec(line)?.[1] ?? "GET";
   const url = /\s(https?:\/\/\S+)/.exec(line)?.[1];
@@ -29,20 +40,35 @@ function parseCurl(output: string): { url: string; method: string; headers: Reco
 }
 
 /** A POST through node:http: with `chunked`, the body is written in 16 KiB pieces while the answer may already be coming. */
-function postRaw(url: URL, key: string, body: Buffer, chunked: boolean): Promise<{ status: number; errorCode?: string }> {
+function postRaw(
+  url: URL,
+  key: string,
+  body: Buffer,
+  chunked: boolean,
+): Promise<{ status: number; errorCode?: string }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    const headers: Record<string, string | number> = {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+    };
     if (!chunked) headers["content-length"] = body.length;
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let errorCode: string | undefined;
-        try { errorCode = JSON.parse(text).errorCode; } catch { /* not JSON: the status says enough */ }
-        resolve({ status: res.statusCode ?? 0, errorCode });
-      });
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => {
+          let errorCode: string | undefined;
+          try {
+            errorCode = JSON.parse(text).errorCode;
+          } catch {
+            /* not JSON: the status says enough */
+          }
+          resolve({ status: res.statusCode ?? 0, errorCode });
+        });
+      },
+    );
     req.on("error", reject);
     if (!chunked) return void req.end(body);
     let at = 0;
@@ -57,12 +83,12 @@ function postRaw(url: URL, key: string, body: Buffer, chunked: boolean): Promise
 }
 
 function environmentNames(listing: any): string[] {
-  const items: any[] = Array.isArray(listing) ? listing : listing?.environments ?? [];
+  const items: any[] = Array.isArray(listing) ? listing : (listing?.environments ?? []);
   return items.map((e) => (typeof e === "string" ? e : e?.name));
 }
 
 function environmentVersion(listing: any, name: string): number | undefined {
-  const items: any[] = Array.isArray(listing) ? listing : listing?.environments ?? [];
+  const items: any[] = Array.isArray(listing) ? listing : (listing?.environments ?? []);
   return items.find((e) => e?.name === name)?.version;
 }
 
@@ -98,7 +124,9 @@ describe("npm start", { timeout: 60_000 }, () => {
     const nativeKeys = nativeExample.flags.map((f: { key: string }) => f.key);
     expect(Object.keys(exported.json.flags).sort()).toEqual([...Object.keys(exampleDoc.flags), ...nativeKeys].sort());
     const segments = await server.admin("GET", "/environments/development/segments");
-    expect(segments.json.segments.map((s: { key: string }) => s.key).sort()).toEqual(nativeExample.segments.map((s: { key: string }) => s.key).sort());
+    expect(segments.json.segments.map((s: { key: string }) => s.key).sort()).toEqual(
+      nativeExample.segments.map((s: { key: string }) => s.key).sort(),
+    );
     // The native flags stay native: rules and rollouts, not JSON Logic.
     for (const key of nativeKeys) {
       const flag = (await server.admin("GET", `/environments/development/flags/${key}`)).json;
@@ -107,11 +135,16 @@ describe("npm start", { timeout: 60_000 }, () => {
   });
 
   it("prints a client key that sees client-visible flags, new-checkout among them, and no server-only one", async () => {
-    const bulk = await server.ofrep(server.keys.client!, undefined, { targetingKey: "user-42", email: "ada@example.com" });
+    const bulk = await server.ofrep(server.keys.client!, undefined, {
+      targetingKey: "user-42",
+      email: "ada@example.com",
+    });
     expect(bulk.status).toBe(200);
-    const flags = ((await bulk.json()).flags as { key: string; value?: unknown; errorCode?: string }[]);
+    const flags = (await bulk.json()).flags as { key: string; value?: unknown; errorCode?: string }[];
     const keys = flags.map((f) => f.key);
-    expect(keys).toEqual(expect.arrayContaining(["new-checkout", "welcome-banner", "one-click-reorder", "checkout-button-copy"]));
+    expect(keys).toEqual(
+      expect.arrayContaining(["new-checkout", "welcome-banner", "one-click-reorder", "checkout-button-copy"]),
+    );
     expect(keys).not.toContain("api-page-size");
     expect(keys).not.toContain("checkout-kill-switch");
     expect(flags.find((f) => f.key === "new-checkout")).toMatchObject({ value: expect.any(Boolean) });
@@ -156,7 +189,10 @@ describe("npm start", { timeout: 60_000 }, () => {
     for (const [name, body] of Object.entries(bodies)) {
       for (const chunked of [false, true]) {
         const answer = await postRaw(url, server.keys.server!, body, chunked);
-        expect(answer, `${name}, ${chunked ? "chunked" : "Content-Length"}`).toMatchObject({ status: 400, errorCode: "PARSE_ERROR" });
+        expect(answer, `${name}, ${chunked ? "chunked" : "Content-Length"}`).toMatchObject({
+          status: 400,
+          errorCode: "PARSE_ERROR",
+        });
       }
     }
   });
@@ -170,7 +206,9 @@ describe("npm start", { timeout: 60_000 }, () => {
     const noToken = await fetch(`${server.baseUrl}/admin/v1/environments`);
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get("content-type")).toMatch(/json/);
-    const wrongToken = await fetch(`${server.baseUrl}/admin/v1/environments`, { headers: { authorization: "Bearer nope" } });
+    const wrongToken = await fetch(`${server.baseUrl}/admin/v1/environments`, {
+      headers: { authorization: "Bearer nope" },
+    });
     expect(wrongToken.status).toBe(401);
 
     // Admin routes send no CORS headers: a page on another origin cannot read them.
@@ -216,7 +254,9 @@ describe("npm start", { timeout: 60_000 }, () => {
         const res = await server.ofrep(minted.json.key, undefined, ctx);
         expect(res.status).toBe(200);
         const body = await res.json();
-        answers.push(body.flags.map((f: any) => ({ key: f.key, value: f.value, variant: f.variant, errorCode: f.errorCode })));
+        answers.push(
+          body.flags.map((f: any) => ({ key: f.key, value: f.value, variant: f.variant, errorCode: f.errorCode })),
+        );
       }
       return answers;
     };
@@ -251,7 +291,9 @@ describe("npm start", { timeout: 60_000 }, () => {
     expect(saved).toContain("OTHER_SETTING=1\n");
     expect(saved).toContain(`ADMIN_TOKEN=${server.adminToken}\n`);
     expect(server.adminToken).not.toBe(TEST_ADMIN_TOKEN);
-    const oldToken = await fetch(`${server.baseUrl}/admin/v1/environments`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const oldToken = await fetch(`${server.baseUrl}/admin/v1/environments`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(oldToken.status).toBe(401);
 
     const after = await server.admin("GET", "/environments");

@@ -19,7 +19,9 @@ interface Received {
 /** The Standard Webhooks check a receiver does, written from the spec with Node's crypto. */
 function verify(secret: string, r: Received): boolean {
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const expected = createHmac("sha256", key).update(`${r.headers["webhook-id"]}.${r.headers["webhook-timestamp"]}.${r.body}`).digest("base64");
+  const expected = createHmac("sha256", key)
+    .update(`${r.headers["webhook-id"]}.${r.headers["webhook-timestamp"]}.${r.body}`)
+    .digest("base64");
   return String(r.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`);
 }
 
@@ -54,7 +56,9 @@ describe("webhooks: signed change events with retries", { timeout: 90_000 }, () 
     const hook = await server.admin("POST", `/environments/${ENV}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
     expect(hook.status, hook.text).toBe(201);
     const put = await server.admin("PUT", `/environments/${ENV}/flags/checkout`, {
-      type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: "off",
     });
     expect(put.status, put.text).toBe(201);
     const version = Number(put.headers.get("etag")?.replace(/"/g, ""));
@@ -64,7 +68,10 @@ describe("webhooks: signed change events with retries", { timeout: 90_000 }, () 
     expect(verify(hook.json.secret, first)).toBe(true);
     expect(first.headers["content-type"]).toContain("application/json");
     const event = JSON.parse(first.body);
-    expect(event).toMatchObject({ type: "flag.created", data: { environment: ENV, version, actor: "bootstrap", operation: "flag.put", target: "checkout" } });
+    expect(event).toMatchObject({
+      type: "flag.created",
+      data: { environment: ENV, version, actor: "bootstrap", operation: "flag.put", target: "checkout" },
+    });
     expect(Math.abs(Number(first.headers["webhook-timestamp"]) * 1000 - changedAt)).toBeLessThan(20_000);
 
     const retry = await eventually(async () => received[1], 30_000);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { BigSegmentShards, MAX_HELD_KEYS } from "../../src/edge/big-segment-shards";
-import { bigShardKey, encodeShard, shardCountFor, shardHash, shardIndex, type BigKeys } from "../../src/core/wire/big-segments";
+import {
+  bigShardKey,
+  encodeShard,
+  shardCountFor,
+  shardHash,
+  shardIndex,
+  type BigKeys,
+} from "../../src/core/wire/big-segments";
 
 /** A segment's shards as the store lays them out, in a fake KV that counts reads and can fail. */
 function segmentIn(kv: Map<string, string>, env: string, segment: string, keys: string[], version = 1): BigKeys {
@@ -20,7 +27,9 @@ function countingKv(kv: Map<string, string>) {
   let failing = false;
   return {
     reads,
-    fail(on: boolean) { failing = on; },
+    fail(on: boolean) {
+      failing = on;
+    },
     get: async (name: string) => {
       reads.push(name);
       if (failing) throw new Error("KV down");
@@ -74,7 +83,8 @@ describe("big segment shards at the edge", () => {
     const big = segmentIn(kv, "prod", "all", users(MAX_HELD_KEYS + 200_000));
     const member = store.lookup("prod")("all", big);
     const reader = countingKv(kv);
-    for (let i = 0; i < MAX_HELD_KEYS + 200_000; i += 997) await store.evaluateWithShards(reader, () => member(`u${i}`));
+    for (let i = 0; i < MAX_HELD_KEYS + 200_000; i += 997)
+      await store.evaluateWithShards(reader, () => member(`u${i}`));
     const held = (store as unknown as { heldKeys: number }).heldKeys;
     expect(held).toBeLessThanOrEqual(MAX_HELD_KEYS);
     expect(held).toBeGreaterThan(0);

@@ -11,7 +11,11 @@ import { eventually } from "../support/eventually";
 
 const decoder = new TextDecoder();
 
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, needle: string, seen = { text: "" }): Promise<string> {
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  needle: string,
+  seen = { text: "" },
+): Promise<string> {
   while (!seen.text.includes(needle)) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`stream ended before ${JSON.stringify(needle)}; got ${JSON.stringify(seen.text)}`);
@@ -25,7 +29,11 @@ describe("sseStream (one client)", () => {
     const gone: unknown[] = [];
     let beats = 0;
     const { body, client } = sseStream({
-      heartbeatMs: 20, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => beats++, onGone: (c) => gone.push(c),
+      heartbeatMs: 20,
+      expiresAt: Date.now() + 60_000,
+      stillAllowed: async () => true,
+      onHeartbeat: () => beats++,
+      onGone: (c) => gone.push(c),
     });
     const reader = body.getReader();
     const seen = { text: "" };
@@ -54,13 +62,20 @@ describe("sseStream (one client)", () => {
   // and the stream's own timer writes the event.
   it("notify only queues: the event is written by the stream's own timer, never by the notifying code", async () => {
     const { body, client } = sseStream({
-      heartbeatMs: 60_000, expiresAt: Date.now() + 120_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {},
+      heartbeatMs: 60_000,
+      expiresAt: Date.now() + 120_000,
+      stillAllowed: async () => true,
+      onHeartbeat: () => {},
+      onGone: () => {},
     });
     const reader = body.getReader();
     const seen = { text: "" };
     await readUntil(reader, ": connected", seen);
     let written = false;
-    const read = reader.read().then((r) => { written = true; return r; });
+    const read = reader.read().then((r) => {
+      written = true;
+      return r;
+    });
     client.notify(7);
     // Let every microtask the notify could have started run: nothing of the stream may have run.
     for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -73,7 +88,12 @@ describe("sseStream (one client)", () => {
   it("suggests its own reconnect delay per stream, so streams ended together do not come back together", async () => {
     const retryOf = async (random?: () => number) => {
       const { body } = sseStream({
-        heartbeatMs: 1_000, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {}, random,
+        heartbeatMs: 1_000,
+        expiresAt: Date.now() + 60_000,
+        stillAllowed: async () => true,
+        onHeartbeat: () => {},
+        onGone: () => {},
+        random,
       });
       const reader = body.getReader();
       const text = await readUntil(reader, ": connected");
@@ -92,7 +112,11 @@ describe("sseStream (one client)", () => {
 
   it("a delayed refetch waits in the stream; one told at once goes out at once and drops a waiting one it supersedes", async () => {
     const { body, client } = sseStream({
-      heartbeatMs: 50, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {},
+      heartbeatMs: 50,
+      expiresAt: Date.now() + 60_000,
+      stillAllowed: async () => true,
+      onHeartbeat: () => {},
+      onGone: () => {},
     });
     const reader = body.getReader();
     const seen = { text: "" };
@@ -123,7 +147,12 @@ describe("sseStream (one client)", () => {
   it("ends when the hub ends it, when its key is refused, or when its token expires", async () => {
     const ends = async (o: Partial<Parameters<typeof sseStream>[0]>, act?: (c: { end(): void }) => void) => {
       const { body, client } = sseStream({
-        heartbeatMs: 20, expiresAt: Date.now() + 60_000, stillAllowed: async () => true, onHeartbeat: () => {}, onGone: () => {}, ...o,
+        heartbeatMs: 20,
+        expiresAt: Date.now() + 60_000,
+        stillAllowed: async () => true,
+        onHeartbeat: () => {},
+        onGone: () => {},
+        ...o,
       });
       const reader = body.getReader();
       act?.(client);
@@ -136,13 +165,22 @@ describe("sseStream (one client)", () => {
 });
 
 const DIGEST = "ab".repeat(32);
-const claims = (environment: string, kind: "client" | "server", expiresAt: number) => ({ environment, kind, keyId: "key_1", keyDigest: DIGEST, expiresAt });
+const claims = (environment: string, kind: "client" | "server", expiresAt: number) => ({
+  environment,
+  kind,
+  keyId: "key_1",
+  keyDigest: DIGEST,
+  expiresAt,
+});
 
 describe("stream tokens", () => {
   it("round-trips and rejects tampering, other secrets and expiry", async () => {
     const now = Date.now();
     const token = await signStreamToken("s1", claims("prod", "client", now + 60_000));
-    expect(await verifyStreamToken("s1", token, now)).toEqual({ ok: true, claims: claims("prod", "client", now + 60_000) });
+    expect(await verifyStreamToken("s1", token, now)).toEqual({
+      ok: true,
+      claims: claims("prod", "client", now + 60_000),
+    });
     expect((await verifyStreamToken("s2", token, now)).ok).toBe(false);
     expect(await verifyStreamToken("s1", token, now + 60_001)).toEqual({ ok: false, detail: "expired stream token" });
     expect((await verifyStreamToken("s1", token.replace("prod.", "dev."), now)).ok).toBe(false);
@@ -185,13 +223,20 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
     // Typed through the RPC contract: the generated stub type is too deep for tsc.
     const store = bindings.ENV_STORE.get(bindings.ENV_STORE.idFromName("live")) as unknown as EnvironmentStoreApi;
     await store.create("live", "test");
-    const put = await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true }, "test");
+    const put = await store.putFlag(
+      { key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true },
+      "test",
+    );
     if (!put.ok) throw new Error(JSON.stringify(put));
     const mint = await store.mintKey("client", "test");
     if (!mint.ok) throw new Error(JSON.stringify(mint));
     const minted = mint.value;
     const headers = { Authorization: `Bearer ${minted.key}`, "Content-Type": "application/json" };
-    const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers, body: '{"context":{}}' });
+    const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", {
+      method: "POST",
+      headers,
+      body: '{"context":{}}',
+    });
     const first = (await bulk.json()) as { metadata: { version: number }; eventStreams: { url: string }[] };
     const etag = bulk.headers.get("etag")!;
 
@@ -203,13 +248,18 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
     const seen = { text: "" };
     await readUntil(reader, `"etag":"${first.metadata.version}"`, seen);
 
-    const change = await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", clientVisible: true }, "test");
+    const change = await store.putFlag(
+      { key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", clientVisible: true },
+      "test",
+    );
     if (!change.ok) throw new Error(JSON.stringify(change));
     const changed = change.value;
     await readUntil(reader, `"etag":"${changed.version}"`, seen);
     // What @openfeature/ofrep-web-provider sends next: the old ETag plus ?flagConfigEtag=<event etag>.
     const refetch = await SELF.fetch(`http://edge.test/ofrep/v1/evaluate/flags?flagConfigEtag=${changed.version}`, {
-      method: "POST", headers: { ...headers, "If-None-Match": etag }, body: '{"context":{}}',
+      method: "POST",
+      headers: { ...headers, "If-None-Match": etag },
+      body: '{"context":{}}',
     });
     expect(refetch.status).toBe(200);
     const after = (await refetch.json()) as { metadata: { version: number }; flags: { value: unknown }[] };
@@ -220,7 +270,8 @@ describe("GET /ofrep/v1/stream with the real environment store", () => {
 });
 
 const bindings = () => env as unknown as Env;
-const storeOf = (name: string) => bindings().ENV_STORE.get(bindings().ENV_STORE.idFromName(name)) as unknown as EnvironmentStoreApi;
+const storeOf = (name: string) =>
+  bindings().ENV_STORE.get(bindings().ENV_STORE.idFromName(name)) as unknown as EnvironmentStoreApi;
 function ok<T>(r: StoreResult<T>): T {
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.value;
@@ -230,10 +281,17 @@ function ok<T>(r: StoreResult<T>): T {
 async function streamable(name: string) {
   const store = storeOf(name);
   await store.create(name, "test");
-  ok(await store.putFlag({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true }, "test"));
+  ok(
+    await store.putFlag(
+      { key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true },
+      "test",
+    ),
+  );
   const minted = ok(await store.mintKey("client", "test"));
   const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", {
-    method: "POST", headers: { Authorization: `Bearer ${minted.key}` }, body: '{"context":{}}',
+    method: "POST",
+    headers: { Authorization: `Bearer ${minted.key}` },
+    body: '{"context":{}}',
   });
   const { eventStreams } = (await bulk.json()) as { eventStreams: { url: string }[] };
   return { store, minted, url: eventStreams[0].url };
@@ -279,7 +337,13 @@ describe("streams end when their authorization does", () => {
   it("a stream ends when its token expires", async () => {
     const { minted } = await streamable("expiry");
     const digest = await sha256Hex(minted.key);
-    const token = await signStreamToken("test-stream-secret", { environment: "expiry", kind: "client", keyId: minted.id, keyDigest: digest, expiresAt: Date.now() + 600 });
+    const token = await signStreamToken("test-stream-secret", {
+      environment: "expiry",
+      kind: "client",
+      keyId: minted.id,
+      keyDigest: digest,
+      expiresAt: Date.now() + 600,
+    });
     const res = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(200);
     const started = Date.now();
@@ -290,7 +354,13 @@ describe("streams end when their authorization does", () => {
   it("a token whose key belongs elsewhere is refused even when correctly signed", async () => {
     const { minted } = await streamable("mismatch");
     const digest = await sha256Hex(minted.key);
-    const token = await signStreamToken("test-stream-secret", { environment: "other-env", kind: "client", keyId: minted.id, keyDigest: digest, expiresAt: Date.now() + 60_000 });
+    const token = await signStreamToken("test-stream-secret", {
+      environment: "other-env",
+      kind: "client",
+      keyId: minted.id,
+      keyDigest: digest,
+      expiresAt: Date.now() + 60_000,
+    });
     const res = await SELF.fetch(`http://edge.test/ofrep/v1/stream?token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(401);
   });

@@ -4,7 +4,12 @@ import { readContext } from "../../src/edge/context-body";
 import { DRAIN_MAX_BYTES } from "../../src/http/bounded-body";
 
 const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-  new Request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+  new Request("http://edge.test/ofrep/v1/evaluate/flags", {
+    method: "POST",
+    body,
+    headers,
+    duplex: "half",
+  } as RequestInit);
 
 /** A chunked body of `total` bytes produced on demand, counting what was pulled. */
 function chunkedBody(total: number, chunk = 16 * 1024) {
@@ -27,7 +32,11 @@ describe("readContext limits", () => {
   it("stops reading a chunked 60 MB body once the limit and the drain bound are passed", async () => {
     const { stream, pulled } = chunkedBody(60 * 1024 * 1024);
     const read = await readContext(post(stream));
-    expect(read).toEqual({ ok: false, errorCode: "PARSE_ERROR", errorDetails: `request body exceeds ${MAX_BODY_BYTES} bytes` });
+    expect(read).toEqual({
+      ok: false,
+      errorCode: "PARSE_ERROR",
+      errorDetails: `request body exceeds ${MAX_BODY_BYTES} bytes`,
+    });
     expect(pulled.bytes).toBeLessThan(MAX_BODY_BYTES + DRAIN_MAX_BYTES + 64 * 1024);
     expect(pulled.cancelled).toBe(true);
   });
@@ -42,15 +51,30 @@ describe("readContext limits", () => {
   });
 
   it("refuses invalid UTF-8 as a parse error", async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"context":{"a":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}}')]);
-    expect(await readContext(post(bytes))).toEqual({ ok: false, errorCode: "PARSE_ERROR", errorDetails: "request body is not valid UTF-8" });
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{"context":{"a":"'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"}}'),
+    ]);
+    expect(await readContext(post(bytes))).toEqual({
+      ok: false,
+      errorCode: "PARSE_ERROR",
+      errorDetails: "request body is not valid UTF-8",
+    });
   });
 
   it("refuses non-finite numbers, so 1e309 never shares the answer for null", async () => {
     for (const n of ["1e309", "-1e309", "[1e400]"]) {
-      expect(await readContext(post(`{"context":{"n":${n}}}`))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
+      expect(await readContext(post(`{"context":{"n":${n}}}`))).toMatchObject({
+        ok: false,
+        errorCode: "INVALID_CONTEXT",
+      });
     }
-    expect(await readContext(post('{"context":{"n":null,"m":1e308}}'))).toEqual({ ok: true, context: { n: null, m: 1e308 } });
+    expect(await readContext(post('{"context":{"n":null,"m":1e308}}'))).toEqual({
+      ok: true,
+      context: { n: null, m: 1e308 },
+    });
   });
 
   it("refuses deep nesting, too many keys, too-long strings and __proto__ with a clear 400 reason", async () => {
@@ -61,13 +85,20 @@ describe("readContext limits", () => {
     // `context` itself is depth 1.
     const okDepth = `{"context":{"a":${"[".repeat(CONTEXT_LIMITS.maxDepth - 1)}${"]".repeat(CONTEXT_LIMITS.maxDepth - 1)}}}`;
     expect((await readContext(post(okDepth))).ok).toBe(true);
-    const many = JSON.stringify({ context: Object.fromEntries(Array.from({ length: CONTEXT_LIMITS.maxKeysPerObject + 1 }, (_, i) => [`k${i}`, 1])) });
+    const many = JSON.stringify({
+      context: Object.fromEntries(Array.from({ length: CONTEXT_LIMITS.maxKeysPerObject + 1 }, (_, i) => [`k${i}`, 1])),
+    });
     expect(await readContext(post(many))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
     const long = JSON.stringify({ context: { s: "x".repeat(CONTEXT_LIMITS.maxStringLength + 1) } });
     expect(await readContext(post(long))).toEqual({
-      ok: false, errorCode: "INVALID_CONTEXT", errorDetails: `context.s: string longer than ${CONTEXT_LIMITS.maxStringLength} characters`,
+      ok: false,
+      errorCode: "INVALID_CONTEXT",
+      errorDetails: `context.s: string longer than ${CONTEXT_LIMITS.maxStringLength} characters`,
     });
-    expect(await readContext(post('{"context":{"a":{"__proto__":{"x":1}}}}'))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
+    expect(await readContext(post('{"context":{"a":{"__proto__":{"x":1}}}}'))).toMatchObject({
+      ok: false,
+      errorCode: "INVALID_CONTEXT",
+    });
   });
 
   it("keeps the lenient cases: empty body, no context, and the usual errors", async () => {
@@ -76,7 +107,13 @@ describe("readContext limits", () => {
     expect(await readContext(post("{"))).toMatchObject({ ok: false, errorCode: "PARSE_ERROR" });
     expect(await readContext(post("[]"))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
     expect(await readContext(post('{"context":null}'))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
-    expect(await readContext(post('{"context":{"targetingKey":1}}'))).toMatchObject({ ok: false, errorCode: "INVALID_CONTEXT" });
-    expect(await readContext(post("x".repeat(10), { "content-length": String(MAX_BODY_BYTES + 1) }))).toMatchObject({ ok: false, errorCode: "PARSE_ERROR" });
+    expect(await readContext(post('{"context":{"targetingKey":1}}'))).toMatchObject({
+      ok: false,
+      errorCode: "INVALID_CONTEXT",
+    });
+    expect(await readContext(post("x".repeat(10), { "content-length": String(MAX_BODY_BYTES + 1) }))).toMatchObject({
+      ok: false,
+      errorCode: "PARSE_ERROR",
+    });
   });
 });

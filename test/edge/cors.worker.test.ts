@@ -12,14 +12,23 @@ describe("cors()", () => {
   it("answers a preflight itself: 204, any origin, the listed headers and methods, a long max-age", async () => {
     const res = await app.request("/x/ok", {
       method: "OPTIONS",
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization" },
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+      },
     });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe("");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     // `*` never covers Authorization, so it must be named.
-    const allowed = res.headers.get("access-control-allow-headers")!.split(/,\s*/).map((h) => h.toLowerCase());
-    expect(allowed).toEqual(expect.arrayContaining(["authorization", "x-api-key", "if-none-match", "content-type", "last-event-id"]));
+    const allowed = res.headers
+      .get("access-control-allow-headers")!
+      .split(/,\s*/)
+      .map((h) => h.toLowerCase());
+    expect(allowed).toEqual(
+      expect.arrayContaining(["authorization", "x-api-key", "if-none-match", "content-type", "last-event-id"]),
+    );
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
     expect(Number(res.headers.get("access-control-max-age"))).toBeGreaterThanOrEqual(7200);
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();

@@ -23,7 +23,10 @@ let seq = 0;
 async function mintKey(environment: string, kind: KeyKind): Promise<string> {
   const key = testKey(kind);
   ++seq;
-  await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `ec-${seq}`, kind, environment, revoked: false }));
+  await kv().put(
+    kvKey.sdkKey(await sha256Hex(key)),
+    JSON.stringify({ id: `ec-${seq}`, kind, environment, revoked: false }),
+  );
   return key;
 }
 
@@ -31,13 +34,20 @@ async function publish(environment: string, version: number, doc: EnvironmentDoc
   await putSnapshot(kv(), environment, version, doc);
 }
 
-const flag = (f: Partial<Flag> & Pick<Flag, "key" | "type" | "variants">): Flag => ({ enabled: true, clientVisible: false, ...f }) as Flag;
+const flag = (f: Partial<Flag> & Pick<Flag, "key" | "type" | "variants">): Flag =>
+  ({ enabled: true, clientVisible: false, ...f }) as Flag;
 
 const doc = (greeting: string): EnvironmentDoc => ({
   segments: [],
   flags: [
-    flag({ key: "banner", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true,
-      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }] }),
+    flag({
+      key: "banner",
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: "off",
+      clientVisible: true,
+      rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }],
+    }),
     flag({ key: "greeting", type: "string", variants: { a: greeting, b: "other" }, defaultVariant: "a" }),
   ],
 });
@@ -50,15 +60,22 @@ async function call(request: Request, bindings: object = realEnv): Promise<Respo
 }
 
 function bulk(key: string, context: Record<string, unknown>, bindings?: object): Promise<Response> {
-  return call(new Request(BASE + "/ofrep/v1/evaluate/flags", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ context }),
-  }), bindings);
+  return call(
+    new Request(BASE + "/ofrep/v1/evaluate/flags", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ context }),
+    }),
+    bindings,
+  );
 }
 
 function snapshot(key: string, format?: string): Promise<Response> {
-  return call(new Request(`${BASE}/sdk/v1/snapshot${format ? `?format=${format}` : ""}`, { headers: { Authorization: `Bearer ${key}` } }));
+  return call(
+    new Request(`${BASE}/sdk/v1/snapshot${format ? `?format=${format}` : ""}`, {
+      headers: { Authorization: `Bearer ${key}` },
+    }),
+  );
 }
 
 async function storedBulk(environment: string, version: number, kind: KeyKind, context: Record<string, unknown>) {
@@ -140,10 +157,18 @@ describe("Cache API level behind isolate memory", () => {
   });
 
   it("an environment with a time-dependent flag is never put", async () => {
-    const timed: EnvironmentDoc = { segments: [], flags: [flag({
-      key: "sale", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off",
-      rules: [{ when: { attribute: "$flagd.timestamp", op: "gt", values: [0] }, serve: { variant: "on" } }],
-    })] };
+    const timed: EnvironmentDoc = {
+      segments: [],
+      flags: [
+        flag({
+          key: "sale",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          rules: [{ when: { attribute: "$flagd.timestamp", op: "gt", values: [0] }, serve: { variant: "on" } }],
+        }),
+      ],
+    };
     await publish("ec-timed", 1, timed);
     const key = await mintKey("ec-timed", "server");
     for (let i = 0; i < 2; i++) {
@@ -158,7 +183,8 @@ describe("Cache API level behind isolate memory", () => {
   it("a new version uses a new entry", async () => {
     await publish("ec-version", 1, doc("v1"));
     const key = await mintKey("ec-version", "server");
-    const greeting = async (res: Response) => ((await res.json()) as Json).flags.find((f: Json) => f.key === "greeting").value;
+    const greeting = async (res: Response) =>
+      ((await res.json()) as Json).flags.find((f: Json) => f.key === "greeting").value;
     expect(await greeting(await bulk(key, {}))).toBe("v1");
     await publish("ec-version", 2, doc("v2"));
     // The first answer from v2 (once the isolate's snapshot refresh sees it) is computed, not cached.
@@ -196,7 +222,11 @@ describe("Cache API level behind isolate memory", () => {
     expect(flagdAgain.headers.get(CACHE_HEADER)).toBe("cache");
     expect(await flagdAgain.text()).toBe(flagdBody);
     // 304 answers come before any level and store nothing new.
-    const cond = await call(new Request(BASE + "/sdk/v1/snapshot", { headers: { Authorization: `Bearer ${server}`, "If-None-Match": again.headers.get("etag")! } }));
+    const cond = await call(
+      new Request(BASE + "/sdk/v1/snapshot", {
+        headers: { Authorization: `Bearer ${server}`, "If-None-Match": again.headers.get("etag")! },
+      }),
+    );
     expect(cond.status).toBe(304);
     expect(cond.headers.get(CACHE_HEADER)).toBeNull();
   });
@@ -216,9 +246,12 @@ describe("bulk through a KV outage", () => {
     const key = await mintKey("ec-stale", "server");
     let failing = false;
     const flaky = {
-      get: (...args: unknown[]) => failing ? Promise.reject(new Error("KV down")) : (kv().get as (...a: unknown[]) => Promise<unknown>)(...args),
+      get: (...args: unknown[]) =>
+        failing ? Promise.reject(new Error("KV down")) : (kv().get as (...a: unknown[]) => Promise<unknown>)(...args),
     };
-    const bindings = new Proxy(realEnv, { get: (target, prop) => (prop === "FLAGS_KV" ? flaky : Reflect.get(target, prop)) });
+    const bindings = new Proxy(realEnv, {
+      get: (target, prop) => (prop === "FLAGS_KV" ? flaky : Reflect.get(target, prop)),
+    });
     const ok = (await (await bulk(key, { n: 1 }, bindings)).json()) as Json;
     expect(ok.metadata).toEqual({ version: 5 });
     failing = true;
@@ -243,7 +276,12 @@ describe("wrong methods on evaluation routes", () => {
         expect(res.headers.get("allow")).toContain("POST");
         expect(((await res.json()) as Json).errorCode).toBe("METHOD_NOT_ALLOWED");
       }
-      const pre = await call(new Request(BASE + path, { method: "OPTIONS", headers: { Origin: "https://x.test", "Access-Control-Request-Method": "POST" } }));
+      const pre = await call(
+        new Request(BASE + path, {
+          method: "OPTIONS",
+          headers: { Origin: "https://x.test", "Access-Control-Request-Method": "POST" },
+        }),
+      );
       expect(pre.status).toBe(204);
     }
   });

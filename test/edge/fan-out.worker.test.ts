@@ -62,10 +62,20 @@ class Client {
 async function setUp(name: string) {
   const store = bindings().ENV_STORE.getByName(name) as unknown as EnvironmentStoreApi;
   ok(await store.create(name, "test"));
-  const flag = (on: boolean) => ({ key: "f", type: "boolean", variants: { on: true, off: false }, defaultVariant: on ? "on" : "off", clientVisible: true });
+  const flag = (on: boolean) => ({
+    key: "f",
+    type: "boolean",
+    variants: { on: true, off: false },
+    defaultVariant: on ? "on" : "off",
+    clientVisible: true,
+  });
   ok(await store.putFlag(flag(false), "test"));
   const minted = ok(await store.mintKey("client", "test"));
-  const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers: { Authorization: `Bearer ${minted.key}` }, body: "{}" });
+  const bulk = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${minted.key}` },
+    body: "{}",
+  });
   const { eventStreams } = (await bulk.json()) as { eventStreams: { url: string }[] };
   let on = false;
   const change = async () => ok(await store.putFlag(flag((on = !on)), "test")).version;
@@ -96,10 +106,16 @@ describe("change stream fan-out", () => {
     const { url, change } = await setUp("fan");
     const clients = await Promise.all(Array.from({ length: 25 }, () => Client.open(url)));
     expect(hubOf("fan")).toEqual({ environment: "fan", clients: 25, connected: true });
-    const got = await eventually(async () => { const s = await streams("fan"); return s.clients === 25 && s; }, 5_000);
+    const got = await eventually(async () => {
+      const s = await streams("fan");
+      return s.clients === 25 && s;
+    }, 5_000);
     expect(got).toEqual({ clients: 25, sockets: 1, relays: 1 });
     // The DO's only socket is one it accepted with the hibernation API (getWebSockets lists only those).
-    const held = await runInDurableObject(bindings().ENV_STORE.getByName("fan"), (_, state) => state.getWebSockets().length);
+    const held = await runInDurableObject(
+      bindings().ENV_STORE.getByName("fan"),
+      (_, state) => state.getWebSockets().length,
+    );
     expect(held).toBe(1);
 
     const version = await change();
@@ -118,7 +134,12 @@ describe("change stream fan-out", () => {
     expect((await streams("leave")).sockets).toBe(1);
     await b.close();
     await eventually(async () => (await hubOf("leave")) === undefined, 5_000);
-    expect(await eventually(async () => { const s = await streams("leave"); return s.sockets === 0 && s.relays === 0 && s; }, 5_000)).toEqual({ clients: 0, sockets: 0, relays: 0 });
+    expect(
+      await eventually(async () => {
+        const s = await streams("leave");
+        return s.sockets === 0 && s.relays === 0 && s;
+      }, 5_000),
+    ).toEqual({ clients: 0, sockets: 0, relays: 0 });
   });
 
   it("the environment DO restarting mid-stream: the relay reconnects and every client is told to refetch", async () => {

@@ -13,20 +13,34 @@ const BASE = "http://edge.test";
 // A flag whose answer differs between a missing/null `n` and a number.
 const DOC = {
   segments: [],
-  flags: [{
-    key: "big", type: "boolean", enabled: true, clientVisible: true, variants: { yes: true, no: false }, defaultVariant: "no",
-    rules: [{ when: { attribute: "n", op: "gt", values: [10] }, serve: { variant: "yes" } }],
-  }],
+  flags: [
+    {
+      key: "big",
+      type: "boolean",
+      enabled: true,
+      clientVisible: true,
+      variants: { yes: true, no: false },
+      defaultVariant: "no",
+      rules: [{ when: { attribute: "n", op: "gt", values: [10] }, serve: { variant: "yes" } }],
+    },
+  ],
 } as unknown as EnvironmentDoc;
 
 async function storeKey(environment: string): Promise<string> {
   const key = testKey();
-  await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `h-${environment}`, kind: "server", environment, revoked: false }));
+  await kv().put(
+    kvKey.sdkKey(await sha256Hex(key)),
+    JSON.stringify({ id: `h-${environment}`, kind: "server", environment, revoked: false }),
+  );
   return key;
 }
 
 function post(path: string, key: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return SELF.fetch(BASE + path, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json", ...headers }, body });
+  return SELF.fetch(BASE + path, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json", ...headers },
+    body,
+  });
 }
 
 describe("hostile contexts on the OFREP routes", () => {
@@ -51,7 +65,7 @@ describe("hostile contexts on the OFREP routes", () => {
   });
 
   it("deep nesting answers 400 INVALID_CONTEXT on single and bulk, never 500", async () => {
-    const deep = `{"context":{"a":${"{\"b\":".repeat(5_000)}1${"}".repeat(5_000)}}}`;
+    const deep = `{"context":{"a":${'{"b":'.repeat(5_000)}1${"}".repeat(5_000)}}}`;
     for (const path of ["/ofrep/v1/evaluate/flags/big", "/ofrep/v1/evaluate/flags"]) {
       const res = await post(path, key, deep);
       expect(res.status).toBe(400);
@@ -68,7 +82,12 @@ describe("hostile contexts on the OFREP routes", () => {
         c.enqueue(new Uint8Array(64 * 1024).fill(0x20));
       },
     });
-    const res = await SELF.fetch(BASE + "/ofrep/v1/evaluate/flags/big", { method: "POST", headers: { Authorization: `Bearer ${key}` }, body, duplex: "half" } as RequestInit);
+    const res = await SELF.fetch(BASE + "/ofrep/v1/evaluate/flags/big", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}` },
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ errorCode: "PARSE_ERROR" });
   });
@@ -82,7 +101,11 @@ describe("made-up keys from one address", () => {
     const started = Date.now();
     // Concurrent batches: the flood must outrun the bucket's refill even on a loaded machine.
     for (let sent = 0; sent < AUTH_FAILURE_BURST + 100; sent += 50) {
-      answers.push(...await Promise.all(Array.from({ length: 50 }, () => post("/ofrep/v1/evaluate/flags/big", testKey(), "{}", flood))));
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, () => post("/ofrep/v1/evaluate/flags/big", testKey(), "{}", flood)),
+        )),
+      );
     }
     const statuses = answers.map((r) => r.status);
     // (Fewer 401s than the burst only when KV itself failed under load: those answer 503 and are refunded.)
@@ -95,8 +118,12 @@ describe("made-up keys from one address", () => {
     expect(await limited.json()).toMatchObject({ errorCode: "RATE_LIMITED" });
     // Another address still gets a plain 401; a real key is still served from the flooding address
     // (its first lookup happens before the flood here, as a busy real key's would).
-    expect((await post("/ofrep/v1/evaluate/flags/big", testKey(), "{}", { "cf-connecting-ip": "198.51.100.1" })).status).toBe(401);
-    expect((await post("/ofrep/v1/evaluate/flags/big", real, "{}", { "cf-connecting-ip": "198.51.100.2" })).status).toBe(200);
+    expect(
+      (await post("/ofrep/v1/evaluate/flags/big", testKey(), "{}", { "cf-connecting-ip": "198.51.100.1" })).status,
+    ).toBe(401);
+    expect(
+      (await post("/ofrep/v1/evaluate/flags/big", real, "{}", { "cf-connecting-ip": "198.51.100.2" })).status,
+    ).toBe(200);
     expect((await post("/ofrep/v1/evaluate/flags/big", real, "{}", flood)).status).toBe(200);
   });
 });

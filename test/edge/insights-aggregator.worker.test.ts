@@ -12,7 +12,12 @@ const flags = new Map<string, FlagResults>();
  * The engine's result for (flag, variant, reason): one preallocated object each, as compiled
  * flags return them (core/flag-results.ts), so counting by identity sees what production sees.
  */
-function result(key: string, variant: string, reason: "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DEFAULT", value: unknown = true): EvaluationResult {
+function result(
+  key: string,
+  variant: string,
+  reason: "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DEFAULT",
+  value: unknown = true,
+): EvaluationResult {
   const id = `${key}\u0000${JSON.stringify(value)}`;
   let f = flags.get(id);
   if (!f) flags.set(id, (f = new FlagResults(key, { on: true, x: true, [variant]: value }, {})));
@@ -56,13 +61,23 @@ describe("insights aggregator", () => {
     await agg.flush();
     expect(sent).toHaveLength(1);
     const [m] = sent[0];
-    expect(m).toMatchObject({ type: "usage", id: "iso-1", environment: "prod", at: T0, rateLimited: 1, lost: { evaluations: 0, requests: 0 } });
+    expect(m).toMatchObject({
+      type: "usage",
+      id: "iso-1",
+      environment: "prod",
+      at: T0,
+      rateLimited: 1,
+      lost: { evaluations: 0, requests: 0 },
+    });
     expect(m.evaluations.sort()).toEqual([
       ["a", "on", "TARGETING_MATCH", "client", 1],
       ["a", "on", "TARGETING_MATCH", "server", 2],
       ["b", "x", "STATIC", "server", 1],
     ]);
-    expect(m.requests.sort()).toEqual([["bulk", "4xx", 1], ["single", "2xx", 1]]);
+    expect(m.requests.sort()).toEqual([
+      ["bulk", "4xx", 1],
+      ["single", "2xx", 1],
+    ]);
   });
 
   it("asks for a timer once per window and a flush when the window has passed; nothing is sent before", async () => {
@@ -170,8 +185,22 @@ describe("insights aggregator", () => {
   it("counts a compiled environment's results in their slots: windows and aggregators each keep their own counts", async () => {
     const compiled = compileEnvironment({
       flags: [
-        { key: "a", type: "boolean", variants: { on: true, off: false }, defaultVariant: "on", enabled: true, clientVisible: true },
-        { key: "b", type: "string", variants: { x: "x", y: "y" }, defaultVariant: "y", enabled: true, clientVisible: true },
+        {
+          key: "a",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "on",
+          enabled: true,
+          clientVisible: true,
+        },
+        {
+          key: "b",
+          type: "string",
+          variants: { x: "x", y: "y" },
+          defaultVariant: "y",
+          enabled: true,
+          clientVisible: true,
+        },
       ],
       segments: [],
     });
@@ -184,7 +213,11 @@ describe("insights aggregator", () => {
     // A second aggregator counting the very same result objects meanwhile takes nothing from the first.
     two.agg.results("prod", "server", answers());
     // A copy without the slot counts like the original.
-    one.agg.results("prod", "server", answers().map((r) => ({ ...r })));
+    one.agg.results(
+      "prod",
+      "server",
+      answers().map((r) => ({ ...r })),
+    );
     one.clock.now += 10_000;
     // The next window of the first counts the same results again while the sealed one waits to be sent.
     one.agg.results("prod", "server", answers());
@@ -198,10 +231,16 @@ describe("insights aggregator", () => {
       ["b", "y", "STATIC", "client", 1],
       ["b", "y", "STATIC", "server", 4],
     ]);
-    expect(rows(two.sent[0][0])).toEqual([["a", "on", "STATIC", "server", 1], ["b", "y", "STATIC", "server", 1]]);
+    expect(rows(two.sent[0][0])).toEqual([
+      ["a", "on", "STATIC", "server", 1],
+      ["b", "y", "STATIC", "server", 1],
+    ]);
     one.clock.now += 10_000;
     await one.agg.flush();
-    expect(rows(one.sent[1][0])).toEqual([["a", "on", "STATIC", "server", 1], ["b", "y", "STATIC", "server", 1]]);
+    expect(rows(one.sent[1][0])).toEqual([
+      ["a", "on", "STATIC", "server", 1],
+      ["b", "y", "STATIC", "server", 1],
+    ]);
   });
 
   it("splits a large window into messages under the size bound, request counters in the first only", async () => {
@@ -225,8 +264,12 @@ describe("insights aggregator", () => {
     const sent: UsageMessage[][] = [];
     const clock = { now: T0 };
     const agg = new Aggregator({
-      windowMs: 10_000, isolateId: "iso", now: () => clock.now, sendTimeoutMs: 600_000,
-      send: (messages) => (hang ? new Promise<void>(() => {}) : (sent.push(structuredClone(messages)), Promise.resolve())),
+      windowMs: 10_000,
+      isolateId: "iso",
+      now: () => clock.now,
+      sendTimeoutMs: 600_000,
+      send: (messages) =>
+        hang ? new Promise<void>(() => {}) : (sent.push(structuredClone(messages)), Promise.resolve()),
     });
     agg.results("prod", "server", [result("a", "on", "STATIC")]);
     clock.now += 10_000;
@@ -240,7 +283,10 @@ describe("insights aggregator", () => {
     hang = false;
     clock.now += 700_000;
     expect(await agg.flush()).toMatchObject({ sent: 2 });
-    expect(sent.flat().map((m) => [m.id, total(m)])).toEqual([["iso-1", 1], ["iso-2", 1]]);
+    expect(sent.flat().map((m) => [m.id, total(m)])).toEqual([
+      ["iso-1", 1],
+      ["iso-2", 1],
+    ]);
   });
 
   it("a send that never answers times out and keeps its messages for the next flush", async () => {
@@ -248,8 +294,12 @@ describe("insights aggregator", () => {
     const sent: UsageMessage[] = [];
     const clock = { now: T0 };
     const agg = new Aggregator({
-      windowMs: 10_000, isolateId: "iso", now: () => clock.now, sendTimeoutMs: 20,
-      send: (messages) => (hang ? new Promise<void>(() => {}) : (sent.push(...structuredClone(messages)), Promise.resolve())),
+      windowMs: 10_000,
+      isolateId: "iso",
+      now: () => clock.now,
+      sendTimeoutMs: 20,
+      send: (messages) =>
+        hang ? new Promise<void>(() => {}) : (sent.push(...structuredClone(messages)), Promise.resolve()),
     });
     agg.results("prod", "server", [result("a", "on", "STATIC"), result("b", "on", "STATIC")]);
     clock.now += 10_000;

@@ -18,20 +18,38 @@ const realKv = () => (env as unknown as Env).FLAGS_KV;
 async function seed(environment: string): Promise<string> {
   const doc = {
     segments: [],
-    flags: [{ key: "banner", type: "boolean" as const, variants: { on: true, off: false }, defaultVariant: "on", enabled: true, clientVisible: true }],
+    flags: [
+      {
+        key: "banner",
+        type: "boolean" as const,
+        variants: { on: true, off: false },
+        defaultVariant: "on",
+        enabled: true,
+        clientVisible: true,
+      },
+    ],
   };
   await putSnapshot(realKv(), environment, 1, doc);
   const key = testKey("server");
-  await realKv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `kf-${environment}`, kind: "server", environment, revoked: false }));
+  await realKv().put(
+    kvKey.sdkKey(await sha256Hex(key)),
+    JSON.stringify({ id: `kf-${environment}`, kind: "server", environment, revoked: false }),
+  );
   return key;
 }
 
 async function call(kv: FaultyKv, key: string, flag?: string): Promise<Response> {
   const bindings = { ...(env as unknown as Env), FLAGS_KV: kv as unknown as KVNamespace, INSIGHTS_QUEUE: undefined };
   const path = flag ? `/ofrep/v1/evaluate/flags/${flag}` : "/ofrep/v1/evaluate/flags";
-  return app.request(`http://edge.test${path}`, {
-    method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: '{"context":{"targetingKey":"u1"}}',
-  }, bindings);
+  return app.request(
+    `http://edge.test${path}`,
+    {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: '{"context":{"targetingKey":"u1"}}',
+    },
+    bindings,
+  );
 }
 
 type Body = Record<string, unknown> & { metadata?: { version?: number; stale?: boolean } };
@@ -54,8 +72,10 @@ async function through(kv: FaultyKv, key: string, settled: (bulk: Body) => boole
       if (!flag) bulk = body;
     }
     const asked = kv.reads.slice(from);
-    if (asked.some((n) => n.startsWith("key:")) && asked.some((n) => n.startsWith("ptr:")) && bulk && settled(bulk)) return bodies;
-    if (Date.now() > deadline) throw new Error(`not settled within 20 s (mode ${kv.mode}; KV asked for ${asked.length} names)`);
+    if (asked.some((n) => n.startsWith("key:")) && asked.some((n) => n.startsWith("ptr:")) && bulk && settled(bulk))
+      return bodies;
+    if (Date.now() > deadline)
+      throw new Error(`not settled within 20 s (mode ${kv.mode}; KV asked for ${asked.length} names)`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

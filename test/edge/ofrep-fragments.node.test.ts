@@ -17,68 +17,134 @@ const valueOf: Record<FlagType, fc.Arbitrary<unknown>> = {
   boolean: fc.boolean(),
   string: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', "ünï😀", "line\nbreak")),
   number: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })),
-  object: fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 })), { noNullPrototype: true, maxKeys: 3 }), fc.array(scalar, { maxLength: 3 })),
+  object: fc.oneof(
+    fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 })), {
+      noNullPrototype: true,
+      maxKeys: 3,
+    }),
+    fc.array(scalar, { maxLength: 3 }),
+  ),
 };
 const condition: fc.Arbitrary<Condition> = fc.oneof(
-  fc.record({ attribute: fc.constantFrom("plan", "country", "age", "user.tier"), op: fc.constantFrom("equals", "notEquals", "startsWith"), values: fc.tuple(fc.constantFrom("pro", "free", "DE", "gold", "a")) }),
-  fc.record({ attribute: fc.constantFrom("plan", "country", "user.tier"), op: fc.constant("in"), values: fc.array(fc.constantFrom("pro", "free", "DE", "US", "gold", "a", "b", "c", "d"), { minLength: 1, maxLength: 6 }) }),
-  fc.record({ attribute: fc.constant("age"), op: fc.constantFrom("gt", "lte"), values: fc.tuple(fc.integer({ min: 0, max: 60 })) }),
+  fc.record({
+    attribute: fc.constantFrom("plan", "country", "age", "user.tier"),
+    op: fc.constantFrom("equals", "notEquals", "startsWith"),
+    values: fc.tuple(fc.constantFrom("pro", "free", "DE", "gold", "a")),
+  }),
+  fc.record({
+    attribute: fc.constantFrom("plan", "country", "user.tier"),
+    op: fc.constant("in"),
+    values: fc.array(fc.constantFrom("pro", "free", "DE", "US", "gold", "a", "b", "c", "d"), {
+      minLength: 1,
+      maxLength: 6,
+    }),
+  }),
+  fc.record({
+    attribute: fc.constant("age"),
+    op: fc.constantFrom("gt", "lte"),
+    values: fc.tuple(fc.integer({ min: 0, max: 60 })),
+  }),
   fc.constant({ segment: "pros" }),
 );
 const serve: fc.Arbitrary<Serve> = fc.oneof(
   fc.constantFrom(...NAMES).map((variant) => ({ variant })),
   fc.tuple(fc.nat({ max: 5 }), fc.nat({ max: 5 }), fc.constantFrom(undefined, "user.id")).map(([a, b, bucketBy]) => ({
-    rollout: { ...(bucketBy ? { bucketBy } : {}), variants: [{ variant: "on", weight: a + 1 }, { variant: "off", weight: b }] },
+    rollout: {
+      ...(bucketBy ? { bucketBy } : {}),
+      variants: [
+        { variant: "on", weight: a + 1 },
+        { variant: "off", weight: b },
+      ],
+    },
   })),
 );
-const metadata = fc.option(fc.dictionary(fc.constantFrom("team", "owner", "tier"), scalar, { noNullPrototype: true, maxKeys: 2 }), { nil: undefined });
+const metadata = fc.option(
+  fc.dictionary(fc.constantFrom("team", "owner", "tier"), scalar, { noNullPrototype: true, maxKeys: 2 }),
+  { nil: undefined },
+);
 
 const flagGen = (key: string, earlier: readonly string[]): fc.Arbitrary<Flag> =>
   fc.constantFrom<FlagType>("boolean", "string", "number", "object").chain((type) =>
-    fc.record({
-      values: fc.tuple(valueOf[type], valueOf[type], valueOf[type]),
-      defaultVariant: fc.oneof(fc.constantFrom(...NAMES), fc.constant(null), fc.constant(undefined)),
-      enabled: fc.boolean(),
-      clientVisible: fc.boolean(),
-      metadata,
-      shape: fc.constantFrom("static", "rules", "targets", "logic", "bad-logic", "prerequisite"),
-      rules: fc.array(fc.record({ when: condition, serve }), { minLength: 1, maxLength: 3 }),
-      fallthrough: fc.option(serve, { nil: undefined }),
-    }).map((g): Flag => {
-      const flag: Flag = {
-        key, type, enabled: g.enabled, clientVisible: g.clientVisible,
-        variants: { on: g.values[0] as never, off: g.values[1] as never, x: g.values[2] as never },
-        ...(g.defaultVariant === undefined ? {} : { defaultVariant: g.defaultVariant }),
-        ...(g.metadata ? { metadata: g.metadata } : {}),
-      };
-      switch (g.shape) {
-        case "static": return g.fallthrough && "variant" in g.fallthrough ? { ...flag, fallthrough: g.fallthrough } : flag;
-        case "rules": return { ...flag, rules: g.rules, ...(g.fallthrough ? { fallthrough: g.fallthrough } : {}) };
-        case "targets": return { ...flag, targets: [{ variant: "x", values: ["u1", "u2"] }], ...(g.fallthrough ? { fallthrough: g.fallthrough } : {}) };
-        case "logic": return { ...flag, targeting: { if: [{ "==": [{ var: "plan" }, "pro"] }, "on", { var: "country" }] } };
-        case "bad-logic": return { ...flag, targeting: { no_such_operator: [1] } };
-        case "prerequisite": return earlier.length === 0 ? flag : { ...flag, prerequisites: [{ flag: earlier[earlier.length - 1]!, variant: "on" }], rules: g.rules.slice(0, 1) };
-      }
-      return flag;
-    }),
+    fc
+      .record({
+        values: fc.tuple(valueOf[type], valueOf[type], valueOf[type]),
+        defaultVariant: fc.oneof(fc.constantFrom(...NAMES), fc.constant(null), fc.constant(undefined)),
+        enabled: fc.boolean(),
+        clientVisible: fc.boolean(),
+        metadata,
+        shape: fc.constantFrom("static", "rules", "targets", "logic", "bad-logic", "prerequisite"),
+        rules: fc.array(fc.record({ when: condition, serve }), { minLength: 1, maxLength: 3 }),
+        fallthrough: fc.option(serve, { nil: undefined }),
+      })
+      .map((g): Flag => {
+        const flag: Flag = {
+          key,
+          type,
+          enabled: g.enabled,
+          clientVisible: g.clientVisible,
+          variants: { on: g.values[0] as never, off: g.values[1] as never, x: g.values[2] as never },
+          ...(g.defaultVariant === undefined ? {} : { defaultVariant: g.defaultVariant }),
+          ...(g.metadata ? { metadata: g.metadata } : {}),
+        };
+        switch (g.shape) {
+          case "static":
+            return g.fallthrough && "variant" in g.fallthrough ? { ...flag, fallthrough: g.fallthrough } : flag;
+          case "rules":
+            return { ...flag, rules: g.rules, ...(g.fallthrough ? { fallthrough: g.fallthrough } : {}) };
+          case "targets":
+            return {
+              ...flag,
+              targets: [{ variant: "x", values: ["u1", "u2"] }],
+              ...(g.fallthrough ? { fallthrough: g.fallthrough } : {}),
+            };
+          case "logic":
+            return { ...flag, targeting: { if: [{ "==": [{ var: "plan" }, "pro"] }, "on", { var: "country" }] } };
+          case "bad-logic":
+            return { ...flag, targeting: { no_such_operator: [1] } };
+          case "prerequisite":
+            return earlier.length === 0
+              ? flag
+              : {
+                  ...flag,
+                  prerequisites: [{ flag: earlier[earlier.length - 1]!, variant: "on" }],
+                  rules: g.rules.slice(0, 1),
+                };
+        }
+        return flag;
+      }),
   );
 
-const docGen: fc.Arbitrary<EnvironmentDoc> = fc.tuple(fc.integer({ min: 1, max: 8 }), metadata).chain(([n, docMetadata]) => {
-  const keys = Array.from({ length: n }, (_, i) => `flag-${i}`);
-  return fc.tuple(...keys.map((k, i) => flagGen(k, keys.slice(0, i)))).map((flags) => ({
-    flags,
-    segments: [{ key: "pros", included: ["u1"], excluded: ["u2"], rules: [{ attribute: "plan", op: "equals", values: ["pro"] }] }],
-    ...(docMetadata ? { metadata: docMetadata } : {}),
-  }));
-});
+const docGen: fc.Arbitrary<EnvironmentDoc> = fc
+  .tuple(fc.integer({ min: 1, max: 8 }), metadata)
+  .chain(([n, docMetadata]) => {
+    const keys = Array.from({ length: n }, (_, i) => `flag-${i}`);
+    return fc.tuple(...keys.map((k, i) => flagGen(k, keys.slice(0, i)))).map((flags) => ({
+      flags,
+      segments: [
+        {
+          key: "pros",
+          included: ["u1"],
+          excluded: ["u2"],
+          rules: [{ attribute: "plan", op: "equals", values: ["pro"] }],
+        },
+      ],
+      ...(docMetadata ? { metadata: docMetadata } : {}),
+    }));
+  });
 
-const contextGen: fc.Arbitrary<EvaluationContext> = fc.record({
-  targetingKey: fc.constantFrom("u1", "u2", "u3", "someone-else", ""),
-  plan: fc.constantFrom("pro", "free"),
-  country: fc.constantFrom("DE", "US", "on", "off", "x", "nope"),
-  age: fc.integer({ min: 0, max: 70 }),
-  user: fc.record({ tier: fc.constantFrom("gold", "a"), id: fc.constantFrom("i1", "i2", "i3") }, { noNullPrototype: true }),
-}, { requiredKeys: [], noNullPrototype: true });
+const contextGen: fc.Arbitrary<EvaluationContext> = fc.record(
+  {
+    targetingKey: fc.constantFrom("u1", "u2", "u3", "someone-else", ""),
+    plan: fc.constantFrom("pro", "free"),
+    country: fc.constantFrom("DE", "US", "on", "off", "x", "nope"),
+    age: fc.integer({ min: 0, max: 70 }),
+    user: fc.record(
+      { tier: fc.constantFrom("gold", "a"), id: fc.constantFrom("i1", "i2", "i3") },
+      { noNullPrototype: true },
+    ),
+  },
+  { requiredKeys: [], noNullPrototype: true },
+);
 
 /** What the bulk route rendered before fragments. */
 const oldBulk = (results: readonly EvaluationResult[]) => JSON.stringify(results.map(toOfrepItem));
@@ -117,12 +183,37 @@ describe.each(COMPILERS)("OFREP fragments (%s compile)", (_name, compile) => {
     );
     expect(kept).toBeGreaterThan(1000);
     // Every kind of answer was rendered.
-    for (const kind of ["STATIC/boolean", "STATIC/object", "TARGETING_MATCH/string", "TARGETING_MATCH/number", "SPLIT/object", "DEFAULT/no value", "DEFAULT/number",
-      "DISABLED/no value", "ERROR/PARSE_ERROR", "ERROR/TYPE_MISMATCH", "ERROR/GENERAL"]) expect([...seen]).toContain(kind);
+    for (const kind of [
+      "STATIC/boolean",
+      "STATIC/object",
+      "TARGETING_MATCH/string",
+      "TARGETING_MATCH/number",
+      "SPLIT/object",
+      "DEFAULT/no value",
+      "DEFAULT/number",
+      "DISABLED/no value",
+      "ERROR/PARSE_ERROR",
+      "ERROR/TYPE_MISMATCH",
+      "ERROR/GENERAL",
+    ])
+      expect([...seen]).toContain(kind);
   });
 
   it("keeps one text per preallocated result: the same string object is served again", () => {
-    const env = compile({ flags: [{ key: "s", type: "string", variants: { a: "A" }, defaultVariant: "a", enabled: true, clientVisible: true, metadata: { team: "t" } }], segments: [] });
+    const env = compile({
+      flags: [
+        {
+          key: "s",
+          type: "string",
+          variants: { a: "A" },
+          defaultVariant: "a",
+          enabled: true,
+          clientVisible: true,
+          metadata: { team: "t" },
+        },
+      ],
+      segments: [],
+    });
     if (!env.ok) throw new Error("compile failed");
     const r = env.value.evaluate("s", {});
     expect(renderSlot(r)?.text).toBeUndefined();

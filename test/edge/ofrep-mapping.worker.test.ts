@@ -19,14 +19,49 @@ const base = (r: Partial<EvaluationResult>): EvaluationResult => ({ key: "f", re
 describe("toOfrep", () => {
   it.each([
     ["success", base({ value: "x", variant: "a" }), 200, { key: "f", value: "x", variant: "a", reason: "STATIC" }],
-    ["falsy value kept", base({ value: false, variant: "off", reason: "DEFAULT" }), 200, { key: "f", value: false, variant: "off", reason: "DEFAULT" }],
-    ["metadata only when non-empty", base({ value: 1, variant: "a", metadata: { owner: "x" } }), 200, { key: "f", value: 1, variant: "a", reason: "STATIC", metadata: { owner: "x" } }],
-    ["disabled drops value", base({ reason: "DISABLED", value: "x", variant: "a" }), 200, { key: "f", reason: "DISABLED" }],
+    [
+      "falsy value kept",
+      base({ value: false, variant: "off", reason: "DEFAULT" }),
+      200,
+      { key: "f", value: false, variant: "off", reason: "DEFAULT" },
+    ],
+    [
+      "metadata only when non-empty",
+      base({ value: 1, variant: "a", metadata: { owner: "x" } }),
+      200,
+      { key: "f", value: 1, variant: "a", reason: "STATIC", metadata: { owner: "x" } },
+    ],
+    [
+      "disabled drops value",
+      base({ reason: "DISABLED", value: "x", variant: "a" }),
+      200,
+      { key: "f", reason: "DISABLED" },
+    ],
     ["no value", base({ reason: "DEFAULT" }), 200, { key: "f", reason: "DEFAULT" }],
-    ["not found", base({ reason: "ERROR", errorCode: "FLAG_NOT_FOUND" }), 404, { key: "f", errorCode: "FLAG_NOT_FOUND", errorDetails: "flag 'f' was not found" }],
-    ["parse error", base({ reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "bad rule" }), 400, { key: "f", errorCode: "PARSE_ERROR", errorDetails: "bad rule" }],
-    ["targeting key", base({ reason: "ERROR", errorCode: "TARGETING_KEY_MISSING", errorMessage: "m" }), 400, { key: "f", errorCode: "TARGETING_KEY_MISSING", errorDetails: "m" }],
-    ["general", base({ reason: "ERROR", errorCode: "GENERAL", errorMessage: "boom" }), 400, { key: "f", errorCode: "GENERAL", errorDetails: "boom" }],
+    [
+      "not found",
+      base({ reason: "ERROR", errorCode: "FLAG_NOT_FOUND" }),
+      404,
+      { key: "f", errorCode: "FLAG_NOT_FOUND", errorDetails: "flag 'f' was not found" },
+    ],
+    [
+      "parse error",
+      base({ reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "bad rule" }),
+      400,
+      { key: "f", errorCode: "PARSE_ERROR", errorDetails: "bad rule" },
+    ],
+    [
+      "targeting key",
+      base({ reason: "ERROR", errorCode: "TARGETING_KEY_MISSING", errorMessage: "m" }),
+      400,
+      { key: "f", errorCode: "TARGETING_KEY_MISSING", errorDetails: "m" },
+    ],
+    [
+      "general",
+      base({ reason: "ERROR", errorCode: "GENERAL", errorMessage: "boom" }),
+      400,
+      { key: "f", errorCode: "GENERAL", errorDetails: "boom" },
+    ],
   ] as const)("%s", (_label, result, status, body) => {
     const out = toOfrep(result as EvaluationResult);
     expect(out.status).toBe(status);
@@ -65,8 +100,15 @@ describe("without a signing secret", () => {
     const bindings = env as unknown as Env;
     const noSecret: Env = { ...bindings, STREAM_SECRET: undefined, SSE_SECRET: undefined };
     const key = testKey("client");
-    await bindings.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: "ns", kind: "client", environment: "nosecret", revoked: false }));
-    const res = await edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers: { "X-API-Key": key }, body: "{}" }, noSecret);
+    await bindings.FLAGS_KV.put(
+      kvKey.sdkKey(await sha256Hex(key)),
+      JSON.stringify({ id: "ns", kind: "client", environment: "nosecret", revoked: false }),
+    );
+    const res = await edgeApp.request(
+      "http://edge.test/ofrep/v1/evaluate/flags",
+      { method: "POST", headers: { "X-API-Key": key }, body: "{}" },
+      noSecret,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).not.toHaveProperty("eventStreams");
     const stream = await edgeApp.request("http://edge.test/ofrep/v1/stream?token=x", {}, noSecret);

@@ -20,7 +20,10 @@ let keySeq = 0;
 async function mintKey(environment: string, kind: KeyKind, revoked = false): Promise<string> {
   const key = testKey(kind);
   ++keySeq;
-  await kv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: `id-${keySeq}`, kind, environment, revoked }));
+  await kv().put(
+    kvKey.sdkKey(await sha256Hex(key)),
+    JSON.stringify({ id: `id-${keySeq}`, kind, environment, revoked }),
+  );
   return key;
 }
 
@@ -36,18 +39,40 @@ const DOC: EnvironmentDoc = {
   segments: [],
   flags: [
     flag({
-      key: "banner", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true,
+      key: "banner",
+      type: "boolean",
+      variants: { on: true, off: false },
+      defaultVariant: "off",
+      clientVisible: true,
       metadata: { team: "web" },
       rules: [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }],
     }),
     flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "b" }),
-    flag({ key: "off-flag", type: "string", variants: { a: "alpha" }, defaultVariant: "a", enabled: false, clientVisible: true }),
-    flag({ key: "no-default", type: "number", variants: { one: 1 }, defaultVariant: null, clientVisible: true,
-      rules: [{ when: { attribute: "plan", op: "equals", values: ["gold"] }, serve: { variant: "one" } }] }),
+    flag({
+      key: "off-flag",
+      type: "string",
+      variants: { a: "alpha" },
+      defaultVariant: "a",
+      enabled: false,
+      clientVisible: true,
+    }),
+    flag({
+      key: "no-default",
+      type: "number",
+      variants: { one: 1 },
+      defaultVariant: null,
+      clientVisible: true,
+      rules: [{ when: { attribute: "plan", op: "equals", values: ["gold"] }, serve: { variant: "one" } }],
+    }),
   ],
 };
 
-function post(path: string, key: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function post(
+  path: string,
+  key: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return SELF.fetch(BASE + path, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers },
@@ -67,10 +92,20 @@ describe("OFREP single evaluation", () => {
   });
 
   it("200 with key, value, reason, variant and metadata", async () => {
-    const res = await post("/ofrep/v1/evaluate/flags/banner", server, { context: { targetingKey: "u1", email: "a@example.com" } });
+    const res = await post("/ofrep/v1/evaluate/flags/banner", server, {
+      context: { targetingKey: "u1", email: "a@example.com" },
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ key: "banner", value: true, reason: "TARGETING_MATCH", variant: "on", metadata: { team: "web" } });
-    const miss = await post("/ofrep/v1/evaluate/flags/banner", server, { context: { targetingKey: "u1", email: "a@other.org" } });
+    expect(await res.json()).toEqual({
+      key: "banner",
+      value: true,
+      reason: "TARGETING_MATCH",
+      variant: "on",
+      metadata: { team: "web" },
+    });
+    const miss = await post("/ofrep/v1/evaluate/flags/banner", server, {
+      context: { targetingKey: "u1", email: "a@other.org" },
+    });
     expect(((await miss.json()) as Json).value).toBe(false);
   });
 
@@ -125,7 +160,10 @@ describe("OFREP single evaluation", () => {
   });
 
   it("empty body is the empty context", async () => {
-    const res = await SELF.fetch(BASE + "/ofrep/v1/evaluate/flags/secret", { method: "POST", headers: { Authorization: `Bearer ${server}` } });
+    const res = await SELF.fetch(BASE + "/ofrep/v1/evaluate/flags/secret", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${server}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Json).value).toBe("beta");
   });
@@ -161,7 +199,10 @@ describe("authentication", () => {
   });
 
   it("a key of one environment cannot see another's flags", async () => {
-    await publish("other", 1, { segments: [], flags: [flag({ key: "only-other", type: "boolean", variants: { on: true }, defaultVariant: "on" })] });
+    await publish("other", 1, {
+      segments: [],
+      flags: [flag({ key: "only-other", type: "boolean", variants: { on: true }, defaultVariant: "on" })],
+    });
     const authKey = await mintKey("auth", "server");
     const res = await post("/ofrep/v1/evaluate/flags/only-other", authKey, { context: {} });
     expect(res.status).toBe(404);
@@ -182,14 +223,22 @@ describe("OFREP bulk evaluation", () => {
   });
 
   it("200 with flags, metadata.version, ETag and an SSE event stream", async () => {
-    const res = await post("/ofrep/v1/evaluate/flags", server, { context: { targetingKey: "u1", email: "x@example.com" } });
+    const res = await post("/ofrep/v1/evaluate/flags", server, {
+      context: { targetingKey: "u1", email: "x@example.com" },
+    });
     expect(res.status).toBe(200);
     const etag = res.headers.get("etag");
     expect(etag).toMatch(/^".+"$/);
     const body = (await res.json()) as Json;
     expect(body.metadata).toEqual({ version: 7 });
     expect(body.flags.map((f: Json) => f.key)).toEqual(["banner", "secret", "off-flag", "no-default"]);
-    expect(body.flags[0]).toEqual({ key: "banner", value: true, reason: "TARGETING_MATCH", variant: "on", metadata: { team: "web" } });
+    expect(body.flags[0]).toEqual({
+      key: "banner",
+      value: true,
+      reason: "TARGETING_MATCH",
+      variant: "on",
+      metadata: { team: "web" },
+    });
     expect(body.flags[2]).toEqual({ key: "off-flag", reason: "DISABLED" });
     expect(body.eventStreams).toHaveLength(1);
     expect(body.eventStreams[0]).toMatchObject({ type: "sse", inactivityDelaySec: 120 });
@@ -212,8 +261,20 @@ describe("OFREP bulk evaluation", () => {
     // Same context with keys in another order is the same answer.
     const reordered = await post("/ofrep/v1/evaluate/flags", server, { context: { b: 1, targetingKey: "u3", a: 2 } });
     const tag3 = reordered.headers.get("etag")!;
-    expect((await post("/ofrep/v1/evaluate/flags", server, { context: { a: 2, targetingKey: "u3", b: 1 } }, { "If-None-Match": tag3 })).status).toBe(304);
-    expect((await post("/ofrep/v1/evaluate/flags", server, { context: { targetingKey: "u4" } }, { "If-None-Match": etag })).status).toBe(200);
+    expect(
+      (
+        await post(
+          "/ofrep/v1/evaluate/flags",
+          server,
+          { context: { a: 2, targetingKey: "u3", b: 1 } },
+          { "If-None-Match": tag3 },
+        )
+      ).status,
+    ).toBe(304);
+    expect(
+      (await post("/ofrep/v1/evaluate/flags", server, { context: { targetingKey: "u4" } }, { "If-None-Match": etag }))
+        .status,
+    ).toBe(200);
     expect((await post("/ofrep/v1/evaluate/flags", client, ctx, { "If-None-Match": etag })).status).toBe(200);
   });
 
@@ -222,10 +283,18 @@ describe("OFREP bulk evaluation", () => {
     const key = await mintKey("bulk2", "server");
     const first = await post("/ofrep/v1/evaluate/flags", key, { context: {} });
     const etag = first.headers.get("etag")!;
-    const changed: EnvironmentDoc = { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] };
+    const changed: EnvironmentDoc = {
+      segments: [],
+      flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })],
+    };
     // Version 2 exists but the pointer still says 1 (KV propagation lag).
     await putSnapshot(kv(), "bulk2", 2, changed, { pointer: false });
-    const hinted = await post("/ofrep/v1/evaluate/flags?flagConfigEtag=2", key, { context: {} }, { "If-None-Match": etag });
+    const hinted = await post(
+      "/ofrep/v1/evaluate/flags?flagConfigEtag=2",
+      key,
+      { context: {} },
+      { "If-None-Match": etag },
+    );
     expect(hinted.status).toBe(200);
     const body = (await hinted.json()) as Json;
     expect(body.metadata.version).toBe(2);
@@ -236,7 +305,10 @@ describe("OFREP bulk evaluation", () => {
     await publish("bulk3", 1, DOC);
     const key = await mintKey("bulk3", "server");
     const first = await post("/ofrep/v1/evaluate/flags", key, { context: {} });
-    const changed: EnvironmentDoc = { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha" }, defaultVariant: "a" })] };
+    const changed: EnvironmentDoc = {
+      segments: [],
+      flags: [flag({ key: "secret", type: "string", variants: { a: "alpha" }, defaultVariant: "a" })],
+    };
     await putSnapshot(kv(), "bulk3", 2, changed, { pointer: false });
     const tagOfV2 = first.headers.get("etag")!.replace(/^"1-/, '"2-');
     const res = await post("/ofrep/v1/evaluate/flags", key, { context: {} }, { "If-None-Match": tagOfV2 });
@@ -250,7 +322,10 @@ describe("OFREP bulk evaluation", () => {
     const key = await mintKey("refresh", "server");
     const before = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
     expect(before.value).toBe("beta");
-    await publish("refresh", 2, { segments: [], flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })] });
+    await publish("refresh", 2, {
+      segments: [],
+      flags: [flag({ key: "secret", type: "string", variants: { a: "alpha", b: "beta" }, defaultVariant: "a" })],
+    });
     await eventually(async () => {
       const after = (await (await post("/ofrep/v1/evaluate/flags/secret", key, { context: {} })).json()) as Json;
       return after.value === "alpha";
@@ -260,10 +335,19 @@ describe("OFREP bulk evaluation", () => {
   });
 
   it("time-dependent flags: no ETag and never 304", async () => {
-    const timeDoc: EnvironmentDoc = { segments: [], flags: [flag({
-      key: "sale", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", clientVisible: true,
-      rules: [{ when: { attribute: "$flagd.timestamp", op: "gt", values: [0] }, serve: { variant: "on" } }],
-    })] };
+    const timeDoc: EnvironmentDoc = {
+      segments: [],
+      flags: [
+        flag({
+          key: "sale",
+          type: "boolean",
+          variants: { on: true, off: false },
+          defaultVariant: "off",
+          clientVisible: true,
+          rules: [{ when: { attribute: "$flagd.timestamp", op: "gt", values: [0] }, serve: { variant: "on" } }],
+        }),
+      ],
+    };
     await publish("timed", 1, timeDoc);
     const key = await mintKey("timed", "server");
     const res = await post("/ofrep/v1/evaluate/flags", key, { context: {} });
@@ -319,7 +403,11 @@ describe("GET /sdk/v1/snapshot", () => {
     const res = await SELF.fetch(BASE + "/sdk/v1/snapshot?format=flagd", { headers: { "X-API-Key": key } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Json;
-    expect(body.flags.banner).toMatchObject({ state: "ENABLED", defaultVariant: "off", variants: { on: true, off: false } });
+    expect(body.flags.banner).toMatchObject({
+      state: "ENABLED",
+      defaultVariant: "off",
+      variants: { on: true, off: false },
+    });
     expect(body.flags["off-flag"].state).toBe("DISABLED");
     expect(res.headers.get("etag")).not.toBe(null);
     const bad = await SELF.fetch(BASE + "/sdk/v1/snapshot?format=yaml", { headers: { "X-API-Key": key } });
@@ -338,7 +426,11 @@ describe("CORS", () => {
   it("answers preflights on /ofrep/* from any origin", async () => {
     const res = await SELF.fetch(BASE + "/ofrep/v1/evaluate/flags", {
       method: "OPTIONS",
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -399,10 +491,22 @@ describe("evaluation errors caused by the caller's context", () => {
     await publish("caller-errors", 1, {
       segments: [],
       flags: [
-        flag({ key: "score-gate", type: "string", variants: { low: "low", high: "high" }, defaultVariant: "high", clientVisible: true,
-          targeting: { if: [{ "<": [{ var: "score" }, 10] }, "low", "high"] } }),
-        flag({ key: "picked", type: "string", variants: { a: "alpha" }, defaultVariant: "a", clientVisible: true,
-          targeting: { var: "color" } }),
+        flag({
+          key: "score-gate",
+          type: "string",
+          variants: { low: "low", high: "high" },
+          defaultVariant: "high",
+          clientVisible: true,
+          targeting: { if: [{ "<": [{ var: "score" }, 10] }, "low", "high"] },
+        }),
+        flag({
+          key: "picked",
+          type: "string",
+          variants: { a: "alpha" },
+          defaultVariant: "a",
+          clientVisible: true,
+          targeting: { var: "color" },
+        }),
         flag({ key: "plain", type: "boolean", variants: { on: true }, defaultVariant: "on", clientVisible: true }),
       ],
     });

@@ -29,10 +29,20 @@ describe("429 on the OFREP routes", () => {
     // Same Worker routes, lower limits: bindings passed per request.
     const limited: Env = { ...base, RATE_LIMIT_PER_SECOND: "0.2", RATE_LIMIT_BURST: "3" };
     const key = testKey();
-    await base.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: "rl-1", kind: "server", environment: "rl", revoked: false }));
-    const call = () => edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", {
-      method: "POST", headers: { "X-API-Key": key, "Content-Type": "application/json" }, body: '{"context":{}}',
-    }, limited);
+    await base.FLAGS_KV.put(
+      kvKey.sdkKey(await sha256Hex(key)),
+      JSON.stringify({ id: "rl-1", kind: "server", environment: "rl", revoked: false }),
+    );
+    const call = () =>
+      edgeApp.request(
+        "http://edge.test/ofrep/v1/evaluate/flags",
+        {
+          method: "POST",
+          headers: { "X-API-Key": key, "Content-Type": "application/json" },
+          body: '{"context":{}}',
+        },
+        limited,
+      );
     for (let i = 0; i < 3; i++) expect((await call()).status).not.toBe(429);
     const res = await call();
     expect(res.status).toBe(429);
@@ -41,8 +51,15 @@ describe("429 on the OFREP routes", () => {
     expect(await res.json()).toMatchObject({ errorCode: "RATE_LIMITED" });
     // Another key is not affected.
     const other = testKey();
-    await base.FLAGS_KV.put(kvKey.sdkKey(await sha256Hex(other)), JSON.stringify({ id: "rl-2", kind: "server", environment: "rl", revoked: false }));
-    const res2 = await edgeApp.request("http://edge.test/ofrep/v1/evaluate/flags", { method: "POST", headers: { "X-API-Key": other }, body: "{}" }, limited);
+    await base.FLAGS_KV.put(
+      kvKey.sdkKey(await sha256Hex(other)),
+      JSON.stringify({ id: "rl-2", kind: "server", environment: "rl", revoked: false }),
+    );
+    const res2 = await edgeApp.request(
+      "http://edge.test/ofrep/v1/evaluate/flags",
+      { method: "POST", headers: { "X-API-Key": other }, body: "{}" },
+      limited,
+    );
     expect(res2.status).toBe(200);
   });
 });

@@ -25,7 +25,10 @@ class CountingKv implements KvReader {
 }
 
 async function store(key: string, revoked = false) {
-  await realKv().put(kvKey.sdkKey(await sha256Hex(key)), JSON.stringify({ id: "k1", kind: "client", environment: "e", revoked }));
+  await realKv().put(
+    kvKey.sdkKey(await sha256Hex(key)),
+    JSON.stringify({ id: "k1", kind: "client", environment: "e", revoked }),
+  );
 }
 const bearer = (key: string) => new Headers({ Authorization: `Bearer ${key}` });
 
@@ -43,18 +46,26 @@ describe("SDK key authentication", () => {
     const kv = new CountingKv();
     const t = 1_000_000;
     expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: t })).toMatchObject({
-      ok: true, key: { environment: "e", kind: "client" }, digest: await sha256Hex(key),
+      ok: true,
+      key: { environment: "e", kind: "client" },
+      digest: await sha256Hex(key),
     });
     await store(key, true);
     expect((await authenticate(bearer(key), kv, { ttlMs: 250, now: t + 100 })).ok).toBe(true);
     expect(kv.reads).toBe(1);
-    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: t + 300 })).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
+    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: t + 300 })).toEqual({
+      ok: false,
+      status: 401,
+      detail: "revoked SDK key",
+    });
   });
 
   it("concurrent lookups of one key share a KV read; unknown keys are remembered too", async () => {
     const key = testKey();
     const kv = new CountingKv();
-    const results = await Promise.all(Array.from({ length: 20 }, () => authenticate(bearer(key), kv, { ttlMs: 1000, now: 5_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => authenticate(bearer(key), kv, { ttlMs: 1000, now: 5_000 })),
+    );
     expect(results.every((r) => !r.ok && r.status === 401)).toBe(true);
     expect(kv.reads).toBe(1);
     await authenticate(bearer(key), kv, { ttlMs: 1000, now: 5_500 });
@@ -68,12 +79,22 @@ describe("SDK key authentication", () => {
     expect((await authenticate(bearer(key), kv, { ttlMs: 100, now: 10_000 })).ok).toBe(true);
     kv.down = true;
     expect((await authenticate(bearer(key), kv, { ttlMs: 100, now: 20_000 })).ok).toBe(true);
-    expect(await authenticate(bearer(testKey()), kv, { ttlMs: 100, now: 20_000 })).toMatchObject({ ok: false, status: 503 });
+    expect(await authenticate(bearer(testKey()), kv, { ttlMs: 100, now: 20_000 })).toMatchObject({
+      ok: false,
+      status: 503,
+    });
   });
 
   it("keys without the minted format are refused with no digest and no KV read", async () => {
     const kv = new CountingKv();
-    for (const key of ["k_123", "efs_short", `efs_${"A".repeat(44)}`, `efx_${"A".repeat(43)}`, `efs_${"A".repeat(42)}!`, "x".repeat(600)]) {
+    for (const key of [
+      "k_123",
+      "efs_short",
+      `efs_${"A".repeat(44)}`,
+      `efx_${"A".repeat(43)}`,
+      `efs_${"A".repeat(42)}!`,
+      "x".repeat(600),
+    ]) {
       expect(await authenticate(bearer(key), kv)).toEqual({ ok: false, status: 401, detail: "unknown SDK key" });
     }
     expect(kv.reads).toBe(0);
@@ -86,7 +107,12 @@ describe("SDK key authentication", () => {
     const t = 50_000_000;
     expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t })).ok).toBe(true);
     // More unknown keys than either memory holds, with no failure budget in the way.
-    for (let i = 0; i < 10_050; i++) await authenticate(bearer(testKey()), { get: (async () => null) as unknown as KvReader["get"] }, { ttlMs: 60_000, now: t + 1 });
+    for (let i = 0; i < 10_050; i++)
+      await authenticate(
+        bearer(testKey()),
+        { get: (async () => null) as unknown as KvReader["get"] },
+        { ttlMs: 60_000, now: t + 1 },
+      );
     const before = kv.reads;
     expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t + 2 })).ok).toBe(true);
     expect(kv.reads).toBe(before); // still answered from memory
@@ -101,7 +127,9 @@ describe("SDK key authentication", () => {
     const failures = { spend: () => buckets.take("1.2.3.4", t), refund: () => buckets.refund("1.2.3.4") };
     expect((await authenticate(bearer(real), kv, { ttlMs: 60_000, now: t, failures })).ok).toBe(true);
     // Concurrent, as a flood would be: the budget is spent before each lookup, not after.
-    const answers = await Promise.all(Array.from({ length: 5000 }, () => authenticate(bearer(testKey()), kv, { ttlMs: 60_000, now: t, failures })));
+    const answers = await Promise.all(
+      Array.from({ length: 5000 }, () => authenticate(bearer(testKey()), kv, { ttlMs: 60_000, now: t, failures })),
+    );
     // 5,000 made-up keys cost 50 lookups (the burst) + the real key's one, not 5,000.
     expect(kv.reads).toBe(51);
     expect(answers.filter((a) => !a.ok && a.status === 401)).toHaveLength(50);
@@ -125,11 +153,19 @@ describe("SDK key authentication", () => {
     await store(key);
     const digest = await sha256Hex(key);
     const kv = new CountingKv();
-    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 1 })).toMatchObject({ ok: true, key: { id: "k1" }, digest });
+    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 1 })).toMatchObject({
+      ok: true,
+      key: { id: "k1" },
+      digest,
+    });
     expect((await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2 })).ok).toBe(true);
     expect(kv.reads).toBe(1);
     await store(key, true);
-    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2000 })).toEqual({ ok: false, status: 401, detail: "revoked SDK key" });
+    expect(await authenticateDigest(digest, kv, { ttlMs: 1000, now: 2000 })).toEqual({
+      ok: false,
+      status: 401,
+      detail: "revoked SDK key",
+    });
   });
 
   it("a key seen valid is never refused because its record read as absent for a moment", async () => {
@@ -139,13 +175,20 @@ describe("SDK key authentication", () => {
     expect((await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_000_000 })).ok).toBe(true);
     kv.glitch = "null";
     for (const dt of [300, 600, 900]) {
-      expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_000_000 + dt })).toMatchObject({ ok: true, key: { id: "k1" } });
+      expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_000_000 + dt })).toMatchObject({
+        ok: true,
+        key: { id: "k1" },
+      });
     }
     // One read per ttl through the glitch, not one per request.
     expect(kv.reads).toBe(4);
     kv.glitch = undefined;
     await store(key, true);
-    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_002_000 })).toMatchObject({ ok: false, status: 401, detail: "revoked SDK key" });
+    expect(await authenticate(bearer(key), kv, { ttlMs: 250, now: 7_002_000 })).toMatchObject({
+      ok: false,
+      status: 401,
+      detail: "revoked SDK key",
+    });
   });
 
   it("a lookup that hangs ends at its deadline: 503 for an unverified key, the remembered answer for a known one", async () => {
@@ -153,11 +196,16 @@ describe("SDK key authentication", () => {
     await store(fresh);
     const kv = new CountingKv();
     kv.glitch = "hang";
-    expect(await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000, kvTimeoutMs: 30 })).toMatchObject({ ok: false, status: 503 });
+    expect(await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000, kvTimeoutMs: 30 })).toMatchObject({
+      ok: false,
+      status: 503,
+    });
     kv.glitch = undefined;
     expect((await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000 + 10_000 })).ok).toBe(true);
     kv.glitch = "hang";
-    expect((await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000 + 20_000, kvTimeoutMs: 30 })).ok).toBe(true);
+    expect((await authenticate(bearer(fresh), kv, { ttlMs: 250, now: 8_000_000 + 20_000, kvTimeoutMs: 30 })).ok).toBe(
+      true,
+    );
   });
 
   // The runtime cancels a request that awaits a promise another request started (hung, 500).

@@ -33,19 +33,32 @@ describe("POST /sdk/v1/usage", () => {
     const environment = await createEnv("sdkusage");
     await api("PUT", `/environments/${environment}/flags/banner`, { body: boolFlag("banner") });
     const key = await serverKey(environment);
-    const batch = { id: "proc1-1", at: Date.now(), evaluations: [["banner", "on", "STATIC", 5], ["banner", "off", "TARGETING_MATCH", 2]] };
+    const batch = {
+      id: "proc1-1",
+      at: Date.now(),
+      evaluations: [
+        ["banner", "on", "STATIC", 5],
+        ["banner", "off", "TARGETING_MATCH", 2],
+      ],
+    };
     const first = await postUsage(key, batch);
     expect(first.status).toBe(202);
     expect(await first.json()).toMatchObject({ accepted: true });
     // A retry of the same batch (its answer lost): accepted again, counted once.
     expect((await postUsage(key, batch)).status).toBe(202);
     // Another batch counts on top.
-    expect((await postUsage(key, { ...batch, id: "proc1-2", evaluations: [["banner", "on", "STATIC", 1]] })).status).toBe(202);
+    expect(
+      (await postUsage(key, { ...batch, id: "proc1-2", evaluations: [["banner", "on", "STATIC", 1]] })).status,
+    ).toBe(202);
 
-    const usage = await eventually(async () => {
-      const r = await api("GET", `/environments/${environment}/flags/banner/usage?hours=1`);
-      return r.body.total >= 8 && r;
-    }, 15_000, 200);
+    const usage = await eventually(
+      async () => {
+        const r = await api("GET", `/environments/${environment}/flags/banner/usage?hours=1`);
+        return r.body.total >= 8 && r;
+      },
+      15_000,
+      200,
+    );
     expect(usage.body).toMatchObject({ total: 8, variants: { on: 6, off: 2 } });
     // Still 8 a moment later: the repeated id was not applied twice (it arrived before the third batch).
     expect((await api("GET", `/environments/${environment}/flags/banner/usage?hours=1`)).body.total).toBe(8);
@@ -78,7 +91,10 @@ describe("POST /sdk/v1/usage", () => {
       expect(res.status, what).toBe(400);
       const error = ((await res.json()) as { error: { code: string; issues: { path: string }[] } }).error;
       expect(error.code, what).toBe("INVALID");
-      expect(error.issues.map((i) => i.path), what).toContain(path);
+      expect(
+        error.issues.map((i) => i.path),
+        what,
+      ).toContain(path);
     }
 
     const rows = Array.from({ length: 3_000 }, (_, i) => [`flag-${i}`, "variant-name", "TARGETING_MATCH", 1]);
@@ -102,7 +118,9 @@ describe("GET /sdk/v1/snapshot for in-process SDKs", () => {
     await res.arrayBuffer();
     const stream = res.headers.get("x-edgeflags-stream")!;
     expect(stream).toMatch(/^http:\/\/edge\.test\/ofrep\/v1\/stream\?token=/);
-    const again = await SELF.fetch(`${BASE}/sdk/v1/snapshot`, { headers: { Authorization: `Bearer ${key}`, "If-None-Match": res.headers.get("etag")! } });
+    const again = await SELF.fetch(`${BASE}/sdk/v1/snapshot`, {
+      headers: { Authorization: `Bearer ${key}`, "If-None-Match": res.headers.get("etag")! },
+    });
     expect(again.status).toBe(304);
     expect(again.headers.get("x-edgeflags-stream")).toBe(stream);
     // The URL opens the stream.
@@ -116,14 +134,20 @@ describe("GET /sdk/v1/snapshot for in-process SDKs", () => {
     ['If-None-Match "2-native"', "", { "If-None-Match": '"2-native"' }],
   ] as const)("answers at least the version asked for (%s) while the pointer lags", async (_, query, headers) => {
     const environment = `sdk-lag-${++lagEnvs}`;
-    const doc = (value: boolean) => ({ flags: [{ key: "f", type: "boolean", variants: { v: value }, defaultVariant: "v", enabled: true }], segments: [] }) as never;
+    const doc = (value: boolean) =>
+      ({
+        flags: [{ key: "f", type: "boolean", variants: { v: value }, defaultVariant: "v", enabled: true }],
+        segments: [],
+      }) as never;
     await putSnapshot(kv(), environment, 1, doc(false));
     const key = await mintKeyDirect(environment);
     const first = await SELF.fetch(`${BASE}/sdk/v1/snapshot`, { headers: { Authorization: `Bearer ${key}` } });
     expect(((await first.json()) as { version: number }).version).toBe(1);
     // Version 2 is in KV but the pointer still names 1 (KV propagation).
     await putSnapshot(kv(), environment, 2, doc(true), { pointer: false });
-    const res = await SELF.fetch(`${BASE}/sdk/v1/snapshot${query}`, { headers: { Authorization: `Bearer ${key}`, ...headers } });
+    const res = await SELF.fetch(`${BASE}/sdk/v1/snapshot${query}`, {
+      headers: { Authorization: `Bearer ${key}`, ...headers },
+    });
     if (query) expect(((await res.json()) as { version: number }).version).toBe(2);
     else expect(res.status).toBe(304);
   });
@@ -134,7 +158,12 @@ let lagEnvs = 0;
 /** A server key written straight into KV (these environments have no Durable Object). */
 async function mintKeyDirect(environment: string): Promise<string> {
   const key = testKey("server");
-  const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  await kv().put(kvKey.sdkKey(digest), JSON.stringify({ id: `lag-${environment}`, kind: "server", environment, revoked: false }));
+  const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  await kv().put(
+    kvKey.sdkKey(digest),
+    JSON.stringify({ id: `lag-${environment}`, kind: "server", environment, revoked: false }),
+  );
   return key;
 }

@@ -13,12 +13,22 @@ import { FaultyKv } from "./faulty-kv";
 const realKv = () => (env as unknown as { FLAGS_KV: KVNamespace }).FLAGS_KV;
 
 function fakeCompile(snapshot: SnapshotRead) {
-  const compiled = { flags: [], timeDependent: false, metadata: snapshot.source.metadata } as unknown as CompiledEnvironment;
+  const compiled = {
+    flags: [],
+    timeDependent: false,
+    metadata: snapshot.source.metadata,
+  } as unknown as CompiledEnvironment;
   return ok(compiled);
 }
 
 async function publish(environment: string, version: number, marker: string, pointer = true) {
-  await putSnapshot(realKv(), environment, version, { flags: [], segments: [], metadata: { marker } }, { publishedAt: "t", pointer });
+  await putSnapshot(
+    realKv(),
+    environment,
+    version,
+    { flags: [], segments: [], metadata: { marker } },
+    { publishedAt: "t", pointer },
+  );
 }
 
 /** A chunk of a partitioned snapshot (test/support/kv-snapshot.ts publishes in that layout). */
@@ -149,7 +159,9 @@ describe("SnapshotCache", () => {
     const kv = new FaultyKv(realKv);
     const t = clock();
     const compile = (snapshot: SnapshotRead) =>
-      snapshot.source.metadata?.marker === "bad" ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] } : fakeCompile(snapshot);
+      snapshot.source.metadata?.marker === "bad"
+        ? { ok: false as const, errors: [{ path: "flags", message: "bad" }] }
+        : fakeCompile(snapshot);
     const cache = new SnapshotCache({ compile, refreshMs: 100, now: t.now });
     await cache.get(kv, "c7");
     await publish("c7", 2, "bad");
@@ -217,7 +229,8 @@ describe("SnapshotCache", () => {
     kv.mode = "throw";
     const t = clock();
     const cache = new SnapshotCache({ compile: fakeCompile, refreshMs: 250, now: t.now });
-    for (let i = 0; i < 20; i++) expect(await cache.get(kv, "down")).toMatchObject({ ok: false, reason: "unavailable" });
+    for (let i = 0; i < 20; i++)
+      expect(await cache.get(kv, "down")).toMatchObject({ ok: false, reason: "unavailable" });
     expect(kv.reads).toHaveLength(1);
     t.t += 300;
     kv.mode = "ok";

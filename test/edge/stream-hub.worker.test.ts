@@ -4,7 +4,14 @@ import { parseStreamMessage, resyncSpreadMs, versionMessage } from "../../src/co
 
 /** A relay binding that cannot be reached: these tests are about the hub's own bookkeeping. */
 const unreachable = {
-  STREAM_RELAY: { idFromName: () => { throw new Error("no relay here"); }, get: () => { throw new Error("no relay here"); } },
+  STREAM_RELAY: {
+    idFromName: () => {
+      throw new Error("no relay here");
+    },
+    get: () => {
+      throw new Error("no relay here");
+    },
+  },
   STREAM_RELAY_SHARDS: "4",
   STREAM_HEARTBEAT_SECONDS: "1",
 } as unknown as StreamBindings;
@@ -13,7 +20,9 @@ function fakeClient(): HubClient & { told: number[] } {
   const told: number[] = [];
   return {
     told,
-    get version() { return told.at(-1) ?? 0; },
+    get version() {
+      return told.at(-1) ?? 0;
+    },
     notify: (v) => (told.push(v), true),
     end: () => {},
     alive: () => true,
@@ -22,7 +31,13 @@ function fakeClient(): HubClient & { told: number[] } {
 
 describe("EnvironmentHub heartbeat", () => {
   it("re-adds a client it dropped and tells it the version it missed, once", () => {
-    const hub = new EnvironmentHub("env", unreachable, "shard-key", () => {}, () => {});
+    const hub = new EnvironmentHub(
+      "env",
+      unreachable,
+      "shard-key",
+      () => {},
+      () => {},
+    );
     const client = fakeClient();
     hub.version = 7;
     // Not in the hub (a tick took it for gone): its next heartbeat brings it back, told of 7.
@@ -39,7 +54,13 @@ describe("EnvironmentHub heartbeat", () => {
   });
 
   it("tells a client nothing before the relay announced a version", () => {
-    const hub = new EnvironmentHub("env", unreachable, "shard-key", () => {}, () => {});
+    const hub = new EnvironmentHub(
+      "env",
+      unreachable,
+      "shard-key",
+      () => {},
+      () => {},
+    );
     const client = fakeClient();
     hub.heartbeat(client);
     expect(client.told).toEqual([]);
@@ -51,23 +72,50 @@ describe("EnvironmentHub announcing a version", () => {
   /** A client that records the delay each version was given. */
   function delayed(): HubClient & { got: [number, number][] } {
     const got: [number, number][] = [];
-    return { got, get version() { return got.at(-1)?.[0] ?? 0; }, notify: (v, d = 0) => (got.push([v, d]), true), end: () => {}, alive: () => true };
+    return {
+      got,
+      get version() {
+        return got.at(-1)?.[0] ?? 0;
+      },
+      notify: (v, d = 0) => (got.push([v, d]), true),
+      end: () => {},
+      alive: () => true,
+    };
   }
   const draws = [0, 0.25, 0.5, 0.999];
 
   it("a publish reaches every client at once; a resync gives each its own delay within the spread", () => {
     let i = 0;
-    const hub = new EnvironmentHub("env", { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "4" }, "k", () => {}, () => {}, () => draws[i++ % draws.length]!);
+    const hub = new EnvironmentHub(
+      "env",
+      { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "4" },
+      "k",
+      () => {},
+      () => {},
+      () => draws[i++ % draws.length]!,
+    );
     const clients = draws.map(() => delayed());
     for (const c of clients) hub.clients.add(c);
     hub.announce(8, false);
     expect(clients.map((c) => c.got)).toEqual(draws.map(() => [[8, 0]]));
     hub.announce(8, true);
-    expect(clients.map((c) => c.got[1])).toEqual([[8, 0], [8, 1000], [8, 2000], [8, 3996]]);
+    expect(clients.map((c) => c.got[1])).toEqual([
+      [8, 0],
+      [8, 1000],
+      [8, 2000],
+      [8, 3996],
+    ]);
   });
 
   it("a spread of 0 turns it off; the default is 5 s; the flag survives the wire", () => {
-    const hub = new EnvironmentHub("env", { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "0" }, "k", () => {}, () => {}, () => 0.9);
+    const hub = new EnvironmentHub(
+      "env",
+      { ...unreachable, STREAM_RESYNC_SPREAD_SECONDS: "0" },
+      "k",
+      () => {},
+      () => {},
+      () => 0.9,
+    );
     const c = delayed();
     hub.clients.add(c);
     hub.announce(3, true);

@@ -29,7 +29,9 @@ beforeAll(async () => {
   environment = envName("fuzz-admin");
   expect((await api("PUT", `/environments/${environment}`)).status).toBe(201);
   expect((await api("PUT", `/environments/${environment}/flags/f1`, { body: boolFlag("f1") })).status).toBe(201);
-  expect((await api("PUT", `/environments/${environment}/segments/s1`, { body: { key: "s1", included: ["u1"] } })).status).toBe(201);
+  expect(
+    (await api("PUT", `/environments/${environment}/segments/s1`, { body: { key: "s1", included: ["u1"] } })).status,
+  ).toBe(201);
   const minted = await api("POST", "/tokens", { body: { role: "read" } });
   expect(minted.status).toBe(201);
   readToken = (minted.body as { token: string }).token;
@@ -37,15 +39,37 @@ beforeAll(async () => {
 
 /** Route templates: `{env}` and `{key}` are filled with the live environment/keys or hostile segments. */
 const ROUTES = [
-  "/environments", "/environments/{env}", "/environments/{env}/flags", "/environments/{env}/flags/{key}",
-  "/environments/{env}/flags/{key}/toggle", "/environments/{env}/flags/{key}/usage", "/environments/{env}/flags/{key}/plan",
-  "/environments/{env}/flags/{key}/plan/pause", "/environments/{env}/segments", "/environments/{env}/segments/{key}",
-  "/environments/{env}/keys", "/environments/{env}/keys/{key}", "/environments/{env}/flagd", "/environments/{env}/history",
-  "/environments/{env}/rollback", "/environments/{env}/explain", "/environments/{env}/promote", "/environments/{env}/republish",
-  "/environments/{env}/streams", "/environments/{env}/metrics", "/environments/{env}/webhooks", "/environments/{env}/webhooks/{key}",
-  "/environments/{env}/schedules", "/environments/{env}/schedules/{key}", "/environments/{env}/policy",
-  "/environments/{env}/change-requests", "/environments/{env}/change-requests/{key}/approve",
-  "/environments/{env}/flags/environments/toggle", "/tokens", "/tokens/{key}", "/{key}",
+  "/environments",
+  "/environments/{env}",
+  "/environments/{env}/flags",
+  "/environments/{env}/flags/{key}",
+  "/environments/{env}/flags/{key}/toggle",
+  "/environments/{env}/flags/{key}/usage",
+  "/environments/{env}/flags/{key}/plan",
+  "/environments/{env}/flags/{key}/plan/pause",
+  "/environments/{env}/segments",
+  "/environments/{env}/segments/{key}",
+  "/environments/{env}/keys",
+  "/environments/{env}/keys/{key}",
+  "/environments/{env}/flagd",
+  "/environments/{env}/history",
+  "/environments/{env}/rollback",
+  "/environments/{env}/explain",
+  "/environments/{env}/promote",
+  "/environments/{env}/republish",
+  "/environments/{env}/streams",
+  "/environments/{env}/metrics",
+  "/environments/{env}/webhooks",
+  "/environments/{env}/webhooks/{key}",
+  "/environments/{env}/schedules",
+  "/environments/{env}/schedules/{key}",
+  "/environments/{env}/policy",
+  "/environments/{env}/change-requests",
+  "/environments/{env}/change-requests/{key}/approve",
+  "/environments/{env}/flags/environments/toggle",
+  "/tokens",
+  "/tokens/{key}",
+  "/{key}",
 ];
 
 const route = fc.record({
@@ -56,16 +80,38 @@ const route = fc.record({
 
 const body = fc.oneof(
   hostileBody,
-  fc.record({ key: fc.constantFrom("f1", "f2", "__proto__", "constructor"), extra: fc.dictionary(fc.constantFrom("variants", "defaultVariant", "rules", "enabled", "clientVisible", "__proto__", "type"), fc.jsonValue({ maxDepth: 2 })) })
+  fc
+    .record({
+      key: fc.constantFrom("f1", "f2", "__proto__", "constructor"),
+      extra: fc.dictionary(
+        fc.constantFrom("variants", "defaultVariant", "rules", "enabled", "clientVisible", "__proto__", "type"),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+    })
     .map(({ key, extra }) => JSON.stringify({ ...boolFlag(key), ...extra })),
   // Deep structures where the admin API recurses: explain contexts, nested `not`, deep JSON Logic.
   deepJson.map((d) => `{"flag":"f1","context":{"x":${d}}}`),
   fc.integer({ min: 100, max: 50_000 }).map((n) => {
     const leaf = '{"attribute":"a","op":"equals","values":["x"]}';
-    return JSON.stringify(boolFlag("f2")).replace(/}$/, `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`);
+    return JSON.stringify(boolFlag("f2")).replace(
+      /}$/,
+      `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`,
+    );
   }),
-  fc.integer({ min: 100, max: 20_000 }).map((n) => `{"flags":{"deep":{"state":"ENABLED","variants":{"a":1},"defaultVariant":"a","targeting":${'{"!":['.repeat(n)}true${"]}".repeat(n)}}}}`),
-  fc.constantFrom('{"kind":"client"}', '{"version":1}', '{"enabled":true}', '{"approvals":1}', '{"role":"admin"}', '{"flags":{}}'),
+  fc
+    .integer({ min: 100, max: 20_000 })
+    .map(
+      (n) =>
+        `{"flags":{"deep":{"state":"ENABLED","variants":{"a":1},"defaultVariant":"a","targeting":${'{"!":['.repeat(n)}true${"]}".repeat(n)}}}}`,
+    ),
+  fc.constantFrom(
+    '{"kind":"client"}',
+    '{"version":1}',
+    '{"enabled":true}',
+    '{"approvals":1}',
+    '{"role":"admin"}',
+    '{"flags":{}}',
+  ),
 );
 
 describe("fuzz: admin API", () => {
@@ -87,7 +133,8 @@ describe("fuzz: admin API", () => {
           const before = await state();
           const answer = await sendChecked({ method, url: BASE + path, headers, body: payload });
           // A 202 is a pending change request: accepted, nothing applied yet.
-          if (answer.status >= 400 || answer.status === 202 || who !== "admin") expect(await state(), `${method} ${path} as ${who} → ${answer.status}`).toBe(before);
+          if (answer.status >= 400 || answer.status === 202 || who !== "admin")
+            expect(await state(), `${method} ${path} as ${who} → ${answer.status}`).toBe(before);
         },
       ),
       { ...FUZZ, numRuns: Math.max(20, Math.floor(FUZZ.numRuns / 2)) },
@@ -98,19 +145,33 @@ describe("fuzz: admin API", () => {
     const leaf = '{"attribute":"a","op":"equals","values":["x"]}';
     const cases = fc.oneof(
       fc.integer({ min: 200, max: 50_000 }).map((n) => ({
-        method: "PUT", path: `/environments/${environment}/flags/f2`,
-        body: JSON.stringify(boolFlag("f2")).replace(/}$/, `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`),
+        method: "PUT",
+        path: `/environments/${environment}/flags/f2`,
+        body: JSON.stringify(boolFlag("f2")).replace(
+          /}$/,
+          `,"rules":[{"when":${'{"not":'.repeat(n)}${leaf}${"}".repeat(n)},"serve":{"variant":"on"}}]}`,
+        ),
       })),
-      deepJson.map((d) => ({ method: "POST", path: `/environments/${environment}/explain`, body: `{"flag":"f1","context":{"x":${d}}}` })),
+      deepJson.map((d) => ({
+        method: "POST",
+        path: `/environments/${environment}/explain`,
+        body: `{"flag":"f1","context":{"x":${d}}}`,
+      })),
       fc.integer({ min: 200, max: 20_000 }).map((n) => ({
-        method: "PUT", path: `/environments/${environment}/flagd`,
+        method: "PUT",
+        path: `/environments/${environment}/flagd`,
         body: `{"flags":{"deep":{"state":"ENABLED","variants":{"a":1},"defaultVariant":"a","targeting":${'{"!":['.repeat(n)}true${"]}".repeat(n)}}}}`,
       })),
     );
     await fc.assert(
       fc.asyncProperty(cases, async ({ method, path, body }) => {
         const before = await state();
-        const answer = await sendChecked({ method, url: BASE + path, headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" }, body });
+        const answer = await sendChecked({
+          method,
+          url: BASE + path,
+          headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+          body,
+        });
         expect(answer.status, `${method} ${path} → ${answer.text.slice(0, 200)}`).toBe(400);
         expect(await state()).toBe(before);
       }),
@@ -120,11 +181,25 @@ describe("fuzz: admin API", () => {
 
   it("an environment literally named like a route word works on its sub-routes", async () => {
     for (const name of ["environments", "flags", "toggle"]) {
-      const created = await sendChecked({ method: "PUT", url: `${BASE}/environments/${name}`, headers: { Authorization: "Bearer test-admin-token" } });
+      const created = await sendChecked({
+        method: "PUT",
+        url: `${BASE}/environments/${name}`,
+        headers: { Authorization: "Bearer test-admin-token" },
+      });
       expect([200, 201]).toContain(created.status);
-      const put = await sendChecked({ method: "PUT", url: `${BASE}/environments/${name}/flags/f`, headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" }, body: JSON.stringify(boolFlag("f")) });
+      const put = await sendChecked({
+        method: "PUT",
+        url: `${BASE}/environments/${name}/flags/f`,
+        headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+        body: JSON.stringify(boolFlag("f")),
+      });
       expect([200, 201]).toContain(put.status);
-      const read = await sendChecked({ method: "POST", url: `${BASE}/environments/${name}/flags/f/toggle`, headers: { Authorization: `Bearer ${readToken}`, "Content-Type": "application/json" }, body: '{"enabled":false}' });
+      const read = await sendChecked({
+        method: "POST",
+        url: `${BASE}/environments/${name}/flags/f/toggle`,
+        headers: { Authorization: `Bearer ${readToken}`, "Content-Type": "application/json" },
+        body: '{"enabled":false}',
+      });
       expect(read.status).toBe(403);
     }
   });

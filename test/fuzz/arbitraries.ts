@@ -17,7 +17,16 @@ export const FUZZ = {
 /** Generous: only pathological work (ReDoS, quadratic parsing) comes near it; normal answers take milliseconds. */
 export const PER_REQUEST_BOUND_MS = 3_000;
 
-const dangerousKeys = fc.constantFrom("__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "targetingKey", "");
+const dangerousKeys = fc.constantFrom(
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "valueOf",
+  "hasOwnProperty",
+  "targetingKey",
+  "",
+);
 
 /** Key names: mostly ordinary, often dangerous. */
 export const keyName = fc.oneof(
@@ -28,10 +37,22 @@ export const keyName = fc.oneof(
 /** Raw JSON text of nesting `depth` (arrays or objects): cheap to build at any depth. */
 export const deepJson = fc
   .record({ depth: fc.integer({ min: 50, max: 20_000 }), object: fc.boolean() })
-  .map(({ depth, object }) => (object ? '{"a":'.repeat(depth) + "1" + "}".repeat(depth) : "[".repeat(depth) + "1" + "]".repeat(depth)));
+  .map(({ depth, object }) =>
+    object ? '{"a":'.repeat(depth) + "1" + "}".repeat(depth) : "[".repeat(depth) + "1" + "]".repeat(depth),
+  );
 
 /** Number literals JSON.parse turns into Infinity, -0, huge or tiny values. */
-export const numberLiteral = fc.constantFrom("1e309", "-1e309", "1e308", "-0", "5e-324", "123456789012345678901234567890", "0.1", "NaN", "Infinity");
+export const numberLiteral = fc.constantFrom(
+  "1e309",
+  "-1e309",
+  "1e308",
+  "-0",
+  "5e-324",
+  "123456789012345678901234567890",
+  "0.1",
+  "NaN",
+  "Infinity",
+);
 
 /** A JSON value (as text) built from hostile parts; may be invalid JSON on purpose. */
 export const hostileValueText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
@@ -41,7 +62,9 @@ export const hostileValueText: fc.Arbitrary<string> = fc.letrec<{ value: string 
     numberLiteral,
     fc.string({ maxLength: 30 }).map((s) => JSON.stringify(s)),
     fc.constantFrom('"' + "a".repeat(70_000) + '"', '"\\ud800"', '"\\u0000"'),
-    fc.array(fc.tuple(keyName, tie("value")), { maxLength: 4 }).map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+    fc
+      .array(fc.tuple(keyName, tie("value")), { maxLength: 4 })
+      .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
     fc.array(tie("value"), { maxLength: 4 }).map((items) => `[${items.join(",")}]`),
   ),
 })).value;
@@ -52,8 +75,14 @@ export const hostileBody: fc.Arbitrary<string | Uint8Array | undefined> = fc.one
   hostileValueText.map((ctx) => `{"context":${ctx}}`),
   hostileValueText,
   deepJson.map((d) => `{"context":{"x":${d}}}`),
-  fc.array(fc.tuple(keyName, fc.jsonValue({ maxDepth: 1 })), { maxLength: 20 }).map((pairs) => JSON.stringify({ context: Object.fromEntries(pairs) })),
-  fc.integer({ min: 1000, max: 200_000 }).map((n) => JSON.stringify({ context: Object.fromEntries(Array.from({ length: Math.min(n, 20_000) }, (_, i) => [`k${i}`, i])) })),
+  fc
+    .array(fc.tuple(keyName, fc.jsonValue({ maxDepth: 1 })), { maxLength: 20 })
+    .map((pairs) => JSON.stringify({ context: Object.fromEntries(pairs) })),
+  fc.integer({ min: 1000, max: 200_000 }).map((n) =>
+    JSON.stringify({
+      context: Object.fromEntries(Array.from({ length: Math.min(n, 20_000) }, (_, i) => [`k${i}`, i])),
+    }),
+  ),
   fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => new Uint8Array([0x7b, 0x22, 0xff, 0xfe, ...bytes])),
   fc.string({ maxLength: 40 }),
 );
@@ -61,12 +90,33 @@ export const hostileBody: fc.Arbitrary<string | Uint8Array | undefined> = fc.one
 /** Header values a client can send (only visible ASCII and spaces: fetch refuses the rest). */
 export const headerValue = fc.oneof(
   fc.stringMatching(/^[ -~]{0,80}$/),
-  fc.constantFrom('"1-c-0000"', 'W/"9999999999999-s-abc"', "*", '"', "Bearer ", "Bearer efc_", "Bearer efs_" + "x".repeat(40), "x".repeat(8000)),
+  fc.constantFrom(
+    '"1-c-0000"',
+    'W/"9999999999999-s-abc"',
+    "*",
+    '"',
+    "Bearer ",
+    "Bearer efc_",
+    "Bearer efs_" + "x".repeat(40),
+    "x".repeat(8000),
+  ),
 );
 
 /** A path segment: ordinary, dangerous, long or percent-encoded oddities. */
 export const pathSegment = fc.oneof(
   fc.stringMatching(/^[a-z0-9-]{1,20}$/),
-  fc.constantFrom("__proto__", "constructor", "environments", "flags", "toggle", "..", "%2e%2e", "%00", "%F0%9F%98%80", "a".repeat(300), "x%2Fy"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "environments",
+    "flags",
+    "toggle",
+    "..",
+    "%2e%2e",
+    "%00",
+    "%F0%9F%98%80",
+    "a".repeat(300),
+    "x%2Fy",
+  ),
   fc.string({ maxLength: 16 }).map((s) => encodeURIComponent(s) || "e"),
 );

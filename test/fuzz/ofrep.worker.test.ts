@@ -17,7 +17,9 @@ let environment = "";
 const keys: { client: string; server: string } = { client: "", server: "" };
 let flagKeys: string[] = [];
 const N_GATE = {
-  state: "ENABLED", variants: { on: "on", off: "off" }, defaultVariant: "off",
+  state: "ENABLED",
+  variants: { on: "on", off: "off" },
+  defaultVariant: "off",
   targeting: { if: [{ ">": [{ var: "n" }, 5] }, "on", "off"] },
 };
 
@@ -37,7 +39,10 @@ beforeAll(async () => {
   for (const key of flagKeys.filter((_, i) => i % 2 === 0)) {
     const got = await api("GET", `/environments/${environment}/flags/${key}`);
     const { version: _v, ...flag } = got.body as Record<string, unknown>;
-    expect((await api("PUT", `/environments/${environment}/flags/${key}`, { body: { ...flag, clientVisible: true } })).status).toBe(200);
+    expect(
+      (await api("PUT", `/environments/${environment}/flags/${key}`, { body: { ...flag, clientVisible: true } }))
+        .status,
+    ).toBe(200);
   }
   for (const kind of ["client", "server"] as const) {
     const minted = await api("POST", `/environments/${environment}/keys`, { body: { kind } });
@@ -54,7 +59,10 @@ const auth = fc.oneof(
   fc.constant({} as Record<string, string>),
 );
 
-const conditional = fc.option(headerValue.map((v) => ({ "If-None-Match": v })), { nil: undefined });
+const conditional = fc.option(
+  headerValue.map((v) => ({ "If-None-Match": v })),
+  { nil: undefined },
+);
 
 describe("fuzz: OFREP and SDK routes", () => {
   it("evaluation: hostile bodies, keys, flag names and If-None-Match never answer 5xx, always JSON, in bounded time", async () => {
@@ -82,14 +90,26 @@ describe("fuzz: OFREP and SDK routes", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
-        fc.constantFrom("/ofrep/v1/evaluate/flags", "/ofrep/v1/evaluate/flags/new-checkout", "/ofrep/v1/stream", "/sdk/v1/snapshot", "/ofrep/v1/nope"),
+        fc.constantFrom(
+          "/ofrep/v1/evaluate/flags",
+          "/ofrep/v1/evaluate/flags/new-checkout",
+          "/ofrep/v1/stream",
+          "/sdk/v1/snapshot",
+          "/ofrep/v1/nope",
+        ),
         fc.option(fc.oneof(headerValue, pathSegment), { nil: undefined }),
         auth,
         conditional,
         async (method, path, query, authHeaders, ifNoneMatch) => {
-          const q = query === undefined ? "" : path.includes("stream") ? `?token=${encodeURIComponent(query)}` : `?format=${encodeURIComponent(query)}`;
+          const q =
+            query === undefined
+              ? ""
+              : path.includes("stream")
+                ? `?token=${encodeURIComponent(query)}`
+                : `?format=${encodeURIComponent(query)}`;
           const headers: Record<string, string> = { ...authHeaders, ...ifNoneMatch };
-          if (method === "OPTIONS") Object.assign(headers, { Origin: "https://app.example", "Access-Control-Request-Method": "POST" });
+          if (method === "OPTIONS")
+            Object.assign(headers, { Origin: "https://app.example", "Access-Control-Request-Method": "POST" });
           await sendChecked({ method, url: `${BASE}${path}${q}`, headers });
         },
       ),
@@ -99,8 +119,14 @@ describe("fuzz: OFREP and SDK routes", () => {
 
   it("a non-finite number never shares a cache entry or ETag with null", async () => {
     const bulk = (context: string) =>
-      sendChecked({ method: "POST", url: `${BASE}/ofrep/v1/evaluate/flags`, headers: { Authorization: `Bearer ${keys.server}`, "Content-Type": "application/json" }, body: `{"context":${context}}` });
-    const gate = (text: string) => (JSON.parse(text) as { flags: { key: string; value?: unknown }[] }).flags.find((f) => f.key === "n-gate")?.value;
+      sendChecked({
+        method: "POST",
+        url: `${BASE}/ofrep/v1/evaluate/flags`,
+        headers: { Authorization: `Bearer ${keys.server}`, "Content-Type": "application/json" },
+        body: `{"context":${context}}`,
+      });
+    const gate = (text: string) =>
+      (JSON.parse(text) as { flags: { key: string; value?: unknown }[] }).flags.find((f) => f.key === "n-gate")?.value;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("1e309", "-1e309"), fc.integer({ min: 0, max: 1e6 }), async (literal, salt) => {
         // No targetingKey: the anonymous answer is the one cached across users.

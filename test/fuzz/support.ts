@@ -26,7 +26,11 @@ const NO_BODY = new Set([101, 204, 304]);
 export async function sendChecked(req: Sent): Promise<Answered> {
   const started = Date.now();
   const canHaveBody = req.method !== "GET" && req.method !== "HEAD";
-  const res = await SELF.fetch(req.url, { method: req.method, headers: req.headers, body: canHaveBody ? req.body : undefined });
+  const res = await SELF.fetch(req.url, {
+    method: req.method,
+    headers: req.headers,
+    body: canHaveBody ? req.body : undefined,
+  });
   const contentType = res.headers.get("content-type") ?? "";
   let text = "";
   if (contentType.startsWith("text/event-stream")) await res.body?.cancel();
@@ -35,7 +39,12 @@ export async function sendChecked(req: Sent): Promise<Answered> {
   const label = `${req.method} ${req.url.slice(0, 200)} → ${res.status} ${text.slice(0, 200)}`;
   expect(res.status, label).toBeLessThan(500);
   expect(elapsed, `${label} took ${elapsed} ms`).toBeLessThan(PER_REQUEST_BOUND_MS);
-  if (!NO_BODY.has(res.status) && req.method !== "HEAD" && !contentType.startsWith("text/event-stream") && !contentType.startsWith("text/html")) {
+  if (
+    !NO_BODY.has(res.status) &&
+    req.method !== "HEAD" &&
+    !contentType.startsWith("text/event-stream") &&
+    !contentType.startsWith("text/html")
+  ) {
     expect(contentType, label).toMatch(/application\/json/);
     const parsed = JSON.parse(text) as Record<string, unknown>;
     if (res.status >= 400) expect("error" in parsed || "errorCode" in parsed, label).toBe(true);

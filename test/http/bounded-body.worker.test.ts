@@ -44,10 +44,16 @@ describe("readBoundedText", () => {
 
   it("a declared Content-Length over the limit is refused unkept: drained within the bound, cancelled beyond it", async () => {
     const small = watched([new TextEncoder().encode("{}")]);
-    expect(await readBoundedText(post(small.stream, { "content-length": "100" }), 8)).toEqual({ ok: false, error: "too-large" });
+    expect(await readBoundedText(post(small.stream, { "content-length": "100" }), 8)).toEqual({
+      ok: false,
+      error: "too-large",
+    });
     expect(small.seen.pulls).toBeGreaterThanOrEqual(1);
     const huge = watched([new TextEncoder().encode("{}")]);
-    expect(await readBoundedText(post(huge.stream, { "content-length": String(DRAIN_MAX_BYTES * 10) }), 8)).toEqual({ ok: false, error: "too-large" });
+    expect(await readBoundedText(post(huge.stream, { "content-length": String(DRAIN_MAX_BYTES * 10) }), 8)).toEqual({
+      ok: false,
+      error: "too-large",
+    });
     expect(huge.seen.cancelled).toBe(true);
     expect(huge.seen.pulls).toBeLessThanOrEqual(1);
   });

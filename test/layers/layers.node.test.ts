@@ -26,7 +26,10 @@ export function layerOf(path: string, layers: Rules["layers"]): string | undefin
   let best: { layer: string; length: number } | undefined;
   for (const [layer, { paths }] of Object.entries(layers)) {
     for (const p of paths) {
-      const inside = path === p || path.startsWith(`${p}/`) || path.replace(/\.(ts|js|mjs)$/, "") === p.replace(/\.(ts|js|mjs)$/, "");
+      const inside =
+        path === p ||
+        path.startsWith(`${p}/`) ||
+        path.replace(/\.(ts|js|mjs)$/, "") === p.replace(/\.(ts|js|mjs)$/, "");
       if (inside && (!best || p.length > best.length)) best = { layer, length: p.length };
     }
   }
@@ -57,7 +60,8 @@ function violations(): string[] {
       const target = relative(ROOT, resolve(dirname(file), spec));
       const toLayer = layerOf(target, rules.layers);
       if (toLayer === fromLayer) continue;
-      if (!toLayer || !rules.layers[fromLayer]!.may.includes(toLayer)) out.push(`${from} → ${target} (${fromLayer} may not import ${toLayer ?? "outside every layer"})`);
+      if (!toLayer || !rules.layers[fromLayer]!.may.includes(toLayer))
+        out.push(`${from} → ${target} (${fromLayer} may not import ${toLayer ?? "outside every layer"})`);
     }
   }
   return out;

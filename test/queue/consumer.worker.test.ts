@@ -10,17 +10,36 @@ import { api, boolFlag, createEnv } from "../admin/support";
 import { E } from "../store/helpers";
 
 let seq = 0;
-function usage(environment: string, at: number, evaluations: UsageMessage["evaluations"], extra: Partial<UsageMessage> = {}): UsageMessage {
+function usage(
+  environment: string,
+  at: number,
+  evaluations: UsageMessage["evaluations"],
+  extra: Partial<UsageMessage> = {},
+): UsageMessage {
   return {
-    type: "usage", id: `test-${Date.now()}-${++seq}`, environment, at, evaluations,
-    requests: [["single", "2xx", 3], ["bulk", "4xx", 1]], rateLimited: 1, stale: 2,
-    cache: { memory: 1, cache: 0, miss: 1 }, lost: { evaluations: 0, requests: 0 }, ...extra,
+    type: "usage",
+    id: `test-${Date.now()}-${++seq}`,
+    environment,
+    at,
+    evaluations,
+    requests: [
+      ["single", "2xx", 3],
+      ["bulk", "4xx", 1],
+    ],
+    rateLimited: 1,
+    stale: 2,
+    cache: { memory: 1, cache: 0, miss: 1 },
+    lost: { evaluations: 0, requests: 0 },
+    ...extra,
   };
 }
 
 /** Runs the Worker's queue() handler on these bodies, as the queue would deliver them. */
 async function deliver(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m-${++seq}-${i}`, timestamp: new Date(), attempts, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `m-${++seq}-${i}`, timestamp: new Date(), attempts, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, E as Env);
   return getQueueResult(batch, ctx);
@@ -28,7 +47,9 @@ async function deliver(queue: string, bodies: unknown[], attempts = 1) {
 
 /** Ids given to the last delivered batch, in order (`m-<n>-<index>`). */
 function batchIds(result: { explicitAcks: string[]; retryMessages: { msgId: string }[] }): string[] {
-  return [...result.explicitAcks, ...result.retryMessages.map((m) => m.msgId)].sort((a, b) => Number(a.split("-")[2]) - Number(b.split("-")[2]));
+  return [...result.explicitAcks, ...result.retryMessages.map((m) => m.msgId)].sort(
+    (a, b) => Number(a.split("-")[2]) - Number(b.split("-")[2]),
+  );
 }
 
 const rawStore = (env: string) => E.ENV_STORE.getByName(env) as unknown as DurableObjectStub<EnvironmentStore>;
@@ -38,7 +59,11 @@ describe("queue consumer → environment store", () => {
     const env = await createEnv("q-usage");
     const now = Date.now();
     const result = await deliver(INSIGHTS_QUEUE, [
-      usage(env, now, [["a", "on", "TARGETING_MATCH", "server", 5], ["a", "off", "DEFAULT", "client", 2], ["b", "x", "STATIC", "server", 1]]),
+      usage(env, now, [
+        ["a", "on", "TARGETING_MATCH", "server", 5],
+        ["a", "off", "DEFAULT", "client", 2],
+        ["b", "x", "STATIC", "server", 1],
+      ]),
       usage(env, now, [["a", "on", "TARGETING_MATCH", "client", 3]]),
     ]);
     expect(result.retryMessages).toEqual([]);
@@ -48,7 +73,11 @@ describe("queue consumer → environment store", () => {
     expect(a.status).toBe(200);
     expect(a.body).toMatchObject({ flag: "a", total: 10, variants: { on: 8, off: 2 } });
     expect(a.body.buckets).toHaveLength(2);
-    expect(a.body.buckets[1]).toEqual({ start: new Date(Math.floor(now / HOUR_MS) * HOUR_MS).toISOString(), total: 10, variants: { on: 8, off: 2 } });
+    expect(a.body.buckets[1]).toEqual({
+      start: new Date(Math.floor(now / HOUR_MS) * HOUR_MS).toISOString(),
+      total: 10,
+      variants: { on: 8, off: 2 },
+    });
     expect(a.body.buckets[0].total).toBe(0);
     expect(Date.parse(a.body.lastEvaluatedAt)).toBe(now);
 
@@ -56,7 +85,11 @@ describe("queue consumer → environment store", () => {
     expect(m.status).toBe(200);
     expect(m.body.buckets).toHaveLength(5);
     expect(m.body.buckets[4]).toMatchObject({
-      requests: 8, status: { "2xx": 6, "4xx": 2, "5xx": 0 }, rateLimited: 2, stale: 4, cache: { memory: 2, cache: 0, miss: 2 },
+      requests: 8,
+      status: { "2xx": 6, "4xx": 2, "5xx": 0 },
+      rateLimited: 2,
+      stale: 4,
+      cache: { memory: 2, cache: 0, miss: 2 },
     });
     expect(m.body.publish).toMatchObject({ lagSeconds: 0 });
   });
@@ -77,9 +110,18 @@ describe("queue consumer → environment store", () => {
     const good = await createEnv("q-good");
     const bad = await createEnv("q-bad");
     await runInDurableObject(rawStore(bad), (store: EnvironmentStore) => {
-      store.insights.recordUsage = () => { throw new Error("injected store failure"); };
+      store.insights.recordUsage = () => {
+        throw new Error("injected store failure");
+      };
     });
-    const result = await deliver(INSIGHTS_QUEUE, [usage(good, Date.now(), [["a", "on", "STATIC", "server", 1]]), usage(bad, Date.now(), [["a", "on", "STATIC", "server", 1]])], 3);
+    const result = await deliver(
+      INSIGHTS_QUEUE,
+      [
+        usage(good, Date.now(), [["a", "on", "STATIC", "server", 1]]),
+        usage(bad, Date.now(), [["a", "on", "STATIC", "server", 1]]),
+      ],
+      3,
+    );
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toHaveLength(1);
     expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([batchIds(result)[1]]);
@@ -115,7 +157,10 @@ describe("queue consumer → environment store", () => {
 
   it("counts dead-lettered summaries per minute, once each, where operators see them", async () => {
     const env = await createEnv("q-dlq");
-    const dead = usage(env, Date.now(), [["a", "on", "STATIC", "server", 4], ["b", "on", "STATIC", "server", 6]]);
+    const dead = usage(env, Date.now(), [
+      ["a", "on", "STATIC", "server", 4],
+      ["b", "on", "STATIC", "server", 6],
+    ]);
     await deliver(INSIGHTS_DLQ, [dead]);
     await deliver(INSIGHTS_DLQ, [dead], 2);
     const m = await api("GET", `/environments/${env}/metrics?minutes=1`);
@@ -130,7 +175,10 @@ describe("queue consumer → environment store", () => {
     const old = now - 31 * DAY_MS;
     await deliver(INSIGHTS_QUEUE, [
       usage(env, old, [["a", "on", "STATIC", "server", 2]]),
-      usage(env, old + HOUR_MS, [["a", "on", "STATIC", "server", 3], ["a", "off", "STATIC", "server", 1]]),
+      usage(env, old + HOUR_MS, [
+        ["a", "on", "STATIC", "server", 3],
+        ["a", "off", "STATIC", "server", 1],
+      ]),
       usage(env, now, [["a", "on", "STATIC", "server", 1]]),
     ]);
     const rows = await runInDurableObject(rawStore(env), (store: EnvironmentStore, state) => {
@@ -140,15 +188,25 @@ describe("queue consumer → environment store", () => {
         hourly: q(`SELECT hour, variant, count FROM usage_hourly ORDER BY hour, variant`),
         daily: q(`SELECT day, variant, count FROM usage_daily ORDER BY day, variant`),
         minutes: q(`SELECT minute FROM edge_minutes`).length,
-        ledger: q(`SELECT ids FROM usage_ledger`).map((r) => Object.values(JSON.parse(r.ids as string) as Record<string, unknown[]>).flat().length).reduce((a, b) => a + b, 0),
+        ledger: q(`SELECT ids FROM usage_ledger`)
+          .map((r) => Object.values(JSON.parse(r.ids as string) as Record<string, unknown[]>).flat().length)
+          .reduce((a, b) => a + b, 0),
       };
     });
     expect(rows.hourly).toEqual([{ hour: Math.floor(now / HOUR_MS) * HOUR_MS, variant: "on", count: 1 }]);
     const oldDay = Math.floor(old / DAY_MS) * DAY_MS;
     const nextDay = Math.floor((old + HOUR_MS) / DAY_MS) * DAY_MS;
-    const expected = oldDay === nextDay
-      ? [{ day: oldDay, variant: "off", count: 1 }, { day: oldDay, variant: "on", count: 5 }]
-      : [{ day: oldDay, variant: "on", count: 2 }, { day: nextDay, variant: "off", count: 1 }, { day: nextDay, variant: "on", count: 3 }];
+    const expected =
+      oldDay === nextDay
+        ? [
+            { day: oldDay, variant: "off", count: 1 },
+            { day: oldDay, variant: "on", count: 5 },
+          ]
+        : [
+            { day: oldDay, variant: "on", count: 2 },
+            { day: nextDay, variant: "off", count: 1 },
+            { day: nextDay, variant: "on", count: 3 },
+          ];
     expect(rows.daily).toEqual(expected);
     expect(rows.minutes).toBe(1); // the 31-day-old minutes are gone
     expect(rows.ledger).toBe(3); // ids are kept 4 days after their minute was last written (now)

@@ -12,16 +12,32 @@ import { eventually } from "../support/eventually";
 let seq = 0;
 const rawStore = (env: string) => E.ENV_STORE.getByName(env) as unknown as DurableObjectStub<EnvironmentStore>;
 
-function summary(environment: string, isolate: string, n: number, at: number, evaluations: UsageMessage["evaluations"]): UsageMessage {
+function summary(
+  environment: string,
+  isolate: string,
+  n: number,
+  at: number,
+  evaluations: UsageMessage["evaluations"],
+): UsageMessage {
   return {
-    type: "usage", id: `${isolate}-${n}`, environment, at, evaluations,
-    requests: [["bulk", "2xx", 1]], rateLimited: 0, stale: 0,
-    cache: { memory: 1, cache: 0, miss: 0 }, lost: { evaluations: 0, requests: 0 },
+    type: "usage",
+    id: `${isolate}-${n}`,
+    environment,
+    at,
+    evaluations,
+    requests: [["bulk", "2xx", 1]],
+    rateLimited: 0,
+    stale: 0,
+    cache: { memory: 1, cache: 0, miss: 0 },
+    lost: { evaluations: 0, requests: 0 },
   };
 }
 
 async function deliver(bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(INSIGHTS_QUEUE, bodies.map((body, i) => ({ id: `a-${++seq}-${i}`, timestamp: new Date(), attempts, body })));
+  const batch = createMessageBatch(
+    INSIGHTS_QUEUE,
+    bodies.map((body, i) => ({ id: `a-${++seq}-${i}`, timestamp: new Date(), attempts, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, E as Env);
   return getQueueResult(batch, ctx);
@@ -30,13 +46,23 @@ async function deliver(bodies: unknown[], attempts = 1) {
 /** Runs `during` with every SQL statement of the object counted by the rows it wrote. */
 async function countRowsWritten(env: string, during: () => Promise<void>): Promise<number> {
   await runInDurableObject(rawStore(env), (_store: EnvironmentStore, state) => {
-    const sql = state.storage.sql as unknown as { exec: (...a: unknown[]) => unknown; written?: number; original?: unknown };
+    const sql = state.storage.sql as unknown as {
+      exec: (...a: unknown[]) => unknown;
+      written?: number;
+      original?: unknown;
+    };
     const original = sql.exec.bind(sql) as (...a: unknown[]) => { toArray(): unknown[]; rowsWritten: number };
     sql.written = 0;
     sql.original = sql.exec;
     sql.exec = (...args: unknown[]) => {
       const cursor = original(...args);
-      return { toArray: () => { const rows = cursor.toArray(); sql.written! += cursor.rowsWritten; return rows; } };
+      return {
+        toArray: () => {
+          const rows = cursor.toArray();
+          sql.written! += cursor.rowsWritten;
+          return rows;
+        },
+      };
     };
   });
   await during();
@@ -49,7 +75,9 @@ async function countRowsWritten(env: string, during: () => Promise<void>): Promi
 
 /** Holds usage in memory until `flush()` (the interval is a minute deployed; here the test decides). */
 async function hold(env: string): Promise<void> {
-  await runInDurableObject(rawStore(env), (store: EnvironmentStore) => { store.insights.usage.flushMs = 600_000; });
+  await runInDurableObject(rawStore(env), (store: EnvironmentStore) => {
+    store.insights.usage.flushMs = 600_000;
+  });
 }
 async function flush(env: string): Promise<void> {
   await runInDurableObject(rawStore(env), (store: EnvironmentStore) => {
@@ -60,7 +88,10 @@ async function flush(env: string): Promise<void> {
 
 /** Messages merged and waiting for the flush. */
 const pending = (env: string) =>
-  runInDurableObject(rawStore(env), (store: EnvironmentStore) => (store.insights.usage as unknown as { pending: Set<string> }).pending.size);
+  runInDurableObject(
+    rawStore(env),
+    (store: EnvironmentStore) => (store.insights.usage as unknown as { pending: Set<string> }).pending.size,
+  );
 
 const FLAGS = ["f0", "f1", "f2", "f3", "f4"];
 
@@ -72,11 +103,13 @@ describe("usage merged before it is written", () => {
     const messages: UsageMessage[] = [];
     for (let i = 0; i < 300; i++) {
       for (let n = 1; n <= 3; n++) {
-        const evaluations: UsageMessage["evaluations"] = FLAGS.flatMap((flag, f) => (["on", "off"] as const).map((variant, v): UsageMessage["evaluations"][number] => {
-          const count = 1 + ((i * 7 + n * 3 + f + v) % 11);
-          expected.set(`${flag}/${variant}`, (expected.get(`${flag}/${variant}`) ?? 0) + count);
-          return [flag, variant, "TARGETING_MATCH", i % 2 ? "client" : "server", count];
-        }));
+        const evaluations: UsageMessage["evaluations"] = FLAGS.flatMap((flag, f) =>
+          (["on", "off"] as const).map((variant, v): UsageMessage["evaluations"][number] => {
+            const count = 1 + ((i * 7 + n * 3 + f + v) % 11);
+            expected.set(`${flag}/${variant}`, (expected.get(`${flag}/${variant}`) ?? 0) + count);
+            return [flag, variant, "TARGETING_MATCH", i % 2 ? "client" : "server", count];
+          }),
+        );
         messages.push(summary(env, `iso${i}`, n, at, evaluations));
       }
     }
@@ -128,8 +161,14 @@ describe("usage merged before it is written", () => {
     await deliver([message]);
     await runInDurableObject(rawStore(env), (store: EnvironmentStore, state) => {
       // The old dedupe window: 200,000 ids newer than ours push it out of usage_seen.
-      state.storage.sql.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <= ?)
-        INSERT INTO usage_seen (id, at) SELECT 'other-' || i, ? FROM n`, SEEN_MAX_ROWS, at + 1000).toArray();
+      state.storage.sql
+        .exec(
+          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <= ?)
+        INSERT INTO usage_seen (id, at) SELECT 'other-' || i, ? FROM n`,
+          SEEN_MAX_ROWS,
+          at + 1000,
+        )
+        .toArray();
       store.insights.maintain(at + 2000, true);
     });
     const again = await deliver([message], 2);

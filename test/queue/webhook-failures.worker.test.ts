@@ -22,11 +22,15 @@ async function seen(): Promise<Seen[]> {
 
 /** Polls what the receivers saw until `done` holds, or fails after `timeoutMs`. */
 const seenUntil = (done: (s: Seen[]) => boolean, timeoutMs: number): Promise<Seen[]> =>
-  eventually(async () => {
-    const s = await seen();
-    if (done(s)) return s;
-    throw new Error(`receivers never got there; saw ${JSON.stringify(s)}`);
-  }, timeoutMs, 200);
+  eventually(
+    async () => {
+      const s = await seen();
+      if (done(s)) return s;
+      throw new Error(`receivers never got there; saw ${JSON.stringify(s)}`);
+    },
+    timeoutMs,
+    200,
+  );
 
 let seq = 0;
 /** An environment with one webhook at `url`, and the first delivery of one event to it. */
@@ -35,13 +39,22 @@ async function delivery(url: string): Promise<WebhookMessage> {
   const hook = await api("POST", `/environments/${env}/webhooks`, { body: { url } });
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   return {
-    type: "webhook", id: `msg_fail_${Date.now()}_${++seq}`, environment: env, webhook: hook.body.id,
-    body: JSON.stringify({ type: "flag.updated", timestamp: new Date().toISOString(), data: { environment: env, version: 2 } }), attempt: 1,
+    type: "webhook",
+    id: `msg_fail_${Date.now()}_${++seq}`,
+    environment: env,
+    webhook: hook.body.id,
+    body: JSON.stringify({
+      type: "flag.updated",
+      timestamp: new Date().toISOString(),
+      data: { environment: env, version: 2 },
+    }),
+    attempt: 1,
   };
 }
 
 const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
-const count = (s: Seen[], receiver: keyof WebhookReceivers, id?: string) => s.filter((x) => x.receiver === receiver && (id === undefined || x.id === id)).length;
+const count = (s: Seen[], receiver: keyof WebhookReceivers, id?: string) =>
+  s.filter((x) => x.receiver === receiver && (id === undefined || x.id === id)).length;
 
 describe("a failing webhook receiver never replays its neighbours", { timeout: 60_000 }, () => {
   it("TLS failure, reset and redirect in one batch with a healthy receiver: each retried alone, the healthy one delivered once", async () => {
@@ -55,9 +68,16 @@ describe("a failing webhook receiver never replays its neighbours", { timeout: 6
     await E.INSIGHTS_QUEUE!.sendBatch([healthy, tls, reset, redirect].map((body) => ({ body })));
 
     // Every failing one comes back once on its own first retry (5 s later), with the same id.
-    const s = await seenUntil((s) => count(s, "tls") >= tlsBefore + 2 && count(s, "reset", reset.id) >= 2 && count(s, "redirect", redirect.id) >= 2, 40_000);
+    const s = await seenUntil(
+      (s) =>
+        count(s, "tls") >= tlsBefore + 2 && count(s, "reset", reset.id) >= 2 && count(s, "redirect", redirect.id) >= 2,
+      40_000,
+    );
     expect(count(s, "ok", healthy.id)).toBe(1);
-    for (const [receiver, id] of [["reset", reset.id], ["redirect", redirect.id]] as const) {
+    for (const [receiver, id] of [
+      ["reset", reset.id],
+      ["redirect", redirect.id],
+    ] as const) {
       const tries = s.filter((x) => x.receiver === receiver && x.id === id);
       expect(tries.length, receiver).toBe(2);
       expect(tries[1]!.at - tries[0]!.at, receiver).toBeGreaterThanOrEqual(RETRY_DELAYS_SECONDS[0] * 1000 - 500);

@@ -8,7 +8,13 @@ import { describe, expect, it } from "vitest";
 import { signature, webhookHeaders } from "../../src/core/standard-webhooks";
 import { changeEventType } from "../../src/core/webhook-events";
 import { webhookUrlProblem } from "../../src/core/webhook-target";
-import { attemptDelivery, deliverWebhooks, RETRY_DELAYS_SECONDS, type Fetcher, type Send } from "../../src/queue/webhook-delivery";
+import {
+  attemptDelivery,
+  deliverWebhooks,
+  RETRY_DELAYS_SECONDS,
+  type Fetcher,
+  type Send,
+} from "../../src/queue/webhook-delivery";
 import { INSIGHTS_QUEUE, parseQueueMessage, type WebhookMessage } from "../../src/core/wire/queue-messages";
 import type { Env } from "../../src/env";
 import type { EnvironmentStore } from "../../src/store/environment/environment-store";
@@ -19,11 +25,17 @@ import { E } from "../store/helpers";
 const rawStore = (env: string) => E.ENV_STORE.getByName(env) as unknown as DurableObjectStub<EnvironmentStore>;
 
 /** Outbox rows of an environment (what the next flush would queue). */
-const pending = (env: string) => runInDurableObject(rawStore(env), (s: EnvironmentStore) => outbox((s as any).sql, 100));
+const pending = (env: string) =>
+  runInDurableObject(rawStore(env), (s: EnvironmentStore) => outbox((s as any).sql, 100));
 
 describe("Standard Webhooks signing", () => {
   it("matches the spec's published test vector", async () => {
-    const sig = await signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
+    const sig = await signature(
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(sig).toBe("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   });
 
@@ -61,14 +73,18 @@ describe("webhook URLs and event types", () => {
 describe("webhook admin routes", () => {
   it("creates (secret once), lists without the secret, deletes", async () => {
     const env = await createEnv("wh-routes");
-    const created = await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://hooks.example.com/in" } });
+    const created = await api("POST", `/environments/${env}/webhooks`, {
+      body: { url: "https://hooks.example.com/in" },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ url: "https://hooks.example.com/in", events: ["*"] });
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(created.headers.get("cache-control")).toBe("no-store");
     const listed = await api("GET", `/environments/${env}/webhooks`);
     expect(listed.status).toBe(200);
-    expect(listed.body.webhooks).toEqual([{ id: created.body.id, url: "https://hooks.example.com/in", events: ["*"], createdAt: expect.any(String) }]);
+    expect(listed.body.webhooks).toEqual([
+      { id: created.body.id, url: "https://hooks.example.com/in", events: ["*"], createdAt: expect.any(String) },
+    ]);
     expect(JSON.stringify(listed.body)).not.toContain("whsec_");
     expect((await api("DELETE", `/environments/${env}/webhooks/${created.body.id}`)).status).toBe(200);
     expect((await api("DELETE", `/environments/${env}/webhooks/${created.body.id}`)).status).toBe(404);
@@ -99,9 +115,17 @@ describe("webhook admin routes", () => {
     for (const url of ["http://127.0.0.1:9/in", "http://2130706433/in", "https://127.0.0.1:9/in", "http://[::1]/in"]) {
       expect((await api("POST", `/environments/${env}/webhooks`, { body: { url } })).status, url).toBe(201);
     }
-    expect((await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://x.example", events: ["Flag Updated"] } })).status).toBe(400);
+    expect(
+      (
+        await api("POST", `/environments/${env}/webhooks`, {
+          body: { url: "https://x.example", events: ["Flag Updated"] },
+        })
+      ).status,
+    ).toBe(400);
     expect((await api("POST", `/environments/${env}/webhooks`, { body: {} })).status).toBe(400);
-    expect((await api("POST", `/environments/nope-${Date.now()}/webhooks`, { body: { url: "https://x.example" } })).status).toBe(404);
+    expect(
+      (await api("POST", `/environments/nope-${Date.now()}/webhooks`, { body: { url: "https://x.example" } })).status,
+    ).toBe(404);
   });
 });
 
@@ -109,15 +133,25 @@ describe("change events", () => {
   it("every committed version writes one event per subscribed webhook, queued and removed from the outbox", async () => {
     const env = await createEnv("wh-events");
     const all = (await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://a.example/in" } })).body;
-    const segmentsOnly = (await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://b.example/in", events: ["segment.*"] } })).body;
+    const segmentsOnly = (
+      await api("POST", `/environments/${env}/webhooks`, {
+        body: { url: "https://b.example/in", events: ["segment.*"] },
+      })
+    ).body;
     // Capture what the store enqueues instead of letting the queue deliver it.
     const sent: WebhookMessage[] = [];
     await runInDurableObject(rawStore(env), (s: EnvironmentStore) => {
-      (s.webhooks as any).host.queue = () => ({ sendBatch: async (batch: { body: WebhookMessage }[]) => { sent.push(...batch.map((m) => m.body)); } });
+      (s.webhooks as any).host.queue = () => ({
+        sendBatch: async (batch: { body: WebhookMessage }[]) => {
+          sent.push(...batch.map((m) => m.body));
+        },
+      });
     });
     expect((await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f") })).status).toBe(201);
     expect((await api("POST", `/environments/${env}/flags/f/toggle`, { body: { enabled: false } })).status).toBe(200);
-    expect((await api("PUT", `/environments/${env}/segments/s`, { body: { key: "s", included: ["u1"] } })).status).toBe(201);
+    expect((await api("PUT", `/environments/${env}/segments/s`, { body: { key: "s", included: ["u1"] } })).status).toBe(
+      201,
+    );
     expect(await pending(env)).toEqual([]);
 
     const events = sent.map((m) => ({ webhook: m.webhook, event: JSON.parse(m.body) }));
@@ -127,11 +161,22 @@ describe("change events", () => {
     const key = (webhook: string, type: string, version: number) => `${version} ${webhook} ${type}`;
     const v = versionsSent[0]!;
     expect(events.map((e) => key(e.webhook, e.event.type, e.event.data.version)).sort()).toEqual(
-      [key(all.id, "flag.created", v), key(all.id, "flag.toggled", v + 1), key(all.id, "segment.created", v + 2), key(segmentsOnly.id, "segment.created", v + 2)].sort(),
+      [
+        key(all.id, "flag.created", v),
+        key(all.id, "flag.toggled", v + 1),
+        key(all.id, "segment.created", v + 2),
+        key(segmentsOnly.id, "segment.created", v + 2),
+      ].sort(),
     );
     const versions = events.filter((e) => e.webhook === all.id).map((e) => e.event.data.version);
     expect(versions[1]).toBe(versions[0] + 1);
-    expect(events[0].event.data).toEqual({ environment: env, version: versions[0], actor: "bootstrap", operation: "flag.put", target: "f" });
+    expect(events[0].event.data).toEqual({
+      environment: env,
+      version: versions[0],
+      actor: "bootstrap",
+      operation: "flag.put",
+      target: "f",
+    });
     expect(new Set(sent.map((m) => m.id)).size).toBe(sent.length);
     for (const m of sent) expect(parseQueueMessage(m).ok).toBe(true);
   });
@@ -162,16 +207,28 @@ describe("change events", () => {
 describe("delivery", () => {
   async function hookFor(prefix: string) {
     const env = await createEnv(prefix);
-    const hook = (await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://receiver.example/in" } })).body;
+    const hook = (await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://receiver.example/in" } }))
+      .body;
     const message: WebhookMessage = {
-      type: "webhook", id: "msg_test_" + Date.now(), environment: env, webhook: hook.id,
-      body: JSON.stringify({ type: "flag.updated", timestamp: new Date().toISOString(), data: { environment: env, version: 2 } }), attempt: 1,
+      type: "webhook",
+      id: "msg_test_" + Date.now(),
+      environment: env,
+      webhook: hook.id,
+      body: JSON.stringify({
+        type: "flag.updated",
+        timestamp: new Date().toISOString(),
+        data: { environment: env, version: 2 },
+      }),
+      attempt: 1,
     };
     return { env, hook, message };
   }
 
   /** Attempts in this invocation through `fetcher` (the Worker sends through its WebhookSender entrypoint). */
-  const sendWith = (fetcher: Fetcher): Send => (m, target) => attemptDelivery(m, target, fetcher);
+  const sendWith =
+    (fetcher: Fetcher): Send =>
+    (m, target) =>
+      attemptDelivery(m, target, fetcher);
 
   function receiver(statuses: number[]) {
     const seen: { url: string; headers: Record<string, string>; body: string }[] = [];
@@ -184,12 +241,32 @@ describe("delivery", () => {
 
   function item(body: WebhookMessage) {
     const state = { acked: false, retried: undefined as undefined | { delaySeconds?: number } };
-    return { state, item: { body, message: { ack: () => { state.acked = true; }, retry: (o?: { delaySeconds?: number }) => { state.retried = o ?? {}; } } } };
+    return {
+      state,
+      item: {
+        body,
+        message: {
+          ack: () => {
+            state.acked = true;
+          },
+          retry: (o?: { delaySeconds?: number }) => {
+            state.retried = o ?? {};
+          },
+        },
+      },
+    };
   }
 
   /** The Worker env with a producer that records re-sends. */
   function envWithQueue(resent: { body: WebhookMessage; delaySeconds?: number }[]): Env {
-    return { ...E, INSIGHTS_QUEUE: { send: async (body: WebhookMessage, o?: { delaySeconds?: number }) => { resent.push({ body, delaySeconds: o?.delaySeconds }); } } as unknown as Queue };
+    return {
+      ...E,
+      INSIGHTS_QUEUE: {
+        send: async (body: WebhookMessage, o?: { delaySeconds?: number }) => {
+          resent.push({ body, delaySeconds: o?.delaySeconds });
+        },
+      } as unknown as Queue,
+    };
   }
 
   it("posts the body with a valid signature; a 2xx acks it", async () => {
@@ -202,7 +279,9 @@ describe("delivery", () => {
     const h = seen[0]!.headers;
     expect(seen[0]!.body).toBe(message.body);
     expect(h["webhook-id"]).toBe(message.id);
-    expect(h["webhook-signature"]).toBe(await signature(hook.secret, message.id, Number(h["webhook-timestamp"]), message.body));
+    expect(h["webhook-signature"]).toBe(
+      await signature(hook.secret, message.id, Number(h["webhook-timestamp"]), message.body),
+    );
     expect(Math.abs(Number(h["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(30);
   });
 
@@ -215,7 +294,12 @@ describe("delivery", () => {
     for (let attempt = 1; attempt <= RETRY_DELAYS_SECONDS.length + 1; attempt++) {
       const { seen, send } = receiver([500]);
       // Even attempts: the attempt itself rejects (as a call into a failed sender invocation does).
-      const failing: Send = attempt % 2 ? send : async () => { throw new TypeError("connection refused"); };
+      const failing: Send =
+        attempt % 2
+          ? send
+          : async () => {
+              throw new TypeError("connection refused");
+            };
       const { state, item: i } = item(current);
       await deliverWebhooks([i], env, failing);
       expect(state.acked).toBe(true);
@@ -247,30 +331,51 @@ describe("delivery", () => {
 
   it("one batch: each message is acked or re-queued on its own, whatever its attempt did", async () => {
     const deliveries = await Promise.all(["wh-iso-a", "wh-iso-b", "wh-iso-c", "wh-iso-d", "wh-iso-e"].map(hookFor));
-    const [ok, thrown, redirected, errored, ok2] = deliveries.map((d, n) => ({ ...d.message, id: `${d.message.id}_${n}` }));
+    const [ok, thrown, redirected, errored, ok2] = deliveries.map((d, n) => ({
+      ...d.message,
+      id: `${d.message.id}_${n}`,
+    }));
     const attempts = new Map<string, number>();
     const send: Send = async (m, target) => {
       attempts.set(m.id, (attempts.get(m.id) ?? 0) + 1);
       if (m.id === thrown!.id) throw new TypeError("Network connection lost.");
       if (m.id === errored!.id) throw new Error("internal error; reference = x");
-      return attemptDelivery(m, target, async () => new Response(null, { status: m.id === redirected!.id ? 302 : 200 }));
+      return attemptDelivery(
+        m,
+        target,
+        async () => new Response(null, { status: m.id === redirected!.id ? 302 : 200 }),
+      );
     };
     const resent: { body: WebhookMessage; delaySeconds?: number }[] = [];
     const items = [ok, thrown, redirected, errored, ok2].map((m) => item(m!));
-    await deliverWebhooks(items.map((i) => i.item), envWithQueue(resent), send);
+    await deliverWebhooks(
+      items.map((i) => i.item),
+      envWithQueue(resent),
+      send,
+    );
     // Every message settled by itself, exactly once; the queue's own retry (a replay) is never asked for.
     for (const { state } of items) expect(state).toEqual({ acked: true, retried: undefined });
     expect([...attempts.values()]).toEqual([1, 1, 1, 1, 1]);
     expect(resent.map((r) => [r.body.id, r.body.attempt, r.delaySeconds]).sort()).toEqual(
-      [[thrown!.id, 2, RETRY_DELAYS_SECONDS[0]], [redirected!.id, 2, RETRY_DELAYS_SECONDS[0]], [errored!.id, 2, RETRY_DELAYS_SECONDS[0]]].sort(),
+      [
+        [thrown!.id, 2, RETRY_DELAYS_SECONDS[0]],
+        [redirected!.id, 2, RETRY_DELAYS_SECONDS[0]],
+        [errored!.id, 2, RETRY_DELAYS_SECONDS[0]],
+      ].sort(),
     );
   });
 
   it("re-checks the URL at delivery: a stored private or metadata target is refused for good, never sent", async () => {
-    for (const url of ["https://169.254.169.254/latest/meta-data/", "https://[::ffff:a00:1]/", "http://hooks.example.com/"]) {
+    for (const url of [
+      "https://169.254.169.254/latest/meta-data/",
+      "https://[::ffff:a00:1]/",
+      "http://hooks.example.com/",
+    ]) {
       const { env, hook, message } = await hookFor("wh-recheck");
       // A row written before the rule existed (or edited by hand).
-      await runInDurableObject(rawStore(env), (s: EnvironmentStore) => { (s as any).sql.exec("UPDATE webhooks SET url = ? WHERE id = ?", url, hook.id); });
+      await runInDurableObject(rawStore(env), (s: EnvironmentStore) => {
+        (s as any).sql.exec("UPDATE webhooks SET url = ? WHERE id = ?", url, hook.id);
+      });
       const { seen, send } = receiver([]);
       const resent: { body: WebhookMessage; delaySeconds?: number }[] = [];
       const { state, item: i } = item(message);
@@ -284,7 +389,14 @@ describe("delivery", () => {
   it("the Worker's queue() handler routes webhook messages to delivery", async () => {
     const { env, hook } = await hookFor("wh-queue");
     await api("DELETE", `/environments/${env}/webhooks/${hook.id}`);
-    const body: WebhookMessage = { type: "webhook", id: "msg_q1", environment: env, webhook: hook.id, body: "{}", attempt: 1 };
+    const body: WebhookMessage = {
+      type: "webhook",
+      id: "msg_q1",
+      environment: env,
+      webhook: hook.id,
+      body: "{}",
+      attempt: 1,
+    };
     const batch = createMessageBatch(INSIGHTS_QUEUE, [{ id: "m-1", timestamp: new Date(), attempts: 1, body }]);
     const ctx = createExecutionContext();
     const worker = (await import("../../src/index")).default;
@@ -294,6 +406,15 @@ describe("delivery", () => {
 });
 
 it("webhookHeaders carries the three Standard Webhooks headers", async () => {
-  const h = await webhookHeaders("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
-  expect(h).toEqual({ "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330", "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" });
+  const h = await webhookHeaders(
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    1614265330,
+    '{"test": 2432232314}',
+  );
+  expect(h).toEqual({
+    "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    "webhook-timestamp": "1614265330",
+    "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+  });
 });

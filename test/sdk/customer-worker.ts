@@ -35,7 +35,13 @@ async function providerFor(env: Env, sdkKey: string): Promise<Held> {
   let h = held.get(sdkKey);
   if (h) return h;
   // Short intervals, as the test's edge has (0.25 s refresh): a write shows within a test.
-  const provider = new WorkersProvider({ kv: env.FLAGS_KV, sdkKey, refreshMs: 250, usage: { queue: env.INSIGHTS_QUEUE }, usageIntervalMs: 200 });
+  const provider = new WorkersProvider({
+    kv: env.FLAGS_KV,
+    sdkKey,
+    refreshMs: 250,
+    usage: { queue: env.INSIGHTS_QUEUE },
+    usageIntervalMs: 200,
+  });
   const created: Held = { provider, changes: [] };
   h = created;
   held.set(sdkKey, h);
@@ -50,15 +56,30 @@ async function providerFor(env: Env, sdkKey: string): Promise<Held> {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const { sdkKey, flag, defaultValue, context } = (await request.json()) as { sdkKey: string; flag: string; defaultValue: JsonValue; context: EvaluationContext };
+    const { sdkKey, flag, defaultValue, context } = (await request.json()) as {
+      sdkKey: string;
+      flag: string;
+      defaultValue: JsonValue;
+      context: EvaluationContext;
+    };
     const h = await providerFor(env, sdkKey);
     const client = OpenFeature.getClient(sdkKey);
     const details =
-      typeof defaultValue === "boolean" ? await client.getBooleanDetails(flag, defaultValue, context)
-      : typeof defaultValue === "string" ? await client.getStringDetails(flag, defaultValue, context)
-      : typeof defaultValue === "number" ? await client.getNumberDetails(flag, defaultValue, context)
-      : await client.getObjectDetails(flag, defaultValue, context);
+      typeof defaultValue === "boolean"
+        ? await client.getBooleanDetails(flag, defaultValue, context)
+        : typeof defaultValue === "string"
+          ? await client.getStringDetails(flag, defaultValue, context)
+          : typeof defaultValue === "number"
+            ? await client.getNumberDetails(flag, defaultValue, context)
+            : await client.getObjectDetails(flag, defaultValue, context);
     ctx.waitUntil(h.provider.flushUsage());
-    return Response.json({ details, state: h.provider.state, version: h.provider.version, changes: h.changes, initError: h.initError, fetches });
+    return Response.json({
+      details,
+      state: h.provider.state,
+      version: h.provider.version,
+      changes: h.changes,
+      initError: h.initError,
+      fetches,
+    });
   },
 };

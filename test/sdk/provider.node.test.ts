@@ -17,8 +17,14 @@ const open: EdgeflagsProvider[] = [];
 
 function provider(edge: FakeEdge, options: Partial<EdgeflagsProviderOptions> = {}): EdgeflagsProvider {
   const p = new EdgeflagsProvider({
-    baseUrl: FAKE_BASE, sdkKey: KEY, fetch: edge.fetch,
-    retryMinMs: 20, retryMaxMs: 80, pollIntervalMs: 100, usage: false, ...options,
+    baseUrl: FAKE_BASE,
+    sdkKey: KEY,
+    fetch: edge.fetch,
+    retryMinMs: 20,
+    retryMaxMs: 80,
+    pollIntervalMs: 100,
+    usage: false,
+    ...options,
   });
   open.push(p);
   return p;
@@ -27,8 +33,15 @@ function provider(edge: FakeEdge, options: Partial<EdgeflagsProviderOptions> = {
 /** The provider's events, in order, as `EVENT` or `EVENT:flag,flag`. */
 function record(p: EdgeflagsProvider): string[] {
   const seen: string[] = [];
-  for (const e of [ProviderEvents.Ready, ProviderEvents.Stale, ProviderEvents.Error, ProviderEvents.ConfigurationChanged]) {
-    p.events.addHandler(e, (details) => seen.push(details?.flagsChanged ? `${e}:${[...(details.flagsChanged as string[])].sort().join(",")}` : e));
+  for (const e of [
+    ProviderEvents.Ready,
+    ProviderEvents.Stale,
+    ProviderEvents.Error,
+    ProviderEvents.ConfigurationChanged,
+  ]) {
+    p.events.addHandler(e, (details) =>
+      seen.push(details?.flagsChanged ? `${e}:${[...(details.flagsChanged as string[])].sort().join(",")}` : e),
+    );
   }
   return seen;
 }
@@ -43,18 +56,48 @@ describe("EdgeflagsProvider: answers", () => {
       planFlag("pro-only"),
       planFlag("dark", { enabled: false }),
       planFlag("no-default", { defaultVariant: null }),
-      { key: "limit", type: "number", variants: { low: 1, high: 9 }, defaultVariant: "low", enabled: true, clientVisible: false } as never,
+      {
+        key: "limit",
+        type: "number",
+        variants: { low: 1, high: 9 },
+        defaultVariant: "low",
+        enabled: true,
+        clientVisible: false,
+      } as never,
     ]);
     const p = provider(edge);
     await p.initialize();
     expect(await p.resolveBooleanEvaluation("pro-only", false, { targetingKey: "u", plan: "pro" })).toEqual({
-      value: true, variant: "on", reason: "TARGETING_MATCH", flagMetadata: { owner: "team-a" },
+      value: true,
+      variant: "on",
+      reason: "TARGETING_MATCH",
+      flagMetadata: { owner: "team-a" },
     });
-    expect(await p.resolveBooleanEvaluation("pro-only", true, { targetingKey: "u", plan: "free" })).toMatchObject({ value: false, variant: "off", reason: "DEFAULT" });
-    expect(await p.resolveBooleanEvaluation("dark", true, {})).toEqual({ value: true, reason: "DISABLED", flagMetadata: { owner: "team-a" } });
-    expect(await p.resolveBooleanEvaluation("no-default", true, { plan: "free" })).toEqual({ value: true, reason: "DEFAULT", flagMetadata: { owner: "team-a" } });
-    expect(await p.resolveNumberEvaluation("limit", 0, {})).toMatchObject({ value: 1, variant: "low", reason: "STATIC" });
-    expect(await p.resolveStringEvaluation("missing", "d", {})).toMatchObject({ value: "d", reason: "ERROR", errorCode: "FLAG_NOT_FOUND" });
+    expect(await p.resolveBooleanEvaluation("pro-only", true, { targetingKey: "u", plan: "free" })).toMatchObject({
+      value: false,
+      variant: "off",
+      reason: "DEFAULT",
+    });
+    expect(await p.resolveBooleanEvaluation("dark", true, {})).toEqual({
+      value: true,
+      reason: "DISABLED",
+      flagMetadata: { owner: "team-a" },
+    });
+    expect(await p.resolveBooleanEvaluation("no-default", true, { plan: "free" })).toEqual({
+      value: true,
+      reason: "DEFAULT",
+      flagMetadata: { owner: "team-a" },
+    });
+    expect(await p.resolveNumberEvaluation("limit", 0, {})).toMatchObject({
+      value: 1,
+      variant: "low",
+      reason: "STATIC",
+    });
+    expect(await p.resolveStringEvaluation("missing", "d", {})).toMatchObject({
+      value: "d",
+      reason: "ERROR",
+      errorCode: "FLAG_NOT_FOUND",
+    });
   });
 
   it("answers TYPE_MISMATCH with the default through the OpenFeature client, hooks and merged context included", async () => {
@@ -65,22 +108,48 @@ describe("EdgeflagsProvider: answers", () => {
     client.setContext({ plan: "pro" });
     const seen: string[] = [];
     const hook: Hook = {
-      before: (ctx) => { seen.push(`before:${ctx.context.plan}`); return { targetingKey: "from-hook" }; },
-      after: (_, details) => { seen.push(`after:${details.value}`); },
-      error: (_, err) => { seen.push(`error:${(err as { code?: string }).code}`); },
+      before: (ctx) => {
+        seen.push(`before:${ctx.context.plan}`);
+        return { targetingKey: "from-hook" };
+      },
+      after: (_, details) => {
+        seen.push(`after:${details.value}`);
+      },
+      error: (_, err) => {
+        seen.push(`error:${(err as { code?: string }).code}`);
+      },
     };
-    expect(await client.getBooleanDetails("pro-only", false, { targetingKey: "u" }, { hooks: [hook] })).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+    expect(await client.getBooleanDetails("pro-only", false, { targetingKey: "u" }, { hooks: [hook] })).toMatchObject({
+      value: true,
+      reason: "TARGETING_MATCH",
+    });
     const mismatch = await client.getStringDetails("pro-only", "fallback", {}, { hooks: [hook] });
-    expect(mismatch).toMatchObject({ value: "fallback", reason: "ERROR", errorCode: ErrorCode.TYPE_MISMATCH, flagMetadata: { owner: "team-a" } });
+    expect(mismatch).toMatchObject({
+      value: "fallback",
+      reason: "ERROR",
+      errorCode: ErrorCode.TYPE_MISMATCH,
+      flagMetadata: { owner: "team-a" },
+    });
     expect(seen).toEqual(["before:pro", "after:true", "before:pro", "error:TYPE_MISMATCH"]);
     expect(client.providerStatus).toBe(ProviderStatus.READY);
   });
 
   it("treats Date values in the context as the JSON an OFREP provider would send", async () => {
-    const edge = new FakeEdge([planFlag("dated", { rules: [{ when: { attribute: "since", op: "equals", values: ["2026-01-02T03:04:05.000Z"] }, serve: { variant: "on" } }] } as never)]);
+    const edge = new FakeEdge([
+      planFlag("dated", {
+        rules: [
+          {
+            when: { attribute: "since", op: "equals", values: ["2026-01-02T03:04:05.000Z"] },
+            serve: { variant: "on" },
+          },
+        ],
+      } as never),
+    ]);
     const p = provider(edge);
     await p.initialize();
-    expect(await p.resolveBooleanEvaluation("dated", false, { since: new Date("2026-01-02T03:04:05Z") })).toMatchObject({ value: true, variant: "on" });
+    expect(await p.resolveBooleanEvaluation("dated", false, { since: new Date("2026-01-02T03:04:05Z") })).toMatchObject(
+      { value: true, variant: "on" },
+    );
   });
 });
 
@@ -200,7 +269,13 @@ describe("EdgeflagsProvider: cache file", () => {
       const edge = new FakeEdge([planFlag("a", { defaultVariant: "on" })]);
       const first = provider(edge, { cacheFile });
       await first.initialize();
-      await eventually(() => { try { return JSON.parse(readFileSync(cacheFile, "utf8")).snapshot.version === 1; } catch { return false; } }, 2_000);
+      await eventually(() => {
+        try {
+          return JSON.parse(readFileSync(cacheFile, "utf8")).snapshot.version === 1;
+        } catch {
+          return false;
+        }
+      }, 2_000);
       expect(readFileSync(cacheFile, "utf8")).not.toContain(KEY);
       await first.onClose();
 
@@ -209,7 +284,11 @@ describe("EdgeflagsProvider: cache file", () => {
       const events = record(second);
       await second.initialize();
       expect(second.state).toBe("READY");
-      expect(await second.resolveBooleanEvaluation("a", false, {})).toMatchObject({ value: true, variant: "on", reason: "DEFAULT" });
+      expect(await second.resolveBooleanEvaluation("a", false, {})).toMatchObject({
+        value: true,
+        variant: "on",
+        reason: "DEFAULT",
+      });
       // Back online with the same version: a 304, nothing changes; a later publish is served.
       edge.up = true;
       await eventually(() => edge.openStreams === 1, 2_000);
@@ -219,7 +298,14 @@ describe("EdgeflagsProvider: cache file", () => {
 
       // Another key's provider ignores the file.
       edge.up = false;
-      const other = new EdgeflagsProvider({ baseUrl: FAKE_BASE, sdkKey: "efs_" + "o".repeat(43), fetch: edge.fetch, cacheFile, usage: false, retryMinMs: 20 });
+      const other = new EdgeflagsProvider({
+        baseUrl: FAKE_BASE,
+        sdkKey: "efs_" + "o".repeat(43),
+        fetch: edge.fetch,
+        cacheFile,
+        usage: false,
+        retryMinMs: 20,
+      });
       open.push(other);
       await expect(other.initialize()).rejects.toThrow();
     } finally {
@@ -240,11 +326,19 @@ describe("EdgeflagsProvider: usage", () => {
     await p.resolveStringEvaluation("a", "x", {}); // type mismatch: the default answered, not counted
     await p.resolveBooleanEvaluation("missing", false, {});
     // The window closes, the send fails (503) and is retried after a backoff; then it gets through.
-    await eventually(() => edge.usage.length === 0 && (p as unknown as { usage: { stats(): { pending: number } } }).usage.stats().pending === 1, 2_000);
+    await eventually(
+      () =>
+        edge.usage.length === 0 &&
+        (p as unknown as { usage: { stats(): { pending: number } } }).usage.stats().pending === 1,
+      2_000,
+    );
     edge.usageStatus = 202;
     await eventually(() => edge.usage.length === 1, 5_000);
     const [batch] = edge.usage;
-    expect(batch!.evaluations.sort()).toEqual([["a", "off", "DEFAULT", 1], ["a", "on", "TARGETING_MATCH", 5]]);
+    expect(batch!.evaluations.sort()).toEqual([
+      ["a", "off", "DEFAULT", 1],
+      ["a", "on", "TARGETING_MATCH", 5],
+    ]);
     expect(batch!.id).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
   });
 });

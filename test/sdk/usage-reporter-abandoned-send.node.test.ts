@@ -9,7 +9,13 @@ import type { EvaluationResult } from "../../src/core/evaluation-types";
 import type { UsageBatch } from "../../src/core/wire/usage-batch";
 import { UsageReporter, type SendOutcome } from "../../src/sdk/usage-reporter";
 
-const result = (variant: string): EvaluationResult => ({ key: "banner", variant, value: variant === "on", reason: "STATIC", metadata: {} });
+const result = (variant: string): EvaluationResult => ({
+  key: "banner",
+  variant,
+  value: variant === "on",
+  reason: "STATIC",
+  metadata: {},
+});
 const on = result("on");
 const off = result("off");
 

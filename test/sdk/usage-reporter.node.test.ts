@@ -22,7 +22,8 @@ function recorder(outcomes: SendOutcome[] = []) {
   return { attempts, send };
 }
 
-const total = (batches: UsageBatch[]) => batches.reduce((s, b) => s + b.evaluations.reduce((n, r) => n + r[3], 0) + (b.lost ?? 0), 0);
+const total = (batches: UsageBatch[]) =>
+  batches.reduce((s, b) => s + b.evaluations.reduce((n, r) => n + r[3], 0) + (b.lost ?? 0), 0);
 
 describe("UsageReporter", () => {
   it("sends nothing per evaluation: one batch per window, rows summed per flag, variant and reason", async () => {
@@ -36,7 +37,10 @@ describe("UsageReporter", () => {
     reporter.count(result("a", "off", "DEFAULT"));
     expect(attempts).toHaveLength(0);
     await eventually(() => attempts.length === 1, 2_000);
-    expect(attempts[0]!.evaluations.sort()).toEqual([["a", "off", "DEFAULT", 1], ["a", "on", "STATIC", 1_001]]);
+    expect(attempts[0]!.evaluations.sort()).toEqual([
+      ["a", "off", "DEFAULT", 1],
+      ["a", "on", "STATIC", 1_001],
+    ]);
     expect(reporter.stats()).toMatchObject({ keys: 0, pending: 0 });
   });
 
@@ -70,7 +74,13 @@ describe("UsageReporter", () => {
 
   it("bounds distinct counters and unsent batches, reporting what it dropped as lost", async () => {
     const { attempts, send } = recorder(Array(50).fill("retry"));
-    const reporter = new UsageReporter({ send, intervalMs: 60_000, maxKeys: 3, maxPending: 2, retry: { minMs: 60_000, maxMs: 60_000 } });
+    const reporter = new UsageReporter({
+      send,
+      intervalMs: 60_000,
+      maxKeys: 3,
+      maxPending: 2,
+      retry: { minMs: 60_000, maxMs: 60_000 },
+    });
     const a = result("a");
     reporter.count(a);
     for (const k of ["b", "c", "d", "e"]) reporter.count(result(k));

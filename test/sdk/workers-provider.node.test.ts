@@ -17,13 +17,29 @@ const SERVER_KEY = "efs_" + "s".repeat(43);
 const CLIENT_KEY = "efc_" + "c".repeat(43);
 
 const banner = (rules: Flag["rules"] = []): Flag => ({
-  key: "banner", type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", enabled: true, clientVisible: false, rules, fallthrough: { variant: "off" },
+  key: "banner",
+  type: "boolean",
+  variants: { on: true, off: false },
+  defaultVariant: "off",
+  enabled: true,
+  clientVisible: false,
+  rules,
+  fallthrough: { variant: "off" },
 });
 const theme: Flag = {
-  key: "theme", type: "string", variants: { light: "light", dark: "dark" }, defaultVariant: "light", enabled: true, clientVisible: false, rules: [], fallthrough: { variant: "light" },
+  key: "theme",
+  type: "string",
+  variants: { light: "light", dark: "dark" },
+  defaultVariant: "light",
+  enabled: true,
+  clientVisible: false,
+  rules: [],
+  fallthrough: { variant: "light" },
 };
 const doc = (...flags: Flag[]): EnvironmentDoc => ({ flags, segments: [] }) as EnvironmentDoc;
-const staffRule: Flag["rules"] = [{ when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } }];
+const staffRule: Flag["rules"] = [
+  { when: { attribute: "email", op: "endsWith", values: ["@example.com"] }, serve: { variant: "on" } },
+];
 
 /**
  * A KV namespace in memory that counts reads and can be made to fail. `get` takes one key or, as
@@ -37,7 +53,10 @@ class FakeKv {
   failing = false;
   get(key: string, options: { type: "text"; cacheTtl?: number }): Promise<string | null>;
   get(keys: string[], options: { type: "text"; cacheTtl?: number }): Promise<Map<string, string | null>>;
-  async get(key: string | string[], _options: { type: "text"; cacheTtl?: number }): Promise<string | null | Map<string, string | null>> {
+  async get(
+    key: string | string[],
+    _options: { type: "text"; cacheTtl?: number },
+  ): Promise<string | null | Map<string, string | null>> {
     this.reads++;
     this.calls.push(typeof key === "string" ? 1 : key.length);
     if (this.failing) throw new Error("KV unavailable");
@@ -61,7 +80,13 @@ async function setup(options: { refreshMs?: number } = {}) {
   await putSnapshot(kv, "prod", 1, doc(banner(staffRule), theme));
   const sent: UsageMessage[] = [];
   const queue = { send: async (body: unknown) => void sent.push(body as UsageMessage) };
-  const provider = new WorkersProvider({ kv, sdkKey: SERVER_KEY, refreshMs: options.refreshMs ?? 60_000, usage: { queue }, usageIntervalMs: 0 });
+  const provider = new WorkersProvider({
+    kv,
+    sdkKey: SERVER_KEY,
+    refreshMs: options.refreshMs ?? 60_000,
+    usage: { queue },
+    usageIntervalMs: 0,
+  });
   return { kv, provider, sent };
 }
 
@@ -73,11 +98,27 @@ describe("WorkersProvider", () => {
     await provider.initialize();
     expect(provider.state).toBe("READY");
     expect(provider.version).toBe(1);
-    expect(await provider.resolveBooleanEvaluation("banner", false, { targetingKey: "a", email: "a@example.com" })).toMatchObject({ value: true, variant: "on", reason: "TARGETING_MATCH" });
-    expect(await provider.resolveBooleanEvaluation("banner", true, { targetingKey: "b", email: "b@other.org" })).toMatchObject({ value: false, variant: "off", reason: "DEFAULT" });
-    expect(await provider.resolveStringEvaluation("theme", "x", {})).toMatchObject({ value: "light", variant: "light", reason: "STATIC" });
-    expect(await provider.resolveStringEvaluation("banner", "x", {})).toMatchObject({ value: "x", reason: "ERROR", errorCode: "TYPE_MISMATCH" });
-    expect(await provider.resolveBooleanEvaluation("missing", true, {})).toMatchObject({ value: true, reason: "ERROR", errorCode: "FLAG_NOT_FOUND" });
+    expect(
+      await provider.resolveBooleanEvaluation("banner", false, { targetingKey: "a", email: "a@example.com" }),
+    ).toMatchObject({ value: true, variant: "on", reason: "TARGETING_MATCH" });
+    expect(
+      await provider.resolveBooleanEvaluation("banner", true, { targetingKey: "b", email: "b@other.org" }),
+    ).toMatchObject({ value: false, variant: "off", reason: "DEFAULT" });
+    expect(await provider.resolveStringEvaluation("theme", "x", {})).toMatchObject({
+      value: "light",
+      variant: "light",
+      reason: "STATIC",
+    });
+    expect(await provider.resolveStringEvaluation("banner", "x", {})).toMatchObject({
+      value: "x",
+      reason: "ERROR",
+      errorCode: "TYPE_MISMATCH",
+    });
+    expect(await provider.resolveBooleanEvaluation("missing", true, {})).toMatchObject({
+      value: true,
+      reason: "ERROR",
+      errorCode: "FLAG_NOT_FOUND",
+    });
   });
 
   it("reads KV only when the refresh interval has passed, never per evaluation", async () => {
@@ -112,11 +153,16 @@ describe("WorkersProvider", () => {
     provider.events.addHandler(ProviderEvents.Ready, () => events.push("ready"));
     kv.failing = true;
     await sleep(20);
-    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({
+      value: true,
+      reason: "TARGETING_MATCH",
+    });
     expect(provider.state).toBe("STALE");
     kv.failing = false;
     await sleep(20);
-    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({ value: true });
+    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({
+      value: true,
+    });
     expect(provider.state).toBe("READY");
     expect(events).toEqual(["stale", "ready"]);
   });
@@ -124,15 +170,22 @@ describe("WorkersProvider", () => {
   it("refuses to start with a client key, an unknown key, or KV down; an unpublished environment has no flags", async () => {
     const { kv } = await setup();
     await expect(new WorkersProvider({ kv, sdkKey: CLIENT_KEY }).initialize()).rejects.toThrow(/client SDK key/);
-    await expect(new WorkersProvider({ kv, sdkKey: "efs_" + "u".repeat(43) }).initialize()).rejects.toThrow(/unknown SDK key/);
+    await expect(new WorkersProvider({ kv, sdkKey: "efs_" + "u".repeat(43) }).initialize()).rejects.toThrow(
+      /unknown SDK key/,
+    );
     kv.failing = true;
-    await expect(new WorkersProvider({ kv, sdkKey: SERVER_KEY }).initialize()).rejects.toThrow(/flag storage unavailable/);
+    await expect(new WorkersProvider({ kv, sdkKey: SERVER_KEY }).initialize()).rejects.toThrow(
+      /flag storage unavailable/,
+    );
     kv.failing = false;
     const other = "efs_" + "o".repeat(43);
     await putKey(kv, other, { id: "k3", kind: "server", environment: "empty", revoked: false });
     const empty = new WorkersProvider({ kv, sdkKey: other });
     await empty.initialize();
-    expect(await empty.resolveBooleanEvaluation("banner", true, {})).toMatchObject({ value: true, errorCode: "FLAG_NOT_FOUND" });
+    expect(await empty.resolveBooleanEvaluation("banner", true, {})).toMatchObject({
+      value: true,
+      errorCode: "FLAG_NOT_FOUND",
+    });
     expect(() => new WorkersProvider({ kv: undefined as never, sdkKey: SERVER_KEY })).toThrow(/KV namespace binding/);
   });
 
@@ -143,7 +196,11 @@ describe("WorkersProvider", () => {
     provider.events.addHandler(ProviderEvents.Error, (d) => errors.push(d?.message));
     await putKey(kv, SERVER_KEY, { id: "k1", kind: "server", environment: "prod", revoked: true });
     await sleep(20);
-    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({ value: false, reason: "ERROR", errorCode: "GENERAL" });
+    expect(await provider.resolveBooleanEvaluation("banner", false, { email: "a@example.com" })).toMatchObject({
+      value: false,
+      reason: "ERROR",
+      errorCode: "GENERAL",
+    });
     expect(provider.state).toBe("ERROR");
     expect(errors).toEqual([expect.stringContaining("revoked")]);
   });
@@ -151,21 +208,36 @@ describe("WorkersProvider", () => {
   it("queues usage as the usage route would: per flag, variant and reason, as the key's kind, once per window", async () => {
     const { provider, sent } = await setup();
     await provider.initialize();
-    for (const email of ["a@example.com", "b@example.com", "c@other.org"]) await provider.resolveBooleanEvaluation("banner", false, { email });
+    for (const email of ["a@example.com", "b@example.com", "c@other.org"])
+      await provider.resolveBooleanEvaluation("banner", false, { email });
     await provider.resolveStringEvaluation("banner", "x", {}); // a type mismatch serves no value: not counted
     await provider.resolveBooleanEvaluation("missing", false, {}); // nor does an unknown flag
     await provider.flushUsage();
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ type: "usage", environment: "prod", id: expect.stringMatching(/^sdk-k1-/), requests: [] });
-    expect(sent[0]!.evaluations.sort()).toEqual([["banner", "off", "DEFAULT", "server", 1], ["banner", "on", "TARGETING_MATCH", "server", 2]]);
+    expect(sent[0]).toMatchObject({
+      type: "usage",
+      environment: "prod",
+      id: expect.stringMatching(/^sdk-k1-/),
+      requests: [],
+    });
+    expect(sent[0]!.evaluations.sort()).toEqual([
+      ["banner", "off", "DEFAULT", "server", 1],
+      ["banner", "on", "TARGETING_MATCH", "server", 2],
+    ]);
     await provider.flushUsage(); // nothing counted since: nothing sent
     expect(sent).toHaveLength(1);
   });
 });
 
 describe("WorkersProvider over a many-chunk snapshot", () => {
-  const flag = (i: number, variant = "light"): Flag => ({ ...theme, key: `f${i}`, defaultVariant: variant, fallthrough: { variant } });
-  const many = (n: number, changed = -1) => doc(...Array.from({ length: n }, (_, i) => flag(i, i === changed ? "dark" : "light")));
+  const flag = (i: number, variant = "light"): Flag => ({
+    ...theme,
+    key: `f${i}`,
+    defaultVariant: variant,
+    fallthrough: { variant },
+  });
+  const many = (n: number, changed = -1) =>
+    doc(...Array.from({ length: n }, (_, i) => flag(i, i === changed ? "dark" : "light")));
   const chunkCount = (kv: FakeKv) => [...kv.data.keys()].filter((k) => k.startsWith("chunk:")).length;
 
   it("reads a cold snapshot's chunks in bulk reads of at most 100 keys, a few KV operations in all", async () => {
@@ -180,7 +252,11 @@ describe("WorkersProvider over a many-chunk snapshot", () => {
     // The key record, the pointer, the root, then the chunks 100 at a time.
     expect(kv.calls.length).toBe(3 + Math.ceil(chunks / 100));
     expect(kv.calls.slice(3).reduce((a, b) => a + b, 0)).toBe(chunks);
-    expect(await provider.resolveStringEvaluation("f4321", "x", {})).toMatchObject({ value: "light", variant: "light", reason: "STATIC" });
+    expect(await provider.resolveStringEvaluation("f4321", "x", {})).toMatchObject({
+      value: "light",
+      variant: "light",
+      reason: "STATIC",
+    });
   });
 
   it("after a one-flag change reads the root and the one changed chunk, not the environment", async () => {

@@ -12,17 +12,27 @@ import { E, boolFlag, must, newStore, rawStub, type StoreStub } from "./helpers"
 /** Alert evaluations (which a commit asks for) would need the alarm too and hide what is tested. */
 async function quiet(stub: StoreStub): Promise<void> {
   await runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
-    must(store.alerts.setSettings({ alerts: { "error-rate": { enabled: false }, "stale-answers": { enabled: false }, "publish-lag": { enabled: false }, "flag-stale": { enabled: false } } }));
+    must(
+      store.alerts.setSettings({
+        alerts: {
+          "error-rate": { enabled: false },
+          "stale-answers": { enabled: false },
+          "publish-lag": { enabled: false },
+          "flag-stale": { enabled: false },
+        },
+      }),
+    );
   });
   await runDurableObjectAlarm(rawStub(stub)); // the evaluation that settings change asked for, and the publish backstop
 }
 
 /** Deletes the stored alarm, starts a fresh instance over the same state and answers the alarm it sets. */
-const restart = (stub: StoreStub) => runInDurableObject(rawStub(stub), async (_store: EnvironmentStore, state) => {
-  await state.storage.deleteAlarm();
-  new EnvironmentStore(state, E);
-  return eventually(async () => (await state.storage.getAlarm()) ?? false, 5_000);
-});
+const restart = (stub: StoreStub) =>
+  runInDurableObject(rawStub(stub), async (_store: EnvironmentStore, state) => {
+    await state.storage.deleteAlarm();
+    new EnvironmentStore(state, E);
+    return eventually(async () => (await state.storage.getAlarm()) ?? false, 5_000);
+  });
 
 describe("a lost alarm is set again by a fresh instance", () => {
   it("for superseded snapshots still to delete", async () => {

@@ -28,7 +28,9 @@ async function instrument(env: string, t: number) {
   await runInDurableObject(rawStore(env), (s: EnvironmentStore) => {
     s.insights.now = () => clock.t;
     (s.webhooks as any).host.queue = () => ({
-      sendBatch: async (batch: { body: WebhookMessage }[]) => { for (const m of batch) sent.push(JSON.parse(m.body.body)); },
+      sendBatch: async (batch: { body: WebhookMessage }[]) => {
+        for (const m of batch) sent.push(JSON.parse(m.body.body));
+      },
     });
   });
   return { clock, sent };
@@ -36,16 +38,27 @@ async function instrument(env: string, t: number) {
 
 async function traffic(env: string, at: number, ok: number, errors: number) {
   const body: UsageMessage = {
-    type: "usage", id: `al-${Date.now()}-${++seq}`, environment: env, at, evaluations: [],
-    requests: [["single", "2xx", ok], ["single", "5xx", errors]], rateLimited: 0, stale: 0,
-    cache: { memory: 0, cache: 0, miss: 0 }, lost: { evaluations: 0, requests: 0 },
+    type: "usage",
+    id: `al-${Date.now()}-${++seq}`,
+    environment: env,
+    at,
+    evaluations: [],
+    requests: [
+      ["single", "2xx", ok],
+      ["single", "5xx", errors],
+    ],
+    rateLimited: 0,
+    stale: 0,
+    cache: { memory: 0, cache: 0, miss: 0 },
+    lost: { evaluations: 0, requests: 0 },
   };
   const batch = createMessageBatch(INSIGHTS_QUEUE, [{ id: body.id, timestamp: new Date(), attempts: 1, body }]);
   await worker.queue(batch as MessageBatch<unknown>, E as Env);
 }
 
 const alarm = (env: string) => runInDurableObject(rawStore(env), (s: EnvironmentStore) => s.alarm());
-const pending = (env: string) => runInDurableObject(rawStore(env), (s: EnvironmentStore) => outbox((s as any).sql, 100));
+const pending = (env: string) =>
+  runInDurableObject(rawStore(env), (s: EnvironmentStore) => outbox((s as any).sql, 100));
 const types = (sent: { type: string; data: Record<string, unknown> }[]) => sent.map((e) => `${e.type} ${e.data.id}`);
 
 /** Waits (bounded) until the captured events are `expected`; an alarm that fires by itself may have sent them first. */
@@ -55,18 +68,26 @@ async function sentExactly(sent: { type: string; data: Record<string, unknown> }
 
 /** The same, in any order (one evaluation's events leave the outbox in no promised order). */
 async function sentAll(sent: { type: string; data: Record<string, unknown> }[], expected: string[]) {
-  await vi.waitFor(() => expect([...types(sent)].sort()).toEqual([...expected].sort()), { timeout: 10_000, interval: 50 });
+  await vi.waitFor(() => expect([...types(sent)].sort()).toEqual([...expected].sort()), {
+    timeout: 10_000,
+    interval: 50,
+  });
 }
-const event = (sent: { type: string; data: Record<string, unknown> }[], type: string, id: string) => sent.find((e) => e.type === type && e.data.id === id)!;
+const event = (sent: { type: string; data: Record<string, unknown> }[], type: string, id: string) =>
+  sent.find((e) => e.type === type && e.data.id === id)!;
 
 describe("alerts evaluated by the environment's alarm", () => {
   it("one alert.fired and one alert.resolved per transition; quiet while firing; a restart does not re-fire", async () => {
     const env = await createEnv("al-rate");
-    const hook = await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://hooks.example/in", events: ["alert.*"] } });
+    const hook = await api("POST", `/environments/${env}/webhooks`, {
+      body: { url: "https://hooks.example/in", events: ["alert.*"] },
+    });
     expect(hook.status).toBe(201);
     const T = Date.now();
     const { clock, sent } = await instrument(env, T);
-    const settings = await api("PUT", `/environments/${env}/alerts/settings`, { body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1 } });
+    const settings = await api("PUT", `/environments/${env}/alerts/settings`, {
+      body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1 },
+    });
     expect(settings.status).toBe(200);
 
     // 5 of 20 requests failed: 25% against a 1% threshold.
@@ -74,7 +95,15 @@ describe("alerts evaluated by the environment's alarm", () => {
     clock.t = T + 1000;
     await alarm(env);
     await sentExactly(sent, ["alert.fired error-rate"]);
-    expect(sent[0]!.data).toMatchObject({ environment: env, kind: "error-rate", value: 25, threshold: 1, unit: "percent", windowSeconds: 120, requests: 20 });
+    expect(sent[0]!.data).toMatchObject({
+      environment: env,
+      kind: "error-rate",
+      value: 25,
+      threshold: 1,
+      unit: "percent",
+      windowSeconds: 120,
+      requests: 20,
+    });
     // The stored alarm may have run by itself at T (the settings made an evaluation due at once) before ours at T + 1 s.
     const firedAt = sent[0]!.data.since as string;
     expect([T, T + 1000].map((t) => new Date(t).toISOString())).toContain(firedAt);
@@ -98,14 +127,25 @@ describe("alerts evaluated by the environment's alarm", () => {
 
     const listed = await api("GET", `/environments/${env}/alerts`);
     expect(listed.status).toBe(200);
-    expect(listed.body.alerts.find((a: any) => a.id === "error-rate")).toMatchObject({ firing: true, since: firedAt, value: 28.571, requests: 35 });
+    expect(listed.body.alerts.find((a: any) => a.id === "error-rate")).toMatchObject({
+      firing: true,
+      since: firedAt,
+      value: 28.571,
+      requests: 35,
+    });
 
     // Traffic keeps arriving but the window falls under the floor: the alert resolves, once.
     clock.t = T + 3 * MIN;
     await traffic(env, T + 3 * MIN, 3, 0);
     await alarm(env);
     await sentExactly(sent, ["alert.fired error-rate", "alert.resolved error-rate"]);
-    expect(sent[1]!.data).toMatchObject({ id: "error-rate", value: null, requests: 3, since: firedAt, resolvedAt: new Date(T + 3 * MIN).toISOString() });
+    expect(sent[1]!.data).toMatchObject({
+      id: "error-rate",
+      value: null,
+      requests: 3,
+      since: firedAt,
+      resolvedAt: new Date(T + 3 * MIN).toISOString(),
+    });
     clock.t = T + 6 * MIN;
     await alarm(env);
     expect(types(sent)).toHaveLength(2);
@@ -118,10 +158,14 @@ describe("alerts evaluated by the environment's alarm", () => {
 
   it("a firing error-rate whose usage data stops is not resolved: no-data, visible; data back, judged on real figures", async () => {
     const env = await createEnv("al-nodata");
-    await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://hooks.example/in", events: ["alert.*"] } });
+    await api("POST", `/environments/${env}/webhooks`, {
+      body: { url: "https://hooks.example/in", events: ["alert.*"] },
+    });
     const T = Date.now();
     const { clock, sent } = await instrument(env, T);
-    await api("PUT", `/environments/${env}/alerts/settings`, { body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1, pausePlansOnErrorRate: false } });
+    await api("PUT", `/environments/${env}/alerts/settings`, {
+      body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1, pausePlansOnErrorRate: false },
+    });
     await traffic(env, T, 15, 5);
     clock.t = T + 1000;
     await alarm(env);
@@ -133,12 +177,19 @@ describe("alerts evaluated by the environment's alarm", () => {
     await alarm(env);
     await sentAll(sent, ["alert.fired error-rate", "alert.no_data error-rate", "alert.no_data stale-answers"]);
     expect(event(sent, "alert.no_data", "error-rate").data).toMatchObject({
-      id: "error-rate", firing: true, since: firedAt, noDataSince: new Date(T + 3 * MIN).toISOString(), lastDataAt: new Date(T).toISOString(),
+      id: "error-rate",
+      firing: true,
+      since: firedAt,
+      noDataSince: new Date(T + 3 * MIN).toISOString(),
+      lastDataAt: new Date(T).toISOString(),
     });
     const silent = await api("GET", `/environments/${env}/alerts`);
     expect(silent.body.lastDataAt).toBe(new Date(T).toISOString());
     expect(silent.body.alerts.find((a: any) => a.id === "error-rate")).toMatchObject({
-      state: "no-data", firing: true, since: firedAt, noDataSince: new Date(T + 3 * MIN).toISOString(),
+      state: "no-data",
+      firing: true,
+      since: firedAt,
+      noDataSince: new Date(T + 3 * MIN).toISOString(),
     });
     // Still nothing: quiet, and still not resolved.
     clock.t = T + 4 * MIN;
@@ -151,7 +202,11 @@ describe("alerts evaluated by the environment's alarm", () => {
     clock.t = T + 5 * MIN + 1000;
     await alarm(env);
     await sentAll(sent, [
-      "alert.fired error-rate", "alert.no_data error-rate", "alert.no_data stale-answers", "alert.data_resumed error-rate", "alert.data_resumed stale-answers",
+      "alert.fired error-rate",
+      "alert.no_data error-rate",
+      "alert.no_data stale-answers",
+      "alert.data_resumed error-rate",
+      "alert.data_resumed stale-answers",
     ]);
     const back = (await api("GET", `/environments/${env}/alerts`)).body.alerts.find((a: any) => a.id === "error-rate");
     expect(back).toMatchObject({ state: "firing", firing: true, since: firedAt, value: 50 });
@@ -162,32 +217,56 @@ describe("alerts evaluated by the environment's alarm", () => {
     await traffic(env, T + 8 * MIN, 100, 0);
     clock.t = T + 8 * MIN + 1000;
     await alarm(env);
-    await vi.waitFor(() => expect(types(sent).slice(5)).toEqual(["alert.resolved error-rate"]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(types(sent).slice(5)).toEqual(["alert.resolved error-rate"]), {
+      timeout: 10_000,
+      interval: 50,
+    });
     expect(event(sent, "alert.resolved", "error-rate").data).toMatchObject({ value: 0, since: firedAt });
   });
 
   it("a firing 5xx-rate alert pauses running release plans", async () => {
     const env = await createEnv("al-plans");
     await api("PUT", `/environments/${env}/flags/f`, { body: boolFlag("f") });
-    const plan = await api("PUT", `/environments/${env}/flags/f/plan`, { body: { variant: "on", steps: [{ percent: 10, waitSeconds: 3600 }, { percent: 100, waitSeconds: 0 }] } });
+    const plan = await api("PUT", `/environments/${env}/flags/f/plan`, {
+      body: {
+        variant: "on",
+        steps: [
+          { percent: 10, waitSeconds: 3600 },
+          { percent: 100, waitSeconds: 0 },
+        ],
+      },
+    });
     expect(plan.body.status).toBe("running");
     const T = Date.now();
     const { clock } = await instrument(env, T);
-    await api("PUT", `/environments/${env}/alerts/settings`, { body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1 } });
+    await api("PUT", `/environments/${env}/alerts/settings`, {
+      body: { windowMinutes: 2, minRequests: 10, evaluateEverySeconds: 1 },
+    });
     await traffic(env, T, 0, 50);
     clock.t = T + 1000;
     await alarm(env);
-    await vi.waitFor(async () => expect((await api("GET", `/environments/${env}/flags/f/plan`)).body.status).toBe("paused"), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(
+      async () => expect((await api("GET", `/environments/${env}/flags/f/plan`)).body.status).toBe("paused"),
+      { timeout: 10_000, interval: 50 },
+    );
     const history = (await api("GET", `/environments/${env}/history`)).body.entries;
-    expect(history.find((e: any) => e.operation === "plan.pause")).toMatchObject({ actor: "alert:error-rate", target: "f", diff: { reason: expect.stringContaining("error-rate") } });
+    expect(history.find((e: any) => e.operation === "plan.pause")).toMatchObject({
+      actor: "alert:error-rate",
+      target: "f",
+      diff: { reason: expect.stringContaining("error-rate") },
+    });
   });
 
   it("flag-stale fires per flag key when it turns stale and resolves when the flag is deleted", async () => {
     const env = await createEnv("al-stale");
-    await api("POST", `/environments/${env}/webhooks`, { body: { url: "https://hooks.example/in", events: ["alert.fired", "alert.resolved"] } });
+    await api("POST", `/environments/${env}/webhooks`, {
+      body: { url: "https://hooks.example/in", events: ["alert.fired", "alert.resolved"] },
+    });
     await api("PUT", `/environments/${env}/flags/old`, { body: boolFlag("old") });
     await api("PUT", `/environments/${env}/flags/ks`, { body: boolFlag("ks", { kind: "kill-switch" }) });
-    await api("PUT", `/environments/${env}/lifecycle`, { body: { statusWindowDays: 2 * SECOND_IN_DAYS, lifetimeDays: { release: 5 * SECOND_IN_DAYS } } });
+    await api("PUT", `/environments/${env}/lifecycle`, {
+      body: { statusWindowDays: 2 * SECOND_IN_DAYS, lifetimeDays: { release: 5 * SECOND_IN_DAYS } },
+    });
     const T = Date.now();
     const { clock, sent } = await instrument(env, T);
     await api("PUT", `/environments/${env}/alerts/settings`, { body: { evaluateEverySeconds: 1 } });

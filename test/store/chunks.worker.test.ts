@@ -17,11 +17,17 @@ async function chunksInKv(name: string): Promise<string[]> {
   return listed.keys.map((k) => k.name.slice(`chunk:${name}:`.length)).sort();
 }
 
-const graceOff = (stub: StoreStub) => runInDurableObject(rawStub(stub), (store: EnvironmentStore) => { store.snapshots.graceMs = 0; });
+const graceOff = (stub: StoreStub) =>
+  runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
+    store.snapshots.graceMs = 0;
+  });
 
 /** Runs the alarm until `check` holds (it may also fire on its own). */
 const alarmUntil = (stub: StoreStub, check: () => Promise<boolean>) =>
-  eventually(async () => { await runDurableObjectAlarm(rawStub(stub)); return check(); }, 10_000);
+  eventually(async () => {
+    await runDurableObjectAlarm(rawStub(stub));
+    return check();
+  }, 10_000);
 
 describe("chunk garbage collection", () => {
   it("keeps every chunk a root in KV names; deletes the rest once their roots are gone", async () => {
@@ -42,14 +48,17 @@ describe("chunk garbage collection", () => {
     await alarmUntil(stub, async () => (await chunksInKv(name)).length === 2);
     // What is left is exactly what the current root names, and it reads back whole.
     expect(await chunksInKv(name)).toEqual(current);
-    expect(await readSnapshot(name, last)).toMatchObject({ doc: { flags: [{ key: "a" }, { key: "b" }, { key: "c" }] } });
+    expect(await readSnapshot(name, last)).toMatchObject({
+      doc: { flags: [{ key: "a" }, { key: "b" }, { key: "c" }] },
+    });
     expect(await query(stub, `SELECT id FROM chunks`)).toHaveLength(2);
   });
 
   it("a chunk named again (a change undone) is kept, or put back after it was deleted", async () => {
     const { name, stub } = await newStore("chunk-revive");
     must(await stub.putFlag(boolFlag("x"), "t"));
-    const named = async (version: number) => readRoot((await E.FLAGS_KV.get(kvKey.snapshot(name, version), "text"))!)!.chunkIds;
+    const named = async (version: number) =>
+      readRoot((await E.FLAGS_KV.get(kvKey.snapshot(name, version), "text"))!)!.chunkIds;
     const on = await named(must(await stub.info()).version);
     must(await stub.setFlagEnabled("x", false, "t"));
     await graceOff(stub);
@@ -71,7 +80,11 @@ describe("writes answer at commit", () => {
     must(await stub.putFlag(boolFlag("f", { enabled: true, defaultVariant: "off" }), "t"));
     const key = must(await stub.mintKey("server", "t")).key;
     const evaluate = async () => {
-      const r = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags/f", { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: "{\"context\":{}}" });
+      const r = await SELF.fetch("http://edge.test/ofrep/v1/evaluate/flags/f", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        body: '{"context":{}}',
+      });
       return (await r.json()) as { value?: unknown };
     };
     await eventually(async () => (await evaluate()).value === false, 5_000);
@@ -81,7 +94,10 @@ describe("writes answer at commit", () => {
     const answeredAt = Date.now();
     // Answered: its root and chunks are in KV, its pointer not yet.
     expect((await readPointer(name))!.version).toBeLessThan(put.version);
-    expect(await readSnapshot(name, put.version)).toMatchObject({ version: put.version, doc: { flags: [{ key: "f", defaultVariant: "on" }] } });
+    expect(await readSnapshot(name, put.version)).toMatchObject({
+      version: put.version,
+      doc: { flags: [{ key: "f", defaultVariant: "on" }] },
+    });
     expect(answeredAt - started).toBeLessThan(600);
     // Served by the local edge within the local second (pointer slot, then the 0.25 s refresh).
     await eventually(async () => (await evaluate()).value === true, 1_000);

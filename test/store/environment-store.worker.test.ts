@@ -1,7 +1,20 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnvironmentStore } from "../../src/store/environment/environment-store";
-import { E, boolFlag, must, refused, answered, newStore, query, rawStub, readPointer, readSnapshot, uniqueName, type StoreStub } from "./helpers";
+import {
+  E,
+  boolFlag,
+  must,
+  refused,
+  answered,
+  newStore,
+  query,
+  rawStub,
+  readPointer,
+  readSnapshot,
+  uniqueName,
+  type StoreStub,
+} from "./helpers";
 
 describe("EnvironmentStore: environment lifecycle", () => {
   it("create is idempotent and starts at version 1 with an audit row", async () => {
@@ -51,10 +64,18 @@ describe("EnvironmentStore: flags", () => {
   it("put creates then replaces; get returns the version of the last change", async () => {
     const { stub } = await newStore("crud");
     const created = await stub.putFlag(boolFlag("checkout"), "alice");
-    expect(created).toMatchObject(answered({ version: 2, created: true, flag: { key: "checkout", enabled: true, clientVisible: false, version: 2 } }));
+    expect(created).toMatchObject(
+      answered({
+        version: 2,
+        created: true,
+        flag: { key: "checkout", enabled: true, clientVisible: false, version: 2 },
+      }),
+    );
     await stub.putFlag(boolFlag("other"), "alice");
     const replaced = await stub.putFlag(boolFlag("checkout", { defaultVariant: "on" }), "bob", 2);
-    expect(replaced).toMatchObject(answered({ version: 4, created: false, flag: { defaultVariant: "on", version: 4 } }));
+    expect(replaced).toMatchObject(
+      answered({ version: 4, created: false, flag: { defaultVariant: "on", version: 4 } }),
+    );
     expect(await stub.getFlag("checkout")).toMatchObject(answered({ defaultVariant: "on", version: 4 }));
     expect(await stub.getFlag("other")).toMatchObject(answered({ version: 3 }));
     const list = must(await stub.listFlags());
@@ -69,9 +90,13 @@ describe("EnvironmentStore: flags", () => {
     const before = await stub.info();
     const stale = await stub.putFlag(boolFlag("f", { enabled: false }), "t", 2);
     expect(stale).toEqual(refused({ code: "precondition_failed", message: expect.any(String), currentVersion: 3 }));
-    expect(await stub.deleteFlag("f", "t", 2)).toMatchObject(refused({ code: "precondition_failed", currentVersion: 3 }));
+    expect(await stub.deleteFlag("f", "t", 2)).toMatchObject(
+      refused({ code: "precondition_failed", currentVersion: 3 }),
+    );
     expect(await stub.setFlagEnabled("f", false, "t", 1)).toMatchObject(refused({ code: "precondition_failed" }));
-    expect(await stub.putFlag(boolFlag("new"), "t", 5)).toMatchObject(refused({ code: "precondition_failed", currentVersion: 0 }));
+    expect(await stub.putFlag(boolFlag("new"), "t", 5)).toMatchObject(
+      refused({ code: "precondition_failed", currentVersion: 0 }),
+    );
     expect(await stub.info()).toEqual(before);
     expect(await stub.getFlag("f")).toMatchObject(answered({ enabled: true, version: 3 }));
     expect(await readPointer(name)).toMatchObject({ version: 3 });
@@ -87,16 +112,31 @@ describe("EnvironmentStore: flags", () => {
     expect(await stub.deleteFlag("f", "dave")).toMatchObject(refused({ code: "not_found" }));
     const history = must(await stub.history({}));
     expect(history.entries.slice(0, 2)).toMatchObject([
-      { version: 4, actor: "dave", operation: "flag.delete", target: "f", diff: { before: { key: "f", enabled: false }, after: null } },
-      { version: 3, actor: "carol", operation: "flag.toggle", target: "f", diff: { before: { enabled: true }, after: { enabled: false } } },
+      {
+        version: 4,
+        actor: "dave",
+        operation: "flag.delete",
+        target: "f",
+        diff: { before: { key: "f", enabled: false }, after: null },
+      },
+      {
+        version: 3,
+        actor: "carol",
+        operation: "flag.toggle",
+        target: "f",
+        diff: { before: { enabled: true }, after: { enabled: false } },
+      },
     ]);
   });
 
   it("100 concurrent conflicting If-Match writes: exactly one wins, versions gapless, one audit row each", async () => {
     const { stub } = await newStore("race");
     const base = must(await stub.putFlag(boolFlag("hot"), "t"));
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-      stub.putFlag(boolFlag("hot", { description: `writer ${i}` }), `w${i}`, base.version)));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        stub.putFlag(boolFlag("hot", { description: `writer ${i}` }), `w${i}`, base.version),
+      ),
+    );
     const winners = results.filter((r) => r.ok);
     expect(winners).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.error.code === "precondition_failed")).toHaveLength(99);
@@ -115,13 +155,21 @@ describe("EnvironmentStore: validation refuses with issues and changes nothing",
   it("schema and compile errors leave version, history, tables and KV untouched", async () => {
     const { name, stub } = await newStore("invalid");
     await stub.putFlag(boolFlag("ok"), "t");
-    const before = { info: await stub.info(), history: await stub.history({}), pointer: await readPointer(name), flags: await stub.listFlags() };
+    const before = {
+      info: await stub.info(),
+      history: await stub.history({}),
+      pointer: await readPointer(name),
+      flags: await stub.listFlags(),
+    };
 
     const badKey = await stub.putFlag({ ...boolFlag("has space") }, "t");
     expect(badKey).toMatchObject(refused({ code: "invalid", issues: [{ path: "key" }] }));
     const badVariant = await stub.putFlag(boolFlag("x", { defaultVariant: "nope" }), "t");
     expect(badVariant).toMatchObject(refused({ code: "invalid" }));
-    const unknownSegment = await stub.putFlag(boolFlag("y", { rules: [{ when: { segment: "ghosts" }, serve: { variant: "on" } }] }), "t");
+    const unknownSegment = await stub.putFlag(
+      boolFlag("y", { rules: [{ when: { segment: "ghosts" }, serve: { variant: "on" } }] }),
+      "t",
+    );
     expect(unknownSegment).toMatchObject(refused({ code: "invalid" }));
     if (unknownSegment.ok || unknownSegment.error.code !== "invalid") throw new Error("expected invalid");
     expect(unknownSegment.error.issues.length).toBeGreaterThan(0);
@@ -166,7 +214,17 @@ describe("EnvironmentStore: whole document", () => {
     expect(exported.doc.metadata).toEqual({ team: "growth" });
     expect(exported.doc.segments).toEqual([{ key: "s", included: ["a"], excluded: [], rules: [] }]);
     const history = await stub.history({ limit: 1 });
-    expect(history).toMatchObject(answered({ entries: [{ version: 4, operation: "flagd.import", diff: { flags: { added: ["new"], removed: ["drop"], changed: [] } } }] }));
+    expect(history).toMatchObject(
+      answered({
+        entries: [
+          {
+            version: 4,
+            operation: "flagd.import",
+            diff: { flags: { added: ["new"], removed: ["drop"], changed: [] } },
+          },
+        ],
+      }),
+    );
     // The published snapshot is the exported document.
     expect((await readSnapshot(name, 4))?.doc).toEqual(exported.doc);
   });
@@ -192,8 +250,10 @@ describe("EnvironmentStore: segments", () => {
     const included = Array.from({ length: 100_000 }, (_, i) => `user-${i.toString(36).padStart(6, "0")}`);
     const put = await stub.putSegment({ key: "whales", included, excluded: ["user-000000"] }, "t");
     expect(put).toMatchObject(answered({ version: 2, created: true }));
-    expect(await query(stub, "SELECT kind, COUNT(*) AS n FROM segment_keys GROUP BY kind ORDER BY kind"))
-      .toEqual([{ kind: "excluded", n: 1 }, { kind: "included", n: 100_000 }]);
+    expect(await query(stub, "SELECT kind, COUNT(*) AS n FROM segment_keys GROUP BY kind ORDER BY kind")).toEqual([
+      { kind: "excluded", n: 1 },
+      { kind: "included", n: 100_000 },
+    ]);
     const got = must(await stub.getSegment("whales"));
     expect(got.included).toEqual(included);
     const snapshot = await readSnapshot(name, 2);
@@ -211,14 +271,34 @@ describe("EnvironmentStore: segments", () => {
 describe("EnvironmentStore: segments CRUD and reload", () => {
   it("put/get/delete with If-Match, and a store reloaded from SQLite answers the same", async () => {
     const { stub } = await newStore("segcrud");
-    const created = await stub.putSegment({ key: "beta", included: ["a", "b"], rules: [{ attribute: "plan", op: "equals", values: ["pro"] }] }, "t");
-    expect(created).toMatchObject(answered({ version: 2, created: true, segment: { key: "beta", included: ["a", "b"], excluded: [], version: 2 } }));
-    expect(await stub.putSegment({ key: "beta", included: ["c"] }, "t", 1)).toMatchObject(refused({ code: "precondition_failed", currentVersion: 2 }));
-    expect(await stub.putSegment({ key: "beta", included: ["c"] }, "t", 2)).toMatchObject(answered({ version: 3, created: false }));
+    const created = await stub.putSegment(
+      { key: "beta", included: ["a", "b"], rules: [{ attribute: "plan", op: "equals", values: ["pro"] }] },
+      "t",
+    );
+    expect(created).toMatchObject(
+      answered({ version: 2, created: true, segment: { key: "beta", included: ["a", "b"], excluded: [], version: 2 } }),
+    );
+    expect(await stub.putSegment({ key: "beta", included: ["c"] }, "t", 1)).toMatchObject(
+      refused({ code: "precondition_failed", currentVersion: 2 }),
+    );
+    expect(await stub.putSegment({ key: "beta", included: ["c"] }, "t", 2)).toMatchObject(
+      answered({ version: 3, created: false }),
+    );
     expect(await stub.putSegment({ key: "bad key", included: [] }, "t")).toMatchObject(refused({ code: "invalid" }));
     await stub.putSegment({ key: "gamma", excluded: ["z"] }, "t");
     await stub.putFlag(boolFlag("f", { rules: [{ when: { segment: "gamma" }, serve: { variant: "on" } }] }), "t");
-    await stub.replaceAll({ flags: [boolFlag("f", { rules: [{ when: { segment: "gamma" }, serve: { variant: "on" } }] })], segments: [{ key: "beta", included: ["c"] }, { key: "gamma", excluded: ["z"] }], metadata: { a: 1 } }, "t", "flagd.import");
+    await stub.replaceAll(
+      {
+        flags: [boolFlag("f", { rules: [{ when: { segment: "gamma" }, serve: { variant: "on" } }] })],
+        segments: [
+          { key: "beta", included: ["c"] },
+          { key: "gamma", excluded: ["z"] },
+        ],
+        metadata: { a: 1 },
+      },
+      "t",
+      "flagd.import",
+    );
     const before = await stub.exportDoc();
     const segmentsBefore = await stub.listSegments();
     const explainedBefore = await stub.explain("f", { targetingKey: "z" });

@@ -23,7 +23,9 @@ const raw = (stub: StoreStub) => stub as unknown as RawStub;
 export async function newStore(prefix: string, intervalMs = 0): Promise<{ name: string; stub: StoreStub }> {
   const name = uniqueName(prefix);
   const stub = E.ENV_STORE.getByName(name) as unknown as StoreStub;
-  await runInDurableObject(raw(stub), (store: EnvironmentStore) => { store.publishing.publisher.minIntervalMs = intervalMs; });
+  await runInDurableObject(raw(stub), (store: EnvironmentStore) => {
+    store.publishing.publisher.minIntervalMs = intervalMs;
+  });
   const created = must(await stub.create(name, "tester"));
   if (!created.created) throw new Error("expected a new environment");
   return { name, stub };
@@ -75,7 +77,10 @@ export async function readSnapshot(name: string, version: number): Promise<Snaps
 
 /** Runs SQL inside the store (for assertions on what is actually stored). */
 export function query<T>(stub: StoreStub, sql: string, ...bindings: unknown[]): Promise<T[]> {
-  return runInDurableObject(raw(stub), (_store: EnvironmentStore, state) => state.storage.sql.exec(sql, ...bindings).toArray() as T[]);
+  return runInDurableObject(
+    raw(stub),
+    (_store: EnvironmentStore, state) => state.storage.sql.exec(sql, ...bindings).toArray() as T[],
+  );
 }
 
 export async function sha256Hex(text: string): Promise<string> {
@@ -93,8 +98,15 @@ export function must<T>(result: StoreResult<T>): T {
 
 /** Expected answers, for `toEqual`/`toMatchObject`. */
 export const answered = <T>(value: T) => ({ ok: true, value });
-export const refused = (error: Partial<StoreError> & { code: StoreError["code"] } | Record<string, unknown>) => ({ ok: false, error });
+export const refused = (error: (Partial<StoreError> & { code: StoreError["code"] }) | Record<string, unknown>) => ({
+  ok: false,
+  error,
+});
 
 export const boolFlag = (key: string, extra: Record<string, unknown> = {}) => ({
-  key, type: "boolean", variants: { on: true, off: false }, defaultVariant: "off", ...extra,
+  key,
+  type: "boolean",
+  variants: { on: true, off: false },
+  defaultVariant: "off",
+  ...extra,
 });

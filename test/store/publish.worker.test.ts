@@ -6,16 +6,33 @@ import { kvKey, type Snapshot } from "../../src/core/wire/kv-layout";
 import { PARTITIONED_LAYOUT, openChunks, readRoot } from "../../src/core/wire/snapshot-chunks";
 import { readSnapshot as readSnapshotText } from "../../src/core/wire/snapshot-text";
 import { eventually } from "../support/eventually";
-import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, readSnapshot, type StoreStub } from "./helpers";
+import {
+  E,
+  boolFlag,
+  instrumentKv,
+  must,
+  answered,
+  newStore,
+  query,
+  rawStub,
+  readPointer,
+  readSnapshot,
+  type StoreStub,
+} from "./helpers";
 
-const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
+const alarmAt = (stub: StoreStub) =>
+  runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
 
 describe("publishing to KV", () => {
   it("each commit writes its new chunks, then the root, then (its slot free) the pointer, before the call answers", async () => {
     const { name, stub } = await newStore("pub");
     const control = await instrumentKv(stub);
     const put = must(await stub.putFlag(boolFlag("f"), "t"));
-    expect(control.writes).toEqual([expect.stringMatching(new RegExp(`^chunk:${name}:`)), `snap:${name}:${put.version}`, `ptr:${name}`]);
+    expect(control.writes).toEqual([
+      expect.stringMatching(new RegExp(`^chunk:${name}:`)),
+      `snap:${name}:${put.version}`,
+      `ptr:${name}`,
+    ]);
     expect(await readPointer(name)).toEqual({ version: put.version, publishedAt: expect.any(String) });
     const snapshot = await readSnapshot(name, put.version);
     expect(snapshot).toMatchObject({ environment: name, version: put.version, doc: { flags: [{ key: "f" }] } });
@@ -25,17 +42,29 @@ describe("publishing to KV", () => {
     const { name, stub } = await newStore("pub-layout");
     must(await stub.putSegment({ key: "s", included: ["u1"], excluded: [], rules: [] }, "t"));
     must(await stub.putFlag(boolFlag("a"), "t"));
-    const put = must(await stub.putFlag({ ...boolFlag("b"), rules: [{ when: { segment: "s" }, serve: { variant: "on" } }] }, "t"));
+    const put = must(
+      await stub.putFlag({ ...boolFlag("b"), rules: [{ when: { segment: "s" }, serve: { variant: "on" } }] }, "t"),
+    );
     const root = readRoot((await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!)!;
-    expect(root).toMatchObject({ environment: name, version: put.version, layout: { v: PARTITIONED_LAYOUT, flagCount: 2, segmentCount: 1 } });
-    const chunks = new Map(await Promise.all(root.chunkIds.map(async (id) => [id, (await E.FLAGS_KV.get(kvKey.chunk(name, id), "text"))!] as const)));
+    expect(root).toMatchObject({
+      environment: name,
+      version: put.version,
+      layout: { v: PARTITIONED_LAYOUT, flagCount: 2, segmentCount: 1 },
+    });
+    const chunks = new Map(
+      await Promise.all(
+        root.chunkIds.map(async (id) => [id, (await E.FLAGS_KV.get(kvKey.chunk(name, id), "text"))!] as const),
+      ),
+    );
     const read = openChunks(root, chunks)!;
     expect(read.source.flagKeys).toEqual(["a", "b"]);
     expect(read.source.findFlag("b")).toBe(1);
     expect(read.source.flagAt(1)).toMatchObject({ key: "b", rules: [{ when: { segment: "s" } }] });
     expect(read.source.segment("s")).toMatchObject({ key: "s", included: ["u1"] });
     // A reader of layout 3 or earlier finds no `doc` in a root: it keeps its last known good snapshot.
-    expect((JSON.parse(await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text") ?? "{}") as Partial<Snapshot>).doc).toBeUndefined();
+    expect(
+      (JSON.parse((await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text")) ?? "{}") as Partial<Snapshot>).doc,
+    ).toBeUndefined();
     expect(readSnapshotText((await E.FLAGS_KV.get(kvKey.snapshot(name, put.version), "text"))!)).toBeUndefined();
   });
 
@@ -63,7 +92,15 @@ describe("publishing to KV", () => {
   });
 
   it("backoff doubles from 0.5 s to a 30 s cap", () => {
-    expect([1, 2, 3, 4, 7, 8, 20].map((n) => Publisher.backoff(n))).toEqual([500, 1000, 2000, 4000, RETRY_CAP_MS, RETRY_CAP_MS, RETRY_CAP_MS]);
+    expect([1, 2, 3, 4, 7, 8, 20].map((n) => Publisher.backoff(n))).toEqual([
+      500,
+      1000,
+      2000,
+      4000,
+      RETRY_CAP_MS,
+      RETRY_CAP_MS,
+      RETRY_CAP_MS,
+    ]);
   });
 
   it("pointer writes faster than the interval coalesce, and the pointer ends on the last version", async () => {
@@ -89,7 +126,12 @@ describe("publishing to KV", () => {
     await stub.putFlag(boolFlag("b"), "t");
     const key = must(await stub.mintKey("server", "t"));
     const hash = (await query<{ hash: string }>(stub, "SELECT hash FROM sdk_keys WHERE id = ?", key.id))[0].hash;
-    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({ id: key.id, kind: "server", environment: name, revoked: false });
+    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({
+      id: key.id,
+      kind: "server",
+      environment: name,
+      revoked: false,
+    });
     expect(must(await stub.revokeKey(key.id, "t"))).toEqual({ revoked: true });
     expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toMatchObject({ revoked: true });
     expect(await readPointer(name)).not.toMatchObject({ version: 3 });
@@ -103,12 +145,18 @@ describe("publishing to KV", () => {
     await E.FLAGS_KV.delete(`ptr:${name}`);
     await E.FLAGS_KV.delete(`snap:${name}:${info.version}`);
     const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key.key)))]
-      .map((b) => b.toString(16).padStart(2, "0")).join("");
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
     await E.FLAGS_KV.delete(`key:${hash}`);
     expect(await stub.republish()).toEqual(answered({ version: info.version }));
     expect(await readPointer(name)).toMatchObject({ version: info.version });
     expect(await readSnapshot(name, info.version)).toMatchObject({ doc: { flags: [{ key: "f" }] } });
-    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({ id: key.id, kind: "client", environment: name, revoked: false });
+    expect(await E.FLAGS_KV.get(`key:${hash}`, "json")).toEqual({
+      id: key.id,
+      kind: "client",
+      environment: name,
+      revoked: false,
+    });
   });
 });
 
@@ -119,7 +167,9 @@ describe("change stream", () => {
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
     const messages: string[] = [];
-    ws.addEventListener("message", (event) => { messages.push(String(event.data)); });
+    ws.addEventListener("message", (event) => {
+      messages.push(String(event.data));
+    });
     ws.accept();
     await eventually(() => messages.length >= 1, 5_000);
     // On connect: where KV stands, marked as a resync (receivers may spread the refetches it causes).
@@ -128,7 +178,10 @@ describe("change stream", () => {
     const put = must(await stub.putFlag(boolFlag("f"), "t"));
     await eventually(() => messages.some((m) => m.includes(`"version":${put.version}`)), 5_000);
     // A publish is not a resync: it goes to every client at once.
-    expect(JSON.parse(messages.find((m) => m.includes(`"version":${put.version}`))!)).toEqual({ type: "version", version: put.version });
+    expect(JSON.parse(messages.find((m) => m.includes(`"version":${put.version}`))!)).toEqual({
+      type: "version",
+      version: put.version,
+    });
     ws.send("ping");
     await eventually(() => messages.includes("pong"), 5_000);
     ws.close(1000, "done");

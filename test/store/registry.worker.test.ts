@@ -28,7 +28,13 @@ describe("Registry", () => {
     expect(reader).toMatchObject({ role: "read", environments: ["staging"], prefix: reader.token.slice(0, 10) });
 
     expect(await reg.findAdminToken(await sha256Hex(reader.token))).toEqual({
-      id: reader.id, role: "read", environments: ["staging"], prefix: reader.prefix, createdAt: reader.createdAt, createdBy: "bootstrap", principal: "bootstrap",
+      id: reader.id,
+      role: "read",
+      environments: ["staging"],
+      prefix: reader.prefix,
+      createdAt: reader.createdAt,
+      createdBy: "bootstrap",
+      principal: "bootstrap",
     });
     expect(await reg.findAdminToken(await sha256Hex("efa_wrong"))).toBeNull();
     expect(await reg.findAdminToken(reader.token)).toBeNull(); // the raw token is never a lookup key
@@ -40,7 +46,9 @@ describe("Registry", () => {
     expect(await reg.revokeAdminToken(admin.id, "bootstrap")).toEqual({ revoked: false });
     expect(await reg.revokeAdminToken("tok_nope", "bootstrap")).toEqual({ revoked: false });
     expect(await reg.findAdminToken(await sha256Hex(admin.token))).toBeNull();
-    expect((await reg.listAdminTokens()).find((t) => t.id === admin.id)).toMatchObject({ revokedAt: expect.any(String) });
+    expect((await reg.listAdminTokens()).find((t) => t.id === admin.id)).toMatchObject({
+      revokedAt: expect.any(String),
+    });
   });
 
   it("a token's principal is its owner when minted for one, else its minter's principal, transitively", async () => {
@@ -50,9 +58,14 @@ describe("Registry", () => {
     const alices = await reg.mintAdminToken("read", undefined, alice.id);
     expect([own.principal, alice.principal, alices.principal]).toEqual(["bootstrap", "alice", "alice"]);
     expect(alice).toMatchObject({ owner: "alice", createdBy: own.id });
-    expect(new Map(await reg.principalsOf([own.id, alices.id, "bootstrap", "alerts"]))).toEqual(new Map([
-      [own.id, "bootstrap"], [alices.id, "alice"], ["bootstrap", "bootstrap"], ["alerts", "alerts"],
-    ]));
+    expect(new Map(await reg.principalsOf([own.id, alices.id, "bootstrap", "alerts"]))).toEqual(
+      new Map([
+        [own.id, "bootstrap"],
+        [alices.id, "alice"],
+        ["bootstrap", "bootstrap"],
+        ["alerts", "alerts"],
+      ]),
+    );
   });
 
   it("tokens stored before principals existed get their minter's principal (conservative), transitively", async () => {
@@ -63,7 +76,13 @@ describe("Registry", () => {
       sql.exec(`ALTER TABLE admin_tokens DROP COLUMN owner`);
       sql.exec(`ALTER TABLE admin_tokens DROP COLUMN principal`);
       sql.exec(`UPDATE schema_version SET version = 1`);
-      const add = (id: string, by: string) => sql.exec(`INSERT INTO admin_tokens (id, role, hash, prefix, created, created_by) VALUES (?, 'admin', ?, 'efa_x', '2026-01-01T00:00:00Z', ?)`, id, id.padEnd(64, "0"), by);
+      const add = (id: string, by: string) =>
+        sql.exec(
+          `INSERT INTO admin_tokens (id, role, hash, prefix, created, created_by) VALUES (?, 'admin', ?, 'efa_x', '2026-01-01T00:00:00Z', ?)`,
+          id,
+          id.padEnd(64, "0"),
+          by,
+        );
       add("tok_root", "bootstrap");
       add("tok_child", "tok_root");
       add("tok_grandchild", "tok_child");
@@ -71,9 +90,17 @@ describe("Registry", () => {
       state.storage.transactionSync(() => migrateRegistry(sql as unknown as Sql));
     });
     const api = reg as unknown as RegistryApi;
-    expect(new Map(await api.principalsOf(["tok_root", "tok_child", "tok_grandchild", "tok_orphan"]))).toEqual(new Map([
-      ["tok_root", "bootstrap"], ["tok_child", "bootstrap"], ["tok_grandchild", "bootstrap"], ["tok_orphan", "someone-else"],
-    ]));
-    expect((await api.listAdminTokens()).find((t) => t.id === "tok_grandchild")).toMatchObject({ principal: "bootstrap", createdBy: "tok_child" });
+    expect(new Map(await api.principalsOf(["tok_root", "tok_child", "tok_grandchild", "tok_orphan"]))).toEqual(
+      new Map([
+        ["tok_root", "bootstrap"],
+        ["tok_child", "bootstrap"],
+        ["tok_grandchild", "bootstrap"],
+        ["tok_orphan", "someone-else"],
+      ]),
+    );
+    expect((await api.listAdminTokens()).find((t) => t.id === "tok_grandchild")).toMatchObject({
+      principal: "bootstrap",
+      createdBy: "tok_child",
+    });
   });
 });

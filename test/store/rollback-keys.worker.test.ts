@@ -5,14 +5,22 @@ import { compileEnvironment } from "../../src/core/compile";
 import { E, boolFlag, must, refused, answered, newStore, query, sha256Hex, type StoreStub } from "./helpers";
 
 const contexts: EvaluationContext[] = [
-  {}, { targetingKey: "u1" }, { targetingKey: "u2" }, { targetingKey: "u3", plan: "pro" }, { targetingKey: "vip", plan: "free" },
+  {},
+  { targetingKey: "u1" },
+  { targetingKey: "u2" },
+  { targetingKey: "u3", plan: "pro" },
+  { targetingKey: "vip", plan: "free" },
 ];
 
 async function evaluations(stub: StoreStub): Promise<unknown[]> {
   const exported = must(await stub.exportDoc());
   const compiled = compileEnvironment(exported.doc as EnvironmentDoc);
   if (!compiled.ok) throw new Error("stored document does not compile");
-  return contexts.flatMap((ctx) => compiled.value.evaluateAll(ctx).map((r) => ({ ctx, key: r.key, value: r.value, variant: r.variant, reason: r.reason })));
+  return contexts.flatMap((ctx) =>
+    compiled.value
+      .evaluateAll(ctx)
+      .map((r) => ({ ctx, key: r.key, value: r.value, variant: r.variant, reason: r.reason })),
+  );
 }
 
 describe("rollback", () => {
@@ -20,13 +28,25 @@ describe("rollback", () => {
     const { stub } = await newStore("rollback");
     await stub.putSegment({ key: "beta", included: ["u1", "vip"], excluded: ["u2"] }, "t");
     await stub.putFlag(boolFlag("new-ui", { rules: [{ when: { segment: "beta" }, serve: { variant: "on" } }] }), "t");
-    await stub.putFlag({ key: "plan-msg", type: "string", variants: { a: "hello", b: "pro!" }, defaultVariant: "a",
-      rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "b" } }] }, "t");
-    await stub.replaceAll({
-      flags: [must(await stub.exportDoc()).doc.flags[0], must(await stub.exportDoc()).doc.flags[1]],
-      segments: [{ key: "beta", included: ["u1", "vip"], excluded: ["u2"] }],
-      metadata: { owner: "web" },
-    }, "t", "flagd.import");
+    await stub.putFlag(
+      {
+        key: "plan-msg",
+        type: "string",
+        variants: { a: "hello", b: "pro!" },
+        defaultVariant: "a",
+        rules: [{ when: { attribute: "plan", op: "equals", values: ["pro"] }, serve: { variant: "b" } }],
+      },
+      "t",
+    );
+    await stub.replaceAll(
+      {
+        flags: [must(await stub.exportDoc()).doc.flags[0], must(await stub.exportDoc()).doc.flags[1]],
+        segments: [{ key: "beta", included: ["u1", "vip"], excluded: ["u2"] }],
+        metadata: { owner: "web" },
+      },
+      "t",
+      "flagd.import",
+    );
     const target = must(await stub.info()).version;
     const expected = await evaluations(stub);
     const expectedDoc = must(await stub.exportDoc()).doc;
@@ -45,7 +65,11 @@ describe("rollback", () => {
     expect(await evaluations(stub)).toEqual(expected);
     expect(must(await stub.exportDoc()).doc).toEqual(expectedDoc);
     const history = await stub.history({ limit: 1 });
-    expect(history).toMatchObject(answered({ entries: [{ version: beforeRollback + 1, operation: "rollback", actor: "rescuer", diff: { to: target } }] }));
+    expect(history).toMatchObject(
+      answered({
+        entries: [{ version: beforeRollback + 1, operation: "rollback", actor: "rescuer", diff: { to: target } }],
+      }),
+    );
     // Old key sets are pointed at again, not copied.
     expect(await query(stub, "SELECT COUNT(*) AS n FROM segment_keys")).toEqual([{ n: 4 }]);
 
@@ -57,7 +81,9 @@ describe("rollback", () => {
     const { stub } = await newStore("rollback1");
     await stub.putFlag(boolFlag("f", { defaultVariant: "on" }), "t");
     const explained = await stub.explain("f", { targetingKey: "x" });
-    expect(explained).toMatchObject(answered({ key: "f", value: true, variant: "on", explanation: { step: expect.any(String) } }));
+    expect(explained).toMatchObject(
+      answered({ key: "f", value: true, variant: "on", explanation: { step: expect.any(String) } }),
+    );
     expect(await stub.explain("nope", {})).toMatchObject(refused({ code: "not_found" }));
     expect(await stub.rollback(1, "t")).toEqual(answered({ version: 3 }));
     expect(await stub.listFlags()).toEqual(answered([]));
@@ -76,16 +102,27 @@ describe("SDK keys", () => {
 
     const rows = await query<Record<string, unknown>>(stub, "SELECT * FROM sdk_keys ORDER BY kind");
     expect(rows.map((r) => r.hash)).toEqual([await sha256Hex(client.key), await sha256Hex(server.key)]);
-    for (const row of rows) for (const value of Object.values(row)) {
-      expect(String(value)).not.toContain(server.key);
-      expect(String(value)).not.toContain(client.key);
-    }
+    for (const row of rows)
+      for (const value of Object.values(row)) {
+        expect(String(value)).not.toContain(server.key);
+        expect(String(value)).not.toContain(client.key);
+      }
     const serverHash = await sha256Hex(server.key);
-    expect(await E.FLAGS_KV.get(`key:${serverHash}`, "json")).toEqual({ id: server.id, kind: "server", environment: name, revoked: false });
+    expect(await E.FLAGS_KV.get(`key:${serverHash}`, "json")).toEqual({
+      id: server.id,
+      kind: "server",
+      environment: name,
+      revoked: false,
+    });
 
     const listed = must(await stub.listKeys());
     expect(listed).toHaveLength(2);
-    expect(listed.find((k) => k.id === server.id)).toEqual({ id: server.id, kind: "server", prefix: server.key.slice(0, 10), createdAt: expect.any(String) });
+    expect(listed.find((k) => k.id === server.id)).toEqual({
+      id: server.id,
+      kind: "server",
+      prefix: server.key.slice(0, 10),
+      createdAt: expect.any(String),
+    });
     expect(JSON.stringify(listed)).not.toContain(server.key);
 
     await stub.putFlag(boolFlag("f"), "t");
@@ -99,6 +136,8 @@ describe("SDK keys", () => {
     await stub.rollback(versionBefore - 1, "t");
     expect(await E.FLAGS_KV.get(`key:${serverHash}`, "json")).toMatchObject({ revoked: true });
     const after = must(await stub.listKeys());
-    expect(after).toMatchObject(expect.arrayContaining([expect.objectContaining({ id: server.id, revokedAt: expect.any(String) })]));
+    expect(after).toMatchObject(
+      expect.arrayContaining([expect.objectContaining({ id: server.id, revokedAt: expect.any(String) })]),
+    );
   });
 });

@@ -5,19 +5,43 @@ import { migrateStore, STORE_SCHEMA_VERSION } from "../../src/store/schema";
 import { SNAPSHOT_GRACE_MS } from "../../src/store/publishing/snapshot-gc";
 import type { Sql } from "../../src/store/sql";
 import { eventually } from "../support/eventually";
-import { E, boolFlag, instrumentKv, must, answered, newStore, query, rawStub, readPointer, type StoreStub } from "./helpers";
+import {
+  E,
+  boolFlag,
+  instrumentKv,
+  must,
+  answered,
+  newStore,
+  query,
+  rawStub,
+  readPointer,
+  type StoreStub,
+} from "./helpers";
 
 type Row = { version: number; superseded_at: number | null; retry_at: number };
 
 const configure = (stub: StoreStub, settings: { graceMs?: number; retryMs?: number }) =>
-  runInDurableObject(rawStub(stub), (store: EnvironmentStore) => { Object.assign(store.snapshots, settings); });
+  runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
+    Object.assign(store.snapshots, settings);
+  });
 
 /** These tests read the alarm's exact time; alert evaluations (which a commit asks for) would share it. */
-const withoutAlerts = (stub: StoreStub) => runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
-  must(store.alerts.setSettings({ alerts: { "error-rate": { enabled: false }, "stale-answers": { enabled: false }, "publish-lag": { enabled: false }, "flag-stale": { enabled: false } } }));
-});
+const withoutAlerts = (stub: StoreStub) =>
+  runInDurableObject(rawStub(stub), (store: EnvironmentStore) => {
+    must(
+      store.alerts.setSettings({
+        alerts: {
+          "error-rate": { enabled: false },
+          "stale-answers": { enabled: false },
+          "publish-lag": { enabled: false },
+          "flag-stale": { enabled: false },
+        },
+      }),
+    );
+  });
 
-const alarmAt = (stub: StoreStub) => runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
+const alarmAt = (stub: StoreStub) =>
+  runInDurableObject(rawStub(stub), (_s: EnvironmentStore, state) => state.storage.getAlarm());
 
 /** The versions whose snapshot is in KV, ascending. */
 async function snapshotVersions(name: string): Promise<number[]> {
@@ -27,7 +51,10 @@ async function snapshotVersions(name: string): Promise<number[]> {
 
 /** Runs the alarm (if one is set; it may already have fired on its own) until `check` holds. */
 const alarmUntil = (stub: StoreStub, check: () => Promise<boolean>) =>
-  eventually(async () => { await runDurableObjectAlarm(rawStub(stub)); return check(); }, 5_000);
+  eventually(async () => {
+    await runDurableObjectAlarm(rawStub(stub));
+    return check();
+  }, 5_000);
 
 async function putFlags(stub: StoreStub, n: number): Promise<number> {
   let version = 0;
@@ -65,7 +92,9 @@ describe("superseded snapshot deletion", () => {
     await alarmUntil(stub, async () => (await snapshotVersions(name)).length === 1);
     expect(await snapshotVersions(name)).toEqual([last]);
     expect(await readPointer(name)).toMatchObject({ version: last });
-    expect(await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots`)).toEqual([{ version: last, superseded_at: null, retry_at: 0 }]);
+    expect(await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots`)).toEqual([
+      { version: last, superseded_at: null, retry_at: 0 },
+    ]);
     // Nothing left to do: no alarm stays armed.
     await runDurableObjectAlarm(rawStub(stub));
     expect(await alarmAt(stub)).toBeNull();
@@ -76,7 +105,10 @@ describe("superseded snapshot deletion", () => {
     await configure(stub, { graceMs: 0 });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => stub.putFlag(boolFlag(`f${i}`), "t")));
     const last = Math.max(...results.map((r) => (r.ok ? r.value.version : 0)));
-    await alarmUntil(stub, async () => (await readPointer(name))?.version === last && (await snapshotVersions(name)).length === 1);
+    await alarmUntil(
+      stub,
+      async () => (await readPointer(name))?.version === last && (await snapshotVersions(name)).length === 1,
+    );
     expect(await snapshotVersions(name)).toEqual([last]);
   });
 
@@ -90,7 +122,10 @@ describe("superseded snapshot deletion", () => {
     const first = await putFlags(stub, 2);
     await runDurableObjectAlarm(rawStub(stub));
     expect(await snapshotVersions(name)).toEqual([1, 2, 3]);
-    const deferred = await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots WHERE superseded_at IS NOT NULL`);
+    const deferred = await query<Row>(
+      stub,
+      `SELECT version, superseded_at, retry_at FROM snapshots WHERE superseded_at IS NOT NULL`,
+    );
     expect(deferred.map((r) => r.version)).toEqual([1, 2]);
     for (const row of deferred) expect(row.retry_at).toBeGreaterThanOrEqual(before + 300);
     // An alarm is armed for the retry. It may be a little earlier than the retry time (an alarm that
@@ -132,9 +167,16 @@ describe("superseded snapshot deletion", () => {
       });
       state.storage.transactionSync(() => migrateStore(sql));
     });
-    expect(await query<{ version: number }>(stub, `SELECT version FROM schema_version`)).toEqual([{ version: STORE_SCHEMA_VERSION }]);
+    expect(await query<{ version: number }>(stub, `SELECT version FROM schema_version`)).toEqual([
+      { version: STORE_SCHEMA_VERSION },
+    ]);
     const rows = await query<Row>(stub, `SELECT version, superseded_at, retry_at FROM snapshots ORDER BY version`);
-    expect(rows.map((r) => [r.version, r.superseded_at === null])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    expect(rows.map((r) => [r.version, r.superseded_at === null])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
 
     await configure(stub, { graceMs: 0 });
     await alarmUntil(stub, async () => (await snapshotVersions(name)).length === 1);

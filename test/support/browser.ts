@@ -24,7 +24,14 @@ export function chromiumAvailable(suite: string): boolean {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -57,7 +64,10 @@ export interface PageSession {
  * A spawned server (`npm start`) and a Chromium page for it, started one after the other; if the
  * browser fails to start, the server already started is stopped before the error is rethrown.
  */
-export async function openPageSession(errors: string[], options: PageOptions & { server?: StartOptions } = {}): Promise<PageSession> {
+export async function openPageSession(
+  errors: string[],
+  options: PageOptions & { server?: StartOptions } = {},
+): Promise<PageSession> {
   const server = await startDevServer(options.server);
   let browser: Browser | undefined;
   try {

@@ -15,17 +15,23 @@ export type CompileFn = (doc: EnvironmentDoc, options?: CompileOptions) => Resul
 
 /** The edge's path: KV text in the current layout → head read → flags compiled when first evaluated. */
 export const compileLazily: CompileFn = (doc, options) => {
-  const read = readSnapshot(snapshotText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encodeDoc(doc)));
-  if (!read || read.layout !== SNAPSHOT_LAYOUT) throw new Error(`snapshot text does not read back in layout ${SNAPSHOT_LAYOUT}`);
+  const read = readSnapshot(
+    snapshotText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encodeDoc(doc)),
+  );
+  if (!read || read.layout !== SNAPSHOT_LAYOUT)
+    throw new Error(`snapshot text does not read back in layout ${SNAPSHOT_LAYOUT}`);
   return openEnvironment(read.source, options);
 };
 
 /** The edge's path over the partitioned layout: root and chunks → flags compiled when first evaluated. */
 export const compileChunked: CompileFn = (doc, options) => {
   const encoded = encodeChunks(doc);
-  const root = encoded && readRoot(rootText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encoded));
+  const root =
+    encoded &&
+    readRoot(rootText({ environment: "test", version: 1, publishedAt: "2026-01-01T00:00:00.000Z" }, encoded));
   const read = root && openChunks(root, encoded.chunks);
-  if (!read || read.layout !== PARTITIONED_LAYOUT) throw new Error(`document does not read back in layout ${PARTITIONED_LAYOUT}`);
+  if (!read || read.layout !== PARTITIONED_LAYOUT)
+    throw new Error(`document does not read back in layout ${PARTITIONED_LAYOUT}`);
   return openEnvironment(read.source, options);
 };
 

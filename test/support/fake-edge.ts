@@ -33,7 +33,12 @@ export class FakeEdge {
   publish(flags: Flag[]): void {
     this.version++;
     this.doc = { flags, segments: [] } as EnvironmentDoc;
-    for (const s of this.streams) s.enqueue(new TextEncoder().encode(`id: ${this.version}\nevent: message\ndata: {"type":"refetchEvaluation","etag":"${this.version}"}\n\n`));
+    for (const s of this.streams)
+      s.enqueue(
+        new TextEncoder().encode(
+          `id: ${this.version}\nevent: message\ndata: {"type":"refetchEvaluation","etag":"${this.version}"}\n\n`,
+        ),
+      );
   }
 
   down(): void {
@@ -61,10 +66,13 @@ export class FakeEdge {
 
   private snapshot(url: URL, headers: Headers): Response {
     this.snapshotUrls.push(url.pathname + url.search);
-    const stream: Record<string, string> = this.streaming ? { "X-Edgeflags-Stream": `${FAKE_BASE}/ofrep/v1/stream?token=t` } : {};
+    const stream: Record<string, string> = this.streaming
+      ? { "X-Edgeflags-Stream": `${FAKE_BASE}/ofrep/v1/stream?token=t` }
+      : {};
     if (this.version === 0) return Response.json({ error: { code: "NOT_FOUND" } }, { status: 404, headers: stream });
     const etag = `"${this.version}-native"`;
-    if (headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: { ETag: etag, ...stream } });
+    if (headers.get("if-none-match") === etag)
+      return new Response(null, { status: 304, headers: { ETag: etag, ...stream } });
     const body = { environment: "fake", version: this.version, publishedAt: new Date().toISOString(), doc: this.doc };
     return Response.json(body, { headers: { ETag: etag, ...stream } });
   }
@@ -76,7 +84,11 @@ export class FakeEdge {
         controller = c;
         this.streams.add(c);
         // As the edge does: the current version first.
-        c.enqueue(new TextEncoder().encode(`retry: 2000\n: connected\n\nid: ${this.version}\ndata: {"type":"refetchEvaluation","etag":"${this.version}"}\n\n`));
+        c.enqueue(
+          new TextEncoder().encode(
+            `retry: 2000\n: connected\n\nid: ${this.version}\ndata: {"type":"refetchEvaluation","etag":"${this.version}"}\n\n`,
+          ),
+        );
       },
       cancel: () => {
         this.streams.delete(controller);

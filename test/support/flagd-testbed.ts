@@ -7,6 +7,10 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const TESTBED_DIR = process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
-export const TESTBED_FLAGS_FILE = [join(TESTBED_DIR, "testkit-flags.json"), join(TESTBED_DIR, "flags", "testkit-flags.json")].find((f) => existsSync(f));
+export const TESTBED_DIR =
+  process.env.FLAGD_TESTBED_DIR ?? resolve(process.cwd(), "../shared/conformance/flagd-testbed");
+export const TESTBED_FLAGS_FILE = [
+  join(TESTBED_DIR, "testkit-flags.json"),
+  join(TESTBED_DIR, "flags", "testkit-flags.json"),
+].find((f) => existsSync(f));
 export const TESTBED_PRESENT = TESTBED_FLAGS_FILE !== undefined && existsSync(join(TESTBED_DIR, "gherkin"));

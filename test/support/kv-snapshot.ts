@@ -15,11 +15,16 @@ interface KvWriter {
 
 /** Puts snapshot `version` of `environment` and, unless `pointer: false`, points the environment at it. */
 export async function putSnapshot(
-  kv: KvWriter, environment: string, version: number, doc: EnvironmentDoc, options: { publishedAt?: string; pointer?: boolean } = {},
+  kv: KvWriter,
+  environment: string,
+  version: number,
+  doc: EnvironmentDoc,
+  options: { publishedAt?: string; pointer?: boolean } = {},
 ): Promise<void> {
   const publishedAt = options.publishedAt ?? new Date().toISOString();
   const encoded = encodeChunks(doc)!;
   for (const [id, text] of encoded.chunks) await kv.put(kvKey.chunk(environment, id), text);
   await kv.put(kvKey.snapshot(environment, version), rootText({ environment, version, publishedAt }, encoded));
-  if (options.pointer !== false) await kv.put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt } satisfies Pointer));
+  if (options.pointer !== false)
+    await kv.put(kvKey.pointer(environment), JSON.stringify({ version, publishedAt } satisfies Pointer));
 }

@@ -9,7 +9,11 @@ export const prose = (markdown: string): string => markdown.replace(/```[\s\S]*?
 
 /** GitHub's id for one heading's text: lower case, punctuation dropped, spaces to "-". */
 function baseId(text: string): string {
-  return text.replace(/`/g, "").toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+  return text
+    .replace(/`/g, "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
 }
 
 export interface Section {

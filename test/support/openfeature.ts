@@ -17,6 +17,9 @@ export async function createFlagdEnv(server: DevServer, env: string, doc: unknow
 
 /** A client on OpenFeature domain `domain`, its provider knowing only `baseUrl` and the key header. */
 export async function ofrepClient(server: DevServer, domain: string, key: string): Promise<Client> {
-  await OpenFeature.setProviderAndWait(domain, new OFREPProvider({ baseUrl: server.baseUrl, headers: { Authorization: `Bearer ${key}` } }));
+  await OpenFeature.setProviderAndWait(
+    domain,
+    new OFREPProvider({ baseUrl: server.baseUrl, headers: { Authorization: `Bearer ${key}` } }),
+  );
   return OpenFeature.getClient(domain);
 }

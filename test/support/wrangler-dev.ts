@@ -47,11 +47,21 @@ export interface DevServer {
   /** Everything the start script printed so far (stdout and stderr). */
   output(): string;
   /** Admin API call: `path` is below `/admin/v1`; `body` is sent as JSON. */
-  admin<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<AdminResponse<T>>;
+  admin<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<AdminResponse<T>>;
   /** Creates `env` if absent and mints a key for it. */
   mintKey(env: string, kind: "client" | "server"): Promise<string>;
   /** OFREP call with an SDK key. `flagKey` undefined → bulk. */
-  ofrep(key: string, flagKey: string | undefined, context?: unknown, headers?: Record<string, string>): Promise<Response>;
+  ofrep(
+    key: string,
+    flagKey: string | undefined,
+    context?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   /**
    * Stops the start script's process group (`signal`, default SIGTERM; SIGINT is what Ctrl-C
    * sends) and waits for it to exit; `keepState` leaves the persist directory for a restart.
@@ -104,7 +114,7 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
-    ADMIN_TOKEN: options.adminToken === null ? "" : options.adminToken ?? TEST_ADMIN_TOKEN,
+    ADMIN_TOKEN: options.adminToken === null ? "" : (options.adminToken ?? TEST_ADMIN_TOKEN),
     EDGEFLAGS_PERSIST_TO: persistDir,
     // Given, so test servers never write a generated one into the checkout's .dev.vars.
     STREAM_SECRET: "e2e-stream-secret",
@@ -150,8 +160,13 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
     throw err;
   }
 
-  const adminToken = options.adminToken === null ? parsePrintedToken(out) : options.adminToken ?? TEST_ADMIN_TOKEN;
-  const admin = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AdminResponse<T>> => {
+  const adminToken = options.adminToken === null ? parsePrintedToken(out) : (options.adminToken ?? TEST_ADMIN_TOKEN);
+  const admin = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<AdminResponse<T>> => {
     for (let attempt = 1; ; attempt++) {
       const res = await adminOnce<T>(method, path, body, headers);
       // wrangler dev rebuilds when a source file changes (a developer editing while tests run) and
@@ -160,7 +175,12 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
       await sleep(1000);
     }
   };
-  const adminOnce = async <T = any>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<AdminResponse<T>> => {
+  const adminOnce = async <T = any>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<AdminResponse<T>> => {
     const res = await fetch(`${baseUrl}/admin/v1${path}`, {
       method,
       headers: {
@@ -182,13 +202,20 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
 
   const mintKey = async (envName: string, kind: "client" | "server") => {
     const created = await admin("PUT", `/environments/${envName}`);
-    if (created.status !== 200 && created.status !== 201) throw new Error(`PUT environment ${envName}: ${created.status} ${created.text}`);
+    if (created.status !== 200 && created.status !== 201)
+      throw new Error(`PUT environment ${envName}: ${created.status} ${created.text}`);
     const minted = await admin("POST", `/environments/${envName}/keys`, { kind });
-    if (minted.status !== 201 || typeof minted.json?.key !== "string") throw new Error(`mint ${kind} key: ${minted.status} ${minted.text}`);
+    if (minted.status !== 201 || typeof minted.json?.key !== "string")
+      throw new Error(`mint ${kind} key: ${minted.status} ${minted.text}`);
     return minted.json.key as string;
   };
 
-  const ofrep = (key: string, flagKey: string | undefined, context: unknown = {}, headers: Record<string, string> = {}) =>
+  const ofrep = (
+    key: string,
+    flagKey: string | undefined,
+    context: unknown = {},
+    headers: Record<string, string> = {},
+  ) =>
     fetch(`${baseUrl}/ofrep/v1/evaluate/flags${flagKey === undefined ? "" : `/${flagKey}`}`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
@@ -236,7 +263,12 @@ async function healthy(baseUrl: string): Promise<boolean> {
   }
 }
 
-async function killGroup(child: ChildProcess, exited: Promise<unknown>, running: () => boolean, first: NodeJS.Signals): Promise<void> {
+async function killGroup(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  running: () => boolean,
+  first: NodeJS.Signals,
+): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig);

@@ -20,8 +20,14 @@ import { contentHash } from "../canonical";
 import { inferType } from "./import";
 import { conditionToLogic, segmentToLogic, serveToLogic, targetLogic, type BuildContext } from "./jsonlogic-build";
 import {
-  EXT, EXT_KEYS, FLAGD_SCHEMA_URL, SEGMENTS_EVALUATOR, segmentEvaluatorName,
-  type FlagdDocument, type FlagdFlag, type FlagdMetadata,
+  EXT,
+  EXT_KEYS,
+  FLAGD_SCHEMA_URL,
+  SEGMENTS_EVALUATOR,
+  segmentEvaluatorName,
+  type FlagdDocument,
+  type FlagdFlag,
+  type FlagdMetadata,
 } from "./types";
 
 export interface FlagdExport {
@@ -35,7 +41,11 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
   // A big segment's batch-added keys (up to 1,000,000) stay out of the document: they are named in
   // the warnings, and re-importing keeps them (the store never takes them from input).
   const segments: Segment[] = (doc.segments ?? []).map(({ bigKeys, ...segment }) => {
-    if (bigKeys) warnings.push({ path: `segments.${segment.key}`, message: `its ${bigKeys.count} keys added through …/segments/${segment.key}/keys are not exported (read them there); an import into this environment keeps them` });
+    if (bigKeys)
+      warnings.push({
+        path: `segments.${segment.key}`,
+        message: `its ${bigKeys.count} keys added through …/segments/${segment.key}/keys are not exported (read them there); an import into this environment keeps them`,
+      });
     return segment;
   });
   const segmentMap = new Map(segments.map((s) => [s.key, s]));
@@ -43,9 +53,15 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
   const evaluators: Record<string, unknown> = { ...(doc.evaluators ?? {}) };
   delete evaluators[SEGMENTS_EVALUATOR];
   for (const segment of segments) {
-    const logic = segmentToLogic(segment, { segments: segmentMap, warnings, inlineSegments: true, stack: [segment.key] });
+    const logic = segmentToLogic(segment, {
+      segments: segmentMap,
+      warnings,
+      inlineSegments: true,
+      stack: [segment.key],
+    });
     // flagd's schema wants an object per evaluator; `{"and": [false]}` is `false` as one.
-    evaluators[segmentEvaluatorName(segment.key)] = typeof logic === "object" && logic !== null ? logic : { and: [logic] };
+    evaluators[segmentEvaluatorName(segment.key)] =
+      typeof logic === "object" && logic !== null ? logic : { and: [logic] };
   }
   if (segments.length > 0) evaluators[SEGMENTS_EVALUATOR] = { cat: [JSON.stringify(segments)] };
 
@@ -60,7 +76,10 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
     for (const key of ["flagSetId", "version"]) {
       const value = doc.metadata[key];
       if (value !== undefined && typeof value !== "string") {
-        warnings.push({ path: `metadata.${key}`, message: `flagd's schema wants a string here, got ${typeof value}: strict flagd validation rejects this document` });
+        warnings.push({
+          path: `metadata.${key}`,
+          message: `flagd's schema wants a string here, got ${typeof value}: strict flagd validation rejects this document`,
+        });
       }
     }
   }
@@ -69,14 +88,20 @@ export function exportFlagd(doc: EnvironmentDoc): FlagdExport {
 
 function exportFlag(flag: Flag, ctx: BuildContext): FlagdFlag {
   const at = `flags.${flag.key}`;
-  const out: FlagdFlag = { state: flag.enabled === false ? "DISABLED" : "ENABLED", variants: { ...flag.variants } as FlagdFlag["variants"] };
+  const out: FlagdFlag = {
+    state: flag.enabled === false ? "DISABLED" : "ENABLED",
+    variants: { ...flag.variants } as FlagdFlag["variants"],
+  };
   // Absent rather than null: older flagd versions reject a null defaultVariant.
   if (flag.defaultVariant != null) out.defaultVariant = flag.defaultVariant;
 
   const metadata: FlagdMetadata = {};
   for (const [k, v] of Object.entries(flag.metadata ?? {})) {
     if (EXT_KEYS.has(k)) {
-      ctx.warnings.push({ path: `${at}.metadata.${k}`, message: "metadata key is reserved for edgeflags extensions: not exported" });
+      ctx.warnings.push({
+        path: `${at}.metadata.${k}`,
+        message: "metadata key is reserved for edgeflags extensions: not exported",
+      });
     } else {
       metadata[k] = v;
     }
@@ -86,7 +111,11 @@ function exportFlag(flag: Flag, ctx: BuildContext): FlagdFlag {
   if (flag.targeting !== undefined) {
     out.targeting = flag.targeting;
     if (hasNative) {
-      ctx.warnings.push({ path: at, message: "flag has both JSON Logic targeting and native targets/rules/fallthrough: only the JSON Logic is exported" });
+      ctx.warnings.push({
+        path: at,
+        message:
+          "flag has both JSON Logic targeting and native targets/rules/fallthrough: only the JSON Logic is exported",
+      });
     }
   } else if (hasNative) {
     const logic = nativeToLogic(flag, ctx);
@@ -128,7 +157,8 @@ function exportFlag(flag: Flag, ctx: BuildContext): FlagdFlag {
  * its fallthrough names one other than the default (the native engine answers it as STATIC).
  */
 function staticVariant(flag: Flag): string | undefined {
-  if ((flag.targets?.length ?? 0) > 0 || (flag.rules?.length ?? 0) > 0 || (flag.prerequisites?.length ?? 0) > 0) return undefined;
+  if ((flag.targets?.length ?? 0) > 0 || (flag.rules?.length ?? 0) > 0 || (flag.prerequisites?.length ?? 0) > 0)
+    return undefined;
   const f = flag.fallthrough;
   return f && "variant" in f && f.variant !== flag.defaultVariant ? f.variant : undefined;
 }
@@ -147,9 +177,10 @@ function nativeToLogic(flag: Flag, ctx: BuildContext): unknown {
   });
   // Serving the default variant needs no JSON Logic: flagd's null result does it, with the same
   // reason (DEFAULT, or STATIC for a flag without targeting) as the native engine.
-  const fallthrough = flag.fallthrough && !("variant" in flag.fallthrough && flag.fallthrough.variant === flag.defaultVariant)
-    ? flag.fallthrough
-    : undefined;
+  const fallthrough =
+    flag.fallthrough && !("variant" in flag.fallthrough && flag.fallthrough.variant === flag.defaultVariant)
+      ? flag.fallthrough
+      : undefined;
   if (chain.length === 0) {
     if (fallthrough === undefined) return undefined;
     if ("rollout" in fallthrough) return serveToLogic(fallthrough);

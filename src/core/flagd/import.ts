@@ -28,8 +28,17 @@
  */
 import * as z from "zod/mini";
 import {
-  EnvironmentDoc, FLAG_TYPES, KEY_PATTERN, Prerequisite, Rule, Segment, Serve, Target,
-  type Flag, type FlagType, type Metadata,
+  EnvironmentDoc,
+  FLAG_TYPES,
+  KEY_PATTERN,
+  Prerequisite,
+  Rule,
+  Segment,
+  Serve,
+  Target,
+  type Flag,
+  type FlagType,
+  type Metadata,
 } from "../model";
 import { fail, ok, type Issue, type Result } from "../result";
 import { zodIssues, type ZodIssueLike } from "../issues";
@@ -117,7 +126,8 @@ export function readFlagd(input: unknown, options: ImportOptions = {}): Result<F
 
   const setMetadata = readMetadata(raw.metadata, "metadata", issues);
   const setVisible = setMetadata?.[EXT.clientVisible];
-  if (setVisible !== undefined && typeof setVisible !== "boolean") issues.push({ path: `metadata.${EXT.clientVisible}`, message: "must be a boolean" });
+  if (setVisible !== undefined && typeof setVisible !== "boolean")
+    issues.push({ path: `metadata.${EXT.clientVisible}`, message: "must be a boolean" });
   const defaults: FlagDefaults = { clientVisible: setVisible === true };
   // edgeflags.* keys configure the import; they are not metadata flags answer with.
   const metadata = setMetadata && withoutExtensions(setMetadata);
@@ -147,7 +157,13 @@ export function readFlagd(input: unknown, options: ImportOptions = {}): Result<F
 
   // Safety net: whatever the checks above let through must still be a valid native document.
   const checked = EnvironmentDoc.safeParse(doc);
-  if (!checked.success) return fail(byFlagKey(checked.error.issues, flags.map((f) => f.key)));
+  if (!checked.success)
+    return fail(
+      byFlagKey(
+        checked.error.issues,
+        flags.map((f) => f.key),
+      ),
+    );
   return ok({ doc: checked.data, unstated, keepSegments: !segmentsStated });
 }
 
@@ -181,7 +197,10 @@ function readFlag(
   }
   for (const prop of Object.keys(def)) {
     if (!FLAG_KEYS.has(prop)) {
-      issues.push({ path: `${at}.${prop}`, message: "unknown flag property (allowed: state, variants, defaultVariant, targeting, metadata)" });
+      issues.push({
+        path: `${at}.${prop}`,
+        message: "unknown flag property (allowed: state, variants, defaultVariant, targeting, metadata)",
+      });
     }
   }
 
@@ -192,12 +211,19 @@ function readFlag(
 
   const variants: Record<string, JsonValue> = {};
   if (!isObject(def.variants)) {
-    issues.push({ path: `${at}.variants`, message: def.variants === undefined ? "required: an object of variant key → value" : "must be an object of variant key → value" });
+    issues.push({
+      path: `${at}.variants`,
+      message:
+        def.variants === undefined
+          ? "required: an object of variant key → value"
+          : "must be an object of variant key → value",
+    });
   } else if (Object.keys(def.variants).length === 0) {
     issues.push({ path: `${at}.variants`, message: "must define at least one variant" });
   } else {
     for (const [vk, value] of Object.entries(def.variants)) {
-      if (!KEY_PATTERN.test(vk)) issues.push({ path: `${at}.variants.${vk}`, message: `variant key must match ${KEY_PATTERN.source}` });
+      if (!KEY_PATTERN.test(vk))
+        issues.push({ path: `${at}.variants.${vk}`, message: `variant key must match ${KEY_PATTERN.source}` });
       else variants[vk] = value as JsonValue;
     }
   }
@@ -206,7 +232,10 @@ function readFlag(
   if (typeof def.defaultVariant === "string" && def.defaultVariant !== "") {
     defaultVariant = def.defaultVariant;
     if (isObject(def.variants) && !Object.hasOwn(def.variants, defaultVariant)) {
-      issues.push({ path: `${at}.defaultVariant`, message: `${show(defaultVariant)} is not a variant (variants: ${Object.keys(def.variants).join(", ")})` });
+      issues.push({
+        path: `${at}.defaultVariant`,
+        message: `${show(defaultVariant)} is not a variant (variants: ${Object.keys(def.variants).join(", ")})`,
+      });
     }
   } else if (def.defaultVariant !== undefined && def.defaultVariant !== null && def.defaultVariant !== "") {
     issues.push({ path: `${at}.defaultVariant`, message: "must be a variant key, null or absent" });
@@ -287,7 +316,13 @@ function applyExtensions(flag: Flag, meta: Metadata, at: string, issues: Issue[]
   }
 }
 
-function readJsonExt<T>(meta: Metadata, key: string, schema: z.ZodMiniType<T>, at: string, issues: Issue[]): T | undefined {
+function readJsonExt<T>(
+  meta: Metadata,
+  key: string,
+  schema: z.ZodMiniType<T>,
+  at: string,
+  issues: Issue[],
+): T | undefined {
   const text = meta[key];
   if (text === undefined) return undefined;
   const path = `${at}.${key}`;
@@ -339,7 +374,10 @@ function collectRefs(node: unknown, into: Set<string>): void {
   }
 }
 
-function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<string, unknown>; segments: Segment[]; segmentsStated: boolean } {
+function readEvaluators(
+  value: unknown,
+  issues: Issue[],
+): { evaluators?: Record<string, unknown>; segments: Segment[]; segmentsStated: boolean } {
   if (value === undefined) return { segments: [], segmentsStated: false };
   if (!isObject(value)) {
     issues.push({ path: "$evaluators", message: "must be an object of evaluator name → JSON Logic" });
@@ -356,7 +394,11 @@ function readEvaluators(value: unknown, issues: Issue[]): { evaluators?: Record<
       evaluators[name] = logic;
     }
   }
-  return { evaluators: Object.keys(evaluators).length > 0 ? evaluators : undefined, segments, segmentsStated: Object.hasOwn(value, SEGMENTS_EVALUATOR) };
+  return {
+    evaluators: Object.keys(evaluators).length > 0 ? evaluators : undefined,
+    segments,
+    segmentsStated: Object.hasOwn(value, SEGMENTS_EVALUATOR),
+  };
 }
 
 function readMetadata(value: unknown, at: string, issues: Issue[]): Metadata | undefined {
@@ -368,7 +410,11 @@ function readMetadata(value: unknown, at: string, issues: Issue[]): Metadata | u
   const out: Metadata = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[k] = v;
-    else issues.push({ path: `${at}.${k}`, message: `metadata values must be a string, number or boolean, got ${describe(v)}` });
+    else
+      issues.push({
+        path: `${at}.${k}`,
+        message: `metadata values must be a string, number or boolean, got ${describe(v)}`,
+      });
   }
   return out;
 }
@@ -402,10 +448,14 @@ export function inferType(values: readonly unknown[]): FlagType {
 
 /** Issues of the native document, with `flags[i]` shown by flag key (the flagd file's own form). */
 function byFlagKey(list: readonly ZodIssueLike[], flagKeys: readonly string[]): Issue[] {
-  return zodIssues(list.map((issue) => {
-    const [head, index, ...rest] = issue.path;
-    return head === "flags" && typeof index === "number" ? { message: issue.message, path: [head, flagKeys[index]!, ...rest] } : issue;
-  }));
+  return zodIssues(
+    list.map((issue) => {
+      const [head, index, ...rest] = issue.path;
+      return head === "flags" && typeof index === "number"
+        ? { message: issue.message, path: [head, flagKeys[index]!, ...rest] }
+        : issue;
+    }),
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -413,4 +463,5 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
-const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v);
+const describe = (v: unknown) =>
+  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v;

@@ -27,15 +27,29 @@ const TARGETING_KEY = { var: "targetingKey" };
 
 /** flagd's `sem_ver` operator for each native semver operator. */
 const SEMVER: Partial<Record<Operator, string>> = {
-  semverEq: "=", semverNeq: "!=", semverLt: "<", semverLte: "<=", semverGt: ">", semverGte: ">=",
-  semverTilde: "~", semverCaret: "^",
+  semverEq: "=",
+  semverNeq: "!=",
+  semverLt: "<",
+  semverLte: "<=",
+  semverGt: ">",
+  semverGte: ">=",
+  semverTilde: "~",
+  semverCaret: "^",
 };
 const NUMERIC: Partial<Record<Operator, string>> = { lt: "<", lte: "<=", gt: ">", gte: ">=" };
 
 /** JSON Logic for one condition tree; `path` names it in warnings. */
 export function conditionToLogic(cond: Condition, path: string, ctx: BuildContext): unknown {
-  if ("all" in cond) return combine("and", cond.all.map((c, i) => conditionToLogic(c, `${path}.all[${i}]`, ctx)));
-  if ("any" in cond) return combine("or", cond.any.map((c, i) => conditionToLogic(c, `${path}.any[${i}]`, ctx)));
+  if ("all" in cond)
+    return combine(
+      "and",
+      cond.all.map((c, i) => conditionToLogic(c, `${path}.all[${i}]`, ctx)),
+    );
+  if ("any" in cond)
+    return combine(
+      "or",
+      cond.any.map((c, i) => conditionToLogic(c, `${path}.any[${i}]`, ctx)),
+    );
   if ("not" in cond) return { "!": conditionToLogic(cond.not, `${path}.not`, ctx) };
   if ("segment" in cond) return segmentCondition(cond.segment, path, ctx);
   return attributeCondition(cond.attribute, cond.op, cond.values, path, ctx);
@@ -55,24 +69,66 @@ const present = (v: unknown) => ({ "!==": [v, null] });
 const isString = (v: unknown) => ({ starts_with: [v, ""] });
 const notNumberLike = (v: unknown) => [{ "!": { in: [v, [null, true, false]] } }, { "!": isString(v) }];
 
-function attributeCondition(attribute: string, op: Operator, values: Scalar[], path: string, ctx: BuildContext): unknown {
+function attributeCondition(
+  attribute: string,
+  op: Operator,
+  values: Scalar[],
+  path: string,
+  ctx: BuildContext,
+): unknown {
   const v = { var: attribute };
   const first = values[0] ?? null;
   const strings = values.filter((x): x is string => typeof x === "string");
   switch (op) {
-    case "equals": return { "===": [v, first] };
-    case "notEquals": return { and: [present(v), { "!==": [v, first] }] };
-    case "in": return { in: [v, values] };
-    case "notIn": return { and: [present(v), { "!": { in: [v, values] } }] };
+    case "equals":
+      return { "===": [v, first] };
+    case "notEquals":
+      return { and: [present(v), { "!==": [v, first] }] };
+    case "in":
+      return { in: [v, values] };
+    case "notIn":
+      return { and: [present(v), { "!": { in: [v, values] } }] };
     // Several values: any of them (the native string operators test each).
-    case "startsWith": return combine("or", strings.map((s) => ({ starts_with: [v, s] })));
-    case "endsWith": return combine("or", strings.map((s) => ({ ends_with: [v, s] })));
+    case "startsWith":
+      return combine(
+        "or",
+        strings.map((s) => ({ starts_with: [v, s] })),
+      );
+    case "endsWith":
+      return combine(
+        "or",
+        strings.map((s) => ({ ends_with: [v, s] })),
+      );
     // JSON Logic `in` is substring for strings (and membership for arrays, hence the string guard).
-    case "contains": return { and: [isString(v), combine("or", strings.map((s) => ({ in: [s, v] })))] };
-    case "notContains": return { and: [isString(v), { "!": combine("or", strings.map((s) => ({ in: [s, v] }))) }] };
-    case "lt": case "lte": case "gt": case "gte":
+    case "contains":
+      return {
+        and: [
+          isString(v),
+          combine(
+            "or",
+            strings.map((s) => ({ in: [s, v] })),
+          ),
+        ],
+      };
+    case "notContains":
+      return {
+        and: [
+          isString(v),
+          {
+            "!": combine(
+              "or",
+              strings.map((s) => ({ in: [s, v] })),
+            ),
+          },
+        ],
+      };
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte":
       return { and: [...notNumberLike(v), { [NUMERIC[op]!]: [v, first] }] };
-    case "before": case "after": {
+    case "before":
+    case "after": {
       const ms = toEpochMs(first);
       if (attribute === "$flagd.timestamp" && Number.isFinite(ms)) {
         // flagd's timestamp is whole seconds: exact to the second.
@@ -112,7 +168,9 @@ function segmentCondition(key: string, path: string, ctx: BuildContext): unknown
   if (!segment || stack.includes(key)) {
     ctx.warnings.push({
       path,
-      message: segment ? `segment "${key}" refers to itself (${[...stack, key].join(" → ")}): exported as false` : `unknown segment "${key}": exported as false`,
+      message: segment
+        ? `segment "${key}" refers to itself (${[...stack, key].join(" → ")}): exported as false`
+        : `unknown segment "${key}": exported as false`,
     });
     return false;
   }

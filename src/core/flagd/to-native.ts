@@ -19,7 +19,7 @@ import { fail, ok, type Result } from "../result";
 
 /** Why operators without an exact native form are refused, in the words the editor shows. */
 const REFUSED: Record<string, string> = {
-  "==": "loose equality (==) converts types (\"1\" == 1); native equals does not. Use ===",
+  "==": 'loose equality (==) converts types ("1" == 1); native equals does not. Use ===',
   "!=": "loose inequality (!=) converts types; native conditions do not. Use !==",
   "<": "JSON Logic comparisons (<, <=, >, >=) convert strings to numbers; native ones do not",
   "<=": "JSON Logic comparisons (<, <=, >, >=) convert strings to numbers; native ones do not",
@@ -36,11 +36,13 @@ export const ELSE_RULE_DESCRIPTION = "Every other context (the JSON Logic else b
 
 const refuse = <T>(path: string, message: string): Result<T> => fail([{ path, message }]);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+const isScalar = (v: unknown): v is Scalar =>
+  typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
 
 /** The flag with native rules instead of `targeting`, or why its targeting has no exact native form. */
 export function toNativeRules(flag: Flag): Result<Flag> {
-  if (flag.targeting === undefined || flag.targeting === null) return refuse("targeting", "the flag has no JSON Logic targeting");
+  if (flag.targeting === undefined || flag.targeting === null)
+    return refuse("targeting", "the flag has no JSON Logic targeting");
   if (flag.fallthrough || (flag.rules?.length ?? 0) > 0 || (flag.targets?.length ?? 0) > 0) {
     return refuse("targeting", "the flag has native targeting beside its JSON Logic");
   }
@@ -52,7 +54,11 @@ export function toNativeRules(flag: Flag): Result<Flag> {
     if (typeof tail === "string") {
       const variant = servedVariant(flag, tail, path);
       if (!variant.ok) return variant;
-      rules.push({ description: ELSE_RULE_DESCRIPTION, when: { attribute: "$flagd.flagKey", op: "equals", values: [flag.key] }, serve: { variant: variant.value } });
+      rules.push({
+        description: ELSE_RULE_DESCRIPTION,
+        when: { attribute: "$flagd.flagKey", op: "equals", values: [flag.key] },
+        serve: { variant: variant.value },
+      });
       break;
     }
     const chain = ifChain(tail, path);
@@ -62,7 +68,11 @@ export function toNativeRules(flag: Flag): Result<Flag> {
       const when = condition(args[i], `${path}.${op}[${i}]`);
       if (!when.ok) return when;
       const result = args[i + 1];
-      if (result === null) return refuse(`${path}.${op}[${i + 1}]`, "a branch that serves the default before later branches has no native form (rules serve a variant)");
+      if (result === null)
+        return refuse(
+          `${path}.${op}[${i + 1}]`,
+          "a branch that serves the default before later branches has no native form (rules serve a variant)",
+        );
       if (typeof result !== "string") return refuse(`${path}.${op}[${i + 1}]`, "a branch must name a variant");
       const variant = servedVariant(flag, result, `${path}.${op}[${i + 1}]`);
       if (!variant.ok) return variant;
@@ -78,14 +88,16 @@ export function toNativeRules(flag: Flag): Result<Flag> {
 }
 
 function servedVariant(flag: Flag, name: string, path: string): Result<string> {
-  if (!Object.hasOwn(flag.variants ?? {}, name)) return refuse(path, `"${name}" is not a variant of the flag (JSON Logic answers an error for it)`);
+  if (!Object.hasOwn(flag.variants ?? {}, name))
+    return refuse(path, `"${name}" is not a variant of the flag (JSON Logic answers an error for it)`);
   return ok(name);
 }
 
 function ifChain(logic: unknown, path: string): Result<{ op: string; args: unknown[] }> {
   const op = soleKey(logic);
   if (op === undefined) return refuse(path, "the targeting is not an if chain of variants");
-  if (op !== "if" && op !== "?:") return refuse(path, REFUSED[op] ?? `"${op}" at the top of the targeting is not an if chain of variants`);
+  if (op !== "if" && op !== "?:")
+    return refuse(path, REFUSED[op] ?? `"${op}" at the top of the targeting is not an if chain of variants`);
   const args = (logic as Record<string, unknown>)[op];
   if (!Array.isArray(args) || args.length < 2) return refuse(`${path}.${op}`, "an if needs a condition and a result");
   return ok({ op, args });
@@ -117,7 +129,8 @@ function attributeOf(v: unknown): string | undefined {
   return parts.length === 1 || (parts.length === 2 && parts[0] === FLAGD) ? p : undefined;
 }
 
-const ATTRIBUTE_ONLY = "(a top-level attribute or $flagd.*: JSON Logic reads user.tier of a user that is \"\", 0 or false as that value, native conditions as missing)";
+const ATTRIBUTE_ONLY =
+  '(a top-level attribute or $flagd.*: JSON Logic reads user.tier of a user that is "", 0 or false as that value, native conditions as missing)';
 
 function condition(logic: unknown, path: string): Result<Condition> {
   const op = soleKey(logic);
@@ -146,22 +159,33 @@ function condition(logic: unknown, path: string): Result<Condition> {
     case "===":
     case "!==": {
       const pair = attributeAndLiteral(args);
-      if (!pair) return refuse(at, `${op} converts only between an attribute and a string, number or boolean ${ATTRIBUTE_ONLY}`);
+      if (!pair)
+        return refuse(at, `${op} converts only between an attribute and a string, number or boolean ${ATTRIBUTE_ONLY}`);
       const equals: Condition = { attribute: pair.attribute, op: "equals", values: [pair.literal] };
       return ok(op === "===" ? equals : { not: equals });
     }
     case "in": {
       const attribute = attributeOf(args[0]);
       const list = args[1];
-      if (args.length !== 2 || attribute === undefined || !Array.isArray(list) || list.length === 0 || !list.every(isScalar)) {
-        return refuse(at, `in converts only as an attribute in a non-empty list of strings, numbers or booleans; substring tests do not ${ATTRIBUTE_ONLY}`);
+      if (
+        args.length !== 2 ||
+        attribute === undefined ||
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        !list.every(isScalar)
+      ) {
+        return refuse(
+          at,
+          `in converts only as an attribute in a non-empty list of strings, numbers or booleans; substring tests do not ${ATTRIBUTE_ONLY}`,
+        );
       }
       return ok({ attribute, op: "in", values: list });
     }
     case "starts_with":
     case "ends_with": {
       const attribute = attributeOf(args[0]);
-      if (args.length !== 2 || attribute === undefined || typeof args[1] !== "string") return refuse(at, `${op} converts only as an attribute and a string ${ATTRIBUTE_ONLY}`);
+      if (args.length !== 2 || attribute === undefined || typeof args[1] !== "string")
+        return refuse(at, `${op} converts only as an attribute and a string ${ATTRIBUTE_ONLY}`);
       return ok({ attribute, op: op === "starts_with" ? "startsWith" : "endsWith", values: [args[1]] });
     }
     default:

@@ -37,7 +37,10 @@ class Compiler implements LogicCompiler {
   interpreted = false;
   private depth = 0;
 
-  constructor(flagKey: string, private readonly evaluators: Record<string, unknown> | undefined) {
+  constructor(
+    flagKey: string,
+    private readonly evaluators: Record<string, unknown> | undefined,
+  ) {
     this.state = { flagKey, timeDependent: false };
   }
 
@@ -64,7 +67,9 @@ class Compiler implements LogicCompiler {
   reject(path: string, message: string): Expr {
     if (!this.interpreted) return this.fail(path, message);
     const error = new LogicError(message);
-    return () => { throw error; };
+    return () => {
+      throw error;
+    };
   }
 
   private fail(path: string, message: string): Expr {
@@ -106,14 +111,19 @@ class Compiler implements LogicCompiler {
     }
     const keys = Object.keys(node);
     if (keys.length === 0) return this.konst(node);
-    if (keys.length > 1) return this.fail(path, `an operation has exactly one key (the operator), got ${keys.map((k) => JSON.stringify(k)).join(", ")}`);
+    if (keys.length > 1)
+      return this.fail(
+        path,
+        `an operation has exactly one key (the operator), got ${keys.map((k) => JSON.stringify(k)).join(", ")}`,
+      );
     const name = keys[0]!;
     const args = (node as Record<string, unknown>)[name];
     if (name === REF) {
       const ref = this.evaluator(args);
       if (!ref.found) return this.fail(path, `$ref to unknown evaluator ${JSON.stringify(args)}`);
       const refName = args as string;
-      if (this.refStack.includes(refName)) return this.fail(path, `$ref cycle: ${[...this.refStack, refName].join(" → ")}`);
+      if (this.refStack.includes(refName))
+        return this.fail(path, `$ref cycle: ${[...this.refStack, refName].join(" → ")}`);
       this.refStack.push(refName);
       try {
         return this.compile(ref.logic, `$evaluators.${refName}`);
@@ -123,9 +133,12 @@ class Compiler implements LogicCompiler {
     }
     const op = LOGIC_OPERATORS.get(name);
     if (!op) {
-      return this.fail(path, UNSUPPORTED_OPERATORS.has(name)
-        ? `operator "${name}" is not supported by edgeflags`
-        : `unknown operator "${name}"`);
+      return this.fail(
+        path,
+        UNSUPPORTED_OPERATORS.has(name)
+          ? `operator "${name}" is not supported by edgeflags`
+          : `unknown operator "${name}"`,
+      );
     }
     if (op.deterministic && this.isDeterministic(node, [])) {
       // json-logic-engine evaluates constant built-in expressions once, while building, with its
@@ -178,7 +191,10 @@ class Compiler implements LogicCompiler {
     if (op === undefined || !op.deterministic) return false;
     if (ITERATORS.has(name)) {
       if (!Array.isArray(args)) return false;
-      return this.isDeterministic(args[0], seen, depth + 1, inside) && args.slice(1).every((a) => this.isDeterministic(a, seen, depth + 1, true));
+      return (
+        this.isDeterministic(args[0], seen, depth + 1, inside) &&
+        args.slice(1).every((a) => this.isDeterministic(a, seen, depth + 1, true))
+      );
     }
     return this.isDeterministic(args, seen, depth + 1, inside);
   }

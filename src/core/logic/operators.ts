@@ -13,12 +13,31 @@ import { stringOperators } from "./ops/string";
 import type { LogicOperator } from "./types";
 
 export const LOGIC_OPERATORS: ReadonlyMap<string, LogicOperator> = new Map(
-  [...comparisonOperators, ...arithmeticOperators, ...arrayOperators, ...booleanOperators, ...stringOperators, ...dataOperators, ...semverOperators, ...fractionalOperators]
-    .map((op) => [op.name, op]),
+  [
+    ...comparisonOperators,
+    ...arithmeticOperators,
+    ...arrayOperators,
+    ...booleanOperators,
+    ...stringOperators,
+    ...dataOperators,
+    ...semverOperators,
+    ...fractionalOperators,
+  ].map((op) => [op.name, op]),
 );
 
 /** json-logic-engine built-ins that flagd accepts but edgeflags does not evaluate (yet). */
 export const UNSUPPORTED_OPERATORS: ReadonlySet<string> = new Set([
   "every",
-  "??", "try", "throw", "length", "keys", "pipe", "exists", "val", "get", "eachKey", "preserve", "not",
+  "??",
+  "try",
+  "throw",
+  "length",
+  "keys",
+  "pipe",
+  "exists",
+  "val",
+  "get",
+  "eachKey",
+  "preserve",
+  "not",
 ]);

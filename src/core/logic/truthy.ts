@@ -28,7 +28,8 @@ export function precoerceNumber(item: unknown): unknown {
 
 /** json-logic-engine `compareCheck`: the right operand as the compiled comparison sees it. */
 export function compareCheck(item: unknown, prev: unknown, strict: boolean): unknown {
-  if (strict || ((typeof item === "string" || item === null) && (typeof prev === "string" || prev === null))) return item;
+  if (strict || ((typeof item === "string" || item === null) && (typeof prev === "string" || prev === null)))
+    return item;
   if (Number.isNaN(+(precoerceNumber(item) as number)) && prev !== null) throw NAN_ERROR;
   if (Number.isNaN(+(precoerceNumber(prev) as number))) throw NAN_ERROR;
   if (prev === null && !item) return null;

@@ -55,6 +55,10 @@ export interface LogicOperator {
  * "Evaluation (OFREP)": the 400 `GENERAL` answer).
  */
 export function flagdOperatorInIterator(name: string): Expr {
-  const error = new LogicError(`"${name}" inside an iterator body fails in flagd-core (no logger in the element context)`);
-  return () => { throw error; };
+  const error = new LogicError(
+    `"${name}" inside an iterator body fails in flagd-core (no logger in the element context)`,
+  );
+  return () => {
+    throw error;
+  };
 }

@@ -191,7 +191,11 @@ function compileSegmentRef(key: string, env: NativeCompileEnv, path: string): Pr
 }
 
 function segmentPred(
-  key: string, included: ReadonlySet<string>, excluded: ReadonlySet<string>, rules: readonly Pred[], big?: (targetingKey: string) => boolean,
+  key: string,
+  included: ReadonlySet<string>,
+  excluded: ReadonlySet<string>,
+  rules: readonly Pred[],
+  big?: (targetingKey: string) => boolean,
 ): Pred {
   return (ctx, rt) => {
     const tk = ctx.targetingKey;

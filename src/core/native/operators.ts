@@ -10,6 +10,13 @@ import { stringOperator } from "./ops/string";
 import type { NativeOperator } from "./types";
 
 export const NATIVE_OPERATORS: ReadonlyMap<Operator, NativeOperator> = new Map(
-  [equalityOperator, membershipOperator, stringOperator, regexOperator, numericOperator, semverOperator, dateOperator]
-    .flatMap((o) => o.names.map((n) => [n, o] as const)),
+  [
+    equalityOperator,
+    membershipOperator,
+    stringOperator,
+    regexOperator,
+    numericOperator,
+    semverOperator,
+    dateOperator,
+  ].flatMap((o) => o.names.map((n) => [n, o] as const)),
 );

@@ -53,7 +53,8 @@ export function shardRange(index: number, count: number): [number, number] {
 export function shardCountFor(keys: number, current?: number): number {
   let aim = 1;
   while (aim < MAX_SHARDS && aim * KEYS_PER_SHARD < keys) aim *= 2;
-  if (current !== undefined && current >= aim / 2 && current <= aim * 4 && current * KEYS_PER_SHARD * 2 >= keys) return current;
+  if (current !== undefined && current >= aim / 2 && current <= aim * 4 && current * KEYS_PER_SHARD * 2 >= keys)
+    return current;
   return aim;
 }
 
@@ -75,7 +76,8 @@ export function parseShard(text: string): string[] | undefined {
 }
 
 /** `bigseg:<env>:<segment>:<shard name>`: immutable, so readers cache it as long as KV allows. */
-export const bigShardKey = (environment: string, segment: string, name: string) => `bigseg:${environment}:${segment}:${name}`;
+export const bigShardKey = (environment: string, segment: string, name: string) =>
+  `bigseg:${environment}:${segment}:${name}`;
 
 /**
  * Membership in a big segment's keys, as the engine asks it (synchronously): built once per

@@ -7,10 +7,28 @@ import type { AlertSettings } from "../alerts";
 import type { LifecycleSettings } from "../lifecycle";
 import type { UsageMessage } from "./queue-messages";
 import type { StoreResult } from "./store-rpc";
-import type { AlertInfo, AlertsOverview, EdgeMetrics, FlagLifecycle, FlagUsage, MinuteBucket, RecordOutcome, UsageBucket } from "./dto/insights";
+import type {
+  AlertInfo,
+  AlertsOverview,
+  EdgeMetrics,
+  FlagLifecycle,
+  FlagUsage,
+  MinuteBucket,
+  RecordOutcome,
+  UsageBucket,
+} from "./dto/insights";
 
 // The answers are declared once, as zod schemas, in ./dto/insights.ts (scripts/openapi.ts documents them).
-export type { AlertInfo, AlertsOverview, EdgeMetrics, FlagLifecycle, FlagUsage, MinuteBucket, RecordOutcome, UsageBucket };
+export type {
+  AlertInfo,
+  AlertsOverview,
+  EdgeMetrics,
+  FlagLifecycle,
+  FlagUsage,
+  MinuteBucket,
+  RecordOutcome,
+  UsageBucket,
+};
 
 export interface DeadLetter {
   id: string;

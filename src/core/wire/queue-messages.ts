@@ -79,25 +79,56 @@ export function parseQueueMessage(body: unknown): { ok: true; value: QueueMessag
   if (body.type !== "usage") return { ok: false, error: `unknown message type ${JSON.stringify(body.type)}` };
   const m = body;
   const valid =
-    typeof m.id === "string" && m.id.length > 0 && m.id.length <= 100 &&
-    typeof m.environment === "string" && ENVIRONMENT_PATTERN.test(m.environment) &&
-    isCount(m.at) && isCount(m.rateLimited) && isCount(m.stale) &&
-    hasCounts(m.cache, ["memory", "cache", "miss"]) && hasCounts(m.lost, ["evaluations", "requests"]) &&
-    rows(m.evaluations, (r) => r.length === 5 && typeof r[0] === "string" && KEY_PATTERN.test(r[0]) &&
-      typeof r[1] === "string" && r[1].length <= 256 && typeof r[2] === "string" && REASON.test(r[2]) &&
-      (r[3] === "client" || r[3] === "server") && isCount(r[4])) &&
-    rows(m.requests, (r) => r.length === 3 && (EDGE_ROUTES as readonly unknown[]).includes(r[0]) &&
-      (STATUS_CLASSES as readonly unknown[]).includes(r[1]) && isCount(r[2]));
+    typeof m.id === "string" &&
+    m.id.length > 0 &&
+    m.id.length <= 100 &&
+    typeof m.environment === "string" &&
+    ENVIRONMENT_PATTERN.test(m.environment) &&
+    isCount(m.at) &&
+    isCount(m.rateLimited) &&
+    isCount(m.stale) &&
+    hasCounts(m.cache, ["memory", "cache", "miss"]) &&
+    hasCounts(m.lost, ["evaluations", "requests"]) &&
+    rows(
+      m.evaluations,
+      (r) =>
+        r.length === 5 &&
+        typeof r[0] === "string" &&
+        KEY_PATTERN.test(r[0]) &&
+        typeof r[1] === "string" &&
+        r[1].length <= 256 &&
+        typeof r[2] === "string" &&
+        REASON.test(r[2]) &&
+        (r[3] === "client" || r[3] === "server") &&
+        isCount(r[4]),
+    ) &&
+    rows(
+      m.requests,
+      (r) =>
+        r.length === 3 &&
+        (EDGE_ROUTES as readonly unknown[]).includes(r[0]) &&
+        (STATUS_CLASSES as readonly unknown[]).includes(r[1]) &&
+        isCount(r[2]),
+    );
   return valid ? { ok: true, value: m as unknown as UsageMessage } : { ok: false, error: "malformed usage message" };
 }
 
-function parseWebhookMessage(m: Record<string, unknown>): { ok: true; value: WebhookMessage } | { ok: false; error: string } {
+function parseWebhookMessage(
+  m: Record<string, unknown>,
+): { ok: true; value: WebhookMessage } | { ok: false; error: string } {
   const id = (v: unknown) => typeof v === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(v);
-  const valid = id(m.id) && id(m.webhook) &&
-    typeof m.environment === "string" && ENVIRONMENT_PATTERN.test(m.environment) &&
-    typeof m.body === "string" && m.body.length <= MAX_WEBHOOK_BODY &&
-    Number.isSafeInteger(m.attempt) && (m.attempt as number) >= 1;
-  return valid ? { ok: true, value: m as unknown as WebhookMessage } : { ok: false, error: "malformed webhook message" };
+  const valid =
+    id(m.id) &&
+    id(m.webhook) &&
+    typeof m.environment === "string" &&
+    ENVIRONMENT_PATTERN.test(m.environment) &&
+    typeof m.body === "string" &&
+    m.body.length <= MAX_WEBHOOK_BODY &&
+    Number.isSafeInteger(m.attempt) &&
+    (m.attempt as number) >= 1;
+  return valid
+    ? { ok: true, value: m as unknown as WebhookMessage }
+    : { ok: false, error: "malformed webhook message" };
 }
 
 /** Queue names as in wrangler.toml: the consumer tells the dead-letter queue's batches apart by name. */

@@ -9,7 +9,16 @@ import type { ChangeRequestChange, ChangeRequestInfo, PlanInfo, ScheduleInfo } f
 import type { ChangeRequestPage, PlanStep, Policy } from "./dto/requests";
 
 // The answers are declared once, as zod schemas, in ./dto/releases.ts (scripts/openapi.ts documents them).
-export type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, PlanAction, PlanInfo, Policy, ReviewAction, ScheduleInfo };
+export type {
+  ChangeRequestChange,
+  ChangeRequestInfo,
+  ChangeRequestPage,
+  PlanAction,
+  PlanInfo,
+  Policy,
+  ReviewAction,
+  ScheduleInfo,
+};
 
 /**
  * The principals of a review, resolved by the admin layer from the Registry (a token's principal
@@ -36,8 +45,15 @@ export interface ReleasesApi {
   getPolicy(): Promise<StoreResult<Policy>>;
   putPolicy(policy: Policy, actor: Actor): Promise<StoreResult<Policy>>;
   /** Newest first, a page at a time; `next` is the `before` of the next page. */
-  listChangeRequests(options?: ChangeRequestPage): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>>;
+  listChangeRequests(
+    options?: ChangeRequestPage,
+  ): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>>;
   getChangeRequest(id: string): Promise<StoreResult<ChangeRequestInfo>>;
   /** `principals`: who `actor` acts for and who the request's creator and approvers act for; absent, each actor is its own principal. */
-  reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>>;
+  reviewChangeRequest(
+    id: string,
+    action: ReviewAction,
+    actor: Actor,
+    principals?: ReviewPrincipals,
+  ): Promise<StoreResult<ChangeRequestInfo>>;
 }

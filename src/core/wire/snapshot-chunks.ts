@@ -74,7 +74,8 @@ const pow2AtLeast = (n: number, cap: number) => {
   while (b < n && b < cap) b *= 2;
   return b;
 };
-export const bucketCount = (items: number, perChunk: number, cap: number) => pow2AtLeast(Math.ceil(items / perChunk), cap);
+export const bucketCount = (items: number, perChunk: number, cap: number) =>
+  pow2AtLeast(Math.ceil(items / perChunk), cap);
 /** The bucket of `key` among `buckets` (a power of two). */
 export const bucketOfKey = (key: string, buckets: number) => murmur3(key) & (buckets - 1);
 /** A chunk's name: the hash and the length of its bytes. */
@@ -87,9 +88,14 @@ function group(items: ReadonlyArray<{ key: string }>, buckets: number): unknown[
   return out;
 }
 
-const sameMembers = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameMembers = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
-function encodeBuckets(items: ReadonlyArray<{ key: string }>, buckets: number, previous: readonly Bucket[] | undefined): Bucket[] {
+function encodeBuckets(
+  items: ReadonlyArray<{ key: string }>,
+  buckets: number,
+  previous: readonly Bucket[] | undefined,
+): Bucket[] {
   const reuse = previous?.length === buckets ? previous : undefined;
   return group(items, buckets).map((members, b) => {
     const before = reuse?.[b];
@@ -110,16 +116,33 @@ function encodeBuckets(items: ReadonlyArray<{ key: string }>, buckets: number, p
  */
 export function encodeChunks(doc: EnvironmentDoc, previous?: EncodedChunks): EncodedChunks | undefined {
   const segments = doc.segments;
-  if (!doc.flags.every((f) => PACKABLE.test(f?.key)) || !(segments ?? []).every((s) => PACKABLE.test(s?.key))) return undefined;
-  const flagBuckets = encodeBuckets(doc.flags, bucketCount(doc.flags.length, FLAGS_PER_CHUNK, MAX_FLAG_BUCKETS), previous?.flagBuckets);
-  const segmentBuckets = segments === undefined ? [] : encodeBuckets(segments, bucketCount(segments.length, SEGMENTS_PER_CHUNK, MAX_SEGMENT_BUCKETS), previous?.segmentBuckets);
+  if (!doc.flags.every((f) => PACKABLE.test(f?.key)) || !(segments ?? []).every((s) => PACKABLE.test(s?.key)))
+    return undefined;
+  const flagBuckets = encodeBuckets(
+    doc.flags,
+    bucketCount(doc.flags.length, FLAGS_PER_CHUNK, MAX_FLAG_BUCKETS),
+    previous?.flagBuckets,
+  );
+  const segmentBuckets =
+    segments === undefined
+      ? []
+      : encodeBuckets(
+          segments,
+          bucketCount(segments.length, SEGMENTS_PER_CHUNK, MAX_SEGMENT_BUCKETS),
+          previous?.segmentBuckets,
+        );
   const chunks = new Map<string, string>();
   let largest = 0;
   for (const b of [...flagBuckets, ...segmentBuckets]) {
     chunks.set(b.id, b.text);
     largest = Math.max(largest, b.text.length);
   }
-  const layout: RootLayout = { v: PARTITIONED_LAYOUT, flagCount: doc.flags.length, segmentCount: segments?.length ?? 0, flags: flagBuckets.map((b) => b.id).join(" ") };
+  const layout: RootLayout = {
+    v: PARTITIONED_LAYOUT,
+    flagCount: doc.flags.length,
+    segmentCount: segments?.length ?? 0,
+    flags: flagBuckets.map((b) => b.id).join(" "),
+  };
   if (segments !== undefined) layout.segments = segmentBuckets.map((b) => b.id).join(" ");
   if (doc.metadata !== undefined) layout.metadata = doc.metadata;
   if (doc.evaluators !== undefined) layout.evaluators = doc.evaluators;
@@ -152,12 +175,27 @@ export function readRoot(text: string): RootRead | undefined {
     return undefined;
   }
   const l = v?.layout;
-  if (typeof v !== "object" || v === null || v.doc !== undefined || !Number.isInteger(v.version) || typeof l !== "object" || l === null || l.v !== PARTITIONED_LAYOUT) return undefined;
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    v.doc !== undefined ||
+    !Number.isInteger(v.version) ||
+    typeof l !== "object" ||
+    l === null ||
+    l.v !== PARTITIONED_LAYOUT
+  )
+    return undefined;
   if (typeof l.flags !== "string" || (l.segments !== undefined && typeof l.segments !== "string")) return undefined;
   if (!Number.isInteger(l.flagCount) || !Number.isInteger(l.segmentCount)) return undefined;
   const ids = [...l.flags.split(" "), ...(l.segments ? l.segments.split(" ") : [])];
   if (!ids.every((id) => ID.test(id))) return undefined;
-  return { environment: String(v.environment), version: v.version as number, publishedAt: String(v.publishedAt), layout: l, chunkIds: [...new Set(ids)] };
+  return {
+    environment: String(v.environment),
+    version: v.version as number,
+    publishedAt: String(v.publishedAt),
+    layout: l,
+    chunkIds: [...new Set(ids)],
+  };
 }
 
 /** One item line of a chunk: where it is, its key and its ordinal. */
@@ -245,7 +283,10 @@ export function openChunks(root: RootRead, texts: ReadonlyMap<string, string>): 
     },
     flagAt: (i) => itemOf<Flag>(found.get(i) ?? allFlagLines()[i]),
     allFlags: () => allFlagLines().map((l) => itemOf<Flag>(l)),
-    segment: (key) => (segmentChunks.length === 0 ? undefined : itemOf<Segment>(findLine(segmentChunks[bucketOfKey(key, segmentChunks.length)], key, false))),
+    segment: (key) =>
+      segmentChunks.length === 0
+        ? undefined
+        : itemOf<Segment>(findLine(segmentChunks[bucketOfKey(key, segmentChunks.length)], key, false)),
     metadata: layout.metadata,
     evaluators: layout.evaluators,
   };

@@ -80,7 +80,9 @@ interface Entry<C> {
   chunks: ReadonlyMap<string, string>;
 }
 
-export type Lookup<C = CompiledEnvironment> = { ok: true; snapshot: Loaded<C> } | { ok: false; reason: "none" | "unavailable"; detail: string };
+export type Lookup<C = CompiledEnvironment> =
+  | { ok: true; snapshot: Loaded<C> }
+  | { ok: false; reason: "none" | "unavailable"; detail: string };
 
 export interface SnapshotReaderOptions<C = CompiledEnvironment> {
   compile: Compile<C>;
@@ -127,7 +129,10 @@ export class SnapshotReader<C = CompiledEnvironment> {
       const entry = this.entries.get(environment);
       const wants = [minVersion, this.hints.get(environment) ?? 0];
       const expired = !entry || now - entry.checkedAt >= this.refreshMs;
-      const satisfied = !!entry && (entry.missing.size >= MAX_MISSING_PER_INTERVAL || wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)));
+      const satisfied =
+        !!entry &&
+        (entry.missing.size >= MAX_MISSING_PER_INTERVAL ||
+          wants.every((w) => w <= entry.loaded.version || entry.missing.has(w)));
       if (entry && !expired && satisfied) return { ok: true, snapshot: entry.loaded };
       const failure = this.failed.get(environment);
       if (!entry && failure && now - failure.at < this.refreshMs && wants.every((w) => w === 0)) return failure.lookup;
@@ -155,7 +160,11 @@ export class SnapshotReader<C = CompiledEnvironment> {
       if (isPointerTombstone(pointer)) {
         // The store deleted the environment: forget what we held.
         this.entries.delete(environment);
-        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
+        return this.fail(environment, now, {
+          ok: false,
+          reason: "none",
+          detail: "environment has no published snapshot",
+        });
       }
       if (!isPointer(pointer)) {
         // Never published, or a read that came back empty: with a snapshot held, that is not the
@@ -164,7 +173,11 @@ export class SnapshotReader<C = CompiledEnvironment> {
           console.error(`KV pointer for ${environment} read as empty; keeping version ${entry.loaded.version}`);
           return this.keep(environment, entry.loaded, now, missing, true);
         }
-        return this.fail(environment, now, { ok: false, reason: "none", detail: "environment has no published snapshot" });
+        return this.fail(environment, now, {
+          ok: false,
+          reason: "none",
+          detail: "environment has no published snapshot",
+        });
       }
       // Highest first: an announced version wins over a lagging pointer.
       const candidates = [...new Set([...wants, pointer.version])].filter((v) => v > 0).sort((a, b) => b - a);
@@ -176,7 +189,8 @@ export class SnapshotReader<C = CompiledEnvironment> {
         const text = await withTimeout(kv.get(kvKey.snapshot(environment, version), "text"), this.kvTimeoutMs);
         const root = typeof text === "string" ? readRoot(text) : undefined;
         const chunks = root ? await this.readChunks(kv, environment, root, entry?.chunks) : undefined;
-        const raw = typeof text !== "string" ? undefined : root ? (chunks && openChunks(root, chunks)) : readSnapshot(text);
+        const raw =
+          typeof text !== "string" ? undefined : root ? chunks && openChunks(root, chunks) : readSnapshot(text);
         if (!raw) {
           missing.add(version); // announced but not visible here yet: fall back to a lower candidate
           continue;
@@ -187,11 +201,22 @@ export class SnapshotReader<C = CompiledEnvironment> {
           missing.add(version);
           continue;
         }
-        const loaded: Loaded<C> = { environment, version: raw.version, publishedAt: raw.publishedAt, doc: () => raw.doc(), compiled: compiled.value, stale: false };
+        const loaded: Loaded<C> = {
+          environment,
+          version: raw.version,
+          publishedAt: raw.publishedAt,
+          doc: () => raw.doc(),
+          compiled: compiled.value,
+          stale: false,
+        };
         return this.keep(environment, loaded, now, missing, false, chunks ?? new Map());
       }
       if (entry) return this.keep(environment, entry.loaded, now, missing, false);
-      return this.fail(environment, now, { ok: false, reason: "unavailable", detail: `snapshot ${pointer.version} of the environment is not readable yet` });
+      return this.fail(environment, now, {
+        ok: false,
+        reason: "unavailable",
+        detail: `snapshot ${pointer.version} of the environment is not readable yet`,
+      });
     } catch (err) {
       console.error(`KV read for ${environment} failed`, err instanceof Error ? err.message : err);
       if (entry) return this.keep(environment, entry.loaded, now, missing, true);
@@ -205,7 +230,12 @@ export class SnapshotReader<C = CompiledEnvironment> {
    * root is written after its chunks, so that is a root from a store that failed half way, or KV
    * not yet showing a fresh chunk here; the version counts as missing for this interval.
    */
-  private async readChunks(kv: KvGet, environment: string, root: RootRead, held: ReadonlyMap<string, string> | undefined): Promise<Map<string, string> | undefined> {
+  private async readChunks(
+    kv: KvGet,
+    environment: string,
+    root: RootRead,
+    held: ReadonlyMap<string, string> | undefined,
+  ): Promise<Map<string, string> | undefined> {
     const texts = new Map<string, string>();
     const lacking: string[] = [];
     for (const id of root.chunkIds) {
@@ -217,15 +247,17 @@ export class SnapshotReader<C = CompiledEnvironment> {
     const reads: Promise<void>[] = [];
     for (let i = 0; i < lacking.length; i += kv.getMany ? BULK_READ : 1) {
       const ids = lacking.slice(i, i + (kv.getMany ? BULK_READ : 1));
-      reads.push((async () => {
-        const got = kv.getMany
-          ? await withTimeout(kv.getMany(ids.map(keyOf), "text"), this.kvTimeoutMs)
-          : new Map([[keyOf(ids[0]!), await withTimeout(kv.get(keyOf(ids[0]!), "text"), this.kvTimeoutMs)]]);
-        for (const id of ids) {
-          const text = got.get(keyOf(id));
-          if (typeof text === "string") texts.set(id, text);
-        }
-      })());
+      reads.push(
+        (async () => {
+          const got = kv.getMany
+            ? await withTimeout(kv.getMany(ids.map(keyOf), "text"), this.kvTimeoutMs)
+            : new Map([[keyOf(ids[0]!), await withTimeout(kv.get(keyOf(ids[0]!), "text"), this.kvTimeoutMs)]]);
+          for (const id of ids) {
+            const text = got.get(keyOf(id));
+            if (typeof text === "string") texts.set(id, text);
+          }
+        })(),
+      );
     }
     await Promise.all(reads);
     return texts.size === root.chunkIds.length ? texts : undefined;
@@ -238,7 +270,14 @@ export class SnapshotReader<C = CompiledEnvironment> {
     return lookup;
   }
 
-  private keep(environment: string, loaded: Loaded<C>, now: number, missing: Set<number>, stale: boolean, chunks?: ReadonlyMap<string, string>): Lookup<C> {
+  private keep(
+    environment: string,
+    loaded: Loaded<C>,
+    now: number,
+    missing: Set<number>,
+    stale: boolean,
+    chunks?: ReadonlyMap<string, string>,
+  ): Lookup<C> {
     this.failed.delete(environment);
     const next = loaded.stale === stale ? loaded : { ...loaded, stale };
     const held = chunks ?? this.entries.get(environment)?.chunks ?? new Map<string, string>();

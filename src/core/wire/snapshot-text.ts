@@ -81,7 +81,8 @@ const WHOLE = '{"v":1}';
  * (flags, segments, metadata, evaluators).
  */
 export function encodeDoc(doc: EnvironmentDoc): EncodedDoc {
-  const flagStarts: number[] = [], segmentStarts: number[] = [];
+  const flagStarts: number[] = [],
+    segmentStarts: number[] = [];
   let keysPack = true;
   // Each item on a line of its own, the separating comma ending the line before the next.
   let text = '{"flags":[';
@@ -130,7 +131,10 @@ const DOC_FIELD = ',"doc":';
 /** The KV value of a snapshot: its head, the layout, then the document on the following lines. */
 export function snapshotText(head: Omit<Snapshot, "doc">, doc: EncodedDoc): string {
   const { environment, version, publishedAt } = head;
-  return JSON.stringify({ environment, version, publishedAt }).slice(0, -1) + `,"layout":${doc.layout}${DOC_FIELD}\n${doc.text}}`;
+  return (
+    JSON.stringify({ environment, version, publishedAt }).slice(0, -1) +
+    `,"layout":${doc.layout}${DOC_FIELD}\n${doc.text}}`
+  );
 }
 
 /** A snapshot read from its KV text: the head at once, the definitions when asked for. */
@@ -151,7 +155,14 @@ export function readSnapshot(text: string): SnapshotRead | undefined {
   if (indexed) return indexed;
   const whole = parse(text) as Snapshot | undefined;
   if (!whole || !isHead(whole) || !whole.doc || !Array.isArray(whole.doc.flags)) return undefined;
-  return { environment: whole.environment, version: whole.version, publishedAt: whole.publishedAt, layout: 1, source: docSource(whole.doc), doc: () => whole.doc };
+  return {
+    environment: whole.environment,
+    version: whole.version,
+    publishedAt: whole.publishedAt,
+    layout: 1,
+    source: docSource(whole.doc),
+    doc: () => whole.doc,
+  };
 }
 
 /**
@@ -198,9 +209,17 @@ const isPair = (v: unknown): v is [number, number] => Array.isArray(v) && v.leng
 function isLayoutHead(v: unknown): v is LayoutHead {
   const l = v as LayoutHead;
   const count = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
-  return typeof l === "object" && l !== null && l.v === SNAPSHOT_LAYOUT && Number.isInteger(l.w) && l.w > 0 &&
-    count(l.flagCount) && count(l.segmentCount) &&
-    (l.metadataAt === undefined || isPair(l.metadataAt)) && (l.evaluatorsAt === undefined || isPair(l.evaluatorsAt));
+  return (
+    typeof l === "object" &&
+    l !== null &&
+    l.v === SNAPSHOT_LAYOUT &&
+    Number.isInteger(l.w) &&
+    l.w > 0 &&
+    count(l.flagCount) &&
+    count(l.segmentCount) &&
+    (l.metadataAt === undefined || isPair(l.metadataAt)) &&
+    (l.evaluatorsAt === undefined || isPair(l.evaluatorsAt))
+  );
 }
 
 interface Index {
@@ -229,10 +248,19 @@ function findPacked(keys: string, count: number, key: string, again: boolean): n
 /** Every key of a packed key list, in order (one string each: for bulk work, not a first answer). */
 function unpack(keys: string): string[] {
   if (keys === "") return [];
-  return keys.slice(1).split(" ").map((item) => item.slice(0, item.lastIndexOf("/")));
+  return keys
+    .slice(1)
+    .split(" ")
+    .map((item) => item.slice(0, item.lastIndexOf("/")));
 }
 
-function fromFragments(text: string, base: number, head: Omit<Snapshot, "doc">, layout: LayoutHead, index: Index): SnapshotRead {
+function fromFragments(
+  text: string,
+  base: number,
+  head: Omit<Snapshot, "doc">,
+  layout: LayoutHead,
+  index: Index,
+): SnapshotRead {
   const { w, flagCount: n } = layout;
   /** The text of item `i` of a list: its line, without the comma that ends all but the last. */
   const line = (starts: string, i: number): string => {
@@ -264,8 +292,14 @@ function fromFragments(text: string, base: number, head: Omit<Snapshot, "doc">, 
       const i = findPacked(index.segments, layout.segmentCount, key, false);
       return i < 0 ? undefined : (parse(line(index.segmentAt, i)) as Segment | undefined);
     },
-    metadata: layout.metadataAt ? (parse(text.slice(base + layout.metadataAt[0], base + layout.metadataAt[1])) as Metadata | undefined) : undefined,
-    evaluators: layout.evaluatorsAt ? (parse(text.slice(base + layout.evaluatorsAt[0], base + layout.evaluatorsAt[1])) as Record<string, unknown> | undefined) : undefined,
+    metadata: layout.metadataAt
+      ? (parse(text.slice(base + layout.metadataAt[0], base + layout.metadataAt[1])) as Metadata | undefined)
+      : undefined,
+    evaluators: layout.evaluatorsAt
+      ? (parse(text.slice(base + layout.evaluatorsAt[0], base + layout.evaluatorsAt[1])) as
+          | Record<string, unknown>
+          | undefined)
+      : undefined,
   };
   return {
     environment: head.environment,

@@ -13,14 +13,33 @@ import type { Issue } from "../result";
 import type { EvaluationContext, EvaluationResult } from "../evaluation-types";
 import type { KeyKind } from "./kv-layout";
 import type { ChangeRequestInfo, ReleasesApi } from "./releases-rpc";
-import type { Actor, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, MintedKey, SegmentSummary, Stored } from "./dto/environments";
+import type {
+  Actor,
+  Committed,
+  EnvironmentInfo,
+  HistoryEntry,
+  KeyInfo,
+  MintedKey,
+  SegmentSummary,
+  Stored,
+} from "./dto/environments";
 import type { AdminRole } from "./dto/enums";
 import type { AdminTokenInfo, MintedToken } from "./dto/tokens";
 import type { WebhookInfo, CreatedWebhook } from "./dto/webhooks";
 import type { BigSegmentsApi } from "./big-segments";
 
 // The answers are declared once, as zod schemas, in ./dto (scripts/openapi.ts documents them).
-export type { Actor, AdminTokenInfo, Committed, EnvironmentInfo, HistoryEntry, KeyInfo, SegmentSummary, Stored, WebhookInfo };
+export type {
+  Actor,
+  AdminTokenInfo,
+  Committed,
+  EnvironmentInfo,
+  HistoryEntry,
+  KeyInfo,
+  SegmentSummary,
+  Stored,
+  WebhookInfo,
+};
 
 /**
  * Why a call was refused. HTTP mapping: invalid 400, no_environment and not_found 404,
@@ -63,15 +82,28 @@ export interface EnvironmentStoreApi extends ReleasesApi, BigSegmentsApi {
   listFlags(): Promise<StoreResult<Stored<Flag>[]>>;
   getFlag(key: string): Promise<StoreResult<Stored<Flag>>>;
   /** Creates (`created: true`) or replaces; `ifMatch` is the flag version the caller saw. */
-  putFlag(flag: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; flag: Stored<Flag> }>>;
+  putFlag(
+    flag: unknown,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<StoreResult<Committed & { created: boolean; flag: Stored<Flag> }>>;
   deleteFlag(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;
-  setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { flag: Stored<Flag> }>>;
+  setFlagEnabled(
+    key: string,
+    enabled: boolean,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<StoreResult<Committed & { flag: Stored<Flag> }>>;
 
   listSegments(): Promise<StoreResult<Stored<Segment>[]>>;
   /** The list without key lists: counts only. */
   listSegmentSummaries(): Promise<StoreResult<SegmentSummary[]>>;
   getSegment(key: string): Promise<StoreResult<Stored<Segment>>>;
-  putSegment(segment: unknown, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed & { created: boolean; segment: Stored<Segment> }>>;
+  putSegment(
+    segment: unknown,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<StoreResult<Committed & { created: boolean; segment: Stored<Segment> }>>;
   deleteSegment(key: string, actor: Actor, ifMatch?: number): Promise<StoreResult<Committed>>;
 
   /**
@@ -95,7 +127,10 @@ export interface EnvironmentStoreApi extends ReleasesApi, BigSegmentsApi {
   exportDoc(): Promise<StoreResult<{ doc: EnvironmentDoc; version: number }>>;
 
   /** Also after a delete (the log outlives it); no_environment only for one never created. */
-  history(options: { before?: number; limit?: number }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
+  history(options: {
+    before?: number;
+    limit?: number;
+  }): Promise<StoreResult<{ entries: HistoryEntry[]; next?: number }>>;
   rollback(version: number, actor: Actor): Promise<StoreResult<Committed>>;
   /** `draft`: evaluate this definition of `flagKey` in place of the stored one (validated like a PUT, nothing written). */
   explain(flagKey: string, context: EvaluationContext, draft?: Flag): Promise<StoreResult<EvaluationResult>>;
@@ -145,7 +180,12 @@ export interface RegistryApi {
   removeEnvironment(name: string): Promise<void>;
   listEnvironments(): Promise<string[]>;
   /** `owner`: the person it is for (a new principal); absent, it acts for `actor`'s principal. */
-  mintAdminToken(role: AdminRole, environments: string[] | undefined, actor: Actor, owner?: string): Promise<MintedToken>;
+  mintAdminToken(
+    role: AdminRole,
+    environments: string[] | undefined,
+    actor: Actor,
+    owner?: string,
+  ): Promise<MintedToken>;
   listAdminTokens(): Promise<AdminTokenInfo[]>;
   revokeAdminToken(id: string, actor: Actor): Promise<{ revoked: boolean }>;
   /** By SHA-256 hex of the presented token; null when unknown or revoked. */

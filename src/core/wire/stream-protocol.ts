@@ -48,7 +48,9 @@ export const DEFAULT_RELAY_SHARDS = 16;
 export const MAX_RELAY_SHARDS = 256;
 
 export function versionMessage(version: number, resync = false): string {
-  return JSON.stringify((resync ? { type: "version", version, resync: true } : { type: "version", version }) satisfies VersionMessage);
+  return JSON.stringify(
+    (resync ? { type: "version", version, resync: true } : { type: "version", version }) satisfies VersionMessage,
+  );
 }
 
 /** Default window a resync's refetch events are spread over. */
@@ -61,7 +63,11 @@ export function resyncSpreadMs(env: { STREAM_RESYNC_SPREAD_SECONDS?: string }): 
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(60_000, Math.round(seconds * 1000)) : RESYNC_SPREAD_MS;
 }
 
-type Parsed = { type: "version"; version: number; resync: boolean } | { type: "clients"; count: number } | { type: "tick" } | null;
+type Parsed =
+  | { type: "version"; version: number; resync: boolean }
+  | { type: "clients"; count: number }
+  | { type: "tick" }
+  | null;
 
 /** One message of the protocol, or null for anything else (including autoresponse pongs). */
 export function parseStreamMessage(data: unknown): Parsed {
@@ -75,8 +81,10 @@ export function parseStreamMessage(data: unknown): Parsed {
   }
   if (!msg || typeof msg !== "object") return null;
   const m = msg as Record<string, unknown>;
-  if (m.type === "version" && Number.isInteger(m.version) && (m.version as number) >= 0) return { type: "version", version: m.version as number, resync: m.resync === true };
-  if (m.type === "clients" && Number.isInteger(m.count) && (m.count as number) >= 0) return { type: "clients", count: m.count as number };
+  if (m.type === "version" && Number.isInteger(m.version) && (m.version as number) >= 0)
+    return { type: "version", version: m.version as number, resync: m.resync === true };
+  if (m.type === "clients" && Number.isInteger(m.count) && (m.count as number) >= 0)
+    return { type: "clients", count: m.count as number };
   return null;
 }
 

@@ -39,7 +39,9 @@ export const UsageBatch = z.object({
   /** When the window's counting began (ms since epoch): the minute and hour buckets come from it. */
   at: z.int().check(z.nonnegative()),
   /** [flag, variant ("" when a value came without one), reason, count] */
-  evaluations: z.array(z.tuple([Key, z.string().check(z.maxLength(256)), z.enum(COUNTED_REASONS), count])).check(z.maxLength(USAGE_BATCH_MAX_ROWS)),
+  evaluations: z
+    .array(z.tuple([Key, z.string().check(z.maxLength(256)), z.enum(COUNTED_REASONS), count]))
+    .check(z.maxLength(USAGE_BATCH_MAX_ROWS)),
   /** Evaluations the SDK counted but could not keep (its memory bound), reported late. */
   lost: z.optional(z.int().check(z.nonnegative())),
 });

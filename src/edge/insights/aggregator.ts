@@ -235,7 +235,8 @@ export class Aggregator {
       for (const w of this.sealed.splice(0)) this.pending.push(...this.build(w));
       // Environments with lost counts but no traffic still get them reported.
       for (const environment of [...this.lost.keys()]) {
-        if (!this.pending.some((m) => m.environment === environment)) this.pending.push(this.message(environment, this.now(), new EnvCounts(), []));
+        if (!this.pending.some((m) => m.environment === environment))
+          this.pending.push(this.message(environment, this.now(), new EnvCounts(), []));
       }
       if (this.pending.length === 0) return outcome;
       // Messages stay pending until their send succeeds: a flush that dies with its request (or a
@@ -245,9 +246,17 @@ export class Aggregator {
       try {
         await withTimeout(this.send(batch), this.sendTimeoutMs, "insights: queue send timed out");
       } catch (err) {
-        console.error(JSON.stringify({ level: "error", message: "insights: queue send failed, kept for the next flush", messages: batch.length, error: String(err) }));
+        console.error(
+          JSON.stringify({
+            level: "error",
+            message: "insights: queue send failed, kept for the next flush",
+            messages: batch.length,
+            error: String(err),
+          }),
+        );
         // The oldest go first when over the bound; what they counted is reported as lost.
-        const dropped = this.pending.length > this.maxPending ? this.pending.splice(0, this.pending.length - this.maxPending) : [];
+        const dropped =
+          this.pending.length > this.maxPending ? this.pending.splice(0, this.pending.length - this.maxPending) : [];
         for (const m of dropped) {
           const lost = this.lostOf(m.environment);
           lost.evaluations += m.evaluations.reduce((s, row) => s + row[4], 0) + m.lost.evaluations;
@@ -267,7 +276,12 @@ export class Aggregator {
 
   /** For tests and operators: what this isolate holds right now. */
   stats(): { keys: number; sealed: number; pending: number; lost: Record<string, Lost> } {
-    return { keys: this.keys, sealed: this.sealed.length, pending: this.pending.length, lost: Object.fromEntries(this.lost) };
+    return {
+      keys: this.keys,
+      sealed: this.sealed.length,
+      pending: this.pending.length,
+      lost: Object.fromEntries(this.lost),
+    };
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -375,7 +389,12 @@ export class Aggregator {
     return out;
   }
 
-  private message(environment: string, at: number, counts: EnvCounts, evaluations: UsageMessage["evaluations"]): UsageMessage {
+  private message(
+    environment: string,
+    at: number,
+    counts: EnvCounts,
+    evaluations: UsageMessage["evaluations"],
+  ): UsageMessage {
     const lost = this.lost.get(environment) ?? { evaluations: 0, requests: 0 };
     this.lost.delete(environment);
     const requests: UsageMessage["requests"] = [];

@@ -103,7 +103,10 @@ export function insights(): MiddlewareHandler<{ Bindings: Env }> {
     const next_ = agg.tick();
     if (next_.flush) waitUntil(c, agg.flush());
     else if (next_.timerMs !== undefined) {
-      waitUntil(c, new Promise((resolve) => setTimeout(resolve, next_.timerMs! + 1)).then(() => agg.flush()));
+      waitUntil(
+        c,
+        new Promise((resolve) => setTimeout(resolve, next_.timerMs! + 1)).then(() => agg.flush()),
+      );
     }
   };
 }

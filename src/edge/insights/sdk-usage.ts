@@ -14,7 +14,10 @@ import { safeParse } from "zod/v4/core";
 import { zodIssues } from "../../core/issues";
 import type { Issue } from "../../core/result";
 import {
-  UsageBatch, USAGE_BATCH_MAX_AGE_MS, USAGE_BATCH_MAX_AHEAD_MS, USAGE_BATCH_MAX_BYTES,
+  UsageBatch,
+  USAGE_BATCH_MAX_AGE_MS,
+  USAGE_BATCH_MAX_AHEAD_MS,
+  USAGE_BATCH_MAX_BYTES,
 } from "../../core/wire/usage-batch";
 import { readBoundedText } from "../../http/bounded-body";
 
@@ -27,7 +30,12 @@ export async function readUsageBatch(request: Request, now = Date.now()): Promis
   const read = await readBoundedText(request, USAGE_BATCH_MAX_BYTES);
   if (!read.ok) {
     return read.error === "too-large"
-      ? { ok: false, status: 413, code: "PAYLOAD_TOO_LARGE", message: `a usage batch may be at most ${USAGE_BATCH_MAX_BYTES} bytes` }
+      ? {
+          ok: false,
+          status: 413,
+          code: "PAYLOAD_TOO_LARGE",
+          message: `a usage batch may be at most ${USAGE_BATCH_MAX_BYTES} bytes`,
+        }
       : { ok: false, status: 400, code: "MALFORMED_JSON", message: "request body is not valid UTF-8" };
   }
   let body: unknown;
@@ -38,11 +46,23 @@ export async function readUsageBatch(request: Request, now = Date.now()): Promis
   }
   const parsed = safeParse(UsageBatch, body);
   if (!parsed.success) {
-    return { ok: false, status: 400, code: "INVALID", message: "invalid usage batch", issues: zodIssues(parsed.error.issues) };
+    return {
+      ok: false,
+      status: 400,
+      code: "INVALID",
+      message: "invalid usage batch",
+      issues: zodIssues(parsed.error.issues),
+    };
   }
   const batch = parsed.data;
   if (batch.at < now - USAGE_BATCH_MAX_AGE_MS || batch.at > now + USAGE_BATCH_MAX_AHEAD_MS) {
-    return { ok: false, status: 400, code: "INVALID", message: "usage batch dated more than 7 days ago or in the future", issues: [{ path: "at", message: "out of range" }] };
+    return {
+      ok: false,
+      status: 400,
+      code: "INVALID",
+      message: "usage batch dated more than 7 days ago or in the future",
+      issues: [{ path: "at", message: "out of range" }],
+    };
   }
   return { ok: true, batch };
 }

@@ -19,13 +19,20 @@ export interface Cached {
 }
 
 export function cacheOwner(baseUrl: string, sdkKey: string): string {
-  return createHash("sha256").update(`${baseUrl.replace(/\/+$/, "")}\n${sdkKey}`).digest("hex");
+  return createHash("sha256")
+    .update(`${baseUrl.replace(/\/+$/, "")}\n${sdkKey}`)
+    .digest("hex");
 }
 
 /** The cached snapshot, or undefined when the file is missing, unreadable, or another owner's. */
 export async function readCacheFile(path: string, owner: string): Promise<Cached | undefined> {
   try {
-    const file = JSON.parse(await readFile(path, "utf8")) as { format?: unknown; owner?: unknown; etag?: unknown; snapshot?: unknown };
+    const file = JSON.parse(await readFile(path, "utf8")) as {
+      format?: unknown;
+      owner?: unknown;
+      etag?: unknown;
+      snapshot?: unknown;
+    };
     if (file?.format !== FORMAT || file.owner !== owner) return undefined;
     const snapshot = asSnapshotBody(file.snapshot);
     return snapshot ? { snapshot, etag: typeof file.etag === "string" ? file.etag : null } : undefined;
@@ -37,7 +44,11 @@ export async function readCacheFile(path: string, owner: string): Promise<Cached
 export class CacheFileWriter {
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly path: string, private readonly owner: string, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly path: string,
+    private readonly owner: string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
 
   /** Queues a write of `cached` (after any write already queued). */
   write(cached: Cached): void {

@@ -11,8 +11,14 @@
  * @module
  */
 import {
-  ErrorCode, OpenFeatureEventEmitter, ProviderEvents,
-  type EvaluationContext, type FlagValue, type JsonValue, type Provider, type ResolutionDetails,
+  ErrorCode,
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  type EvaluationContext,
+  type FlagValue,
+  type JsonValue,
+  type Provider,
+  type ResolutionDetails,
 } from "@openfeature/server-sdk";
 import { changedFlagKeys, emptySnapshot, openDefinitions, type Definitions, type SnapshotBody } from "../definitions";
 import { asJsonContext, resolution, type FlagValueKind } from "../resolve";
@@ -78,18 +84,28 @@ export class EdgeflagsProvider implements Provider {
   private initializing: Promise<void> | undefined;
 
   constructor(options: EdgeflagsProviderOptions) {
-    if (typeof options?.baseUrl !== "string" || !/^https?:\/\//.test(options.baseUrl)) throw new TypeError("EdgeflagsProvider: baseUrl must be an http(s) URL");
-    if (typeof options.sdkKey !== "string" || options.sdkKey === "") throw new TypeError("EdgeflagsProvider: sdkKey is required (a server SDK key)");
+    if (typeof options?.baseUrl !== "string" || !/^https?:\/\//.test(options.baseUrl))
+      throw new TypeError("EdgeflagsProvider: baseUrl must be an http(s) URL");
+    if (typeof options.sdkKey !== "string" || options.sdkKey === "")
+      throw new TypeError("EdgeflagsProvider: sdkKey is required (a server SDK key)");
     const o = { ...DEFAULTS, ...definedOnly(options) };
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.owner = cacheOwner(o.baseUrl, o.sdkKey);
     this.cacheFile = options.cacheFile;
     this.cacheWriter = options.cacheFile ? new CacheFileWriter(options.cacheFile, this.owner, () => {}) : undefined;
-    this.tracker = new StatusTracker({ errorAfterMs: o.errorAfterMs, emit: (state, message) => this.emitStatus(state, message) });
+    this.tracker = new StatusTracker({
+      errorAfterMs: o.errorAfterMs,
+      emit: (state, message) => this.emitStatus(state, message),
+    });
     this.sync = new SnapshotSync(
       {
-        baseUrl: o.baseUrl, sdkKey: o.sdkKey, fetch: fetchFn, pollIntervalMs: o.pollIntervalMs,
-        retry: { minMs: o.retryMinMs, maxMs: o.retryMaxMs }, requestTimeoutMs: o.requestTimeoutMs, streamIdleMs: o.streamIdleMs,
+        baseUrl: o.baseUrl,
+        sdkKey: o.sdkKey,
+        fetch: fetchFn,
+        pollIntervalMs: o.pollIntervalMs,
+        retry: { minMs: o.retryMinMs, maxMs: o.retryMaxMs },
+        requestTimeoutMs: o.requestTimeoutMs,
+        streamIdleMs: o.streamIdleMs,
       },
       {
         snapshot: (body, etag) => this.install(body, etag),
@@ -142,25 +158,52 @@ export class EdgeflagsProvider implements Provider {
     await this.cacheWriter?.settled();
   }
 
-  resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context, "boolean"));
   }
 
-  resolveStringEvaluation(flagKey: string, defaultValue: string, context: EvaluationContext): Promise<ResolutionDetails<string>> {
+  resolveStringEvaluation(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<string>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context, "string"));
   }
 
-  resolveNumberEvaluation(flagKey: string, defaultValue: number, context: EvaluationContext): Promise<ResolutionDetails<number>> {
+  resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context, "number"));
   }
 
-  resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T, context: EvaluationContext): Promise<ResolutionDetails<T>> {
+  resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context, "object"));
   }
 
-  private resolve<T extends FlagValue>(flagKey: string, defaultValue: T, context: EvaluationContext, kind: FlagValueKind): ResolutionDetails<T> {
+  private resolve<T extends FlagValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    kind: FlagValueKind,
+  ): ResolutionDetails<T> {
     const defs = this.definitions;
-    if (!defs) return { value: defaultValue, reason: "ERROR", errorCode: ErrorCode.PROVIDER_NOT_READY, errorMessage: "no definitions yet" };
+    if (!defs)
+      return {
+        value: defaultValue,
+        reason: "ERROR",
+        errorCode: ErrorCode.PROVIDER_NOT_READY,
+        errorMessage: "no definitions yet",
+      };
     return resolution(defs.compiled.evaluate(flagKey, asJsonContext(context)), defaultValue, kind, this.count);
   }
 
@@ -173,7 +216,9 @@ export class EdgeflagsProvider implements Provider {
     if (this.starting) {
       this.started();
     } else if (before) {
-      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changedFlagKeys(before.snapshot.doc, snapshot.doc) });
+      this.events.emit(ProviderEvents.ConfigurationChanged, {
+        flagsChanged: changedFlagKeys(before.snapshot.doc, snapshot.doc),
+      });
     }
   }
 
@@ -202,7 +247,8 @@ export class EdgeflagsProvider implements Provider {
 
   private emitStatus(state: "READY" | "STALE" | "ERROR", message?: string): void {
     if (state === "READY") this.events.emit(ProviderEvents.Ready, { message: "edgeflags: connected" });
-    else if (state === "STALE") this.events.emit(ProviderEvents.Stale, { message: `edgeflags: answering from the last definitions: ${message}` });
+    else if (state === "STALE")
+      this.events.emit(ProviderEvents.Stale, { message: `edgeflags: answering from the last definitions: ${message}` });
     else this.events.emit(ProviderEvents.Error, { message: `edgeflags: ${message}` });
   }
 }

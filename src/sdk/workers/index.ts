@@ -3,4 +3,10 @@
  * namespace edgeflags publishes to (docs/sdk.md).
  * @module
  */
-export { WorkersProvider, type WorkersProviderOptions, type WorkersUsage, type KvBinding, type QueueBinding } from "./workers-provider";
+export {
+  WorkersProvider,
+  type WorkersProviderOptions,
+  type WorkersUsage,
+  type KvBinding,
+  type QueueBinding,
+} from "./workers-provider";

@@ -30,14 +30,19 @@ export type KeyCheck =
 function isKeyRecord(v: unknown): v is KeyRecord {
   if (!v || typeof v !== "object") return false;
   const r = v as Record<string, unknown>;
-  return typeof r.id === "string" && (r.kind === "client" || r.kind === "server") &&
-    typeof r.environment === "string" && typeof r.revoked === "boolean";
+  return (
+    typeof r.id === "string" &&
+    (r.kind === "client" || r.kind === "server") &&
+    typeof r.environment === "string" &&
+    typeof r.revoked === "boolean"
+  );
 }
 
 function verdict(record: KeyRecord | null): KeyCheck {
   if (!record) return { ok: false, refused: true, detail: "unknown SDK key" };
   if (record.revoked) return { ok: false, refused: true, detail: "revoked SDK key" };
-  if (record.kind !== "server") return { ok: false, refused: true, detail: "a client SDK key cannot read definitions: use a server key (efs_…)" };
+  if (record.kind !== "server")
+    return { ok: false, refused: true, detail: "a client SDK key cannot read definitions: use a server key (efs_…)" };
   return { ok: true, record };
 }
 
@@ -76,7 +81,11 @@ export class ServerKey {
     const mark = this.marks.begin("key", now);
     try {
       this.digest ??= await sha256Hex(this.sdkKey);
-      const text = await withTimeout(readText(this.kv, kvKey.sdkKey(this.digest), true), KEY_KV_TIMEOUT_MS, `SDK key lookup timed out after ${KEY_KV_TIMEOUT_MS} ms`);
+      const text = await withTimeout(
+        readText(this.kv, kvKey.sdkKey(this.digest), true),
+        KEY_KV_TIMEOUT_MS,
+        `SDK key lookup timed out after ${KEY_KV_TIMEOUT_MS} ms`,
+      );
       let record: KeyRecord | null = null;
       try {
         const parsed: unknown = text === null ? null : JSON.parse(text);
@@ -86,12 +95,14 @@ export class ServerKey {
       }
       // The store never deletes a key record (revocation rewrites it): absent after present is a
       // read that came back empty, not a deletion.
-      if (record === null && this.record) console.error(`edgeflags: SDK key ${this.record.id} read as absent; keeping what this isolate knows`);
+      if (record === null && this.record)
+        console.error(`edgeflags: SDK key ${this.record.id} read as absent; keeping what this isolate knows`);
       else this.record = record;
       this.answer = verdict(this.record ?? null);
     } catch (err) {
       console.error("edgeflags: SDK key lookup failed", err instanceof Error ? err.message : err);
-      if (this.record === undefined) this.answer = { ok: false, refused: false, detail: "SDK key could not be verified: flag storage unavailable" };
+      if (this.record === undefined)
+        this.answer = { ok: false, refused: false, detail: "SDK key could not be verified: flag storage unavailable" };
     } finally {
       this.checkedAt = now;
       this.marks.end("key", mark);

@@ -15,7 +15,10 @@ export interface QueueBinding {
 }
 
 /** Sends a batch as the key `key()` names (none yet: retried later, when the key has been read). */
-export function queueUsageSender(queue: QueueBinding, key: () => KeyRecord | undefined): (batch: UsageBatch) => Promise<SendOutcome> {
+export function queueUsageSender(
+  queue: QueueBinding,
+  key: () => KeyRecord | undefined,
+): (batch: UsageBatch) => Promise<SendOutcome> {
   return async function sendUsage(batch) {
     const record = key();
     if (!record) return "retry";

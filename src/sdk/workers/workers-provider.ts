@@ -21,8 +21,14 @@
  * @module
  */
 import {
-  ErrorCode, OpenFeatureEventEmitter, ProviderEvents,
-  type EvaluationContext, type FlagValue, type JsonValue, type Provider, type ResolutionDetails,
+  ErrorCode,
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  type EvaluationContext,
+  type FlagValue,
+  type JsonValue,
+  type Provider,
+  type ResolutionDetails,
 } from "@openfeature/server-sdk";
 import type { CompiledEnvironment } from "../../core/evaluation-types";
 import { openEnvironment } from "../../core/lazy-compile";
@@ -85,8 +91,10 @@ export class WorkersProvider implements Provider {
   private current: State = "NOT_READY";
 
   constructor(options: WorkersProviderOptions) {
-    if (!options?.kv || typeof options.kv.get !== "function") throw new TypeError("WorkersProvider: kv must be a KV namespace binding (env.FLAGS_KV)");
-    if (typeof options.sdkKey !== "string" || options.sdkKey === "") throw new TypeError("WorkersProvider: sdkKey is required (a server SDK key)");
+    if (!options?.kv || typeof options.kv.get !== "function")
+      throw new TypeError("WorkersProvider: kv must be a KV namespace binding (env.FLAGS_KV)");
+    if (typeof options.sdkKey !== "string" || options.sdkKey === "")
+      throw new TypeError("WorkersProvider: sdkKey is required (a server SDK key)");
     const refreshMs = options.refreshMs ?? DEFAULT_WORKERS_REFRESH_MS;
     this.kv = readerKv(options.kv);
     this.key = new ServerKey(options.kv, options.sdkKey, refreshMs);
@@ -94,9 +102,15 @@ export class WorkersProvider implements Provider {
     this.usageIntervalMs = options.usageIntervalMs ?? DEFAULT_USAGE_INTERVAL_MS;
     const target = options.usage;
     if (target) {
-      const send = "queue" in target
-        ? queueUsageSender(target.queue, () => this.key.valid)
-        : usageRouteSender({ baseUrl: target.baseUrl, sdkKey: options.sdkKey, fetch: target.fetch ?? globalThis.fetch.bind(globalThis), timeoutMs: USAGE_TIMEOUT_MS });
+      const send =
+        "queue" in target
+          ? queueUsageSender(target.queue, () => this.key.valid)
+          : usageRouteSender({
+              baseUrl: target.baseUrl,
+              sdkKey: options.sdkKey,
+              fetch: target.fetch ?? globalThis.fetch.bind(globalThis),
+              timeoutMs: USAGE_TIMEOUT_MS,
+            });
       const usage = new UsageReporter({ send, intervalMs: this.usageIntervalMs, abandonAfterMs: USAGE_ABANDON_MS });
       this.usage = usage;
       this.count = (result) => usage.count(result);
@@ -138,36 +152,75 @@ export class WorkersProvider implements Provider {
     await this.usage?.close();
   }
 
-  resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     return this.resolve(flagKey, defaultValue, context, "boolean");
   }
 
-  resolveStringEvaluation(flagKey: string, defaultValue: string, context: EvaluationContext): Promise<ResolutionDetails<string>> {
+  resolveStringEvaluation(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<string>> {
     return this.resolve(flagKey, defaultValue, context, "string");
   }
 
-  resolveNumberEvaluation(flagKey: string, defaultValue: number, context: EvaluationContext): Promise<ResolutionDetails<number>> {
+  resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
     return this.resolve(flagKey, defaultValue, context, "number");
   }
 
-  resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T, context: EvaluationContext): Promise<ResolutionDetails<T>> {
+  resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
     return this.resolve(flagKey, defaultValue, context, "object");
   }
 
-  private async resolve<T extends FlagValue>(flagKey: string, defaultValue: T, context: EvaluationContext, kind: FlagValueKind): Promise<ResolutionDetails<T>> {
+  private async resolve<T extends FlagValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    kind: FlagValueKind,
+  ): Promise<ResolutionDetails<T>> {
     const loaded = await this.load();
-    if (!loaded.ok) return { value: defaultValue, reason: "ERROR", errorCode: ErrorCode.GENERAL, errorMessage: `edgeflags: ${loaded.detail}` };
+    if (!loaded.ok)
+      return {
+        value: defaultValue,
+        reason: "ERROR",
+        errorCode: ErrorCode.GENERAL,
+        errorMessage: `edgeflags: ${loaded.detail}`,
+      };
     if (!loaded.snapshot) {
-      return { value: defaultValue, reason: "ERROR", errorCode: ErrorCode.FLAG_NOT_FOUND, errorMessage: `flag '${flagKey}' was not found: the environment has no published snapshot` };
+      return {
+        value: defaultValue,
+        reason: "ERROR",
+        errorCode: ErrorCode.FLAG_NOT_FOUND,
+        errorMessage: `flag '${flagKey}' was not found: the environment has no published snapshot`,
+      };
     }
-    return resolution(loaded.snapshot.compiled.evaluate(flagKey, asJsonContext(context)), defaultValue, kind, this.count);
+    return resolution(
+      loaded.snapshot.compiled.evaluate(flagKey, asJsonContext(context)),
+      defaultValue,
+      kind,
+      this.count,
+    );
   }
 
   /**
    * The key's verdict and the environment's snapshot (undefined: never published), from memory
    * while fresh; each change of status or version is announced here, on the evaluation that sees it.
    */
-  private async load(): Promise<{ ok: true; snapshot: Loaded<CompiledEnvironment> | undefined } | { ok: false; detail: string }> {
+  private async load(): Promise<
+    { ok: true; snapshot: Loaded<CompiledEnvironment> | undefined } | { ok: false; detail: string }
+  > {
     const key = await this.key.check();
     if (!key.ok) {
       this.set(key.refused ? "ERROR" : "STALE", key.detail);
@@ -183,7 +236,10 @@ export class WorkersProvider implements Provider {
       return { ok: false, detail: lookup.detail };
     }
     const snapshot = lookup.snapshot;
-    this.set(snapshot.stale ? "STALE" : "READY", snapshot.stale ? "flag storage unavailable; answering from the last snapshot" : undefined);
+    this.set(
+      snapshot.stale ? "STALE" : "READY",
+      snapshot.stale ? "flag storage unavailable; answering from the last snapshot" : undefined,
+    );
     const before = this.held;
     if (before !== snapshot) {
       this.held = snapshot;

@@ -16,7 +16,9 @@ export const ALERT_TABLES = [
 ];
 
 export function readAlertStates(sql: Sql): AlertState[] {
-  return all<{ json: string }>(sql, `SELECT json FROM alert_states ORDER BY id`).map((r) => JSON.parse(r.json) as AlertState);
+  return all<{ json: string }>(sql, `SELECT json FROM alert_states ORDER BY id`).map(
+    (r) => JSON.parse(r.json) as AlertState,
+  );
 }
 
 /** Makes the stored states equal `next`, writing only rows that differ from `previous`. */
@@ -27,13 +29,21 @@ export function writeAlertStates(sql: Sql, previous: readonly AlertState[], next
     kept.add(state.id);
     const json = JSON.stringify(state);
     if (before.get(state.id) === json) continue;
-    run(sql, `INSERT INTO alert_states (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json`, state.id, json);
+    run(
+      sql,
+      `INSERT INTO alert_states (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json`,
+      state.id,
+      json,
+    );
   }
   for (const id of before.keys()) if (!kept.has(id)) run(sql, `DELETE FROM alert_states WHERE id = ?`, id);
 }
 
 function meta(sql: Sql): { settings: string | null; next_at: number | null } | undefined {
-  return first<{ settings: string | null; next_at: number | null }>(sql, `SELECT settings, next_at FROM alerts_meta WHERE id = 1`);
+  return first<{ settings: string | null; next_at: number | null }>(
+    sql,
+    `SELECT settings, next_at FROM alerts_meta WHERE id = 1`,
+  );
 }
 
 /** The stored overrides, or undefined when none were set. */
@@ -43,7 +53,11 @@ export function readAlertSettings(sql: Sql): Partial<AlertSettings> | undefined 
 }
 
 export function writeAlertSettings(sql: Sql, settings: AlertSettings): void {
-  run(sql, `INSERT INTO alerts_meta (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings`, JSON.stringify(settings));
+  run(
+    sql,
+    `INSERT INTO alerts_meta (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings`,
+    JSON.stringify(settings),
+  );
 }
 
 /** When the next evaluation is due (ms since epoch), if one is. */
@@ -52,7 +66,11 @@ export function nextEvaluationAt(sql: Sql): number | undefined {
 }
 
 export function setNextEvaluation(sql: Sql, at: number | undefined): void {
-  run(sql, `INSERT INTO alerts_meta (id, next_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at`, at ?? null);
+  run(
+    sql,
+    `INSERT INTO alerts_meta (id, next_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at`,
+    at ?? null,
+  );
 }
 
 export function clearAlerts(sql: Sql): void {

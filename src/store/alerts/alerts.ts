@@ -14,8 +14,17 @@
  * @module
  */
 import {
-  alertCondition, alertEvent, alertSettings, AlertSettingsPatch, ALERT_UNITS, anyAlertEnabled, environmentAlertFiring, evaluateAlerts,
-  type AlertSettings, type AlertState, type AlertTransition,
+  alertCondition,
+  alertEvent,
+  alertSettings,
+  AlertSettingsPatch,
+  ALERT_UNITS,
+  anyAlertEnabled,
+  environmentAlertFiring,
+  evaluateAlerts,
+  type AlertSettings,
+  type AlertState,
+  type AlertTransition,
 } from "../../core/alerts";
 import { zodIssues } from "../../core/issues";
 import type { WebhookEvent } from "../../core/webhook-events";
@@ -50,10 +59,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function alertInfo(s: AlertState): AlertInfo {
   return {
-    id: s.id, kind: s.kind, ...(s.flag === undefined ? {} : { flag: s.flag }), state: alertCondition(s), firing: s.firing, since: iso(s.since),
+    id: s.id,
+    kind: s.kind,
+    ...(s.flag === undefined ? {} : { flag: s.flag }),
+    state: alertCondition(s),
+    firing: s.firing,
+    since: iso(s.since),
     ...(s.noDataSince === undefined ? {} : { noDataSince: iso(s.noDataSince) }),
-    value: s.value, threshold: s.threshold, unit: ALERT_UNITS[s.kind],
-    ...(s.requests === undefined ? {} : { requests: s.requests }), evaluatedAt: iso(s.evaluatedAt),
+    value: s.value,
+    threshold: s.threshold,
+    unit: ALERT_UNITS[s.kind],
+    ...(s.requests === undefined ? {} : { requests: s.requests }),
+    evaluatedAt: iso(s.evaluatedAt),
   };
 }
 
@@ -129,15 +146,28 @@ export class StoreAlerts {
     const outlook = this.host.staleOutlook();
     const previous = repo.readAlertStates(this.host.sql);
     const result = evaluateAlerts(
-      { now, minutes, publishLagSeconds: this.host.publishLagSeconds(meta, now), staleFlags: outlook.stale, lastDataAt: this.host.lastDataAt() ?? null },
+      {
+        now,
+        minutes,
+        publishLagSeconds: this.host.publishLagSeconds(meta, now),
+        staleFlags: outlook.stale,
+        lastDataAt: this.host.lastDataAt() ?? null,
+      },
       settings,
       previous,
     );
-    const busy = result.truncated || environmentAlertFiring(result.states) || meta.publishedVersion < meta.version ||
+    const busy =
+      result.truncated ||
+      environmentAlertFiring(result.states) ||
+      meta.publishedVersion < meta.version ||
       minutes.some((m) => m.requests > 0);
-    const next = !anyAlertEnabled(settings) ? undefined
-      : busy ? now + settings.evaluateEverySeconds * 1000
-      : settings.alerts["flag-stale"].enabled ? outlook.nextAt : undefined;
+    const next = !anyAlertEnabled(settings)
+      ? undefined
+      : busy
+        ? now + settings.evaluateEverySeconds * 1000
+        : settings.alerts["flag-stale"].enabled
+          ? outlook.nextAt
+          : undefined;
     this.host.transaction(() => {
       repo.writeAlertStates(this.host.sql, previous, result.states);
       repo.setNextEvaluation(this.host.sql, next);

@@ -13,7 +13,10 @@ export interface AlarmPart {
 }
 
 export class AlarmScheduler {
-  constructor(private readonly storage: DurableObjectStorage, private readonly parts: readonly AlarmPart[]) {}
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly parts: readonly AlarmPart[],
+  ) {}
 
   /** The earliest due time of any part. */
   nextAt(): number | undefined {

@@ -11,8 +11,15 @@
  */
 import type { BigKeys, Segment } from "../../core/model";
 import {
-  bigShardKey, encodeShard, MAX_SEGMENT_KEYS, shardCountFor, shardHash, shardIndex,
-  type KeyBatch, type KeysChanged, type KeysPage,
+  bigShardKey,
+  encodeShard,
+  MAX_SEGMENT_KEYS,
+  shardCountFor,
+  shardHash,
+  shardIndex,
+  type KeyBatch,
+  type KeysChanged,
+  type KeysPage,
 } from "../../core/wire/big-segments";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { approvalsRequired, holdKeyBatch } from "../releases/approval-gate";
@@ -81,37 +88,50 @@ export class BigSegments {
       await Promise.all(shards.map((s) => kv.put(bigShardKey(live.value.name, key, s.name), s.text)));
       let moved = false;
       // The gate is checked here, inside the commit: a policy set during the KV writes makes the batch start again (and be held).
-      const result = await this.host.mutate<KeysChanged>(actor, (current, meta) => {
-        const now = current.segments.find((s) => s.key === key);
-        if (!now) return notFound(`no segment "${key}"`);
-        if (held !== undefined && segmentPlace(sql, key)?.version !== base) return conflict(`segment "${key}" changed since the change request was made`);
-        if (held === undefined && (now.bigKeys?.version !== before.bigKeys?.version || approvalsRequired(sql) > 0)) {
-          moved = true;
-          return conflict("the segment's keys changed meanwhile");
-        }
-        // mutate runs synchronously from here to the commit: this is the version it writes.
-        const version = meta.version + 1;
-        const segment: Segment = { ...now, bigKeys: { ...keys, version } };
-        const counts = { segment: key, added: added.length, removed: removed.length, count: keys.count };
-        return success({
-          operation: "segment.keys", target: key,
-          next: { ...current, segments: current.segments.map((s) => (s.key === key ? segment : s)) },
-          write: (v) => {
-            writeBatch(sql, key, added, removed, v);
-            const place = segmentPlace(sql, key)!;
-            writeSegment(sql, segment, place.position, v, place.keysVersion);
-            return held === undefined ? counts : { ...counts, changeRequest: held };
-          },
-          answer: (v) => ({ version: v, ...counts }),
-        });
-      }, "approved");
+      const result = await this.host.mutate<KeysChanged>(
+        actor,
+        (current, meta) => {
+          const now = current.segments.find((s) => s.key === key);
+          if (!now) return notFound(`no segment "${key}"`);
+          if (held !== undefined && segmentPlace(sql, key)?.version !== base)
+            return conflict(`segment "${key}" changed since the change request was made`);
+          if (held === undefined && (now.bigKeys?.version !== before.bigKeys?.version || approvalsRequired(sql) > 0)) {
+            moved = true;
+            return conflict("the segment's keys changed meanwhile");
+          }
+          // mutate runs synchronously from here to the commit: this is the version it writes.
+          const version = meta.version + 1;
+          const segment: Segment = { ...now, bigKeys: { ...keys, version } };
+          const counts = { segment: key, added: added.length, removed: removed.length, count: keys.count };
+          return success({
+            operation: "segment.keys",
+            target: key,
+            next: { ...current, segments: current.segments.map((s) => (s.key === key ? segment : s)) },
+            write: (v) => {
+              writeBatch(sql, key, added, removed, v);
+              const place = segmentPlace(sql, key)!;
+              writeSegment(sql, segment, place.position, v, place.keysVersion);
+              return held === undefined ? counts : { ...counts, changeRequest: held };
+            },
+            answer: (v) => ({ version: v, ...counts }),
+          });
+        },
+        "approved",
+      );
       if (!moved) return result;
     }
     return conflict(`the keys of segment "${key}" kept changing; try again`);
   }
 
   /** A checked batch kept as a pending change request of `required` approvals; nothing else changes. */
-  private hold(key: string, before: Segment, batch: KeyBatch, actor: Actor, meta: Meta, required: number): StoreFailure {
+  private hold(
+    key: string,
+    before: Segment,
+    batch: KeyBatch,
+    actor: Actor,
+    meta: Meta,
+    required: number,
+  ): StoreFailure {
     const sql = this.host.sql;
     const effect = this.effect(key, before.bigKeys, batch);
     if (!effect.ok) return effect;
@@ -119,7 +139,13 @@ export class BigSegments {
     const keys = { add: added.map(([k]) => k), remove: removed };
     let held: StoreFailure | undefined;
     this.host.transaction(() => {
-      held = holdKeyBatch(sql, actor, meta, { segment: key, base: segmentPlace(sql, key)!.version, keys, before: before.bigKeys?.count ?? 0, count }, required);
+      held = holdKeyBatch(
+        sql,
+        actor,
+        meta,
+        { segment: key, base: segmentPlace(sql, key)!.version, keys, before: before.bigKeys?.count ?? 0, count },
+        required,
+      );
     });
     return held!;
   }
@@ -139,14 +165,19 @@ export class BigSegments {
   private effect(key: string, current: BigKeys | undefined, batch: KeyBatch): StoreResult<BatchEffect> {
     const remove = new Set(batch.remove);
     const both = batch.add.find((k) => remove.has(k));
-    if (both !== undefined) return invalid([{ path: "remove", message: `${JSON.stringify(both)} is both added and removed` }]);
+    if (both !== undefined)
+      return invalid([{ path: "remove", message: `${JSON.stringify(both)} is both added and removed` }]);
     const named = [...new Set(batch.add), ...remove];
     const members = currentMembers(this.host.sql, key, named);
-    const added = [...new Set(batch.add)].filter((k) => !members.has(k)).map((k): [string, number] => [k, shardHash(k)]);
+    const added = [...new Set(batch.add)]
+      .filter((k) => !members.has(k))
+      .map((k): [string, number] => [k, shardHash(k)]);
     const removed = [...remove].filter((k) => members.has(k));
     const count = (current?.count ?? 0) + added.length - removed.length;
     if (count > MAX_SEGMENT_KEYS) {
-      return invalid([{ path: "add", message: `the segment would hold ${count} keys; at most ${MAX_SEGMENT_KEYS} are allowed` }]);
+      return invalid([
+        { path: "add", message: `the segment would hold ${count} keys; at most ${MAX_SEGMENT_KEYS} are allowed` },
+      ]);
     }
     return success({ added, removed, count });
   }
@@ -171,12 +202,18 @@ export class BigSegments {
     const changed = new Map<number, string[]>();
     if (shardCount === current?.shards.length) {
       for (const k of [...joining.keys(), ...removed.map((r) => shardIndex(shardHash(r), shardCount))]) {
-        if (!changed.has(k)) changed.set(k, shardKeys(sql, key, k, shardCount).filter((m) => !gone.has(m)));
+        if (!changed.has(k))
+          changed.set(
+            k,
+            shardKeys(sql, key, k, shardCount).filter((m) => !gone.has(m)),
+          );
       }
     } else {
       for (let i = 0; i < shardCount; i++) changed.set(i, []);
       const old = current?.shards.length ?? 0;
-      for (let i = 0; i < old; i++) for (const k of shardKeys(sql, key, i, old)) if (!gone.has(k)) changed.get(shardIndex(shardHash(k), shardCount))!.push(k);
+      for (let i = 0; i < old; i++)
+        for (const k of shardKeys(sql, key, i, old))
+          if (!gone.has(k)) changed.get(shardIndex(shardHash(k), shardCount))!.push(k);
     }
     const names = shardCount === current?.shards.length ? [...current.shards] : new Array<string>(shardCount).fill("");
     const shards: { name: string; text: string }[] = [];

@@ -36,7 +36,11 @@ export interface ExistenceHost {
   closeStream(): void;
 }
 
-export async function createEnvironment(host: ExistenceHost, name: string, actor: Actor): Promise<StoreResult<{ created: boolean; version: number }>> {
+export async function createEnvironment(
+  host: ExistenceHost,
+  name: string,
+  actor: Actor,
+): Promise<StoreResult<{ created: boolean; version: number }>> {
   if (typeof name !== "string" || !ENVIRONMENT_PATTERN.test(name)) {
     return invalid([{ path: "name", message: "must match " + ENVIRONMENT_PATTERN.source }]);
   }
@@ -71,11 +75,19 @@ export async function destroyEnvironment(host: ExistenceHost, actor: Actor): Pro
   if (!live.ok) return live;
   const required = approvalsRequired(sql);
   if (required > 0) {
-    return conflict(`environment "${live.value.name}" needs ${required} approval${required === 1 ? "" : "s"} per change: deleting it is refused until its policy is lowered to 0 approvals through an approved change request`);
+    return conflict(
+      `environment "${live.value.name}" needs ${required} approval${required === 1 ? "" : "s"} per change: deleting it is refused until its policy is lowered to 0 approvals through an approved change request`,
+    );
   }
   const time = new Date().toISOString();
   host.transaction(() => {
-    appendEvent(sql, { version: live.value.version, time, actor: String(actor), operation: "environment.delete", diff: { flags: flags.countFlags(sql), segments: segments.countSegments(sql) } });
+    appendEvent(sql, {
+      version: live.value.version,
+      time,
+      actor: String(actor),
+      operation: "environment.delete",
+      diff: { flags: flags.countFlags(sql), segments: segments.countSegments(sql) },
+    });
     flags.clearFlags(sql);
     segments.clearSegments(sql);
     clearRevisions(sql);

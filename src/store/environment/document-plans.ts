@@ -46,7 +46,11 @@ export class DocumentPlans {
       if (!flagsIn.ok) return flagsIn;
       const segmentsIn = keyedList(items?.segments, "segments");
       if (!segmentsIn.ok) return segmentsIn;
-      const next = { ...current, flags: overlay(current.flags, flagsIn.value), segments: overlay(current.segments, segmentsIn.value) };
+      const next = {
+        ...current,
+        flags: overlay(current.flags, flagsIn.value),
+        segments: overlay(current.segments, segmentsIn.value),
+      };
       return this.replace(next, "promote")(current, meta);
     };
   }
@@ -54,10 +58,15 @@ export class DocumentPlans {
   /** The document as it was at `target`, as one new version; refused across a delete and re-create. */
   rollback(target: number): ChangePlanner<Committed> {
     return (current, meta) => {
-      if (!Number.isInteger(target) || target < 1) return invalid([{ path: "version", message: "must be a positive integer" }]);
-      if (target > meta.version || auditTime(this.sql, target) === undefined) return notFound(`version ${target} is not in this environment's history`);
+      if (!Number.isInteger(target) || target < 1)
+        return invalid([{ path: "version", message: "must be a positive integer" }]);
+      if (target > meta.version || auditTime(this.sql, target) === undefined)
+        return notFound(`version ${target} is not in this environment's history`);
       const since = generationStart(this.sql);
-      if (target < since) return conflict(`version ${target} is from before the environment was deleted and re-created at version ${since}: its definitions are gone`);
+      if (target < since)
+        return conflict(
+          `version ${target} is from before the environment was deleted and re-created at version ${since}: its definitions are gone`,
+        );
       const { doc: next, keySets } = docAt(this.sql, target);
       return success({
         operation: "rollback",
@@ -70,7 +79,10 @@ export class DocumentPlans {
 }
 
 /** An RPC argument as `[key, item]` pairs for `overlay`; the items themselves are validated with the whole resulting document. */
-function keyedList<T extends { key: string }>(items: readonly T[] | undefined, path: string): StoreResult<[string, T][]> {
+function keyedList<T extends { key: string }>(
+  items: readonly T[] | undefined,
+  path: string,
+): StoreResult<[string, T][]> {
   if (!Array.isArray(items) || !items.every((i) => typeof i === "object" && i !== null && !Array.isArray(i))) {
     return invalid([{ path, message: "must be a list of objects" }]);
   }

@@ -8,7 +8,16 @@ import type { Stored } from "../../core/wire/store-rpc";
 import { listFlags, removeFlag, setFlagPosition, writeFlag } from "./flags-repo";
 import { setDocLevelJson } from "./meta-repo";
 import { appendRevision, stateAt } from "./revisions-repo";
-import { listSegments, readKeySet, removeSegment, segmentBody, segmentFrom, segmentPlace, setSegmentPosition, writeSegment } from "./segments-repo";
+import {
+  listSegments,
+  readKeySet,
+  removeSegment,
+  segmentBody,
+  segmentFrom,
+  segmentPlace,
+  setSegmentPosition,
+  writeSegment,
+} from "./segments-repo";
 import { restoreKeys } from "./big-segments-repo";
 import type { Sql } from "../sql";
 
@@ -29,7 +38,12 @@ const AUDIT_KEY_LIST_MAX = 100;
 export function auditSegment(segment: Segment): unknown {
   const list = (l: string[]) => (l.length <= AUDIT_KEY_LIST_MAX ? l : { count: l.length });
   const { bigKeys, ...rest } = segment;
-  return { ...rest, included: list(rest.included), excluded: list(rest.excluded), ...(bigKeys ? { keyCount: bigKeys.count } : {}) };
+  return {
+    ...rest,
+    included: list(rest.included),
+    excluded: list(rest.excluded),
+    ...(bigKeys ? { keyCount: bigKeys.count } : {}),
+  };
 }
 
 /**
@@ -91,7 +105,9 @@ export interface DocChanges {
 const LIST_CAP = 200;
 export function summarize(changes: DocChanges): unknown {
   const cap = (l: { added: string[]; changed: string[]; removed: string[] }) => ({
-    added: l.added.slice(0, LIST_CAP), changed: l.changed.slice(0, LIST_CAP), removed: l.removed.slice(0, LIST_CAP),
+    added: l.added.slice(0, LIST_CAP),
+    changed: l.changed.slice(0, LIST_CAP),
+    removed: l.removed.slice(0, LIST_CAP),
     counts: { added: l.added.length, changed: l.changed.length, removed: l.removed.length },
   });
   return { flags: cap(changes.flags), segments: cap(changes.segments), metadataChanged: changes.metadataChanged };
@@ -101,7 +117,10 @@ export function summarize(changes: DocChanges): unknown {
  * `items` with `changes` laid over them, order kept: a key present is replaced in place (or
  * removed, for null), a new key joins at the end in the order of `changes`.
  */
-export function overlay<T extends { key: string }>(items: readonly T[], changes: readonly (readonly [string, T | null])[]): T[] {
+export function overlay<T extends { key: string }>(
+  items: readonly T[],
+  changes: readonly (readonly [string, T | null])[],
+): T[] {
   const byKey = new Map(changes);
   const out: T[] = [];
   for (const item of items) {
@@ -124,7 +143,13 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
  * new ETag); unchanged ones just take their new position. `keySets` names existing key sets to
  * reuse for segments (rollback), so old 100k-key lists are pointed at, not copied.
  */
-export function applyDoc(sql: Sql, current: EnvironmentDoc, next: EnvironmentDoc, version: number, keySets?: Map<string, number>): DocChanges {
+export function applyDoc(
+  sql: Sql,
+  current: EnvironmentDoc,
+  next: EnvironmentDoc,
+  version: number,
+  keySets?: Map<string, number>,
+): DocChanges {
   const changes: DocChanges = {
     flags: { added: [], changed: [], removed: [] },
     segments: { added: [], changed: [], removed: [] },
@@ -134,25 +159,42 @@ export function applyDoc(sql: Sql, current: EnvironmentDoc, next: EnvironmentDoc
   next.flags.forEach((flag, position) => {
     const before = oldFlags.get(flag.key);
     oldFlags.delete(flag.key);
-    if (!before) { writeFlag(sql, flag, position, version); changes.flags.added.push(flag.key); }
-    else if (JSON.stringify(before) !== JSON.stringify(flag)) { writeFlag(sql, flag, position, version); changes.flags.changed.push(flag.key); }
-    else setFlagPosition(sql, flag.key, position);
+    if (!before) {
+      writeFlag(sql, flag, position, version);
+      changes.flags.added.push(flag.key);
+    } else if (JSON.stringify(before) !== JSON.stringify(flag)) {
+      writeFlag(sql, flag, position, version);
+      changes.flags.changed.push(flag.key);
+    } else setFlagPosition(sql, flag.key, position);
   });
-  for (const key of oldFlags.keys()) { removeFlag(sql, key, version); changes.flags.removed.push(key); }
+  for (const key of oldFlags.keys()) {
+    removeFlag(sql, key, version);
+    changes.flags.removed.push(key);
+  }
 
   const oldSegments = new Map(current.segments.map((s) => [s.key, s]));
   next.segments.forEach((segment, position) => {
     const before = oldSegments.get(segment.key);
     oldSegments.delete(segment.key);
-    const sameKeys = before !== undefined && sameList(before.included, segment.included) && sameList(before.excluded, segment.excluded);
-    if (before && sameKeys && segmentBody(before) === segmentBody(segment)) { setSegmentPosition(sql, segment.key, position); return; }
+    const sameKeys =
+      before !== undefined &&
+      sameList(before.included, segment.included) &&
+      sameList(before.excluded, segment.excluded);
+    if (before && sameKeys && segmentBody(before) === segmentBody(segment)) {
+      setSegmentPosition(sql, segment.key, position);
+      return;
+    }
     const reuse = sameKeys ? segmentPlace(sql, segment.key)!.keysVersion : keySets?.get(segment.key);
     writeSegment(sql, segment, position, version, reuse);
     // Batch-added keys follow the segment's key set (rollback restores the one it names).
-    if (before?.bigKeys?.version !== segment.bigKeys?.version) restoreKeys(sql, segment.key, segment.bigKeys?.version, version);
+    if (before?.bigKeys?.version !== segment.bigKeys?.version)
+      restoreKeys(sql, segment.key, segment.bigKeys?.version, version);
     (before ? changes.segments.changed : changes.segments.added).push(segment.key);
   });
-  for (const key of oldSegments.keys()) { removeSegment(sql, key, version); changes.segments.removed.push(key); }
+  for (const key of oldSegments.keys()) {
+    removeSegment(sql, key, version);
+    changes.segments.removed.push(key);
+  }
 
   const extra = docLevelJson(next);
   if (extra !== docLevelJson(current)) {

@@ -18,7 +18,13 @@ import type { PlanStep } from "../../core/rollout-plan";
 import type { AlertsStoreApi, DeadLetter, InsightsStoreApi } from "../../core/wire/insights-rpc";
 import type { KeyKind } from "../../core/wire/kv-layout";
 import type { UsageMessage } from "../../core/wire/queue-messages";
-import type { ChangeRequestPage, PlanAction, Policy, ReviewAction, ReviewPrincipals } from "../../core/wire/releases-rpc";
+import type {
+  ChangeRequestPage,
+  PlanAction,
+  Policy,
+  ReviewAction,
+  ReviewPrincipals,
+} from "../../core/wire/releases-rpc";
 import type { Actor, EnvironmentStoreApi, PromotedItems, StoreResult } from "../../core/wire/store-rpc";
 import { StoreAlerts } from "../alerts/alerts";
 import type { StoreBindings as Env } from "../bindings";
@@ -61,7 +67,10 @@ function pointerInterval(env: Env): number {
   return Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_POINTER_INTERVAL_MS;
 }
 
-export class EnvironmentStore extends DurableObject<Env> implements EnvironmentStoreApi, InsightsStoreApi, AlertsStoreApi {
+export class EnvironmentStore
+  extends DurableObject<Env>
+  implements EnvironmentStoreApi, InsightsStoreApi, AlertsStoreApi
+{
   private readonly sql: Sql;
   private readonly writes: WritePath;
   private readonly items: KeyedItems;
@@ -97,35 +106,72 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
     const arm = () => this.scheduler.arm();
     this.stream = new ChangeStream(ctx, sql);
     this.writes = new WritePath({
-      sql, transaction,
+      sql,
+      transaction,
       recordChange: (change) => this.webhooks.recordChange(change),
       // A commit can start publish lag and change flag staleness (afterCommit arms the alarm for
       // it); the change event's enqueue runs beside the KV publish: the answer waits for the slower.
-      afterCommit: async () => { this.alerts.soon(); await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]); },
+      afterCommit: async () => {
+        this.alerts.soon();
+        await Promise.all([this.publishing.afterCommit(), this.webhooks.flush()]);
+      },
     });
     this.items = new KeyedItems(sql);
     this.bigSegments = new BigSegments({
-      sql, transaction, live: () => liveMeta(sql), kv: () => this.publishing.publisher.kv, mutate: (a, p, g) => this.writes.mutate(a, p, g),
-      segment: (key) => { const live = liveMeta(sql); return live.ok ? this.writes.current(live.value).segments.find((s) => s.key === key) : undefined; },
+      sql,
+      transaction,
+      live: () => liveMeta(sql),
+      kv: () => this.publishing.publisher.kv,
+      mutate: (a, p, g) => this.writes.mutate(a, p, g),
+      segment: (key) => {
+        const live = liveMeta(sql);
+        return live.ok ? this.writes.current(live.value).segments.find((s) => s.key === key) : undefined;
+      },
     });
     this.docs = new DocumentPlans(sql);
     this.chunks = new ChunkLedger(sql);
-    this.publishing = new Publishing(env.FLAGS_KV, publishSource(sql, transaction, this.writes, this.chunks, (v) => this.stream.published(v)), pointerInterval(env), arm);
+    this.publishing = new Publishing(
+      env.FLAGS_KV,
+      publishSource(sql, transaction, this.writes, this.chunks, (v) => this.stream.published(v)),
+      pointerInterval(env),
+      arm,
+    );
     this.keys = new SdkKeys(sql, () => this.publishing.afterKeyChange());
     this.snapshots = new SnapshotCollector(sql, () => this.publishing.publisher.kv, {
       ledger: this.chunks,
       inLane: (work) => this.publishing.publisher.inLane(work),
     });
-    const releasing: ReleaseHost = { sql, transaction, mutate: (a, p, g) => this.writes.mutate(a, p, g), check: (p) => this.writes.check(p), armAlarm: arm };
+    const releasing: ReleaseHost = {
+      sql,
+      transaction,
+      mutate: (a, p, g) => this.writes.mutate(a, p, g),
+      check: (p) => this.writes.check(p),
+      armAlarm: arm,
+    };
     this.schedules = new Schedules(releasing);
     this.plans = new RolloutPlans(releasing);
     this.policy = new ApprovalPolicy(releasing);
     const held = { schedules: this.schedules, plans: this.plans, policy: this.policy, segmentKeys: this.bigSegments };
-    this.changeRequests = new ChangeRequests(releasing, (action, actor, request) => repeatHeld(held, action, actor, request));
-    this.insights = new StoreInsights({ sql, transaction, live: () => liveOrUndefined(sql), flags: () => flags.listFlags(sql), flag: (key) => flags.getFlag(sql, key), usageFlushMs: usageFlushMs(env) });
-    this.webhooks = new StoreWebhooks({ sql, liveName: () => liveOrUndefined(sql)?.name, queue: () => env.INSIGHTS_QUEUE });
+    this.changeRequests = new ChangeRequests(releasing, (action, actor, request) =>
+      repeatHeld(held, action, actor, request),
+    );
+    this.insights = new StoreInsights({
+      sql,
+      transaction,
+      live: () => liveOrUndefined(sql),
+      flags: () => flags.listFlags(sql),
+      flag: (key) => flags.getFlag(sql, key),
+      usageFlushMs: usageFlushMs(env),
+    });
+    this.webhooks = new StoreWebhooks({
+      sql,
+      liveName: () => liveOrUndefined(sql)?.name,
+      queue: () => env.INSIGHTS_QUEUE,
+    });
     this.alerts = new StoreAlerts({
-      sql, transaction, live: () => liveOrUndefined(sql),
+      sql,
+      transaction,
+      live: () => liveOrUndefined(sql),
       now: () => this.insights.now(),
       minutes: (count, now) => this.insights.minutes(count, now),
       lastDataAt: () => this.insights.lastDataAt(),
@@ -135,11 +181,19 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
       pausePlans: (reason, actor) => this.plans.pauseRunning(reason, actor),
     });
     this.scheduler = new AlarmScheduler(ctx.storage, [
-      this.publishing, { dueAt: () => this.snapshots.nextAt() }, this.schedules, this.plans, this.webhooks, this.alerts,
+      this.publishing,
+      { dueAt: () => this.snapshots.nextAt() },
+      this.schedules,
+      this.plans,
+      this.webhooks,
+      this.alerts,
     ]);
     this.existence = {
-      sql, transaction, writes: this.writes,
-      publish: () => this.publishing.afterCommit(), closeStream: () => this.stream.closeAll(),
+      sql,
+      transaction,
+      writes: this.writes,
+      publish: () => this.publishing.afterCommit(),
+      closeStream: () => this.stream.closeAll(),
     };
     void ctx.blockConcurrencyWhile(async () => {
       transaction(() => migrateStore(sql));
@@ -148,77 +202,196 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 
   // ---- environment ----------------------------------------------------------------------------
-  async create(name: string, actor: Actor) { return createEnvironment(this.existence, name, actor); }
-  async info() { return whenLive(this.sql, (meta) => success({ name: meta.name, version: meta.version, flags: flags.countFlags(this.sql), segments: segments.countSegments(this.sql) })); }
-  async destroy(actor: Actor) { return destroyEnvironment(this.existence, actor); }
+  async create(name: string, actor: Actor) {
+    return createEnvironment(this.existence, name, actor);
+  }
+  async info() {
+    return whenLive(this.sql, (meta) =>
+      success({
+        name: meta.name,
+        version: meta.version,
+        flags: flags.countFlags(this.sql),
+        segments: segments.countSegments(this.sql),
+      }),
+    );
+  }
+  async destroy(actor: Actor) {
+    return destroyEnvironment(this.existence, actor);
+  }
 
   // ---- flags and segments (keyed-items.ts) -----------------------------------------------------
-  async listFlags() { return whenLive(this.sql, () => success(flags.listFlags(this.sql))); }
-  async getFlag(key: string) { return whenLive(this.sql, () => found(flags.getFlag(this.sql, key), `no flag "${key}"`)); }
-  async putFlag(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(FLAGS, input, ifMatch)); }
-  async deleteFlag(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(FLAGS, key, ifMatch)); }
-  async setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.toggle(key, enabled, ifMatch)); }
-  async listSegments() { return whenLive(this.sql, () => success(segments.listSegments(this.sql))); }
-  async listSegmentSummaries() { return whenLive(this.sql, () => success(segments.listSegmentSummaries(this.sql))); }
-  async getSegment(key: string) { return whenLive(this.sql, () => found(segments.getSegment(this.sql, key), `no segment "${key}"`)); }
-  async putSegment(input: unknown, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.put(SEGMENTS, input, ifMatch)); }
-  async deleteSegment(key: string, actor: Actor, ifMatch?: number) { return this.writes.mutate(actor, this.items.remove(SEGMENTS, key, ifMatch)); }
-  async changeSegmentKeys(key: string, batch: KeyBatch, actor: Actor) { return this.bigSegments.change(key, batch, actor); }
-  async segmentKeys(key: string, after?: string, limit?: number) { return this.bigSegments.page(key, typeof after === "string" ? after : undefined, optionalNumber(limit) ?? MAX_PAGE_KEYS); }
+  async listFlags() {
+    return whenLive(this.sql, () => success(flags.listFlags(this.sql)));
+  }
+  async getFlag(key: string) {
+    return whenLive(this.sql, () => found(flags.getFlag(this.sql, key), `no flag "${key}"`));
+  }
+  async putFlag(input: unknown, actor: Actor, ifMatch?: number) {
+    return this.writes.mutate(actor, this.items.put(FLAGS, input, ifMatch));
+  }
+  async deleteFlag(key: string, actor: Actor, ifMatch?: number) {
+    return this.writes.mutate(actor, this.items.remove(FLAGS, key, ifMatch));
+  }
+  async setFlagEnabled(key: string, enabled: boolean, actor: Actor, ifMatch?: number) {
+    return this.writes.mutate(actor, this.items.toggle(key, enabled, ifMatch));
+  }
+  async listSegments() {
+    return whenLive(this.sql, () => success(segments.listSegments(this.sql)));
+  }
+  async listSegmentSummaries() {
+    return whenLive(this.sql, () => success(segments.listSegmentSummaries(this.sql)));
+  }
+  async getSegment(key: string) {
+    return whenLive(this.sql, () => found(segments.getSegment(this.sql, key), `no segment "${key}"`));
+  }
+  async putSegment(input: unknown, actor: Actor, ifMatch?: number) {
+    return this.writes.mutate(actor, this.items.put(SEGMENTS, input, ifMatch));
+  }
+  async deleteSegment(key: string, actor: Actor, ifMatch?: number) {
+    return this.writes.mutate(actor, this.items.remove(SEGMENTS, key, ifMatch));
+  }
+  async changeSegmentKeys(key: string, batch: KeyBatch, actor: Actor) {
+    return this.bigSegments.change(key, batch, actor);
+  }
+  async segmentKeys(key: string, after?: string, limit?: number) {
+    return this.bigSegments.page(
+      key,
+      typeof after === "string" ? after : undefined,
+      optionalNumber(limit) ?? MAX_PAGE_KEYS,
+    );
+  }
 
   // ---- whole document (document-plans.ts, explain.ts) -------------------------------------------
-  async replaceAll(input: unknown, actor: Actor, operation: string) { return this.writes.mutate(actor, this.docs.replace(input, operation)); }
-  async importFlagd(imported: FlagdImport, actor: Actor) { return this.writes.mutate(actor, this.docs.importFlagd(imported)); }
-  async mergePromoted(items: PromotedItems, actor: Actor) { return this.writes.mutate(actor, this.docs.promote(items)); }
-  async rollback(target: number, actor: Actor) { return this.writes.mutate(actor, this.docs.rollback(target)); }
-  async exportDoc() { return whenLive(this.sql, (meta) => success({ doc: this.writes.current(meta), version: meta.version })); }
+  async replaceAll(input: unknown, actor: Actor, operation: string) {
+    return this.writes.mutate(actor, this.docs.replace(input, operation));
+  }
+  async importFlagd(imported: FlagdImport, actor: Actor) {
+    return this.writes.mutate(actor, this.docs.importFlagd(imported));
+  }
+  async mergePromoted(items: PromotedItems, actor: Actor) {
+    return this.writes.mutate(actor, this.docs.promote(items));
+  }
+  async rollback(target: number, actor: Actor) {
+    return this.writes.mutate(actor, this.docs.rollback(target));
+  }
+  async exportDoc() {
+    return whenLive(this.sql, (meta) => success({ doc: this.writes.current(meta), version: meta.version }));
+  }
   // Readable after a delete too: only an environment that never existed has none.
-  async history(options: { before?: number; limit?: number }) { return readMeta(this.sql) ? success(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit))) : noEnvironment; }
-  async explain(flagKey: string, context: EvaluationContext, draft?: Flag) { return whenLive(this.sql, (meta) => explainFlag(this.writes, this.sql, meta, flagKey, context, draft)); }
+  async history(options: { before?: number; limit?: number }) {
+    return readMeta(this.sql)
+      ? success(pageHistory(this.sql, optionalNumber(options?.before), optionalNumber(options?.limit)))
+      : noEnvironment;
+  }
+  async explain(flagKey: string, context: EvaluationContext, draft?: Flag) {
+    return whenLive(this.sql, (meta) => explainFlag(this.writes, this.sql, meta, flagKey, context, draft));
+  }
 
   // ---- releases (releases/: schedules, rollout plans, the approval policy, change requests) ------
-  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) { return this.schedules.create(input, actor); }
-  async listSchedules() { return this.schedules.list(); }
-  async cancelSchedule(id: string, actor: Actor) { return this.schedules.cancel(id, actor); }
-  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) { return this.plans.put(flag, input, actor); }
-  async getPlan(flag: string) { return this.plans.get(flag); }
-  async controlPlan(flag: string, action: PlanAction, actor: Actor) { return this.plans.control(flag, action, actor); }
-  async pauseRunningPlans(reason: string, actor: Actor) { return this.plans.pauseRunning(reason, actor); }
-  async getPolicy() { return this.policy.get(); }
-  async putPolicy(policy: Policy, actor: Actor) { return this.policy.put(policy, actor); }
-  async listChangeRequests(options?: ChangeRequestPage) { return this.changeRequests.list(options); }
-  async getChangeRequest(id: string) { return this.changeRequests.get(id); }
-  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals) { return this.changeRequests.review(id, action, actor, principals); }
+  async createSchedule(input: { at: string; flag: string; patch: unknown }, actor: Actor) {
+    return this.schedules.create(input, actor);
+  }
+  async listSchedules() {
+    return this.schedules.list();
+  }
+  async cancelSchedule(id: string, actor: Actor) {
+    return this.schedules.cancel(id, actor);
+  }
+  async putPlan(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor) {
+    return this.plans.put(flag, input, actor);
+  }
+  async getPlan(flag: string) {
+    return this.plans.get(flag);
+  }
+  async controlPlan(flag: string, action: PlanAction, actor: Actor) {
+    return this.plans.control(flag, action, actor);
+  }
+  async pauseRunningPlans(reason: string, actor: Actor) {
+    return this.plans.pauseRunning(reason, actor);
+  }
+  async getPolicy() {
+    return this.policy.get();
+  }
+  async putPolicy(policy: Policy, actor: Actor) {
+    return this.policy.put(policy, actor);
+  }
+  async listChangeRequests(options?: ChangeRequestPage) {
+    return this.changeRequests.list(options);
+  }
+  async getChangeRequest(id: string) {
+    return this.changeRequests.get(id);
+  }
+  async reviewChangeRequest(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals) {
+    return this.changeRequests.review(id, action, actor, principals);
+  }
 
   // ---- SDK keys (sdk-keys.ts) -------------------------------------------------------------------
-  async mintKey(kind: KeyKind, actor: Actor) { return this.keys.mint(kind, actor); }
-  async listKeys() { return this.keys.list(); }
-  async revokeKey(id: string, actor: Actor) { return this.keys.revoke(id, actor); }
+  async mintKey(kind: KeyKind, actor: Actor) {
+    return this.keys.mint(kind, actor);
+  }
+  async listKeys() {
+    return this.keys.list();
+  }
+  async revokeKey(id: string, actor: Actor) {
+    return this.keys.revoke(id, actor);
+  }
 
   // ---- insights (usage from the queue consumer, metrics, lifecycle; insights/) ------------------
   // Traffic and new lifecycle settings can change alerts at once: `soon` says whether to re-arm.
-  async recordUsage(messages: UsageMessage[]) { return this.rearmIf(await this.insights.recordUsage(messages), (o) => o.applied > 0 && this.alerts.soon()); }
-  async recordDeadLetters(letters: DeadLetter[]) { return this.insights.recordDeadLetters(letters); }
-  async flagUsage(flag: string, hours: number) { return this.insights.flagUsage(flag, hours); }
-  async edgeMetrics(minutes: number) { return this.insights.edgeMetrics(minutes); }
-  async flagLifecycles() { return this.insights.flagLifecycles(); }
-  async flagLifecycle(key: string) { return this.insights.flagLifecycle(key); }
-  async lifecycleSettings() { return this.insights.lifecycleSettings(); }
-  async setLifecycleSettings(patch: unknown) { return this.rearmIf(this.insights.setLifecycleSettings(patch), (set) => set.ok && this.alerts.soon()); }
+  async recordUsage(messages: UsageMessage[]) {
+    return this.rearmIf(await this.insights.recordUsage(messages), (o) => o.applied > 0 && this.alerts.soon());
+  }
+  async recordDeadLetters(letters: DeadLetter[]) {
+    return this.insights.recordDeadLetters(letters);
+  }
+  async flagUsage(flag: string, hours: number) {
+    return this.insights.flagUsage(flag, hours);
+  }
+  async edgeMetrics(minutes: number) {
+    return this.insights.edgeMetrics(minutes);
+  }
+  async flagLifecycles() {
+    return this.insights.flagLifecycles();
+  }
+  async flagLifecycle(key: string) {
+    return this.insights.flagLifecycle(key);
+  }
+  async lifecycleSettings() {
+    return this.insights.lifecycleSettings();
+  }
+  async setLifecycleSettings(patch: unknown) {
+    return this.rearmIf(this.insights.setLifecycleSettings(patch), (set) => set.ok && this.alerts.soon());
+  }
 
   // ---- alerts (alerts/: evaluated on the alarm, announced through the webhook outbox) ------------
-  async listAlerts() { return this.alerts.list(); }
-  async alertSettings() { return this.alerts.settings(); }
-  async setAlertSettings(patch: unknown) { return this.rearmIf(this.alerts.setSettings(patch), (set) => set.ok); }
+  async listAlerts() {
+    return this.alerts.list();
+  }
+  async alertSettings() {
+    return this.alerts.settings();
+  }
+  async setAlertSettings(patch: unknown) {
+    return this.rearmIf(this.alerts.setSettings(patch), (set) => set.ok);
+  }
 
   // ---- webhooks (webhooks/; deliveries go out through the queue, src/queue/webhook-delivery.ts) --
-  async createWebhook(input: unknown, actor: Actor) { return this.webhooks.create(input, String(actor)); }
-  async listWebhooks() { return this.webhooks.list(); }
-  async deleteWebhook(id: string) { return this.webhooks.remove(id); }
-  async webhookTarget(id: string) { return this.webhooks.target(id); }
+  async createWebhook(input: unknown, actor: Actor) {
+    return this.webhooks.create(input, String(actor));
+  }
+  async listWebhooks() {
+    return this.webhooks.list();
+  }
+  async deleteWebhook(id: string) {
+    return this.webhooks.remove(id);
+  }
+  async webhookTarget(id: string) {
+    return this.webhooks.target(id);
+  }
 
   // ---- publishing and the alarm -------------------------------------------------------------------
-  async republish() { return this.republishAll(); }
+  async republish() {
+    return this.republishAll();
+  }
 
   /** Publishing first (retries, backstop) beside the outbox, then due schedules and plan steps, then alerts, then deleting superseded snapshots, then the next alarm. */
   override async alarm(): Promise<void> {
@@ -237,10 +410,18 @@ export class EnvironmentStore extends DurableObject<Env> implements EnvironmentS
   }
 
   // ---- change stream (change-stream.ts) -----------------------------------------------------------
-  override async fetch(request: Request): Promise<Response> { return this.stream.subscribe(request); }
-  async streamSockets() { return whenLive(this.sql, () => success({ sockets: this.stream.sockets() })); }
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> { this.stream.message(ws, message); }
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> { this.stream.close(ws, code, reason); }
+  override async fetch(request: Request): Promise<Response> {
+    return this.stream.subscribe(request);
+  }
+  async streamSockets() {
+    return whenLive(this.sql, () => success({ sockets: this.stream.sockets() }));
+  }
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.stream.message(ws, message);
+  }
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.stream.close(ws, code, reason);
+  }
 
   // ---- internals ----------------------------------------------------------------------------------
 

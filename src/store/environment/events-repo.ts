@@ -20,11 +20,26 @@ export const EVENT_TABLES = [
   `CREATE INDEX IF NOT EXISTS release_events_version ON release_events (version)`,
 ];
 
-type EventRow = { version: number; time: string; actor: string; operation: string; target: string | null; diff: string };
+type EventRow = {
+  version: number;
+  time: string;
+  actor: string;
+  operation: string;
+  target: string | null;
+  diff: string;
+};
 
 export function appendEvent(sql: Sql, entry: Omit<HistoryEntry, "time"> & { time?: string }): void {
-  run(sql, `INSERT INTO release_events (version, time, actor, operation, target, diff) VALUES (?, ?, ?, ?, ?, ?)`,
-    entry.version, entry.time ?? new Date().toISOString(), entry.actor, entry.operation, entry.target ?? null, JSON.stringify(entry.diff ?? null));
+  run(
+    sql,
+    `INSERT INTO release_events (version, time, actor, operation, target, diff) VALUES (?, ?, ?, ?, ?, ?)`,
+    entry.version,
+    entry.time ?? new Date().toISOString(),
+    entry.actor,
+    entry.operation,
+    entry.target ?? null,
+    JSON.stringify(entry.diff ?? null),
+  );
 }
 
 /**
@@ -33,12 +48,19 @@ export function appendEvent(sql: Sql, entry: Omit<HistoryEntry, "time"> & { time
  * rows split the version range ([last row, before)); each page carries the events of its range,
  * so every event is on exactly one page, and `next` pages as before.
  */
-export function pageHistory(sql: Sql, before: number | undefined, limit: number | undefined): { entries: HistoryEntry[]; next?: number } {
+export function pageHistory(
+  sql: Sql,
+  before: number | undefined,
+  limit: number | undefined,
+): { entries: HistoryEntry[]; next?: number } {
   const page = pageAudit(sql, before, limit);
   const low = page.next === undefined ? 0 : page.entries[page.entries.length - 1]!.version;
-  const events = all<EventRow>(sql,
+  const events = all<EventRow>(
+    sql,
     `SELECT version, time, actor, operation, target, diff FROM release_events WHERE version >= ? AND version < ? ORDER BY seq DESC LIMIT 1000`,
-    low, before ?? Number.MAX_SAFE_INTEGER);
+    low,
+    before ?? Number.MAX_SAFE_INTEGER,
+  );
   if (events.length === 0) return page;
   const merged: HistoryEntry[] = [];
   let e = 0;
@@ -52,5 +74,13 @@ export function pageHistory(sql: Sql, before: number | undefined, limit: number 
 
 /** `event: true`: no version of its own (`version` is the one current then), so nothing to roll back to. */
 function toEntry(r: EventRow): HistoryEntry {
-  return { version: r.version, event: true, time: r.time, actor: r.actor, operation: r.operation, ...(r.target === null ? {} : { target: r.target }), diff: JSON.parse(r.diff) };
+  return {
+    version: r.version,
+    event: true,
+    time: r.time,
+    actor: r.actor,
+    operation: r.operation,
+    ...(r.target === null ? {} : { target: r.target }),
+    diff: JSON.parse(r.diff),
+  };
 }

@@ -15,7 +15,14 @@ import type { WritePath } from "./write-path";
 import { sqlMembership } from "./big-segments-repo";
 import type { Sql } from "../sql";
 
-export function explainFlag(writes: WritePath, sql: Sql, meta: Meta, flagKey: string, context: EvaluationContext, draft?: Flag): StoreResult<EvaluationResult> {
+export function explainFlag(
+  writes: WritePath,
+  sql: Sql,
+  meta: Meta,
+  flagKey: string,
+  context: EvaluationContext,
+  draft?: Flag,
+): StoreResult<EvaluationResult> {
   const compiled = draft ? draftCompiled(writes, sql, meta, draft) : writes.compiledAt(meta);
   if (!compiled.ok) return compiled;
   if (!compiled.value.get(flagKey)) return notFound(`no flag "${flagKey}"`);
@@ -30,6 +37,9 @@ function draftCompiled(writes: WritePath, sql: Sql, meta: Meta, input: Flag): St
   const draft = parsed.value;
   const current = writes.current(meta);
   const exists = current.flags.some((f) => f.key === draft.key);
-  const result = compileEnvironment({ ...current, flags: upsert(current.flags, draft, exists) }, { bigKeys: sqlMembership(sql) });
+  const result = compileEnvironment(
+    { ...current, flags: upsert(current.flags, draft, exists) },
+    { bigKeys: sqlMembership(sql) },
+  );
   return result.ok ? success(result.value) : invalid(result.errors);
 }

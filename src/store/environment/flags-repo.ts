@@ -32,9 +32,15 @@ export function nextFlagPosition(sql: Sql): number {
 
 export function writeFlag(sql: Sql, flag: Flag, position: number, version: number): void {
   const json = JSON.stringify(flag);
-  run(sql, `INSERT INTO flags (key, position, json, version) VALUES (?, ?, ?, ?)
+  run(
+    sql,
+    `INSERT INTO flags (key, position, json, version) VALUES (?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET position = excluded.position, json = excluded.json, version = excluded.version`,
-    flag.key, position, json, version);
+    flag.key,
+    position,
+    json,
+    version,
+  );
   appendRevision(sql, "flag", flag.key, version, position, json, null);
 }
 

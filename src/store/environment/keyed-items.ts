@@ -58,7 +58,11 @@ export const SEGMENTS: ItemKind<Segment, "segment", SegmentPlace> = {
   nextPosition: segments.nextSegmentPosition,
   write: (sql, segment, position, version, before, place) => {
     // An unchanged key list keeps its stored set: editing a 100k-key segment's rules rewrites no keys.
-    const sameKeys = before !== undefined && place !== undefined && sameList(before.included, segment.included) && sameList(before.excluded, segment.excluded);
+    const sameKeys =
+      before !== undefined &&
+      place !== undefined &&
+      sameList(before.included, segment.included) &&
+      sameList(before.excluded, segment.excluded);
     segments.writeSegment(sql, segment, position, version, sameKeys ? place.keysVersion : undefined);
   },
   remove: segments.removeSegment,
@@ -71,17 +75,36 @@ export class KeyedItems {
   constructor(private readonly sql: Sql) {}
 
   /** Creates or replaces the item `input` names; `created` says which. */
-  put<T extends { key: string }, N extends string, P extends Place>(kind: ItemKind<T, N, P>, input: unknown, ifMatch?: number): ChangePlanner<Committed & { created: boolean } & Named<N, T>> {
+  put<T extends { key: string }, N extends string, P extends Place>(
+    kind: ItemKind<T, N, P>,
+    input: unknown,
+    ifMatch?: number,
+  ): ChangePlanner<Committed & { created: boolean } & Named<N, T>> {
     return (current) => {
       const parsed = kind.parse(input);
       if (!parsed.ok) return invalid(parsed.errors);
       // A segment's batch-added keys are the store's, never the body's (big-segments.ts).
-      const item = kind.list === "segments" ? (withOwnBigKeys(current, { ...current, segments: [parsed.value as unknown as Segment] }).segments[0] as unknown as T) : parsed.value;
+      const item =
+        kind.list === "segments"
+          ? (withOwnBigKeys(current, { ...current, segments: [parsed.value as unknown as Segment] })
+              .segments[0] as unknown as T)
+          : parsed.value;
       const place = kind.place(this.sql, item.key);
       const refused = stale(`${kind.noun} "${item.key}"`, place?.version ?? 0, ifMatch);
       if (refused) return refused;
-      return success(this.written(kind, current, item, place, `${kind.noun}.put`,
-        (version) => ({ version, created: !place, [kind.noun]: { ...item, version } }) as Committed & { created: boolean } & Named<N, T>));
+      return success(
+        this.written(
+          kind,
+          current,
+          item,
+          place,
+          `${kind.noun}.put`,
+          (version) =>
+            ({ version, created: !place, [kind.noun]: { ...item, version } }) as Committed & {
+              created: boolean;
+            } & Named<N, T>,
+        ),
+      );
     };
   }
 
@@ -92,17 +115,28 @@ export class KeyedItems {
       const found = this.existing(FLAGS, current.flags, key, ifMatch);
       if (!found.ok) return found;
       const flag: Flag = { ...found.value.before, enabled };
-      return success(this.written(FLAGS, current, flag, found.value.place, "flag.toggle", (version) => ({ version, flag: { ...flag, version } })));
+      return success(
+        this.written(FLAGS, current, flag, found.value.place, "flag.toggle", (version) => ({
+          version,
+          flag: { ...flag, version },
+        })),
+      );
     };
   }
 
-  remove<T extends { key: string }, N extends string, P extends Place>(kind: ItemKind<T, N, P>, key: string, ifMatch?: number): ChangePlanner<Committed> {
+  remove<T extends { key: string }, N extends string, P extends Place>(
+    kind: ItemKind<T, N, P>,
+    key: string,
+    ifMatch?: number,
+  ): ChangePlanner<Committed> {
     return (current) => {
       const found = this.existing(kind, itemsOf(kind, current), key, ifMatch);
       if (!found.ok) return found;
       const { before } = found.value;
       return success({
-        operation: `${kind.noun}.delete`, target: key, ...touching(kind, key),
+        operation: `${kind.noun}.delete`,
+        target: key,
+        ...touching(kind, key),
         next: { ...current, [kind.list]: itemsOf(kind, current).filter((i) => i.key !== key) },
         write: (v) => {
           kind.remove(this.sql, key, v);
@@ -114,7 +148,12 @@ export class KeyedItems {
   }
 
   /** The stored item `key` and where it sits, if it exists and `ifMatch` names its version. */
-  private existing<T extends { key: string }, N extends string, P extends Place>(kind: ItemKind<T, N, P>, items: readonly T[], key: string, ifMatch?: number): StoreResult<{ before: T; place: P }> {
+  private existing<T extends { key: string }, N extends string, P extends Place>(
+    kind: ItemKind<T, N, P>,
+    items: readonly T[],
+    key: string,
+    ifMatch?: number,
+  ): StoreResult<{ before: T; place: P }> {
     const place = kind.place(this.sql, key);
     if (!place) return notFound(`no ${kind.noun} "${key}"`);
     const refused = stale(`${kind.noun} "${key}"`, place.version, ifMatch);
@@ -123,12 +162,21 @@ export class KeyedItems {
   }
 
   /** `item` written in place of its key's item (or at the end), audited before/after. */
-  private written<T extends { key: string }, N extends string, P extends Place, A>(kind: ItemKind<T, N, P>, current: EnvironmentDoc, item: T, place: P | undefined, operation: string, answer: (version: number) => A): Change<A> {
+  private written<T extends { key: string }, N extends string, P extends Place, A>(
+    kind: ItemKind<T, N, P>,
+    current: EnvironmentDoc,
+    item: T,
+    place: P | undefined,
+    operation: string,
+    answer: (version: number) => A,
+  ): Change<A> {
     const items = itemsOf(kind, current);
     const before = items.find((i) => i.key === item.key);
     const position = place ? place.position : kind.nextPosition(this.sql);
     return {
-      operation, target: item.key, ...touching(kind, item.key),
+      operation,
+      target: item.key,
+      ...touching(kind, item.key),
       next: { ...current, [kind.list]: upsert(items, item, before !== undefined) },
       write: (v) => {
         kind.write(this.sql, item, position, v, before, place);
@@ -139,7 +187,10 @@ export class KeyedItems {
   }
 }
 
-function itemsOf<T extends { key: string }, N extends string, P extends Place>(kind: ItemKind<T, N, P>, doc: EnvironmentDoc): readonly T[] {
+function itemsOf<T extends { key: string }, N extends string, P extends Place>(
+  kind: ItemKind<T, N, P>,
+  doc: EnvironmentDoc,
+): readonly T[] {
   return doc[kind.list] as unknown as readonly T[];
 }
 

@@ -7,7 +7,15 @@ import type { KeyKind } from "../../core/wire/kv-layout";
 import type { KeyInfo } from "../../core/wire/store-rpc";
 import { all, first, run, type Sql } from "../sql";
 
-type KeyRow = { id: string; kind: KeyKind; hash: string; prefix: string; created: string; revoked: string | null; kv_pending: number };
+type KeyRow = {
+  id: string;
+  kind: KeyKind;
+  hash: string;
+  prefix: string;
+  created: string;
+  revoked: string | null;
+  kv_pending: number;
+};
 
 export interface StoredKey extends KeyInfo {
   hash: string;
@@ -15,14 +23,29 @@ export interface StoredKey extends KeyInfo {
 }
 
 const toKey = (r: KeyRow): StoredKey => ({
-  id: r.id, kind: r.kind, prefix: r.prefix, createdAt: r.created,
+  id: r.id,
+  kind: r.kind,
+  prefix: r.prefix,
+  createdAt: r.created,
   ...(r.revoked === null ? {} : { revokedAt: r.revoked }),
-  hash: r.hash, kvPending: r.kv_pending === 1,
+  hash: r.hash,
+  kvPending: r.kv_pending === 1,
 });
 
-export function insertKey(sql: Sql, key: { id: string; kind: KeyKind; hash: string; prefix: string; created: string; actor: string }): void {
-  run(sql, `INSERT INTO sdk_keys (id, kind, hash, prefix, created, created_by, kv_pending) VALUES (?, ?, ?, ?, ?, ?, 1)`,
-    key.id, key.kind, key.hash, key.prefix, key.created, key.actor);
+export function insertKey(
+  sql: Sql,
+  key: { id: string; kind: KeyKind; hash: string; prefix: string; created: string; actor: string },
+): void {
+  run(
+    sql,
+    `INSERT INTO sdk_keys (id, kind, hash, prefix, created, created_by, kv_pending) VALUES (?, ?, ?, ?, ?, ?, 1)`,
+    key.id,
+    key.kind,
+    key.hash,
+    key.prefix,
+    key.created,
+    key.actor,
+  );
 }
 
 export function listKeys(sql: Sql): StoredKey[] {

@@ -19,16 +19,29 @@ export interface Meta {
 }
 
 type MetaRow = {
-  name: string; version: number; created: string; deleted: number; extra: string;
-  published_version: number; snapshot_version: number;
+  name: string;
+  version: number;
+  created: string;
+  deleted: number;
+  extra: string;
+  published_version: number;
+  snapshot_version: number;
 };
 
 export function readMeta(sql: Sql): Meta | undefined {
-  const row = first<MetaRow>(sql, `SELECT name, version, created, deleted, extra, published_version, snapshot_version FROM meta WHERE id = 1`);
+  const row = first<MetaRow>(
+    sql,
+    `SELECT name, version, created, deleted, extra, published_version, snapshot_version FROM meta WHERE id = 1`,
+  );
   if (!row) return undefined;
   return {
-    name: row.name, version: row.version, created: row.created, deleted: row.deleted === 1, extra: row.extra,
-    publishedVersion: row.published_version, snapshotVersion: row.snapshot_version,
+    name: row.name,
+    version: row.version,
+    created: row.created,
+    deleted: row.deleted === 1,
+    extra: row.extra,
+    publishedVersion: row.published_version,
+    snapshotVersion: row.snapshot_version,
   };
 }
 
@@ -47,7 +60,12 @@ export function setDocLevelJson(sql: Sql, extra: string): void {
 }
 
 export function setDeleted(sql: Sql, deleted: boolean, created?: string): void {
-  run(sql, `UPDATE meta SET deleted = ?, extra = '{}', created = coalesce(?, created) WHERE id = 1`, deleted ? 1 : 0, created ?? null);
+  run(
+    sql,
+    `UPDATE meta SET deleted = ?, extra = '{}', created = coalesce(?, created) WHERE id = 1`,
+    deleted ? 1 : 0,
+    created ?? null,
+  );
 }
 
 export function setPublished(sql: Sql, field: "published_version" | "snapshot_version", version: number): void {

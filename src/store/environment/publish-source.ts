@@ -12,7 +12,13 @@ import * as keys from "./keys-repo";
 import { readMeta, setPublished } from "./meta-repo";
 import type { WritePath } from "./write-path";
 
-export function publishSource(sql: Sql, transaction: (fn: () => void) => void, writes: WritePath, chunks: ChunkLedger, onWritten: (version: number) => void): Omit<PublishSource, "scheduleRetry"> {
+export function publishSource(
+  sql: Sql,
+  transaction: (fn: () => void) => void,
+  writes: WritePath,
+  chunks: ChunkLedger,
+  onWritten: (version: number) => void,
+): Omit<PublishSource, "scheduleRetry"> {
   return {
     state: () => {
       const meta = readMeta(sql);

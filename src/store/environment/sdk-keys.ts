@@ -14,10 +14,14 @@ import { liveMeta, whenLive } from "./liveness";
 
 export class SdkKeys {
   /** `published`: resolves once pending key records are in KV (or the alarm has them). */
-  constructor(private readonly sql: Sql, private readonly published: () => Promise<void>) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly published: () => Promise<void>,
+  ) {}
 
   async mint(kind: KeyKind, actor: Actor): Promise<StoreResult<{ id: string; kind: KeyKind; key: string }>> {
-    if (kind !== "client" && kind !== "server") return invalid([{ path: "kind", message: 'must be "client" or "server"' }]);
+    if (kind !== "client" && kind !== "server")
+      return invalid([{ path: "kind", message: 'must be "client" or "server"' }]);
     const before = liveMeta(this.sql);
     if (!before.ok) return before;
     const key = randomSecret(kind === "client" ? "efc_" : "efs_");
@@ -26,14 +30,23 @@ export class SdkKeys {
     const after = liveMeta(this.sql);
     if (!after.ok) return after;
     const id = randomId("key_");
-    keys.insertKey(this.sql, { id, kind, hash, prefix: displayPrefix(key), created: new Date().toISOString(), actor: String(actor) });
+    keys.insertKey(this.sql, {
+      id,
+      kind,
+      hash,
+      prefix: displayPrefix(key),
+      created: new Date().toISOString(),
+      actor: String(actor),
+    });
     // Answered once the record is in KV: a key shown before the edge can find it answers 401.
     await this.published();
     return success({ id, kind, key });
   }
 
   list(): StoreResult<KeyInfo[]> {
-    return whenLive(this.sql, () => success(keys.listKeys(this.sql).map(({ hash: _h, kvPending: _p, ...info }) => info)));
+    return whenLive(this.sql, () =>
+      success(keys.listKeys(this.sql).map(({ hash: _h, kvPending: _p, ...info }) => info)),
+    );
   }
 
   /**

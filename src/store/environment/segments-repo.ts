@@ -20,8 +20,12 @@ export interface KeySet {
 export function readKeySet(sql: Sql, segment: string, setVersion: number): KeySet {
   const included: string[] = [];
   const excluded: string[] = [];
-  const rows = all<{ kind: string; key: string }>(sql,
-    `SELECT kind, key FROM segment_keys WHERE segment = ? AND set_version = ? ORDER BY rowid`, segment, setVersion);
+  const rows = all<{ kind: string; key: string }>(
+    sql,
+    `SELECT kind, key FROM segment_keys WHERE segment = ? AND set_version = ? ORDER BY rowid`,
+    segment,
+    setVersion,
+  );
   for (const row of rows) (row.kind === "included" ? included : excluded).push(row.key);
   return { included, excluded };
 }
@@ -30,8 +34,14 @@ export function readKeySet(sql: Sql, segment: string, setVersion: number): KeySe
 export function writeKeySet(sql: Sql, segment: string, setVersion: number, keys: KeySet): void {
   for (const kind of ["included", "excluded"] as const) {
     for (const chunk of jsonChunks(keys[kind])) {
-      run(sql, `INSERT INTO segment_keys (segment, set_version, kind, key) SELECT ?, ?, ?, value FROM json_each(?)`,
-        segment, setVersion, kind, chunk);
+      run(
+        sql,
+        `INSERT INTO segment_keys (segment, set_version, kind, key) SELECT ?, ?, ?, value FROM json_each(?)`,
+        segment,
+        setVersion,
+        kind,
+        chunk,
+      );
     }
   }
 }
@@ -39,7 +49,14 @@ export function writeKeySet(sql: Sql, segment: string, setVersion: number, keys:
 /** A segment from its stored body (the JSON without key lists) and its key lists. */
 export function segmentFrom(json: string, keys: KeySet): Segment {
   const { key, description, rules, bigKeys } = JSON.parse(json) as Omit<Segment, "included" | "excluded">;
-  return { key, ...(description === undefined ? {} : { description }), included: keys.included, excluded: keys.excluded, rules, ...(bigKeys ? { bigKeys } : {}) };
+  return {
+    key,
+    ...(description === undefined ? {} : { description }),
+    included: keys.included,
+    excluded: keys.excluded,
+    rules,
+    ...(bigKeys ? { bigKeys } : {}),
+  };
 }
 
 function assemble(row: SegmentRow, keys: KeySet): Stored<Segment> {
@@ -53,34 +70,54 @@ export function segmentBody(segment: Segment): string {
 }
 
 export function listSegments(sql: Sql): Stored<Segment>[] {
-  return all<SegmentRow>(sql, `SELECT key, position, json, version, keys_version FROM segments ORDER BY position, key`)
-    .map((row) => assemble(row, readKeySet(sql, row.key, row.keys_version)));
+  return all<SegmentRow>(
+    sql,
+    `SELECT key, position, json, version, keys_version FROM segments ORDER BY position, key`,
+  ).map((row) => assemble(row, readKeySet(sql, row.key, row.keys_version)));
 }
 
 /** Every segment with its key counts (counted in SQL, no key read): what a list page needs. */
 export function listSegmentSummaries(sql: Sql): SegmentSummary[] {
-  const rows = all<SegmentRow & { included: number; excluded: number }>(sql,
+  const rows = all<SegmentRow & { included: number; excluded: number }>(
+    sql,
     `SELECT s.key, s.position, s.json, s.version, s.keys_version,
             (SELECT COUNT(*) FROM segment_keys k WHERE k.segment = s.key AND k.set_version = s.keys_version AND k.kind = 'included') AS included,
             (SELECT COUNT(*) FROM segment_keys k WHERE k.segment = s.key AND k.set_version = s.keys_version AND k.kind = 'excluded') AS excluded
-     FROM segments s ORDER BY s.position, s.key`);
+     FROM segments s ORDER BY s.position, s.key`,
+  );
   return rows.map((row) => {
     const { key, description, rules, bigKeys } = JSON.parse(row.json) as Omit<Segment, "included" | "excluded">;
     return {
-      key, ...(description === undefined ? {} : { description }), includedCount: row.included, excludedCount: row.excluded, rules: rules.length,
-      ...(bigKeys ? { keyCount: bigKeys.count } : {}), version: row.version,
+      key,
+      ...(description === undefined ? {} : { description }),
+      includedCount: row.included,
+      excludedCount: row.excluded,
+      rules: rules.length,
+      ...(bigKeys ? { keyCount: bigKeys.count } : {}),
+      version: row.version,
     };
   });
 }
 
 export function getSegment(sql: Sql, key: string): Stored<Segment> | undefined {
-  const row = first<SegmentRow>(sql, `SELECT key, position, json, version, keys_version FROM segments WHERE key = ?`, key);
+  const row = first<SegmentRow>(
+    sql,
+    `SELECT key, position, json, version, keys_version FROM segments WHERE key = ?`,
+    key,
+  );
   return row && assemble(row, readKeySet(sql, row.key, row.keys_version));
 }
 
 /** Where a current segment sits, its ETag and its key set, without reading the keys. */
-export function segmentPlace(sql: Sql, key: string): { position: number; version: number; keysVersion: number } | undefined {
-  const row = first<{ position: number; version: number; keys_version: number }>(sql, `SELECT position, version, keys_version FROM segments WHERE key = ?`, key);
+export function segmentPlace(
+  sql: Sql,
+  key: string,
+): { position: number; version: number; keysVersion: number } | undefined {
+  const row = first<{ position: number; version: number; keys_version: number }>(
+    sql,
+    `SELECT position, version, keys_version FROM segments WHERE key = ?`,
+    key,
+  );
   return row && { position: row.position, version: row.version, keysVersion: row.keys_version };
 }
 
@@ -92,13 +129,26 @@ export function nextSegmentPosition(sql: Sql): number {
  * Writes a segment at `version`. `keysVersion`: an existing key set holding exactly the segment's
  * lists (unchanged lists, or rollback to an old set); absent → the lists are written as a new set.
  */
-export function writeSegment(sql: Sql, segment: Segment, position: number, version: number, keysVersion?: number): void {
+export function writeSegment(
+  sql: Sql,
+  segment: Segment,
+  position: number,
+  version: number,
+  keysVersion?: number,
+): void {
   const setVersion = keysVersion ?? version;
   if (keysVersion === undefined) writeKeySet(sql, segment.key, version, segment);
   const json = segmentBody(segment);
-  run(sql, `INSERT INTO segments (key, position, json, version, keys_version) VALUES (?, ?, ?, ?, ?)
+  run(
+    sql,
+    `INSERT INTO segments (key, position, json, version, keys_version) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET position = excluded.position, json = excluded.json, version = excluded.version, keys_version = excluded.keys_version`,
-    segment.key, position, json, version, setVersion);
+    segment.key,
+    position,
+    json,
+    version,
+    setVersion,
+  );
   appendRevision(sql, "segment", segment.key, version, position, json, setVersion);
 }
 

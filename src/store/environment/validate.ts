@@ -42,7 +42,10 @@ function segmentTooLarge(segment: Segment): boolean {
 export const parseSegment = (input: unknown): Result<Segment> => {
   const parsed = parse<Segment>(Segment, input);
   if (parsed.ok && segmentTooLarge(parsed.value)) {
-    return { ok: false, errors: [{ path: "rules", message: `segment definition (without key lists) larger than ${MAX_FLAG_JSON} bytes` }] };
+    return {
+      ok: false,
+      errors: [{ path: "rules", message: `segment definition (without key lists) larger than ${MAX_FLAG_JSON} bytes` }],
+    };
   }
   return parsed;
 };
@@ -53,10 +56,15 @@ export function parseDoc(input: unknown): Result<EnvironmentDoc> {
   // Duplicate keys are refused by compileEnvironment, which every change passes (commit).
   const issues: Issue[] = [];
   for (const [i, flag] of parsed.value.flags.entries()) {
-    if (JSON.stringify(flag).length > MAX_FLAG_JSON) issues.push({ path: `flags[${i}]`, message: `flag definition larger than ${MAX_FLAG_JSON} bytes` });
+    if (JSON.stringify(flag).length > MAX_FLAG_JSON)
+      issues.push({ path: `flags[${i}]`, message: `flag definition larger than ${MAX_FLAG_JSON} bytes` });
   }
   for (const [i, segment] of parsed.value.segments.entries()) {
-    if (segmentTooLarge(segment)) issues.push({ path: `segments[${i}].rules`, message: `segment definition (without key lists) larger than ${MAX_FLAG_JSON} bytes` });
+    if (segmentTooLarge(segment))
+      issues.push({
+        path: `segments[${i}].rules`,
+        message: `segment definition (without key lists) larger than ${MAX_FLAG_JSON} bytes`,
+      });
   }
   return issues.length ? { ok: false, errors: issues } : parsed;
 }

@@ -64,7 +64,9 @@ export class WritePath implements Writer {
       const valid = validDoc(change.value.next, this.cache?.encoded, change.value.touchedFlags);
       if (!valid.ok) return valid;
       let held: StoreFailure | undefined;
-      this.host.transaction(() => { held = holdDocChange(this.host.sql, actor, live.value, current, change.value as Change<unknown>, required); });
+      this.host.transaction(() => {
+        held = holdDocChange(this.host.sql, actor, live.value, current, change.value as Change<unknown>, required);
+      });
       return held!;
     }
     const version = this.commit(actor, change.value);
@@ -84,7 +86,8 @@ export class WritePath implements Writer {
 
   /** The document at `meta.version`. */
   current(meta: Meta): EnvironmentDoc {
-    if (this.cache?.version !== meta.version) this.cache = { version: meta.version, doc: loadDoc(this.host.sql, meta.extra) };
+    if (this.cache?.version !== meta.version)
+      this.cache = { version: meta.version, doc: loadDoc(this.host.sql, meta.extra) };
     return this.cache.doc;
   }
 
@@ -126,7 +129,14 @@ export class WritePath implements Writer {
       this.host.transaction(() => {
         version = bumpVersion(this.host.sql);
         const diff = change.write(version);
-        const entry = { version, time, actor: String(actor), operation, ...(target === undefined ? {} : { target }), diff };
+        const entry = {
+          version,
+          time,
+          actor: String(actor),
+          operation,
+          ...(target === undefined ? {} : { target }),
+          diff,
+        };
         appendAudit(this.host.sql, entry);
         this.host.recordChange(entry);
       });
@@ -146,7 +156,12 @@ export class WritePath implements Writer {
  * The one validation of a resulting document: it compiles, and its snapshot fits in KV. Encoded
  * from the version before where it is held, so only the chunks of changed items are serialised.
  */
-function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFlags?: readonly string[], bigKeys?: BigKeyLookup): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
+function validDoc(
+  next: EnvironmentDoc,
+  previous: Encoded | undefined,
+  touchedFlags?: readonly string[],
+  bigKeys?: BigKeyLookup,
+): StoreResult<{ compiled?: CompiledEnvironment; encoded: Encoded }> {
   const options = bigKeys ? { bigKeys } : {};
   let compiled: CompiledEnvironment | undefined;
   if (touchedFlags) {
@@ -165,6 +180,7 @@ function validDoc(next: EnvironmentDoc, previous: Encoded | undefined, touchedFl
 /** SQLite refuses rows over 2 MB: a user error (too large a definition), not a crash. */
 function storageLimit(err: unknown): StoreFailure | undefined {
   const message = err instanceof Error ? err.message : String(err);
-  if (/too ?big|toobig|too large|string or blob/i.test(message)) return invalid([{ path: "", message: `storage refused the change: ${message}` }]);
+  if (/too ?big|toobig|too large|string or blob/i.test(message))
+    return invalid([{ path: "", message: `storage refused the change: ${message}` }]);
   return undefined;
 }

@@ -6,7 +6,14 @@
  */
 import type { FlagUsage, MinuteBucket } from "../../core/wire/insights-rpc";
 import {
-  applyLifecyclePatch, DEFAULT_FLAG_KIND, flagStatus, LifecyclePatch, lifecycleSettings, staleAt, type FlagFacts, type LifecycleSettings,
+  applyLifecyclePatch,
+  DEFAULT_FLAG_KIND,
+  flagStatus,
+  LifecyclePatch,
+  lifecycleSettings,
+  staleAt,
+  type FlagFacts,
+  type LifecycleSettings,
 } from "../../core/lifecycle";
 import { zodIssues } from "../../core/issues";
 import type { Flag } from "../../core/model";
@@ -19,7 +26,15 @@ import type { Meta } from "../environment/meta-repo";
 import { success, invalid, noEnvironment, notFound } from "../results";
 import type { Sql } from "../sql";
 import {
-  addMinute, edgeMinutes, flagUsage, flagUse, lastUsageAt, maintainUsage, MINUTE_MS, seen, writeMerged,
+  addMinute,
+  edgeMinutes,
+  flagUsage,
+  flagUse,
+  lastUsageAt,
+  maintainUsage,
+  MINUTE_MS,
+  seen,
+  writeMerged,
 } from "./usage-repo";
 import { UsageBuffer } from "./usage-buffer";
 import { UsageLedger } from "./usage-ledger";
@@ -27,7 +42,12 @@ import { UsageLedger } from "./usage-ledger";
 /** The read-only lifecycle fields of one flag, judged at `now`. */
 function lifecycleOf(facts: FlagFacts, now: number, settings: LifecycleSettings): FlagLifecycle {
   const { status, stale } = flagStatus(facts, now, settings);
-  return { kind: facts.kind, status, stale, lastEvaluatedAt: facts.lastEvaluatedAt ? new Date(facts.lastEvaluatedAt).toISOString() : null };
+  return {
+    kind: facts.kind,
+    status,
+    stale,
+    lastEvaluatedAt: facts.lastEvaluatedAt ? new Date(facts.lastEvaluatedAt).toISOString() : null,
+  };
 }
 
 /** Retention runs at most this often per object (and on its first write after waking). */
@@ -59,23 +79,26 @@ export class StoreInsights {
 
   constructor(private readonly host: InsightsHost) {
     this.ledger = new UsageLedger(host.sql);
-    this.usage = new UsageBuffer({
-      // usage_seen: ids applied before the ledger existed, until they expire.
-      applied: (minute, id) => this.ledger.has(minute, id) || seen(host.sql, id),
-      write: (merged) => {
-        const now = this.now();
-        try {
-          host.transaction(() => {
-            writeMerged(host.sql, merged);
-            this.ledger.add(merged.ids, now);
-            this.maintain(now);
-          });
-        } catch (err) {
-          this.ledger.forget();
-          throw err;
-        }
+    this.usage = new UsageBuffer(
+      {
+        // usage_seen: ids applied before the ledger existed, until they expire.
+        applied: (minute, id) => this.ledger.has(minute, id) || seen(host.sql, id),
+        write: (merged) => {
+          const now = this.now();
+          try {
+            host.transaction(() => {
+              writeMerged(host.sql, merged);
+              this.ledger.add(merged.ids, now);
+              this.maintain(now);
+            });
+          } catch (err) {
+            this.ledger.forget();
+            throw err;
+          }
+        },
       },
-    }, host.usageFlushMs);
+      host.usageFlushMs,
+    );
   }
 
   /** Merged with every other summary of the flush interval; answers once they are written (usage-buffer.ts). */
@@ -91,7 +114,10 @@ export class StoreInsights {
       const id = `dlq:${d.id}`;
       if (seen(this.host.sql, id)) return false;
       this.host.sql.exec(`INSERT INTO usage_seen (id, at) VALUES (?, ?)`, id, now).toArray();
-      addMinute(this.host.sql, Math.floor(d.at / MINUTE_MS) * MINUTE_MS, { dead_letters: 1, dead_evaluations: d.evaluations });
+      addMinute(this.host.sql, Math.floor(d.at / MINUTE_MS) * MINUTE_MS, {
+        dead_letters: 1,
+        dead_evaluations: d.evaluations,
+      });
       return true;
     });
   }
@@ -136,13 +162,18 @@ export class StoreInsights {
     const lagSeconds = this.publishLagSeconds(meta, now);
     return success({
       buckets: edgeMinutes(this.host.sql, m, now),
-      publish: { version: meta.version, publishedVersion: meta.publishedVersion, lagSeconds: Math.round(lagSeconds * 10) / 10 },
+      publish: {
+        version: meta.version,
+        publishedVersion: meta.publishedVersion,
+        lagSeconds: Math.round(lagSeconds * 10) / 10,
+      },
     });
   }
 
   /** Publish lag: seconds since the first version KV does not have yet was committed (0 when KV is current). */
   publishLagSeconds(meta: Meta, now = this.now()): number {
-    const behind = meta.publishedVersion < meta.version ? auditTime(this.host.sql, meta.publishedVersion + 1) : undefined;
+    const behind =
+      meta.publishedVersion < meta.version ? auditTime(this.host.sql, meta.publishedVersion + 1) : undefined;
     return behind ? Math.max(0, (now - Date.parse(behind)) / 1000) : 0;
   }
 
@@ -187,7 +218,11 @@ export class StoreInsights {
    * The status facts of every current flag (or, with `key`, of that flag alone: its rows only,
    * none of the others'), with the settings and clock they are judged by.
    */
-  private flagFacts(key?: string): { settings: LifecycleSettings; now: number; flags: { key: string; facts: FlagFacts }[] } {
+  private flagFacts(key?: string): {
+    settings: LifecycleSettings;
+    now: number;
+    flags: { key: string; facts: FlagFacts }[];
+  } {
     const settings = this.settings();
     const now = this.now();
     const since = now - settings.statusWindowDays * 86_400_000;
@@ -198,8 +233,11 @@ export class StoreInsights {
       const u = use.get(flag.key);
       const t = times.get(flag.key) ?? { createdAt: now, changedAt: now };
       const facts: FlagFacts = {
-        kind: flag.kind ?? DEFAULT_FLAG_KIND, createdAt: t.createdAt, changedAt: t.changedAt,
-        lastEvaluatedAt: u?.lastEvaluatedAt ?? null, variantsInWindow: u?.variantsSince ?? 0,
+        kind: flag.kind ?? DEFAULT_FLAG_KIND,
+        createdAt: t.createdAt,
+        changedAt: t.changedAt,
+        lastEvaluatedAt: u?.lastEvaluatedAt ?? null,
+        variantsInWindow: u?.variantsSince ?? 0,
       };
       return { key: flag.key, facts };
     });

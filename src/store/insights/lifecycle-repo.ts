@@ -15,14 +15,17 @@ export interface FlagTimes {
 
 /** Every current flag's times, or (with `key`) that one flag's. */
 export function flagTimes(sql: Sql, key?: string): Map<string, FlagTimes> {
-  const rows = all<{ key: string; created: string | null; changed: string | null }>(sql,
+  const rows = all<{ key: string; created: string | null; changed: string | null }>(
+    sql,
     `SELECT f.key,
             (SELECT a.time FROM audit a WHERE a.version = (
                SELECT min(r.version) FROM revisions r
                 WHERE r.kind = 'flag' AND r.key = f.key AND r.version > coalesce(
                   (SELECT max(d.version) FROM revisions d WHERE d.kind = 'flag' AND d.key = f.key AND d.json IS NULL), 0))) AS created,
             (SELECT a.time FROM audit a WHERE a.version = f.version) AS changed
-       FROM flags f${key === undefined ? "" : " WHERE f.key = ?"}`, ...(key === undefined ? [] : [key]));
+       FROM flags f${key === undefined ? "" : " WHERE f.key = ?"}`,
+    ...(key === undefined ? [] : [key]),
+  );
   const out = new Map<string, FlagTimes>();
   for (const r of rows) {
     const changedAt = r.changed ? Date.parse(r.changed) : Date.now();
@@ -38,7 +41,11 @@ export function readLifecycleSettings(sql: Sql): Partial<LifecycleSettings> | un
 }
 
 export function writeLifecycleSettings(sql: Sql, settings: LifecycleSettings): void {
-  run(sql, `INSERT INTO lifecycle_settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json`, JSON.stringify(settings));
+  run(
+    sql,
+    `INSERT INTO lifecycle_settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json`,
+    JSON.stringify(settings),
+  );
 }
 
 export function clearLifecycleSettings(sql: Sql): void {

@@ -18,7 +18,9 @@ export const MAX_BUFFERED = 100_000;
 /** The flush interval from the bindings (USAGE_FLUSH_SECONDS), default a minute. */
 export function usageFlushMs(env: { USAGE_FLUSH_SECONDS?: string }): number {
   const seconds = Number(env.USAGE_FLUSH_SECONDS);
-  return env.USAGE_FLUSH_SECONDS !== undefined && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : DEFAULT_USAGE_FLUSH_MS;
+  return env.USAGE_FLUSH_SECONDS !== undefined && Number.isFinite(seconds) && seconds >= 0
+    ? Math.round(seconds * 1000)
+    : DEFAULT_USAGE_FLUSH_MS;
 }
 
 export interface UsageBufferHost {
@@ -40,7 +42,10 @@ export class UsageBuffer {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   /** `flushMs`: public for tests, which lengthen it to hold many deliveries in one flush. */
-  constructor(private readonly host: UsageBufferHost, public flushMs: number) {}
+  constructor(
+    private readonly host: UsageBufferHost,
+    public flushMs: number,
+  ) {}
 
   /** Merges `messages` and answers once they are written (or were before: duplicates). */
   async add(messages: readonly UsageMessage[]): Promise<RecordOutcome> {

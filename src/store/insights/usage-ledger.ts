@@ -44,8 +44,14 @@ export class UsageLedger {
         else known.set(prefix, new Set([suffix]));
       }
       const json = JSON.stringify(Object.fromEntries([...known].map(([p, s]) => [p, [...s]])));
-      run(this.sql, `INSERT INTO usage_ledger (minute, ids, updated) VALUES (?, ?, ?)
-                     ON CONFLICT (minute) DO UPDATE SET ids = excluded.ids, updated = excluded.updated`, minute, json, now);
+      run(
+        this.sql,
+        `INSERT INTO usage_ledger (minute, ids, updated) VALUES (?, ?, ?)
+                     ON CONFLICT (minute) DO UPDATE SET ids = excluded.ids, updated = excluded.updated`,
+        minute,
+        json,
+        now,
+      );
     }
   }
 
@@ -58,7 +64,8 @@ export class UsageLedger {
   size(): { rows: number; ids: number } {
     const rows = all<{ ids: string }>(this.sql, `SELECT ids FROM usage_ledger`);
     let ids = 0;
-    for (const r of rows) for (const list of Object.values(JSON.parse(r.ids) as Record<string, unknown[]>)) ids += list.length;
+    for (const r of rows)
+      for (const list of Object.values(JSON.parse(r.ids) as Record<string, unknown[]>)) ids += list.length;
     return { rows: rows.length, ids };
   }
 

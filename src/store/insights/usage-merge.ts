@@ -15,9 +15,18 @@ const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
 
 /** The per-minute edge counters (edge_minutes columns) one summary adds. */
 export interface MinuteCounts {
-  requests: number; s2xx: number; s3xx: number; s4xx: number; s5xx: number;
-  rate_limited: number; stale: number; cache_memory: number; cache_cache: number; cache_miss: number;
-  lost_evaluations: number; lost_requests: number;
+  requests: number;
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  rate_limited: number;
+  stale: number;
+  cache_memory: number;
+  cache_cache: number;
+  cache_miss: number;
+  lost_evaluations: number;
+  lost_requests: number;
 }
 
 export interface MergedUsage {
@@ -37,9 +46,18 @@ export function emptyMerge(): MergedUsage {
 /** One summary's minute counters, as edge_minutes adds them. */
 export function minuteCounts(m: UsageMessage): MinuteCounts {
   const c: MinuteCounts = {
-    requests: 0, s2xx: 0, s3xx: 0, s4xx: 0, s5xx: 0, rate_limited: m.rateLimited, stale: m.stale,
-    cache_memory: m.cache.memory, cache_cache: m.cache.cache, cache_miss: m.cache.miss,
-    lost_evaluations: m.lost.evaluations, lost_requests: m.lost.requests,
+    requests: 0,
+    s2xx: 0,
+    s3xx: 0,
+    s4xx: 0,
+    s5xx: 0,
+    rate_limited: m.rateLimited,
+    stale: m.stale,
+    cache_memory: m.cache.memory,
+    cache_cache: m.cache.cache,
+    cache_miss: m.cache.miss,
+    lost_evaluations: m.lost.evaluations,
+    lost_requests: m.lost.requests,
   };
   for (const [, cls, n] of m.requests) {
     c[`s${cls}` as "s2xx"] += n;

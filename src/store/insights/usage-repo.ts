@@ -43,7 +43,10 @@ export function seen(sql: Sql, id: string): boolean {
  */
 export function lastUsageAt(sql: Sql): number | undefined {
   const ledger = first<{ at: number | null }>(sql, `SELECT max(updated) AS at FROM usage_ledger`)?.at ?? undefined;
-  const legacy = first<{ at: number }>(sql, `SELECT at FROM usage_seen WHERE id NOT LIKE 'dlq:%' ORDER BY at DESC LIMIT 1`)?.at;
+  const legacy = first<{ at: number }>(
+    sql,
+    `SELECT at FROM usage_seen WHERE id NOT LIKE 'dlq:%' ORDER BY at DESC LIMIT 1`,
+  )?.at;
   return ledger === undefined ? legacy : legacy === undefined ? ledger : Math.max(ledger, legacy);
 }
 
@@ -54,15 +57,22 @@ export function lastUsageAt(sql: Sql): number | undefined {
  */
 export function writeMerged(sql: Sql, merged: MergedUsage): void {
   for (const rows of arrayChunks([...merged.hourly.values()])) {
-    run(sql, `INSERT INTO usage_hourly (flag, hour, variant, reason, count)
+    run(
+      sql,
+      `INSERT INTO usage_hourly (flag, hour, variant, reason, count)
                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true
-                ON CONFLICT (flag, hour, variant, reason) DO UPDATE SET count = count + excluded.count`, JSON.stringify(rows));
+                ON CONFLICT (flag, hour, variant, reason) DO UPDATE SET count = count + excluded.count`,
+      JSON.stringify(rows),
+    );
   }
   for (const rows of arrayChunks([...merged.flags])) {
-    run(sql, `INSERT INTO usage_flags (flag, first_at, last_at)
+    run(
+      sql,
+      `INSERT INTO usage_flags (flag, first_at, last_at)
                 SELECT value ->> 0, value ->> '$[1][0]', value ->> '$[1][1]' FROM json_each(?) WHERE true
                 ON CONFLICT (flag) DO UPDATE SET first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`,
-      JSON.stringify(rows));
+      JSON.stringify(rows),
+    );
   }
   for (const [minute, counts] of merged.minutes) addMinute(sql, minute, counts);
 }
@@ -75,45 +85,86 @@ function arrayChunks<T>(rows: T[], size = 2_000): T[][] {
 }
 
 type MinuteColumn =
-  | "requests" | "s2xx" | "s3xx" | "s4xx" | "s5xx" | "rate_limited" | "stale" | "cache_memory" | "cache_cache" | "cache_miss"
-  | "lost_evaluations" | "lost_requests" | "dead_letters" | "dead_evaluations";
+  | "requests"
+  | "s2xx"
+  | "s3xx"
+  | "s4xx"
+  | "s5xx"
+  | "rate_limited"
+  | "stale"
+  | "cache_memory"
+  | "cache_cache"
+  | "cache_miss"
+  | "lost_evaluations"
+  | "lost_requests"
+  | "dead_letters"
+  | "dead_evaluations";
 const MINUTE_COLUMNS: MinuteColumn[] = [
-  "requests", "s2xx", "s3xx", "s4xx", "s5xx", "rate_limited", "stale", "cache_memory", "cache_cache", "cache_miss",
-  "lost_evaluations", "lost_requests", "dead_letters", "dead_evaluations",
+  "requests",
+  "s2xx",
+  "s3xx",
+  "s4xx",
+  "s5xx",
+  "rate_limited",
+  "stale",
+  "cache_memory",
+  "cache_cache",
+  "cache_miss",
+  "lost_evaluations",
+  "lost_requests",
+  "dead_letters",
+  "dead_evaluations",
 ];
 
 /** Adds to one minute's counters (columns from a fixed list, never from input). */
 export function addMinute(sql: Sql, minute: number, add: Partial<Record<MinuteColumn, number>>): void {
   const cols = MINUTE_COLUMNS.filter((c) => (add[c] ?? 0) !== 0);
   if (cols.length === 0) return;
-  run(sql, `INSERT INTO edge_minutes (minute, ${cols.join(", ")}) VALUES (?, ${cols.map(() => "?").join(", ")})
+  run(
+    sql,
+    `INSERT INTO edge_minutes (minute, ${cols.join(", ")}) VALUES (?, ${cols.map(() => "?").join(", ")})
               ON CONFLICT (minute) DO UPDATE SET ${cols.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
-    minute, ...cols.map((c) => add[c]));
+    minute,
+    ...cols.map((c) => add[c]),
+  );
 }
 
 /** Retention: hourly → daily past 30 days, and the old rows of every table deleted. */
 export function maintainUsage(sql: Sql, now: number): void {
   const hourlyBefore = floorTo(now - HOURLY_RETENTION_MS, DAY_MS);
-  run(sql, `INSERT INTO usage_daily (flag, day, variant, reason, count)
+  run(
+    sql,
+    `INSERT INTO usage_daily (flag, day, variant, reason, count)
               SELECT flag, (hour / ${DAY_MS}) * ${DAY_MS}, variant, reason, sum(count) FROM usage_hourly WHERE hour < ?
                GROUP BY 1, 2, 3, 4
-              ON CONFLICT (flag, day, variant, reason) DO UPDATE SET count = count + excluded.count`, hourlyBefore);
+              ON CONFLICT (flag, day, variant, reason) DO UPDATE SET count = count + excluded.count`,
+    hourlyBefore,
+  );
   run(sql, `DELETE FROM usage_hourly WHERE hour < ?`, hourlyBefore);
   run(sql, `DELETE FROM usage_daily WHERE day < ?`, now - DAILY_RETENTION_MS);
   run(sql, `DELETE FROM edge_minutes WHERE minute < ?`, now - MINUTE_RETENTION_MS);
   run(sql, `DELETE FROM usage_seen WHERE at < ?`, now - SEEN_RETENTION_MS);
   run(sql, `DELETE FROM usage_ledger WHERE updated < ?`, now - LEDGER_RETENTION_MS);
-  run(sql, `DELETE FROM usage_seen WHERE at <= (SELECT at FROM usage_seen ORDER BY at DESC LIMIT 1 OFFSET ?)`, SEEN_MAX_ROWS);
+  run(
+    sql,
+    `DELETE FROM usage_seen WHERE at <= (SELECT at FROM usage_seen ORDER BY at DESC LIMIT 1 OFFSET ?)`,
+    SEEN_MAX_ROWS,
+  );
 }
 
 /** The last `hours` hourly buckets up to the current hour (every hour present, zeros included). */
 export function flagUsage(sql: Sql, flag: string, hours: number, now: number): FlagUsage {
   const last = floorTo(now, HOUR_MS);
   const from = last - (hours - 1) * HOUR_MS;
-  const rows = all<{ hour: number; variant: string; count: number }>(sql,
-    `SELECT hour, variant, sum(count) AS count FROM usage_hourly WHERE flag = ? AND hour >= ? GROUP BY hour, variant`, flag, from);
+  const rows = all<{ hour: number; variant: string; count: number }>(
+    sql,
+    `SELECT hour, variant, sum(count) AS count FROM usage_hourly WHERE flag = ? AND hour >= ? GROUP BY hour, variant`,
+    flag,
+    from,
+  );
   const buckets = new Map<number, UsageBucket>();
-  for (let h = from; h <= last; h += HOUR_MS) buckets.set(h, { start: new Date(h).toISOString(), total: 0, variants: {} });
+  for (let h = from; h <= last; h += HOUR_MS)
+    buckets.set(h, { start: new Date(h).toISOString(), total: 0, variants: {} });
   const variants: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
@@ -138,7 +189,9 @@ type MinuteRow = Record<MinuteColumn | "minute", number>;
 export function edgeMinutes(sql: Sql, minutes: number, now: number): MinuteBucket[] {
   const last = floorTo(now, MINUTE_MS);
   const from = last - (minutes - 1) * MINUTE_MS;
-  const rows = new Map(all<MinuteRow>(sql, `SELECT * FROM edge_minutes WHERE minute >= ?`, from).map((r) => [r.minute, r]));
+  const rows = new Map(
+    all<MinuteRow>(sql, `SELECT * FROM edge_minutes WHERE minute >= ?`, from).map((r) => [r.minute, r]),
+  );
   const out: MinuteBucket[] = [];
   for (let m = from; m <= last; m += MINUTE_MS) {
     const r = rows.get(m);
@@ -168,11 +221,19 @@ export interface FlagUse {
 export function flagUse(sql: Sql, since: number, key?: string): Map<string, FlagUse> {
   const [where, only] = key === undefined ? ["", []] : ["flag = ? AND", [key]];
   const out = new Map<string, FlagUse>();
-  for (const r of all<{ flag: string; last_at: number }>(sql, `SELECT flag, last_at FROM usage_flags WHERE ${where} true`, ...only)) {
+  for (const r of all<{ flag: string; last_at: number }>(
+    sql,
+    `SELECT flag, last_at FROM usage_flags WHERE ${where} true`,
+    ...only,
+  )) {
     out.set(r.flag, { lastEvaluatedAt: r.last_at, variantsSince: 0 });
   }
-  for (const r of all<{ flag: string; n: number }>(sql,
-    `SELECT flag, count(DISTINCT variant) AS n FROM usage_hourly WHERE ${where} hour >= ? GROUP BY flag`, ...only, floorTo(since, HOUR_MS))) {
+  for (const r of all<{ flag: string; n: number }>(
+    sql,
+    `SELECT flag, count(DISTINCT variant) AS n FROM usage_hourly WHERE ${where} hour >= ? GROUP BY flag`,
+    ...only,
+    floorTo(since, HOUR_MS),
+  )) {
     const use = out.get(r.flag);
     if (use) use.variantsSince = r.n;
   }

@@ -30,8 +30,12 @@ export class ChunkLedger {
   constructor(private readonly sql: Sql) {}
 
   private table(): Map<string, ChunkRow> {
-    return (this.rows ??= new Map(all<{ id: string; stored: number; retired: number | null }>(this.sql, `SELECT id, stored, retired FROM chunks`)
-      .map((r) => [r.id, { stored: r.stored === 1, retired: r.retired }])));
+    return (this.rows ??= new Map(
+      all<{ id: string; stored: number; retired: number | null }>(
+        this.sql,
+        `SELECT id, stored, retired FROM chunks`,
+      ).map((r) => [r.id, { stored: r.stored === 1, retired: r.retired }]),
+    ));
   }
 
   /** The ids among `ids` that KV does not hold (or may not). */
@@ -78,21 +82,29 @@ export class ChunkLedger {
   /** The environment was deleted: every chunk retires once the roots written so far are gone. */
   retireAll(afterVersion: number): void {
     run(this.sql, `UPDATE chunks SET retired = ? WHERE retired IS NULL`, afterVersion + 1);
-    for (const [id, row] of this.table()) if (row.retired === null) this.table().set(id, { ...row, retired: afterVersion + 1 });
+    for (const [id, row] of this.table())
+      if (row.retired === null) this.table().set(id, { ...row, retired: afterVersion + 1 });
   }
 
   /** Retired chunks no remaining root can name: every root below their retirement is deleted. */
   due(limit = CHUNK_DELETES_PER_RUN): string[] {
-    return all<{ id: string }>(this.sql,
+    return all<{ id: string }>(
+      this.sql,
       `SELECT id FROM chunks WHERE retired IS NOT NULL
-          AND retired <= COALESCE((SELECT MIN(version) FROM snapshots), retired) LIMIT ?`, limit).map((r) => r.id);
+          AND retired <= COALESCE((SELECT MIN(version) FROM snapshots), retired) LIMIT ?`,
+      limit,
+    ).map((r) => r.id);
   }
 
   /** Whether a deletion is due now (the alarm then runs again soon). */
   anyDue(): boolean {
-    return first<{ n: number }>(this.sql,
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM chunks WHERE retired IS NOT NULL
-          AND retired <= COALESCE((SELECT MIN(version) FROM snapshots), retired) LIMIT 1)`)!.n > 0;
+    return (
+      first<{ n: number }>(
+        this.sql,
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM chunks WHERE retired IS NOT NULL
+          AND retired <= COALESCE((SELECT MIN(version) FROM snapshots), retired) LIMIT 1)`,
+      )!.n > 0
+    );
   }
 
   /** The chunk is gone from KV. */

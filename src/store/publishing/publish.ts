@@ -50,18 +50,28 @@ export type Encoded = { chunks: EncodedChunks } | { doc: EncodedDoc };
  */
 export function encodeVersion(doc: EnvironmentDoc, previous: Encoded | undefined): { value: Encoded; tooBig?: string } {
   const chunks = encodeChunks(doc, previous && "chunks" in previous ? previous.chunks : undefined);
-  const over = (chars: number, text: () => string) => chars * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(text()).length > MAX_SNAPSHOT_BYTES;
+  const over = (chars: number, text: () => string) =>
+    chars * 3 > MAX_SNAPSHOT_BYTES && new TextEncoder().encode(text()).length > MAX_SNAPSHOT_BYTES;
   if (chunks) {
     const value = { chunks };
     const root = rootText({ environment: "", version: 0, publishedAt: "" }, chunks);
-    if (over(root.length, () => root)) return { value, tooBig: `the environment's metadata and evaluators would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit` };
+    if (over(root.length, () => root))
+      return {
+        value,
+        tooBig: `the environment's metadata and evaluators would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit`,
+      };
     const largest = () => [...chunks.chunks.values()].find((t) => t.length === chunks.largest) ?? "";
-    if (over(chunks.largest, largest)) return { value, tooBig: `a group of flags or segments would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit` };
+    if (over(chunks.largest, largest))
+      return {
+        value,
+        tooBig: `a group of flags or segments would exceed the ${MAX_SNAPSHOT_BYTES}-byte KV value limit`,
+      };
     return { value };
   }
   const encoded = encodeDoc(doc);
   const value = { doc: encoded };
-  if (over(encoded.length, () => encoded.text + encoded.layout)) return { value, tooBig: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` };
+  if (over(encoded.length, () => encoded.text + encoded.layout))
+    return { value, tooBig: `the environment would exceed the ${MAX_SNAPSHOT_BYTES}-byte snapshot limit` };
   return { value };
 }
 
@@ -108,7 +118,11 @@ export class Publisher {
   /** The timer that writes a pointer the slot did not allow yet. */
   private pointerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(kv: KvWriter, private readonly source: PublishSource, minIntervalMs = DEFAULT_POINTER_INTERVAL_MS) {
+  constructor(
+    kv: KvWriter,
+    private readonly source: PublishSource,
+    minIntervalMs = DEFAULT_POINTER_INTERVAL_MS,
+  ) {
     this.kv = kv;
     this.minIntervalMs = minIntervalMs;
   }
@@ -126,7 +140,10 @@ export class Publisher {
   /** Runs `work` in the flush lane: no flush starts or resumes while it runs (chunk deletion). */
   inLane<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work);
-    this.tail = run.then(() => true, () => true);
+    this.tail = run.then(
+      () => true,
+      () => true,
+    );
     return run;
   }
 
@@ -146,7 +163,12 @@ export class Publisher {
     const state = this.source.state();
     if (!state) return;
     for (const key of this.source.pendingKeys()) {
-      const record: KeyRecord = { id: key.id, kind: key.kind, environment: state.name, revoked: key.revokedAt !== undefined };
+      const record: KeyRecord = {
+        id: key.id,
+        kind: key.kind,
+        environment: state.name,
+        revoked: key.revokedAt !== undefined,
+      };
       await kvCall(this.kv.put(kvKey.sdkKey(key.hash), JSON.stringify(record)), "put");
       this.source.markKey(key.id, record.revoked);
     }
@@ -166,7 +188,11 @@ export class Publisher {
       const lacking = this.source.chunks.lacking(chunks.keys());
       this.source.chunks.writing(lacking);
       for (let i = 0; i < lacking.length; i += PARALLEL_PUTS) {
-        await Promise.all(lacking.slice(i, i + PARALLEL_PUTS).map((id) => kvCall(this.kv.put(kvKey.chunk(state.name, id), chunks.get(id)!), "put")));
+        await Promise.all(
+          lacking
+            .slice(i, i + PARALLEL_PUTS)
+            .map((id) => kvCall(this.kv.put(kvKey.chunk(state.name, id), chunks.get(id)!), "put")),
+        );
       }
       this.source.chunks.written(state.version, new Set(chunks.keys()));
       value = rootText(head, encoded.chunks);
@@ -209,7 +235,10 @@ export class Publisher {
             if (wait > 0) {
               // The slot comes later: the caller does not wait for it, a timer writes the pointer
               // then for whatever version is newest by that time (coalescing).
-              this.pointerTimer ??= setTimeout(() => { this.pointerTimer = undefined; void this.flush(); }, wait);
+              this.pointerTimer ??= setTimeout(() => {
+                this.pointerTimer = undefined;
+                void this.flush();
+              }, wait);
             } else {
               const pointer: Pointer = { version: state.version, publishedAt: state.publishedAt };
               this.lastPointerWrite = Date.now();
@@ -243,7 +272,6 @@ export const RPC_PUBLISH_WAIT_MS = 2500;
 /** A safety alarm after each commit, in case the object is evicted before its publish completes. */
 export const BACKSTOP_ALARM_MS = 10_000;
 
-
 export class Publishing {
   /** Public for tests (`runInDurableObject`): its `kv` and `minIntervalMs` can be swapped. */
   readonly publisher: Publisher;
@@ -255,13 +283,28 @@ export class Publishing {
   private due: number | undefined;
 
   /** `armAlarm`: sets the DO's one alarm to the earliest need of all its users, this one's included. */
-  constructor(kv: KvWriter, source: Omit<PublishSource, "scheduleRetry">, minIntervalMs: number, readonly armAlarm: () => Promise<void>) {
-    this.publisher = new Publisher(kv, {
-      ...source,
-      // A pointer write supersedes snapshots: their deletion may now need the alarm.
-      markPointer: (version) => { source.markPointer(version); void this.armAlarm(); },
-      scheduleRetry: (delayMs) => { this.due = Date.now() + delayMs; void this.armAlarm(); },
-    }, minIntervalMs);
+  constructor(
+    kv: KvWriter,
+    source: Omit<PublishSource, "scheduleRetry">,
+    minIntervalMs: number,
+    readonly armAlarm: () => Promise<void>,
+  ) {
+    this.publisher = new Publisher(
+      kv,
+      {
+        ...source,
+        // A pointer write supersedes snapshots: their deletion may now need the alarm.
+        markPointer: (version) => {
+          source.markPointer(version);
+          void this.armAlarm();
+        },
+        scheduleRetry: (delayMs) => {
+          this.due = Date.now() + delayMs;
+          void this.armAlarm();
+        },
+      },
+      minIntervalMs,
+    );
   }
 
   /** After a commit: arms the backstop, then answers once KV has it or after RPC_PUBLISH_WAIT_MS. */
@@ -269,8 +312,12 @@ export class Publishing {
     this.due = Date.now() + BACKSTOP_ALARM_MS;
     await this.armAlarm();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, RPC_PUBLISH_WAIT_MS); });
-    await Promise.race([this.publisher.flush(), waited]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RPC_PUBLISH_WAIT_MS);
+    });
+    await Promise.race([this.publisher.flush(), waited]).finally(() => {
+      if (timer !== undefined) clearTimeout(timer);
+    });
   }
 
   /**

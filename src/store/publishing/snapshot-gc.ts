@@ -44,7 +44,11 @@ export class SnapshotCollector {
   private chunkRetryAt = 0;
 
   /** `kv` is read at each run, so a test's wrapper around the publisher's KV applies here too. */
-  constructor(private readonly sql: Sql, private readonly kv: () => KvWriter, private readonly chunks?: ChunkDeletion) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly kv: () => KvWriter,
+    private readonly chunks?: ChunkDeletion,
+  ) {}
 
   /** When the next deletion is due (ms since epoch), or undefined when nothing is queued. */
   nextAt(): number | undefined {
@@ -58,7 +62,9 @@ export class SnapshotCollector {
   private async deleteKeys(keys: readonly string[]): Promise<boolean[]> {
     const out: boolean[] = [];
     for (let i = 0; i < keys.length; i += PARALLEL_DELETES) {
-      const results = await Promise.allSettled(keys.slice(i, i + PARALLEL_DELETES).map((key) => kvCall(this.kv().delete(key), "delete")));
+      const results = await Promise.allSettled(
+        keys.slice(i, i + PARALLEL_DELETES).map((key) => kvCall(this.kv().delete(key), "delete")),
+      );
       out.push(...results.map((r) => r.status === "fulfilled"));
     }
     return out;
@@ -71,7 +77,9 @@ export class SnapshotCollector {
     return chunks.inLane(async () => {
       const due = chunks.ledger.due();
       const went = await this.deleteKeys(due.map((id) => kvKey.chunk(environment, id)));
-      due.forEach((id, i) => { if (went[i]) chunks.ledger.forget(id); });
+      due.forEach((id, i) => {
+        if (went[i]) chunks.ledger.forget(id);
+      });
       const failed = went.filter((ok) => !ok).length;
       if (failed > 0) {
         this.chunkRetryAt = Date.now() + this.retryMs;
@@ -88,10 +96,18 @@ export class SnapshotCollector {
     let failed = 0;
     const went = await this.deleteKeys(due.map((version) => kvKey.snapshot(environment, version)));
     due.forEach((version, i) => {
-      if (went[i]) { forgetSnapshot(this.sql, version); deleted++; }
-      else { deferSnapshot(this.sql, version, Date.now() + this.retryMs); failed++; }
+      if (went[i]) {
+        forgetSnapshot(this.sql, version);
+        deleted++;
+      } else {
+        deferSnapshot(this.sql, version, Date.now() + this.retryMs);
+        failed++;
+      }
     });
-    if (failed > 0) console.warn(`KV snapshot delete failed for ${failed} version(s) of ${environment}; retrying in ${this.retryMs} ms`);
+    if (failed > 0)
+      console.warn(
+        `KV snapshot delete failed for ${failed} version(s) of ${environment}; retrying in ${this.retryMs} ms`,
+      );
     return { deleted, failed };
   }
 }

@@ -22,16 +22,27 @@ export function supersedeBelow(sql: Sql, pointer: number, now: number): void {
 
 /** Up to `limit` versions whose grace period has passed and that are not waiting out a failed delete. */
 export function dueSnapshots(sql: Sql, now: number, graceMs: number, limit: number): number[] {
-  return all<{ version: number }>(sql,
+  return all<{ version: number }>(
+    sql,
     `SELECT version FROM snapshots
       WHERE superseded_at IS NOT NULL AND superseded_at + ? <= ? AND retry_at <= ?
-      ORDER BY version LIMIT ?`, graceMs, now, now, limit).map((r) => r.version);
+      ORDER BY version LIMIT ?`,
+    graceMs,
+    now,
+    now,
+    limit,
+  ).map((r) => r.version);
 }
 
 /** When the next deletion may run (ms since epoch), or undefined when none is pending. */
 export function nextDeletionAt(sql: Sql, graceMs: number): number | undefined {
-  return first<{ at: number | null }>(sql,
-    `SELECT MIN(MAX(superseded_at + ?, retry_at)) AS at FROM snapshots WHERE superseded_at IS NOT NULL`, graceMs)?.at ?? undefined;
+  return (
+    first<{ at: number | null }>(
+      sql,
+      `SELECT MIN(MAX(superseded_at + ?, retry_at)) AS at FROM snapshots WHERE superseded_at IS NOT NULL`,
+      graceMs,
+    )?.at ?? undefined
+  );
 }
 
 /** The snapshot is gone from KV. */

@@ -41,18 +41,31 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     return repo.listEnvironments(this.sql);
   }
 
-  async mintAdminToken(role: AdminTokenInfo["role"], environments: string[] | undefined, actor: Actor, owner?: string): Promise<AdminTokenInfo & { token: string }> {
+  async mintAdminToken(
+    role: AdminTokenInfo["role"],
+    environments: string[] | undefined,
+    actor: Actor,
+    owner?: string,
+  ): Promise<AdminTokenInfo & { token: string }> {
     if (role !== "admin" && role !== "read") throw new Error(`invalid role ${JSON.stringify(role)}`);
-    if (environments !== undefined && (!Array.isArray(environments) || !environments.every((e) => typeof e === "string" && ENVIRONMENT_PATTERN.test(e)))) {
+    if (
+      environments !== undefined &&
+      (!Array.isArray(environments) || !environments.every((e) => typeof e === "string" && ENVIRONMENT_PATTERN.test(e)))
+    ) {
       throw new Error("environments must be a list of environment names");
     }
-    if (owner !== undefined && (typeof owner !== "string" || !OWNER_PATTERN.test(owner))) throw new Error("owner must match " + OWNER_PATTERN.source);
+    if (owner !== undefined && (typeof owner !== "string" || !OWNER_PATTERN.test(owner)))
+      throw new Error("owner must match " + OWNER_PATTERN.source);
     const token = randomSecret("efa_");
     const hash = await sha256Hex(token);
     const createdBy = String(actor);
     const info: AdminTokenInfo = {
-      id: randomId("tok_"), role, ...(environments === undefined ? {} : { environments: [...new Set(environments)] }),
-      prefix: displayPrefix(token), createdAt: new Date().toISOString(), createdBy,
+      id: randomId("tok_"),
+      role,
+      ...(environments === undefined ? {} : { environments: [...new Set(environments)] }),
+      prefix: displayPrefix(token),
+      createdAt: new Date().toISOString(),
+      createdBy,
       ...(owner === undefined ? {} : { owner }),
       // Read after the await: the minter's row is already there (a token cannot mint before it exists).
       principal: owner ?? repo.principalOf(this.sql, createdBy),

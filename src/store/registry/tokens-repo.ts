@@ -6,15 +6,26 @@ import type { AdminTokenInfo } from "../../core/wire/store-rpc";
 import { all, first, run, type Sql } from "../sql";
 
 type TokenRow = {
-  id: string; role: AdminTokenInfo["role"]; environments: string | null; hash: string; prefix: string;
-  created: string; created_by: string; revoked: string | null; revoked_by: string | null;
-  owner: string | null; principal: string | null;
+  id: string;
+  role: AdminTokenInfo["role"];
+  environments: string | null;
+  hash: string;
+  prefix: string;
+  created: string;
+  created_by: string;
+  revoked: string | null;
+  revoked_by: string | null;
+  owner: string | null;
+  principal: string | null;
 };
 
 const toInfo = (r: TokenRow): AdminTokenInfo => ({
-  id: r.id, role: r.role,
+  id: r.id,
+  role: r.role,
   ...(r.environments === null ? {} : { environments: JSON.parse(r.environments) as string[] }),
-  prefix: r.prefix, createdAt: r.created, createdBy: r.created_by,
+  prefix: r.prefix,
+  createdAt: r.created,
+  createdBy: r.created_by,
   ...(r.owner === null ? {} : { owner: r.owner }),
   // Every row has one since schema 2; the minter's is the conservative reading otherwise.
   principal: r.principal ?? r.created_by,
@@ -36,17 +47,43 @@ export function listEnvironments(sql: Sql): string[] {
   return all<{ name: string }>(sql, `SELECT name FROM environments ORDER BY name`).map((r) => r.name);
 }
 
-export function insertToken(sql: Sql, t: {
-  id: string; role: AdminTokenInfo["role"]; environments?: string[]; hash: string; prefix: string; created: string; actor: string; owner?: string; principal: string;
-}): void {
-  run(sql, `INSERT INTO admin_tokens (id, role, environments, hash, prefix, created, created_by, owner, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    t.id, t.role, t.environments === undefined ? null : JSON.stringify(t.environments), t.hash, t.prefix, t.created, t.actor, t.owner ?? null, t.principal);
+export function insertToken(
+  sql: Sql,
+  t: {
+    id: string;
+    role: AdminTokenInfo["role"];
+    environments?: string[];
+    hash: string;
+    prefix: string;
+    created: string;
+    actor: string;
+    owner?: string;
+    principal: string;
+  },
+): void {
+  run(
+    sql,
+    `INSERT INTO admin_tokens (id, role, environments, hash, prefix, created, created_by, owner, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    t.id,
+    t.role,
+    t.environments === undefined ? null : JSON.stringify(t.environments),
+    t.hash,
+    t.prefix,
+    t.created,
+    t.actor,
+    t.owner ?? null,
+    t.principal,
+  );
 }
 
 /** Who `actor` acts for: a token's principal; any other actor ("bootstrap") is its own. */
 export function principalOf(sql: Sql, actor: string): string {
-  const row = first<{ principal: string | null; created_by: string }>(sql, `SELECT principal, created_by FROM admin_tokens WHERE id = ?`, actor);
-  return row ? row.principal ?? row.created_by : actor;
+  const row = first<{ principal: string | null; created_by: string }>(
+    sql,
+    `SELECT principal, created_by FROM admin_tokens WHERE id = ?`,
+    actor,
+  );
+  return row ? (row.principal ?? row.created_by) : actor;
 }
 
 export function listTokens(sql: Sql): AdminTokenInfo[] {

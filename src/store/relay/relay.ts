@@ -23,7 +23,14 @@ import { DurableObject } from "cloudflare:workers";
 import { ENVIRONMENT_PATTERN } from "../../core/wire/kv-layout";
 import type { StoreBindings as Env } from "../bindings";
 import {
-  GONE_CLOSE_CODE, heartbeatMs, parseStreamMessage, reconnectDelayMs, SUBSCRIBE_PATH, TICK_MESSAGE, versionMessage, type RelayStats,
+  GONE_CLOSE_CODE,
+  heartbeatMs,
+  parseStreamMessage,
+  reconnectDelayMs,
+  SUBSCRIBE_PATH,
+  TICK_MESSAGE,
+  versionMessage,
+  type RelayStats,
 } from "../../core/wire/stream-protocol";
 
 /** Per isolate socket, kept across hibernation. */
@@ -53,12 +60,17 @@ export class StreamRelay extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname !== SUBSCRIBE_PATH) return Response.json({ error: { code: "NOT_FOUND", message: "unknown path" } }, { status: 404 });
+    if (url.pathname !== SUBSCRIBE_PATH)
+      return Response.json({ error: { code: "NOT_FOUND", message: "unknown path" } }, { status: 404 });
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json({ error: { code: "UPGRADE_REQUIRED", message: "expected a WebSocket upgrade" } }, { status: 426 });
+      return Response.json(
+        { error: { code: "UPGRADE_REQUIRED", message: "expected a WebSocket upgrade" } },
+        { status: 426 },
+      );
     }
     const environment = url.searchParams.get("environment") ?? "";
-    if (!ENVIRONMENT_PATTERN.test(environment)) return Response.json({ error: { code: "INVALID", message: "bad environment name" } }, { status: 400 });
+    if (!ENVIRONMENT_PATTERN.test(environment))
+      return Response.json({ error: { code: "INVALID", message: "bad environment name" } }, { status: 400 });
     this.environment = environment;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -84,7 +96,11 @@ export class StreamRelay extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try { ws.close(code, reason); } catch { /* the runtime already answered the close */ }
+    try {
+      ws.close(code, reason);
+    } catch {
+      /* the runtime already answered the close */
+    }
     this.goIdleIfAlone();
   }
 
@@ -125,7 +141,12 @@ export class StreamRelay extends DurableObject<Env> {
       const res = await stub.fetch(`http://do${SUBSCRIBE_PATH}`, { headers: { Upgrade: "websocket" } });
       if (res.status === 404) {
         // Deleted (or never created): tell the isolates to end their streams, not to retry.
-        for (const ws of this.isolates()) try { ws.close(GONE_CLOSE_CODE, "unknown environment"); } catch { /* closing */ }
+        for (const ws of this.isolates())
+          try {
+            ws.close(GONE_CLOSE_CODE, "unknown environment");
+          } catch {
+            /* closing */
+          }
         return;
       }
       const ws = res.webSocket;
@@ -155,26 +176,42 @@ export class StreamRelay extends DurableObject<Env> {
 
   private reconnectLater(): void {
     if (this.retry !== undefined || this.isolates().length === 0) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.ensureUpstream();
-    }, reconnectDelayMs(this.attempt++));
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        this.ensureUpstream();
+      },
+      reconnectDelayMs(this.attempt++),
+    );
   }
 
   /** Always forwarded, even an unchanged version: after a reconnect it is the "refetch" signal (a resync stays one). */
   private forward(version: number, resync: boolean): void {
     this.version = version;
     const text = versionMessage(version, resync);
-    for (const ws of this.isolates()) try { ws.send(text); } catch { /* closing: cleaned up */ }
+    for (const ws of this.isolates())
+      try {
+        ws.send(text);
+      } catch {
+        /* closing: cleaned up */
+      }
   }
 
   private ensureTicker(): void {
     if (this.ticker !== undefined) return;
-    this.ticker = setInterval(() => {
-      const isolates = this.isolates();
-      if (isolates.length === 0) return this.goIdleIfAlone();
-      for (const ws of isolates) try { ws.send(TICK_MESSAGE); } catch { /* closing */ }
-    }, Math.min(MAX_TICK_MS, heartbeatMs(this.env)));
+    this.ticker = setInterval(
+      () => {
+        const isolates = this.isolates();
+        if (isolates.length === 0) return this.goIdleIfAlone();
+        for (const ws of isolates)
+          try {
+            ws.send(TICK_MESSAGE);
+          } catch {
+            /* closing */
+          }
+      },
+      Math.min(MAX_TICK_MS, heartbeatMs(this.env)),
+    );
   }
 
   /** No isolate left: close the upstream socket and stop ticking, so the relay can be evicted. */
@@ -186,6 +223,11 @@ export class StreamRelay extends DurableObject<Env> {
     this.retry = undefined;
     const up = this.upstream;
     this.upstream = null;
-    if (up) try { up.close(1000, "no subscribers"); } catch { /* already closed */ }
+    if (up)
+      try {
+        up.close(1000, "no subscribers");
+      } catch {
+        /* already closed */
+      }
   }
 }

@@ -30,18 +30,44 @@ export const approvalsRequired = (sql: Sql): number => readApprovals(sql);
  * Records a checked document change as a pending request needing `required` approvals (the
  * caller answers 202) instead of applying it. Call inside a transaction.
  */
-export function holdDocChange(sql: Sql, actor: Actor, meta: Meta, current: EnvironmentDoc, change: Change<unknown>, required: number): StoreFailure {
+export function holdDocChange(
+  sql: Sql,
+  actor: Actor,
+  meta: Meta,
+  current: EnvironmentDoc,
+  change: Change<unknown>,
+  required: number,
+): StoreFailure {
   const payload = docPayload(sql, meta, current, change);
   const { changes, omitted } = describe(current, payload);
-  return openChangeRequest(sql, actor, meta, { required, operation: change.operation, target: change.target, changes, omitted }, payload);
+  return openChangeRequest(
+    sql,
+    actor,
+    meta,
+    { required, operation: change.operation, target: change.target, changes, omitted },
+    payload,
+  );
 }
 
 /** The gate of a call that is not a document change (see `holdDocChange`): undefined when it may go ahead. */
-export function holdAction(sql: Sql, actor: Actor, meta: Meta, action: HeldAction, shown: ChangeRequestChange, bases: [string, number][] = []): StoreFailure | undefined {
+export function holdAction(
+  sql: Sql,
+  actor: Actor,
+  meta: Meta,
+  action: HeldAction,
+  shown: ChangeRequestChange,
+  bases: [string, number][] = [],
+): StoreFailure | undefined {
   const required = readApprovals(sql);
   if (required === 0) return undefined;
   const target = "flag" in action ? action.flag : "id" in action ? action.id : undefined;
-  return openChangeRequest(sql, actor, meta, { required, operation: action.type, target, changes: [shown] }, { type: "action", action, bases: { flags: bases } });
+  return openChangeRequest(
+    sql,
+    actor,
+    meta,
+    { required, operation: action.type, target, changes: [shown] },
+    { type: "action", action, bases: { flags: bases } },
+  );
 }
 
 /** A checked big-segment key batch: the keys it adds and removes (members or not now), its segment's version and key counts. */
@@ -59,9 +85,20 @@ export interface KeyBatchHold {
  */
 export function holdKeyBatch(sql: Sql, actor: Actor, meta: Meta, batch: KeyBatchHold, required: number): StoreFailure {
   const { segment, base, keys, before, count } = batch;
-  const shown: ChangeRequestChange = { kind: "segment", key: segment, action: "keys", before: { count: before }, after: { segment, added: keys.add.length, removed: keys.remove.length, count } };
-  const held = openChangeRequest(sql, actor, meta, { required, operation: "segment.keys", target: segment, changes: [shown] },
-    { type: "action", action: { type: "segment.keys", segment }, bases: { flags: [], segments: [[segment, base]] } });
+  const shown: ChangeRequestChange = {
+    kind: "segment",
+    key: segment,
+    action: "keys",
+    before: { count: before },
+    after: { segment, added: keys.add.length, removed: keys.remove.length, count },
+  };
+  const held = openChangeRequest(
+    sql,
+    actor,
+    meta,
+    { required, operation: "segment.keys", target: segment, changes: [shown] },
+    { type: "action", action: { type: "segment.keys", segment }, bases: { flags: [], segments: [[segment, base]] } },
+  );
   if (held.error.code === "approval_required") writeHeldKeys(sql, held.error.changeRequest.id, keys);
   return held;
 }
@@ -80,15 +117,27 @@ export class ApprovalPolicy {
     const live = liveMeta(sql);
     if (!live.ok) return live;
     const approvals = policy?.approvals;
-    if (!Number.isInteger(approvals) || approvals < 0 || approvals > MAX_APPROVALS) return invalid([{ path: "approvals", message: `must be a whole number from 0 to ${MAX_APPROVALS}` }]);
+    if (!Number.isInteger(approvals) || approvals < 0 || approvals > MAX_APPROVALS)
+      return invalid([{ path: "approvals", message: `must be a whole number from 0 to ${MAX_APPROVALS}` }]);
     const before = readApprovals(sql);
     if (gate === "policy") {
-      const held = holdAction(sql, actor, live.value, { type: "policy.put", approvals }, { kind: "policy", action: "change", before: { approvals: before }, after: { approvals } });
+      const held = holdAction(
+        sql,
+        actor,
+        live.value,
+        { type: "policy.put", approvals },
+        { kind: "policy", action: "change", before: { approvals: before }, after: { approvals } },
+      );
       if (held) return held;
     }
     this.host.transaction(() => {
       writeApprovals(sql, approvals);
-      appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "policy.put", diff: { before: { approvals: before }, after: { approvals } } });
+      appendEvent(sql, {
+        version: live.value.version,
+        actor: String(actor),
+        operation: "policy.put",
+        diff: { before: { approvals: before }, after: { approvals } },
+      });
     });
     return success({ approvals });
   }

@@ -30,7 +30,9 @@ export interface DocPayload {
 }
 
 /** A held call, with the versions of the flags and segments it was decided on. */
-export type Payload = DocPayload | { type: "action"; action: HeldAction; bases: { flags: [string, number][]; segments?: [string, number][] } };
+export type Payload =
+  | DocPayload
+  | { type: "action"; action: HeldAction; bases: { flags: [string, number][]; segments?: [string, number][] } };
 
 /** The before/after values shown in a request stop once they pass this size: later items are listed by key. */
 const SHOWN_CHANGES_BYTES = 256 * 1024;
@@ -48,7 +50,10 @@ function changedItems<T extends { key: string }>(before: readonly T[], after: re
 }
 
 /** What a request shows: before/after per item while they stay small, then keys only. */
-export function describe(current: EnvironmentDoc, payload: DocPayload): { changes: ChangeRequestChange[]; omitted: number } {
+export function describe(
+  current: EnvironmentDoc,
+  payload: DocPayload,
+): { changes: ChangeRequestChange[]; omitted: number } {
   const flagsBefore = new Map(current.flags.map((f) => [f.key, f]));
   const segmentsBefore = new Map(current.segments.map((s) => [s.key, s]));
   const changes: ChangeRequestChange[] = [];
@@ -58,7 +63,11 @@ export function describe(current: EnvironmentDoc, payload: DocPayload): { change
     const action = before === undefined ? "add" : after === null ? "remove" : "change";
     const shown = { kind, key, action, before: before ?? null, after };
     const bytes = JSON.stringify(shown).length;
-    if (size + bytes > SHOWN_CHANGES_BYTES) { omitted++; changes.push({ kind, key, action }); return; }
+    if (size + bytes > SHOWN_CHANGES_BYTES) {
+      omitted++;
+      changes.push({ kind, key, action });
+      return;
+    }
     size += bytes;
     changes.push(shown);
   };
@@ -67,7 +76,13 @@ export function describe(current: EnvironmentDoc, payload: DocPayload): { change
     const before = segmentsBefore.get(key);
     add("segment", key, before && auditSegment(before), segment && auditSegment(segment));
   }
-  if (payload.extra !== undefined) changes.push({ kind: "metadata", action: "change", before: JSON.parse(docLevelJson(current)), after: JSON.parse(payload.extra) });
+  if (payload.extra !== undefined)
+    changes.push({
+      kind: "metadata",
+      action: "change",
+      before: JSON.parse(docLevelJson(current)),
+      after: JSON.parse(payload.extra),
+    });
   return { changes, omitted };
 }
 
@@ -77,7 +92,11 @@ export function docPayload(sql: Sql, meta: Meta, current: EnvironmentDoc, change
   const segments = changedItems(current.segments, change.next.segments);
   const extra = docLevelJson(change.next) === docLevelJson(current) ? undefined : docLevelJson(change.next);
   return {
-    type: "doc", operation: change.operation, ...(change.target === undefined ? {} : { target: change.target }), flags, segments,
+    type: "doc",
+    operation: change.operation,
+    ...(change.target === undefined ? {} : { target: change.target }),
+    flags,
+    segments,
     ...(extra === undefined ? {} : { extra }),
     bases: {
       flags: flags.map(([key]) => [key, getFlag(sql, key)?.version ?? 0]),
@@ -91,31 +110,47 @@ export function docPayload(sql: Sql, meta: Meta, current: EnvironmentDoc, change
 export function staleBase(sql: Sql, meta: Meta, payload: Payload): StoreFailure | undefined {
   for (const [key, version] of payload.bases.flags) {
     const now = getFlag(sql, key)?.version ?? 0;
-    if (now !== version) return conflict(`flag "${key}" changed since the change request was made (version ${now}, was ${version})`);
+    if (now !== version)
+      return conflict(`flag "${key}" changed since the change request was made (version ${now}, was ${version})`);
   }
   for (const [key, version] of payload.bases.segments ?? []) {
     const now = segmentPlace(sql, key)?.version ?? 0;
-    if (now !== version) return conflict(`segment "${key}" changed since the change request was made (version ${now}, was ${version})`);
+    if (now !== version)
+      return conflict(`segment "${key}" changed since the change request was made (version ${now}, was ${version})`);
   }
-  if (payload.type === "doc" && payload.bases.extra !== undefined && payload.bases.extra !== meta.extra) return conflict("the environment metadata changed since the change request was made");
+  if (payload.type === "doc" && payload.bases.extra !== undefined && payload.bases.extra !== meta.extra)
+    return conflict("the environment metadata changed since the change request was made");
   return undefined;
 }
 
 /** The document with the request's items laid over `current`. */
 export function appliedDoc(current: EnvironmentDoc, payload: DocPayload): EnvironmentDoc {
-  const next: EnvironmentDoc = { ...current, flags: overlay(current.flags, payload.flags), segments: overlay(current.segments, payload.segments) };
+  const next: EnvironmentDoc = {
+    ...current,
+    flags: overlay(current.flags, payload.flags),
+    segments: overlay(current.segments, payload.segments),
+  };
   if (payload.extra === undefined) return next;
   const { metadata: _m, evaluators: _e, ...rest } = next;
   return { ...rest, ...(JSON.parse(payload.extra) as Pick<EnvironmentDoc, "metadata" | "evaluators">) };
 }
 
 /** The audit diff of an applied document request: before/after of a single item, else what changed. */
-export function appliedDiff(current: EnvironmentDoc, payload: DocPayload, info: ChangeRequestInfo, summary: unknown): unknown {
+export function appliedDiff(
+  current: EnvironmentDoc,
+  payload: DocPayload,
+  info: ChangeRequestInfo,
+  summary: unknown,
+): unknown {
   const changeRequest = { id: info.id, createdBy: info.createdBy, approvedBy: info.approvals.map((a) => a.actor) };
   if (payload.flags.length + payload.segments.length === 1 && payload.extra === undefined) {
-    const [kind, [key, after]] = payload.flags.length === 1 ? ["flag", payload.flags[0]!] as const : ["segment", payload.segments[0]!] as const;
-    const before = kind === "flag" ? current.flags.find((f) => f.key === key) : current.segments.find((s) => s.key === key);
-    const show = (v: unknown) => (v && kind === "segment" ? auditSegment(v as Segment) : v ?? null);
+    const [kind, [key, after]] =
+      payload.flags.length === 1
+        ? (["flag", payload.flags[0]!] as const)
+        : (["segment", payload.segments[0]!] as const);
+    const before =
+      kind === "flag" ? current.flags.find((f) => f.key === key) : current.segments.find((s) => s.key === key);
+    const show = (v: unknown) => (v && kind === "segment" ? auditSegment(v as Segment) : (v ?? null));
     return { changeRequest, before: show(before), after: show(after) };
   }
   return { changeRequest, ...(summary as object) };

@@ -25,10 +25,23 @@ export const CHANGE_REQUEST_TABLES = [
 
 export function insertChangeRequest(sql: Sql, info: ChangeRequestInfo, payload: unknown): void {
   const seq = (first<{ s: number | null }>(sql, `SELECT MAX(seq) AS s FROM change_requests`)?.s ?? 0) + 1;
-  run(sql, `INSERT INTO change_requests (id, seq, status, info) VALUES (?, ?, ?, ?)`, info.id, seq, info.status, JSON.stringify(info));
+  run(
+    sql,
+    `INSERT INTO change_requests (id, seq, status, info) VALUES (?, ?, ?, ?)`,
+    info.id,
+    seq,
+    info.status,
+    JSON.stringify(info),
+  );
   const json = JSON.stringify(payload);
   for (let part = 0; part * CHUNK < json.length; part++) {
-    run(sql, `INSERT INTO change_request_payloads (id, part, chunk) VALUES (?, ?, ?)`, info.id, part, json.slice(part * CHUNK, (part + 1) * CHUNK));
+    run(
+      sql,
+      `INSERT INTO change_request_payloads (id, part, chunk) VALUES (?, ?, ?)`,
+      info.id,
+      part,
+      json.slice(part * CHUNK, (part + 1) * CHUNK),
+    );
   }
 }
 
@@ -56,13 +69,28 @@ export function countPending(sql: Sql): number {
 
 /** Newest first; `before` excludes that position and newer. `next` is the `before` of the next page. */
 export function pageChangeRequests(
-  sql: Sql, status: ChangeRequestInfo["status"] | undefined, before: number | undefined, limit: number | undefined,
+  sql: Sql,
+  status: ChangeRequestInfo["status"] | undefined,
+  before: number | undefined,
+  limit: number | undefined,
 ): { changeRequests: ChangeRequestInfo[]; next?: number } {
   const size = Math.min(Math.max(Math.trunc(limit ?? LIST_DEFAULT_LIMIT), 1), LIST_MAX_LIMIT);
   const below = before ?? Number.MAX_SAFE_INTEGER;
-  const rows = status === undefined
-    ? all<{ seq: number; info: string }>(sql, `SELECT seq, info FROM change_requests WHERE seq < ? ORDER BY seq DESC LIMIT ?`, below, size + 1)
-    : all<{ seq: number; info: string }>(sql, `SELECT seq, info FROM change_requests WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, status, below, size + 1);
+  const rows =
+    status === undefined
+      ? all<{ seq: number; info: string }>(
+          sql,
+          `SELECT seq, info FROM change_requests WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+          below,
+          size + 1,
+        )
+      : all<{ seq: number; info: string }>(
+          sql,
+          `SELECT seq, info FROM change_requests WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+          status,
+          below,
+          size + 1,
+        );
   const changeRequests = rows.slice(0, size).map((r) => JSON.parse(r.info) as ChangeRequestInfo);
   return rows.length > size ? { changeRequests, next: rows[size - 1]!.seq } : { changeRequests };
 }

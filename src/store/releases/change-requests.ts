@@ -6,7 +6,13 @@
  * it past the gate (held-actions.ts). A request that can no longer apply closes as `conflict`.
  * @module
  */
-import type { ChangeRequestChange, ChangeRequestInfo, ChangeRequestPage, ReviewAction, ReviewPrincipals } from "../../core/wire/releases-rpc";
+import type {
+  ChangeRequestChange,
+  ChangeRequestInfo,
+  ChangeRequestPage,
+  ReviewAction,
+  ReviewPrincipals,
+} from "../../core/wire/releases-rpc";
 import type { Actor, StoreFailure, StoreResult } from "../../core/wire/store-rpc";
 import { applyDoc, summarize } from "../environment/document-rows";
 import { appendEvent } from "../environment/events-repo";
@@ -31,32 +37,72 @@ interface Opening {
 }
 
 /** Records a pending request (inside the caller's transaction) and answers the refusal that says so. */
-export function openChangeRequest(sql: Sql, actor: Actor, meta: Meta, opening: Opening, payload: Payload): StoreFailure {
+export function openChangeRequest(
+  sql: Sql,
+  actor: Actor,
+  meta: Meta,
+  opening: Opening,
+  payload: Payload,
+): StoreFailure {
   if (repo.countPending(sql) >= repo.MAX_PENDING_CHANGE_REQUESTS) {
-    return conflict(`the environment already has ${repo.MAX_PENDING_CHANGE_REQUESTS} pending change requests: approve, reject or withdraw some first`);
+    return conflict(
+      `the environment already has ${repo.MAX_PENDING_CHANGE_REQUESTS} pending change requests: approve, reject or withdraw some first`,
+    );
   }
   const { required, operation, target, changes, omitted = 0 } = opening;
   const info: ChangeRequestInfo = {
-    id: randomId("cr_"), status: "pending", operation, ...(target === undefined ? {} : { target }),
-    createdBy: String(actor), createdAt: new Date().toISOString(), baseVersion: meta.version, required, approvals: [],
-    changes, ...(omitted > 0 ? { changesOmitted: omitted } : {}),
+    id: randomId("cr_"),
+    status: "pending",
+    operation,
+    ...(target === undefined ? {} : { target }),
+    createdBy: String(actor),
+    createdAt: new Date().toISOString(),
+    baseVersion: meta.version,
+    required,
+    approvals: [],
+    changes,
+    ...(omitted > 0 ? { changesOmitted: omitted } : {}),
   };
   repo.insertChangeRequest(sql, info, payload);
-  appendEvent(sql, { version: meta.version, actor: info.createdBy, operation: "changeRequest.create", target: info.id, diff: { operation: info.operation, target: info.target ?? null } });
+  appendEvent(sql, {
+    version: meta.version,
+    actor: info.createdBy,
+    operation: "changeRequest.create",
+    target: info.id,
+    diff: { operation: info.operation, target: info.target ?? null },
+  });
   return { ok: false, error: { code: "approval_required", changeRequest: info } };
 }
 
 /** The request closed by `actor` with `status`. */
-export const closed = (info: ChangeRequestInfo, status: ChangeRequestInfo["status"], actor: Actor, extra: Partial<ChangeRequestInfo> = {}): ChangeRequestInfo =>
-  ({ ...info, ...extra, status, closedBy: String(actor), closedAt: new Date().toISOString() });
+export const closed = (
+  info: ChangeRequestInfo,
+  status: ChangeRequestInfo["status"],
+  actor: Actor,
+  extra: Partial<ChangeRequestInfo> = {},
+): ChangeRequestInfo => ({ ...info, ...extra, status, closedBy: String(actor), closedAt: new Date().toISOString() });
 
 export class ChangeRequests {
   /** `repeat`: a held call of request `request` made again past the gate as its creator (held-actions.ts `repeatHeld`). */
-  constructor(private readonly host: ReleaseHost, private readonly repeat: (action: HeldAction, actor: Actor, request: string) => Promise<StoreResult<unknown>>) {}
+  constructor(
+    private readonly host: ReleaseHost,
+    private readonly repeat: (action: HeldAction, actor: Actor, request: string) => Promise<StoreResult<unknown>>,
+  ) {}
 
-  async list(options: ChangeRequestPage = {}): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
+  async list(
+    options: ChangeRequestPage = {},
+  ): Promise<StoreResult<{ changeRequests: ChangeRequestInfo[]; next?: number }>> {
     const live = liveMeta(this.host.sql);
-    return live.ok ? success(repo.pageChangeRequests(this.host.sql, options?.status, optionalNumber(options?.before), optionalNumber(options?.limit))) : live;
+    return live.ok
+      ? success(
+          repo.pageChangeRequests(
+            this.host.sql,
+            options?.status,
+            optionalNumber(options?.before),
+            optionalNumber(options?.limit),
+          ),
+        )
+      : live;
   }
 
   async get(id: string): Promise<StoreResult<ChangeRequestInfo>> {
@@ -72,7 +118,12 @@ export class ChangeRequests {
    * at most once, whichever of its tokens it uses. A request that can no longer apply answers
    * status `conflict`.
    */
-  async review(id: string, action: ReviewAction, actor: Actor, principals?: ReviewPrincipals): Promise<StoreResult<ChangeRequestInfo>> {
+  async review(
+    id: string,
+    action: ReviewAction,
+    actor: Actor,
+    principals?: ReviewPrincipals,
+  ): Promise<StoreResult<ChangeRequestInfo>> {
     const live = liveMeta(this.host.sql);
     if (!live.ok) return live;
     const info = repo.getChangeRequest(this.host.sql, id);
@@ -85,18 +136,42 @@ export class ChangeRequests {
     const creator = principalOf(info.createdBy);
     const mine = me === creator;
     const acting = who === me ? `"${me}"` : `${who} (acting for "${me}")`;
-    if (action === "withdraw" && !mine) return { ok: false, error: { code: "forbidden", message: `only the creator of a change request ("${creator}") may withdraw it, not ${acting}` } };
-    if (action !== "withdraw" && mine) return { ok: false, error: { code: "forbidden", message: `the creator of a change request may not ${action} it: ${acting} is the principal that made it` } };
-    if (action === "approve" && info.approvals.some((a) => (a.principal ?? principalOf(a.actor)) === me)) return conflict(`change request "${id}" is already approved by "${me}"`);
+    if (action === "withdraw" && !mine)
+      return {
+        ok: false,
+        error: {
+          code: "forbidden",
+          message: `only the creator of a change request ("${creator}") may withdraw it, not ${acting}`,
+        },
+      };
+    if (action !== "withdraw" && mine)
+      return {
+        ok: false,
+        error: {
+          code: "forbidden",
+          message: `the creator of a change request may not ${action} it: ${acting} is the principal that made it`,
+        },
+      };
+    if (action === "approve" && info.approvals.some((a) => (a.principal ?? principalOf(a.actor)) === me))
+      return conflict(`change request "${id}" is already approved by "${me}"`);
     const event = (operation: string, diff: unknown, version = live.value.version) =>
       appendEvent(this.host.sql, { version, actor: who, operation, target: id, diff });
     if (action !== "approve") {
       const next = closed(info, action === "reject" ? "rejected" : "withdrawn", who);
-      this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, next); event(`changeRequest.${action}`, { operation: info.operation }); });
+      this.host.transaction(() => {
+        repo.updateChangeRequest(this.host.sql, next);
+        event(`changeRequest.${action}`, { operation: info.operation });
+      });
       return success(next);
     }
-    const approved: ChangeRequestInfo = { ...info, approvals: [...info.approvals, { actor: who, principal: me, at: new Date().toISOString() }] };
-    this.host.transaction(() => { repo.updateChangeRequest(this.host.sql, approved); event("changeRequest.approve", { approvals: approved.approvals.length, required: info.required }); });
+    const approved: ChangeRequestInfo = {
+      ...info,
+      approvals: [...info.approvals, { actor: who, principal: me, at: new Date().toISOString() }],
+    };
+    this.host.transaction(() => {
+      repo.updateChangeRequest(this.host.sql, approved);
+      event("changeRequest.approve", { approvals: approved.approvals.length, required: info.required });
+    });
     if (approved.approvals.length < info.required) return success(approved);
     return this.apply(approved, who);
   }
@@ -110,20 +185,26 @@ export class ChangeRequests {
     const stale = staleBase(this.host.sql, meta.value, payload);
     if (stale) result = stale;
     else if (payload.type === "doc") {
-      result = await this.host.mutate(info.createdBy, (current, m) => {
-        const again = staleBase(this.host.sql, m, payload);
-        if (again) return again;
-        const next = appliedDoc(current, payload);
-        return success({
-          operation: payload.operation, ...(payload.target === undefined ? {} : { target: payload.target }), next,
-          write: (v: number) => {
-            const summary = summarize(applyDoc(this.host.sql, current, next, v));
-            repo.updateChangeRequest(this.host.sql, applied(v));
-            return appliedDiff(current, payload, info, summary);
-          },
-          answer: (v: number) => applied(v),
-        });
-      }, "approved");
+      result = await this.host.mutate(
+        info.createdBy,
+        (current, m) => {
+          const again = staleBase(this.host.sql, m, payload);
+          if (again) return again;
+          const next = appliedDoc(current, payload);
+          return success({
+            operation: payload.operation,
+            ...(payload.target === undefined ? {} : { target: payload.target }),
+            next,
+            write: (v: number) => {
+              const summary = summarize(applyDoc(this.host.sql, current, next, v));
+              repo.updateChangeRequest(this.host.sql, applied(v));
+              return appliedDiff(current, payload, info, summary);
+            },
+            answer: (v: number) => applied(v),
+          });
+        },
+        "approved",
+      );
     } else {
       const repeated = await this.repeat(payload.action, info.createdBy, info.id);
       if (repeated.ok) {
@@ -135,14 +216,21 @@ export class ChangeRequests {
       } else result = repeated;
     }
     if (result.ok) return result;
-    if (result.error.code !== "conflict" && result.error.code !== "invalid" && result.error.code !== "not_found") return result;
+    if (result.error.code !== "conflict" && result.error.code !== "invalid" && result.error.code !== "not_found")
+      return result;
     // Based on something that changed or no longer validates: closed as a conflict, nothing applied.
     const error = failureMessage(result);
     const now = liveMeta(this.host.sql);
     const conflicted = closed(info, "conflict", approver, { error });
     this.host.transaction(() => {
       repo.updateChangeRequest(this.host.sql, conflicted);
-      appendEvent(this.host.sql, { version: now.ok ? now.value.version : meta.value.version, actor: approver, operation: "changeRequest.conflict", target: info.id, diff: { error } });
+      appendEvent(this.host.sql, {
+        version: now.ok ? now.value.version : meta.value.version,
+        actor: approver,
+        operation: "changeRequest.conflict",
+        target: info.id,
+        diff: { error },
+      });
     });
     return success(conflicted);
   }

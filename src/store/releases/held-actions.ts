@@ -22,8 +22,14 @@ type Answer = Promise<StoreResult<unknown>>;
 
 /** The parts that make the held calls, as the change requests repeat them. */
 export interface HeldActionParts {
-  schedules: { create(input: { at: string; flag: string; patch: unknown }, actor: Actor, gate: Gate): Answer; cancel(id: string, actor: Actor, gate: Gate): Answer };
-  plans: { put(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor, gate: Gate): Answer; control(flag: string, action: PlanAction, actor: Actor, gate: Gate): Answer };
+  schedules: {
+    create(input: { at: string; flag: string; patch: unknown }, actor: Actor, gate: Gate): Answer;
+    cancel(id: string, actor: Actor, gate: Gate): Answer;
+  };
+  plans: {
+    put(flag: string, input: { variant: string; steps: PlanStep[] }, actor: Actor, gate: Gate): Answer;
+    control(flag: string, action: PlanAction, actor: Actor, gate: Gate): Answer;
+  };
   policy: { put(policy: Policy, actor: Actor, gate: Gate): Answer };
   /** Applies the batch held by change request `request` (its keys are kept under that id). */
   segmentKeys: { applyHeld(segment: string, request: string, actor: Actor): Answer };
@@ -32,11 +38,17 @@ export interface HeldActionParts {
 /** A held call of change request `request`, repeated past the policy gate as `actor` (its creator). */
 export function repeatHeld(parts: HeldActionParts, action: HeldAction, actor: Actor, request: string): Answer {
   switch (action.type) {
-    case "schedule.create": return parts.schedules.create(action.input, actor, "approved");
-    case "schedule.cancel": return parts.schedules.cancel(action.id, actor, "approved");
-    case "plan.put": return parts.plans.put(action.flag, action.input, actor, "approved");
-    case "plan.control": return parts.plans.control(action.flag, action.action, actor, "approved");
-    case "policy.put": return parts.policy.put({ approvals: action.approvals }, actor, "approved");
-    case "segment.keys": return parts.segmentKeys.applyHeld(action.segment, request, actor);
+    case "schedule.create":
+      return parts.schedules.create(action.input, actor, "approved");
+    case "schedule.cancel":
+      return parts.schedules.cancel(action.id, actor, "approved");
+    case "plan.put":
+      return parts.plans.put(action.flag, action.input, actor, "approved");
+    case "plan.control":
+      return parts.plans.control(action.flag, action.action, actor, "approved");
+    case "policy.put":
+      return parts.policy.put({ approvals: action.approvals }, actor, "approved");
+    case "segment.keys":
+      return parts.segmentKeys.applyHeld(action.segment, request, actor);
   }
 }

@@ -18,13 +18,18 @@ export const HELD_KEY_TABLES = [
 export function writeHeldKeys(sql: Sql, id: string, keys: KeyBatch): void {
   for (const kind of ["add", "remove"] as const) {
     jsonChunks(keys[kind]).forEach((chunk, part) =>
-      run(sql, `INSERT INTO change_request_keys (id, kind, part, keys) VALUES (?, ?, ?, ?)`, id, kind, part, chunk));
+      run(sql, `INSERT INTO change_request_keys (id, kind, part, keys) VALUES (?, ?, ?, ?)`, id, kind, part, chunk),
+    );
   }
 }
 
 export function readHeldKeys(sql: Sql, id: string): KeyBatch {
   const keys: KeyBatch = { add: [], remove: [] };
-  for (const row of all<{ kind: keyof KeyBatch; keys: string }>(sql, `SELECT kind, keys FROM change_request_keys WHERE id = ? ORDER BY kind, part`, id)) {
+  for (const row of all<{ kind: keyof KeyBatch; keys: string }>(
+    sql,
+    `SELECT kind, keys FROM change_request_keys WHERE id = ? ORDER BY kind, part`,
+    id,
+  )) {
     keys[row.kind].push(...(JSON.parse(row.keys) as string[]));
   }
   return keys;

@@ -14,7 +14,11 @@ export function readApprovals(sql: Sql): number {
 }
 
 export function writeApprovals(sql: Sql, approvals: number): void {
-  run(sql, `INSERT INTO policy (id, approvals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET approvals = excluded.approvals`, approvals);
+  run(
+    sql,
+    `INSERT INTO policy (id, approvals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET approvals = excluded.approvals`,
+    approvals,
+  );
 }
 
 export function clearPolicy(sql: Sql): void {

@@ -34,17 +34,27 @@ export function getPlan(sql: Sql, flag: string): StoredPlan | undefined {
 
 export function savePlan(sql: Sql, plan: StoredPlan): void {
   const nextAt = plan.status === "running" && plan.nextAt !== undefined ? Date.parse(plan.nextAt) : null;
-  run(sql, `INSERT INTO plans (flag, json, next_at) VALUES (?, ?, ?) ON CONFLICT (flag) DO UPDATE SET json = excluded.json, next_at = excluded.next_at`,
-    plan.flag, JSON.stringify(plan), nextAt);
+  run(
+    sql,
+    `INSERT INTO plans (flag, json, next_at) VALUES (?, ?, ?) ON CONFLICT (flag) DO UPDATE SET json = excluded.json, next_at = excluded.next_at`,
+    plan.flag,
+    JSON.stringify(plan),
+    nextAt,
+  );
 }
 
 export function duePlans(sql: Sql, now: number): StoredPlan[] {
-  return all<{ json: string }>(sql, `SELECT json FROM plans WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at`, now)
-    .map((r) => JSON.parse(r.json) as StoredPlan);
+  return all<{ json: string }>(
+    sql,
+    `SELECT json FROM plans WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at`,
+    now,
+  ).map((r) => JSON.parse(r.json) as StoredPlan);
 }
 
 export function runningPlans(sql: Sql): StoredPlan[] {
-  return all<{ json: string }>(sql, `SELECT json FROM plans WHERE next_at IS NOT NULL ORDER BY flag`).map((r) => JSON.parse(r.json) as StoredPlan);
+  return all<{ json: string }>(sql, `SELECT json FROM plans WHERE next_at IS NOT NULL ORDER BY flag`).map(
+    (r) => JSON.parse(r.json) as StoredPlan,
+  );
 }
 
 export function nextPlanAt(sql: Sql): number | undefined {

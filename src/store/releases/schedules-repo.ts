@@ -7,8 +7,17 @@ import type { ScheduleInfo } from "../../core/wire/releases-rpc";
 import { all, first, run, type Sql } from "../sql";
 
 type ScheduleRow = {
-  id: string; at: number; flag: string; patch: string; status: ScheduleInfo["status"]; created: string; created_by: string;
-  version: number | null; error: string | null; closed: string | null; cancelled_by: string | null;
+  id: string;
+  at: number;
+  flag: string;
+  patch: string;
+  status: ScheduleInfo["status"];
+  created: string;
+  created_by: string;
+  version: number | null;
+  error: string | null;
+  closed: string | null;
+  cancelled_by: string | null;
 };
 
 /** Most schedules listed (newest first); pending ones are always listed. */
@@ -30,8 +39,13 @@ export const SCHEDULE_TABLES = [
 
 function toInfo(r: ScheduleRow): ScheduleInfo {
   return {
-    id: r.id, at: new Date(r.at).toISOString(), flag: r.flag, patch: JSON.parse(r.patch) as Record<string, unknown>, status: r.status,
-    createdBy: r.created_by, createdAt: r.created,
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    flag: r.flag,
+    patch: JSON.parse(r.patch) as Record<string, unknown>,
+    status: r.status,
+    createdBy: r.created_by,
+    createdAt: r.created,
     ...(r.version === null ? {} : { version: r.version }),
     ...(r.error === null ? {} : { error: r.error }),
     ...(r.closed === null ? {} : { closedAt: r.closed }),
@@ -41,9 +55,20 @@ function toInfo(r: ScheduleRow): ScheduleInfo {
 
 const COLUMNS = `id, at, flag, patch, status, created, created_by, version, error, closed, cancelled_by`;
 
-export function insertSchedule(sql: Sql, s: { id: string; at: number; flag: string; patch: unknown; created: string; createdBy: string }): void {
-  run(sql, `INSERT INTO schedules (id, at, flag, patch, status, created, created_by) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
-    s.id, s.at, s.flag, JSON.stringify(s.patch), s.created, s.createdBy);
+export function insertSchedule(
+  sql: Sql,
+  s: { id: string; at: number; flag: string; patch: unknown; created: string; createdBy: string },
+): void {
+  run(
+    sql,
+    `INSERT INTO schedules (id, at, flag, patch, status, created, created_by) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+    s.id,
+    s.at,
+    s.flag,
+    JSON.stringify(s.patch),
+    s.created,
+    s.createdBy,
+  );
 }
 
 export function getSchedule(sql: Sql, id: string): ScheduleInfo | undefined {
@@ -53,8 +78,15 @@ export function getSchedule(sql: Sql, id: string): ScheduleInfo | undefined {
 
 /** Pending ones by time first, then the rest newest first. */
 export function listSchedules(sql: Sql): ScheduleInfo[] {
-  const pending = all<ScheduleRow>(sql, `SELECT ${COLUMNS} FROM schedules WHERE status = 'pending' ORDER BY at, created`);
-  const closed = all<ScheduleRow>(sql, `SELECT ${COLUMNS} FROM schedules WHERE status <> 'pending' ORDER BY at DESC LIMIT ?`, LIST_LIMIT);
+  const pending = all<ScheduleRow>(
+    sql,
+    `SELECT ${COLUMNS} FROM schedules WHERE status = 'pending' ORDER BY at, created`,
+  );
+  const closed = all<ScheduleRow>(
+    sql,
+    `SELECT ${COLUMNS} FROM schedules WHERE status <> 'pending' ORDER BY at DESC LIMIT ?`,
+    LIST_LIMIT,
+  );
   return [...pending, ...closed].map(toInfo);
 }
 
@@ -64,18 +96,36 @@ export function countPending(sql: Sql): number {
 
 /** Pending schedules due at `now`, in time order. */
 export function dueSchedules(sql: Sql, now: number): ScheduleInfo[] {
-  return all<ScheduleRow>(sql, `SELECT ${COLUMNS} FROM schedules WHERE status = 'pending' AND at <= ? ORDER BY at, created`, now).map(toInfo);
+  return all<ScheduleRow>(
+    sql,
+    `SELECT ${COLUMNS} FROM schedules WHERE status = 'pending' AND at <= ? ORDER BY at, created`,
+    now,
+  ).map(toInfo);
 }
 
 export function nextScheduleAt(sql: Sql): number | undefined {
-  return first<{ at: number | null }>(sql, `SELECT MIN(at) AS at FROM schedules WHERE status = 'pending'`)?.at ?? undefined;
+  return (
+    first<{ at: number | null }>(sql, `SELECT MIN(at) AS at FROM schedules WHERE status = 'pending'`)?.at ?? undefined
+  );
 }
 
 export function closeSchedule(
-  sql: Sql, id: string, status: "applied" | "failed" | "cancelled", time: string, detail: { version?: number; error?: string; by?: string },
+  sql: Sql,
+  id: string,
+  status: "applied" | "failed" | "cancelled",
+  time: string,
+  detail: { version?: number; error?: string; by?: string },
 ): void {
-  run(sql, `UPDATE schedules SET status = ?, closed = ?, version = ?, error = ?, cancelled_by = ? WHERE id = ? AND status = 'pending'`,
-    status, time, detail.version ?? null, detail.error ?? null, detail.by ?? null, id);
+  run(
+    sql,
+    `UPDATE schedules SET status = ?, closed = ?, version = ?, error = ?, cancelled_by = ? WHERE id = ? AND status = 'pending'`,
+    status,
+    time,
+    detail.version ?? null,
+    detail.error ?? null,
+    detail.by ?? null,
+    id,
+  );
 }
 
 export function clearSchedules(sql: Sql): void {

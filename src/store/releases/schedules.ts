@@ -36,25 +36,52 @@ export class Schedules {
   async runDue(now = Date.now()): Promise<void> {
     if (!liveMeta(this.host.sql).ok) return;
     for (const schedule of repo.dueSchedules(this.host.sql, now)) {
-      try { await this.apply(schedule); } catch (err) { console.error(`schedule ${schedule.id} failed to apply`, err); }
+      try {
+        await this.apply(schedule);
+      } catch (err) {
+        console.error(`schedule ${schedule.id} failed to apply`, err);
+      }
     }
   }
 
-  async create(input: { at: string; flag: string; patch: unknown }, actor: Actor, gate: Gate = "policy"): Promise<StoreResult<ScheduleInfo>> {
+  async create(
+    input: { at: string; flag: string; patch: unknown },
+    actor: Actor,
+    gate: Gate = "policy",
+  ): Promise<StoreResult<ScheduleInfo>> {
     const { sql } = this.host;
     const live = liveMeta(sql);
     if (!live.ok) return live;
     const checked = this.check(input);
     if (!checked.ok) return checked;
     if (gate === "policy") {
-      const held = holdAction(sql, actor, live.value, { type: "schedule.create", input }, { kind: "schedule", key: input.flag, action: "create", after: { at: iso(checked.value), patch: input.patch } });
+      const held = holdAction(
+        sql,
+        actor,
+        live.value,
+        { type: "schedule.create", input },
+        { kind: "schedule", key: input.flag, action: "create", after: { at: iso(checked.value), patch: input.patch } },
+      );
       if (held) return held;
     }
     const id = randomId("sch_");
     const created = new Date().toISOString();
     this.host.transaction(() => {
-      repo.insertSchedule(sql, { id, at: checked.value, flag: input.flag, patch: input.patch, created, createdBy: String(actor) });
-      appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "schedule.create", target: input.flag, diff: { schedule: id, at: iso(checked.value), patch: input.patch } });
+      repo.insertSchedule(sql, {
+        id,
+        at: checked.value,
+        flag: input.flag,
+        patch: input.patch,
+        created,
+        createdBy: String(actor),
+      });
+      appendEvent(sql, {
+        version: live.value.version,
+        actor: String(actor),
+        operation: "schedule.create",
+        target: input.flag,
+        diff: { schedule: id, at: iso(checked.value), patch: input.patch },
+      });
     });
     await this.host.armAlarm();
     return success(repo.getSchedule(sql, id)!);
@@ -73,12 +100,29 @@ export class Schedules {
     if (!schedule) return notFound(`no schedule "${id}"`);
     if (schedule.status !== "pending") return conflict(`schedule "${id}" is ${schedule.status}, not pending`);
     if (gate === "policy") {
-      const held = holdAction(sql, actor, live.value, { type: "schedule.cancel", id }, { kind: "schedule", key: schedule.flag, action: "cancel", before: { id, at: schedule.at, patch: schedule.patch } });
+      const held = holdAction(
+        sql,
+        actor,
+        live.value,
+        { type: "schedule.cancel", id },
+        {
+          kind: "schedule",
+          key: schedule.flag,
+          action: "cancel",
+          before: { id, at: schedule.at, patch: schedule.patch },
+        },
+      );
       if (held) return held;
     }
     this.host.transaction(() => {
       repo.closeSchedule(sql, id, "cancelled", new Date().toISOString(), { by: String(actor) });
-      appendEvent(sql, { version: live.value.version, actor: String(actor), operation: "schedule.cancel", target: schedule.flag, diff: { schedule: id } });
+      appendEvent(sql, {
+        version: live.value.version,
+        actor: String(actor),
+        operation: "schedule.cancel",
+        target: schedule.flag,
+        diff: { schedule: id },
+      });
     });
     return success(repo.getSchedule(sql, id)!);
   }
@@ -87,21 +131,31 @@ export class Schedules {
   private check(input: { at: string; flag: string; patch: unknown }): StoreResult<number> {
     const at = typeof input?.at === "string" ? Date.parse(input.at) : NaN;
     if (!Number.isFinite(at)) return invalid([{ path: "at", message: "must be an ISO 8601 time" }]);
-    if (at < Date.now() - SCHEDULE_PAST_TOLERANCE_MS) return invalid([{ path: "at", message: "is more than a minute in the past" }]);
-    if (typeof input.flag !== "string" || !KEY_PATTERN.test(input.flag)) return invalid([{ path: "flag", message: "must be a flag key" }]);
+    if (at < Date.now() - SCHEDULE_PAST_TOLERANCE_MS)
+      return invalid([{ path: "at", message: "is more than a minute in the past" }]);
+    if (typeof input.flag !== "string" || !KEY_PATTERN.test(input.flag))
+      return invalid([{ path: "flag", message: "must be a flag key" }]);
     const patch = input.patch;
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return invalid([{ path: "patch", message: "must be a JSON Merge Patch object of the flag" }]);
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      return invalid([{ path: "patch", message: "must be a JSON Merge Patch object of the flag" }]);
     const shape = checkJsonShape(patch, DOCUMENT_LIMITS, "patch");
     if (shape) return invalid([shape]);
-    if (JSON.stringify(patch).length > MAX_FLAG_JSON) return invalid([{ path: "patch", message: `larger than ${MAX_FLAG_JSON} bytes` }]);
-    if (repo.countPending(this.host.sql) >= repo.MAX_PENDING_SCHEDULES) return invalid([{ path: "", message: `at most ${repo.MAX_PENDING_SCHEDULES} pending schedules per environment` }]);
-    if (!getFlag(this.host.sql, input.flag)) return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
+    if (JSON.stringify(patch).length > MAX_FLAG_JSON)
+      return invalid([{ path: "patch", message: `larger than ${MAX_FLAG_JSON} bytes` }]);
+    if (repo.countPending(this.host.sql) >= repo.MAX_PENDING_SCHEDULES)
+      return invalid([
+        { path: "", message: `at most ${repo.MAX_PENDING_SCHEDULES} pending schedules per environment` },
+      ]);
+    if (!getFlag(this.host.sql, input.flag))
+      return invalid([{ path: "flag", message: `no flag "${input.flag}" in this environment` }]);
     // The change it would make now, validated whole as applying it will be (the flag in its environment).
     const tried = this.host.check(this.change({ id: "", flag: input.flag, patch, createdBy: "" }));
     if (tried.ok) return success(at);
     if (tried.error.code !== "invalid") return tried;
     const own = `flags.${input.flag}.`;
-    return invalid(tried.error.issues.map((i) => (i.path.startsWith(own) ? { ...i, path: `patch.${i.path.slice(own.length)}` } : i)));
+    return invalid(
+      tried.error.issues.map((i) => (i.path.startsWith(own) ? { ...i, path: `patch.${i.path.slice(own.length)}` } : i)),
+    );
   }
 
   /** One version, or the schedule marked failed with the reason (never half applied: one transaction). */
@@ -113,7 +167,13 @@ export class Schedules {
     const error = failureMessage(result);
     this.host.transaction(() => {
       repo.closeSchedule(this.host.sql, schedule.id, "failed", new Date().toISOString(), { error });
-      appendEvent(this.host.sql, { version: meta.value.version, actor: schedule.createdBy, operation: "schedule.fail", target: schedule.flag, diff: { schedule: schedule.id, error } });
+      appendEvent(this.host.sql, {
+        version: meta.value.version,
+        actor: schedule.createdBy,
+        operation: "schedule.fail",
+        target: schedule.flag,
+        diff: { schedule: schedule.id, error },
+      });
     });
   }
 
@@ -129,7 +189,9 @@ export class Schedules {
       const flag = patched.value;
       const position = flagPosition(sql, flag.key)!;
       return success({
-        operation: "schedule.apply", target: flag.key, touchedFlags: [flag.key],
+        operation: "schedule.apply",
+        target: flag.key,
+        touchedFlags: [flag.key],
         next: { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) },
         write: (v: number) => {
           writeFlag(sql, flag, position, v);
@@ -145,7 +207,10 @@ export class Schedules {
 /** The flag with a merge patch applied, validated as a whole flag; its key may not change. */
 function patchFlag(flag: Flag, patch: unknown): StoreResult<Flag> {
   const patched = mergePatch(flag, patch) as Record<string, unknown>;
-  if (patched.key !== flag.key) return invalid([{ path: "patch.key", message: "a schedule may not change the flag's key" }]);
+  if (patched.key !== flag.key)
+    return invalid([{ path: "patch.key", message: "a schedule may not change the flag's key" }]);
   const parsed = parseFlag(patched);
-  return parsed.ok ? success(parsed.value) : invalid(parsed.errors.map((e) => ({ path: e.path ? `patch.${e.path}` : "patch", message: e.message })));
+  return parsed.ok
+    ? success(parsed.value)
+    : invalid(parsed.errors.map((e) => ({ path: e.path ? `patch.${e.path}` : "patch", message: e.message })));
 }

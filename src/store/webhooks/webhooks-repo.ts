@@ -29,15 +29,31 @@ export type OutboxRow = {
 
 type WebhookRow = { id: string; url: string; events: string; secret: string; created: string };
 
-const toWebhook = (r: WebhookRow): StoredWebhook => ({ id: r.id, url: r.url, events: JSON.parse(r.events) as string[], createdAt: r.created, secret: r.secret });
+const toWebhook = (r: WebhookRow): StoredWebhook => ({
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events) as string[],
+  createdAt: r.created,
+  secret: r.secret,
+});
 
 export function insertWebhook(sql: Sql, hook: StoredWebhook, actor: string): void {
-  run(sql, `INSERT INTO webhooks (id, url, events, secret, created, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
-    hook.id, hook.url, JSON.stringify(hook.events), hook.secret, hook.createdAt, actor);
+  run(
+    sql,
+    `INSERT INTO webhooks (id, url, events, secret, created, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
+    hook.id,
+    hook.url,
+    JSON.stringify(hook.events),
+    hook.secret,
+    hook.createdAt,
+    actor,
+  );
 }
 
 export function listWebhooks(sql: Sql): StoredWebhook[] {
-  return all<WebhookRow>(sql, `SELECT id, url, events, secret, created FROM webhooks ORDER BY created, id`).map(toWebhook);
+  return all<WebhookRow>(sql, `SELECT id, url, events, secret, created FROM webhooks ORDER BY created, id`).map(
+    toWebhook,
+  );
 }
 
 export function getWebhook(sql: Sql, id: string): StoredWebhook | undefined {
@@ -63,12 +79,23 @@ export function countWebhooks(sql: Sql): number {
 }
 
 export function addToOutbox(sql: Sql, row: OutboxRow): void {
-  run(sql, `INSERT INTO webhook_outbox (id, webhook, body, created) VALUES (?, ?, ?, ?)`, row.id, row.webhook, row.body, row.created);
+  run(
+    sql,
+    `INSERT INTO webhook_outbox (id, webhook, body, created) VALUES (?, ?, ?, ?)`,
+    row.id,
+    row.webhook,
+    row.body,
+    row.created,
+  );
 }
 
 /** The oldest `limit` deliveries waiting for the queue, oldest first. */
 export function outbox(sql: Sql, limit: number): OutboxRow[] {
-  return all<OutboxRow>(sql, `SELECT id, webhook, body, created FROM webhook_outbox ORDER BY created, id LIMIT ?`, limit);
+  return all<OutboxRow>(
+    sql,
+    `SELECT id, webhook, body, created FROM webhook_outbox ORDER BY created, id LIMIT ?`,
+    limit,
+  );
 }
 
 export function oldestOutbox(sql: Sql): number | undefined {

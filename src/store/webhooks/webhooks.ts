@@ -9,7 +9,13 @@
  * @module
  */
 import { newSecret } from "../../core/standard-webhooks";
-import { changeEvent, WebhookInput, wantsEvent, type ChangeEventInput, type WebhookEvent } from "../../core/webhook-events";
+import {
+  changeEvent,
+  WebhookInput,
+  wantsEvent,
+  type ChangeEventInput,
+  type WebhookEvent,
+} from "../../core/webhook-events";
 import { zodIssues } from "../../core/issues";
 import type { WebhookMessage } from "../../core/wire/queue-messages";
 import type { StoreResult } from "../../core/wire/store-rpc";
@@ -48,7 +54,11 @@ export class StoreWebhooks {
       return invalid([{ path: "", message: `an environment has at most ${MAX_WEBHOOKS} webhooks` }]);
     }
     const hook: repo.StoredWebhook = {
-      id: randomId("wh_"), url: parsed.data.url, events: parsed.data.events, createdAt: new Date().toISOString(), secret: newSecret(),
+      id: randomId("wh_"),
+      url: parsed.data.url,
+      events: parsed.data.events,
+      createdAt: new Date().toISOString(),
+      secret: newSecret(),
     };
     repo.insertWebhook(this.host.sql, hook, actor);
     return success(hook);
@@ -82,7 +92,8 @@ export class StoreWebhooks {
     if (hooks.length === 0) return;
     const body = JSON.stringify(event);
     const now = Date.now();
-    for (const hook of hooks) repo.addToOutbox(this.host.sql, { id: randomId("msg_"), webhook: hook.id, body, created: now });
+    for (const hook of hooks)
+      repo.addToOutbox(this.host.sql, { id: randomId("msg_"), webhook: hook.id, body, created: now });
   }
 
   /** Moves the outbox to the queue; one flush at a time, so no delivery is queued twice by this object. */
@@ -116,7 +127,10 @@ export class StoreWebhooks {
         this.retryAt = Date.now() + RETRY_MS;
         return;
       }
-      repo.removeFromOutbox(this.host.sql, rows.map((r) => r.id));
+      repo.removeFromOutbox(
+        this.host.sql,
+        rows.map((r) => r.id),
+      );
     }
     this.retryAt = undefined;
   }

@@ -10,7 +10,13 @@ import { prevRegister } from "../prev-register";
 import { invalidArguments, precoerceNumber } from "../truthy";
 import type { LogicCompiler, LogicOperator } from "../types";
 
-export const PLUS = "+", MINUS = "-", TIMES = "*", DIVIDE = "/", MODULO = "%", MIN = "min", MAX = "max";
+export const PLUS = "+",
+  MINUS = "-",
+  TIMES = "*",
+  DIVIDE = "/",
+  MODULO = "%",
+  MIN = "min",
+  MAX = "max";
 
 const NAN = new LogicError("NaN");
 
@@ -30,21 +36,30 @@ function operands(name: string, args: unknown[], c: LogicCompiler, path: string)
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (Array.isArray(a)) return c.reject(`${path}[${i}]`, `"${name}" operand is an array`);
-    if (typeof a === "string" && Number.isNaN(+a)) return c.reject(`${path}[${i}]`, `"${name}" operand ${JSON.stringify(a)} is not a number`);
-    if (name === DIVIDE && i > 0 && (a === 0 || a === "0" || a === "")) return c.reject(`${path}[${i}]`, "division by a literal zero");
+    if (typeof a === "string" && Number.isNaN(+a))
+      return c.reject(`${path}[${i}]`, `"${name}" operand ${JSON.stringify(a)} is not a number`);
+    if (name === DIVIDE && i > 0 && (a === 0 || a === "0" || a === ""))
+      return c.reject(`${path}[${i}]`, "division by a literal zero");
     fns.push(c.compile(a, `${path}[${i}]`));
   }
   return fns;
 }
 
-function fold(name: string, identity: number | undefined, op: (a: number, b: number) => number, divisor: boolean): LogicOperator {
+function fold(
+  name: string,
+  identity: number | undefined,
+  op: (a: number, b: number) => number,
+  divisor: boolean,
+): LogicOperator {
   return {
     name,
     deterministic: true,
     compile(args, c, path): Expr {
       if (!Array.isArray(args)) {
         if (name === PLUS || name === MINUS) return unary(name, args, c, path);
-        return () => { throw invalidArguments(name); };
+        return () => {
+          throw invalidArguments(name);
+        };
       }
       let list = args;
       if (list.length === 0) {

@@ -10,7 +10,12 @@ import { prevRegister } from "../prev-register";
 import { invalidArguments, truthy } from "../truthy";
 import type { LogicOperator } from "../types";
 
-export const SOME = "some", ALL = "all", NONE = "none", MAP = "map", FILTER = "filter", REDUCE = "reduce";
+export const SOME = "some",
+  ALL = "all",
+  NONE = "none",
+  MAP = "map",
+  FILTER = "filter",
+  REDUCE = "reduce";
 export const ITERATORS: ReadonlySet<string> = new Set([SOME, ALL, NONE, MAP, FILTER, REDUCE]);
 
 const NOT_ARRAY = new LogicError("iterating over a value that is not an array");
@@ -41,17 +46,25 @@ function scoped<T>(interpreted: boolean, fn: () => T): T {
   }
 }
 
-type Iterate = (sel: unknown, body: Expr, rt: Runtime, interpreted: boolean, extra: Expr | undefined, ctx: Parameters<Expr>[0]) => unknown;
+type Iterate = (
+  sel: unknown,
+  body: Expr,
+  rt: Runtime,
+  interpreted: boolean,
+  extra: Expr | undefined,
+  ctx: Parameters<Expr>[0],
+) => unknown;
 
 const RUN: Record<string, Iterate> = {
-  [SOME]: (sel, body, rt, interpreted) => scoped(interpreted, () => {
-    if (interpreted) {
-      const l = (sel || []) as ArrayLike<unknown>;
-      for (let i = 0; i < l.length; i++) if (truthy(body(l[i] as never, rt))) return true;
-      return false;
-    }
-    return list(sel).some((el) => truthy(body(el as never, rt)));
-  }),
+  [SOME]: (sel, body, rt, interpreted) =>
+    scoped(interpreted, () => {
+      if (interpreted) {
+        const l = (sel || []) as ArrayLike<unknown>;
+        for (let i = 0; i < l.length; i++) if (truthy(body(l[i] as never, rt))) return true;
+        return false;
+      }
+      return list(sel).some((el) => truthy(body(el as never, rt)));
+    }),
   [ALL]: (sel, body, rt, interpreted) => {
     if (interpreted) sel = sel || [];
     else prevRegister.prev = sel;
@@ -67,7 +80,8 @@ const RUN: Record<string, Iterate> = {
   },
   [NONE]: (sel, body, rt, interpreted, extra, ctx) => !RUN[SOME]!(sel, body, rt, interpreted, extra, ctx),
   [MAP]: (sel, body, rt, interpreted) => scoped(interpreted, () => list(sel).map((el) => body(el as never, rt))),
-  [FILTER]: (sel, body, rt, interpreted) => scoped(interpreted, () => list(sel).filter((el) => truthy(body(el as never, rt)))),
+  [FILTER]: (sel, body, rt, interpreted) =>
+    scoped(interpreted, () => list(sel).filter((el) => truthy(body(el as never, rt)))),
   [REDUCE]: (sel, body, rt, interpreted, initial, ctx) => {
     const l = list(sel);
     const step = (accumulator: unknown, current: unknown) => shallow(body({ accumulator, current } as never, rt));
@@ -81,8 +95,15 @@ const RUN: Record<string, Iterate> = {
 function reduceIdiom(args: unknown[]): unknown {
   const [root, mapper, initial] = args as [unknown, Record<string, unknown> | undefined, unknown];
   for (const op of ["+", "*"]) {
-    const terms = mapper && typeof mapper === "object" ? (mapper[op] as Record<string, unknown>[] | undefined) : undefined;
-    if (!Array.isArray(terms) || terms.length !== 2 || !(terms[0] || 0 as never)?.var || !(terms[1] || 0 as never)?.var) continue;
+    const terms =
+      mapper && typeof mapper === "object" ? (mapper[op] as Record<string, unknown>[] | undefined) : undefined;
+    if (
+      !Array.isArray(terms) ||
+      terms.length !== 2 ||
+      !(terms[0] || (0 as never))?.var ||
+      !(terms[1] || (0 as never))?.var
+    )
+      continue;
     const names = [terms[0]!.var, terms[1]!.var];
     if (!names.includes("accumulator") || !names.includes("current")) continue;
     const start = op === "+" ? initial || 0 : initial === undefined ? 1 : initial;
@@ -99,7 +120,11 @@ function iterator(name: string): LogicOperator {
     compile(args, c, path): Expr {
       if (!Array.isArray(args)) {
         // `all` falls back to its interpreter at evaluation; the others fail when built.
-        return name === ALL ? () => { throw invalidArguments(name); } : c.reject(path, `"${name}" needs [array, body]`);
+        return name === ALL
+          ? () => {
+              throw invalidArguments(name);
+            }
+          : c.reject(path, `"${name}" needs [array, body]`);
       }
       if (name === REDUCE && c.interpreted) {
         // json-logic-engine's optimizer rewrites a sum/product reduce into arithmetic.

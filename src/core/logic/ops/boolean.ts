@@ -15,13 +15,17 @@ function compileIf(name: string): LogicOperator {
     name,
     deterministic: true,
     compile(args, c, path): Expr {
-      if (!Array.isArray(args)) return () => { throw invalidArguments(name); };
+      if (!Array.isArray(args))
+        return () => {
+          throw invalidArguments(name);
+        };
       if (args.length === 0) return NULL;
       // json-logic-engine compiles only `if`s with 3+ arguments; shorter ones run interpreted.
       if (args.length === 1) return c.interpretedScope(() => c.compile(args[0], `${path}[0]`));
-      const fns = args.length === 2
-        ? c.interpretedScope(() => args.map((a, i) => c.compile(a, `${path}[${i}]`)))
-        : args.map((a, i) => c.compile(a, `${path}[${i}]`));
+      const fns =
+        args.length === 2
+          ? c.interpretedScope(() => args.map((a, i) => c.compile(a, `${path}[${i}]`)))
+          : args.map((a, i) => c.compile(a, `${path}[${i}]`));
       if (fns.length % 2 === 0) fns.push(NULL);
       if (fns.length === 3) {
         const [cond, then, otherwise] = fns as [Expr, Expr, Expr];
@@ -44,7 +48,10 @@ function compileJunction(name: "and" | "or"): LogicOperator {
     name,
     deterministic: true,
     compile(args, c, path): Expr {
-      if (!Array.isArray(args)) return () => { throw invalidArguments(name); };
+      if (!Array.isArray(args))
+        return () => {
+          throw invalidArguments(name);
+        };
       if (args.length === 0) return NULL;
       const fns = args.map((a, i) => c.compile(a, `${path}[${i}]`));
       if (c.interpreted) {
@@ -85,7 +92,12 @@ function operand(args: unknown, c: LogicCompiler, path: string): Expr {
   return c.compile(args, path);
 }
 
-export const IF = "if", TERNARY = "?:", AND = "and", OR = "or", NOT = "!", NOT_NOT = "!!";
+export const IF = "if",
+  TERNARY = "?:",
+  AND = "and",
+  OR = "or",
+  NOT = "!",
+  NOT_NOT = "!!";
 
 export const booleanOperators: LogicOperator[] = [
   compileIf(IF),

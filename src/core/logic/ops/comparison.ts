@@ -12,10 +12,10 @@ import type { LogicOperator } from "../types";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const RELATIONS: Record<string, (a: any, b: any) => boolean> = {
-  // eslint-disable-next-line eqeqeq
+  // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic defines == and != as loose equality
   "==": (a, b) => a == b,
   "===": (a, b) => a === b,
-  // eslint-disable-next-line eqeqeq
+  // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic defines == and != as loose equality
   "!=": (a, b) => a != b,
   "!==": (a, b) => a !== b,
   "<": (a, b) => a < b,
@@ -41,7 +41,9 @@ function comparator(name: string): LogicOperator {
     deterministic: true,
     compile(args, c, path): Expr {
       if (!Array.isArray(args) || args.length < 2) {
-        return () => { throw invalidArguments(name); };
+        return () => {
+          throw invalidArguments(name);
+        };
       }
       const fns = args.map((a, i) => c.compile(a, `${path}[${i}]`));
       if (c.interpreted && fns.length <= 3) {
@@ -96,5 +98,12 @@ function comparator(name: string): LogicOperator {
   };
 }
 
-export const EQ = "==", STRICT_EQ = "===", NE = "!=", STRICT_NE = "!==", LT = "<", LTE = "<=", GT = ">", GTE = ">=";
+export const EQ = "==",
+  STRICT_EQ = "===",
+  NE = "!=",
+  STRICT_NE = "!==",
+  LT = "<",
+  LTE = "<=",
+  GT = ">",
+  GTE = ">=";
 export const comparisonOperators: LogicOperator[] = [EQ, STRICT_EQ, NE, STRICT_NE, LT, LTE, GT, GTE].map(comparator);

@@ -9,7 +9,10 @@ import { LogicError, type Expr, type Runtime } from "../../runtime";
 import { prevRegister } from "../prev-register";
 import type { LogicCompiler, LogicOperator } from "../types";
 
-export const VAR = "var", MISSING = "missing", MISSING_SOME = "missing_some", MERGE = "merge";
+export const VAR = "var",
+  MISSING = "missing",
+  MISSING_SOME = "missing_some",
+  MERGE = "merge";
 
 /** Functions never leave the context as values (json-logic-engine maps them to null). */
 function noFunction(v: unknown): unknown {
@@ -24,7 +27,8 @@ function dynamicVar(key: unknown, ctx: EvaluationContext, flagKey: string, rt: R
     key = key[0];
   }
   const notFound = fallback === undefined ? null : fallback;
-  if (key === undefined || key === "" || key === null) return plain ? ctx : { ...ctx, $flagd: flagdProperties(flagKey, rt) };
+  if (key === undefined || key === "" || key === null)
+    return plain ? ctx : { ...ctx, $flagd: flagdProperties(flagKey, rt) };
   const parts = splitPath(String(key));
   let value: unknown = ctx;
   for (let i = 0; i < parts.length; i++) {
@@ -63,8 +67,20 @@ function missingOf(checked: unknown, ctx: EvaluationContext, flagKey: string, pl
  * A context root as flagd-core's evaluation context has it (`$flagd` injected). `own`: read own
  * properties only (the caller decides once per static key, see isInheritedName).
  */
-function root(ctx: EvaluationContext, flagKey: string, part: string, rt: Runtime, plain: boolean, own: boolean): unknown {
-  if (plain) return own ? ownProperty(ctx, part) : ctx === null || ctx === undefined ? undefined : (ctx as Record<string, unknown>)[part];
+function root(
+  ctx: EvaluationContext,
+  flagKey: string,
+  part: string,
+  rt: Runtime,
+  plain: boolean,
+  own: boolean,
+): unknown {
+  if (plain)
+    return own
+      ? ownProperty(ctx, part)
+      : ctx === null || ctx === undefined
+        ? undefined
+        : (ctx as Record<string, unknown>)[part];
   return part === "$flagd" ? flagdProperties(flagKey, rt) : own ? ownProperty(ctx, part) : ctx[part];
 }
 
@@ -88,7 +104,9 @@ function interpretedVar(args: unknown, c: LogicCompiler, path: string): Expr {
     return (ctx, rt) => ({ ...ctx, $flagd: flagdProperties(flagKey, rt) });
   }
   if (typeof single !== "string" && typeof single !== "number") {
-    return () => { throw new LogicError(`"var" key must be a string`); };
+    return () => {
+      throw new LogicError(`"var" key must be a string`);
+    };
   }
   const key = String(single);
   if (typeof single === "number" || (!key.includes(".") && !key.includes("\\"))) {
@@ -135,7 +153,8 @@ export const dataOperators: LogicOperator[] = [
         key = args[0];
         if (args.length === 2) fallback = c.compile(args[1], `${path}[1]`);
       }
-      if (typeof key === "string" && key.startsWith("../")) return c.reject(path, `"var" paths climbing out of an iterator ("../") are not supported`);
+      if (typeof key === "string" && key.startsWith("../"))
+        return c.reject(path, `"var" paths climbing out of an iterator ("../") are not supported`);
       if (key === undefined || key === null || key === "" || typeof key === "string" || typeof key === "number") {
         const parts = key === undefined || key === null || key === "" ? [] : splitPath(String(key));
         const get = compileGetter(parts, c.state);

@@ -27,7 +27,8 @@ export function toBuckets(entries: readonly unknown[]): Buckets | null {
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length === 0 || entry.length > 2) return null;
     const v = entry[0];
-    if (v !== null && v !== undefined && typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") return null;
+    if (v !== null && v !== undefined && typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean")
+      return null;
     let weight = 1;
     if (entry.length === 2) {
       const raw = entry[1];

@@ -7,7 +7,11 @@ import type { Expr } from "../../runtime";
 import { LogicError } from "../../runtime";
 import { flagdOperatorInIterator, type LogicOperator } from "../types";
 
-export const IN = "in", CAT = "cat", SUBSTR = "substr", STARTS_WITH = "starts_with", ENDS_WITH = "ends_with";
+export const IN = "in",
+  CAT = "cat",
+  SUBSTR = "substr",
+  STARTS_WITH = "starts_with",
+  ENDS_WITH = "ends_with";
 
 /** `(haystack || []).includes(needle)`, erroring where JavaScript would (a number has no includes). */
 export function includes(haystack: unknown, needle: unknown): boolean {

@@ -7,7 +7,8 @@
  */
 import type { NativeOperator } from "../types";
 
-export const BEFORE = "before", AFTER = "after";
+export const BEFORE = "before",
+  AFTER = "after";
 
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -25,7 +26,13 @@ export const dateOperator: NativeOperator = {
     const t = values.length === 1 ? toEpochMs(values[0]) : NaN;
     if (Number.isNaN(t)) return `${op} takes exactly one date (ISO 8601 string or epoch milliseconds)`;
     return op === BEFORE
-      ? (v) => { const x = toEpochMs(v); return x === x && x < t; }
-      : (v) => { const x = toEpochMs(v); return x === x && x > t; };
+      ? (v) => {
+          const x = toEpochMs(v);
+          return x === x && x < t;
+        }
+      : (v) => {
+          const x = toEpochMs(v);
+          return x === x && x > t;
+        };
   },
 };

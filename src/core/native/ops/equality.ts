@@ -1,7 +1,8 @@
 /** `equals` / `notEquals`: strict equality with `values[0]` (no type coercion: 5 ≠ "5"). @module */
 import type { NativeOperator } from "../types";
 
-export const EQUALS = "equals", NOT_EQUALS = "notEquals";
+export const EQUALS = "equals",
+  NOT_EQUALS = "notEquals";
 
 export const equalityOperator: NativeOperator = {
   names: [EQUALS, NOT_EQUALS],

@@ -3,7 +3,8 @@ import type { NativeOperator } from "../types";
 import { stringIds, type StringIds } from "../string-ids";
 import type { Pred } from "../../runtime";
 
-export const IN = "in", NOT_IN = "notIn";
+export const IN = "in",
+  NOT_IN = "notIn";
 
 const MAX_BITSET_IDS = 4096;
 
@@ -24,7 +25,8 @@ export const membershipOperator: NativeOperator = {
       return (ctx) => ctx[attr] === a;
     }
     if (list.length === 2) {
-      const a = list[0], b = list[1];
+      const a = list[0],
+        b = list[1];
       return (ctx) => {
         const v = ctx[attr];
         return v === a || v === b;

@@ -9,7 +9,14 @@ import type { Operator } from "../../model";
 import type { NativeOperator } from "../types";
 
 const OPS: Partial<Record<Operator, SemVerOp>> = {
-  semverEq: "=", semverNeq: "!=", semverLt: "<", semverLte: "<=", semverGt: ">", semverGte: ">=", semverTilde: "~", semverCaret: "^",
+  semverEq: "=",
+  semverNeq: "!=",
+  semverLt: "<",
+  semverLte: "<=",
+  semverGt: ">",
+  semverGte: ">=",
+  semverTilde: "~",
+  semverCaret: "^",
 };
 
 export const semverOperator: NativeOperator = {

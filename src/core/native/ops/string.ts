@@ -5,7 +5,10 @@
  */
 import type { NativeOperator } from "../types";
 
-export const STARTS_WITH = "startsWith", ENDS_WITH = "endsWith", CONTAINS = "contains", NOT_CONTAINS = "notContains";
+export const STARTS_WITH = "startsWith",
+  ENDS_WITH = "endsWith",
+  CONTAINS = "contains",
+  NOT_CONTAINS = "notContains";
 
 export const stringOperator: NativeOperator = {
   names: [STARTS_WITH, ENDS_WITH, CONTAINS, NOT_CONTAINS],

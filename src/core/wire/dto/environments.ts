@@ -33,27 +33,36 @@ export type Stored<T> = T & z.infer<typeof Versioned>;
 
 const readOnly = (what: string) => z.describe(`Read-only: ${what}`);
 /** A flag as GET answers it: its version and, when they could be computed, its lifecycle fields. */
-export const StoredFlag = z.intersection(Flag, z.extend(Versioned, {
-  status: z.optional(FlagLifecycle.shape.status).check(readOnly("computed from usage (ignored on PUT).")),
-  stale: z.optional(FlagLifecycle.shape.stale).check(readOnly("past its kind's expected lifetime and inactive or launched.")),
-  lastEvaluatedAt: z.optional(FlagLifecycle.shape.lastEvaluatedAt).check(readOnly("ISO time of the last counted evaluation, or null.")),
-}));
+export const StoredFlag = z.intersection(
+  Flag,
+  z.extend(Versioned, {
+    status: z.optional(FlagLifecycle.shape.status).check(readOnly("computed from usage (ignored on PUT).")),
+    stale: z
+      .optional(FlagLifecycle.shape.stale)
+      .check(readOnly("past its kind's expected lifetime and inactive or launched.")),
+    lastEvaluatedAt: z
+      .optional(FlagLifecycle.shape.lastEvaluatedAt)
+      .check(readOnly("ISO time of the last counted evaluation, or null.")),
+  }),
+);
 export type StoredFlag = z.infer<typeof StoredFlag>;
 
 export const StoredSegment = z.intersection(Segment, Versioned);
 
 /** A segment as a list shows it: its key lists as counts (a segment may hold 100,000 keys). */
-export const SegmentSummary = z.object({
-  key: z.string(),
-  description: z.optional(z.string()),
-  includedCount: z.int(),
-  excludedCount: z.int(),
-  /** How many rules. */
-  rules: z.int().check(z.describe("How many rules.")),
-  /** Keys added through `POST …/keys` (big segments only). */
-  keyCount: z.optional(z.int().check(z.describe("Keys added through POST …/keys (big segments only)."))),
-  version: z.int(),
-}).check(z.describe("A segment in the list: its key lists as counts (GET of one segment has the keys)."));
+export const SegmentSummary = z
+  .object({
+    key: z.string(),
+    description: z.optional(z.string()),
+    includedCount: z.int(),
+    excludedCount: z.int(),
+    /** How many rules. */
+    rules: z.int().check(z.describe("How many rules.")),
+    /** Keys added through `POST …/keys` (big segments only). */
+    keyCount: z.optional(z.int().check(z.describe("Keys added through POST …/keys (big segments only)."))),
+    version: z.int(),
+  })
+  .check(z.describe("A segment in the list: its key lists as counts (GET of one segment has the keys)."));
 export type SegmentSummary = z.infer<typeof SegmentSummary>;
 
 /** One audit log row, as the store keeps it. */
@@ -69,7 +78,13 @@ export const HistoryEntry = z.object({
   /** What changed: before/after of the touched item, or a summary for bulk changes. */
   diff: z.unknown(),
   /** A release step that made no version (a change request reviewed, a schedule cancelled…); `version` is the one current then. */
-  event: z.optional(z.literal(true)).check(z.describe("A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then.")),
+  event: z
+    .optional(z.literal(true))
+    .check(
+      z.describe(
+        "A release step that made no version (change request reviewed, schedule cancelled, plan paused…); `version` is the one current then.",
+      ),
+    ),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 

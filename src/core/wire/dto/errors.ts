@@ -5,8 +5,17 @@
 import * as z from "zod/mini";
 
 export const ADMIN_ERROR_CODES = [
-  "UNAUTHORIZED", "ADMIN_DISABLED", "FORBIDDEN", "NOT_FOUND", "INVALID", "MALFORMED_JSON",
-  "PAYLOAD_TOO_LARGE", "PRECONDITION_FAILED", "CONFLICT", "INTERNAL", "STORE_UNAVAILABLE",
+  "UNAUTHORIZED",
+  "ADMIN_DISABLED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "INVALID",
+  "MALFORMED_JSON",
+  "PAYLOAD_TOO_LARGE",
+  "PRECONDITION_FAILED",
+  "CONFLICT",
+  "INTERNAL",
+  "STORE_UNAVAILABLE",
 ] as const;
 /** `error.code` of an admin HTTP error body (not an evaluation's OpenFeature error code). */
 export type HttpErrorCode = (typeof ADMIN_ERROR_CODES)[number];

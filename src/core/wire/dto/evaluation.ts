@@ -8,7 +8,14 @@ import { EnvironmentDoc, Metadata } from "../../model";
 
 export const REASONS = ["STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT", "ERROR"] as const;
 export type Reason = (typeof REASONS)[number];
-export const ERROR_CODES = ["FLAG_NOT_FOUND", "TYPE_MISMATCH", "PARSE_ERROR", "TARGETING_KEY_MISSING", "INVALID_CONTEXT", "GENERAL"] as const;
+export const ERROR_CODES = [
+  "FLAG_NOT_FOUND",
+  "TYPE_MISMATCH",
+  "PARSE_ERROR",
+  "TARGETING_KEY_MISSING",
+  "INVALID_CONTEXT",
+  "GENERAL",
+] as const;
 /** The OpenFeature error code of an evaluation answered with reason ERROR (not an HTTP error code). */
 export type EvaluationErrorCode = (typeof ERROR_CODES)[number];
 
@@ -66,4 +73,9 @@ export const OfrepBulk = z.object({
 export const OfrepGeneralError = z.object({ errorCode: z.optional(z.string()), errorDetails: z.optional(z.string()) });
 
 /** `GET /sdk/v1/snapshot` (src/edge/routes.ts). */
-export const Snapshot = z.object({ environment: z.string(), version: z.int(), publishedAt: z.string(), doc: EnvironmentDoc });
+export const Snapshot = z.object({
+  environment: z.string(),
+  version: z.int(),
+  publishedAt: z.string(),
+  doc: EnvironmentDoc,
+});

@@ -19,15 +19,22 @@ export const FlagdFlag = z.object({
 });
 export type FlagdFlag = z.infer<typeof FlagdFlag>;
 
-export const FlagdDocument = z.object({
-  $schema: z.optional(z.string()),
-  flags: z.record(z.string(), FlagdFlag),
-  $evaluators: z.optional(z.record(z.string(), z.unknown())),
-  metadata: z.optional(Metadata),
-}).check(z.describe("A flagd flag-definition document (https://flagd.dev/schema/v0/flags.json)."));
+export const FlagdDocument = z
+  .object({
+    $schema: z.optional(z.string()),
+    flags: z.record(z.string(), FlagdFlag),
+    $evaluators: z.optional(z.record(z.string(), z.unknown())),
+    metadata: z.optional(Metadata),
+  })
+  .check(z.describe("A flagd flag-definition document (https://flagd.dev/schema/v0/flags.json)."));
 export type FlagdDocument = z.infer<typeof FlagdDocument>;
 
 /** `GET …/flagd`: the document, with what flagd cannot express. */
-export const FlagdExport = z.intersection(FlagdDocument, z.object({
-  warnings: z.optional(z.array(z.unknown())).check(z.describe("What flagd cannot express (e.g. prerequisites); absent when the export is lossless.")),
-}));
+export const FlagdExport = z.intersection(
+  FlagdDocument,
+  z.object({
+    warnings: z
+      .optional(z.array(z.unknown()))
+      .check(z.describe("What flagd cannot express (e.g. prerequisites); absent when the export is lossless.")),
+  }),
+);

@@ -23,7 +23,8 @@ export const FlagUsage = z.object({
 export type FlagUsage = z.infer<typeof FlagUsage>;
 
 /** Integer counters by name. */
-const counts = <const K extends string>(...names: K[]) => z.object(Object.fromEntries(names.map((n) => [n, z.int()])) as Record<K, z.ZodMiniNumberFormat>);
+const counts = <const K extends string>(...names: K[]) =>
+  z.object(Object.fromEntries(names.map((n) => [n, z.int()])) as Record<K, z.ZodMiniNumberFormat>);
 
 export const MinuteBucket = z.object({
   start: z.string(),
@@ -35,7 +36,9 @@ export const MinuteBucket = z.object({
   /** Counts the edge could not send (dropped after failed sends), reported when it could. */
   lost: counts("evaluations", "requests").check(z.describe("Counts the edge dropped after repeated send failures.")),
   /** Summaries that reached the dead-letter queue (the consumer failed on them repeatedly). */
-  deadLettered: counts("messages", "evaluations").check(z.describe("Summaries the consumer gave up on (dead-letter queue).")),
+  deadLettered: counts("messages", "evaluations").check(
+    z.describe("Summaries the consumer gave up on (dead-letter queue)."),
+  ),
 });
 export type MinuteBucket = z.infer<typeof MinuteBucket>;
 
@@ -56,7 +59,9 @@ export const FlagLifecycle = z.object({
 export type FlagLifecycle = z.infer<typeof FlagLifecycle>;
 
 /** Expected lifetime per kind in days; null: permanent (never stale). */
-const Lifetimes = z.record(z.enum(FLAG_KINDS), z.nullable(z.number())).check(z.describe("Expected lifetime per kind; null: permanent."));
+const Lifetimes = z
+  .record(z.enum(FLAG_KINDS), z.nullable(z.number()))
+  .check(z.describe("Expected lifetime per kind; null: permanent."));
 
 /** Per-environment settings (stored by the environment; every field optional, defaults in lifecycle.ts). */
 export const LifecycleSettings = z.object({
@@ -83,7 +88,13 @@ export const AlertInfo = z.object({
   kind: z.enum(ALERT_KINDS),
   flag: z.optional(z.string()),
   /** `no-data`: the alert's input stopped arriving; `firing` and `since` stay as they were. */
-  state: z.enum(ALERT_CONDITIONS).check(z.describe("`no-data`: its input stopped arriving; `firing` and `since` stay as they were (absence never resolves an alert).")),
+  state: z
+    .enum(ALERT_CONDITIONS)
+    .check(
+      z.describe(
+        "`no-data`: its input stopped arriving; `firing` and `since` stay as they were (absence never resolves an alert).",
+      ),
+    ),
   firing: z.boolean(),
   since: z.string().check(z.describe("When it entered its current state.")),
   /** Only in `no-data`: since when. */
@@ -101,7 +112,9 @@ export const AlertsOverview = z.object({
   /** When the alarm evaluates next; null while there is nothing to watch. */
   nextEvaluationAt: z.nullable(z.string()).check(z.describe("Null while there is nothing to watch.")),
   /** When the last usage summary reached the store (null: none remembered). */
-  lastDataAt: z.nullable(z.string()).check(z.describe("When the last usage summary reached the store; null when none is remembered.")),
+  lastDataAt: z
+    .nullable(z.string())
+    .check(z.describe("When the last usage summary reached the store; null when none is remembered.")),
 });
 export type AlertsOverview = z.infer<typeof AlertsOverview>;
 
@@ -115,7 +128,9 @@ export const AlertSettings = z.object({
   /** A firing alert resolves once its value is at or below threshold × this (hysteresis). */
   resolveRatio: z.number().check(z.describe("A firing alert resolves at or below threshold × this (hysteresis).")),
   /** How often the Durable Object evaluates while the environment has traffic or something firing. */
-  evaluateEverySeconds: z.int().check(z.describe("Evaluation cadence while there is traffic, a firing alert or publish lag.")),
+  evaluateEverySeconds: z
+    .int()
+    .check(z.describe("Evaluation cadence while there is traffic, a firing alert or publish lag.")),
   /** A firing `error-rate` pauses the environment's running release plans. */
   pausePlansOnErrorRate: z.boolean().check(z.describe("A firing error-rate alert pauses running release plans.")),
   /**
@@ -123,7 +138,13 @@ export const AlertSettings = z.object({
    * when no usage summary was received for this long. Summaries arrive every few seconds while
    * there is traffic (edge windows ≤ 10 s, queue batches ≤ 1 s, consumer retries from 2 s).
    */
-  noDataAfterSeconds: z.int().check(z.describe("A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120).")),
+  noDataAfterSeconds: z
+    .int()
+    .check(
+      z.describe(
+        "A rate alert that expects data (firing, or judged at the last evaluation) enters `no-data` when no usage summary arrived for this long (10–3600, default 120).",
+      ),
+    ),
   alerts: z.object({
     "error-rate": threshold("Percent of requests answered 5xx."),
     "stale-answers": threshold("Percent of answers served from the last known good snapshot."),

@@ -102,8 +102,13 @@ export const ChangeRequest = z.extend(ChangeRequestInfo, {
 });
 
 /** 202 of a write the approvals policy held. */
-export const Held = z.object({ changeRequest: ChangeRequest })
+export const Held = z
+  .object({ changeRequest: ChangeRequest })
   .check(z.describe("The environment requires approvals: the write is a pending change request; nothing changed."));
 
 /** 200 of approve, reject, withdraw. */
-export const Reviewed = z.object({ changeRequest: ChangeRequest, status: z.enum(CHANGE_REQUEST_STATUSES), version: z.optional(z.int()) });
+export const Reviewed = z.object({
+  changeRequest: ChangeRequest,
+  status: z.enum(CHANGE_REQUEST_STATUSES),
+  version: z.optional(z.int()),
+});

@@ -15,7 +15,9 @@ import { MAX_BATCH_KEYS, MAX_BIG_KEY_LENGTH } from "../big-segments";
 import { ENVIRONMENT_PATTERN, KEY_KINDS } from "../kv-layout";
 import { ADMIN_ROLES, CHANGE_REQUEST_STATUSES } from "./enums";
 
-export const EnvironmentName = z.string().check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
+export const EnvironmentName = z
+  .string()
+  .check(z.regex(ENVIRONMENT_PATTERN, "must match " + ENVIRONMENT_PATTERN.source));
 
 /** The URL names the key, so the body may omit it; when present it must agree (checked in the route). */
 export const FlagBody = z.extend(Flag, { key: z.optional(Key) });
@@ -55,7 +57,16 @@ export const MintTokenBody = z.object({
   /** Limits the token to these environments; absent means every environment. */
   environments: z.optional(z.array(EnvironmentName).check(z.minLength(1))),
   /** The person the token is for (a principal of its own); absent, it acts for its minter's principal. */
-  owner: z.optional(z.string().check(z.regex(OWNER_PATTERN, "must be 1–100 letters, digits or _.@+- (a person's name or address), starting with a letter or digit"))),
+  owner: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          OWNER_PATTERN,
+          "must be 1–100 letters, digits or _.@+- (a person's name or address), starting with a letter or digit",
+        ),
+      ),
+  ),
 });
 
 /** A scheduled change: `patch` is checked against the flag by the store (RFC 7396 merge, then the flag model). */
@@ -95,7 +106,10 @@ const MAX_QUERY_INT = 999_999_999;
 const intText = (min: number, max: number) =>
   z.pipe(
     z.string().check(z.regex(/^\d{1,9}$/, "must be a whole number")),
-    z.pipe(z.transform((s: string) => Number(s)), z.int().check(z.gte(min), z.lte(max))),
+    z.pipe(
+      z.transform((s: string) => Number(s)),
+      z.int().check(z.gte(min), z.lte(max)),
+    ),
   );
 
 export const HistoryQuery = z.object({

@@ -17,8 +17,16 @@ export const RelayStats = z.object({
 export type RelayStats = z.infer<typeof RelayStats>;
 
 export const StreamCounts = z.object({
-  clients: z.int().check(z.describe("SSE clients connected to the environment, as isolates last reported them (approximate while clients come and go).")),
-  sockets: z.int().check(z.describe("WebSockets held by the environment's Durable Object itself: at most the relay shard count.")),
+  clients: z
+    .int()
+    .check(
+      z.describe(
+        "SSE clients connected to the environment, as isolates last reported them (approximate while clients come and go).",
+      ),
+    ),
+  sockets: z
+    .int()
+    .check(z.describe("WebSockets held by the environment's Durable Object itself: at most the relay shard count.")),
   relays: z.int().check(z.describe("Relay shards holding at least one isolate.")),
 });
 export type StreamCounts = z.infer<typeof StreamCounts>;

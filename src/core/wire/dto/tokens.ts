@@ -17,12 +17,21 @@ export const AdminTokenInfo = z.object({
   /** The person it was minted for, when named (src/core/principal.ts). */
   owner: z.optional(z.string()).check(z.describe("The person it was minted for (a principal of its own).")),
   /** Who it acts for: `owner`, else its minter's principal. */
-  principal: z.string().check(z.describe("Who it acts for: `owner`, else its minter's principal. Change requests count reviewers by principal.")),
+  principal: z
+    .string()
+    .check(
+      z.describe(
+        "Who it acts for: `owner`, else its minter's principal. Change requests count reviewers by principal.",
+      ),
+    ),
   revokedAt: z.optional(z.string()),
 });
 export type AdminTokenInfo = z.infer<typeof AdminTokenInfo>;
 
-export const MintedToken = z.intersection(AdminTokenInfo, z.object({
-  token: z.string().check(z.describe("Shown only in this answer; stored hashed.")),
-}));
+export const MintedToken = z.intersection(
+  AdminTokenInfo,
+  z.object({
+    token: z.string().check(z.describe("Shown only in this answer; stored hashed.")),
+  }),
+);
 export type MintedToken = z.infer<typeof MintedToken>;

@@ -5,7 +5,12 @@
  */
 import * as z from "zod/mini";
 
-export const WebhookInfo = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() });
+export const WebhookInfo = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  createdAt: z.string(),
+});
 export type WebhookInfo = z.infer<typeof WebhookInfo>;
 
 /** The answer to a create: the only one that carries the secret. */
