@@ -30,7 +30,7 @@
  * @module
  */
 import { sha256Hex } from "../core/sha256";
-import { kvKey, type KeyRecord } from "../core/wire/kv-layout";
+import { isKeyRecord, kvKey, type KeyRecord } from "../core/wire/kv-layout";
 import { withTimeout } from "../core/timeout";
 import { LoadMarks, waitStep } from "./load-marks";
 import type { Take } from "./rate-limit";
@@ -88,17 +88,6 @@ export function presentedKey(headers: Headers): string | null {
   }
   const apiKey = headers.get("x-api-key")?.trim();
   return apiKey ? apiKey : null;
-}
-
-function isKeyRecord(v: unknown): v is KeyRecord {
-  if (!v || typeof v !== "object") return false;
-  const r = v as Record<string, unknown>;
-  return (
-    typeof r.id === "string" &&
-    (r.kind === "client" || r.kind === "server") &&
-    typeof r.environment === "string" &&
-    typeof r.revoked === "boolean"
-  );
 }
 
 /** Lookups in progress, by cache id; a lookup is one bounded KV read, so 2 × its deadline is overdue. */

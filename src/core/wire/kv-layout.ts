@@ -55,6 +55,18 @@ export interface KeyRecord {
   revoked: boolean;
 }
 
+/** Whether a value read from KV is a key record (what is stored there is not trusted blindly). */
+export function isKeyRecord(v: unknown): v is KeyRecord {
+  if (!v || typeof v !== "object") return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.id === "string" &&
+    (r.kind === "client" || r.kind === "server") &&
+    typeof r.environment === "string" &&
+    typeof r.revoked === "boolean"
+  );
+}
+
 const POINTER_PREFIX = "ptr:";
 
 export const kvKey = {

@@ -17,7 +17,7 @@
 import { LoadMarks, waitStep } from "../../core/load-marks";
 import { sha256Hex } from "../../core/sha256";
 import { withTimeout } from "../../core/timeout";
-import { kvKey, type KeyRecord } from "../../core/wire/kv-layout";
+import { isKeyRecord, kvKey, type KeyRecord } from "../../core/wire/kv-layout";
 import { readText, type KvBinding } from "./kv-binding";
 
 export const KEY_KV_TIMEOUT_MS = 1_000;
@@ -26,17 +26,6 @@ export type KeyCheck =
   | { ok: true; record: KeyRecord }
   /** `refused`: the key is not a valid server key (unknown, revoked, a client key); else KV failed. */
   | { ok: false; refused: boolean; detail: string };
-
-function isKeyRecord(v: unknown): v is KeyRecord {
-  if (!v || typeof v !== "object") return false;
-  const r = v as Record<string, unknown>;
-  return (
-    typeof r.id === "string" &&
-    (r.kind === "client" || r.kind === "server") &&
-    typeof r.environment === "string" &&
-    typeof r.revoked === "boolean"
-  );
-}
 
 function verdict(record: KeyRecord | null): KeyCheck {
   if (!record) return { ok: false, refused: true, detail: "unknown SDK key" };
