@@ -115,7 +115,13 @@ describe("the npm package", { timeout: 300_000 }, () => {
       // @ts-expect-error baseUrl is a string: the declarations are real types, not any.
       new EdgeflagsProvider({ baseUrl: 1, sdkKey: "efs_x" });
       import { WorkersProvider, type WorkersProviderOptions } from "edgeflags/workers";
-      const kv = { get: async (_key: string, _o: { type: "text"; cacheTtl?: number }) => null as string | null };
+      // A KV binding reads one key or many (bulk chunk reads), as env.FLAGS_KV does.
+      function get(key: string, o: { type: "text"; cacheTtl?: number }): Promise<string | null>;
+      function get(keys: string[], o: { type: "text"; cacheTtl?: number }): Promise<Map<string, string | null>>;
+      async function get(k: string | string[]): Promise<string | null | Map<string, string | null>> {
+        return typeof k === "string" ? null : new Map();
+      }
+      const kv = { get };
       const workers: WorkersProviderOptions = { kv, sdkKey: "efs_x", usage: { queue: { send: async () => {} } } };
       void new WorkersProvider(workers).flushUsage();
       // @ts-expect-error kv is a KV namespace binding, not a string.
