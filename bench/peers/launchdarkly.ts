@@ -50,7 +50,8 @@ export function ldFlag(f: LogicalFlag) {
   };
 }
 
-export async function createLaunchDarkly(w: Workload): Promise<BenchEngine<LDContext>> {
+/** The workload as LaunchDarkly test data (its offline data source), for the engine and the OpenFeature benches. */
+export async function ldTestData(w: Workload): Promise<integrations.TestData> {
   const td = new integrations.TestData();
   for (const s of w.segments)
     await td.usePreconfiguredSegment({
@@ -62,6 +63,11 @@ export async function createLaunchDarkly(w: Workload): Promise<BenchEngine<LDCon
       salt: s.key,
     });
   for (const f of w.flags) await td.usePreconfiguredFlag(ldFlag(f));
+  return td;
+}
+
+export async function createLaunchDarkly(w: Workload): Promise<BenchEngine<LDContext>> {
+  const td = await ldTestData(w);
   const silent = { error() {}, warn() {}, info() {}, debug() {} };
   const client: LDClient = init("sdk-offline-bench", {
     updateProcessor: td.getFactory(),

@@ -15,14 +15,13 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { integrations } from "@launchdarkly/node-server-sdk";
 import { LaunchDarklyProvider } from "@launchdarkly/openfeature-node-server";
 import { FlagdProvider } from "@openfeature/flagd-provider";
 import { OFREPProvider } from "@openfeature/ofrep-provider";
 import type { JsonValue, Provider, ResolutionDetails } from "@openfeature/server-sdk";
 import { EdgeflagsProvider } from "../../src/sdk/node/openfeature";
 import { toFlagdConfig } from "../peers/flagd";
-import { ldFlag } from "../peers/launchdarkly";
+import { ldTestData } from "../peers/launchdarkly";
 import type { Workload } from "../workloads";
 
 export const PROVIDERS = ["noop", "edgeflags", "flagd", "launchdarkly", "ofrep"] as const;
@@ -87,17 +86,7 @@ export async function createProvider(name: ProviderName, setup: ProviderSetup, w
     case "flagd":
       return new FlagdProvider({ resolverType: "in-process", offlineFlagSourcePath: setup.flagdFile }, silent);
     case "launchdarkly": {
-      const td = new integrations.TestData();
-      for (const s of w.segments)
-        await td.usePreconfiguredSegment({
-          key: s.key,
-          version: 1,
-          included: s.included,
-          excluded: [],
-          rules: [],
-          salt: s.key,
-        });
-      for (const f of w.flags) await td.usePreconfiguredFlag(ldFlag(f));
+      const td = await ldTestData(w);
       return new LaunchDarklyProvider("sdk-offline-bench", {
         updateProcessor: td.getFactory(),
         sendEvents: false,

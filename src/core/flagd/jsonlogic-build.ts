@@ -9,6 +9,7 @@ import type { Issue } from "../result";
 import { toEpochMs } from "../native/ops/date";
 import { normalizeVersion } from "../semver";
 import { segmentEvaluatorName } from "./types";
+import { SEMVER_OPS } from "../native/ops/semver";
 
 export interface BuildContext {
   segments: ReadonlyMap<string, Segment>;
@@ -25,17 +26,6 @@ export interface BuildContext {
 
 const TARGETING_KEY = { var: "targetingKey" };
 
-/** flagd's `sem_ver` operator for each native semver operator. */
-const SEMVER: Partial<Record<Operator, string>> = {
-  semverEq: "=",
-  semverNeq: "!=",
-  semverLt: "<",
-  semverLte: "<=",
-  semverGt: ">",
-  semverGte: ">=",
-  semverTilde: "~",
-  semverCaret: "^",
-};
 const NUMERIC: Partial<Record<Operator, string>> = { lt: "<", lte: "<=", gt: ">", gte: ">=" };
 
 /** JSON Logic for one condition tree; `path` names it in warnings. */
@@ -147,7 +137,7 @@ function attributeCondition(
       });
       return false;
     default:
-      return { sem_ver: [v, SEMVER[op]!, canonicalVersion(first)] };
+      return { sem_ver: [v, SEMVER_OPS[op]!, canonicalVersion(first)] };
   }
 }
 

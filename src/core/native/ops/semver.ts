@@ -8,7 +8,8 @@ import { normalizeVersion, semverTest, type SemVerOp } from "../../semver";
 import type { Operator } from "../../model";
 import type { NativeOperator } from "../types";
 
-const OPS: Partial<Record<Operator, SemVerOp>> = {
+/** The semver comparison each native semver operator makes (flagd's `sem_ver` names the same ones). */
+export const SEMVER_OPS: Partial<Record<Operator, SemVerOp>> = {
   semverEq: "=",
   semverNeq: "!=",
   semverLt: "<",
@@ -20,11 +21,11 @@ const OPS: Partial<Record<Operator, SemVerOp>> = {
 };
 
 export const semverOperator: NativeOperator = {
-  names: Object.keys(OPS) as Operator[],
+  names: Object.keys(SEMVER_OPS) as Operator[],
   compile(op, values) {
     const b = values.length === 1 ? normalizeVersion(values[0]) : null;
     if (b === null) return `${op} takes exactly one semantic version`;
-    const sop = OPS[op]!;
+    const sop = SEMVER_OPS[op]!;
     return (v) => {
       if (typeof v !== "string" && typeof v !== "number") return false;
       const a = normalizeVersion(v);
